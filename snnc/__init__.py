@@ -1,0 +1,3 @@
+"""snnc: a compiler from trained spiking neural networks to Loihi-class neuromorphic chips."""
+
+__version__ = "0.1.0"
