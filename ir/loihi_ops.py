@@ -1,0 +1,145 @@
+"""Hardware ops after lowering: integers only, with Lava's bit-accurate (``fixed_pt``) semantics.
+
+The exact arithmetic lives in ``simulators/reference.py`` (shared/reference/loihi.md §3):
+
+- ``loihi.dense``: W clipped to the sign mode's 8-bit range and truncated to ``num_weight_bits``;
+  a[t+1] = (sum_j W_ij s_j[t]) shifted by ``weight_exp`` (floor shift); one step of latency.
+  With ``delays`` (DelayDense) a synapse of delay d arrives d+1 steps after the spike.
+- ``loihi.conv``: weight (C_out, C_in/g, kH, kW), cross-correlation in PyTorch's layout (the Lava
+  backend converts to Lava's flipped (C_out, W, H, C_in) layout); output wraps to 24 bits.
+- ``loihi.lif``: 24-bit u and v, 12-bit du/dv, threshold vth << 6, input a << 6,
+  bias = bias_mant << bias_exp; hard reset of v to 0; optional periodic reset of u and v
+  (LIFReset: when t % reset_interval == reset_offset % reset_interval, with t starting at 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import IRError
+from .node import Node, Shape, check_broadcast, iarray, optional_iarray, register, shape
+from .ops import conv_out_len
+
+
+def _check_range(arr: np.ndarray, lo: int, hi: int, name: str) -> None:
+    if arr.size and (arr.min() < lo or arr.max() > hi):
+        raise IRError(f"{name} must lie in [{lo}, {hi}], got [{arr.min()}, {arr.max()}]")
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class _LoihiSynapse(Node):
+    weight_exp: int = 0
+    num_weight_bits: int = 8
+    num_message_bits: int = 0  # 0: binary spikes; > 0: graded payloads of that many bits
+
+    stateful = True
+
+    def _check_common(self) -> None:
+        _check_range(self.weight, -256, 255, "weight")
+        if not 1 <= self.num_weight_bits <= 8:
+            raise IRError(f"num_weight_bits must be in 1..8, got {self.num_weight_bits}")
+        if not -8 <= self.weight_exp <= 7:
+            raise IRError(f"weight_exp must be in -8..7, got {self.weight_exp}")
+        if not 0 <= self.num_message_bits <= 32:
+            raise IRError(f"num_message_bits must be in 0..32, got {self.num_message_bits}")
+
+    @property
+    def latency(self) -> int:
+        return 1
+
+
+@register("loihi.dense")
+@dataclass(frozen=True, eq=False, kw_only=True)
+class LoihiDense(_LoihiSynapse):
+    """Integer dense synapses, weight (out, in); ``delays`` (out, in) in 0..62 makes a DelayDense."""
+
+    weight: np.ndarray = iarray()
+    delays: np.ndarray | None = optional_iarray()
+
+    def _verify(self) -> None:
+        if self.weight.ndim != 2:
+            raise IRError(f"weight must be 2-d (out, in), got {self.weight.shape}")
+        self._check_common()
+        if self.delays is not None:
+            if self.delays.shape != self.weight.shape and self.delays.ndim != 0:
+                raise IRError(f"delays must be a scalar or {self.weight.shape}")
+            _check_range(self.delays, 0, 62, "delays")
+
+    @property
+    def in_shape(self) -> Shape:
+        return (self.weight.shape[1],)
+
+    @property
+    def out_shape(self) -> Shape:
+        return (self.weight.shape[0],)
+
+
+@register("loihi.conv")
+@dataclass(frozen=True, eq=False, kw_only=True)
+class LoihiConv(_LoihiSynapse):
+    """Integer 2-d convolution synapses (see module docstring for layout)."""
+
+    input_shape: Shape = shape()
+    weight: np.ndarray = iarray()
+    stride: Shape = shape(default=(1, 1))
+    padding: Shape = shape(default=(0, 0))
+    dilation: Shape = shape(default=(1, 1))
+    groups: int = 1
+
+    def _verify(self) -> None:
+        if self.weight.ndim != 4 or len(self.input_shape) != 3:
+            raise IRError(f"needs a 4-d weight and (C, H, W) input, got {self.weight.shape}, "
+                          f"{self.input_shape}")
+        cin, g = self.input_shape[0], self.groups
+        if g < 1 or cin % g or self.weight.shape[0] % g or self.weight.shape[1] * g != cin:
+            raise IRError(f"groups={g} does not fit C_in={cin} and weight {self.weight.shape}")
+        self._check_common()
+        if any(d <= 0 for d in self.out_shape):
+            raise IRError(f"output shape {self.out_shape} is empty")
+
+    @property
+    def in_shape(self) -> Shape:
+        return self.input_shape
+
+    @property
+    def out_shape(self) -> Shape:
+        k = self.weight.shape[2:]
+        return (self.weight.shape[0], *(
+            conv_out_len(n, kk, s, p, d) for n, kk, s, p, d in
+            zip(self.input_shape[1:], k, self.stride, self.padding, self.dilation, strict=True)))
+
+
+@register("loihi.lif")
+@dataclass(frozen=True, eq=False, kw_only=True)
+class LoihiLIF(Node):
+    """Lava's bit-accurate CUBA LIF (shared/reference/loihi.md §3.2)."""
+
+    shape: Shape = shape()
+    du: np.ndarray = iarray(0)
+    dv: np.ndarray = iarray(0)
+    vth: np.ndarray = iarray(0)
+    bias_mant: np.ndarray = iarray(0)
+    bias_exp: np.ndarray = iarray(0)
+    reset_interval: int = 0  # 0: no periodic reset (LIF); > 0: LIFReset
+    reset_offset: int = 0
+
+    stateful = True
+
+    def _verify(self) -> None:
+        for name, lo, hi in (("du", 0, 4095), ("dv", 0, 4095), ("vth", 0, 2**17 - 1),
+                             ("bias_mant", -4096, 4095), ("bias_exp", -8, 7)):
+            arr = getattr(self, name)
+            check_broadcast(arr, self.shape, name)
+            _check_range(arr, lo, hi, name)
+        if self.reset_interval < 0:
+            raise IRError("reset_interval must be >= 0")
+
+    @property
+    def in_shape(self) -> Shape:
+        return self.shape
+
+    @property
+    def out_shape(self) -> Shape:
+        return self.shape
