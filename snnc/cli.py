@@ -1,0 +1,107 @@
+"""The ``snnc`` command line: a click group whose subcommands live in ``snnc/commands/``.
+
+Every ``SnncError`` becomes a one-paragraph message on stderr and exit status 2; ``--debug``
+shows the traceback instead. Subcommands are imported lazily so ``snnc --help`` stays fast and
+never imports torch or lava.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from . import __version__
+from .errors import SnncError
+
+# command name -> (module under snnc.commands, one-line help shown by `snnc --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "compile": ("compile", "Compile a trained model for a target (loihi-sim, lava, netx, nir)."),
+    "simulate": ("simulate", "Run a model or compiled program on a backend and save spikes."),
+    "report": ("report", "Show or compare energy and latency reports."),
+    "learn": ("learn", "Simulate on-chip learning on a compiled program."),
+    "inspect": ("inspect", "Print the layers, shapes and parameters of a graph file."),
+    "list": ("listing", "List targets, passes, chips or backends."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module_name, _ = COMMANDS[name]
+        try:
+            module = importlib.import_module(f"snnc.commands.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"snnc.commands.{module_name}":
+                return _not_built(name)
+            raise
+        return module.command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in sorted(COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _not_built(name: str) -> click.Command:
+    @click.command(name, help=COMMANDS[name][1], context_settings={"ignore_unknown_options": True})
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def cmd(args: tuple[str, ...]) -> None:
+        raise SnncError(f"'snnc {name}' is not available in this version of snnc yet.")
+
+    return cmd
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="snnc")
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug logs).")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
+    """snnc: compile trained spiking neural networks for Loihi-class chips, simulate them
+    bit-exactly, and report their energy and latency.
+
+    \b
+    Typical use:
+      snnc compile model.pt --target loihi-sim -o out/
+      snnc simulate out/ --input x.npy --steps 32 -o spikes.npz
+      snnc report out/
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning ``SnncError`` into a message and exit status 2."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="snnc", standalone_mode=False)
+    except SnncError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
