@@ -1,0 +1,129 @@
+"""The reference executor: the living definition of every op's semantics.
+
+A time-stepped executor over the per-op kernels of ``kernels_float`` (float64) and
+``kernels_loihi`` (exact integers reproducing Lava's ``fixed_pt`` models). Each step:
+
+1. ops with latency 1 (loihi synapses, delays >= 1) emit what they computed at the previous step;
+2. the remaining ops run in ``graph.schedule()`` order, each on the sum of its incoming values
+   (edges marked ``delayed`` carry the source's previous output);
+3. ops with latency 1 consume this step's input.
+
+All arrays are time-major, (T, B, *shape).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import SnncError
+from ..ir import Graph, flatten_subgraphs
+from . import kernels_float, kernels_loihi  # noqa: F401  (register the kernels)
+from .kernels import kernel_for
+from .result import SimResult
+
+__all__ = ["SimResult", "simulate"]
+
+
+def _inputs_dict(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    names = graph.inputs
+    if not isinstance(inputs, Mapping):
+        if len(names) != 1:
+            raise SnncError(f"graph has inputs {names}; pass a dict of arrays")
+        inputs = {names[0]: inputs}
+    out = {}
+    for name in names:
+        if name not in inputs:
+            raise SnncError(f"no stimulus for input node {name!r}")
+        x = np.asarray(inputs[name])
+        want = graph.nodes[name].out_shape
+        if x.ndim != len(want) + 2 or tuple(x.shape[2:]) != tuple(want):
+            raise SnncError(f"stimulus for {name!r} has shape {x.shape}, expected (T, B, *{want})")
+        out[name] = x
+    return out
+
+
+def _parse_probes(graph: Graph, probes: Iterable[str]) -> list[tuple[str, str, str]]:
+    parsed = []
+    for p in probes:
+        node, _, var = p.rpartition(".")
+        if node not in graph.nodes:
+            raise SnncError(f"probe {p!r}: no node named {node!r}")
+        parsed.append((p, node, var or "s"))
+    return parsed
+
+
+def simulate(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray], steps: int | None = None,
+             probes: Iterable[str] = ()) -> SimResult:
+    """Run ``graph`` on ``inputs`` ((T, B, *shape) per input node) for ``steps`` steps.
+
+    Inputs shorter than ``steps`` are padded with zeros. Probes are ``"node.var"`` with var
+    ``s`` (the node's output), or a state variable: ``v``, ``i`` (float neurons), ``u``/``v``
+    (loihi.lif). Probed state is read after the node's update in that step.
+    """
+    graph = flatten_subgraphs(graph)
+    stim = _inputs_dict(graph, inputs)
+    t_in = max((x.shape[0] for x in stim.values()), default=0)
+    steps = t_in if steps is None else int(steps)
+    batch = next(iter(stim.values())).shape[1] if stim else 1
+    sched = graph.schedule()
+    nodes = graph.nodes
+    kern = {n: kernel_for(nodes[n].op, n) for n in nodes}
+    state = {n: kern[n].init(nodes[n], batch) for n in nodes}
+    late = [n for n in sched.order if nodes[n].latency == 1]
+    preds = {n: [(a, (a, n) in sched.delayed) for a, b in graph.edges if b == n] for n in nodes}
+    zeros = {n: np.zeros((batch, *nodes[n].out_shape)) for n in nodes}
+    prev = dict(zeros)
+    plist = _parse_probes(graph, probes)
+    rec_out: dict[str, list[np.ndarray]] = {o: [] for o in graph.outputs}
+    rec_probe: dict[str, list[np.ndarray]] = {p: [] for p, _, _ in plist}
+    for t in range(steps):
+        cur: dict[str, np.ndarray] = {}
+        for n in late:
+            cur[n] = kern[n].emit(nodes[n], state[n])
+        for n in sched.order:
+            if nodes[n].latency == 1:
+                continue
+            x = _gather(n, nodes[n], preds[n], cur, prev, stim, t, batch)
+            cur[n], state[n] = kern[n].step(nodes[n], x, state[n], t)
+        for n in late:
+            x = _gather(n, nodes[n], preds[n], cur, prev, stim, t, batch)
+            state[n] = kern[n].update(nodes[n], x, state[n], t)
+        for o in rec_out:
+            rec_out[o].append(np.array(cur[o]))
+        for p, n, var in plist:
+            rec_probe[p].append(_probe(kern[n], n, var, cur, state))
+        prev = cur
+    return SimResult({o: _stack(v, batch, nodes[o].out_shape) for o, v in rec_out.items()},
+                     {p: np.stack(v) if v else np.zeros((0, batch)) for p, v in rec_probe.items()})
+
+
+def _gather(name: str, node: Any, preds: list[tuple[str, bool]], cur: dict[str, np.ndarray],
+            prev: dict[str, np.ndarray], stim: dict[str, np.ndarray], t: int, batch: int) -> Any:
+    if node.op == "input":
+        x = stim[name]
+        return x[t] if t < x.shape[0] else np.zeros_like(x[0])
+    vals = [prev[a] if delayed else cur[a] for a, delayed in preds]
+    if not vals:
+        return np.zeros((batch, *node.in_shape))
+    if node.multi_input:
+        return vals
+    total = vals[0]
+    for v in vals[1:]:
+        total = total + v
+    return total
+
+
+def _probe(k: Any, name: str, var: str, cur: dict[str, np.ndarray], state: dict[str, Any]) -> np.ndarray:
+    if var == "s":
+        return np.array(cur[name])
+    val = k.probe(var, state[name])
+    if val is None:
+        raise SnncError(f"probe {name}.{var}: node {name!r} has no state variable {var!r}")
+    return np.array(val)
+
+
+def _stack(frames: list[np.ndarray], batch: int, shape: tuple[int, ...]) -> np.ndarray:
+    return np.stack(frames) if frames else np.zeros((0, batch, *shape))
