@@ -140,3 +140,118 @@ def is_qweight(value: Any) -> bool:
 
 def weight_shape(w: Any) -> tuple[int, ...]:
     return tuple(w.shape) if is_qweight(w) else tuple(np.shape(w))
+
+
+# ---- grid recognition ----------------------------------------------------------------------------
+#
+# A float weight that lies exactly on a quantization grid (as every fake-quantized model's weights
+# do after tracing) becomes a QTensor. Candidates, in order of preference: binary ±alpha (per
+# tensor, then per channel); uniform with power-of-two scales (exact: mantissas are w / 2^e); uniform
+# with arbitrary scales (within float32 rounding, since such weights were computed in float32).
+# Among uniform candidates the one with fewer bits wins, per tensor on a tie.
+
+_F32_TOL = 4 * np.finfo(np.float32).eps
+
+
+def _channels(w: np.ndarray, axis: int) -> np.ndarray:
+    """``w`` as (C, N) with channel axis first."""
+    return np.moveaxis(w, axis, 0).reshape(w.shape[axis], -1)
+
+
+def _scale_shape(scale: np.ndarray, ndim: int, axis: int) -> np.ndarray:
+    shp = [1] * ndim
+    shp[axis] = -1
+    return scale.reshape(shp)
+
+
+def _signed_bits(mant: np.ndarray) -> int:
+    hi, lo = int(mant.max(initial=0)), int(mant.min(initial=0))
+    need = max(int(hi).bit_length(), int(-lo - 1).bit_length() if lo < 0 else 0)
+    return need + 1
+
+
+def _pow2_exponent(w: np.ndarray) -> int | None:
+    """Largest e with every element of ``w`` an integer multiple of 2^e (None if all zero)."""
+    nz = w[w != 0]
+    if nz.size == 0:
+        return None
+    frac, exp = np.frexp(nz)
+    mant = np.abs(np.ldexp(frac, 53)).astype(np.int64)
+    low = np.log2((mant & -mant).astype(np.float64)).astype(np.int64)
+    return int(np.min(exp - 53 + low))
+
+
+def _fit_scale(w: np.ndarray, max_bits: int) -> float | None:
+    """An arbitrary scale s with w ≈ m * s (float32 rounding) and |m| < 2^(max_bits-1)."""
+    nz = np.abs(w[w != 0])
+    if nz.size == 0:
+        return None
+    lo, hi = nz.min(), nz.max()
+    for k in range(1, int(2 ** (max_bits - 1) * lo / hi) + 1):
+        m = np.round(w / (lo / k))
+        s = float(np.dot(m, w) / np.dot(m, m))
+        if np.all(np.abs(m * s - w) <= _F32_TOL * np.abs(w)) and np.abs(m).max() <= 2 ** (max_bits - 1):
+            return s
+    return None
+
+
+def _uniform(w: np.ndarray, axis: int | None, max_bits: int, pow2: bool) -> QTensor | None:
+    """Per-tensor (axis None) or per-channel uniform grid, or None."""
+    rows = w.reshape(1, -1) if axis is None else _channels(w, axis)
+    scales = []
+    for row in rows:
+        if pow2:
+            e = _pow2_exponent(row)
+            scales.append(1.0 if e is None else float(np.ldexp(1.0, e)))
+        else:
+            s = _fit_scale(row, max_bits)
+            if s is None and np.any(row):
+                return None
+            scales.append(1.0 if s is None else s)
+    scale = np.asarray(scales)
+    full = scale.reshape(()) if axis is None else _scale_shape(scale, w.ndim, axis)
+    mant = np.round(w / full)
+    if np.abs(mant).max() >= 2.0**max_bits or (pow2 and not np.array_equal(mant * full, w)):
+        return None
+    bits = _signed_bits(mant.astype(np.int64))
+    if bits > max_bits:
+        return None
+    return _qtensor(mant, full, bits, "uniform", axis)
+
+
+def _binary(w: np.ndarray, axis: int | None) -> QTensor | None:
+    rows = np.abs(w.reshape(1, -1) if axis is None else _channels(w, axis))
+    if rows.size == 0 or np.any(rows == 0) or np.any(rows != rows[:, :1]):
+        return None
+    scale = rows[:, 0].reshape(()) if axis is None else _scale_shape(rows[:, 0], w.ndim, axis)
+    return _qtensor(np.sign(w), scale, 1, "binary", axis)
+
+
+def _qtensor(mant: np.ndarray, scale: np.ndarray, bits: int, kind: str,
+             axis: int | None) -> QTensor:
+    if axis not in (None, 0):  # QTensor keeps per-channel scales on axis 0
+        mant, scale = np.moveaxis(mant, axis, 0), np.moveaxis(scale, axis, 0)
+    return QTensor(mant.astype(np.int64), scale, bits, kind=kind)
+
+
+def recognise_grid(w: Any, max_bits: int = 8, channel_axis: int = 0) -> QTensor | None:
+    """The quantized tensor that ``w`` lies on, or None (see the comment above).
+
+    Per-channel scales run along ``channel_axis``; the result keeps them on axis 0, as QTensor
+    requires (so ``channel_axis`` other than 0 also moves that axis first in the mantissas).
+    An all-zero tensor gives None.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    if w.size == 0 or not np.all(np.isfinite(w)) or not np.any(w):
+        return None
+    per_channel = w.ndim >= 1 and w.shape[channel_axis] > 1
+    axes = [None, channel_axis] if per_channel else [None]
+    for axis in axes:
+        q = _binary(w, axis)
+        if q is not None:
+            return q
+    for pow2 in (True, False):
+        found = [q for axis in axes if (q := _uniform(w, axis, max_bits, pow2)) is not None]
+        if found:
+            return min(found, key=lambda q: q.bits)
+    return None
