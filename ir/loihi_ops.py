@@ -128,7 +128,10 @@ class LoihiLIF(Node):
     stateful = True
 
     def _verify(self) -> None:
-        for name, lo, hi in (("du", 0, 4095), ("dv", 0, 4095), ("vth", 0, 2**17 - 1),
+        # Ranges are those Lava's models accept (netx yields du = -1 for iDecay 0, dv = 4096 for
+        # vDecay 4096 and vth = 2**17 for its default non-spiking neuron); the chip's design
+        # rules check the narrower hardware widths.
+        for name, lo, hi in (("du", -1, 4095), ("dv", 0, 4096), ("vth", 0, 2**17),
                              ("bias_mant", -4096, 4095), ("bias_exp", -8, 7)):
             arr = getattr(self, name)
             check_broadcast(arr, self.shape, name)
