@@ -24,7 +24,7 @@ from . import kernels_float, kernels_loihi  # noqa: F401  (register the kernels)
 from .kernels import kernel_for
 from .result import SimResult
 
-__all__ = ["SimResult", "simulate"]
+__all__ = ["Executor", "SimResult", "simulate"]
 
 
 def _inputs_dict(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -55,6 +55,54 @@ def _parse_probes(graph: Graph, probes: Iterable[str]) -> list[tuple[str, str, s
     return parsed
 
 
+class Executor:
+    """Step-by-step execution of a graph for a batch; ``simulate`` drives one over time.
+
+    ``kernels`` may override the kernel of chosen nodes (the learning runner swaps in plastic
+    synapses this way).
+    """
+
+    def __init__(self, graph: Graph, batch: int, kernels: Mapping[str, Any] | None = None) -> None:
+        self.graph = flatten_subgraphs(graph)
+        self.batch = batch
+        nodes = self.graph.nodes
+        sched = self.graph.schedule()
+        self.order = [n for n in sched.order if nodes[n].latency == 0]
+        self.late = [n for n in sched.order if nodes[n].latency == 1]
+        self.kern = {n: kernel_for(nodes[n].op, n) for n in nodes}
+        self.kern.update(kernels or {})
+        self.preds = {n: [(a, (a, n) in sched.delayed) for a, b in self.graph.edges if b == n]
+                      for n in nodes}
+        self.reset()
+
+    def reset(self) -> None:
+        """Zero every state (a new sample)."""
+        nodes = self.graph.nodes
+        self.state = {n: self.kern[n].init(nodes[n], self.batch) for n in nodes}
+        self.prev = {n: np.zeros((self.batch, *nodes[n].out_shape)) for n in nodes}
+
+    def step(self, t: int, stim: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Advance one step; ``stim`` maps input names to (B, *shape). Returns every output."""
+        nodes, kern, state = self.graph.nodes, self.kern, self.state
+        cur: dict[str, np.ndarray] = {n: kern[n].emit(nodes[n], state[n]) for n in self.late}
+        for n in self.order:
+            x = _gather(n, nodes[n], self.preds[n], cur, self.prev, stim, self.batch)
+            cur[n], state[n] = kern[n].step(nodes[n], x, state[n], t)
+        for n in self.late:
+            x = _gather(n, nodes[n], self.preds[n], cur, self.prev, stim, self.batch)
+            state[n] = kern[n].update(nodes[n], x, state[n], t)
+        self.prev = cur
+        return cur
+
+    def probe(self, name: str, var: str, cur: Mapping[str, np.ndarray]) -> np.ndarray:
+        if var == "s":
+            return np.array(cur[name])
+        val = self.kern[name].probe(var, self.state[name])
+        if val is None:
+            raise SnncError(f"probe {name}.{var}: node {name!r} has no state variable {var!r}")
+        return np.array(val)
+
+
 def simulate(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray], steps: int | None = None,
              probes: Iterable[str] = ()) -> SimResult:
     """Run ``graph`` on ``inputs`` ((T, B, *shape) per input node) for ``steps`` steps.
@@ -68,43 +116,26 @@ def simulate(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray], steps:
     t_in = max((x.shape[0] for x in stim.values()), default=0)
     steps = t_in if steps is None else int(steps)
     batch = next(iter(stim.values())).shape[1] if stim else 1
-    sched = graph.schedule()
-    nodes = graph.nodes
-    kern = {n: kernel_for(nodes[n].op, n) for n in nodes}
-    state = {n: kern[n].init(nodes[n], batch) for n in nodes}
-    late = [n for n in sched.order if nodes[n].latency == 1]
-    preds = {n: [(a, (a, n) in sched.delayed) for a, b in graph.edges if b == n] for n in nodes}
-    zeros = {n: np.zeros((batch, *nodes[n].out_shape)) for n in nodes}
-    prev = dict(zeros)
+    ex = Executor(graph, batch)
     plist = _parse_probes(graph, probes)
     rec_out: dict[str, list[np.ndarray]] = {o: [] for o in graph.outputs}
     rec_probe: dict[str, list[np.ndarray]] = {p: [] for p, _, _ in plist}
     for t in range(steps):
-        cur: dict[str, np.ndarray] = {}
-        for n in late:
-            cur[n] = kern[n].emit(nodes[n], state[n])
-        for n in sched.order:
-            if nodes[n].latency == 1:
-                continue
-            x = _gather(n, nodes[n], preds[n], cur, prev, stim, t, batch)
-            cur[n], state[n] = kern[n].step(nodes[n], x, state[n], t)
-        for n in late:
-            x = _gather(n, nodes[n], preds[n], cur, prev, stim, t, batch)
-            state[n] = kern[n].update(nodes[n], x, state[n], t)
+        frame = {k: (x[t] if t < x.shape[0] else np.zeros_like(x[0])) for k, x in stim.items()}
+        cur = ex.step(t, frame)
         for o in rec_out:
             rec_out[o].append(np.array(cur[o]))
         for p, n, var in plist:
-            rec_probe[p].append(_probe(kern[n], n, var, cur, state))
-        prev = cur
+            rec_probe[p].append(ex.probe(n, var, cur))
+    nodes = graph.nodes
     return SimResult({o: _stack(v, batch, nodes[o].out_shape) for o, v in rec_out.items()},
                      {p: np.stack(v) if v else np.zeros((0, batch)) for p, v in rec_probe.items()})
 
 
-def _gather(name: str, node: Any, preds: list[tuple[str, bool]], cur: dict[str, np.ndarray],
-            prev: dict[str, np.ndarray], stim: dict[str, np.ndarray], t: int, batch: int) -> Any:
+def _gather(name: str, node: Any, preds: list[tuple[str, bool]], cur: Mapping[str, np.ndarray],
+            prev: Mapping[str, np.ndarray], stim: Mapping[str, np.ndarray], batch: int) -> Any:
     if node.op == "input":
-        x = stim[name]
-        return x[t] if t < x.shape[0] else np.zeros_like(x[0])
+        return stim[name]
     vals = [prev[a] if delayed else cur[a] for a, delayed in preds]
     if not vals:
         return np.zeros((batch, *node.in_shape))
@@ -114,15 +145,6 @@ def _gather(name: str, node: Any, preds: list[tuple[str, bool]], cur: dict[str, 
     for v in vals[1:]:
         total = total + v
     return total
-
-
-def _probe(k: Any, name: str, var: str, cur: dict[str, np.ndarray], state: dict[str, Any]) -> np.ndarray:
-    if var == "s":
-        return np.array(cur[name])
-    val = k.probe(var, state[name])
-    if val is None:
-        raise SnncError(f"probe {name}.{var}: node {name!r} has no state variable {var!r}")
-    return np.array(val)
 
 
 def _stack(frames: list[np.ndarray], batch: int, shape: tuple[int, ...]) -> np.ndarray:
