@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Create or refresh the main environment: Python 3.11, CPU torch, snnc (editable) with its
+# dev/nir/brian2 extras, and the SNN frameworks snnc is compared against. Idempotent.
+# Usage: scripts/setup_main.sh [VENV]   (default .venv)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+venv=${1:-.venv}
+pins=requirements/main.txt
+
+make_venv "$venv" "${SNNC_PYTHON_MAIN:-python3}" 3.11
+pipq "$venv" install -c "$pins" pip setuptools
+# torch first and alone: the CPU wheel from disk. Nothing later may replace it.
+pipq "$venv" install -c "$pins" torch==2.13.0
+pipq "$venv" install -c "$pins" -e '.[dev,nir,brian2]' nirtorch scikit-learn cython loguru tqdm
+if ! pipq "$venv" install -c "$pins" sanafe; then
+  echo "setup: WARNING: sanafe did not install; the benchmarks that use it will skip" >&2
+fi
+# Their declared deps would pull torchvision/torchaudio/tensorboard and a CUDA torch.
+pipq "$venv" install -c "$pins" --no-deps snntorch spikingjelly norse neurobench
+"$venv/bin/python" scripts/check_env.py main
