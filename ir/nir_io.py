@@ -1,0 +1,360 @@
+"""NIR exchange: ``read_nir`` / ``write_nir`` (files) and ``from_nir`` / ``to_nir`` (objects).
+
+The op mapping and its forward-Euler formulas are in ``ir/nir_nodes.py``. ``dt`` is always
+explicit: writing needs ``dt`` (argument or ``graph.dt``); reading takes the ``dt`` that snnc
+recorded in the file, else the ``dt`` argument (``--dt``), which is required when the graph has
+neurons or delays.
+
+What NIR cannot say travels in NIR metadata under ``snnc.*`` keys, so a file written by snnc reads
+back structurally equal to the original graph:
+
+- per node: ``snnc.op`` (the snnc op when it differs from the NIR type's twin, e.g. ``add``
+  written as Scale), ``snnc.fields`` (in the text form's value syntax: every field whose value the
+  NIR parameters do not reproduce exactly, e.g. ``reset="subtract"``, ``comparator=">="``, a bias
+  on IF, array shapes, exact decays), ``snnc.q.<field>`` (a quantized weight's scale and bit
+  width; its mantissas are the NIR weight divided by the scale) and ``snnc.digest`` (a hash of
+  the node's NIR parameters: when another tool changed them, the snnc keys are stale and ignored);
+- per graph: ``snnc.version``, ``snnc.dt`` (the step used to convert), ``snnc.graph_dt``,
+  ``snnc.order`` (node order) and ``snnc.metadata`` (the graph metadata, JSON).
+
+Other tools ignore these keys and see the plain NIR meaning of each node.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import BackendError, FormatError, IRError, SnncError, UnsupportedOpError
+from ..io import atomic_path
+from .graph import Graph, Subgraph
+from .nir_nodes import DT_TYPES, export_node, import_node
+from .node import Node, as_float, op_class, values_equal
+from .qtensor import QTensor
+from .text import format_fields, parse_fields
+
+log = logging.getLogger(__name__)
+SNNC_NIR_VERSION = "1"
+_NEURON_OPS = frozenset({"i", "if", "li", "lif", "cubali", "cubalif", "delay"})
+
+
+def import_nir() -> Any:
+    """The ``nir`` module, or a clear error telling how to install it."""
+    try:
+        import nir
+    except ImportError:
+        raise BackendError("reading and writing NIR needs the 'nir' package: "
+                           "pip install 'snnc[nir]'") from None
+    return nir
+
+
+# ---- files -----------------------------------------------------------------------------------
+
+
+def write_nir(graph: Graph, path: str | Path, dt: float | None = None) -> Path:
+    """Write ``graph`` as a NIR file (atomically); ``dt`` defaults to ``graph.dt``."""
+    nir = import_nir()
+    nir_graph = to_nir(graph, dt)
+    dest = Path(path)
+    with atomic_path(dest) as tmp:
+        nir.write(tmp, nir_graph)
+    return dest
+
+
+def read_nir(path: str | Path, dt: float | None = None, **_: Any) -> Graph:
+    """Read a NIR file; ``dt`` is needed unless snnc wrote the file (it records its dt)."""
+    nir = import_nir()
+    p = Path(path)
+    if not p.exists():
+        raise FormatError(f"{p}: no such file")
+    if p.is_dir():
+        raise FormatError(f"{p}: is a directory, expected a .nir file")
+    try:
+        import h5py
+
+        with h5py.File(p, "r") as f:
+            if f.attrs.get("format") == "snnc-graph":
+                raise FormatError(f"{p}: this is an snnc graph file; give it the .snnc suffix")
+            if "node" not in f:
+                raise FormatError(f"{p}: not a NIR file (no 'node' group)")
+            nir_graph = _dict_to_nir(nir, nir.serialization.hdf2dict(f["node"]))
+    except SnncError:
+        raise
+    except Exception as exc:  # nir's reader raises anything on a bad file
+        reason = str(exc).split("(")[0].strip().rstrip(",") or type(exc).__name__
+        raise FormatError(f"{p}: not a readable NIR file ({reason})") from None
+    return from_nir(nir_graph, dt, where=str(p))
+
+
+def _dict_to_nir(nir: Any, d: dict[str, Any]) -> Any:
+    """``nir.dict2NIRNode`` without type inference, which would add nodes to nested graphs."""
+    if d.get("type") != "NIRGraph":
+        return nir.dict2NIRNode(d)
+    nodes = {k: _dict_to_nir(nir, v) for k, v in d["nodes"].items()}
+    edges = [(_text(a), _text(b)) for a, b in d.get("edges", [])]
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata=d.get("metadata") or {},
+                        type_check=False)
+
+
+# ---- export ----------------------------------------------------------------------------------
+
+
+def to_nir(graph: Graph, dt: float | None = None) -> Any:
+    """A ``nir.NIRGraph`` for ``graph`` with time step ``dt`` (default ``graph.dt``)."""
+    if dt is None:
+        dt = graph.dt
+    if dt is None:
+        raise FormatError("cannot write NIR for a graph without a time step: NIR is "
+                          "continuous-time; give dt (--dt)")
+    if graph.dt is not None and float(dt) != graph.dt:
+        raise FormatError(f"the graph was built for dt={graph.dt}, not dt={dt}; its discrete "
+                          "parameters only mean something at its own dt")
+    return _to_nir(import_nir(), graph, float(dt))
+
+
+def _to_nir(nir: Any, graph: Graph, dt: float) -> Any:
+    nodes = {}
+    for name, node in graph.nodes.items():
+        if "/" in name:
+            raise FormatError(f"node name {name!r} contains '/', which NIR files cannot hold")
+        if isinstance(node, Subgraph):
+            nodes[name] = _to_nir(nir, node.graph, dt)
+        else:
+            nodes[name] = _export(nir, name, node, dt)
+    try:
+        meta = json.dumps(dict(graph.metadata), sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise FormatError(f"graph metadata is not JSON-serialisable: {exc}") from None
+    metadata = {"snnc.version": SNNC_NIR_VERSION, "snnc.dt": repr(dt),
+                "snnc.graph_dt": repr(graph.dt) if graph.dt is not None else "none",
+                "snnc.order": json.dumps(list(graph.nodes)), "snnc.metadata": meta}
+    return nir.NIRGraph(nodes=nodes, edges=[tuple(e) for e in graph.edges], metadata=metadata,
+                        type_check=False)
+
+
+def _export(nir: Any, name: str, node: Node, dt: float) -> Any:
+    base = export_node(name, node, dt, nir)
+    back = import_node(name, base, node.in_shape, dt)
+    assert back is not None
+    changed = {f.name: getattr(node, f.name) for f in dataclasses.fields(node)
+               if not (hasattr(back, f.name) and values_equal(getattr(back, f.name),
+                                                             getattr(node, f.name)))}
+    meta: dict[str, str] = {}
+    if back.op != node.op:
+        meta["snnc.op"] = node.op
+    for key, value in list(changed.items()):
+        if isinstance(value, QTensor) and _qweight(back, key, _qparams(value)) == value:
+            meta[f"snnc.q.{key}"] = format_fields(_qparams(value))
+            del changed[key]
+    if changed:
+        meta["snnc.fields"] = format_fields(changed)
+    if meta:
+        meta["snnc.digest"] = digest(base)
+        base.metadata.update(meta)
+        if _apply(back, meta, name) != node:
+            raise SnncError(f"internal error: NIR export of node {name!r} is not lossless")
+    if _snnc_only(node, changed, meta):
+        log.warning("node %r: NIR cannot express %s; kept in snnc.* metadata, which other NIR "
+                    "tools ignore", name, _snnc_only(node, changed, meta))
+    return base
+
+
+def _snnc_only(node: Node, changed: dict[str, Any], meta: dict[str, str]) -> str:
+    """The semantic extensions other NIR tools will miss (for a warning)."""
+    ignore = {"gain", "bias", "decay_v", "decay_i", "gain_i", "threshold", "v_reset", "scale",
+              "delay", "shape", "input_shape", "start_dim", "end_dim"}
+    items = [f"op {node.op!r}"] if "snnc.op" in meta and node.op not in ("add", "batchnorm",
+                                                                         "reshape") else []
+    items += [f"{k}={v!r}" for k, v in changed.items() if k not in ignore
+              and isinstance(v, str | bool)]
+    if node.op in ("i", "if") and "bias" in changed:
+        items.append("a bias")
+    if "v_init" in changed:
+        items.append("v_init")
+    return ", ".join(items)
+
+
+def _qparams(q: QTensor) -> dict[str, Any]:
+    return {"scale": q.scale, "bits": q.bits, "signed": q.signed, "kind": q.kind}
+
+
+def _qweight(base: Node, key: str, params: dict[str, Any]) -> QTensor | None:
+    w = as_float(getattr(base, key, None))
+    if w is None:
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mant = np.nan_to_num(np.rint(w / params["scale"]))
+    try:
+        return QTensor(mant=mant, **params)
+    except (IRError, ValueError, TypeError):
+        return None
+
+
+def digest(n: Any) -> str:
+    """A short hash of a NIR node's parameters (type, field names, shapes, float64 values)."""
+    h = hashlib.sha256(type(n).__name__.encode())
+    fields = [f.name for f in dataclasses.fields(n) if f.name not in
+              ("metadata", "input_type", "output_type")]
+    values = {k: getattr(n, k) for k in fields}
+    if type(n).__name__ in ("Input", "Flatten"):
+        values["input_type"] = n.input_type["input"]
+    if type(n).__name__ == "Output":
+        values["output_type"] = n.output_type["output"]
+    for key in sorted(values):
+        v = values[key]
+        h.update(key.encode())
+        if isinstance(v, str | bytes):
+            h.update(_text(v).encode())
+            continue
+        arr = np.asarray(v, dtype=np.float64)
+        h.update(repr(arr.shape).encode() + arr.tobytes())
+    return h.hexdigest()[:16]
+
+
+# ---- import ----------------------------------------------------------------------------------
+
+
+def from_nir(nir_graph: Any, dt: float | None = None, where: str = "NIR graph") -> Graph:
+    """An IR ``Graph`` from a ``nir.NIRGraph`` (see the module docstring for ``dt``)."""
+    meta = dict(getattr(nir_graph, "metadata", None) or {})
+    file_dt = _float_or_none(meta.get("snnc.dt"))
+    use_dt = float(dt) if dt is not None else file_dt
+    redisc = dt is not None and file_dt is not None and float(dt) != file_dt
+    if redisc:
+        log.warning("%s: re-discretising at dt=%s (written at dt=%s): the exact snnc values of "
+                    "neurons and delays are dropped", where, dt, file_dt)
+    try:
+        return _from_nir(nir_graph, use_dt, redisc, where)
+    except (IRError, UnsupportedOpError, FormatError) as exc:
+        msg = str(exc)
+        cls = UnsupportedOpError if isinstance(exc, UnsupportedOpError) else FormatError
+        raise cls(msg if msg.startswith(where) else f"{where}: {msg}") from None
+
+
+def _from_nir(nir_graph: Any, dt: float | None, redisc: bool, where: str) -> Graph:
+    meta = dict(getattr(nir_graph, "metadata", None) or {})
+    edges = [(_text(a), _text(b)) for a, b in nir_graph.edges]
+    nodes = _convert_nodes(nir_graph.nodes, edges, dt, redisc, where)
+    snnc = "snnc.version" in meta
+    graph_dt = dt if (redisc or not snnc) else _float_or_none(meta.get("snnc.graph_dt"))
+    metadata = json.loads(_text(meta["snnc.metadata"])) if "snnc.metadata" in meta else {}
+    order = json.loads(_text(meta["snnc.order"])) if "snnc.order" in meta else []
+    if sorted(order) != sorted(nodes):
+        order = list(Graph(nodes, tuple(edges)).schedule().order)
+    return Graph({k: nodes[k] for k in order}, tuple(edges), graph_dt, metadata)
+
+
+def _bfs_order(names: list[str], edges: list[tuple[str, str]]) -> list[str]:
+    has_pred = {b for _, b in edges}
+    order = [n for n in names if n not in has_pred]
+    seen = set(order)
+    for n in order:  # grows while iterating
+        for a, b in edges:
+            if a == n and b not in seen:
+                seen.add(b)
+                order.append(b)
+    return order + [n for n in names if n not in seen]
+
+
+def _convert_nodes(nir_nodes: dict[str, Any], edges: list[tuple[str, str]], dt: float | None,
+                   redisc: bool, where: str) -> dict[str, Node]:
+    """Convert node by node, taking input shapes from already converted predecessors."""
+    preds = {name: [a for a, b in edges if b == name] for name in nir_nodes}
+    todo = _bfs_order(list(nir_nodes), edges)
+    done: dict[str, Node] = {}
+    while todo:
+        left = []
+        for name in todo:
+            in_shape = next((done[p].out_shape for p in preds[name] if p in done), None)
+            node = _import(nir_nodes[name], name, in_shape, dt, redisc, where)
+            if node is None:
+                left.append(name)
+            else:
+                done[name] = node
+        if len(left) == len(todo):
+            raise FormatError(f"cannot infer the input shape of NIR node(s) {left}: they need a "
+                              "predecessor of known shape")
+        todo = left
+    return _fix_flatten(done, edges)
+
+
+def _import(n: Any, name: str, in_shape: Any, dt: float | None, redisc: bool,
+            where: str) -> Node | None:
+    if type(n).__name__ == "NIRGraph":
+        return Subgraph(graph=_from_nir(n, dt, redisc, f"{where}: {name}"))
+    base = import_node(name, n, in_shape, dt)
+    meta = {k: _text(v) for k, v in (getattr(n, "metadata", None) or {}).items()
+            if k.startswith("snnc.")}
+    if base is None or not meta:
+        return base
+    if meta.get("snnc.digest") != digest(n):
+        log.warning("%s: node %r: its NIR parameters changed since snnc wrote them; ignoring "
+                    "its snnc.* metadata", where, name)
+        return base
+    if redisc and type(n).__name__ in DT_TYPES:
+        meta = _keep_flags(meta, name)
+    return _apply(base, meta, f"{where}: node {name!r}")
+
+
+def _keep_flags(meta: dict[str, str], name: str) -> dict[str, str]:
+    """Only the str / bool fields (reset, comparator, ...) survive a change of dt."""
+    fields = parse_fields(meta.get("snnc.fields", ""), name)
+    flags = {k: v for k, v in fields.items() if isinstance(v, str | bool)}
+    return {"snnc.fields": format_fields(flags)} if flags else {}
+
+
+def _apply(base: Node, meta: dict[str, str], where: str) -> Node:
+    """Rebuild the snnc node from its NIR twin and the ``snnc.*`` metadata."""
+    cls = op_class(meta.get("snnc.op", base.op))
+    changes = parse_fields(meta.get("snnc.fields", ""), where)
+    for key, text in meta.items():
+        if key.startswith("snnc.q."):
+            q = _qweight(base, key[len("snnc.q."):], parse_fields(text, where))
+            if q is None:
+                raise FormatError(f"{where}: {key} does not fit the node's weight")
+            changes[key[len("snnc.q."):]] = q
+    names = [f.name for f in dataclasses.fields(cls) if f.init]
+    kwargs = {k: getattr(base, k) for k in names if hasattr(base, k)} | changes
+    try:
+        return cls(**kwargs)
+    except (IRError, TypeError) as exc:
+        raise FormatError(f"{where}: snnc.* metadata does not fit: {exc}") from None
+
+
+def _fix_flatten(nodes: dict[str, Node], edges: list[tuple[str, str]]) -> dict[str, Node]:
+    """Accept a Flatten whose start_dim counted the batch dim (a known exporter quirk)."""
+    for name, node in nodes.items():
+        succ = [nodes[b].in_shape for a, b in edges if a == name]
+        if node.op != "flatten" or not succ or all(s == node.out_shape for s in succ):
+            continue
+        s, e = node.start_dim, node.end_dim  # type: ignore[attr-defined]
+        try:
+            alt = node.replace(start_dim=s - 1, end_dim=e - 1 if e > 0 else e)
+        except IRError:
+            continue
+        if s > 0 and all(x == alt.out_shape for x in succ):
+            log.warning("NIR Flatten %r: start_dim=%d counts the batch dimension; using %d",
+                        name, s, s - 1)
+            nodes[name] = alt
+    return nodes
+
+
+def _float_or_none(value: Any) -> float | None:
+    if value is None:
+        return None
+    text = _text(value)
+    return None if text == "none" else float(text)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return _text(value.item())
+    return str(value)
