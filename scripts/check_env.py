@@ -13,14 +13,37 @@ from importlib import metadata
 # Modules that must import, per environment.
 IMPORTS = {
     "main": [
-        "snnc", "snnc.ir", "snnc.backends", "snnc.simulators", "torch", "nir", "nirtorch",
-        "snntorch", "spikingjelly.activation_based.neuron", "spikingjelly.activation_based.layer",
-        "norse.torch", "neurobench.metrics.workload", "neurobench.benchmarks", "sklearn",
-        "brian2", "Cython", "pytest", "xdist", "hypothesis",
+        "snnc",
+        "snnc.ir",
+        "snnc.backends",
+        "snnc.simulators",
+        "torch",
+        "nir",
+        "nirtorch",
+        "snntorch",
+        "spikingjelly.activation_based.neuron",
+        "spikingjelly.activation_based.layer",
+        "norse.torch",
+        "neurobench.metrics.workload",
+        "neurobench.benchmarks",
+        "sklearn",
+        "brian2",
+        "Cython",
+        "pytest",
+        "xdist",
+        "hypothesis",
     ],
     "lava": [
-        "snnc", "snnc.ir", "snnc.backends", "snnc.simulators", "lava.proc.lif.process",
-        "lava.proc.dense.process", "lava.magma.core.run_configs", "nir", "pytest", "hypothesis",
+        "snnc",
+        "snnc.ir",
+        "snnc.backends",
+        "snnc.simulators",
+        "lava.proc.lif.process",
+        "lava.proc.dense.process",
+        "lava.magma.core.run_configs",
+        "nir",
+        "pytest",
+        "hypothesis",
     ],
 }
 OPTIONAL = {"main": ["sanafe"], "lava": []}
@@ -28,8 +51,16 @@ OPTIONAL = {"main": ["sanafe"], "lava": []}
 FORBIDDEN_PREFIXES = ("nvidia-", "cuda-", "triton", "torchvision", "torchaudio", "tensorboard")
 # `pip check` complaints we accept: deps of frameworks installed with --no-deps on purpose.
 ACCEPTED_MISSING = {
-    "spikingjelly": {"torchvision", "torchaudio", "tensorboard", "scienceplots", "matplotlib",
-                     "scipy", "requests", "packaging"},
+    "spikingjelly": {
+        "torchvision",
+        "torchaudio",
+        "tensorboard",
+        "scienceplots",
+        "matplotlib",
+        "scipy",
+        "requests",
+        "packaging",
+    },
     "neurobench": {"torchaudio", "tonic", "numba", "llvmlite"},
     "norse": {"torchvision"},
 }
@@ -40,28 +71,35 @@ def problems(env: str) -> list[str]:
     for name in IMPORTS[env]:
         try:
             importlib.import_module(name)
-        except Exception as exc:  # noqa: BLE001 - report every failure, whatever it is
+        except Exception as exc:  # report every failure, whatever it is
             found.append(f"import {name}: {type(exc).__name__}: {exc}")
     for name in OPTIONAL[env]:
         try:
             importlib.import_module(name)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             print(f"check_env: optional {name} unavailable ({exc})")
     dists = {d.metadata["Name"].lower(): d.version for d in metadata.distributions()}
-    found += [f"forbidden package installed: {n}=={v}" for n, v in sorted(dists.items())
-              if n.startswith(FORBIDDEN_PREFIXES)]
+    found += [
+        f"forbidden package installed: {n}=={v}"
+        for n, v in sorted(dists.items())
+        if n.startswith(FORBIDDEN_PREFIXES)
+    ]
     found += version_problems(env, dists)
     found += pip_check_problems()
     return found
 
 
 def version_problems(env: str, dists: dict[str, str]) -> list[str]:
-    numpy_major = int(dists.get("numpy", "0").split(".")[0])
+    found = []
     if env == "lava":
-        bad = [f"numpy {dists.get('numpy')} installed, lava-nc needs numpy<2"] if numpy_major >= 2 else []
-        return bad + (["torch installed in the Lava environment"] if "torch" in dists else [])
-    torch = dists.get("torch", "")
-    return [] if torch == "2.13.0+cpu" else [f"torch is {torch or 'missing'}, want 2.13.0+cpu"]
+        numpy = dists.get("numpy", "0")
+        if int(numpy.split(".")[0]) >= 2:
+            found.append(f"numpy {numpy} installed, lava-nc needs numpy<2")
+        if "torch" in dists:
+            found.append("torch installed in the Lava environment")
+    elif dists.get("torch") != "2.13.0+cpu":
+        found.append(f"torch is {dists.get('torch', 'missing')}, want 2.13.0+cpu")
+    return found
 
 
 def pip_check_problems() -> list[str]:

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers sourced by the setup scripts (not run on its own).
 
 # make_venv DIR PYTHON X.Y: create DIR with PYTHON unless it already holds a Python X.Y venv.

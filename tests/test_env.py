@@ -72,14 +72,19 @@ def test_top_level_folders_are_not_import_names(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
 
 
-def source_files() -> list[str]:
-    """Every module and chip file under snnc/, symlinked folders followed, as wheel paths."""
+def source_files(root: Path) -> list[str]:
+    """Modules, chip specs and data files under root/snnc (symlinks followed), as wheel paths."""
     found = []
-    for root, dirs, files in os.walk(REPO / "snnc", followlinks=True):
+    for folder, dirs, files in os.walk(root / "snnc", followlinks=True):
         dirs[:] = [d for d in dirs if d != "__pycache__"]
-        rel = Path(root).relative_to(REPO)
-        packaged = (Path(root) / "__init__.py").is_file() or rel == Path("snnc/backends/loihi/chips")
-        found += [(rel / f).as_posix() for f in files if packaged and f.endswith((".py", ".toml"))]
+        rel = Path(folder).relative_to(root)
+        data = rel == Path("snnc/data")
+        chips = rel == Path("snnc/backends/loihi/chips")
+        found += [
+            (rel / f).as_posix()
+            for f in files
+            if f.endswith(".py") or data or (chips and f.endswith(".toml"))
+        ]
     return sorted(found)
 
 
@@ -99,8 +104,8 @@ def test_wheel_contains_symlinked_subpackages(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in SUBPACKAGES:
         assert f"snnc/{name}/__init__.py" in names
-    missing = [f for f in source_files() if f not in names]
-    assert not missing, f"not in the wheel (a folder without __init__.py?): {missing}"
+    missing = [f for f in source_files(src) if f not in names]
+    assert not missing, f"not in the wheel: {missing}"
 
 
 @pytest.mark.parametrize("env", ["main", pytest.param("lava", marks=pytest.mark.lava)])
