@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..kernels_loihi import effective_dense_weights, shift
+from ..kernels_loihi import shift
 from .rule import FACTOR_WIDTH, ParsedRule, Product, parse_rule
 
 W_TRACE, ACC_U, S_MANT_W = 7, 15, 4
@@ -77,6 +77,14 @@ class _TraceRandom:
         self.impulse = self._ri.integers(0, 2**W_TRACE, size=1, dtype=int)[0]
 
 
+def truncate(w: np.ndarray, mode: str, bits: int) -> np.ndarray:
+    """LearningDense's one-time weight processing (sign mode given, MIXED by default in Lava)."""
+    lo, hi = {"mixed": (-256, 255), "exc": (0, 255), "inh": (-255, 0)}[mode]
+    w = np.clip(w, lo, hi)
+    k = 8 - bits + (mode == "mixed")
+    return -((-w >> k) << k) if mode == "inh" else (w >> k) << k
+
+
 def _split_impulse(values: list[float]) -> tuple[np.ndarray, np.ndarray]:
     arr = np.asarray(values, dtype=np.float64)
     whole = np.floor(arr)
@@ -108,11 +116,13 @@ class PlasticDense:
     sign_mode: str = "mixed"
     tag_1: np.ndarray | None = None
     tag_2: np.ndarray | None = None
-    counts: dict[str, int] = field(default_factory=lambda: {"updates": 0, "epochs": 0})
+    flip_threshold: int | None = None  # BSO-style flips (see builtin.bso); None: no flips
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"updates": 0, "epochs": 0, "flips": 0})
 
     def __post_init__(self) -> None:
-        self.weights = effective_dense_weights(np.asarray(self.weights, np.int64),
-                                               self.num_weight_bits)
+        self.weights = truncate(np.asarray(self.weights, np.int64), self.sign_mode,
+                                self.num_weight_bits)
         n_post, n_pre = self.weights.shape
         z = np.zeros((n_post, n_pre), np.int64)
         self.tag_1 = z.copy() if self.tag_1 is None else np.asarray(self.tag_1, np.int64)
@@ -135,9 +145,8 @@ class PlasticDense:
 
     # ---- spike phase --------------------------------------------------------------------------
 
-    def spike_phase(self, s_in: np.ndarray, bap: np.ndarray, t: int,
-                    third: np.ndarray | None = None) -> np.ndarray:
-        """Send last step's ``a_buf``; take pre spikes, then post spikes ``bap`` of step ``t``."""
+    def accumulate(self, s_in: np.ndarray) -> np.ndarray:
+        """Send last step's ``a_buf`` and accumulate this step's input (no learning)."""
         out = self.a_buf.copy()
         s_in = np.asarray(s_in)
         if self.num_message_bits > 0:
@@ -145,6 +154,17 @@ class PlasticDense:
         else:
             acc = self.weights[:, s_in != 0].sum(axis=1)
         self.a_buf = shift(acc.astype(np.int64), self.weight_exp)
+        return out
+
+    def spike_phase(self, s_in: np.ndarray, bap: np.ndarray, t: int,
+                    third: dict[int, np.ndarray] | None = None) -> np.ndarray:
+        """Send last step's ``a_buf``; take pre spikes, then post spikes ``bap`` of step ``t``.
+
+        ``third`` (three-factor rules) maps a post-trace row (0: y1, 1: y2, 2: y3) to the value
+        delivered to each post neuron this step.
+        """
+        s_in = np.asarray(s_in)
+        out = self.accumulate(s_in)
         ts = self._epoch_step(t)
         spiked = s_in != 0
         again = (self.tx > 0) & spiked
@@ -154,7 +174,8 @@ class PlasticDense:
         self._advance_traces()
         self._post_spikes(np.asarray(bap) != 0, ts)
         if self.rule.third_factor and third is not None:
-            self.y[:] = np.broadcast_to(np.asarray(third, np.int64), self.y.shape)
+            for row, value in third.items():
+                self.y[row] = np.broadcast_to(np.asarray(value, np.int64), self.y[row].shape)
         self._advance_traces()
         return out
 
@@ -189,11 +210,24 @@ class PlasticDense:
         new = {name: self._apply(name, rule, args) for name, rule in self._rules.items()}
         for name, value in new.items():
             setattr(self, name, value)
+        if self.flip_threshold is not None:
+            self._flip()
         self.counts["epochs"] += 1
-        self.counts["updates"] += int(np.count_nonzero(x0) * len(self.ty)
-                                      + np.count_nonzero(y0) * len(self.tx))
+        n_x, n_y = int(np.count_nonzero(x0)), int(np.count_nonzero(y0))
+        if any(p.dependency == "u" for r in self._rules.values() for p in r.products) and \
+                args["u"]:
+            self.counts["updates"] += self.weights.size
+        else:
+            self.counts["updates"] += n_x * len(self.ty) + n_y * len(self.tx) - n_x * n_y
         self.tx[:] = 0
         self.ty[:] = 0
+
+    def _flip(self) -> None:
+        """BSO-style: flip w where sign(w) * momentum < -threshold; restart that momentum."""
+        flip = np.sign(self.weights) * self.tag_1 < -self.flip_threshold
+        self.weights = np.where(flip, -self.weights, self.weights)
+        self.tag_1 = np.where(flip, 0, self.tag_1)
+        self.counts["flips"] += int(flip.sum())
 
     def _histories(self) -> tuple[np.ndarray, np.ndarray]:
         te = self.rule.t_epoch
