@@ -260,8 +260,7 @@ def _import_io(n: Any, in_shape: Shape | None, dt: float | None) -> Node | None:
 
 def _import_elementwise(n: Any, in_shape: Shape | None, dt: float | None) -> Node | None:
     kind = type(n).__name__
-    value = f64({"Scale": n.scale, "Threshold": getattr(n, "threshold", None),
-                 "Delay": getattr(n, "delay", None)}[kind])
+    value = f64(getattr(n, kind.lower()))
     shape = _own_or(in_shape, value.shape)
     if shape is None:
         return None
