@@ -18,8 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def _reduce_dims(w: torch.Tensor, per_channel: bool) -> tuple[int, ...]:
-    return tuple(range(1, w.ndim)) if per_channel else tuple(range(w.ndim))
+def _reduce_dims(ndim: int, per_channel: bool) -> tuple[int, ...]:
+    return tuple(range(1, ndim)) if per_channel else tuple(range(ndim))
 
 
 def _pow2(x: torch.Tensor, mode: str) -> torch.Tensor:
@@ -28,17 +28,23 @@ def _pow2(x: torch.Tensor, mode: str) -> torch.Tensor:
     return torch.exp2(e)
 
 
-def uniform_scale(w: torch.Tensor, bits: int, per_channel: bool, pow2: bool) -> torch.Tensor:
-    """Scale s with ``max |w| <= s * (2^(bits-1) - 1)`` (rounded up to 2^k when ``pow2``)."""
+def uniform_scale(w: torch.Tensor, bits: int, per_channel: bool, pow2: bool,
+                  ndim: int | None = None) -> torch.Tensor:
+    """Scale s with ``max |w| <= s * (2^(bits-1) - 1)`` (rounded up to 2^k when ``pow2``).
+
+    ``ndim`` (the weight's rank) is needed when ``w`` is a torch.fx proxy."""
     qmax = 2 ** (bits - 1) - 1
-    m = w.detach().abs().amax(dim=_reduce_dims(w, per_channel), keepdim=True)
+    dims = _reduce_dims(w.ndim if ndim is None else ndim, per_channel)
+    m = w.detach().abs().amax(dim=dims, keepdim=True)
     s = m.clamp_min(1e-8) / qmax
     return _pow2(s, "ceil") if pow2 else s
 
 
-def binary_scale(w: torch.Tensor, per_channel: bool, pow2: bool) -> torch.Tensor:
+def binary_scale(w: torch.Tensor, per_channel: bool, pow2: bool,
+                 ndim: int | None = None) -> torch.Tensor:
     """alpha = mean |w| (rounded to the nearest 2^k when ``pow2``)."""
-    alpha = w.detach().abs().mean(dim=_reduce_dims(w, per_channel), keepdim=True).clamp_min(1e-8)
+    dims = _reduce_dims(w.ndim if ndim is None else ndim, per_channel)
+    alpha = w.detach().abs().mean(dim=dims, keepdim=True).clamp_min(1e-8)
     return _pow2(alpha, "round") if pow2 else alpha
 
 
@@ -63,9 +69,10 @@ def _fake_binary(w: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
     return w + (sign * alpha - w).detach()
 
 
-def quantize_bias(b: torch.Tensor, scale: torch.Tensor, bits: int) -> torch.Tensor:
+def quantize_bias(b: torch.Tensor, scale: torch.Tensor, bits: int,
+                  per_channel: bool = True) -> torch.Tensor:
     """Round ``b`` to the weight grid: integer multiples of ``scale`` (per channel or tensor)."""
-    s = scale.reshape(-1) if scale.numel() > 1 else scale.reshape(())
+    s = scale.reshape(-1) if per_channel else scale.reshape(())
     lim = 2.0 ** (bits - 1)
     q = torch.clamp(torch.round(b / s), -lim, lim - 1) * s
     return b + (q - b).detach()
@@ -76,18 +83,19 @@ class _QuantMixin:
     per_channel: bool
     pow2: bool
     bias_bits: int
+    weight_ndim: int
 
     def quant_params(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(fake-quantized weight, bias on the same grid or None)."""
         w = self.weight
         if self.bits == 1:
-            s = binary_scale(w, self.per_channel, self.pow2)
+            s = binary_scale(w, self.per_channel, self.pow2, self.weight_ndim)
             w_q = _fake_binary(w, s)
         else:
-            s = uniform_scale(w, self.bits, self.per_channel, self.pow2)
+            s = uniform_scale(w, self.bits, self.per_channel, self.pow2, self.weight_ndim)
             w_q = _fake_uniform(w, self.bits, s)
         b = self.bias
-        return w_q, None if b is None else quantize_bias(b, s, self.bias_bits)
+        return w_q, None if b is None else quantize_bias(b, s, self.bias_bits, self.per_channel)
 
 
 class QuantLinear(_QuantMixin, nn.Linear):
@@ -99,6 +107,8 @@ class QuantLinear(_QuantMixin, nn.Linear):
         pow2: round scales to powers of two (exact on Loihi).
         bias_bits: bits of the bias mantissa on the weight grid.
     """
+
+    weight_ndim = 2
 
     def __init__(self, in_features: int, out_features: int, bias: bool = False, bits: int = 4,
                  per_channel: bool = True, pow2: bool = True, bias_bits: int = 16) -> None:
@@ -112,6 +122,8 @@ class QuantLinear(_QuantMixin, nn.Linear):
 
 class QuantConv2d(_QuantMixin, nn.Conv2d):
     """``nn.Conv2d`` with k-bit weights (``bits=1``: binary); options as ``QuantLinear``."""
+
+    weight_ndim = 4
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
                  stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,

@@ -1,0 +1,174 @@
+"""Loading ``model.pt`` / ``.pth`` / ``.pt2`` without running untrusted code.
+
+Accepted files:
+
+- a whole pickled module (``torch.save(model)``): loaded with ``weights_only=True`` and an
+  allow-list of ``nn.Module`` classes from torch.nn, snnc.nn, snnTorch, SpikingJelly and Norse.
+  The pickle is scanned first (no code runs); any other global is refused with a ``FormatError``
+  naming it and the ``--trust-pickle`` opt-in, which loads with ``weights_only=False``;
+- a ``state_dict`` (also under a ``"state_dict"``/``"model_state_dict"``/``"model"`` key) plus
+  ``--model package.module:factory``, a callable returning the module to load it into;
+- a ``torch.export`` program (``.pt2``): its graph is traced like a module; the input shape comes
+  from the program's example inputs;
+- a TorchScript file whose module is a ``Sequential`` of supported layers (rebuilt as modules).
+
+The per-sample input shape comes from the file where it can (``.pt2``; a module attribute
+``snnc_input_shape``), otherwise from ``input_shape`` (``--input-shape``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ...errors import FormatError
+from ...ir import Graph
+from .script import rebuild_script_module
+from .tracer import trace
+
+log = logging.getLogger(__name__)
+
+ALLOWED_PREFIXES = ("torch.nn.", "snnc.nn.", "snntorch.", "spikingjelly.", "norse.")
+STATE_KEYS = ("state_dict", "model_state_dict", "model", "net")
+
+
+def load_torch(path: str | Path, *, input_shape: Any = None, model: str | None = None,
+               trust_pickle: bool = False, **_: Any) -> Graph:
+    """Read a PyTorch model file and trace it into an IR graph (see the module docstring)."""
+    path = Path(path)
+    obj, file_shape = load_model(path, model=model, trust_pickle=trust_pickle)
+    shape = _shape(input_shape) if input_shape is not None else file_shape
+    if shape is None:
+        raise FormatError(f"{path}: the file does not record the input shape; pass "
+                          "--input-shape with the per-sample shape, e.g. --input-shape 64 or "
+                          "--input-shape 2,34,34")
+    graph = trace(obj, shape)
+    return graph.with_metadata(file=path.name)
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    if isinstance(value, str):
+        value = [v for v in value.replace("x", ",").split(",") if v.strip()]
+    if isinstance(value, int):
+        value = [value]
+    try:
+        return tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        raise FormatError(f"input shape {value!r} is not a list of integers") from None
+
+
+def load_model(path: Path, *, model: str | None = None,
+               trust_pickle: bool = False) -> tuple[nn.Module, tuple[int, ...] | None]:
+    """The module stored in ``path`` and the input shape the file records (or None)."""
+    if path.suffix.lower() == ".pt2":
+        return _load_export(path)
+    if _is_torchscript(path):
+        return rebuild_script_module(path), None
+    obj = _load_pickle(path, trust_pickle)
+    if isinstance(obj, nn.Module):
+        return obj, _attr_shape(obj)
+    if isinstance(obj, Mapping):
+        module = _from_state_dict(path, obj, model)
+        return module, _attr_shape(module)
+    raise FormatError(f"{path}: holds a {type(obj).__name__}, not a module or a state_dict")
+
+
+def _attr_shape(module: nn.Module) -> tuple[int, ...] | None:
+    shape = getattr(module, "snnc_input_shape", None)
+    return None if shape is None else _shape(shape)
+
+
+def _is_torchscript(path: Path) -> bool:
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as zf:
+        return any(n.endswith("/constants.pkl") or "/code/" in n for n in zf.namelist())
+
+
+def allowed_class(name: str) -> type | None:
+    """The class named ``module.Name`` if it is an allow-listed ``nn.Module`` subclass."""
+    modname, _, attr = name.rpartition(".")
+    if not modname.startswith(ALLOWED_PREFIXES) and modname + "." not in ALLOWED_PREFIXES:
+        return None
+    try:
+        obj = getattr(importlib.import_module(modname), attr)
+    except (ImportError, AttributeError):
+        return None
+    return obj if isinstance(obj, type) and issubclass(obj, nn.Module) else None
+
+
+def _load_pickle(path: Path, trust_pickle: bool) -> Any:
+    if trust_pickle:
+        log.warning("%s: loading with --trust-pickle: the file may run arbitrary code", path)
+        return _torch_load(path, weights_only=False)
+    try:
+        names = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
+    except Exception as exc:
+        raise FormatError(f"{path}: not a PyTorch checkpoint ({exc})") from None
+    refused = [n for n in names if allowed_class(n) is None]
+    if refused:
+        raise FormatError(
+            f"{path}: the pickle needs {', '.join(sorted(refused))}, which is not an allow-listed "
+            "module class (torch.nn, snnc.nn, snnTorch, SpikingJelly, Norse). Loading it could "
+            "run arbitrary code. If you trust the file, pass --trust-pickle; otherwise save a "
+            "state_dict and load it with --model package.module:factory.")
+    with torch.serialization.safe_globals([allowed_class(n) for n in names]):
+        return _torch_load(path, weights_only=True)
+
+
+def _torch_load(path: Path, weights_only: bool) -> Any:
+    try:
+        return torch.load(str(path), map_location="cpu", weights_only=weights_only)
+    except Exception as exc:
+        raise FormatError(f"{path}: cannot be loaded as a PyTorch file: {exc}") from None
+
+
+def _from_state_dict(path: Path, obj: Mapping[str, Any], model: str | None) -> nn.Module:
+    state = obj
+    for key in STATE_KEYS:
+        if isinstance(obj.get(key), Mapping):
+            state = obj[key]
+            break
+    if not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise FormatError(f"{path}: a dict that is not a state_dict (values must be tensors)")
+    if model is None:
+        raise FormatError(f"{path}: holds a state_dict; name the code that builds the module "
+                          "with --model package.module:factory")
+    module = build_factory(model)
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise FormatError(f"{path}: does not fit the module built by {model}: {exc}") from None
+    return module
+
+
+def build_factory(spec: str) -> nn.Module:
+    """Call ``package.module:factory`` and return the module it builds."""
+    modname, _, attr = spec.partition(":")
+    if not modname or not attr:
+        raise FormatError(f"--model {spec!r}: expected package.module:factory")
+    try:
+        factory = getattr(importlib.import_module(modname), attr)
+    except (ImportError, AttributeError) as exc:
+        raise FormatError(f"--model {spec!r}: {exc}") from None
+    module = factory()
+    if not isinstance(module, nn.Module):
+        raise FormatError(f"--model {spec!r} returned a {type(module).__name__}, not a module")
+    return module
+
+
+def _load_export(path: Path) -> tuple[nn.Module, tuple[int, ...] | None]:
+    try:
+        ep = torch.export.load(str(path))
+    except Exception as exc:
+        raise FormatError(f"{path}: not a torch.export program: {exc}") from None
+    args = ep.example_inputs[0] if ep.example_inputs else ()
+    shape = tuple(args[0].shape[1:]) if args and isinstance(args[0], torch.Tensor) else None
+    return ep.module(), shape

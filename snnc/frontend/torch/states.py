@@ -1,0 +1,56 @@
+"""Framework-specific model housekeeping: resetting neuron state, time mode, example inputs."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+_FRAMEWORKS = ("snntorch", "spikingjelly", "norse")
+
+
+def reset_model(model: nn.Module) -> None:
+    """Reset the state of every stateful neuron (snnc.nn, snnTorch, SpikingJelly)."""
+    for m in model.modules():
+        if hasattr(m, "reset_state") and type(m).__module__.startswith("snnc."):
+            m.reset_state()
+        elif hasattr(m, "reset_mem") and type(m).__module__.startswith("snntorch"):
+            m.reset_mem()
+        elif type(m).__module__.startswith("spikingjelly") and hasattr(m, "reset") \
+                and hasattr(m, "_memories"):
+            m.reset()
+
+
+def uses_multi_step(model: nn.Module) -> bool:
+    """True for SpikingJelly models that take (T, B, ...) inputs."""
+    for m in model.modules():
+        if not type(m).__module__.startswith("spikingjelly"):
+            continue
+        if getattr(m, "step_mode", "s") == "m" or type(m).__name__ in (
+                "SeqToANNContainer", "MultiStepContainer"):
+            return True
+    return False
+
+
+def model_dtype(model: nn.Module) -> torch.dtype:
+    for t in list(model.parameters()) + list(model.buffers()):
+        if t.is_floating_point():
+            return t.dtype
+    return torch.get_default_dtype()
+
+
+def example_input(model: nn.Module, shape: tuple[int, ...], multi_step: bool) -> torch.Tensor:
+    """A random input: (B=2, *shape), or (T=3, B=2, *shape) for multi-step models."""
+    lead = (3, 2) if multi_step else (2,)
+    gen = torch.Generator().manual_seed(0)
+    return torch.randn(*lead, *shape, generator=gen, dtype=model_dtype(model))
+
+
+def model_sources(model: nn.Module) -> str:
+    """The frameworks whose modules ``model`` uses, e.g. ``"snntorch"`` or ``"torch"``."""
+    found = []
+    for m in model.modules():
+        top = type(m).__module__.split(".")[0]
+        name = "snnc.nn" if type(m).__module__.startswith("snnc.nn") else top
+        if (name in _FRAMEWORKS or name == "snnc.nn") and name not in found:
+            found.append(name)
+    return "+".join(sorted(found)) or "torch"

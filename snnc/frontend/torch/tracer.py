@@ -1,0 +1,285 @@
+"""torch.fx tracing of one time step of a PyTorch SNN into an ``snnc.ir.Graph``.
+
+1. ``torch.fx`` traces ``forward`` symbolically. Modules with a converter (layers, neurons) stay
+   leaves; other modules of torch.nn, snnTorch, SpikingJelly and Norse also stay leaves (and are
+   reported as unsupported if reached); user modules, ``snnc.nn.Quant*`` and containers are traced
+   through. Extra ``forward`` parameters that default to ``None`` (neuron states) are fixed to
+   ``None``.
+2. The graph runs once on an example input; nodes that depend only on parameters and constants
+   (weight quantizers, straight-through tricks, scale products) are static: their recorded
+   values are what converters see. ``a + b - a * b`` is recognised as a spike OR beforehand.
+3. The remaining nodes are converted in order by the registered converters (``converters/``).
+
+Time: the IR graph is ONE time step. Supported are a ``forward`` that takes one step (snnTorch
+``init_hidden``/per-step models, Norse cells, snnc.nn, SpikingJelly single-step) and
+SpikingJelly multi-step models (``step_mode='m'``, ``SeqToANNContainer``, ``MultiStepContainer``)
+whose input is (T, B, ...): the leading T axis is the time axis, and a final ``mean(0)`` /
+``sum(0)`` over it is recorded as the readout. A ``forward`` that loops over time itself calls its
+neurons several times and is refused with a message saying so.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import logging
+import operator
+from typing import Any
+
+import torch
+from torch import fx, nn
+
+from ...errors import UnsupportedOpError
+from ...ir import Graph, Input, Output
+from . import converters as reg
+from .context import Context, Port, State, Where, is_dynamic, spike_or
+from .states import example_input, model_sources, reset_model, uses_multi_step
+
+log = logging.getLogger(__name__)
+
+_LIB_PREFIXES = ("torch.nn.", "snntorch", "spikingjelly", "norse")
+_SHAPE_QUERIES = {"size", "dim", "shape", "dtype", "device", "ndim", "numel"}
+
+
+class _Tracer(fx.Tracer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.record_stack_traces = True
+
+    def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+        if reg.find_module_converter(m) is not None:
+            return True
+        if isinstance(m, nn.Sequential | nn.ModuleList | nn.ModuleDict):
+            return False
+        return type(m).__module__.startswith(_LIB_PREFIXES)
+
+
+def _concrete_args(model: nn.Module) -> dict[str, Any]:
+    params = list(inspect.signature(model.forward).parameters.values())[1:]
+    return {p.name: None for p in params if p.default is None}
+
+
+def _symbolic_trace(model: nn.Module) -> fx.GraphModule:
+    tracer = _Tracer()
+    try:
+        graph = tracer.trace(model, concrete_args=_concrete_args(model) or None)
+    except UnsupportedOpError:
+        raise
+    except Exception as exc:  # fx raises many kinds (TraceError, TypeError, RuntimeError)
+        raise UnsupportedOpError(
+            f"torch.fx could not trace {type(model).__name__}.forward: {exc}. snnc traces one "
+            "time step without data-dependent Python control flow; write forward as a single "
+            "step (the time loop outside the model) or use SpikingJelly's multi-step mode."
+        ) from None
+    gm = fx.GraphModule(tracer.root, graph)
+    _rewrite_spike_or(gm.graph)
+    return gm
+
+
+def _is(node: Any, fns: tuple[Any, ...], method: str) -> bool:
+    return isinstance(node, fx.Node) and (
+        (node.op == "call_function" and node.target in fns)
+        or (node.op == "call_method" and node.target == method))
+
+
+def _rewrite_spike_or(graph: fx.Graph) -> None:
+    """Replace ``(a + b) - (a * b)`` by ``spike_or(a, b)``."""
+    for n in list(graph.nodes):
+        if not _is(n, (operator.sub, torch.sub), "sub") or len(n.args) != 2:
+            continue
+        s, p = n.args
+        if not (_is(s, (operator.add, torch.add), "add") and _is(p, (operator.mul, torch.mul), "mul")):
+            continue
+        if len(s.args) != 2 or len(p.args) != 2 or set(s.args) != set(p.args):
+            continue
+        with graph.inserting_before(n):
+            new = graph.call_function(spike_or, tuple(s.args))
+        new.meta = dict(n.meta)
+        n.replace_all_uses_with(new)
+        graph.erase_node(n)
+        for old in (s, p):
+            if not old.users:
+                graph.erase_node(old)
+    graph.lint()
+
+
+class _Recorder(fx.Interpreter):
+    """Runs the graph once and keeps every node's value."""
+
+    def __init__(self, gm: fx.GraphModule) -> None:
+        super().__init__(gm)
+        self.values: dict[fx.Node, Any] = {}
+
+    def run_node(self, n: fx.Node) -> Any:
+        out = super().run_node(n)
+        self.values[n] = out
+        return out
+
+
+def _static_nodes(gm: fx.GraphModule) -> set[fx.Node]:
+    static: set[fx.Node] = set()
+    for n in gm.graph.nodes:
+        if n.op == "get_attr":
+            static.add(n)
+        elif n.op in ("call_function", "call_method", "call_module"):
+            ins = n.all_input_nodes
+            if n.op == "call_module" and reg.is_stateful(gm.get_submodule(n.target)):
+                continue
+            if all(i in static for i in ins) or _is_shape_query(n):
+                static.add(n)
+    return static
+
+
+def _is_shape_query(n: fx.Node) -> bool:
+    if n.op == "call_method":
+        return n.target in _SHAPE_QUERIES
+    return n.op == "call_function" and n.target is getattr and n.args[1] in _SHAPE_QUERIES
+
+
+def _source_line(n: fx.Node) -> str:
+    trace = n.stack_trace or ""
+    frames = [ln.strip() for ln in trace.splitlines() if ln.strip()]
+    for i in range(len(frames) - 1, -1, -1):
+        if frames[i].startswith("File "):
+            parts = frames[i].split(",")
+            fname = parts[0][5:].strip().strip('"').rsplit("/", 1)[-1]
+            line = parts[1].strip().replace("line ", "") if len(parts) > 1 else "?"
+            code = frames[i + 1] if i + 1 < len(frames) else ""
+            return f"{fname}:{line} `{code}`"
+    return ""
+
+
+def trace(model: nn.Module, input_shape: tuple[int, ...], *, multi_step: bool | None = None,
+          source: str | None = None) -> Graph:
+    """Trace one time step of ``model`` for per-sample input shape ``input_shape``."""
+    reg.load_families()
+    model = copy.deepcopy(model).eval()
+    reset_model(model)
+    multi = uses_multi_step(model) if multi_step is None else multi_step
+    gm = _symbolic_trace(model)
+    rec = _Recorder(gm)
+    x = example_input(model, tuple(input_shape), multi)
+    try:
+        with torch.no_grad():
+            rec.run(x)
+    except Exception as exc:
+        raise UnsupportedOpError(
+            f"running {type(model).__name__} on an input of shape {tuple(x.shape)} failed: {exc}. "
+            "Check --input-shape (per sample, without batch or time axes).") from None
+    reset_model(model)
+    ctx = Context(metadata={"source": source or model_sources(model), "time_axis":
+                            "multi-step (T, B, ...)" if multi else "single-step"})
+    _convert(gm, rec.values, _static_nodes(gm), ctx, tuple(input_shape), 2 if multi else 1)
+    return ctx.graph(dt=None)
+
+
+def _convert(gm: fx.GraphModule, values: dict[fx.Node, Any], static: set[fx.Node],
+             ctx: Context, input_shape: tuple[int, ...], lead: int) -> None:
+    env: dict[fx.Node, Any] = {}
+    first = True
+    for n in gm.graph.nodes:
+        if n.op == "placeholder":
+            if first:
+                ctx.nodes["input"] = Input(shape=input_shape)
+                env[n] = Port("input", input_shape, lead)
+                first = False
+            else:
+                env[n] = values.get(n)
+        elif n in static:
+            env[n] = values[n]
+        elif n.op == "output":
+            _outputs(ctx, env, n)
+        else:
+            env[n] = _convert_node(gm, n, env, values, ctx)
+
+
+def _convert_node(gm: fx.GraphModule, n: fx.Node, env: dict[fx.Node, Any],
+                  values: dict[fx.Node, Any], ctx: Context) -> Any:
+    args = fx.node.map_arg(n.args, env.__getitem__)
+    kwargs = fx.node.map_arg(n.kwargs, env.__getitem__)
+    line = _source_line(n)
+    if n.op == "call_module":
+        mod = gm.get_submodule(n.target)
+        cls = type(mod)
+        ctx.where = Where(n.target, f"{cls.__module__}.{cls.__qualname__}", line)
+        return convert_module(ctx, mod, n.target, list(args), dict(kwargs), None)
+    name = n.target if isinstance(n.target, str) else getattr(n.target, "__name__", str(n.target))
+    ctx.where = Where(_function_base(gm, n), name if n.op == "call_function" else f"Tensor.{name}",
+                      line)
+    if n.op == "call_function" and n.target is operator.getitem and not isinstance(args[0], Port):
+        return args[0][args[1]]
+    if n.op == "call_function" and n.target is getattr and isinstance(args[0], State):
+        return getattr(args[0], args[1])
+    fn = reg.find_function_converter(n.op, n.target)
+    if fn is None:
+        ctx.fail(f"unsupported operation {name}", f"the functions {reg.supported_functions()}")
+    out = fn(ctx, n.target, list(args), dict(kwargs), values.get(n))
+    return out
+
+
+def _function_base(gm: fx.GraphModule, n: fx.Node) -> str:
+    """IR name for a function call: the enclosing layer's path (``QuantLinear`` -> its path),
+    else ``module_path.fx_name``."""
+    stack = n.meta.get("nn_module_stack") or {}
+    if not stack:
+        return n.name
+    path, cls = list(stack.values())[-1]
+    if isinstance(cls, type) and issubclass(cls, nn.Linear | nn.Conv1d | nn.Conv2d):
+        return path
+    return f"{path}.{n.name}"
+
+
+def convert_module(ctx: Context, mod: nn.Module, path: str, args: list[Any],
+                   kwargs: dict[str, Any], offset: int | None) -> Any:
+    """Convert one module call (also used by containers for their children)."""
+    fn = reg.find_module_converter(mod)
+    if fn is None:
+        ctx.fail("unsupported module", f"the modules {reg.supported_modules()}")
+    if reg.is_stateful(mod):
+        ctx.calls[path] = ctx.calls.get(path, 0) + 1
+        if ctx.calls[path] > 1:
+            ctx.fail("this neuron is called more than once in one forward (a time loop inside "
+                     "forward?)", "a forward that takes one time step, with the loop over time "
+                     "outside the model, or SpikingJelly multi-step mode")
+    if offset is None:
+        first = next((a for a in args if isinstance(a, Port)), None)
+        offset = first.lead if first is not None else 1
+    return fn(ctx, mod, path, args, kwargs, offset)
+
+
+def _outputs(ctx: Context, env: dict[fx.Node, Any], n: fx.Node) -> None:
+    found: list[Port] = []
+    states: list[str] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, Port):
+            if v not in found:
+                found.append(v)
+        elif isinstance(v, State):
+            states.append(f"{v.node}.{v.var}")
+        elif isinstance(v, list | tuple):
+            for x in v:
+                walk(x)
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+
+    walk(fx.node.map_arg(n.args[0], env.__getitem__))
+    if not found:
+        raise UnsupportedOpError("forward returns nothing that depends on the input")
+    readout = {}
+    for i, p in enumerate(found):
+        name = "output" if len(found) == 1 else f"output_{i}"
+        ctx.nodes[name] = Output(shape=p.shape)
+        ctx.edges.append((p.node, name))
+        if p.time_reduced:
+            readout[name] = f"{p.time_reduced} over time"
+    if readout:
+        ctx.metadata["readout"] = readout
+    if states:
+        ctx.metadata["state_outputs"] = states
+        log.info("forward also returns neuron states %s; probe them in the simulator", states)
+
+
+def is_input_dependent(value: Any) -> bool:
+    return is_dynamic(value)
