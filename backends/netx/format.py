@@ -68,8 +68,9 @@ def optimize_weight_bits(w: np.ndarray, where: str) -> tuple[np.ndarray, int, in
     shift = int(np.floor(np.log2(scale))) + signed
     if shift < 0:
         raise FormatError(
-            f"{where}: single-sign weights in [{wmin}, {wmax}] exceed the 8-bit range "
-            "netx can scale (|w| <= 255); re-export the layer with smaller weights"
+            f"{where}: single-sign weights in [{wmin}, {wmax}] exceed the range netx can scale "
+            "(0..255 excitatory, -256..0 inhibitory; netx would shift by a negative amount); "
+            "re-export the layer with smaller weights"
         )
     n = next((m for m in range(8, 0, -1) if not np.any(w % (1 << m))), 0) - signed
     return w << shift, 8 - shift - n, -shift
