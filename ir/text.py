@@ -35,7 +35,7 @@ from .qtensor import CodebookTensor, QTensor
 
 SUMMARY_HEADER = "# summary form: large arrays elided (not parseable)"
 _SUMMARY_MAX = 8
-_BARE_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
+_BARE_NAME = re.compile(r"(?:[A-Za-z0-9_.]|-(?!>))+")
 _DTYPES = {"f64": np.float64, "i64": np.int64}
 _QTYPES: dict[str, type] = {"qtensor": QTensor, "codebook": CodebookTensor}
 
@@ -138,7 +138,7 @@ def _array(a: np.ndarray, summary: bool) -> str:
 
 _TOKEN = re.compile(r"""
   (?P<ws>[ \t\r\n]+|\#[^\n]*)
-| (?P<NODE>%(?:[A-Za-z0-9_.\-]+|"(?:[^"\\\n]|\\.)*"))
+| (?P<NODE>%(?:(?:[A-Za-z0-9_.]|-(?!>))+|"(?:[^"\\\n]|\\.)*"))
 | (?P<STRING>"(?:[^"\\\n]|\\.)*")
 | (?P<ARROW>->)
 | (?P<NUMBER>[-+]?(?:(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|inf\b|nan\b))
