@@ -3,6 +3,7 @@ against a direct integration of NIR's ODEs, dt handling, snnc extensions and ref
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import numpy as np
@@ -63,7 +64,8 @@ def test_file_written_by_nir_reads_with_euler_parameters(tmp_path, nirpkg):
     assert list(g.nodes) == ["x", "fc", "cu", "y"]
     assert g.dt == dt
     cu = g.nodes["cu"]
-    assert cu.op == "cubalif" and cu.shape == (2,)
+    assert cu.op == "cubalif"
+    assert cu.shape == (2,)
     np.testing.assert_array_equal(cu.decay_i, 1 - dt / cuba.tau_syn)
     np.testing.assert_array_equal(cu.gain_i, dt * cuba.w_in / cuba.tau_syn)
     np.testing.assert_array_equal(cu.decay_v, 1 - dt / cuba.tau_mem)
@@ -102,10 +104,11 @@ def test_conv_pool_flatten_delay_from_nir(tmp_path, nirpkg):
         "out": nirpkg.Output(output_type=np.array([18])),
     }
     names = list(nodes)
-    graph = nirpkg.NIRGraph(nodes=nodes, edges=list(zip(names, names[1:])), type_check=False)
+    graph = nirpkg.NIRGraph(nodes=nodes, edges=list(itertools.pairwise(names)), type_check=False)
     nirpkg.write(tmp_path / "conv.nir", graph)
     g = _read(tmp_path / "conv.nir", dt=0.125)
-    assert g.nodes["conv"].in_shape == (1, 6, 6) and g.nodes["conv"].padding == (1, 1)
+    assert g.nodes["conv"].in_shape == (1, 6, 6)
+    assert g.nodes["conv"].padding == (1, 1)
     assert g.nodes["pool"].out_shape == (2, 3, 3)  # pools carry no shape in NIR: inferred
     assert g.nodes["flat"].out_shape == (18,)
     assert int(g.nodes["delay"].delay) == 3  # 0.375 / 0.125 steps
@@ -122,12 +125,13 @@ def test_same_padding_and_batch_counting_flatten(tmp_path, nirpkg, caplog):
         "out": nirpkg.Output(output_type=np.array([3])),
     }
     names = list(nodes)
-    graph = nirpkg.NIRGraph(nodes=nodes, edges=list(zip(names, names[1:])), type_check=False)
+    graph = nirpkg.NIRGraph(nodes=nodes, edges=list(itertools.pairwise(names)), type_check=False)
     nirpkg.write(tmp_path / "q.nir", graph)
     with caplog.at_level(logging.WARNING):
         g = _read(tmp_path / "q.nir")  # no neurons or delays: no dt needed
     assert g.nodes["conv"].padding == (1, 1)
-    assert g.nodes["flat"].start_dim == 0 and g.nodes["flat"].out_shape == (32,)
+    assert g.nodes["flat"].start_dim == 0
+    assert g.nodes["flat"].out_shape == (32,)
     assert "batch dimension" in caplog.text
     assert g.dt is None
 
@@ -146,7 +150,8 @@ def test_nested_nir_graph_becomes_subgraph(tmp_path, nirpkg):
     nirpkg.write(tmp_path / "n.nir", outer)
     g = _read(tmp_path / "n.nir", dt=0.25)
     sub = g.nodes["sub"]
-    assert sub.op == "graph" and sub.graph.nodes["lif"].op == "lif"
+    assert sub.op == "graph"
+    assert sub.graph.nodes["lif"].op == "lif"
     assert float(sub.graph.nodes["lif"].decay_v) == 0.5  # 1 - 0.25 / 0.5
 
 
@@ -178,7 +183,8 @@ def test_other_dt_rediscretises_but_keeps_flags(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         g = _read(tmp_path / "g.nir", dt=0.25)
     lif = g.nodes["lif"]
-    assert g.dt == 0.25 and float(lif.decay_v) == 1 - 0.25 / 2.0  # tau = 0.5 / (1 - 0.75)
+    assert g.dt == 0.25
+    assert float(lif.decay_v) == 1 - 0.25 / 2.0
     assert lif.reset == "subtract"
     assert "re-discretising" in caplog.text
 
@@ -190,7 +196,8 @@ def test_edited_nir_parameters_invalidate_snnc_metadata(tmp_path, nirpkg):
     graph.nodes["lif"].tau = graph.nodes["lif"].tau * 2  # another tool changes the node
     nirpkg.write(tmp_path / "g.nir", graph)
     lif = _read(tmp_path / "g.nir").nodes["lif"]
-    assert lif.reset == "hard" and float(lif.decay_v) == 1 - 0.5 / 4.0
+    assert lif.reset == "hard"
+    assert float(lif.decay_v) == 1 - 0.5 / 4.0
 
 
 def test_write_needs_dt_and_matching_dt(tmp_path):
@@ -198,7 +205,7 @@ def test_write_needs_dt_and_matching_dt(tmp_path):
 
     with pytest.raises(FormatError, match="time step"):
         write_nir(_lif_graph(dt=None), tmp_path / "a.nir")
-    with pytest.raises(FormatError, match="dt=0.5"):
+    with pytest.raises(FormatError, match=r"dt=0.5"):
         write_nir(_lif_graph(dt=0.5), tmp_path / "b.nir", dt=0.25)
     assert not list(tmp_path.iterdir())  # nothing half-written
 
@@ -239,10 +246,12 @@ def test_batchnorm_and_add_are_exact_nir_equivalents(nirpkg):
     ng = to_nir(g)
     conv, scale = ng.nodes["bn"], ng.nodes["add"]
     a, b = bn.channel_affine()
-    assert type(conv).__name__ == "Conv2d" and conv.groups == 2
+    assert type(conv).__name__ == "Conv2d"
+    assert conv.groups == 2
     np.testing.assert_array_equal(conv.weight.reshape(2), a)
     np.testing.assert_array_equal(conv.bias, b)
-    assert type(scale).__name__ == "Scale" and np.all(scale.scale == 1)
+    assert type(scale).__name__ == "Scale"
+    assert np.all(scale.scale == 1)
 
 
 def test_missing_nir_package_gives_install_hint(monkeypatch):
@@ -267,7 +276,7 @@ def test_missing_nir_package_gives_install_hint(monkeypatch):
 def test_garbage_nir_files(tmp_path, content):
     path = tmp_path / "bad.nir"
     path.write_bytes(content)
-    with pytest.raises(FormatError, match="bad.nir"):
+    with pytest.raises(FormatError, match=r"bad.nir"):
         _read(path, dt=1.0)
 
 
@@ -278,11 +287,11 @@ def test_truncated_and_misnamed_nir_files(tmp_path):
     path = write_nir(_lif_graph(), tmp_path / "g.nir")
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(FormatError, match="g.nir"):
+    with pytest.raises(FormatError, match=r"g.nir"):
         _read(path)
     snnc_file = write_graph(_lif_graph(), tmp_path / "s.snnc")
     misnamed = snnc_file.rename(tmp_path / "s.nir")
-    with pytest.raises(FormatError, match=".snnc suffix"):
+    with pytest.raises(FormatError, match=r".snnc suffix"):
         _read(misnamed)
     with pytest.raises(FormatError, match="no such file"):
         _read(tmp_path / "missing.nir")

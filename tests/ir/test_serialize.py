@@ -27,9 +27,11 @@ def test_layout_and_round_trip(tmp_path):
     g = _graph()
     path = write_graph(g, tmp_path / "g.snnc")
     with h5py.File(path) as f:
-        assert f.attrs["format"] == "snnc-graph" and f.attrs["version"] == 1
+        assert f.attrs["format"] == "snnc-graph"
+        assert f.attrs["version"] == 1
         node = f["nodes/1"]
-        assert node.attrs["name"] == "fc" and node.attrs["op"] == "affine"
+        assert node.attrs["name"] == "fc"
+        assert node.attrs["op"] == "affine"
         assert node["weight"].attrs["kind"] == "qtensor"
         assert node["weight/mant"].dtype == np.int64
     assert read_graph(path) == g
@@ -41,8 +43,10 @@ def test_zero_d_arrays_and_none_fields_keep_their_form(tmp_path):
     g = ir.Graph.build({"a": ir.Input(shape=(2,)), "d": dense, "b": ir.Input(shape=(1, 4)),
                         "c": conv}, [("a", "d"), ("b", "c")])
     back = read_graph(write_graph(g, tmp_path / "g.snnc"))
-    assert back.nodes["d"].delays is None and back.nodes["c"].bias.shape == ()
-    assert back.nodes["d"].weight.dtype.kind == "i" and back.dt is None
+    assert back.nodes["d"].delays is None
+    assert back.nodes["c"].bias.shape == ()
+    assert back.nodes["d"].weight.dtype.kind == "i"
+    assert back.dt is None
     assert back == g
 
 
@@ -89,14 +93,15 @@ def test_bad_contents_name_file_node_and_field(tmp_path, edit, match):
     path = _broken(tmp_path, edit)
     with pytest.raises(FormatError, match=match) as info:
         read_graph(path)
-    assert str(path) in str(info.value) and "\n" not in str(info.value)
+    assert str(path) in str(info.value)
+    assert "\n" not in str(info.value)
 
 
 @pytest.mark.parametrize("content", [b"", b"not hdf5 at all" * 20, b"\x89HDF\r\n\x1a\n"])
 def test_garbage_files(tmp_path, content):
     path = tmp_path / "bad.snnc"
     path.write_bytes(content)
-    with pytest.raises(FormatError, match="bad.snnc: not a readable HDF5 file"):
+    with pytest.raises(FormatError, match=r"bad.snnc: not a readable HDF5 file"):
         read_graph(path)
 
 
@@ -105,7 +110,7 @@ def test_truncated_file(tmp_path):
     data = path.read_bytes()
     for cut in (len(data) // 3, len(data) - 100):
         path.write_bytes(data[:cut])
-        with pytest.raises(FormatError, match="g.snnc"):
+        with pytest.raises(FormatError, match=r"g.snnc"):
             read_graph(path)
 
 

@@ -1,6 +1,9 @@
 """The text form: exact golden output, lossless parsing, summary form, errors with line numbers."""
 
+# ruff: noqa: E501  (the golden text has long node lines on purpose)
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pytest
@@ -52,7 +55,8 @@ def test_int_and_float_arrays_and_0d_keep_dtype_and_shape():
                        ("d", ir.LoihiDense(weight=[[1, 2], [3, 4]], delays=2)),
                        ("n", ir.LoihiLIF(shape=(2,), du=[1, 2], dv=3, vth=10)))
     back = parse_graph(print_graph(g))
-    assert back.nodes["d"].delays.shape == () and back.nodes["d"].delays.dtype == np.int64
+    assert back.nodes["d"].delays.shape == ()
+    assert back.nodes["d"].delays.dtype == np.int64
     assert back.nodes["n"].du.shape == (2,)
     assert back == g
 
@@ -101,7 +105,9 @@ def test_cycle_without_state_is_a_parse_error():
 def test_comments_and_layout_are_free():
     text = "# a comment\ngraph{dt=none %a=input(shape=(2,))%b=output(shape=(2,)) %a->%b}"
     g = parse_graph(text)
-    assert list(g.nodes) == ["a", "b"] and g.edges == (("a", "b"),) and g.dt is None
+    assert list(g.nodes) == ["a", "b"]
+    assert g.edges == (("a", "b"),)
+    assert g.dt is None
 
 
 def test_unprintable_metadata_is_refused():
@@ -113,5 +119,5 @@ def test_unprintable_metadata_is_refused():
 @given(st.lists(st.text(min_size=1, max_size=6), min_size=2, max_size=4, unique=True))
 def test_any_node_names_round_trip(names):
     nodes = {n: ir.Scale(shape=(1,), scale=0.5) for n in names}
-    g = ir.Graph.build(nodes, list(zip(names, names[1:])))
+    g = ir.Graph.build(nodes, list(itertools.pairwise(names)))
     assert parse_graph(print_graph(g)) == g
