@@ -5,7 +5,7 @@ against the shipped ``tiny.net``, ``mnist.net`` and ``ntidigits.net``): ``/layer
 fixed-length ASCII array of shape (1,), ``shape`` int64 in (C, H, W) order, weights, biases and
 delays float32, every other number int64; neuron groups with a variable-length UTF-8 ``type``
 ("LOIHI") and int64 ``iDecay = du + 1``, ``vDecay = dv``, ``vThMant = vth``, ``refDelay = 1``;
-``/simulation/Ts`` and ``tSample`` int64 scalars.
+``/simulation/Ts`` and ``tSample`` int64 scalars (``Ts`` float64 when it is not whole).
 
 Accepted graphs: ``input`` -> [``loihi.lif`` (the input neuron)] -> (``flatten`` | synapse ->
 ``loihi.lif``)* -> ``output``, with synapses ``loihi.dense`` (optionally with ``delays``) and
@@ -40,7 +40,8 @@ def write_netx(graph: Graph, path: str | Path, *, t_sample: int | None = None) -
 
     layers = plan_layers(graph)
     meta = dict(dict(graph.metadata).get("netx", {}))
-    sim: Layer = {"Ts": np.int64(meta.get("Ts") or 1)}
+    ts = meta.get("Ts") or 1
+    sim: Layer = {"Ts": np.int64(ts) if float(ts).is_integer() else np.float64(ts)}
     t_sample = t_sample if t_sample is not None else meta.get("tSample")
     if t_sample is not None:
         sim["tSample"] = np.int64(t_sample)

@@ -105,7 +105,7 @@ def read_netx(
         for k in range(count):
             _read_layer(b, f["layer"], k)
         sim = f.get("simulation")
-        b.meta.update(Ts=_opt_int(sim, "Ts"), tSample=_opt_int(sim, "tSample"))
+        b.meta.update(Ts=_opt_num(sim, "Ts"), tSample=_opt_num(sim, "tSample"))
     return _finish(b)
 
 
@@ -344,5 +344,8 @@ def _scalar(params: dict[str, Any], key: str) -> int:
     return int(v.reshape(-1)[0])
 
 
-def _opt_int(group: Any, key: str) -> int | None:
-    return None if group is None or key not in group else int(np.asarray(group[key][()]))
+def _opt_num(group: Any, key: str) -> int | float | None:
+    if group is None or key not in group:
+        return None
+    value = float(np.asarray(group[key][()]))
+    return int(value) if value.is_integer() else value

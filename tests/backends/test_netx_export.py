@@ -234,3 +234,8 @@ def test_simulation_group(tmp_path):
     with h5py.File(write_netx(g, tmp_path / "b.net", t_sample=40)) as f:
         assert f["simulation/tSample"][()] == 40
         assert f["simulation/tSample"].dtype == np.int64
+
+
+def test_fractional_ts_survives(tmp_path):
+    g = _dense_graph(LoihiDense(weight=[[2, -6]])).with_metadata(netx={"Ts": 0.5})
+    assert read_netx(write_netx(g, tmp_path / "t.net")).metadata["netx"]["Ts"] == 0.5
