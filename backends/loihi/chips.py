@@ -1,0 +1,237 @@
+"""Chip specifications as data: resources, widths, mesh and the per-event cost table.
+
+The built-in chips live in ``chips/<name>.toml`` next to this file (``loihi1``, ``loihi2``); each
+number there carries its source tag (shared/reference/loihi.md). A user chip is a TOML file with
+the same tables; ``base = "loihi1"`` inherits every field it does not set::
+
+    base = "loihi1"
+    name = "tiny"
+    [core]
+    neurons = 64
+
+Cost-table units: energy in picojoules per event, time in nanoseconds per event. Event names
+(``syn_op_dense`` ...) are those of ``snnc.simulators.event.counters.Counters``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from ...errors import FormatError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 (Lava environment)
+    import tomli as tomllib
+
+CHIP_DIR = Path(__file__).with_name("chips")
+EVENTS = ("syn_op_dense", "syn_op_sparse", "syn_op_conv", "neuron_inactive", "neuron_active",
+          "spike_out", "axon_out", "axon_in", "hop_ew", "hop_ns", "chip_hop")
+
+
+@dataclass(frozen=True)
+class MeshSpec:
+    cores_per_chip: int
+    cores_per_tile: int
+    tiles_x: int
+    tiles_y: int
+    max_chips: int
+    chip_links: int
+
+
+@dataclass(frozen=True)
+class CoreSpec:
+    neurons: int
+    synapse_memory_bits: int  # dedicated synaptic memory (0: synapses use shared memory)
+    shared_memory_bits: int  # memory shared by synapses and neuron state (0: none)
+    neuron_state_bits: int  # per neuron, counted against shared memory
+    input_axons: int
+    output_axons: int
+
+
+@dataclass(frozen=True)
+class SynapseSpec:
+    max_weight_bits: int
+    delay_bits: int
+    max_delay: int
+    index_bits: int
+    axon_header_bits: int
+    dense_min_density: float
+    conv_weight_sharing: bool
+
+
+@dataclass(frozen=True)
+class NeuronSpec:
+    state_bits: int
+    vth_bits: int
+    decay_bits: int
+    bias_mant_bits: int
+    bias_exp_bits: int
+    max_message_bits: int
+
+
+@dataclass(frozen=True)
+class CostTable:
+    """Per-event energy (pJ) and time (ns), the barrier curve, and where the numbers come from."""
+
+    source: str
+    estimated: tuple[str, ...]
+    energy_pj: dict[str, float]
+    time_ns: dict[str, float]
+    barrier_tiles: tuple[int, ...]
+    barrier_ns: tuple[float, ...]
+
+    def barrier(self, tiles: int, chips: int = 1) -> float:
+        """Barrier time (ns) for ``tiles`` tiles in use, interpolated, plus a per-chip term."""
+        xs, ys = self.barrier_tiles, self.barrier_ns
+        t = min(max(tiles, xs[0]), xs[-1])
+        for (x0, y0), (x1, y1) in zip(zip(xs, ys), zip(xs[1:], ys[1:]), strict=False):
+            if x0 <= t <= x1:
+                base = y0 + (y1 - y0) * (t - x0) / max(x1 - x0, 1)
+                break
+        else:
+            base = ys[-1]
+        return base + max(chips - 1, 0) * self.time_ns.get("barrier_per_chip", 0.0)
+
+
+@dataclass(frozen=True)
+class ChipSpec:
+    name: str
+    description: str
+    mesh: MeshSpec
+    core: CoreSpec
+    synapse: SynapseSpec
+    neuron: NeuronSpec
+    costs: CostTable
+
+    @property
+    def tiles_per_chip(self) -> int:
+        return self.mesh.tiles_x * self.mesh.tiles_y
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (the TOML tables); ``ChipSpec.from_dict`` reads it back."""
+        d = asdict(self)
+        c = d.pop("costs")
+        d["costs"] = {"source": c["source"], "estimated": list(c["estimated"]),
+                      "energy_pj": c["energy_pj"], "time_ns": c["time_ns"],
+                      "barrier_ns": {"tiles": list(c["barrier_tiles"]), "ns": list(c["barrier_ns"])}}
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "chip spec") -> ChipSpec:
+        return _build(data, where)
+
+
+def _section(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    sec = data.get(key)
+    if not isinstance(sec, dict):
+        raise FormatError(f"{where}: missing table [{key}]")
+    names = [f.name for f in fields(kind)]
+    missing = [n for n in names if n not in sec]
+    if missing:
+        raise FormatError(f"{where}: table [{key}] lacks {', '.join(missing)}")
+    try:
+        return kind(**{f.name: _cast(f.type, sec[f.name], f"{key}.{f.name}", where)
+                       for f in fields(kind)})
+    except TypeError as exc:
+        raise FormatError(f"{where}: table [{key}]: {exc}") from None
+
+
+def _cast(typ: Any, value: Any, field_name: str, where: str) -> Any:
+    name = typ if isinstance(typ, str) else getattr(typ, "__name__", str(typ))
+    try:
+        if name == "int":
+            if isinstance(value, bool) or int(value) != value or int(value) < 0:
+                raise ValueError
+            return int(value)
+        if name == "float":
+            return float(value)
+        if name == "bool":
+            if not isinstance(value, bool):
+                raise ValueError
+            return value
+    except (TypeError, ValueError):
+        raise FormatError(f"{where}: field {field_name} must be a non-negative {name}, "
+                          f"got {value!r}") from None
+    return value
+
+
+def _costs(data: dict[str, Any], where: str) -> CostTable:
+    c = data.get("costs")
+    if not isinstance(c, dict):
+        raise FormatError(f"{where}: missing table [costs]")
+    for key in ("energy_pj", "time_ns"):
+        missing = [e for e in EVENTS if e not in c.get(key, {})]
+        if missing:
+            raise FormatError(f"{where}: [costs.{key}] lacks {', '.join(missing)}")
+    bar = c.get("barrier_ns", {})
+    tiles, ns = list(bar.get("tiles", [])), list(bar.get("ns", []))
+    if not tiles or len(tiles) != len(ns) or tiles != sorted(tiles):
+        raise FormatError(f"{where}: [costs.barrier_ns] needs increasing 'tiles' and as many 'ns'")
+    return CostTable(str(c.get("source", "unknown")), tuple(c.get("estimated", ())),
+                     {k: float(v) for k, v in c["energy_pj"].items()},
+                     {k: float(v) for k, v in c["time_ns"].items()},
+                     tuple(int(t) for t in tiles), tuple(float(x) for x in ns))
+
+
+def _build(data: dict[str, Any], where: str) -> ChipSpec:
+    if "name" not in data:
+        raise FormatError(f"{where}: missing 'name'")
+    spec = ChipSpec(str(data["name"]), str(data.get("description", "")),
+                    _section(data, "mesh", MeshSpec, where), _section(data, "core", CoreSpec, where),
+                    _section(data, "synapse", SynapseSpec, where),
+                    _section(data, "neuron", NeuronSpec, where), _costs(data, where))
+    if spec.core.synapse_memory_bits == 0 and spec.core.shared_memory_bits == 0:
+        raise FormatError(f"{where}: [core] needs synapse_memory_bits or shared_memory_bits > 0")
+    if spec.mesh.cores_per_chip > spec.mesh.cores_per_tile * spec.tiles_per_chip:
+        raise FormatError(f"{where}: cores_per_chip exceeds cores_per_tile * tiles_x * tiles_y")
+    return spec
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read chip file ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FormatError(f"{path}: not valid TOML: {exc}") from None
+
+
+def builtin_chips() -> list[str]:
+    return sorted(p.stem for p in CHIP_DIR.glob("*.toml"))
+
+
+def _raw(name_or_path: str | Path, depth: int = 0) -> dict[str, Any]:
+    p = Path(name_or_path)
+    if str(name_or_path) in builtin_chips():
+        p = CHIP_DIR / f"{name_or_path}.toml"
+    elif not (p.suffix == ".toml" or p.exists()):
+        raise FormatError(f"unknown chip {str(name_or_path)!r}: use one of "
+                          f"{', '.join(builtin_chips())} or a path to a .toml chip file")
+    data = _read_toml(p)
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if depth > 8:
+        raise FormatError(f"{p}: 'base' chain too deep")
+    return _merge(_raw(base, depth + 1), data)
+
+
+def load_chip(name_or_path: str | Path = "loihi1") -> ChipSpec:
+    """A built-in chip by name (``loihi1``, ``loihi2``) or a user chip from a TOML file."""
+    return _build(_raw(name_or_path), str(name_or_path))

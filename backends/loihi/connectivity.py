@@ -1,0 +1,144 @@
+"""Which presynaptic neurons reach which postsynaptic neurons, for ``loihi.dense`` and ``loihi.conv``.
+
+The mapper uses these to size cores (fan-in axons, stored synapses) and the event simulator to
+count synaptic operations and messages per core. Only synapses whose *effective* weight is
+non-zero count (for dense: after Lava's sign-mode clip and LSB truncation). Post and pre indices
+are flat C-order indices of the node's ``out_shape`` and ``in_shape``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from ...simulators.kernels_loihi import effective_dense_weights
+
+
+class Connectivity:
+    """Sparsity structure of one synapse node (``loihi.dense`` or ``loihi.conv``)."""
+
+    def __init__(self, node: Any) -> None:
+        self.node = node
+        self.is_conv = node.op == "loihi.conv"
+        self.n_in = int(np.prod(node.in_shape))
+        self.n_out = int(np.prod(node.out_shape))
+
+    @cached_property
+    def weights(self) -> np.ndarray:
+        """Effective integer weights (dense: (out, in) after clip/truncation; conv: as stored)."""
+        if self.is_conv:
+            return np.asarray(self.node.weight, np.int64)
+        return effective_dense_weights(self.node.weight, self.node.num_weight_bits)
+
+    @cached_property
+    def nonzero(self) -> np.ndarray:
+        return self.weights != 0
+
+    @property
+    def nnz(self) -> int:
+        return int(self.fanin_counts().sum())
+
+    @property
+    def density(self) -> float:
+        return self.nnz / max(self.n_in * self.n_out, 1)
+
+    def fanin_counts(self) -> np.ndarray:
+        """Non-zero synapses into each post neuron, (n_out,)."""
+        if not self.is_conv:
+            return self.nonzero.sum(1)
+        return self._conv_counts().ravel()
+
+    def _valid_taps(self) -> tuple[np.ndarray, np.ndarray]:
+        n = self.node
+        (_, h, w), (kh, kw) = n.in_shape, n.weight.shape[2:]
+        (_, oh, ow) = n.out_shape
+        vy = _valid(oh, kh, h, n.stride[0], n.padding[0], n.dilation[0])
+        vx = _valid(ow, kw, w, n.stride[1], n.padding[1], n.dilation[1])
+        return vy, vx
+
+    def _conv_counts(self) -> np.ndarray:
+        vy, vx = self._valid_taps()
+        per_tap = self.nonzero.sum(1)  # (Cout, kH, kW)
+        return np.einsum("ckl,yk,xl->cyx", per_tap, vy, vx, optimize=True)
+
+    def fanin(self, rows: np.ndarray) -> np.ndarray:
+        """Boolean (n_in,): inputs with at least one non-zero synapse into the post ``rows``."""
+        rows = np.asarray(rows, np.int64)
+        if not self.is_conv:
+            return self.nonzero[rows].any(0)
+        return self._conv_fanin(rows)
+
+    def _conv_fanin(self, rows: np.ndarray) -> np.ndarray:
+        n = self.node
+        cin, h, w = n.in_shape
+        cout, oh, ow = n.out_shape
+        g = n.groups
+        cpg, opg = cin // g, cout // g
+        co, pos = np.divmod(rows, oh * ow)
+        oy, ox = np.divmod(pos, ow)
+        out = np.zeros((cin, h, w), bool)
+        for grp in np.unique(co // opg):
+            sel = co // opg == grp
+            nzg = self.nonzero[np.unique(co[sel])]  # (k, cpg, kH, kW)
+            chans = grp * cpg + np.flatnonzero(nzg.any((0, 2, 3)))
+            pix = np.zeros((h, w), bool)
+            yx = np.unique(np.stack([oy[sel], ox[sel]]), axis=1)
+            for ky, kx in zip(*np.nonzero(nzg.any((0, 1))), strict=True):
+                iy = yx[0] * n.stride[0] - n.padding[0] + ky * n.dilation[0]
+                ix = yx[1] * n.stride[1] - n.padding[1] + kx * n.dilation[1]
+                ok = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
+                pix[iy[ok], ix[ok]] = True
+            out[chans] |= pix
+        return out.ravel()
+
+    def pre_core_counts(self, core_of_post: np.ndarray, n_cores: int) -> np.ndarray:
+        """(n_in, n_cores) int64: non-zero synapses from each input into each core.
+
+        ``core_of_post`` (n_out,) gives the local core index of every post neuron.
+        """
+        onehot = np.zeros((self.n_out, n_cores), np.float64)
+        onehot[np.arange(self.n_out), core_of_post] = 1.0
+        if not self.is_conv:
+            return np.rint(self.nonzero.T.astype(np.float64) @ onehot).astype(np.int64)
+        return self._conv_transpose(onehot)
+
+    def _conv_transpose(self, onehot: np.ndarray) -> np.ndarray:
+        n = self.node
+        cin, h, w = n.in_shape
+        cout, oh, ow = n.out_shape
+        g = n.groups
+        cpg, opg = cin // g, cout // g
+        k = onehot.shape[1]
+        ind = onehot.T.reshape(k, cout, oh, ow)
+        out = np.zeros((k, cin, h, w))
+        sy, sx = n.stride
+        for ky in range(n.weight.shape[2]):
+            y0, y1, iy0 = _span(oh, h, sy, ky * n.dilation[0] - n.padding[0])
+            for kx in range(n.weight.shape[3]):
+                x0, x1, ix0 = _span(ow, w, sx, kx * n.dilation[1] - n.padding[1])
+                if y1 <= y0 or x1 <= x0:
+                    continue
+                for grp in range(g):
+                    m = self.nonzero[grp * opg:(grp + 1) * opg, :, ky, kx].astype(np.float64)
+                    if not m.any():
+                        continue
+                    part = np.einsum("kcyx,cm->kmyx", ind[:, grp * opg:(grp + 1) * opg, y0:y1, x0:x1], m)
+                    ys = slice(iy0, iy0 + (y1 - y0 - 1) * sy + 1, sy)
+                    xs = slice(ix0, ix0 + (x1 - x0 - 1) * sx + 1, sx)
+                    out[:, grp * cpg:(grp + 1) * cpg, ys, xs] += part
+        return np.rint(out.reshape(k, -1).T).astype(np.int64)
+
+
+def _valid(o: int, k: int, n: int, s: int, p: int, d: int) -> np.ndarray:
+    """(o, k) bool: output position o with tap k reads an in-bounds input."""
+    i = np.arange(o)[:, None] * s - p + np.arange(k)[None, :] * d
+    return (i >= 0) & (i < n)
+
+
+def _span(o: int, n: int, s: int, off: int) -> tuple[int, int, int]:
+    """Outputs [o0, o1) whose input o*s + off lies in [0, n), and the first such input."""
+    o0 = max(0, -(off // s))  # ceil(-off / s)
+    o1 = min(o, max(0, -((off - n) // s)))  # ceil((n - off) / s)
+    return o0, max(o0, o1), o0 * s + off

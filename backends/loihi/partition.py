@@ -1,0 +1,174 @@
+"""Split one neuron layer into per-core ranges that respect a chip's per-core limits.
+
+A core holds a contiguous range of the layer's mapping positions (see ``program.py``). Its needs:
+
+- neurons: the range length, at most ``core.neurons``;
+- input axons: distinct (synapse node, presynaptic neuron) pairs with a non-zero synapse into the
+  range, at most ``core.input_axons``;
+- memory bits, at most ``synapse_memory_bits`` (or ``shared_memory_bits``, which also holds
+  ``neuron_state_bits`` per neuron). Per synapse node and core, by storage format:
+
+  =========  ==============================================================================
+  dense      axons * (header + neurons * (weight bits + delay bits))
+  sparse     axons * header + synapses * (weight bits + delay bits + index bits)
+  conv       axons * header + out-channels * (C_in / groups) * kH * kW * weight bits
+             (chips with ``conv_weight_sharing``; otherwise stored as sparse)
+  =========  ==============================================================================
+
+  A dense node is stored ``dense`` when its density is at least ``dense_min_density``.
+Ranges are found greedily (largest range that fits, by binary search), then evened out when an
+equal split into as many cores fits too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ...errors import ResourceError
+from .chips import ChipSpec
+from .connectivity import Connectivity
+from .rules import weight_bits_of
+
+
+@dataclass(frozen=True)
+class Need:
+    neurons: int
+    axons: int
+    bits: int
+
+
+@dataclass(frozen=True)
+class SynInfo:
+    name: str
+    conn: Connectivity
+    fmt: str
+    wbits: int
+    dbits: int
+
+
+def storage_format(conn: Connectivity, chip: ChipSpec) -> str:
+    if conn.is_conv:
+        return "conv"
+    return "dense" if conn.density >= chip.synapse.dense_min_density else "sparse"
+
+
+def syn_info(name: str, node: Any, chip: ChipSpec) -> SynInfo:
+    conn = Connectivity(node)
+    delays = getattr(node, "delays", None)
+    dbits = chip.synapse.delay_bits if delays is not None and delays.size and delays.max() > 0 \
+        else 0
+    return SynInfo(name, conn, storage_format(conn, chip), weight_bits_of(node), dbits)
+
+
+class LayerCost:
+    """Resource needs of any range of one layer's mapping positions."""
+
+    def __init__(self, name: str, positions: np.ndarray, syns: list[SynInfo], chip: ChipSpec):
+        self.name, self.pos, self.syns, self.chip = name, positions, syns, chip
+        self.counts = [s.conn.fanin_counts() for s in syns]
+
+    @property
+    def size(self) -> int:
+        return len(self.pos)
+
+    def block(self, syn: int, rows: np.ndarray) -> tuple[int, int, int]:
+        """(synapses, memory bits, input axons) of synapse node ``syn`` for post ``rows``."""
+        s, c = self.syns[syn], self.chip.synapse
+        axons = int(s.conn.fanin(rows).sum())
+        nsyn = int(self.counts[syn][rows].sum())
+        if s.fmt == "dense":
+            bits = axons * (c.axon_header_bits + len(rows) * (s.wbits + s.dbits))
+        elif s.fmt == "conv" and c.conv_weight_sharing:
+            node = s.conn.node
+            n_co = len(np.unique(rows // int(np.prod(node.out_shape[1:]))))
+            bits = axons * c.axon_header_bits + n_co * int(np.prod(node.weight.shape[1:])) * s.wbits
+        else:
+            bits = axons * c.axon_header_bits + nsyn * (s.wbits + s.dbits + c.index_bits)
+        return nsyn, bits, axons
+
+    def need(self, a: int, b: int) -> Need:
+        rows = self.pos[a:b]
+        blocks = [self.block(i, rows) for i in range(len(self.syns))]
+        bits = sum(x[1] for x in blocks)
+        if self.chip.core.shared_memory_bits and not self.chip.core.synapse_memory_bits:
+            bits += (b - a) * self.chip.core.neuron_state_bits
+        return Need(b - a, sum(x[2] for x in blocks), bits)
+
+    def limits(self) -> Need:
+        core = self.chip.core
+        return Need(core.neurons, core.input_axons,
+                    core.synapse_memory_bits or core.shared_memory_bits)
+
+    def fits(self, a: int, b: int) -> bool:
+        n, lim = self.need(a, b), self.limits()
+        return n.neurons <= lim.neurons and n.axons <= lim.axons and n.bits <= lim.bits
+
+    def error(self, a: int) -> ResourceError:
+        n, lim = self.need(a, a + 1), self.limits()
+        chip = self.chip.name
+        if n.axons > lim.axons:
+            return ResourceError(
+                f"layer {self.name!r}: one neuron has a fan-in of {n.axons} input axons but a "
+                f"{chip} core accepts {lim.axons} (over by {n.axons - lim.axons}). Prune its "
+                f"incoming weights, use a smaller kernel or fewer input channels, or choose a "
+                f"chip with more input axons per core (--chip my_chip.toml).")
+        return ResourceError(
+            f"layer {self.name!r}: one neuron needs {n.bits} bits of synaptic memory but a {chip} "
+            f"core has {lim.bits} (over by {n.bits - lim.bits}). Use fewer weight bits "
+            f"(quantize-loihi), prune weights, or choose a chip with more synaptic memory per "
+            f"core (--chip loihi2).")
+
+
+def _largest_fit(cost: LayerCost, a: int) -> int:
+    hi = min(cost.size, a + cost.chip.core.neurons)
+    if not cost.fits(a, a + 1):
+        raise cost.error(a)
+    if cost.fits(a, hi):
+        return hi
+    lo = a + 1  # fits; hi does not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if cost.fits(a, mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def partition(cost: LayerCost) -> list[tuple[int, int]]:
+    """Contiguous (start, stop) ranges covering the layer, one per core."""
+    ranges, a = [], 0
+    while a < cost.size:
+        b = _largest_fit(cost, a)
+        ranges.append((a, b))
+        a = b
+    k = len(ranges)
+    if k > 1:
+        edges = np.linspace(0, cost.size, k + 1).round().astype(int)
+        even = list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
+        if all(cost.fits(x, y) for x, y in even):
+            return even
+    return ranges
+
+
+def split_for_fanout(ranges: list[tuple[int, int]], per_pos: np.ndarray, limit: int,
+                     layer: str, chip: str) -> list[tuple[int, int]]:
+    """Split ranges whose total output edges (``per_pos`` per position) exceed ``limit``."""
+    worst = int(per_pos.max(initial=0))
+    if worst > limit:
+        raise ResourceError(
+            f"layer {layer!r}: one neuron sends to {worst} cores but a {chip} core has "
+            f"{limit} output edges (over by {worst - limit}). Reduce that layer's fan-out or "
+            f"map its targets onto fewer, fuller cores.")
+    out = []
+    for a, b in ranges:
+        while a < b:
+            csum = np.cumsum(per_pos[a:b])
+            stop = a + int(np.searchsorted(csum, limit, side="right"))
+            stop = max(stop, a + 1)
+            out.append((a, min(stop, b)))
+            a = min(stop, b)
+    return out

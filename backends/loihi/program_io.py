@@ -1,0 +1,105 @@
+"""Save and load a ``ChipProgram`` as ``program.h5`` (layout in ``program.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from ...errors import FormatError
+from ...io import atomic_path
+from .program import (
+    FORMAT, VERSION, ChipProgram, CoreAlloc, LayerMap, Route, SynapseBlock, chip_from_json,
+    table_columns,
+)
+
+FILENAME = "program.h5"
+
+
+def program_file(path: str | Path) -> Path:
+    p = Path(path)
+    return p if p.suffix in (".h5", ".hdf5") else p / FILENAME
+
+
+def _write_table(group: h5py.Group, rows: tuple[Any, ...], kind: type) -> None:
+    for name, values in table_columns(rows, kind).items():
+        if _is_str(kind, name):
+            group.create_dataset(name, data=np.array(values, dtype=object),
+                                 dtype=h5py.string_dtype())
+        else:
+            group.create_dataset(name, data=np.asarray(values, dtype=np.int64))
+
+
+def _is_str(kind: type, name: str) -> bool:
+    return next(f.type for f in fields(kind) if f.name == name) in ("str", str)
+
+
+def _read_table(group: h5py.Group, kind: type, where: str) -> tuple[Any, ...]:
+    cols = {}
+    for f in fields(kind):
+        if f.name not in group:
+            raise FormatError(f"{where}: table {group.name} lacks column {f.name!r}")
+        data = group[f.name][()]
+        cols[f.name] = ([v.decode() if isinstance(v, bytes) else str(v) for v in data]
+                        if _is_str(kind, f.name) else [int(v) for v in data])
+    n = len(next(iter(cols.values()))) if cols else 0
+    return tuple(kind(**{k: v[i] for k, v in cols.items()}) for i in range(n))
+
+
+def save_program(program: ChipProgram, path: str | Path) -> Path:
+    """Write the program atomically; returns the file written."""
+    from ...ir.serialize import write_graph_group
+
+    dest = program_file(path)
+    with atomic_path(dest) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["format"] = FORMAT
+        f.attrs["version"] = VERSION
+        f.attrs["chip"] = program.chip.to_json()
+        f.attrs["chip_grid"] = program.chip_grid
+        write_graph_group(f.create_group("graph"), program.graph)
+        lg = f.create_group("layers")
+        for i, (name, lm) in enumerate(program.layers.items()):
+            g = lg.create_group(str(i))
+            g.attrs["name"] = name
+            g.attrs["order"] = lm.order
+            g.attrs["shape"] = np.asarray(lm.shape, np.int64)
+            g.create_dataset("cores", data=np.asarray(lm.cores, np.int64))
+        _write_table(f.create_group("cores"), program.cores, CoreAlloc)
+        _write_table(f.create_group("blocks"), program.blocks, SynapseBlock)
+        _write_table(f.create_group("routes"), program.routes, Route)
+    return dest
+
+
+def load_program(path: str | Path) -> ChipProgram:
+    """Read a program written by ``save_program`` (a directory or the .h5 file itself)."""
+    from ...ir.serialize import read_graph_group
+
+    src = program_file(path)
+    if not src.exists():
+        raise FormatError(f"{src}: no compiled program here (expected {FILENAME} from "
+                          "`snnc compile --target loihi-sim`)")
+    where = str(src)
+    try:
+        with h5py.File(src, "r") as f:
+            if f.attrs.get("format") != FORMAT:
+                raise FormatError(f"{where}: not an snnc chip program (format attribute)")
+            if int(f.attrs.get("version", 0)) > VERSION:
+                raise FormatError(f"{where}: program version {f.attrs['version']} is newer "
+                                  f"than this snnc reads ({VERSION}); upgrade snnc")
+            chip = chip_from_json(str(f.attrs["chip"]), where)
+            graph = read_graph_group(f["graph"])
+            layers = {}
+            for key in sorted(f["layers"], key=int):
+                g = f["layers"][key]
+                name = str(g.attrs["name"])
+                layers[name] = LayerMap(name, tuple(int(v) for v in g.attrs["shape"]),
+                                        str(g.attrs["order"]),
+                                        tuple(int(v) for v in g["cores"][()]))
+            return ChipProgram(graph, chip, layers, _read_table(f["cores"], CoreAlloc, where),
+                               _read_table(f["blocks"], SynapseBlock, where),
+                               _read_table(f["routes"], Route, where), int(f.attrs["chip_grid"]))
+    except (OSError, KeyError) as exc:
+        raise FormatError(f"{where}: unreadable chip program ({exc})") from None

@@ -1,0 +1,93 @@
+"""Design rules: small named predicates that raise ``ResourceError`` when a node does not fit a chip.
+
+Widths are checked here because Lava's Python models never clip to their declared precisions
+(shared/reference/loihi.md §3): what Lava would silently accept, real hardware would not.
+Per-core capacity (neurons, synaptic memory, axons) is the mapper's job (``mapper.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...errors import ResourceError
+from ...ir import Graph
+from .chips import ChipSpec
+from .topology import Topology
+
+
+def _fail(name: str, what: str, need: Any, have: Any, hint: str) -> ResourceError:
+    return ResourceError(f"layer {name!r}: {what} is {need} but the chip allows {have}. {hint}")
+
+
+def _mixed(node: Any) -> bool:
+    w = np.asarray(node.weight)
+    return bool(w.size and w.min() < 0 < w.max())
+
+
+def magnitude_bits(node: Any) -> int:
+    """Magnitude bits of a stored weight (dense: ``num_weight_bits``; conv: from the values)."""
+    if node.op == "loihi.dense":
+        return int(node.num_weight_bits)
+    w = np.asarray(node.weight)
+    return max(int(np.abs(w).max(initial=0)).bit_length(), 1)
+
+
+def weight_bits_of(node: Any) -> int:
+    """Bits a stored weight takes: magnitude bits plus a sign bit when weights of both signs."""
+    return magnitude_bits(node) + int(_mixed(node))
+
+
+def rule_weight_bits(name: str, node: Any, chip: ChipSpec) -> None:
+    mag = magnitude_bits(node)
+    if mag > chip.synapse.max_weight_bits:
+        raise _fail(name, "the weight width", f"{mag} bits", f"{chip.synapse.max_weight_bits}",
+                    "Quantize the weights to fewer bits (quantize-loihi).")
+
+
+def rule_delays(name: str, node: Any, chip: ChipSpec) -> None:
+    delays = getattr(node, "delays", None)
+    if delays is None or delays.size == 0:
+        return
+    if int(delays.max()) > chip.synapse.max_delay:
+        raise _fail(name, "the largest synaptic delay", int(delays.max()), chip.synapse.max_delay,
+                    "Shorten the delays or split them with delay layers.")
+
+
+def rule_message_bits(name: str, node: Any, chip: ChipSpec) -> None:
+    bits = int(node.num_message_bits)
+    if bits > chip.neuron.max_message_bits:
+        what = "binary spikes only" if chip.neuron.max_message_bits == 0 else \
+            f"graded spikes of at most {chip.neuron.max_message_bits} bits"
+        raise _fail(name, "the spike payload width", f"{bits} bits", what,
+                    "Use binary (rate- or delta-coded) input, or a chip with graded spikes "
+                    "(--chip loihi2).")
+
+
+def rule_neuron_widths(name: str, node: Any, chip: ChipSpec) -> None:
+    n = chip.neuron
+    checks = (("vth", node.vth, 0, 2**n.vth_bits - 1),
+              ("du", node.du, 0, 2**n.decay_bits - 1), ("dv", node.dv, 0, 2**n.decay_bits - 1),
+              ("bias_mant", node.bias_mant, -(2 ** (n.bias_mant_bits - 1)),
+               2 ** (n.bias_mant_bits - 1) - 1),
+              ("bias_exp", node.bias_exp, -(2**n.bias_exp_bits - 1), 2**n.bias_exp_bits - 1))
+    for field, arr, lo, hi in checks:
+        arr = np.asarray(arr)
+        if arr.size and (arr.min() < lo or arr.max() > hi):
+            raise _fail(name, f"{field}", f"in [{arr.min()}, {arr.max()}]", f"[{lo}, {hi}]",
+                        "Re-quantize the neuron parameters for this chip.")
+
+
+SYNAPSE_RULES = (rule_weight_bits, rule_delays, rule_message_bits)
+NEURON_RULES = (rule_neuron_widths,)
+
+
+def check_design_rules(graph: Graph, topo: Topology, chip: ChipSpec) -> None:
+    """Run every width rule on every synapse and layer; raise the first ``ResourceError``."""
+    for name in topo.synapses:
+        for rule in SYNAPSE_RULES:
+            rule(name, graph.nodes[name], chip)
+    for name in topo.layers:
+        for rule in NEURON_RULES:
+            rule(name, graph.nodes[name], chip)

@@ -1,0 +1,106 @@
+"""The shape of a lowered graph as the chip sees it: neuron layers, synapses, host inputs.
+
+A lowered graph holds ``input`` nodes (spikes or graded payloads injected by the host),
+``loihi.dense`` / ``loihi.conv`` synapses, ``loihi.lif`` neuron layers, ``output`` nodes and the
+zero-cost re-indexing ops ``flatten`` / ``reshape`` (C-order, so flat indices are unchanged).
+Every synapse reads exactly one source (an input or a layer) and feeds exactly one layer; a layer
+sums the currents of all synapses into it. Anything else is an ``UnsupportedOpError`` that names
+the node and says to run the lowering passes first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...errors import UnsupportedOpError
+from ...ir import Graph
+
+SYNAPSES = ("loihi.dense", "loihi.conv")
+PASSTHROUGH = ("flatten", "reshape")
+ALLOWED = (*SYNAPSES, *PASSTHROUGH, "loihi.lif", "input", "output")
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Layers (``loihi.lif`` names, schedule order), inputs, and synapse -> (source, target)."""
+
+    layers: tuple[str, ...]
+    inputs: tuple[str, ...]
+    synapses: dict[str, tuple[str, str]]
+    outputs: dict[str, str]  # output node -> the layer or input whose values it records
+
+    def synapses_into(self, layer: str) -> list[str]:
+        return [s for s, (_, tgt) in self.synapses.items() if tgt == layer]
+
+    def synapses_from(self, group: str) -> list[str]:
+        return [s for s, (src, _) in self.synapses.items() if src == group]
+
+
+def _unsupported(name: str, what: str) -> UnsupportedOpError:
+    return UnsupportedOpError(
+        f"node {name!r}: {what}. The Loihi mapper takes lowered graphs (input, loihi.dense, "
+        f"loihi.conv, loihi.lif, flatten, reshape, output); run the default pipeline "
+        f"(`snnc compile --target loihi-sim`) to lower the model first.")
+
+
+def _back(graph: Graph, name: str) -> str:
+    """Follow flatten/reshape chains backwards to the node that produces the values."""
+    while graph.nodes[name].op in PASSTHROUGH:
+        preds = graph.predecessors(name)
+        if len(preds) != 1:
+            raise _unsupported(name, f"a {graph.nodes[name].op} needs exactly one input")
+        name = preds[0]
+    return name
+
+
+def _forward(graph: Graph, name: str) -> list[str]:
+    """The non-passthrough consumers of ``name``'s values."""
+    out: list[str] = []
+    for succ in graph.successors(name):
+        out += _forward(graph, succ) if graph.nodes[succ].op in PASSTHROUGH else [succ]
+    return out
+
+
+def topology(graph: Graph) -> Topology:
+    """Check that ``graph`` is a lowered graph and return its chip-level structure."""
+    order = graph.schedule().order
+    for name in order:
+        op = graph.nodes[name].op
+        if op not in ALLOWED:
+            raise _unsupported(name, f"op {op!r} has no Loihi equivalent")
+    synapses: dict[str, tuple[str, str]] = {}
+    for name in order:
+        node = graph.nodes[name]
+        if node.op in SYNAPSES:
+            synapses[name] = (_synapse_source(graph, name), _synapse_target(graph, name))
+        elif node.op == "loihi.lif":
+            for p in graph.predecessors(name):
+                if graph.nodes[_back(graph, p)].op not in SYNAPSES:
+                    raise _unsupported(name, f"layer is fed by {_back(graph, p)!r} without synapses")
+    outputs = {}
+    for name in graph.outputs:
+        preds = graph.predecessors(name)
+        src = _back(graph, preds[0]) if len(preds) == 1 else None
+        if src is None or graph.nodes[src].op not in ("loihi.lif", "input"):
+            raise _unsupported(name, "an output must record exactly one layer's spikes")
+        outputs[name] = src
+    layers = tuple(n for n in order if graph.nodes[n].op == "loihi.lif")
+    return Topology(layers, tuple(graph.inputs), synapses, outputs)
+
+
+def _synapse_source(graph: Graph, name: str) -> str:
+    preds = graph.predecessors(name)
+    if len(preds) != 1:
+        raise _unsupported(name, f"a synapse needs exactly one source, has {len(preds)}")
+    src = _back(graph, preds[0])
+    if graph.nodes[src].op not in ("loihi.lif", "input"):
+        raise _unsupported(name, f"synapse reads {src!r} ({graph.nodes[src].op}), "
+                                 "not a neuron layer or input")
+    return src
+
+
+def _synapse_target(graph: Graph, name: str) -> str:
+    succ = _forward(graph, name)
+    if len(succ) != 1 or graph.nodes[succ[0]].op != "loihi.lif":
+        raise _unsupported(name, f"a synapse must feed exactly one loihi.lif layer, feeds {succ}")
+    return succ[0]

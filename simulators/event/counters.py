@@ -1,0 +1,144 @@
+"""Activity counters of the event simulator, per core and per time step.
+
+Counting conventions (the energy report turns them into joules with the chip's cost table,
+``backends/loihi/chips.py``; event names match the table's keys):
+
+- ``syn_ops_dense`` / ``_sparse`` / ``_conv``: synaptic operations, one per (presynaptic spike or
+  non-zero graded payload) x (non-zero synapse of its fan-out), counted on the core that holds the
+  postsynaptic neuron. The kind is the synapse block's storage format (``SynapseBlock.fmt``).
+- ``neurons_active``: neuron updates where, as the step starts, the input, u, v or bias of the
+  neuron is non-zero (its state can change); ``neurons_inactive``: all other neurons of the core
+  (every neuron is updated every step).
+- ``spikes_out``: spikes emitted by the core's neurons.
+- ``axon_out``: messages a core sends (one per spike per destination core that has at least one
+  non-zero synapse from the spiking neuron); ``axon_in``: the same messages, counted where they
+  arrive. ``hops_ew`` / ``hops_ns`` / ``chip_hops``: tile hops East-West, North-South and
+  chip-to-chip crossings of those messages, counted on the sending core (X-then-Y routing).
+- ``host_*``: the same for input spikes sent from the host port (tile (0, 0) of chip 0).
+
+Per-core arrays are (T, n_cores) int64 **summed over the samples** of the batch (divide by
+``n_samples`` for per-sample figures). Times are in nanoseconds, **averaged over samples**:
+``core_ns`` (T, n_cores) is each core's serial work, sum over events of count x ``time_ns``;
+``step_ns`` (T,) is the step time: max over cores of ``core_ns`` + ``noc_ns`` (the longest route
+used in the step) + ``barrier_ns`` (mesh-wide barrier for the tiles and chips in use).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...io import atomic_path
+
+CORE_FIELDS = ("syn_ops_dense", "syn_ops_sparse", "syn_ops_conv", "neurons_active",
+               "neurons_inactive", "spikes_out", "axon_out", "axon_in", "hops_ew", "hops_ns",
+               "chip_hops")
+HOST_FIELDS = ("host_axon_out", "host_hops_ew", "host_hops_ns", "host_chip_hops")
+# counter -> event name in the chip's cost table
+EVENT_OF = {"syn_ops_dense": "syn_op_dense", "syn_ops_sparse": "syn_op_sparse",
+            "syn_ops_conv": "syn_op_conv", "neurons_active": "neuron_active",
+            "neurons_inactive": "neuron_inactive", "spikes_out": "spike_out",
+            "axon_out": "axon_out", "axon_in": "axon_in", "hops_ew": "hop_ew",
+            "hops_ns": "hop_ns", "chip_hops": "chip_hop"}
+UNITS = {**{f: "events, summed over samples" for f in CORE_FIELDS + HOST_FIELDS},
+         "core_ns": "ns, mean over samples", "step_ns": "ns, mean over samples",
+         "noc_ns": "ns, mean over samples", "barrier_ns": "ns per step"}
+
+
+@dataclass
+class Counters:
+    """Per-core, per-step activity of one simulation (see the module docstring)."""
+
+    syn_ops_dense: np.ndarray
+    syn_ops_sparse: np.ndarray
+    syn_ops_conv: np.ndarray
+    neurons_active: np.ndarray
+    neurons_inactive: np.ndarray
+    spikes_out: np.ndarray
+    axon_out: np.ndarray
+    axon_in: np.ndarray
+    hops_ew: np.ndarray
+    hops_ns: np.ndarray
+    chip_hops: np.ndarray
+    host_axon_out: np.ndarray
+    host_hops_ew: np.ndarray
+    host_hops_ns: np.ndarray
+    host_chip_hops: np.ndarray
+    core_ns: np.ndarray
+    step_ns: np.ndarray
+    noc_ns: np.ndarray
+    barrier_ns: float
+    n_samples: int
+    chip: str
+    core_layer: list[str] = field(default_factory=list)
+    core_chip: list[int] = field(default_factory=list)
+
+    @classmethod
+    def zeros(cls, steps: int, n_cores: int, n_samples: int, barrier_ns: float, chip: str,
+              core_layer: list[str], core_chip: list[int]) -> Counters:
+        z = {f: np.zeros((steps, n_cores), np.int64) for f in CORE_FIELDS}
+        h = {f: np.zeros(steps, np.int64) for f in HOST_FIELDS}
+        return cls(**z, **h, core_ns=np.zeros((steps, n_cores)), step_ns=np.zeros(steps),
+                   noc_ns=np.zeros(steps), barrier_ns=barrier_ns, n_samples=n_samples,
+                   chip=chip, core_layer=core_layer, core_chip=core_chip)
+
+    @property
+    def syn_ops(self) -> np.ndarray:
+        """All synaptic operations, (T, n_cores)."""
+        return self.syn_ops_dense + self.syn_ops_sparse + self.syn_ops_conv
+
+    def totals(self) -> dict[str, float]:
+        """Whole-run totals per sample: every event count, and the run time in ns."""
+        out = {f: float(getattr(self, f).sum()) / self.n_samples for f in CORE_FIELDS}
+        out.update({f: float(getattr(self, f).sum()) / self.n_samples for f in HOST_FIELDS})
+        out["time_ns"] = float(self.step_ns.sum())
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {}
+        for f in fields(self):
+            val = getattr(self, f.name)
+            d[f.name] = val.tolist() if isinstance(val, np.ndarray) else val
+        d["units"] = UNITS
+        return d
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``.json`` (lists) or ``.npz`` (arrays; strings as arrays) by suffix, atomically."""
+        dest = Path(path)
+        with atomic_path(dest) as tmp:
+            if dest.suffix == ".json":
+                tmp.write_text(json.dumps(self.to_dict()))
+            else:
+                arrays = {f.name: np.asarray(getattr(self, f.name)) for f in fields(self)}
+                with tmp.open("wb") as fh:
+                    np.savez(fh, **arrays)
+        return dest
+
+    @classmethod
+    def load(cls, path: str | Path) -> Counters:
+        p = Path(path)
+        if p.suffix == ".json":
+            d = json.loads(p.read_text())
+            d.pop("units", None)
+        else:
+            with np.load(p) as z:
+                d = {k: z[k] for k in z.files}
+        kw: dict[str, Any] = {}
+        for f in fields(cls):
+            v = d[f.name]
+            if f.name in ("barrier_ns",):
+                kw[f.name] = float(np.asarray(v))
+            elif f.name == "n_samples":
+                kw[f.name] = int(np.asarray(v))
+            elif f.name == "chip":
+                kw[f.name] = str(np.asarray(v))
+            elif f.name in ("core_layer", "core_chip"):
+                kw[f.name] = [type_(x) for x in np.asarray(v).tolist()
+                              for type_ in ((str,) if f.name == "core_layer" else (int,))]
+            else:
+                kw[f.name] = np.asarray(v, np.float64 if f.name.endswith("_ns") else np.int64)
+        return cls(**kw)

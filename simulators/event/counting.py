@@ -1,0 +1,133 @@
+"""Turn one chunk of simulated activity into per-core counters (``counters.py`` conventions).
+
+For each synapse node, a precomputed integer table ``F`` (n_in, cols) holds what one event of
+input i costs: columns = [synapses into each target core | messages into each target core | per
+source core: messages out, E-W hops, N-S hops, chip hops]. Each chunk adds the rows of the inputs
+that were non-zero (``gather_counts``): work proportional to the events, as on the chip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ...backends.loihi.connectivity import Connectivity
+from ...backends.loihi.program import HOST, ChipProgram
+from .counters import EVENT_OF, Counters
+
+SYN_FIELD = {"dense": "syn_ops_dense", "sparse": "syn_ops_sparse", "conv": "syn_ops_conv"}
+
+
+@dataclass
+class SynCount:
+    synapse: str
+    source: str
+    field: str
+    tcores: np.ndarray  # global ids of the target layer's cores, (K,)
+    scores: np.ndarray  # source core ids (HOST for input), (Ks,)
+    F: np.ndarray  # (n_in, 2K + 4Ks) int64
+
+
+def _route_latency(program: ChipProgram) -> dict[int, float]:
+    t = program.chip.costs.time_ns
+    lat: dict[int, float] = {}
+    for r in program.routes:
+        ns = r.hops_ew * t["hop_ew"] + r.hops_ns * t["hop_ns"] + r.chip_hops * t["chip_hop"]
+        lat[r.src] = max(lat.get(r.src, 0.0), ns)
+    return lat
+
+
+def syn_count(program: ChipProgram, syn: str, source: str, target: str) -> SynCount:
+    lm = program.layers[target]
+    tcores = np.asarray(lm.cores, np.int64)
+    local = program.core_of_neuron(target) - tcores[0]
+    cnt = Connectivity(program.graph.nodes[syn]).pre_core_counts(local, len(tcores))
+    msg = (cnt > 0).astype(np.float64)
+    n_in = cnt.shape[0]
+    src_core = (program.core_of_neuron(source) if source in program.layers
+                else np.full(n_in, HOST, np.int64))
+    scores, inv = np.unique(src_core, return_inverse=True)
+    hops = np.array([[program.hops(int(s), int(d)) for d in tcores] for s in scores], np.float64)
+    per_src = [msg.sum(1)] + [(msg * hops[inv, :, i]).sum(1) for i in range(3)]
+    onehot = np.zeros((n_in, len(scores)))
+    onehot[np.arange(n_in), inv] = 1.0
+    F = np.hstack([cnt.astype(np.float64), msg] + [onehot * v[:, None] for v in per_src])
+    F = np.ascontiguousarray(np.rint(F), np.int64)
+    fmt = next(b.fmt for b in program.blocks if b.synapse == syn)
+    return SynCount(syn, source, SYN_FIELD[fmt], tcores, scores, F)
+
+
+class CounterPlan:
+    """Per-chunk accumulation of counters for one program and batch size."""
+
+    def __init__(self, program: ChipProgram, steps: int, batch: int, kern: Any) -> None:
+        self.program, self.batch, self.k = program, batch, kern
+        self.n = program.n_cores
+        cache = program.cache
+        if "event.counts" not in cache:
+            cache["event.counts"] = {s: syn_count(program, s, src, tgt)
+                                     for s, (src, tgt) in _synapses(program)}
+        self.syns: dict[str, SynCount] = cache["event.counts"]
+        self.neurons = np.array([c.neurons for c in program.cores], np.int64)
+        costs = program.chip.costs
+        self.time_ns = costs.time_ns
+        lat = _route_latency(program)
+        self.core_lat = np.array([lat.get(c, 0.0) for c in range(self.n)])
+        self.host_lat = lat.get(HOST, 0.0)
+        self.counters = Counters.zeros(
+            steps, self.n, batch, costs.barrier(program.n_tiles, program.n_chips),
+            program.chip.name, [c.layer for c in program.cores], [c.chip for c in program.cores])
+
+    def chunk(self, t0: int, T: int, syn_counts: dict[str, np.ndarray],
+              lif_counts: dict[str, tuple]) -> None:
+        """Add a chunk of T steps: ``syn_counts`` synapse -> (T, B, C) sums of its counter table
+        rows over the events; ``lif_counts`` layer -> (active (T, B, K), spikes (T, B, K))."""
+        shape = (T, self.batch, self.n)
+        per = {f: np.zeros(shape, np.int64) for f in EVENT_OF}
+        host = np.zeros((T, self.batch, 4), np.int64)
+        for name, (act, spk) in lif_counts.items():
+            ids = np.asarray(self.program.layers[name].cores)
+            per["neurons_active"][:, :, ids] += act
+            per["neurons_inactive"][:, :, ids] += self.neurons[ids] - act
+            per["spikes_out"][:, :, ids] += spk
+        for name, r in syn_counts.items():
+            self._synapse(self.syns[name], r, per, host)
+        self._store(t0, T, per, host)
+
+    def _synapse(self, sc: SynCount, r: np.ndarray, per: dict, host: np.ndarray) -> None:
+        T, B = r.shape[:2]
+        k, ks = len(sc.tcores), len(sc.scores)
+        per[sc.field][:, :, sc.tcores] += r[:, :, :k]
+        per["axon_in"][:, :, sc.tcores] += r[:, :, k:2 * k]
+        src = r[:, :, 2 * k:].reshape(T, B, 4, ks)
+        for i, f in enumerate(("axon_out", "hops_ew", "hops_ns", "chip_hops")):
+            for j, c in enumerate(sc.scores):
+                if c == HOST:
+                    host[:, :, i] += src[:, :, i, j]
+                else:
+                    per[f][:, :, c] += src[:, :, i, j]
+
+    def _store(self, t0: int, T: int, per: dict, host: np.ndarray) -> None:
+        c = self.counters
+        sl = slice(t0, t0 + T)
+        core_ns = sum(per[f] * self.time_ns[e] for f, e in EVENT_OF.items()
+                      if f not in ("hops_ew", "hops_ns", "chip_hops"))
+        sent = per["axon_out"] > 0
+        noc = np.where(sent, self.core_lat, 0.0).max(2, initial=0.0)
+        noc = np.maximum(noc, np.where(host[:, :, 0] > 0, self.host_lat, 0.0))
+        c.core_ns[sl] = core_ns.mean(1)
+        c.noc_ns[sl] = noc.mean(1)
+        c.step_ns[sl] = (core_ns.max(2, initial=0.0) + noc).mean(1) + c.barrier_ns
+        for f in EVENT_OF:
+            getattr(c, f)[sl] = per[f].sum(1)
+        for i, f in enumerate(("host_axon_out", "host_hops_ew", "host_hops_ns", "host_chip_hops")):
+            getattr(c, f)[sl] = host[:, :, i].sum(1)
+
+
+def _synapses(program: ChipProgram) -> list[tuple[str, tuple[str, str]]]:
+    seen: dict[str, tuple[str, str]] = {}
+    for b in program.blocks:
+        seen.setdefault(b.synapse, (b.source, b.target))
+    return list(seen.items())

@@ -1,0 +1,220 @@
+"""Compiled (numba) inner loops of the event simulator; ``kernels_np`` has the same functions in
+plain numpy. Every loop works on exact integers and reproduces ``simulators/kernels_loihi.py``.
+
+Synapse kernels keep a ring buffer ``ring`` (R, B, N) of currents due at future steps (R = largest
+delay + 1). Per step t: if ``emit``, ``y[t] = ring[t % R]`` and the slot is cleared; then the
+input ``x[t]`` is absorbed: only non-zero inputs (spikes that happened) touch weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def _shifted(acc: np.int64, shift: np.int64) -> np.int64:
+    return acc >> shift  # arithmetic shift on int64: floor division by 2**shift
+
+
+@njit(cache=True)
+def dense_run(x, wt, shift, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PLR0913
+    """Dense synapses without delays: wt (M, N) pre-shifted when ``shift == 0``.
+
+    Every event also adds its row of the counter table F (M, C) into cnt (T, B, C).
+    """
+    T, B, M = x.shape
+    N = wt.shape[1]
+    R = ring.shape[0]
+    for t in range(T):
+        slot = (t0 + t) % R
+        if emit:
+            for b in range(B):
+                for j in range(N):
+                    y[t, b, j] = ring[slot, b, j]
+                    ring[slot, b, j] = 0
+        nxt = (t0 + t + 1) % R
+        for b in range(B):
+            acc[:] = 0
+            for i in range(M):
+                v = x[t, b, i]
+                if v == 0:
+                    continue
+                for c in range(F.shape[1]):
+                    cnt[t, b, c] += F[i, c]
+                row = wt[i]
+                if graded:
+                    for j in range(N):
+                        acc[j] += row[j] * v
+                else:
+                    for j in range(N):
+                        acc[j] += row[j]
+            for j in range(N):
+                ring[nxt, b, j] += acc[j] >> shift
+
+
+@njit(cache=True)
+def delay_dense_run(x, wt, dt, shift, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PLR0913
+    """DelayDense: per-synapse delays dt (M, N); a spike at t with delay d arrives at t + 1 + d.
+
+    ``acc`` (R, N) collects one step's sum per delay; each is floor-shifted on its own, as Lava
+    does before adding it to the delay line.
+    """
+    T, B, M = x.shape
+    N = wt.shape[1]
+    R = ring.shape[0]
+    used = np.zeros(R, np.bool_)
+    for t in range(T):
+        slot = (t0 + t) % R
+        if emit:
+            for b in range(B):
+                for j in range(N):
+                    y[t, b, j] = ring[slot, b, j]
+                    ring[slot, b, j] = 0
+        for b in range(B):
+            used[:] = False
+            for i in range(M):
+                v = x[t, b, i]
+                if v == 0:
+                    continue
+                for c in range(F.shape[1]):
+                    cnt[t, b, c] += F[i, c]
+                for j in range(N):
+                    d = dt[i, j]
+                    used[d] = True
+                    if graded:
+                        acc[d, j] += wt[i, j] * v
+                    else:
+                        acc[d, j] += wt[i, j]
+            for d in range(R):
+                if not used[d]:
+                    continue
+                dst = (t0 + t + 1 + d) % R
+                for j in range(N):
+                    ring[dst, b, j] += acc[d, j] >> shift
+                    acc[d, j] = 0
+
+
+@njit(cache=True)
+def conv_run(x, wt, stride, pad, dil, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PLR0913
+    """Integer convolution, PyTorch cross-correlation; wt (G, C_in/G, kH, kW, C_out/G).
+
+    Each non-zero input pixel scatters its kernel into ``acc`` (oH, oW, C_out); the step's sum
+    wraps to 24 bits (Lava's ``signed_clamp``). ``y`` and ``ring`` are (.., C_out, oH, oW).
+    """
+    T, B, C, H, W = x.shape
+    G, CPG, KH, KW, OPG = wt.shape
+    OH, OW = acc.shape[0], acc.shape[1]
+    R = ring.shape[0]
+    for t in range(T):
+        slot = (t0 + t) % R
+        if emit:
+            for b in range(B):
+                y[t, b] = ring[slot, b]
+                ring[slot, b] = 0
+        nxt = (t0 + t + 1) % R
+        for b in range(B):
+            acc[:] = 0
+            for ci in range(C):
+                g = ci // CPG
+                cl = ci - g * CPG
+                for iy in range(H):
+                    for ix in range(W):
+                        v = x[t, b, ci, iy, ix]
+                        if v == 0:
+                            continue
+                        i = (ci * H + iy) * W + ix
+                        for c in range(F.shape[1]):
+                            cnt[t, b, c] += F[i, c]
+                        if not graded:
+                            v = 1
+                        for ky in range(KH):
+                            ny = iy + pad[0] - ky * dil[0]
+                            if ny < 0 or ny % stride[0] != 0 or ny // stride[0] >= OH:
+                                continue
+                            oy = ny // stride[0]
+                            for kx in range(KW):
+                                nx = ix + pad[1] - kx * dil[1]
+                                if nx < 0 or nx % stride[1] != 0 or nx // stride[1] >= OW:
+                                    continue
+                                ox = nx // stride[1]
+                                for o in range(OPG):
+                                    acc[oy, ox, g * OPG + o] += wt[g, cl, ky, kx, o] * v
+            for co in range(acc.shape[2]):
+                for oy in range(OH):
+                    for ox in range(OW):
+                        a = acc[oy, ox, co]
+                        ring[nxt, b, co, oy, ox] += ((a + 8388608) % 16777216) - 8388608
+
+
+@njit(cache=True)
+def lif_run(a, u, v, fu, fv, bias, vth, interval, offset, t0, s, act, rec_u, rec_v, record,
+            bounds, act_cnt, spk_cnt):
+    """Lava's PyLifModelBitAcc over T steps (shared/reference/loihi.md §3.2).
+
+    a (T, B, N) input; u, v (B, N) state, updated in place; fu = 4096 - (du + 1), fv = 4096 - dv,
+    bias = bias_mant shifted by bias_exp, vth = vth << 6, all (N,). ``act[t, b, n]`` is 1 when
+    the update is *active*: input, u, v or bias non-zero as the step starts (after a periodic
+    reset). ``(p + ((p >> 63) & 4095)) >> 12`` is p / 4096 truncated toward zero. When the
+    layer's cores hold contiguous flat ranges ``bounds[k]:bounds[k+1]``, active neurons and
+    spikes are also counted per core into act_cnt, spk_cnt (T, B, K).
+    """
+    T, B, N = a.shape
+    for t in range(T):
+        reset = interval > 0 and (t0 + t + 1) % interval == offset
+        for b in range(B):
+            if reset:
+                u[b, :] = 0
+                v[b, :] = 0
+            ub = u[b]
+            vb = v[b]
+            for n in range(N):
+                x = a[t, b, n]
+                un = ub[n]
+                vn = vb[n]
+                act[t, b, n] = (x | un | vn | bias[n]) != 0
+                p = un * fu[n]
+                un = ((p + ((p >> 63) & 4095)) >> 12) + (x << 6)
+                un = un - 16777216 if un > 8388608 else un
+                un = un + 16777216 if un <= -8388608 else un
+                q = vn * fv[n]
+                vn = ((q + ((q >> 63) & 4095)) >> 12) + un + bias[n]
+                vn = min(max(vn, -8388607), 8388607)
+                sp = vn > vth[n]
+                s[t, b, n] = sp
+                vb[n] = 0 if sp else vn
+                ub[n] = un
+            if record:
+                rec_u[t, b, :] = ub
+                rec_v[t, b, :] = vb
+            for k in range(bounds.shape[0] - 1):
+                na = 0
+                ns = 0
+                for n in range(bounds[k], bounds[k + 1]):
+                    na += act[t, b, n]
+                    ns += s[t, b, n]
+                act_cnt[t, b, k] = na
+                spk_cnt[t, b, k] = ns
+
+
+@njit(cache=True)
+def gather_counts(x, F, out):
+    """out[t, b] += F[i] for every non-zero x[t, b, i]: counters touched only by events."""
+    T, B, M = x.shape
+    C = F.shape[1]
+    for t in range(T):
+        for b in range(B):
+            for i in range(M):
+                if x[t, b, i] != 0:
+                    for c in range(C):
+                        out[t, b, c] += F[i, c]
+
+
+@njit(cache=True)
+def count_per_core(flags, core, out):
+    """out[t, b, core[n]] += flags[t, b, n]."""
+    T, B, N = flags.shape
+    for t in range(T):
+        for b in range(B):
+            for n in range(N):
+                out[t, b, core[n]] += flags[t, b, n]

@@ -1,0 +1,99 @@
+"""Pure-numpy versions of ``kernels_jit`` (same signatures, same results), used when numba is not
+installed or ``SNNC_NO_NUMBA=1``. Synapse sums use float64 matrix products, exact for integers
+below 2**53; the per-step loop runs over time only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels_float import conv_nd
+
+
+def _emit(ring: np.ndarray, slot: int, y: np.ndarray, t: int) -> None:
+    y[t] = ring[slot]
+    ring[slot] = 0
+
+
+def _vals(x: np.ndarray, graded: bool) -> np.ndarray:
+    return x.astype(np.float64) if graded else (x != 0).astype(np.float64)
+
+
+def dense_run(x, wt, shift, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PLR0913
+    gather_counts(x, F, cnt)
+    z = np.rint(_vals(x, graded) @ wt.astype(np.float64)).astype(np.int64) >> shift
+    R = ring.shape[0]
+    for t in range(x.shape[0]):
+        if emit:
+            _emit(ring, (t0 + t) % R, y, t)
+        ring[(t0 + t + 1) % R] += z[t]
+
+
+def delay_dense_run(x, wt, dt, shift, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PLR0913
+    gather_counts(x, F, cnt)
+    R = ring.shape[0]
+    xv = _vals(x, graded)
+    parts = [np.rint(xv @ np.where(dt == d, wt, 0).astype(np.float64)).astype(np.int64) >> shift
+             for d in range(R)]
+    for t in range(x.shape[0]):
+        if emit:
+            _emit(ring, (t0 + t) % R, y, t)
+        for d in range(R):
+            ring[(t0 + t + 1 + d) % R] += parts[d][t]
+
+
+def conv_run(x, wt, stride, pad, dil, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PLR0913
+    gather_counts(x, F, cnt)
+    g, cpg, kh, kw, opg = wt.shape
+    w = wt.transpose(0, 4, 1, 2, 3).reshape(g * opg, cpg, kh, kw).astype(np.float64)
+    T, B = x.shape[:2]
+    xs = _vals(x, graded).reshape(T * B, *x.shape[2:])
+    a = np.rint(conv_nd(xs, w, tuple(stride), tuple(pad), tuple(dil), g)).astype(np.int64)
+    a = (((a + 2**23) % 2**24) - 2**23).reshape(T, B, *a.shape[1:])
+    R = ring.shape[0]
+    for t in range(T):
+        if emit:
+            _emit(ring, (t0 + t) % R, y, t)
+        ring[(t0 + t + 1) % R] += a[t]
+
+
+def _decay(x: np.ndarray, f: np.ndarray) -> np.ndarray:
+    p = x * f
+    return np.sign(p) * (np.abs(p) >> 12)
+
+
+def lif_run(a, u, v, fu, fv, bias, vth, interval, offset, t0, s, act, rec_u, rec_v, record,
+            bounds, act_cnt, spk_cnt):
+    for t in range(a.shape[0]):
+        if interval > 0 and (t0 + t + 1) % interval == offset:
+            u[:] = 0
+            v[:] = 0
+        x = a[t].astype(np.int64)
+        act[t] = (x != 0) | (u != 0) | (v != 0) | (bias != 0)
+        un = _decay(u, fu) + (x << 6)
+        un = np.where(un > 2**23, un - 2**24, np.where(un <= -(2**23), un + 2**24, un))
+        vn = np.clip(_decay(v, fv) + un + bias, -(2**23 - 1), 2**23 - 1)
+        sp = vn > vth
+        u[:], v[:] = un, np.where(sp, 0, vn)
+        s[t] = sp
+        if record:
+            rec_u[t], rec_v[t] = u, v
+    if bounds.size:
+        act_cnt[:] = np.add.reduceat(act, bounds[:-1], axis=2, dtype=np.int64)
+        spk_cnt[:] = np.add.reduceat(s, bounds[:-1], axis=2, dtype=np.int64)
+
+
+def gather_counts(x, F, out):
+    T, B = x.shape[:2]
+    M = F.shape[0]
+    if F.shape[1] == 0:
+        return
+    hit = (x.reshape(T * B, M) != 0).astype(np.float64)
+    out += np.rint(hit @ F.astype(np.float64)).astype(out.dtype).reshape(T, B, -1)
+
+
+def count_per_core(flags, core, out):
+    T, B, N = flags.shape
+    onehot = np.zeros((N, out.shape[2]))
+    onehot[np.arange(N), core] = 1.0
+    out += np.rint(flags.reshape(T * B, N) @ onehot).astype(out.dtype).reshape(T, B, -1)

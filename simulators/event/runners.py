@@ -1,0 +1,211 @@
+"""Per-node runners: the state of one synapse node or neuron layer and how to advance it.
+
+A runner advances a whole layer (all its cores) over a chunk of T steps at once; cores of one layer
+never interact within a step, so this equals running each core separately. ``run(x, t0)`` takes
+the node's input for steps t0..t0+T-1, shape (T, B, *in_shape), and returns its output.
+Synapses have one step of latency (DelayDense: d + 1): their ``emit(t)`` / ``absorb(x, t0)``
+halves serve graphs with cycles, which advance one step at a time.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from ..kernels_loihi import effective_dense_weights
+from . import kernels_np
+
+try:  # pragma: no branch
+    if os.environ.get("SNNC_NO_NUMBA", "") not in ("", "0"):
+        raise ImportError
+    from . import kernels_jit as _jit
+except ImportError:  # numba not installed: pure numpy
+    _jit = None  # type: ignore[assignment]
+
+#: Dense synapses use a float BLAS product instead of the event loop when at least this
+#: fraction of their inputs is non-zero over the chunk and the batch is at least BLAS_MIN_BATCH.
+BLAS_MIN_DENSITY = 0.02
+BLAS_MIN_BATCH = 8
+
+
+def kernels(use_jit: bool | None = None) -> Any:
+    if use_jit is None:
+        use_jit = _jit is not None
+    return _jit if use_jit and _jit is not None else kernels_np
+
+
+def _smallest_int(a: np.ndarray) -> np.ndarray:
+    for dt in (np.int8, np.int16, np.int32):
+        info = np.iinfo(dt)
+        if a.size == 0 or (a.min() >= info.min and a.max() <= info.max):
+            return np.ascontiguousarray(a, dtype=dt)
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+class SynapseRunner:
+    """``loihi.dense`` (with or without delays) and ``loihi.conv``."""
+
+    def __init__(self, node: Any, batch: int, kern: Any, static: dict | None = None) -> None:
+        self.node, self.batch, self.k = node, batch, kern
+        self.graded = node.num_message_bits > 0
+        self.out_shape = tuple(node.out_shape)
+        self.n_out = int(np.prod(self.out_shape))
+        self.is_conv = node.op == "loihi.conv"
+        self.delays = None if self.is_conv else getattr(node, "delays", None)
+        depth = 1 if self.delays is None or self.delays.size == 0 else int(self.delays.max()) + 1
+        self.ring = np.zeros((depth, batch, *self.ring_shape()), np.int64)
+        static = {} if static is None else static
+        if not static:
+            self._prepare(static)
+        self.__dict__.update(static)
+        self.acc = np.zeros(static["acc_shape"], static["acc_dtype"])
+        self.wf = None
+        self.F = np.zeros((0, 0), np.int64)  # counter table (counting.py), set by the engine
+        self.counts = np.zeros((0, batch, 0), np.int64)  # per-event counters of the last run
+
+    def ring_shape(self) -> tuple[int, ...]:
+        return self.out_shape if self.is_conv else (self.n_out,)
+
+    def _prepare(self, st: dict[str, Any]) -> None:
+        """Static arrays derived from the node (weights in kernel layout), cached by the caller."""
+        n = self.node
+        if self.is_conv:
+            w = np.asarray(n.weight, np.int64)
+            g = n.groups
+            opg, cpg, kh, kw = w.shape[0] // g, *w.shape[1:]
+            st["wt"] = _smallest_int(w.reshape(g, opg, cpg, kh, kw).transpose(0, 2, 3, 4, 1))
+            st["acc_shape"] = (self.out_shape[1], self.out_shape[2], self.out_shape[0])
+            st["acc_dtype"] = np.int64
+            return
+        w = effective_dense_weights(n.weight, n.num_weight_bits)
+        st["shift"] = 0 if n.weight_exp >= 0 else -int(n.weight_exp)
+        if n.weight_exp > 0:
+            w = w << int(n.weight_exp)
+        st["wt"] = _smallest_int(w.T)
+        wide = self.graded or np.abs(w).sum(1).max(initial=0) >= 2**31
+        depth = self.ring.shape[0]
+        st["acc_shape"] = (depth, self.n_out) if depth > 1 else (self.n_out,)
+        st["acc_dtype"] = np.int64 if wide else np.int32
+        if depth > 1:
+            st["dt"] = np.ascontiguousarray(np.broadcast_to(self.delays, w.shape).T, np.uint8)
+
+    def reset(self) -> None:
+        self.ring[:] = 0
+
+    def _input(self, x: np.ndarray) -> np.ndarray:
+        T, B = x.shape[:2]
+        if self.is_conv:
+            x = x.reshape(T, B, *self.node.in_shape)
+        else:
+            x = x.reshape(T, B, -1)
+        if self.graded:
+            return np.ascontiguousarray(x, np.int64)
+        return np.ascontiguousarray(x != 0, np.uint8) if x.dtype != np.uint8 else x
+
+    def run(self, x: np.ndarray, t0: int, emit: bool = True) -> np.ndarray:
+        """Absorb x (T, B, *in_shape); with ``emit``, return outputs (T, B, *out_shape)."""
+        x = self._input(x)
+        T = x.shape[0]
+        y = np.empty((T if emit else 0, self.batch, *self.ring_shape()), np.int64)
+        self.counts = cnt = np.zeros((T, self.batch, self.F.shape[1]), np.int64)
+        F = self.F
+        if self.is_conv:
+            n = self.node
+            self.k.conv_run(x, self.wt, np.asarray(n.stride), np.asarray(n.padding),
+                            np.asarray(n.dilation), self.graded, self.ring, t0, y, self.acc, emit,
+                            F, cnt)
+        elif self.ring.shape[0] > 1:
+            self.k.delay_dense_run(x, self.wt, self.dt, self.shift, self.graded, self.ring, t0, y,
+                                   self.acc, emit, F, cnt)
+        elif emit and self._use_blas(x):
+            self._blas(x, t0, y)
+            kernels_np.gather_counts(x, F, cnt)
+        else:
+            self.k.dense_run(x, self.wt, self.shift, self.graded, self.ring, t0, y, self.acc, emit,
+                             F, cnt)
+        return y.reshape(T, self.batch, *self.out_shape) if emit else y
+
+    def _use_blas(self, x: np.ndarray) -> bool:
+        if self.k is kernels_np:
+            return False
+        return self.batch >= BLAS_MIN_BATCH and np.count_nonzero(x) >= BLAS_MIN_DENSITY * x.size
+
+    def _blas(self, x: np.ndarray, t0: int, y: np.ndarray) -> None:
+        """Batch path: one float matrix product, exact because |sums| stay below the mantissa."""
+        if self.wf is None:
+            bound = np.abs(self.wt.astype(np.int64)).sum(0).max(initial=0)
+            self.wf = self.wt.astype(np.float32 if bound < 2**24 else np.float64)
+        T, B, M = x.shape
+        z = np.rint(x.reshape(T * B, M).astype(self.wf.dtype) @ self.wf).astype(np.int64)
+        z = (z >> self.shift).reshape(T, B, -1)
+        y[0] = self.ring[0]
+        y[1:] = z[:-1]
+        self.ring[0] = z[-1]
+
+    def emit(self, t: int) -> np.ndarray:
+        slot = t % self.ring.shape[0]
+        y = self.ring[slot].copy()
+        self.ring[slot] = 0
+        return y.reshape(self.batch, *self.out_shape)
+
+
+class LifRunner:
+    """``loihi.lif`` (and LIFReset): u, v state in 24-bit Lava arithmetic."""
+
+    def __init__(self, node: Any, batch: int, kern: Any, core_local: np.ndarray, n_cores: int):
+        self.node, self.batch, self.k = node, batch, kern
+        self.shape = tuple(node.shape)
+        n = int(np.prod(self.shape))
+
+        def full(a: Any) -> np.ndarray:
+            return np.ascontiguousarray(np.broadcast_to(np.asarray(a, np.int64), self.shape)
+                                        .ravel())
+
+        self.fu = full(4096 - (node.du + 1))
+        self.fv = full(4096 - node.dv)
+        be = full(node.bias_exp)
+        bm = full(node.bias_mant)
+        self.bias = np.where(be >= 0, bm << np.maximum(be, 0), bm >> np.maximum(-be, 0))
+        self.vth = full(node.vth) << 6
+        self.interval = int(node.reset_interval)
+        self.offset = node.reset_offset % self.interval if self.interval > 0 else 0
+        self.core = np.ascontiguousarray(core_local, np.int64)
+        self.n_cores = n_cores
+        contiguous = bool(np.all(np.diff(self.core) >= 0))
+        self.bounds = (np.searchsorted(self.core, np.arange(n_cores + 1)).astype(np.int64)
+                       if contiguous else np.zeros(0, np.int64))
+        self.u = np.zeros((batch, n), np.int64)
+        self.v = np.zeros((batch, n), np.int64)
+
+    def reset(self) -> None:
+        self.u[:] = 0
+        self.v[:] = 0
+
+    def run(self, a: np.ndarray, t0: int, record: bool = False) -> tuple[np.ndarray, ...]:
+        """a (T, B, *shape) -> spikes (T, B, *shape) uint8, active and spike counts per core
+        (T, B, K) and, with ``record``, u and v after each step."""
+        T = a.shape[0]
+        a = np.ascontiguousarray(a.reshape(T, self.batch, -1), dtype=np.int64)
+        s = np.empty(a.shape, np.uint8)
+        act = np.empty(a.shape, np.uint8)
+        rec_u = np.empty(a.shape if record else (0, 0, 0), np.int64)
+        rec_v = np.empty_like(rec_u)
+        act_cnt = np.zeros((T, self.batch, self.n_cores), np.int64)
+        spk_cnt = np.zeros_like(act_cnt)
+        self.k.lif_run(a, self.u, self.v, self.fu, self.fv, self.bias, self.vth, self.interval,
+                       self.offset, t0, s, act, rec_u, rec_v, record, self.bounds, act_cnt,
+                       spk_cnt)
+        if not self.bounds.size:
+            act_cnt, spk_cnt = self._per_core(act), self._per_core(s)
+        shp = (T, self.batch, *self.shape)
+        if record:
+            rec_u, rec_v = rec_u.reshape(shp), rec_v.reshape(shp)
+        return s.reshape(shp), act_cnt, spk_cnt, rec_u, rec_v
+
+    def _per_core(self, flags: np.ndarray) -> np.ndarray:
+        """(T, B, N) 0/1 flags -> (T, B, K) counts per core."""
+        out = np.zeros((*flags.shape[:2], self.n_cores), np.int64)
+        self.k.count_per_core(flags, self.core, out)
+        return out
