@@ -118,9 +118,10 @@ class _Recorder(fx.Interpreter):
 
 def _static_nodes(gm: fx.GraphModule) -> set[fx.Node]:
     static: set[fx.Node] = set()
+    inputs = [n for n in gm.graph.nodes if n.op == "placeholder"]
     for n in gm.graph.nodes:
-        if n.op == "get_attr":
-            static.add(n)
+        if n.op == "get_attr" or (n.op == "placeholder" and n is not inputs[0]):
+            static.add(n)  # extra placeholders are the forward arguments fixed to None
         elif n.op in ("call_function", "call_method", "call_module"):
             ins = n.all_input_nodes
             if n.op == "call_module" and reg.is_stateful(gm.get_submodule(n.target)):
@@ -176,15 +177,10 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], *, multi_step: bool | 
 def _convert(gm: fx.GraphModule, values: dict[fx.Node, Any], static: set[fx.Node],
              ctx: Context, input_shape: tuple[int, ...], lead: int) -> None:
     env: dict[fx.Node, Any] = {}
-    first = True
     for n in gm.graph.nodes:
-        if n.op == "placeholder":
-            if first:
-                ctx.nodes["input"] = Input(shape=input_shape)
-                env[n] = Port("input", input_shape, lead)
-                first = False
-            else:
-                env[n] = values.get(n)
+        if n.op == "placeholder" and n not in static:
+            ctx.nodes["input"] = Input(shape=input_shape)
+            env[n] = Port("input", input_shape, lead)
         elif n in static:
             env[n] = values[n]
         elif n.op == "output":
