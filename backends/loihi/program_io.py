@@ -90,7 +90,7 @@ def load_program(path: str | Path) -> ChipProgram:
                 raise FormatError(f"{where}: program version {f.attrs['version']} is newer "
                                   f"than this snnc reads ({VERSION}); upgrade snnc")
             chip = chip_from_json(str(f.attrs["chip"]), where)
-            graph = read_graph_group(f["graph"])
+            graph = read_graph_group(f["graph"], f"{where}:/graph")
             layers = {}
             for key in sorted(f["layers"], key=int):
                 g = f["layers"][key]

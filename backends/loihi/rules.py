@@ -31,7 +31,8 @@ def magnitude_bits(node: Any) -> int:
     if node.op == "loihi.dense":
         return int(node.num_weight_bits)
     w = np.asarray(node.weight)
-    return max(int(np.abs(w).max(initial=0)).bit_length(), 1)
+    top = max(int(w.max(initial=0)), -int(w.min(initial=0)) - 1)  # two's complement magnitude
+    return max(top.bit_length(), 1)
 
 
 def weight_bits_of(node: Any) -> int:
@@ -67,11 +68,13 @@ def rule_message_bits(name: str, node: Any, chip: ChipSpec) -> None:
 
 def rule_neuron_widths(name: str, node: Any, chip: ChipSpec) -> None:
     n = chip.neuron
-    checks = (("vth", node.vth, 0, 2**n.vth_bits - 1),
-              ("du", node.du, 0, 2**n.decay_bits - 1), ("dv", node.dv, 0, 2**n.decay_bits - 1),
+    # Lava's model ranges: du = -1 (no current decay), dv = 2**bits (v = u + bias) and
+    # vth = 2**bits (a neuron that never spikes) are what netx produces for its default neuron.
+    checks = (("vth", node.vth, 0, 2**n.vth_bits),
+              ("du", node.du, -1, 2**n.decay_bits - 1), ("dv", node.dv, 0, 2**n.decay_bits),
               ("bias_mant", node.bias_mant, -(2 ** (n.bias_mant_bits - 1)),
                2 ** (n.bias_mant_bits - 1) - 1),
-              ("bias_exp", node.bias_exp, -(2**n.bias_exp_bits - 1), 2**n.bias_exp_bits - 1))
+              ("bias_exp", node.bias_exp, -(2**n.bias_exp_bits), 2**n.bias_exp_bits - 1))
     for field, arr, lo, hi in checks:
         arr = np.asarray(arr)
         if arr.size and (arr.min() < lo or arr.max() > hi):
