@@ -37,6 +37,7 @@ from .graph import Graph, Subgraph
 from .nir_nodes import DT_TYPES, export_node, import_node
 from .node import Node, as_float, op_class, values_equal
 from .qtensor import QTensor
+from .serialize import h5_reason
 from .text import format_fields, parse_fields
 
 log = logging.getLogger(__name__)
@@ -87,8 +88,7 @@ def read_nir(path: str | Path, dt: float | None = None, **_: Any) -> Graph:
     except SnncError:
         raise
     except Exception as exc:  # nir's reader raises anything on a bad file
-        reason = str(exc).split("(")[0].strip().rstrip(",") or type(exc).__name__
-        raise FormatError(f"{p}: not a readable NIR file ({reason})") from None
+        raise FormatError(f"{p}: not a readable NIR file ({h5_reason(exc)})") from None
     return from_nir(nir_graph, dt, where=str(p))
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -125,9 +126,8 @@ def read_graph(path: str | Path, **_: Any) -> Graph:
     try:
         f = h5py.File(p, "r")
     except OSError as exc:
-        reason = str(exc).split("(")[0].strip().rstrip(",")
-        raise FormatError(f"{p}: not a readable HDF5 file ({reason}); .snnc graph files are "
-                          "HDF5 files written by snnc") from None
+        raise FormatError(f"{p}: not a readable HDF5 file ({h5_reason(exc)}); .snnc graph "
+                          "files are HDF5 files written by snnc") from None
     with f:
         return read_graph_group(f, str(p))
 
@@ -210,6 +210,14 @@ def _read_fields(group: h5py.Group, where: str) -> dict[str, Any]:
         else:
             raise FormatError(f"{where}: field {key!r} has unknown kind {kind!r}")
     return values
+
+
+def h5_reason(exc: BaseException) -> str:
+    """The informative part of an h5py error: "file signature not found", "truncated file"."""
+    text = str(exc)
+    inner = re.search(r"\(([^()]*)\)\s*$", text)
+    reason = inner.group(1) if inner else text
+    return reason.split(":")[0].strip()[:80] or type(exc).__name__
 
 
 def _attr(obj: h5py.Group, key: str) -> str:
