@@ -1,0 +1,61 @@
+"""``describe_program``: a rich table of a compiled program (for ``snnc inspect OUTDIR``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .program import HOST, ChipProgram
+
+
+def _pct(used: int, cap: int) -> str:
+    return f"{100.0 * used / cap:.0f}%" if cap else "-"
+
+
+def layer_rows(program: ChipProgram) -> list[dict[str, Any]]:
+    """Per layer: neurons, cores, chips used, and the worst core's utilisation of each limit."""
+    core = program.chip.core
+    mem = core.synapse_memory_bits or core.shared_memory_bits
+    rows = []
+    for name, lm in program.layers.items():
+        cs = [program.cores[i] for i in lm.cores]
+        rows.append({
+            "layer": name, "shape": lm.shape, "neurons": lm.size, "cores": len(cs),
+            "chips": sorted({c.chip for c in cs}),
+            "neuron_util": max(c.neurons for c in cs) / core.neurons,
+            "memory_util": max(c.synapse_bits for c in cs) / mem if mem else 0.0,
+            "axon_util": max(c.input_axons for c in cs) / core.input_axons,
+            "fanout_util": max(c.output_axons for c in cs) / core.output_axons,
+        })
+    return rows
+
+
+def describe_program(path: str | Path | ChipProgram) -> Any:
+    """A rich renderable: chip, cores per layer, worst-core utilisation, chips and routes."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    program = path if isinstance(path, ChipProgram) else ChipProgram.load(path)
+    chip = program.chip
+    head = Text.assemble(
+        ("Chip program ", "bold"), f"for {chip.name}: {program.n_cores} cores on "
+        f"{program.n_tiles} tiles of {program.n_chips} chip(s) "
+        f"({chip.mesh.cores_per_chip} cores per chip, {chip.core.neurons} neurons per core)")
+    table = Table(title="Cores per layer (utilisation of the fullest core)")
+    for col in ("layer", "shape", "neurons", "cores", "chips", "neurons/core", "syn. memory",
+                "input axons", "output edges"):
+        table.add_column(col, justify="left" if col in ("layer", "shape") else "right")
+    for r in layer_rows(program):
+        chips = ",".join(str(c) for c in r["chips"])
+        table.add_row(r["layer"], "x".join(map(str, r["shape"])), str(r["neurons"]),
+                      str(r["cores"]), chips, f"{100 * r['neuron_util']:.0f}%",
+                      f"{100 * r['memory_util']:.0f}%", f"{100 * r['axon_util']:.0f}%",
+                      f"{100 * r['fanout_util']:.0f}%")
+    hops = [r.hops_ew + r.hops_ns for r in program.routes]
+    inter = sum(1 for r in program.routes if r.chip_hops)
+    host = sum(1 for r in program.routes if r.src == HOST)
+    tail = Text(f"{len(program.routes)} routes ({host} from the host), longest "
+                f"{max(hops, default=0)} tile hops, {inter} crossing chips. "
+                f"Costs: {chip.costs.source}")
+    return Group(head, table, tail)
