@@ -428,11 +428,13 @@ def test_mnist_structure(lavadl_assets):
     assert int(g.nodes["layer3"].vth) == 2**17
 
 
-def test_ntidigits_delay_dense_ground_truth(lavadl_assets):
+@pytest.mark.parametrize("steps", [700, pytest.param(3000, marks=pytest.mark.slow)])
+def test_ntidigits_delay_dense_ground_truth(lavadl_assets, steps):
+    """The whole output (3000 steps, 22,572 spikes; 700 steps hold 21,025 of them)."""
     d = lavadl_assets / "gts/ntidigits"
     g = read_netx(d / "ntidigits.net", num_layers=5)
     assert g.nodes["layer2_syn"].delays.max() == 62
-    out = simulate(g, np.load(d / "input.npy").T[:, None]).output[:, 0].T
-    want = np.load(d / "output.npy")
-    assert want.sum() == 22572
-    assert np.array_equal(out[:, :-1], want[:, 1:])  # whole output, sink j == gt j + 1
+    out = simulate(g, np.load(d / "input.npy").T[:steps, None]).output[:, 0].T
+    want = np.load(d / "output.npy")[:, :steps]
+    assert want.sum() > 21000
+    assert np.array_equal(out[:, :-1], want[:, 1:])  # sink j == gt j + 1
