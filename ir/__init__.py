@@ -5,19 +5,35 @@ Import as ``snnc.ir`` (never as a top-level ``ir``).
 
 from .graph import Edge, Graph, GraphEditor, Schedule, Subgraph, flatten_subgraphs
 from .loihi_ops import LoihiConv, LoihiDense, LoihiLIF
-from .neurons import CubaLI, CubaLIF, I, IF, LI, LIF, NeuronBase
+from .neurons import IF, LI, LIF, CubaLI, CubaLIF, I, NeuronBase
 from .node import Node, as_float, op_class, register, registered_ops
 from .ops import (
-    Add, Affine, AvgPool2d, BatchNorm, Conv1d, Conv2d, Delay, Flatten, Input, Linear, MaxPool2d,
-    Or, Output, Reshape, Scale, SumPool2d, Threshold,
+    Add,
+    Affine,
+    AvgPool2d,
+    BatchNorm,
+    Conv1d,
+    Conv2d,
+    Delay,
+    Flatten,
+    Input,
+    Linear,
+    MaxPool2d,
+    Or,
+    Output,
+    Reshape,
+    Scale,
+    SumPool2d,
+    Threshold,
 )
+from .plastic_ops import LoihiPlasticDense
 from .qtensor import CodebookTensor, QTensor, is_qweight, weight_shape
 
 __all__ = [
     "IF", "LI", "LIF", "Add", "Affine", "AvgPool2d", "BatchNorm", "CodebookTensor", "Conv1d",
     "Conv2d", "CubaLI", "CubaLIF", "Delay", "Edge", "Flatten", "Graph", "GraphEditor", "I",
-    "Input", "Linear", "LoihiConv", "LoihiDense", "LoihiLIF", "MaxPool2d", "NeuronBase", "Node",
-    "Or", "Output", "QTensor", "Reshape", "Scale", "Schedule", "Subgraph", "SumPool2d",
-    "Threshold", "as_float", "flatten_subgraphs", "is_qweight", "op_class", "register",
-    "registered_ops", "weight_shape",
+    "Input", "Linear", "LoihiConv", "LoihiDense", "LoihiLIF", "LoihiPlasticDense", "MaxPool2d",
+    "NeuronBase", "Node", "Or", "Output", "QTensor", "Reshape", "Scale", "Schedule", "Subgraph",
+    "SumPool2d", "Threshold", "as_float", "flatten_subgraphs", "is_qweight", "op_class",
+    "register", "registered_ops", "weight_shape",
 ]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ...errors import SnncError
+from ..errors import IRError
 
 DEPENDENCIES = ("x0", "y0")
 TRACE_VARS = ("x1", "x2", "y1", "y2", "y3")
@@ -31,7 +31,7 @@ FACTOR_WIDTH = {"x0": 1, "y0": 1, "x1": 7, "x2": 7, "y1": 7, "y2": 7, "y3": 7,
                 "w": 9, "d": 9, "t": 9, "C": 8}
 
 
-class RuleError(SnncError):
+class RuleError(IRError):
     """A learning-rule string that does not parse or does not fit Loihi's formats."""
 
 
@@ -63,7 +63,8 @@ class ParsedRule:
         return {f.var for p in self.products for f in p.factors if f.var in TRACE_VARS}
 
 
-_TOKEN = re.compile(r"\s*(sgn\(|\d+\*2\^-?\d+|2\^-?\d+|\d+|u\d+|x0|y0|x1|x2|y1|y2|y3|[wdt]|[-+*()])")
+_TOKEN = re.compile(
+    r"\s*(sgn\(|\d+\*2\^-?\d+|2\^-?\d+|\d+|u\d+|x0|y0|x1|x2|y1|y2|y3|[wdt]|[-+*()])")
 
 
 def _tokens(text: str) -> list[str]:

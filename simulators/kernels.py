@@ -3,7 +3,9 @@
 A ``Kernel`` holds no data: ``init(node, batch)`` makes the state, ``step(node, x, state, t)``
 returns ``(y, new_state)``. Ops with ``latency == 1`` also implement ``emit(node, state)`` (the
 output at step t, computed from inputs up to t-1) and ``update(node, x, state, t)`` (consume the
-input of step t). ``t`` counts from 0 (Lava's ``time_step`` is t + 1).
+input of step t). ``t`` counts from 0 (Lava's ``time_step`` is t + 1). A kernel with an
+``after_step(node, state, post, t)`` method is called once the step is complete, with the output
+of the node's single successor (plastic synapses learn from their post-synaptic spikes this way).
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ class Kernel:
 
     def update(self, node: Any, x: np.ndarray, state: Any, t: int) -> Any:
         raise NotImplementedError
+
+    def new_sample(self, node: Any, state: Any, batch: int) -> Any:
+        """State at the start of a new sample; by default everything starts afresh."""
+        return self.init(node, batch)
 
     def probe(self, name: str, state: Any) -> np.ndarray | None:
         """A state variable for probing (``v``, ``i``, ``u`` ...), or None if there is none."""

@@ -22,12 +22,14 @@ from ..errors import SnncError
 from ..ir import Graph, flatten_subgraphs
 from . import kernels_float, kernels_loihi  # noqa: F401  (register the kernels)
 from .kernels import kernel_for
+from .learning import kernel as _plastic  # noqa: F401
 from .result import SimResult
 
 __all__ = ["Executor", "SimResult", "simulate"]
 
 
-def _inputs_dict(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _inputs_dict(graph: Graph,
+                 inputs: np.ndarray | Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     names = graph.inputs
     if not isinstance(inputs, Mapping):
         if len(names) != 1:
@@ -73,12 +75,23 @@ class Executor:
         self.kern.update(kernels or {})
         self.preds = {n: [(a, (a, n) in sched.delayed) for a, b in self.graph.edges if b == n]
                       for n in nodes}
-        self.reset()
+        self.hooked = {n: self._single_successor(n) for n in nodes
+                       if hasattr(self.kern[n], "after_step")}
+        self.state = {n: self.kern[n].init(nodes[n], batch) for n in nodes}
+        self.prev = {n: np.zeros((batch, *nodes[n].out_shape)) for n in nodes}
+
+    def _single_successor(self, name: str) -> str:
+        succ = self.graph.successors(name)
+        if len(succ) != 1:
+            raise SnncError(f"node {name!r} ({self.graph.nodes[name].op}) must feed exactly one "
+                            f"node, it feeds {succ}")
+        return succ[0]
 
     def reset(self) -> None:
-        """Zero every state (a new sample)."""
+        """Start a new sample: neuron and synapse state restart; learned weights stay."""
         nodes = self.graph.nodes
-        self.state = {n: self.kern[n].init(nodes[n], self.batch) for n in nodes}
+        self.state = {n: self.kern[n].new_sample(nodes[n], self.state[n], self.batch)
+                      for n in nodes}
         self.prev = {n: np.zeros((self.batch, *nodes[n].out_shape)) for n in nodes}
 
     def step(self, t: int, stim: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -91,6 +104,8 @@ class Executor:
         for n in self.late:
             x = _gather(n, nodes[n], self.preds[n], cur, self.prev, stim, self.batch)
             state[n] = kern[n].update(nodes[n], x, state[n], t)
+        for n, post in self.hooked.items():
+            kern[n].after_step(nodes[n], state[n], cur[post], t)
         self.prev = cur
         return cur
 

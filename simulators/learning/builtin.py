@@ -49,7 +49,7 @@ def rstdp(lr: str = "2^-2", tau_e: str = "2^-3", seed: int = 0) -> RuleSpec:
                     third_factor="reward")
 
 
-def error3f(shift: int = 3, decay_every: int | None = 3, seed: int = 0) -> RuleSpec:
+def error3f(shift: int = 3, decay_every: int | None = 7, seed: int = 0) -> RuleSpec:
     decay = f" - 2^-7*u{decay_every}*w" if decay_every is not None else ""
     rule = LearningRule(dw=f"2^-{shift}*x0*(y1-{ERROR_OFFSET}){decay}", x1_impulse=16, x1_tau=4,
                         t_epoch=1, rng_seed=seed, third_factor=True, **HOLD)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...ir.learning_rule import FACTOR_WIDTH, ParsedRule, Product, parse_rule
 from ..kernels_loihi import shift
-from .rule import FACTOR_WIDTH, ParsedRule, Product, parse_rule
 
 W_TRACE, ACC_U, S_MANT_W = 7, 15, 4
 SYN_SHIFT = 7  # 16-bit signed accumulator - 9-bit signed variable

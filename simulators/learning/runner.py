@@ -5,59 +5,46 @@ reference kernels. Each sample starts from zero neuron state (the chip's per-sam
 weights and tags carry over. A three-factor rule gets its third factor from the label:
 ``error`` delivers y1 = 64 + e to the post neurons: e = +c on the target neuron when it is silent
 and not yet ahead in spike count, -c on any other neuron that spikes while it is level with or
-ahead of the target (learning stops once the sample is classified with a margin); ``reward`` delivers y2 = 64 +/- c by whether
-the winning neuron so far is the target.
+ahead of the target (learning stops once the sample is classified with a margin); ``reward``
+delivers y2 = 64 +/- c by whether the winning neuron so far is the target.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from ...errors import SnncError
-from ...ir import Graph, LoihiDense
-from ..kernels import Kernel
+from ...ir import Graph, LoihiPlasticDense
 from ..reference import Executor
 from .builtin import ERROR_OFFSET, RuleSpec
 from .engine import PlasticDense
 
-log = logging.getLogger(__name__)
 
-
-class _PlasticKernel(Kernel):
-    """Stands in for a loihi.dense node: emits the block's a_buf, stashes its input."""
-
-    def __init__(self, block: PlasticDense) -> None:
-        self.block = block
-
-    def init(self, node: Any, batch: int) -> Any:
-        self.block.a_buf[:] = 0
-        return {"x": np.zeros(node.in_shape)}
-
-    def emit(self, node: Any, state: Any) -> np.ndarray:
-        return self.block.a_buf[None].copy()
-
-    def update(self, node: Any, x: np.ndarray, state: Any, t: int) -> Any:
-        state["x"] = np.asarray(x)[0]
-        return state
-
-
-@dataclass
-class LearningOutcome:
-    graph: Graph
-    curve: list[tuple[int, float]] = field(default_factory=list)  # (samples seen, accuracy)
-    blocks: dict[str, PlasticDense] = field(default_factory=dict)
-    steps: int = 0
+def make_plastic(graph: Graph, layers: Sequence[str], spec: RuleSpec) -> Graph:
+    """Turn the chosen ``loihi.dense`` layers into ``loihi.plastic_dense`` with ``spec``'s rule."""
+    ed = graph.edit()
+    r = spec.rule
+    for name in layers:
+        _post_of(graph, name)
+        node = graph.nodes[name]
+        ed.replace(name, LoihiPlasticDense(
+            weight=node.weight, weight_exp=node.weight_exp, num_weight_bits=node.num_weight_bits,
+            num_message_bits=node.num_message_bits, dw=r.dw or "", dd=r.dd or "", dt=r.dt or "",
+            x_impulse=(r.x1_impulse, r.x2_impulse), x_tau=(r.x1_tau, r.x2_tau),
+            y_impulse=(r.y1_impulse, r.y2_impulse, r.y3_impulse),
+            y_tau=(r.y1_tau, r.y2_tau, r.y3_tau), t_epoch=r.t_epoch, rng_seed=r.rng_seed,
+            third_factor=r.third_factor,
+            flip_threshold=-1 if spec.flip_threshold is None else spec.flip_threshold))
+    return ed.finish()
 
 
 def _post_of(graph: Graph, layer: str) -> str:
     if layer not in graph.nodes or graph.nodes[layer].op != "loihi.dense":
+        dense = [n for n, v in graph.nodes.items() if v.op == "loihi.dense"]
         raise SnncError(f"layer {layer!r} is not a loihi.dense layer of the compiled graph; "
-                        f"plastic layers: {[n for n, v in graph.nodes.items() if v.op == 'loihi.dense']}")
+                        f"layers that can learn: {dense}")
     succ = graph.successors(layer)
     if len(succ) != 1 or graph.nodes[succ[0]].op != "loihi.lif":
         raise SnncError(f"layer {layer!r} must feed exactly one loihi.lif population")
@@ -87,53 +74,50 @@ class OnlineLearner:
 
     def __init__(self, graph: Graph, layers: Sequence[str], spec: RuleSpec,
                  readout: str | None = None, error_scale: int = 32) -> None:
-        self.graph, self.spec, self.scale = graph, spec, error_scale
+        self.spec, self.scale = spec, error_scale
         self.post = {name: _post_of(graph, name) for name in layers}
         self.readout = readout or self.post[layers[-1]]
-        self.blocks = {name: self._block(graph.nodes[name]) for name in layers}
-        kernels = {name: _PlasticKernel(b) for name, b in self.blocks.items()}
-        self.ex = Executor(graph, 1, kernels)
+        self.graph = make_plastic(graph, layers, spec)
+        self.ex = Executor(self.graph, 1)
         self.steps = 0
+        self.label: int | None = None
+        self.counts = np.zeros(self.graph.nodes[self.readout].out_shape)
+        for name in layers:
+            if self.post[name] == self.readout:
+                self.ex.state[name]["third"] = self._third
 
-    def _block(self, node: LoihiDense) -> PlasticDense:
-        return PlasticDense(weights=node.weight, rule=self.spec.rule, weight_exp=node.weight_exp,
-                            num_weight_bits=node.num_weight_bits,
-                            num_message_bits=node.num_message_bits,
-                            flip_threshold=self.spec.flip_threshold)
+    @property
+    def blocks(self) -> dict[str, PlasticDense]:
+        return {n: st["block"] for n, st in self.ex.state.items()
+                if isinstance(st, dict) and "block" in st}
+
+    def _third(self, post: np.ndarray, t: int) -> dict[int, np.ndarray] | None:
+        if self.label is None:
+            return None
+        return third_factor(self.spec.third_factor, post, self.label, self.counts + post,
+                            self.scale)
 
     def run_sample(self, x: np.ndarray, label: int | None, learn: bool) -> np.ndarray:
         """x: (T, *shape) for the single input. Returns the readout's spike counts.
 
         ``self.first`` holds each readout neuron's first spike step (T if it never spiked).
+        Chip time runs on across samples; neuron state restarts with each sample.
         """
         self.ex.reset()
+        for st in self.ex.state.values():
+            if isinstance(st, dict) and "block" in st:
+                st["learn"] = learn
+        self.label = label
         source = self.graph.inputs[0]
-        counts = np.zeros(self.graph.nodes[self.readout].out_shape)
-        self.first = np.full(counts.shape, x.shape[0])
-        for t in range(x.shape[0]):
-            cur = self.ex.step(t, {source: x[t][None]})
-            out = cur[self.readout][0]
-            counts += out
-            self.first = np.where((out != 0) & (self.first == x.shape[0]), t, self.first)
-            if learn:
-                self._learn_step(cur, label, counts, self.steps + t)
-            else:
-                for name, block in self.blocks.items():
-                    block.accumulate(self.ex.state[name]["x"])
-        self.steps += x.shape[0]
-        return counts
-
-    def _learn_step(self, cur: dict[str, np.ndarray], label: int | None, counts: np.ndarray,
-                    t: int) -> None:
-        """One step of learning at chip time ``t`` (time runs on across samples)."""
-        for name, block in self.blocks.items():
-            post = cur[self.post[name]][0]
-            third = None
-            if self.post[name] == self.readout and label is not None:
-                third = third_factor(self.spec.third_factor, post, label, counts, self.scale)
-            block.spike_phase(self.ex.state[name]["x"], post, t, third)
-            if block.is_learning_step(t):
-                block.learning_phase(t)
+        steps = x.shape[0]
+        self.counts = np.zeros(self.counts.shape)
+        self.first = np.full(self.counts.shape, steps)
+        for t in range(steps):
+            out = self.ex.step(self.steps + t, {source: x[t][None]})[self.readout][0]
+            self.counts += out
+            self.first = np.where((out != 0) & (self.first == steps), t, self.first)
+        self.steps += steps
+        return self.counts.copy()
 
     def predict(self, x: np.ndarray) -> int:
         """Most spikes wins; ties go to the earliest first spike; -1 if the tie remains."""
@@ -148,9 +132,11 @@ class OnlineLearner:
         return hits / max(len(ys), 1)
 
     def learned_graph(self) -> Graph:
+        """The plastic graph with its learned weights and tags (still plastic)."""
         ed = self.graph.edit()
         for name, block in self.blocks.items():
-            ed.replace(name, self.graph.nodes[name].replace(weight=block.weights))
+            ed.replace(name, self.graph.nodes[name].replace(
+                weight=block.weights, tag_1=block.tag_1, tag_2=block.tag_2))
         return ed.finish()
 
 

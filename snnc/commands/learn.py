@@ -1,0 +1,91 @@
+"""``snnc learn``: online learning on the simulated chip, sample after sample."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import numpy as np
+
+from ..errors import FormatError, SnncError
+
+
+def _load_graph(path: Path):
+    from ..ir.serialize import read_graph
+
+    if path.is_dir():
+        for name in ("graph.lowered.snnc", "graph.learned.snnc"):
+            if (path / name).exists():
+                return read_graph(path / name)
+        raise FormatError(f"{path}: no graph.lowered.snnc here; run `snnc compile MODEL -o {path}` "
+                          f"first (learning needs the lowered, integer program)")
+    return read_graph(path)
+
+
+def _load_data(path: Path, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    from ..io import to_time_major
+
+    try:
+        with np.load(path) as data:
+            x, y = data["x"], data["y"]
+    except (OSError, ValueError) as exc:
+        raise FormatError(f"{path}: not a readable .npz file ({exc})") from None
+    except KeyError as exc:
+        raise FormatError(f"{path}: needs arrays 'x' (N, *shape, T) and 'y' (N,); "
+                          f"missing {exc}") from None
+    xs = to_time_major(x, shape)  # (T, N, *shape)
+    if len(y) != xs.shape[1]:
+        raise FormatError(f"{path}: {xs.shape[1]} samples in 'x' but {len(y)} labels in 'y'")
+    return np.moveaxis(xs, 1, 0), np.asarray(y).astype(int)
+
+
+def _default_layer(graph) -> str:
+    dense = [n for n, v in graph.nodes.items() if v.op in ("loihi.dense", "loihi.plastic_dense")]
+    if not dense:
+        raise SnncError("the program has no dense synapse layer that could learn")
+    return dense[-1]
+
+
+@click.command("learn")
+@click.argument("program", type=click.Path(exists=True, path_type=Path))
+@click.option("--data", "data_path", required=True, type=click.Path(exists=True, path_type=Path),
+              help="Training set .npz: x (N, *shape, T) time last, y (N,) integer labels.")
+@click.option("--test", "test_path", type=click.Path(exists=True, path_type=Path),
+              help="Test set .npz (same layout); default: the last 20% of --data.")
+@click.option("--rule", default="error3f", show_default=True,
+              type=click.Choice(["stdp", "rstdp", "error3f", "bso"]), help="Built-in rule.")
+@click.option("--layers", default=None, help="Comma-separated layers that learn (default: last).")
+@click.option("--epochs", default=1, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--eval-every", default=0, type=click.IntRange(0), help="Samples between tests.")
+@click.option("--error-scale", default=32, show_default=True, type=click.IntRange(1, 63))
+@click.option("--reset-layers", is_flag=True, help="Start the learning layers from zero weights.")
+@click.option("--chip", default="loihi1", show_default=True,
+              type=click.Choice(["loihi1", "loihi2"]), help="Cost table for learning energy.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output directory (default: PROGRAM/learned).")
+def command(program: Path, data_path: Path, test_path: Path | None, rule: str, layers: str | None,
+            epochs: int, eval_every: int, error_scale: int, reset_layers: bool, chip: str,
+            output: Path | None) -> None:
+    """Learn on the simulated chip: run PROGRAM (a compile output directory or a lowered .snnc
+    graph) sample after sample while LAYERS adapt with a built-in RULE; print test accuracy over
+    time and write the learned program and a learning report with its energy."""
+    from ..io import atomic_dir
+    from ..ir.serialize import write_graph
+    from ..simulators.learning import session
+
+    graph = _load_graph(program)
+    shape = graph.nodes[graph.inputs[0]].out_shape
+    xs, ys = _load_data(data_path, shape)
+    test = _load_data(test_path, shape) if test_path else None
+    if test is None:
+        cut = int(len(ys) * 0.8)
+        xs, ys, test = xs[:cut], ys[:cut], (xs[cut:], ys[cut:])
+    names = layers.split(",") if layers else [_default_layer(graph)]
+    result = session.run(graph, names, rule, xs, ys, test, epochs=epochs, eval_every=eval_every,
+                         error_scale=error_scale, reset_layers=reset_layers, chip=chip)
+    out = output or (program / "learned" if program.is_dir() else program.with_suffix(".learned"))
+    with atomic_dir(out) as tmp:
+        write_graph(result.graph, tmp / "graph.learned.snnc")
+        (tmp / "learning_report.json").write_text(json.dumps(result.report.to_dict(), indent=2))
+    session.print_summary(result.report, out)
