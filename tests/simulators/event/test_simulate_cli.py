@@ -1,0 +1,62 @@
+"""``snnc simulate``: compile output directories and graph files, probes, time-last files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from loihi_random import random_network
+
+from snnc.backends.loihi.mapper import map_graph
+from snnc.cli import main
+from snnc.ir.serialize import write_graph
+from snnc.simulators import reference
+
+
+@pytest.fixture
+def setup(tmp_path):
+    net = random_network(np.random.default_rng(31), "plain", steps=15)
+    map_graph(net.graph, "loihi2").save(tmp_path / "out")
+    write_graph(net.graph, tmp_path / "g.snnc")
+    x = np.moveaxis(net.stimulus, 0, -1)  # (1, *shape, T)
+    np.save(tmp_path / "xb.npy", x)
+    np.save(tmp_path / "x1.npy", x[0])
+    return net, tmp_path
+
+
+def _run(*args: str) -> None:
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        assert exc.code in (0, None), exc.code
+
+
+@pytest.mark.parametrize("target", ["out", "g.snnc"])
+@pytest.mark.parametrize("backend", ["loihi-sim", "reference"])
+def test_simulate_matches_reference(setup, target, backend) -> None:
+    net, d = setup
+    probe = f"{net.neurons[0]}.v"
+    _run("simulate", str(d / target), "--input", str(d / "xb.npy"), "--backend", backend,
+         "--probe", probe, "--steps", "18", "--chip", "loihi2", "-q", "-o", str(d / "r.npz"))
+    ref = reference.simulate(net.graph, net.stimulus, steps=18, probes=[probe])
+    with np.load(d / "r.npz") as r:
+        np.testing.assert_array_equal(r["output"], np.moveaxis(ref.output, 0, -1))
+        np.testing.assert_array_equal(r[probe], np.moveaxis(ref.probes[probe], 0, -1))
+
+
+def test_single_sample_keeps_no_batch_axis_and_writes_counters(setup) -> None:
+    net, d = setup
+    _run("simulate", str(d / "out"), "-i", str(d / "x1.npy"), "--counters", str(d / "c.json"),
+         "-q", "-o", str(d / "r.npz"))
+    with np.load(d / "r.npz") as r:
+        assert r["output"].shape == (*net.graph.nodes["y"].out_shape, 15)
+    assert (d / "c.json").stat().st_size > 0
+
+
+def test_bad_probe_exits_2_with_a_message(setup, capsys) -> None:
+    _, d = setup
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", str(d / "out"), "-i", str(d / "xb.npy"), "-p", "nope.u",
+              "-o", str(d / "r.npz")])
+    assert exc.value.code == 2
+    assert "no node named 'nope'" in capsys.readouterr().err
+    assert not (d / "r.npz").exists()
