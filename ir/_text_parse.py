@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,8 @@ from .node import Node, op_class
 from .text import _Tok, literal_types, number
 
 _MISSING = dataclasses.MISSING
+_NUMBER = re.compile(r"[-+]?(?:(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|inf|nan)")
+_INT = re.compile(r"[-+]?\d+")
 
 
 class Parser:
@@ -170,13 +173,17 @@ class Parser:
         dims = self.number_list("[", "]")
         if any(not isinstance(d, int) or d < 0 for d in dims):
             raise self.error(f"bad array shape {dims}", start)
-        values = self.number_list("{", "}")
-        if len(values) != int(np.prod(dims, dtype=np.int64)):
+        body = self.expect("ARRAY").text[1:-1].replace("\n", " ").strip()
+        items = [v.strip() for v in body.split(",")] if body else []
+        if len(items) != int(np.prod(dims, dtype=np.int64)):
             raise self.error(f"array of shape {tuple(dims)} needs {int(np.prod(dims))} values, "
-                             f"found {len(values)}", start)
-        if dtype is np.int64 and any(not isinstance(v, int) for v in values):
+                             f"found {len(items)}", start)
+        if any(not _NUMBER.fullmatch(v) for v in items):
+            raise self.error("bad number in array literal", start)
+        if dtype is np.int64 and any(not _INT.fullmatch(v) for v in items):
             raise self.error("integer array holds a non-integer value", start)
-        return np.array(values, dtype=dtype).reshape(dims)
+        return np.array(items, dtype=np.float64 if dtype is not np.int64 else np.int64,
+                        ).reshape(dims) if items else np.zeros(dims, dtype=dtype)
 
     def number_list(self, open_: str, close: str) -> list[int | float]:
         self.expect("PUNCT", open_)

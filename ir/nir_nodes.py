@@ -197,16 +197,17 @@ def _import_neuron(n: Any, in_shape: Shape | None, dt: float) -> Node | None:
         p |= {"threshold": compact(n.v_threshold), "v_reset": compact(
             n.v_reset if n.v_reset is not None else 0.0)}
     if kind in ("I", "IF"):
-        cls = nrn.I if kind == "I" else nrn.IF
-        return cls(gain=compact(dt * f64(n.r)), **p)
+        integrator: type[nrn.NeuronBase] = nrn.I if kind == "I" else nrn.IF
+        return integrator(gain=compact(dt * f64(n.r)), **p)
     tau = f64(n.tau if kind in ("LI", "LIF") else n.tau_mem)
     p |= {"decay_v": compact(1 - dt / tau), "gain": compact(dt * f64(n.r) / tau),
           "bias": compact(dt * f64(n.v_leak) / tau)}
     if kind in ("CubaLI", "CubaLIF"):
         tau_syn = f64(n.tau_syn)
         p |= {"decay_i": compact(1 - dt / tau_syn), "gain_i": compact(dt * f64(n.w_in) / tau_syn)}
-    cls = {"LI": nrn.LI, "LIF": nrn.LIF, "CubaLI": nrn.CubaLI, "CubaLIF": nrn.CubaLIF}[kind]
-    return cls(**p)
+    leaky: dict[str, type[Node]] = {"LI": nrn.LI, "LIF": nrn.LIF, "CubaLI": nrn.CubaLI,
+                                     "CubaLIF": nrn.CubaLIF}
+    return leaky[kind](**p)
 
 
 def _pad(padding: Any, weight: np.ndarray, dilation: tuple[int, ...], nd: int) -> tuple[int, ...]:
@@ -253,7 +254,7 @@ def _import_flatten(n: Any, in_shape: Shape | None, dt: float | None) -> Node | 
 
 def _import_io(n: Any, in_shape: Shape | None, dt: float | None) -> Node | None:
     if type(n).__name__ == "Input":
-        return ops.Input(shape=_shape(n.input_type["input"]))
+        return ops.Input(shape=_shape(n.input_type["input"]) or ())
     shape = _own_or(in_shape, _shape((n.output_type or {}).get("output")))
     return None if shape is None else ops.Output(shape=shape)
 

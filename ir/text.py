@@ -14,7 +14,8 @@ needs no code here)::
 Values: ``none``, ``true``/``false``, ints, floats (``repr``, so they round-trip exactly, including
 ``inf``/``nan``), JSON strings, tuples ``(a, b)``, arrays ``f64[2,3]{...}`` / ``i64[]{7}`` (shape,
 then the values in C order), ``qtensor(...)``/``codebook(...)`` with their own fields, and nested
-``graph {...}`` blocks. Node names that are not ``[A-Za-z0-9_.-]+`` are JSON-quoted: ``%"a b"``.
+``graph {...}`` blocks. Node names made of other characters than ``[A-Za-z0-9_.-]`` (or holding
+``->``) are JSON-quoted: ``%"a b"``.
 The ``: in -> out`` suffix is checked when present. ``#`` starts a comment. ``summary=True``
 elides large arrays for people; that form is not parseable.
 """
@@ -154,9 +155,20 @@ class _Tok:
     line: int
 
 
+# the values of an array literal, read as one token right after its "[dims]"
+_ARRAY_BODY = re.compile(r"\{[-+0-9.eEinfa,\s]*\}")
+
+
 def _tokenize(text: str, source: str) -> list[_Tok]:
-    toks, pos, line = [], 0, 1
+    toks: list[_Tok] = []
+    pos, line = 0, 1
     while pos < len(text):
+        body = _ARRAY_BODY.match(text, pos) if toks and toks[-1].text == "]" else None
+        if body is not None:
+            toks.append(_Tok("ARRAY", body.group(), line))
+            line += body.group().count("\n")
+            pos = body.end()
+            continue
         m = _TOKEN.match(text, pos)
         if m is None:
             raise FormatError(f"{source}:{line}: unexpected character {text[pos]!r}")
