@@ -182,8 +182,8 @@ class Parser:
             raise self.error("bad number in array literal", start)
         if dtype is np.int64 and any(not _INT.fullmatch(v) for v in items):
             raise self.error("integer array holds a non-integer value", start)
-        return np.array(items, dtype=np.float64 if dtype is not np.int64 else np.int64,
-                        ).reshape(dims) if items else np.zeros(dims, dtype=dtype)
+        shape = tuple(int(d) for d in dims)
+        return np.array(items, dtype=dtype).reshape(shape) if items else np.zeros(shape, dtype)
 
     def number_list(self, open_: str, close: str) -> list[int | float]:
         self.expect("PUNCT", open_)
