@@ -144,11 +144,13 @@ def weight_shape(w: Any) -> tuple[int, ...]:
 
 # ---- grid recognition ----------------------------------------------------------------------------
 #
-# A float weight that lies exactly on a quantization grid (as every fake-quantized model's weights
-# do after tracing) becomes a QTensor. Candidates, in order of preference: binary ±alpha (per
-# tensor, then per channel); uniform with power-of-two scales (exact: mantissas are w / 2^e); uniform
-# with arbitrary scales (within float32 rounding, since such weights were computed in float32).
-# Among uniform candidates the one with fewer bits wins, per tensor on a tie.
+# A float weight that lies on a quantization grid (as every fake-quantized model's weights do after
+# tracing) becomes a QTensor. First exact grids: binary ±alpha (per tensor, then per channel), then
+# uniform with power-of-two scales (mantissas are w / 2^e exactly). Then grids up to float32
+# rounding, for weights computed in float32 with arbitrary scales or straight-through tricks like
+# ``q + w - w.detach()`` (which round): binary, then uniform with a fitted scale. Fitted scales
+# within rounding of a power of two are snapped to it. Among uniform candidates the one with fewer
+# bits wins, per tensor on a tie.
 
 _F32_TOL = 4 * np.finfo(np.float32).eps
 
@@ -170,6 +172,11 @@ def _signed_bits(mant: np.ndarray) -> int:
     return need + 1
 
 
+def _snap(s: float) -> float:
+    p = float(np.exp2(np.round(np.log2(s))))
+    return p if abs(s - p) <= 2 * _F32_TOL * s else s
+
+
 def _pow2_exponent(w: np.ndarray) -> int | None:
     """Largest e with every element of ``w`` an integer multiple of 2^e (None if all zero)."""
     nz = w[w != 0]
@@ -182,36 +189,36 @@ def _pow2_exponent(w: np.ndarray) -> int | None:
 
 
 def _fit_scale(w: np.ndarray, max_bits: int) -> float | None:
-    """An arbitrary scale s with w ≈ m * s (float32 rounding) and |m| < 2^(max_bits-1)."""
+    """A scale s with w = m * s up to float32 rounding and |m| <= 2^(max_bits-1)."""
     nz = np.abs(w[w != 0])
     if nz.size == 0:
         return None
     lo, hi = nz.min(), nz.max()
-    for k in range(1, int(2 ** (max_bits - 1) * lo / hi) + 1):
+    for k in range(1, int(2 ** (max_bits - 1) * lo / hi * (1 + _F32_TOL)) + 1):
         m = np.round(w / (lo / k))
-        s = float(np.dot(m, w) / np.dot(m, m))
-        if np.all(np.abs(m * s - w) <= _F32_TOL * np.abs(w)) and np.abs(m).max() <= 2 ** (max_bits - 1):
+        s = _snap(float(np.dot(m, w) / np.dot(m, m)))
+        if np.all(np.abs(m * s - w) <= _F32_TOL * np.abs(w)):
             return s
     return None
 
 
-def _uniform(w: np.ndarray, axis: int | None, max_bits: int, pow2: bool) -> QTensor | None:
+def _uniform(w: np.ndarray, axis: int | None, max_bits: int, exact: bool) -> QTensor | None:
     """Per-tensor (axis None) or per-channel uniform grid, or None."""
     rows = w.reshape(1, -1) if axis is None else _channels(w, axis)
     scales = []
     for row in rows:
-        if pow2:
+        if exact:
             e = _pow2_exponent(row)
             scales.append(1.0 if e is None else float(np.ldexp(1.0, e)))
-        else:
-            s = _fit_scale(row, max_bits)
-            if s is None and np.any(row):
-                return None
-            scales.append(1.0 if s is None else s)
+            continue
+        s = _fit_scale(row, max_bits)
+        if s is None and np.any(row):
+            return None
+        scales.append(1.0 if s is None else s)
     scale = np.asarray(scales)
     full = scale.reshape(()) if axis is None else _scale_shape(scale, w.ndim, axis)
     mant = np.round(w / full)
-    if np.abs(mant).max() >= 2.0**max_bits or (pow2 and not np.array_equal(mant * full, w)):
+    if np.abs(mant).max() >= 2.0**max_bits or (exact and not np.array_equal(mant * full, w)):
         return None
     bits = _signed_bits(mant.astype(np.int64))
     if bits > max_bits:
@@ -219,11 +226,20 @@ def _uniform(w: np.ndarray, axis: int | None, max_bits: int, pow2: bool) -> QTen
     return _qtensor(mant, full, bits, "uniform", axis)
 
 
-def _binary(w: np.ndarray, axis: int | None) -> QTensor | None:
+def _binary(w: np.ndarray, axis: int | None, exact: bool) -> QTensor | None:
     rows = np.abs(w.reshape(1, -1) if axis is None else _channels(w, axis))
-    if rows.size == 0 or np.any(rows == 0) or np.any(rows != rows[:, :1]):
+    if rows.size == 0 or np.any(rows == 0):
         return None
-    scale = rows[:, 0].reshape(()) if axis is None else _scale_shape(rows[:, 0], w.ndim, axis)
+    if exact:
+        if np.any(rows != rows[:, :1]):
+            return None
+        alpha = rows[:, 0]
+    else:
+        mean = rows.mean(axis=1, keepdims=True)
+        if np.any(np.abs(rows - mean) > _F32_TOL * mean):
+            return None
+        alpha = np.array([_snap(float(a)) for a in mean[:, 0]])
+    scale = alpha.reshape(()) if axis is None else _scale_shape(alpha, w.ndim, axis)
     return _qtensor(np.sign(w), scale, 1, "binary", axis)
 
 
@@ -246,12 +262,12 @@ def recognise_grid(w: Any, max_bits: int = 8, channel_axis: int = 0) -> QTensor 
         return None
     per_channel = w.ndim >= 1 and w.shape[channel_axis] > 1
     axes = [None, channel_axis] if per_channel else [None]
-    for axis in axes:
-        q = _binary(w, axis)
-        if q is not None:
-            return q
-    for pow2 in (True, False):
-        found = [q for axis in axes if (q := _uniform(w, axis, max_bits, pow2)) is not None]
+    for exact in (True, False):
+        for axis in axes:
+            q = _binary(w, axis, exact)
+            if q is not None:
+                return q
+        found = [q for axis in axes if (q := _uniform(w, axis, max_bits, exact)) is not None]
         if found:
             return min(found, key=lambda q: q.bits)
     return None
