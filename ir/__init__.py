@@ -28,6 +28,7 @@ from .ops import (
 )
 from .plastic_ops import LoihiPlasticDense
 from .qtensor import CodebookTensor, QTensor, is_qweight, weight_shape
+from .text import parse_graph, print_graph
 
 __all__ = [
     "IF", "LI", "LIF", "Add", "Affine", "AvgPool2d", "BatchNorm", "CodebookTensor", "Conv1d",
@@ -35,5 +36,5 @@ __all__ = [
     "Input", "Linear", "LoihiConv", "LoihiDense", "LoihiLIF", "LoihiPlasticDense", "MaxPool2d",
     "NeuronBase", "Node", "Or", "Output", "QTensor", "Reshape", "Scale", "Schedule", "Subgraph",
     "SumPool2d", "Threshold", "as_float", "flatten_subgraphs", "is_qweight", "op_class",
-    "register", "registered_ops", "weight_shape",
+    "parse_graph", "print_graph", "register", "registered_ops", "weight_shape",
 ]
