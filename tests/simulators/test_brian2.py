@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import itertools
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -303,12 +304,16 @@ def test_bad_probe_is_an_error():
         run_brian2(g, np.zeros((2, 1, n)), probes=["fc0.v"])
 
 
+@pytest.mark.slow  # ~90 s with a cold Brian2 cython cache (16 extensions), ~4 s warm
 @pytest.mark.skipif(shutil.which("gcc") is None and shutil.which("cc") is None,
                     reason="the cython target needs a C compiler")
 def test_cython_target_same_spikes():
     rng = np.random.default_rng(11)
-    g, n = dense_chain(rng, ops=SPIKING)
-    assert_same(g, spikes(rng, n), probes_of(g), target="cython")
+    lif = LIF(shape=(4,), decay_v=0.75, threshold=0.25, reset="subtract", decay_reset=False)
+    g = Graph.chain(("in", Input(shape=(5,))), ("fc", Linear(weight=weights(rng, (4, 5)))),
+                    ("n", lif), ("out", Output(shape=(4,))))
+    ref = assert_same(g, spikes(rng, 5, p=0.5), ["n.v"], target="cython")
+    assert ref.output.any()
 
 
 def test_missing_brian2_names_the_extra(monkeypatch):
@@ -325,3 +330,20 @@ def test_missing_brian2_names_the_extra(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(BackendError, match=r"pip install 'snnc\[brian2\]'"):
         run_brian2(g, np.zeros((1, 1, n)))
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "models").glob("*.pt"))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_models_same_spikes(path):
+    """The shipped example models (empty until examples/models/*.pt exist)."""
+    from snnc.api import load
+
+    graph = load(path)
+    rng = np.random.default_rng(0)
+    x = {name: spikes(rng, tuple(graph.nodes[name].out_shape), batch=2, p=0.2)
+         for name in graph.inputs}
+    ref = assert_same(graph, x)
+    assert any(out.any() for out in ref.outputs.values())
