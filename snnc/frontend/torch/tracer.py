@@ -138,24 +138,26 @@ def _is_shape_query(n: fx.Node) -> bool:
 
 
 def _source_line(n: fx.Node) -> str:
-    trace = n.stack_trace or ""
-    frames = [ln.strip() for ln in trace.splitlines() if ln.strip()]
-    for i in range(len(frames) - 1, -1, -1):
-        if frames[i].startswith("File "):
-            parts = frames[i].split(",")
-            fname = parts[0][5:].strip().strip('"').rsplit("/", 1)[-1]
-            line = parts[1].strip().replace("line ", "") if len(parts) > 1 else "?"
-            code = frames[i + 1] if i + 1 < len(frames) else ""
-            return f"{fname}:{line} `{code}`"
-    return ""
+    """``file.py:LINE `code``` of the innermost model frame (not torch.fx internals)."""
+    lines = (n.stack_trace or "").splitlines()
+    frames = [(lines[i].strip(), lines[i + 1].strip() if i + 1 < len(lines) else "")
+              for i in range(len(lines)) if lines[i].strip().startswith("File ")]
+    frames = [f for f in frames if "/torch/fx/" not in f[0]] or frames
+    if not frames:
+        return ""
+    head, code = frames[-1]
+    parts = head.split(",")
+    fname = parts[0][5:].strip().strip('"').rsplit("/", 1)[-1]
+    line = parts[1].strip().replace("line ", "") if len(parts) > 1 else "?"
+    return f"{fname}:{line} `{code}`"
 
 
 def trace(model: nn.Module, input_shape: tuple[int, ...], *, multi_step: bool | None = None,
           source: str | None = None) -> Graph:
     """Trace one time step of ``model`` for per-sample input shape ``input_shape``."""
     reg.load_families()
+    reset_model(model)  # also drops autograd history held in neuron states, so deepcopy works
     model = copy.deepcopy(model).eval()
-    reset_model(model)
     multi = uses_multi_step(model) if multi_step is None else multi_step
     gm = _symbolic_trace(model)
     rec = _Recorder(gm)
