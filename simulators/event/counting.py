@@ -15,9 +15,12 @@ import numpy as np
 
 from ...backends.loihi.connectivity import Connectivity
 from ...backends.loihi.program import HOST, ChipProgram
-from .counters import EVENT_OF, Counters
+from .counters import EVENT_OF, HOST_FIELDS, Counters
 
 SYN_FIELD = {"dense": "syn_ops_dense", "sparse": "syn_ops_sparse", "conv": "syn_ops_conv"}
+FIELDS = tuple(EVENT_OF)
+IDX = {f: i for i, f in enumerate(FIELDS)}
+SRC_FIELDS = ("axon_out", "hops_ew", "hops_ns", "chip_hops")  # counted on the sending core
 
 
 @dataclass
@@ -72,7 +75,9 @@ class CounterPlan:
         self.syns: dict[str, SynCount] = cache["event.counts"]
         self.neurons = np.array([c.neurons for c in program.cores], np.int64)
         costs = program.chip.costs
-        self.time_ns = costs.time_ns
+        # serial time per event on a core; hops are paid in the NoC term instead
+        self.weights = np.array([0.0 if f in SRC_FIELDS[1:] else costs.time_ns[EVENT_OF[f]]
+                                 for f in FIELDS])
         lat = _route_latency(program)
         self.core_lat = np.array([lat.get(c, 0.0) for c in range(self.n)])
         self.host_lat = lat.get(HOST, 0.0)
@@ -84,46 +89,47 @@ class CounterPlan:
               lif_counts: dict[str, tuple]) -> None:
         """Add a chunk of T steps: ``syn_counts`` synapse -> (T, B, C) sums of its counter table
         rows over the events; ``lif_counts`` layer -> (active (T, B, K), spikes (T, B, K))."""
-        shape = (T, self.batch, self.n)
-        per = {f: np.zeros(shape, np.int64) for f in EVENT_OF}
-        host = np.zeros((T, self.batch, 4), np.int64)
+        per = np.zeros((len(FIELDS), T, self.batch, self.n), np.int64)
+        host = np.zeros((4, T, self.batch), np.int64)
         for name, (act, spk) in lif_counts.items():
             ids = np.asarray(self.program.layers[name].cores)
-            per["neurons_active"][:, :, ids] += act
-            per["neurons_inactive"][:, :, ids] += self.neurons[ids] - act
-            per["spikes_out"][:, :, ids] += spk
+            per[IDX["neurons_active"]][:, :, ids] += act
+            per[IDX["neurons_inactive"]][:, :, ids] += self.neurons[ids] - act
+            per[IDX["spikes_out"]][:, :, ids] += spk
         for name, r in syn_counts.items():
             self._synapse(self.syns[name], r, per, host)
         self._store(t0, T, per, host)
 
-    def _synapse(self, sc: SynCount, r: np.ndarray, per: dict, host: np.ndarray) -> None:
+    def _synapse(self, sc: SynCount, r: np.ndarray, per: np.ndarray, host: np.ndarray) -> None:
         T, B = r.shape[:2]
         k, ks = len(sc.tcores), len(sc.scores)
-        per[sc.field][:, :, sc.tcores] += r[:, :, :k]
-        per["axon_in"][:, :, sc.tcores] += r[:, :, k:2 * k]
-        src = r[:, :, 2 * k:].reshape(T, B, 4, ks)
-        for i, f in enumerate(("axon_out", "hops_ew", "hops_ns", "chip_hops")):
-            for j, c in enumerate(sc.scores):
-                if c == HOST:
-                    host[:, :, i] += src[:, :, i, j]
-                else:
-                    per[f][:, :, c] += src[:, :, i, j]
+        per[IDX[sc.field]][:, :, sc.tcores] += r[:, :, :k]
+        per[IDX["axon_in"]][:, :, sc.tcores] += r[:, :, k:2 * k]
+        src = np.moveaxis(r[:, :, 2 * k:].reshape(T, B, 4, ks), 2, 0)  # (4, T, B, Ks)
+        on_chip = sc.scores != HOST
+        if not on_chip.all():
+            host += src[..., ~on_chip].sum(-1)
+        if on_chip.any():
+            rows = [IDX[f] for f in SRC_FIELDS]
+            for i, f in enumerate(rows):
+                per[f][:, :, sc.scores[on_chip]] += src[i][..., on_chip]
 
-    def _store(self, t0: int, T: int, per: dict, host: np.ndarray) -> None:
+    def _store(self, t0: int, T: int, per: np.ndarray, host: np.ndarray) -> None:
         c = self.counters
         sl = slice(t0, t0 + T)
-        core_ns = sum(per[f] * self.time_ns[e] for f, e in EVENT_OF.items()
-                      if f not in ("hops_ew", "hops_ns", "chip_hops"))
-        sent = per["axon_out"] > 0
+        core_ns = np.tensordot(self.weights, per, axes=1)  # (T, B, n)
+        sent = per[IDX["axon_out"]] > 0
         noc = np.where(sent, self.core_lat, 0.0).max(2, initial=0.0)
-        noc = np.maximum(noc, np.where(host[:, :, 0] > 0, self.host_lat, 0.0))
+        noc = np.maximum(noc, np.where(host[0] > 0, self.host_lat, 0.0))
         c.core_ns[sl] = core_ns.mean(1)
         c.noc_ns[sl] = noc.mean(1)
         c.step_ns[sl] = (core_ns.max(2, initial=0.0) + noc).mean(1) + c.barrier_ns
-        for f in EVENT_OF:
-            getattr(c, f)[sl] = per[f].sum(1)
-        for i, f in enumerate(("host_axon_out", "host_hops_ew", "host_hops_ns", "host_chip_hops")):
-            getattr(c, f)[sl] = host[:, :, i].sum(1)
+        tot = per.sum(2)  # (F, T, n)
+        for i, f in enumerate(FIELDS):
+            getattr(c, f)[sl] = tot[i]
+        htot = host.sum(2)
+        for i, f in enumerate(HOST_FIELDS):
+            getattr(c, f)[sl] = htot[i]
 
 
 def _synapses(program: ChipProgram) -> list[tuple[str, tuple[str, str]]]:

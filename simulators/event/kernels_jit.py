@@ -2,8 +2,11 @@
 plain numpy. Every loop works on exact integers and reproduces ``simulators/kernels_loihi.py``.
 
 Synapse kernels keep a ring buffer ``ring`` (R, B, N) of currents due at future steps (R = largest
-delay + 1). Per step t: if ``emit``, ``y[t] = ring[t % R]`` and the slot is cleared; then the
-input ``x[t]`` is absorbed: only non-zero inputs (spikes that happened) touch weights.
+delay + 1). Per step t: if ``emit``, ``y[t] = wrap32(ring[t % R])`` (Lava's int32 channel) and
+the slot is cleared; then the input ``x[t]`` is absorbed: only non-zero inputs (spikes that
+happened) touch weights. Overflow follows ``simulators/kernels_loihi.py`` exactly: graded dense
+sums wrap to int32 before the shift, graded delayed products wrap one by one, LIF u and v wrap
+to int32 before their 24-bit wrap / clip.
 """
 
 from __future__ import annotations
@@ -12,9 +15,18 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True, inline="always")
+def wrap32(x):
+    """Two's-complement wrap of an int64 to the int32 range."""
+    return ((x + 2147483648) & 4294967295) - 2147483648
+
+
 @njit(cache=True)
-def _shifted(acc: np.int64, shift: np.int64) -> np.int64:
-    return acc >> shift  # arithmetic shift on int64: floor division by 2**shift
+def _emit(ring, slot, y, t):
+    for b in range(ring.shape[1]):
+        for j in range(ring.shape[2]):
+            y[t, b, j] = wrap32(ring[slot, b, j])
+            ring[slot, b, j] = 0
 
 
 @njit(cache=True)
@@ -27,12 +39,8 @@ def dense_run(x, wt, shift, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PL
     N = wt.shape[1]
     R = ring.shape[0]
     for t in range(T):
-        slot = (t0 + t) % R
         if emit:
-            for b in range(B):
-                for j in range(N):
-                    y[t, b, j] = ring[slot, b, j]
-                    ring[slot, b, j] = 0
+            _emit(ring, (t0 + t) % R, y, t)
         nxt = (t0 + t + 1) % R
         for b in range(B):
             acc[:] = 0
@@ -49,8 +57,12 @@ def dense_run(x, wt, shift, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PL
                 else:
                     for j in range(N):
                         acc[j] += row[j]
-            for j in range(N):
-                ring[nxt, b, j] += acc[j] >> shift
+            if graded:  # Lava's graded W @ s is an int32 dot product
+                for j in range(N):
+                    ring[nxt, b, j] += wrap32(np.int64(acc[j])) >> shift
+            else:
+                for j in range(N):
+                    ring[nxt, b, j] += acc[j] >> shift
 
 
 @njit(cache=True)
@@ -65,12 +77,8 @@ def delay_dense_run(x, wt, dt, shift, graded, ring, t0, y, acc, emit, F, cnt):  
     R = ring.shape[0]
     used = np.zeros(R, np.bool_)
     for t in range(T):
-        slot = (t0 + t) % R
         if emit:
-            for b in range(B):
-                for j in range(N):
-                    y[t, b, j] = ring[slot, b, j]
-                    ring[slot, b, j] = 0
+            _emit(ring, (t0 + t) % R, y, t)
         for b in range(B):
             used[:] = False
             for i in range(M):
@@ -82,8 +90,8 @@ def delay_dense_run(x, wt, dt, shift, graded, ring, t0, y, acc, emit, F, cnt):  
                 for j in range(N):
                     d = dt[i, j]
                     used[d] = True
-                    if graded:
-                        acc[d, j] += wt[i, j] * v
+                    if graded:  # int32 products, int64 sum
+                        acc[d, j] += wrap32(np.int64(wt[i, j]) * v)
                     else:
                         acc[d, j] += wt[i, j]
             for d in range(R):
@@ -110,7 +118,7 @@ def conv_run(x, wt, stride, pad, dil, graded, ring, t0, y, acc, emit, F, cnt):  
         slot = (t0 + t) % R
         if emit:
             for b in range(B):
-                y[t, b] = ring[slot, b]
+                y[t, b] = ring[slot, b]  # already 24-bit
                 ring[slot, b] = 0
         nxt = (t0 + t + 1) % R
         for b in range(B):
@@ -169,16 +177,16 @@ def lif_run(a, u, v, fu, fv, bias, vth, interval, offset, t0, s, act, rec_u, rec
             ub = u[b]
             vb = v[b]
             for n in range(N):
-                x = a[t, b, n]
+                x = wrap32(a[t, b, n])
                 un = ub[n]
                 vn = vb[n]
                 act[t, b, n] = (x | un | vn | bias[n]) != 0
                 p = un * fu[n]
-                un = ((p + ((p >> 63) & 4095)) >> 12) + (x << 6)
+                un = wrap32(((p + ((p >> 63) & 4095)) >> 12) + (x << 6))
                 un = un - 16777216 if un > 8388608 else un
                 un = un + 16777216 if un <= -8388608 else un
                 q = vn * fv[n]
-                vn = ((q + ((q >> 63) & 4095)) >> 12) + un + bias[n]
+                vn = wrap32(((q + ((q >> 63) & 4095)) >> 12) + un + bias[n])
                 vn = min(max(vn, -8388607), 8388607)
                 sp = vn > vth[n]
                 s[t, b, n] = sp

@@ -10,8 +10,12 @@ import numpy as np
 from ..kernels_float import conv_nd
 
 
+def wrap32(x: np.ndarray) -> np.ndarray:
+    return ((np.asarray(x, np.int64) + 2**31) % 2**32) - 2**31
+
+
 def _emit(ring: np.ndarray, slot: int, y: np.ndarray, t: int) -> None:
-    y[t] = ring[slot]
+    y[t] = wrap32(ring[slot])
     ring[slot] = 0
 
 
@@ -21,7 +25,8 @@ def _vals(x: np.ndarray, graded: bool) -> np.ndarray:
 
 def dense_run(x, wt, shift, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PLR0913
     gather_counts(x, F, cnt)
-    z = np.rint(_vals(x, graded) @ wt.astype(np.float64)).astype(np.int64) >> shift
+    z = np.rint(_vals(x, graded) @ wt.astype(np.float64)).astype(np.int64)
+    z = (wrap32(z) if graded else z) >> shift
     R = ring.shape[0]
     for t in range(x.shape[0]):
         if emit:
@@ -33,13 +38,21 @@ def delay_dense_run(x, wt, dt, shift, graded, ring, t0, y, acc, emit, F, cnt):  
     gather_counts(x, F, cnt)
     R = ring.shape[0]
     xv = _vals(x, graded)
-    parts = [np.rint(xv @ np.where(dt == d, wt, 0).astype(np.float64)).astype(np.int64) >> shift
-             for d in range(R)]
+    big = graded and np.abs(x).max(initial=0) * 256 >= 2**31
+    parts = [_delay_sum(xv, np.where(dt == d, wt, 0), big) >> shift for d in range(R)]
     for t in range(x.shape[0]):
         if emit:
             _emit(ring, (t0 + t) % R, y, t)
         for d in range(R):
             ring[(t0 + t + 1 + d) % R] += parts[d][t]
+
+
+def _delay_sum(xv: np.ndarray, w: np.ndarray, big: bool) -> np.ndarray:
+    """sum_i x_i w_ij, with each product wrapped to int32 when it may overflow (graded)."""
+    if not big:
+        return np.rint(xv @ w.astype(np.float64)).astype(np.int64)
+    prod = xv.astype(np.int64)[..., :, None] * w.astype(np.int64)
+    return wrap32(prod).sum(-2)
 
 
 def conv_run(x, wt, stride, pad, dil, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PLR0913
@@ -68,11 +81,11 @@ def lif_run(a, u, v, fu, fv, bias, vth, interval, offset, t0, s, act, rec_u, rec
         if interval > 0 and (t0 + t + 1) % interval == offset:
             u[:] = 0
             v[:] = 0
-        x = a[t].astype(np.int64)
+        x = wrap32(a[t])
         act[t] = (x != 0) | (u != 0) | (v != 0) | (bias != 0)
-        un = _decay(u, fu) + (x << 6)
+        un = wrap32(_decay(u, fu) + (x << 6))
         un = np.where(un > 2**23, un - 2**24, np.where(un <= -(2**23), un + 2**24, un))
-        vn = np.clip(_decay(v, fv) + un + bias, -(2**23 - 1), 2**23 - 1)
+        vn = np.clip(wrap32(_decay(v, fv) + un + bias), -(2**23 - 1), 2**23 - 1)
         sp = vn > vth
         u[:], v[:] = un, np.where(sp, 0, vn)
         s[t] = sp

@@ -84,10 +84,11 @@ class SynapseRunner:
         if n.weight_exp > 0:
             w = w << int(n.weight_exp)
         st["wt"] = _smallest_int(w.T)
-        wide = self.graded or np.abs(w).sum(1).max(initial=0) >= 2**31
+        bound = np.abs(w).sum(1).max(initial=0)  # largest possible |sum| of binary inputs
         depth = self.ring.shape[0]
         st["acc_shape"] = (depth, self.n_out) if depth > 1 else (self.n_out,)
-        st["acc_dtype"] = np.int64 if wide else np.int32
+        st["acc_dtype"] = (np.int64 if self.graded or bound >= 2**31 else
+                           np.int32 if bound >= 2**15 else np.int16)
         if depth > 1:
             st["dt"] = np.ascontiguousarray(np.broadcast_to(self.delays, w.shape).T, np.uint8)
 
@@ -128,7 +129,7 @@ class SynapseRunner:
         return y.reshape(T, self.batch, *self.out_shape) if emit else y
 
     def _use_blas(self, x: np.ndarray) -> bool:
-        if self.k is kernels_np:
+        if self.k is kernels_np or self.graded:
             return False
         return self.batch >= BLAS_MIN_BATCH and np.count_nonzero(x) >= BLAS_MIN_DENSITY * x.size
 
@@ -140,13 +141,13 @@ class SynapseRunner:
         T, B, M = x.shape
         z = np.rint(x.reshape(T * B, M).astype(self.wf.dtype) @ self.wf).astype(np.int64)
         z = (z >> self.shift).reshape(T, B, -1)
-        y[0] = self.ring[0]
-        y[1:] = z[:-1]
+        y[0] = kernels_np.wrap32(self.ring[0])
+        y[1:] = kernels_np.wrap32(z[:-1])
         self.ring[0] = z[-1]
 
     def emit(self, t: int) -> np.ndarray:
         slot = t % self.ring.shape[0]
-        y = self.ring[slot].copy()
+        y = kernels_np.wrap32(self.ring[slot])
         self.ring[slot] = 0
         return y.reshape(self.batch, *self.out_shape)
 
