@@ -1,0 +1,117 @@
+"""Train the two example models on scikit-learn's bundled digits (8x8 images) in under a minute.
+
+- ``qsnn4.pt``: 64-128-10 SNN with 4-bit weights (per-channel power-of-two scales), IF neurons;
+- ``bsnn.pt``:  the same with binary weights (sign * per-channel power-of-two alpha).
+
+Both use direct encoding (the pixel intensity, k/16, is the input current at each of T = 8 steps),
+integrate-and-fire neurons with hard reset to 0 and threshold 1, no biases, and the spike count of
+the output layer as the class score. These choices make the models exact on Loihi: integer weight
+mantissas, no leak, and a threshold on the weight grid. The script saves whole modules
+(``torch.save(model)``; snnc.nn and torch.nn classes only, so snnc loads them without
+``--trust-pickle``), the test split as ``digits_test.npz`` and a demo input ``X.npy`` of shape
+(16, 64, 8) (batch, features, time: time last, as snnc's input files are), then checks that
+snnc's reference simulation of the traced model reproduces the PyTorch predictions exactly.
+
+Usage: python examples/train_digits.py [--out examples/models] [--epochs 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+from torch import nn
+
+import snnc.nn as snn
+
+T = 8
+log = logging.getLogger("train_digits")
+
+
+def build(binary: bool) -> nn.Module:
+    layer = snn.BinaryLinear if binary else snn.QuantLinear
+    return nn.Sequential(layer(64, 128), snn.IF(threshold=1.0), layer(128, 10),
+                         snn.IF(threshold=1.0))
+
+
+def data(seed: int = 0) -> tuple[np.ndarray, ...]:
+    x, y = load_digits(return_X_y=True)
+    x = x.astype(np.float32) / 16.0  # k/16: exactly representable
+    order = np.random.default_rng(seed).permutation(len(x))
+    x, y = x[order], y[order]
+    n_test = 360
+    return x[n_test:], y[n_test:], x[:n_test], y[:n_test]
+
+
+def counts(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Output spike counts over T steps of direct encoding; x is (B, 64)."""
+    return snn.run(model, x.unsqueeze(0).expand(T, *x.shape)).sum(0)
+
+
+def train(model: nn.Module, xtr: np.ndarray, ytr: np.ndarray, epochs: int) -> None:
+    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
+    x, y = torch.from_numpy(xtr), torch.from_numpy(ytr).long()
+    gen = torch.Generator().manual_seed(0)
+    for epoch in range(epochs):
+        model.train()
+        for idx in torch.randperm(len(x), generator=gen).split(64):
+            loss = nn.functional.cross_entropy(counts(model, x[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        sched.step()
+        log.info("epoch %d loss %.3f", epoch, loss.item())
+
+
+def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    model.eval()
+    with torch.no_grad():
+        c = counts(model, torch.from_numpy(x)).numpy()
+    return float(np.mean(c.argmax(1) == y)), c
+
+
+def check_snnc(model: nn.Module, x: np.ndarray, torch_counts: np.ndarray) -> float:
+    """Trace with snnc, simulate the test set, return the share of identical spike counts."""
+    from snnc.frontend.torch import trace
+    from snnc.simulators.reference import simulate
+
+    graph = trace(model, (64,))
+    xs = np.broadcast_to(x.astype(np.float64), (T, *x.shape))
+    c = simulate(graph, xs).output.sum(0)
+    return float(np.mean(np.all(c == torch_counts, axis=1)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "models")
+    parser.add_argument("--epochs", type=int, default=30)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    torch.set_num_threads(1)
+    xtr, ytr, xte, yte = data()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, binary in (("qsnn4", False), ("bsnn", True)):
+        torch.manual_seed(0)
+        start = time.perf_counter()
+        model = build(binary)
+        train(model, xtr, ytr, args.epochs)
+        acc, c = accuracy(model, xte, yte)
+        same = check_snnc(model, xte, c)
+        snn.reset_states(model)
+        model.snnc_input_shape = (64,)
+        torch.save(model, args.out / f"{name}.pt")
+        log.info("%s: test accuracy %.3f, snnc reference identical on %.1f%% of samples, "
+                 "%.1f s", name, acc, 100 * same, time.perf_counter() - start)
+    np.savez_compressed(args.out / "digits_test.npz", x=xte, y=yte)
+    demo = np.repeat(xte[:16, :, None], T, axis=2)  # (B, 64, T): time last
+    np.save(args.out / "X.npy", demo)
+
+
+if __name__ == "__main__":
+    main()
