@@ -1,8 +1,35 @@
 """Exact-integer kernels of the ``loihi.*`` ops: Lava 0.10.0's bit-accurate ``fixed_pt`` models.
 
-Transcribed from shared/reference/loihi.md §3 (Dense §3.4, DelayDense §3.5, Conv §3.6, LIF and
-LIFReset §3.2-3.3). Sums are computed in float64 and converted back, which is exact while they
-stay below 2**53 (they are at most 255 * 2**31 here).
+Transcribed from shared/reference/loihi.md §3 and checked against Lava itself, step by step, on
+hundreds of random networks (tests/lava/test_reference_vs_lava.py). Lava's Python models compute
+in NumPy integer types, and where those overflow, so does Lava; this module reproduces that:
+
+- Every synapse sends its output through an **int32** channel (``a_out``): values wrap modulo
+  2**32 (``wrap32``). A LIF receives the int32 sum of its inputs.
+- ``loihi.dense`` (``PyDenseModelBitAcc``): weights clipped to the sign mode's 8-bit range and
+  truncated to ``num_weight_bits`` (``effective_dense_weights``). Binary spikes: the sum of the
+  weights of the inputs that are non-zero, exact (int64). Graded (``num_message_bits > 0``):
+  ``W @ s`` in int32, so the sum wraps before ``weight_exp`` is applied. Then ``shift``.
+- ``loihi.dense`` with delays (``PyDelayDenseModelBitAcc``): per delay d, the same sum over the
+  synapses of delay d, shifted on its own, arrives d + 1 steps later. Graded products
+  ``W_ij * s_j`` are int32 (each wraps), their sum int64.
+- ``loihi.conv`` (``PyConvModelFixed``): a convolution of the input (binary: non-zero -> 1) with
+  the weights, exact; ``weight_exp`` and ``num_weight_bits`` are NOT applied; the output wraps to
+  24 bits (``wrap24``). Lava converts the exact float64 sum to int32 first; a sum beyond int32
+  (only possible with graded payloads of > 2**15) is undefined there and not reproduced here.
+- ``loihi.lif`` (``PyLifModelBitAcc``, ``PyLifResetModelBitAcc``), per step, in int32::
+
+      if reset_interval and t % reset_interval == reset_offset % reset_interval: u = v = 0
+      u = wrap32(decay(u, 4096 - (du + 1)) + (a << 6))
+      u = u - 2**24 if u > 2**23 else u + 2**24 if u <= -2**23 else u    # ONE wrap, not modulo
+      v = clip(wrap32(decay(v, 4096 - dv) + u + bias), -(2**23 - 1), 2**23 - 1)
+      s = v > vth << 6;  v[s] = 0                                       # u is not reset
+
+  with ``decay(x, f) = sign(x f) * (|x f| >> 12)`` (truncation toward zero), ``bias =
+  bias_mant << bias_exp`` (``>> -bias_exp`` when negative) and t counted from 1. A u far beyond
+  24 bits stays beyond after its single wrap, and keeps growing until int32 wraps it.
+
+Sums go through float64 BLAS where they are exact (below 2**53).
 """
 
 from __future__ import annotations
@@ -13,6 +40,16 @@ import numpy as np
 
 from .kernels import Kernel, kernel
 from .kernels_float import conv_nd
+
+
+def wrap32(x: np.ndarray) -> np.ndarray:
+    """Two's-complement wrap to int32 (what an int32 NumPy array does on overflow)."""
+    return ((np.asarray(x, dtype=np.int64) + 2**31) % 2**32) - 2**31
+
+
+def wrap24(x: np.ndarray) -> np.ndarray:
+    """Lava's ``signed_clamp(x, 24)``: despite its name, a modulo wrap to 24 bits."""
+    return ((x + 2**23) % 2**24) - 2**23
 
 
 def effective_dense_weights(w: np.ndarray, num_weight_bits: int) -> np.ndarray:
@@ -41,6 +78,17 @@ def _spikes(x: np.ndarray, message_bits: int) -> np.ndarray:
     return (x != 0).astype(np.float64) if message_bits == 0 else x.astype(np.float64)
 
 
+def _matmul(s: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Exact integer ``s @ w.T`` for (B, N_in) and (N_out, N_in) float64 operands."""
+    return np.rint(s @ w.T).astype(np.int64)
+
+
+def _wrapped_products_sum(s: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """sum_j wrap32(w_ij * s_j): Lava's graded DelayDense multiplies in int32, sums in int64."""
+    prod = s.astype(np.int64)[:, None, :] * w.astype(np.int64)[None, :, :]
+    return wrap32(prod).sum(axis=2)
+
+
 class _Dense(Kernel):
     def init(self, node: Any, batch: int) -> Any:
         w = effective_dense_weights(node.weight, node.num_weight_bits)
@@ -54,28 +102,27 @@ class _Dense(Kernel):
 
     def emit(self, node: Any, state: Any) -> np.ndarray:
         buf = state["a_buf"]
-        return buf.copy() if buf.ndim == 2 else buf[:, :, 0].copy()
+        return wrap32(buf if buf.ndim == 2 else buf[:, :, 0])
 
     def update(self, node: Any, x: np.ndarray, state: Any, t: int) -> Any:
         s = _spikes(x, node.num_message_bits)
         if "w" in state:
-            acc = np.rint(s @ state["w"].T).astype(np.int64)
+            acc = _matmul(s, state["w"])
+            if node.num_message_bits:  # int32 dot product
+                acc = wrap32(acc)
             state["a_buf"] = shift(acc, node.weight_exp)
             return state
-        buf = state["a_buf"]
-        buf[:, :, 0] = 0
-        buf = np.roll(buf, -1, axis=2)
+        buf = np.roll(state["a_buf"], -1, axis=2)
+        buf[:, :, -1] = 0
+        big = node.num_message_bits and np.abs(s).max(initial=0) * 256 >= 2**31
         for d, wd in enumerate(state["w_d"]):
-            buf[:, :, d] += shift(np.rint(s @ wd.T).astype(np.int64), node.weight_exp)
-        state["a_buf"] = buf
+            acc = _wrapped_products_sum(s, wd) if big else _matmul(s, wd)
+            buf[:, :, d] += shift(acc, node.weight_exp)
+        state["a_buf"] = wrap32(buf)
         return state
 
 
 kernel("loihi.dense")(_Dense())
-
-
-def wrap24(x: np.ndarray) -> np.ndarray:
-    return ((x + 2**23) % 2**24) - 2**23
 
 
 class _Conv(Kernel):
@@ -98,30 +145,34 @@ class _Conv(Kernel):
 kernel("loihi.conv")(_Conv())
 
 
-def _decay(x: np.ndarray, factor: np.ndarray) -> np.ndarray:
+def decay(x: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """``x * factor / 4096`` truncated toward zero, in int64 (Lava's u and v decay)."""
     p = x * factor
     return np.sign(p) * (np.abs(p) >> 12)
 
 
+def lif_bias(node: Any) -> np.ndarray:
+    return np.where(node.bias_exp >= 0, node.bias_mant << np.maximum(node.bias_exp, 0),
+                    node.bias_mant >> np.maximum(-node.bias_exp, 0))
+
+
 class _LIF(Kernel):
-    """PyLifModelBitAcc / PyLifResetModelBitAcc (shared/reference/loihi.md §3.2-3.3)."""
+    """PyLifModelBitAcc / PyLifResetModelBitAcc (see the module docstring)."""
 
     def init(self, node: Any, batch: int) -> Any:
         z = np.zeros((batch, *node.shape), np.int64)
         return {"u": z, "v": z.copy()}
 
     def step(self, node: Any, x: np.ndarray, st: Any, t: int) -> tuple[np.ndarray, Any]:
-        a = np.asarray(x).astype(np.int64)
+        a = wrap32(np.asarray(x).astype(np.int64))
         u, v = st["u"], st["v"]
         if node.reset_interval > 0:
             offset = node.reset_offset % node.reset_interval
             if (t + 1) % node.reset_interval == offset:
                 u, v = np.zeros_like(u), np.zeros_like(v)
-        bias = np.where(node.bias_exp >= 0, node.bias_mant << np.maximum(node.bias_exp, 0),
-                        node.bias_mant >> np.maximum(-node.bias_exp, 0))
-        u = _decay(u, 4096 - (node.du + 1)) + (a << 6)
+        u = wrap32(decay(u, 4096 - (node.du + 1)) + (a << 6))
         u = np.where(u > 2**23, u - 2**24, np.where(u <= -(2**23), u + 2**24, u))
-        v = _decay(v, 4096 - node.dv) + u + bias
+        v = wrap32(decay(v, 4096 - node.dv) + u + lif_bias(node))
         v = np.clip(v, -(2**23 - 1), 2**23 - 1)
         s = v > (node.vth << 6)
         v = np.where(s, 0, v)
