@@ -60,10 +60,11 @@ def qtensors(draw: Any, shape: Shape) -> ir.QTensor:
                              max_size=int(np.prod(shape))))
         return ir.QTensor(mant=np.reshape(mant, shape), scale=scale, bits=1, kind="binary")
     bits = draw(st.integers(2, 8))
-    lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    signed = draw(st.booleans())
+    lo, hi = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
     n = int(np.prod(shape))
     mant = draw(st.lists(st.integers(lo, hi), min_size=n, max_size=n))
-    return ir.QTensor(mant=np.reshape(mant, shape), scale=scale, bits=bits)
+    return ir.QTensor(mant=np.reshape(mant, shape), scale=scale, bits=bits, signed=signed)
 
 
 @st.composite

@@ -225,6 +225,15 @@ def test_ops_without_nir_primitive_are_refused_by_name(node):
         to_nir(g)
 
 
+def test_node_names_nir_cannot_hold(tmp_path):
+    from snnc.ir.nir_io import write_nir
+
+    g = ir.Graph.chain(("in", ir.Input(shape=(2,))), ("a/b", ir.Scale(shape=(2,), scale=2.0)),
+                       dt=1.0)
+    with pytest.raises(FormatError, match="'a/b' contains '/'"):
+        write_nir(g, tmp_path / "g.nir")
+
+
 def test_leak_free_lif_is_written_as_nir_if(tmp_path, nirpkg):
     from snnc.ir.nir_io import write_nir
 

@@ -45,13 +45,15 @@ def test_nir_file_round_trip(tmp_path, g):
 
     path = write_nir(g, tmp_path / "g.nir")
     assert read_nir(path) == g
-    # The nir package's own reader accepts the file, within two limits of nir 1.0.8's type
-    # inference: it takes a conv's input channels from weight.shape[1] (wrong for groups > 1),
-    # and it always type-checks nested graphs, failing when one feeds a pool.
+    # The nir package's own reader accepts the file, within the limits of nir 1.0.8's type
+    # inference: it takes a conv's input channels from weight.shape[1] (wrong for groups > 1)
+    # and its kernel size from weight.shape[2] alone (wrong for non-square 2-d kernels), and it
+    # always type-checks nested graphs, failing when one feeds a pool.
     if any(n.op == "graph" for n in g.nodes.values()):
         return
-    grouped = any(getattr(n, "groups", 1) > 1 for n in g.nodes.values())
-    nir.read(path, type_check=not grouped)
+    convs = [n for n in g.nodes.values() if n.op in ("conv1d", "conv2d")]
+    odd = any(n.groups > 1 or len(set(n.weight.shape[2:])) > 1 for n in convs)
+    nir.read(path, type_check=not odd)
 
 
 @pytest.mark.requires("nir")
