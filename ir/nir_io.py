@@ -141,7 +141,8 @@ def _to_nir(nir: Any, graph: Graph, dt: float) -> Any:
 def _export(nir: Any, name: str, node: Node, dt: float) -> Any:
     base = export_node(name, node, dt, nir)
     back = import_node(name, base, node.in_shape, dt)
-    assert back is not None
+    if back is None:
+        raise SnncError(f"internal error: NIR export of node {name!r} cannot be read back")
     changed = {f.name: getattr(node, f.name) for f in dataclasses.fields(node)
                if not (hasattr(back, f.name) and values_equal(getattr(back, f.name),
                                                              getattr(node, f.name)))}
@@ -159,9 +160,10 @@ def _export(nir: Any, name: str, node: Node, dt: float) -> Any:
         base.metadata.update(meta)
         if _apply(back, meta, name) != node:
             raise SnncError(f"internal error: NIR export of node {name!r} is not lossless")
-    if _snnc_only(node, changed, meta):
+    extras = _snnc_only(node, changed, meta)
+    if extras:
         log.warning("node %r: NIR cannot express %s; kept in snnc.* metadata, which other NIR "
-                    "tools ignore", name, _snnc_only(node, changed, meta))
+                    "tools ignore", name, extras)
     return base
 
 
