@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,7 @@ def dense_spec() -> dict:
     rng = np.random.default_rng(0)
     sizes, vths = (784, 512, 256, 10), (3000, 5000, 2500)
     spec: dict = {"layers": 3, "in_shape": np.array([784])}
-    for i, (a, b) in enumerate(zip(sizes, sizes[1:], strict=False)):
+    for i, (a, b) in enumerate(pairwise(sizes)):
         spec.update({f"kind{i}": "dense", f"w{i}": (rng.integers(-20, 40, size=(b, a)) >> 1) << 1,
                      f"du{i}": 4095, f"dv{i}": 256, f"vth{i}": vths[i]})
     return spec

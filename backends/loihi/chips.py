@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict, dataclass, fields
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,7 @@ class CostTable:
         """Barrier time (ns) for ``tiles`` tiles in use, interpolated, plus a per-chip term."""
         xs, ys = self.barrier_tiles, self.barrier_ns
         t = min(max(tiles, xs[0]), xs[-1])
-        for (x0, y0), (x1, y1) in zip(zip(xs, ys), zip(xs[1:], ys[1:]), strict=False):
+        for (x0, y0), (x1, y1) in pairwise(zip(xs, ys, strict=True)):
             if x0 <= t <= x1:
                 base = y0 + (y1 - y0) * (t - x0) / max(x1 - x0, 1)
                 break
@@ -118,7 +119,8 @@ class ChipSpec:
         c = d.pop("costs")
         d["costs"] = {"source": c["source"], "estimated": list(c["estimated"]),
                       "energy_pj": c["energy_pj"], "time_ns": c["time_ns"],
-                      "barrier_ns": {"tiles": list(c["barrier_tiles"]), "ns": list(c["barrier_ns"])}}
+                      "barrier_ns": {"tiles": list(c["barrier_tiles"]),
+                                     "ns": list(c["barrier_ns"])}}
         return d
 
     def to_json(self) -> str:
@@ -185,7 +187,8 @@ def _build(data: dict[str, Any], where: str) -> ChipSpec:
     if "name" not in data:
         raise FormatError(f"{where}: missing 'name'")
     spec = ChipSpec(str(data["name"]), str(data.get("description", "")),
-                    _section(data, "mesh", MeshSpec, where), _section(data, "core", CoreSpec, where),
+                    _section(data, "mesh", MeshSpec, where),
+                    _section(data, "core", CoreSpec, where),
                     _section(data, "synapse", SynapseSpec, where),
                     _section(data, "neuron", NeuronSpec, where), _costs(data, where))
     if spec.core.synapse_memory_bits == 0 and spec.core.shared_memory_bits == 0:

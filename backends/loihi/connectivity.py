@@ -1,4 +1,4 @@
-"""Which presynaptic neurons reach which postsynaptic neurons, for ``loihi.dense`` and ``loihi.conv``.
+"""Which presynaptic neurons reach which postsynaptic ones (``loihi.dense``, ``loihi.conv``).
 
 The mapper uses these to size cores (fan-in axons, stored synapses) and the event simulator to
 count synaptic operations and messages per core. Only synapses whose *effective* weight is
@@ -124,7 +124,8 @@ class Connectivity:
                     m = self.nonzero[grp * opg:(grp + 1) * opg, :, ky, kx].astype(np.float64)
                     if not m.any():
                         continue
-                    part = np.einsum("kcyx,cm->kmyx", ind[:, grp * opg:(grp + 1) * opg, y0:y1, x0:x1], m)
+                    sub = ind[:, grp * opg:(grp + 1) * opg, y0:y1, x0:x1]
+                    part = np.einsum("kcyx,cm->kmyx", sub, m)
                     ys = slice(iy0, iy0 + (y1 - y0 - 1) * sy + 1, sy)
                     xs = slice(ix0, ix0 + (x1 - x0 - 1) * sx + 1, sx)
                     out[:, grp * cpg:(grp + 1) * cpg, ys, xs] += part

@@ -12,7 +12,14 @@ import numpy as np
 from ...errors import FormatError
 from ...io import atomic_path
 from .program import (
-    FORMAT, VERSION, ChipProgram, CoreAlloc, LayerMap, Route, SynapseBlock, chip_from_json,
+    FORMAT,
+    VERSION,
+    ChipProgram,
+    CoreAlloc,
+    LayerMap,
+    Route,
+    SynapseBlock,
+    chip_from_json,
     table_columns,
 )
 

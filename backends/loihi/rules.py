@@ -1,4 +1,4 @@
-"""Design rules: small named predicates that raise ``ResourceError`` when a node does not fit a chip.
+"""Design rules: small named predicates raising ``ResourceError`` when a node does not fit.
 
 Widths are checked here because Lava's Python models never clip to their declared precisions
 (shared/reference/loihi.md §3): what Lava would silently accept, real hardware would not.

@@ -76,7 +76,8 @@ def topology(graph: Graph) -> Topology:
         elif node.op == "loihi.lif":
             for p in graph.predecessors(name):
                 if graph.nodes[_back(graph, p)].op not in SYNAPSES:
-                    raise _unsupported(name, f"layer is fed by {_back(graph, p)!r} without synapses")
+                    src = _back(graph, p)
+                    raise _unsupported(name, f"layer is fed by {src!r} without synapses")
     outputs = {}
     for name in graph.outputs:
         preds = graph.predecessors(name)

@@ -30,7 +30,7 @@ def _emit(ring, slot, y, t):
 
 
 @njit(cache=True)
-def dense_run(x, wt, shift, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PLR0913
+def dense_run(x, wt, shift, graded, ring, t0, y, acc, emit, F, cnt):
     """Dense synapses without delays: wt (M, N) pre-shifted when ``shift == 0``.
 
     Every event also adds its row of the counter table F (M, C) into cnt (T, B, C).
@@ -66,7 +66,7 @@ def dense_run(x, wt, shift, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PL
 
 
 @njit(cache=True)
-def delay_dense_run(x, wt, dt, shift, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PLR0913
+def delay_dense_run(x, wt, dt, shift, graded, ring, t0, y, acc, emit, F, cnt):
     """DelayDense: per-synapse delays dt (M, N); a spike at t with delay d arrives at t + 1 + d.
 
     ``acc`` (R, N) collects one step's sum per delay; each is floor-shifted on its own, as Lava
@@ -104,14 +104,14 @@ def delay_dense_run(x, wt, dt, shift, graded, ring, t0, y, acc, emit, F, cnt):  
 
 
 @njit(cache=True)
-def conv_run(x, wt, stride, pad, dil, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PLR0913
+def conv_run(x, wt, stride, pad, dil, graded, ring, t0, y, acc, emit, F, cnt):
     """Integer convolution, PyTorch cross-correlation; wt (G, C_in/G, kH, kW, C_out/G).
 
     Each non-zero input pixel scatters its kernel into ``acc`` (oH, oW, C_out); the step's sum
     wraps to 24 bits (Lava's ``signed_clamp``). ``y`` and ``ring`` are (.., C_out, oH, oW).
     """
     T, B, C, H, W = x.shape
-    G, CPG, KH, KW, OPG = wt.shape
+    _, CPG, KH, KW, OPG = wt.shape
     OH, OW = acc.shape[0], acc.shape[1]
     R = ring.shape[0]
     for t in range(T):

@@ -23,7 +23,7 @@ def _vals(x: np.ndarray, graded: bool) -> np.ndarray:
     return x.astype(np.float64) if graded else (x != 0).astype(np.float64)
 
 
-def dense_run(x, wt, shift, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PLR0913
+def dense_run(x, wt, shift, graded, ring, t0, y, acc, emit, F, cnt):
     gather_counts(x, F, cnt)
     z = np.rint(_vals(x, graded) @ wt.astype(np.float64)).astype(np.int64)
     z = (wrap32(z) if graded else z) >> shift
@@ -34,7 +34,7 @@ def dense_run(x, wt, shift, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PL
         ring[(t0 + t + 1) % R] += z[t]
 
 
-def delay_dense_run(x, wt, dt, shift, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PLR0913
+def delay_dense_run(x, wt, dt, shift, graded, ring, t0, y, acc, emit, F, cnt):
     gather_counts(x, F, cnt)
     R = ring.shape[0]
     xv = _vals(x, graded)
@@ -55,7 +55,7 @@ def _delay_sum(xv: np.ndarray, w: np.ndarray, big: bool) -> np.ndarray:
     return wrap32(prod).sum(-2)
 
 
-def conv_run(x, wt, stride, pad, dil, graded, ring, t0, y, acc, emit, F, cnt):  # noqa: PLR0913
+def conv_run(x, wt, stride, pad, dil, graded, ring, t0, y, acc, emit, F, cnt):
     gather_counts(x, F, cnt)
     g, cpg, kh, kw, opg = wt.shape
     w = wt.transpose(0, 4, 1, 2, 3).reshape(g * opg, cpg, kh, kw).astype(np.float64)

@@ -97,10 +97,7 @@ class SynapseRunner:
 
     def _input(self, x: np.ndarray) -> np.ndarray:
         T, B = x.shape[:2]
-        if self.is_conv:
-            x = x.reshape(T, B, *self.node.in_shape)
-        else:
-            x = x.reshape(T, B, -1)
+        x = x.reshape(T, B, *self.node.in_shape) if self.is_conv else x.reshape(T, B, -1)
         if self.graded:
             return np.ascontiguousarray(x, np.int64)
         return np.ascontiguousarray(x != 0, np.uint8) if x.dtype != np.uint8 else x

@@ -13,16 +13,22 @@ def test_builtin_chips_carry_the_reference_numbers() -> None:
     l1, l2 = load_chip("loihi1"), load_chip("loihi2")
     assert (l1.mesh.cores_per_chip, l1.core.neurons, l1.core.input_axons) == (128, 1024, 4096)
     assert l1.core.synapse_memory_bits == 128 * 1024 * 8
-    assert l1.costs.energy_pj["syn_op_dense"] == 35.5 and l1.costs.time_ns["hop_ns"] == 6.5
-    assert l1.neuron.max_message_bits == 0 and l2.neuron.max_message_bits == 24
-    assert l2.core.neurons == 8192 and l2.mesh.chip_links == 6
-    assert "ESTIMATE" in l2.costs.source and "syn_op_dense" in l2.costs.estimated
+    assert l1.costs.energy_pj["syn_op_dense"] == 35.5
+    assert l1.costs.time_ns["hop_ns"] == 6.5
+    assert l1.neuron.max_message_bits == 0
+    assert l2.neuron.max_message_bits == 24
+    assert l2.core.neurons == 8192
+    assert l2.mesh.chip_links == 6
+    assert "ESTIMATE" in l2.costs.source
+    assert "syn_op_dense" in l2.costs.estimated
     assert set(EVENTS) <= set(l2.costs.energy_pj)
 
 
 def test_barrier_interpolates_over_tiles_and_adds_chips() -> None:
     c = load_chip("loihi1").costs
-    assert c.barrier(1) == 113.0 and c.barrier(32) == 465.0 and c.barrier(100) == 465.0
+    assert c.barrier(1) == 113.0
+    assert c.barrier(32) == 465.0
+    assert c.barrier(100) == 465.0
     assert 113.0 < c.barrier(16) < 465.0
     assert c.barrier(32, chips=3) == 465.0 + 2 * c.time_ns["barrier_per_chip"]
 
@@ -37,7 +43,8 @@ def test_user_chip_inherits_from_base(tmp_path) -> None:
     path.write_text('base = "loihi2"\nname = "mine"\n[core]\nneurons = 100\n'
                     '[costs.energy_pj]\nsyn_op_dense = 1.5\n')
     spec = load_chip(path)
-    assert spec.name == "mine" and spec.core.neurons == 100
+    assert spec.name == "mine"
+    assert spec.core.neurons == 100
     assert spec.core.shared_memory_bits == load_chip("loihi2").core.shared_memory_bits
     assert spec.costs.energy_pj["syn_op_dense"] == 1.5
     assert spec.costs.energy_pj["hop_ew"] == 3.0

@@ -83,5 +83,6 @@ def test_counters_save_and_load(tmp_path) -> None:
         back = Counters.load(path)
         for f in ("syn_ops_dense", "axon_out", "step_ns", "core_ns"):
             np.testing.assert_array_equal(getattr(back, f), getattr(c, f))
-        assert back.core_layer == c.core_layer and back.chip == c.chip
+        assert back.core_layer == c.core_layer
+        assert back.chip == c.chip
     assert c.to_dict()["units"]["step_ns"].startswith("ns")
