@@ -67,11 +67,14 @@ class Coo:
         """Merge connections with equal (pre, post, delay) by summing; drop zero weights."""
         if not len(self):
             return self
-        key = np.stack([self.pre, self.post, self.delay])
-        uniq, inv = np.unique(key, axis=1, return_inverse=True)
-        w = np.bincount(inv.ravel(), weights=self.w, minlength=uniq.shape[1])
+        order = np.lexsort((self.delay, self.post, self.pre))
+        pre, post, d = self.pre[order], self.post[order], self.delay[order]
+        new = np.ones(pre.size, dtype=bool)
+        new[1:] = (pre[1:] != pre[:-1]) | (post[1:] != post[:-1]) | (d[1:] != d[:-1])
+        starts = np.flatnonzero(new)
+        w = self.w[order] if starts.size == pre.size else np.add.reduceat(self.w[order], starts)
         keep = w != 0
-        return Coo(uniq[0][keep], uniq[1][keep], w[keep], uniq[2][keep])
+        return Coo(pre[starts][keep], post[starts][keep], w[keep], d[starts][keep])
 
     @staticmethod
     def concat(parts: list[Coo]) -> Coo:
