@@ -98,10 +98,12 @@ class Connectivity:
 
         ``core_of_post`` (n_out,) gives the local core index of every post neuron.
         """
+        if not self.is_conv:  # counts <= n_out < 2**24: exact in float32
+            onehot = np.zeros((self.n_out, n_cores), np.float32)
+            onehot[np.arange(self.n_out), core_of_post] = 1.0
+            return np.rint(self.nonzero.T.astype(np.float32) @ onehot).astype(np.int64)
         onehot = np.zeros((self.n_out, n_cores), np.float64)
         onehot[np.arange(self.n_out), core_of_post] = 1.0
-        if not self.is_conv:
-            return np.rint(self.nonzero.T.astype(np.float64) @ onehot).astype(np.int64)
         return self._conv_transpose(onehot)
 
     def _conv_transpose(self, onehot: np.ndarray) -> np.ndarray:

@@ -20,7 +20,6 @@ import numpy as np
 from ...errors import ResourceError
 from ...ir import Graph
 from .chips import ChipSpec, load_chip
-from .connectivity import Connectivity
 from .partition import LayerCost, partition, split_for_fanout, syn_info
 from .program import HOST, ChipProgram, CoreAlloc, LayerMap, Route, SynapseBlock
 from .rules import check_design_rules
@@ -110,7 +109,7 @@ def _routes(program: ChipProgram, topo: Topology) -> tuple[list[Route], np.ndarr
     for s, (src, tgt) in topo.synapses.items():
         tcores = np.asarray(program.layers[tgt].cores)
         local = program.core_of_neuron(tgt) - tcores[0]
-        cnt = Connectivity(program.graph.nodes[s]).pre_core_counts(local, len(tcores)) > 0
+        cnt = program.connectivity(s).pre_core_counts(local, len(tcores)) > 0
         if src in program.layers:
             scores = program.core_of_neuron(src)
         else:

@@ -137,6 +137,15 @@ class ChipProgram:
         """Scratch space for data simulators derive from the program (never saved or compared)."""
         return {}
 
+    def connectivity(self, synapse: str) -> Any:
+        """The (cached) ``Connectivity`` of a synapse node."""
+        from .connectivity import Connectivity
+
+        key = ("connectivity", synapse)
+        if key not in self.cache:
+            self.cache[key] = Connectivity(self.graph.nodes[synapse])
+        return self.cache[key]
+
     def tile_xy(self, core: int) -> tuple[int, int, int, int]:
         """Global tile position (X, Y) and chip-grid position (cx, cy) of a core or HOST."""
         if core == HOST:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,16 @@ def program_file(path: str | Path) -> Path:
 
 
 def _write_table(group: h5py.Group, rows: tuple[Any, ...], kind: type) -> None:
-    for name, values in table_columns(rows, kind).items():
-        if _is_str(kind, name):
-            group.create_dataset(name, data=np.array(values, dtype=object),
-                                 dtype=h5py.string_dtype())
-        else:
-            group.create_dataset(name, data=np.asarray(values, dtype=np.int64))
+    """One int64 matrix for the int columns, one string matrix for the str columns."""
+    cols = table_columns(rows, kind)
+    ints = [n for n in cols if not _is_str(kind, n)]
+    strs = [n for n in cols if _is_str(kind, n)]
+    group.attrs["int_columns"] = json.dumps(ints)
+    group.attrs["str_columns"] = json.dumps(strs)
+    group.create_dataset("ints", data=np.array([cols[n] for n in ints], np.int64).reshape(
+        len(ints), len(rows)).T)
+    group.create_dataset("strs", data=np.array([cols[n] for n in strs], dtype=object).reshape(
+        len(strs), len(rows)).T, dtype=h5py.string_dtype())
 
 
 def _is_str(kind: type, name: str) -> bool:
@@ -45,15 +50,24 @@ def _is_str(kind: type, name: str) -> bool:
 
 
 def _read_table(group: h5py.Group, kind: type, where: str) -> tuple[Any, ...]:
-    cols = {}
-    for f in fields(kind):
-        if f.name not in group:
-            raise FormatError(f"{where}: table {group.name} lacks column {f.name!r}")
-        data = group[f.name][()]
-        cols[f.name] = ([v.decode() if isinstance(v, bytes) else str(v) for v in data]
-                        if _is_str(kind, f.name) else [int(v) for v in data])
-    n = len(next(iter(cols.values()))) if cols else 0
-    return tuple(kind(**{k: v[i] for k, v in cols.items()}) for i in range(n))
+    try:
+        ints, strs = json.loads(group.attrs["int_columns"]), json.loads(group.attrs["str_columns"])
+        imat, smat = group["ints"][()], group["strs"][()]
+    except (KeyError, ValueError) as exc:
+        raise FormatError(f"{where}: table {group.name} is damaged ({exc})") from None
+    missing = {f.name for f in fields(kind)} - set(ints) - set(strs)
+    if missing:
+        raise FormatError(f"{where}: table {group.name} lacks columns {sorted(missing)}")
+    rows = []
+    for r in range(imat.shape[0]):
+        vals: dict[str, Any] = {n: int(imat[r, i]) for i, n in enumerate(ints)}
+        vals.update({n: _text(smat[r, i]) for i, n in enumerate(strs)})
+        rows.append(kind(**{f.name: vals[f.name] for f in fields(kind)}))
+    return tuple(rows)
+
+
+def _text(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
 
 
 def save_program(program: ChipProgram, path: str | Path) -> Path:

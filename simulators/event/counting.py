@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from ...backends.loihi.connectivity import Connectivity
 from ...backends.loihi.program import HOST, ChipProgram
 from .counters import EVENT_OF, HOST_FIELDS, Counters
 
@@ -46,7 +45,7 @@ def syn_count(program: ChipProgram, syn: str, source: str, target: str) -> SynCo
     lm = program.layers[target]
     tcores = np.asarray(lm.cores, np.int64)
     local = program.core_of_neuron(target) - tcores[0]
-    cnt = Connectivity(program.graph.nodes[syn]).pre_core_counts(local, len(tcores))
+    cnt = program.connectivity(syn).pre_core_counts(local, len(tcores))
     msg = (cnt > 0).astype(np.float64)
     n_in = cnt.shape[0]
     src_core = (program.core_of_neuron(source) if source in program.layers

@@ -107,7 +107,8 @@ class _Run:
         self.topo = topology(self.g)
         k = kernels(use_jit)
         self.syn = {s: SynapseRunner(self.g.nodes[s], self.batch, k,
-                                     program.cache.setdefault(("event.syn", s), {}))
+                                     program.cache.setdefault(("event.syn", s), {}),
+                                     program.connectivity(s).weights)
                     for s in self.topo.synapses}
         self.lif = {}
         for name in self.topo.layers:

@@ -26,7 +26,9 @@ except ImportError:  # numba not installed: pure numpy
 
 #: Dense synapses use a float BLAS product instead of the event loop when at least this
 #: fraction of their inputs is non-zero over the chunk and the batch is at least BLAS_MIN_BATCH.
-BLAS_MIN_DENSITY = 0.02
+#: Measured on the 784-512-256-10 benchmark with a batch of 64 (2-core machine): the event loop
+#: was 3.6x faster than float32 BLAS at 10 % input activity and 4.4x at 30 %.
+BLAS_MIN_DENSITY = 0.6
 BLAS_MIN_BATCH = 8
 
 
@@ -47,7 +49,8 @@ def _smallest_int(a: np.ndarray) -> np.ndarray:
 class SynapseRunner:
     """``loihi.dense`` (with or without delays) and ``loihi.conv``."""
 
-    def __init__(self, node: Any, batch: int, kern: Any, static: dict | None = None) -> None:
+    def __init__(self, node: Any, batch: int, kern: Any, static: dict | None = None,
+                 weights: np.ndarray | None = None) -> None:
         self.node, self.batch, self.k = node, batch, kern
         self.graded = node.num_message_bits > 0
         self.out_shape = tuple(node.out_shape)
@@ -58,7 +61,7 @@ class SynapseRunner:
         self.ring = np.zeros((depth, batch, *self.ring_shape()), np.int64)
         static = {} if static is None else static
         if not static:
-            self._prepare(static)
+            self._prepare(static, weights)
         self.__dict__.update(static)
         self.acc = np.zeros(static["acc_shape"], static["acc_dtype"])
         self.wf = None
@@ -68,7 +71,7 @@ class SynapseRunner:
     def ring_shape(self) -> tuple[int, ...]:
         return self.out_shape if self.is_conv else (self.n_out,)
 
-    def _prepare(self, st: dict[str, Any]) -> None:
+    def _prepare(self, st: dict[str, Any], weights: np.ndarray | None) -> None:
         """Static arrays derived from the node (weights in kernel layout), cached by the caller."""
         n = self.node
         if self.is_conv:
@@ -79,7 +82,7 @@ class SynapseRunner:
             st["acc_shape"] = (self.out_shape[1], self.out_shape[2], self.out_shape[0])
             st["acc_dtype"] = np.int64
             return
-        w = effective_dense_weights(n.weight, n.num_weight_bits)
+        w = effective_dense_weights(n.weight, n.num_weight_bits) if weights is None else weights
         st["shift"] = 0 if n.weight_exp >= 0 else -int(n.weight_exp)
         if n.weight_exp > 0:
             w = w << int(n.weight_exp)
@@ -119,14 +122,14 @@ class SynapseRunner:
                                    self.acc, emit, F, cnt)
         elif emit and self._use_blas(x):
             self._blas(x, t0, y)
-            kernels_np.gather_counts(x, F, cnt)
+            self.k.gather_counts(x, F, cnt)
         else:
             self.k.dense_run(x, self.wt, self.shift, self.graded, self.ring, t0, y, self.acc, emit,
                              F, cnt)
         return y.reshape(T, self.batch, *self.out_shape) if emit else y
 
     def _use_blas(self, x: np.ndarray) -> bool:
-        if self.k is kernels_np or self.graded:
+        if self.k is kernels_np or self.graded or self.acc.dtype == np.int64:
             return False
         return self.batch >= BLAS_MIN_BATCH and np.count_nonzero(x) >= BLAS_MIN_DENSITY * x.size
 
@@ -138,8 +141,8 @@ class SynapseRunner:
         T, B, M = x.shape
         z = np.rint(x.reshape(T * B, M).astype(self.wf.dtype) @ self.wf).astype(np.int64)
         z = (z >> self.shift).reshape(T, B, -1)
-        y[0] = kernels_np.wrap32(self.ring[0])
-        y[1:] = kernels_np.wrap32(z[:-1])
+        y[0] = self.ring[0]  # binary sums stay below 2**31 (see acc_dtype): no int32 wrap
+        y[1:] = z[:-1]
         self.ring[0] = z[-1]
 
     def emit(self, t: int) -> np.ndarray:
