@@ -46,6 +46,9 @@ def _stimuli(program: ChipProgram, inputs: Any) -> dict[str, np.ndarray]:
         want = tuple(program.graph.nodes[name].out_shape)
         if x.ndim != len(want) + 2 or tuple(x.shape[2:]) != want:
             raise SnncError(f"stimulus for {name!r} has shape {x.shape}, expected (T, B, *{want})")
+        if x.dtype.kind == "f" and not np.array_equal(x, np.round(x)):
+            raise SnncError(f"stimulus for {name!r} has non-integer values; the chip takes "
+                            "spikes (0/1) or integer graded payloads")
         out[name] = x
     return out
 

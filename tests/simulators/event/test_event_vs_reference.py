@@ -120,3 +120,12 @@ def test_steps_beyond_input_pad_with_zeros(tmp_path) -> None:
     prog = map_graph(net.graph, tiny_chip(tmp_path))
     ref = reference.simulate(net.graph, net.stimulus, steps=25, probes=net.probes)
     _same(ref, simulate(prog, net.stimulus, steps=25, probes=net.probes), net.probes)
+
+
+def test_non_integer_stimulus_is_refused(tmp_path) -> None:
+    from snnc.errors import SnncError
+
+    net = random_network(np.random.default_rng(4), "plain", steps=5)
+    prog = map_graph(net.graph, tiny_chip(tmp_path))
+    with pytest.raises(SnncError, match="non-integer"):
+        simulate(prog, net.stimulus * 0.5 + 0.25)
