@@ -78,8 +78,12 @@ def main(spec_path: str, out_path: str) -> None:
     spec = dict(np.load(spec_path, allow_pickle=False))
     x = spec.pop("x")
     long_x = spec.pop("x_long")
+    repeats = int(spec.pop("repeats", 1))
     out, t_short = run(spec, x)
     _, t_long = run(spec, long_x)
+    for _ in range(repeats - 1):  # best of several runs, as for snnc
+        t_short = min(t_short, run(spec, x)[1])
+        t_long = min(t_long, run(spec, long_x)[1])
     np.savez(out_path, out=out, t_short=t_short, t_long=t_long,
              steps_short=x.shape[-1], steps_long=long_x.shape[-1])
 
