@@ -144,19 +144,26 @@ def make_group(spec: UnitSpec, n: int, batch: int, ring: int, clock: Any, k: int
 
 def spike_input(x: np.ndarray, steps: int, clock: Any, k: int, name: str) -> Any:
     """A ``SpikeGeneratorGroup`` emitting the binary stimulus x (T, B, *shape)."""
-    flat = x[:steps].reshape(min(steps, x.shape[0]), -1)
+    flat = _flat_time(x, steps)
     t, idx = np.nonzero(flat)
-    g = b2.SpikeGeneratorGroup(flat.shape[1], idx, t * clock.dt, clock=clock, name=_safe(name),
-                               when="groups", order=10 * k + 2)
-    return g
+    return b2.SpikeGeneratorGroup(flat.shape[1], idx, t * clock.dt, clock=clock,
+                                  name=_safe(name), when="groups", order=10 * k + 2)
+
+
+def _flat_time(x: np.ndarray, steps: int) -> np.ndarray:
+    """(T, B, *shape) -> (steps, B*n), cut or zero-padded to ``steps``."""
+    width = int(np.prod(x.shape[1:], dtype=np.int64))
+    flat = np.zeros((steps, width))
+    n = min(steps, x.shape[0])
+    flat[:n] = x[:n].reshape(n, width)
+    return flat
 
 
 def analog_input(x: np.ndarray, steps: int, ring: int, clock: Any, k: int,
                  name: str) -> tuple[Any, list[Any]]:
     """A unit replaying the analog stimulus x (T, B, *shape) from a ``TimedArray``."""
-    flat = np.zeros((steps, int(np.prod(x.shape[1:], dtype=np.int64))))
-    flat[: min(steps, x.shape[0])] = x[:steps].reshape(min(steps, x.shape[0]), -1)
-    stim = b2.TimedArray(flat, dt=clock.dt)
+    flat = _flat_time(x, steps)
+    stim = b2.TimedArray(flat if steps else np.zeros((1, flat.shape[1])), dt=clock.dt)
     return make_group(analog_input_spec("stim"), flat.shape[1], 1, ring, clock, k, name,
                       {"stim": stim})
 

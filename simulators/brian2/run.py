@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -25,7 +24,6 @@ from .network import (
     unit_spec,
 )
 
-log = logging.getLogger(__name__)
 TARGETS = ("numpy", "cython")
 _VARS = {"s": "y", "v": "v", "i": "isyn"}
 
@@ -145,11 +143,10 @@ def _run(built: Built, graph: Graph, stim: dict[str, np.ndarray],
     for _, node, var in wanted:
         if graph.nodes[node].op != "input" and (node, var) not in mons:
             mons[node, var] = _monitor(built, node, _VARS[var])
-    if steps:
-        try:
-            built.net.run(steps * built.clock.dt, namespace={})
-        except b2.BrianObjectException as exc:
-            raise BackendError(f"Brian2 failed while running the network: {exc}") from exc
+    try:
+        built.net.run(steps * built.clock.dt, namespace={})
+    except b2.BrianObjectException as exc:
+        raise BackendError(f"Brian2 failed while running the network: {exc}") from exc
 
     def get(node: str, var: str) -> np.ndarray:
         shape = tuple(graph.nodes[node].out_shape)
