@@ -1,0 +1,86 @@
+"""``snnc compile MODEL -o OUT``: passes, fidelity report and target artifacts.
+
+MODEL is any file ``snnc.api.load`` reads (.pt/.pth/.pt2, .nir, .net, .snnc). The output
+directory (written atomically) holds ``graph.float.snnc``, ``graph.lowered.snnc``,
+``fidelity.json``, ``compile.json`` and the target's artifacts (``program.h5`` for loihi-sim).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _echo(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _load_options(input_shape: str | None, model: str | None, trust_pickle: bool,
+                  dt: float | None) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    if input_shape:
+        opts["input_shape"] = input_shape
+    if model:
+        opts["model"] = model
+    if trust_pickle:
+        opts["trust_pickle"] = True
+    if dt is not None:
+        opts["dt"] = dt
+    return opts
+
+
+def _print_fidelity(fid: dict[str, Any]) -> None:
+    click.echo(f"fidelity (float vs fixed point, {fid['steps']} steps, batch {fid['batch']}, "
+               f"latency {fid['latency']} steps; {fid['calibration']}):")
+    click.echo(f"  {'layer':<24} {'float':>8} {'fixed':>8} {'agree':>7} {'near-thr':>9} "
+               f"{'clipped':>8}")
+    for row in fid["layers"]:
+        near = "-" if row["near_threshold"] is None else f"{row['near_threshold']:.1%}"
+        click.echo(f"  {row['layer']:<24} {row['float_spikes']:>8} {row['fixed_spikes']:>8} "
+                   f"{row['spike_agreement']:>7.1%} {near:>9} {row['clipped_weights']:>8}")
+    if fid.get("classification_agreement") is not None:
+        click.echo(f"  classification agreement: {fid['classification_agreement']:.1%}")
+
+
+@click.command("compile")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path), required=True,
+              help="Output directory (replaced atomically).")
+@click.option("--target", default="loihi-sim", show_default=True,
+              help="Target (see `snnc list targets`).")
+@click.option("--pipeline", default=None,
+              help='Pass pipeline instead of the target\'s, e.g. "fold-bn,prune{threshold=0},'
+                   'quantize-loihi" (see `snnc list passes`).')
+@click.option("--dump-ir", type=click.Path(path_type=Path), default=None,
+              help="Write the text IR after every pass into this directory.")
+@click.option("--stop-after", default=None, help="Stop after this pass.")
+@click.option("--calibration", type=click.Path(path_type=Path), default=None,
+              help="Calibration input X.npy, (*shape, T) or (B, *shape, T) (default: "
+                   "MODEL.input.npy if present, else synthetic).")
+@click.option("--steps", type=int, default=None, help="Time steps for calibration and fidelity.")
+@click.option("--chip", default=None, help="Chip spec name or TOML file (default: the target's).")
+@click.option("--input-shape", default=None, help="Per-sample input shape, e.g. 2,34,34.")
+@click.option("--model", "factory", default=None,
+              help="pkg.module:factory building the module a state_dict is loaded into.")
+@click.option("--trust-pickle", is_flag=True, help="Allow arbitrary pickled classes (runs code).")
+@click.option("--dt", type=float, default=None, help="Time step for NIR files without one.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: Path | None,
+            stop_after: str | None, calibration: Path | None, steps: int | None, chip: str | None,
+            input_shape: str | None, factory: str | None, trust_pickle: bool, dt: float | None,
+            quiet: bool) -> None:
+    """Compile MODEL for a target: folds, pruning, quantization, lowering, mapping."""
+    from ..api import compile as compile_model
+
+    result = compile_model(model, target=target, pipeline=pipeline, calibration=calibration,
+                           steps=steps, out_dir=out, dump_ir=dump_ir, stop_after=stop_after,
+                           chip=chip,
+                           load_options=_load_options(input_shape, factory, trust_pickle, dt),
+                           echo=None if quiet else _echo)
+    if result.fidelity is not None:
+        _print_fidelity(result.fidelity)
+    art = result.artifacts
+    extra = f", {art['cores']} cores on {art['chips']} chip(s)" if "cores" in art else ""
+    click.echo(f"wrote {out}{extra}")

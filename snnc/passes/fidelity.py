@@ -1,0 +1,172 @@
+"""Float vs fixed point: the fidelity report of ``snnc compile`` and graph comparisons.
+
+Latency convention (see ``latency.py``): node n of a lowered graph at step ``t + D(n)``
+corresponds to the float graph at step ``t``. The float graph runs T steps; the lowered graph
+runs T + L steps (L = max D) on the same stimuli encoded as ``loihi.inputs`` says and padded with
+zeros, and its traces are cut to ``[D(n), D(n) + T)`` before comparing. Readout outputs (non-
+spiking neurons) are read from the readout's ``v`` times the stored scale.
+
+Per layer (spiking neurons present in both graphs): spike counts float and fixed, the fraction
+of equal spike entries, and ``near_threshold``: the fraction of neurons whose float pre-reset
+potential came within one threshold LSB (64 / S, the vth step) of the threshold at some step,
+the neurons a deployment may flip. Per output: spike or value agreement, and the classification
+agreement (argmax over the time-summed output, per sample). Clipped weights come from
+``loihi.layers``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..ir import Graph
+from ..simulators.reference import simulate
+from .graphutil import is_spiking
+from .qinputs import encode_inputs
+
+
+def is_lowered(g: Graph) -> bool:
+    return any(n.op.startswith("loihi.") for n in g.nodes.values())
+
+
+def _as_dict(g: Graph, inputs: Mapping[str, np.ndarray] | np.ndarray) -> dict[str, np.ndarray]:
+    if isinstance(inputs, Mapping):
+        return {k: np.asarray(v) for k, v in inputs.items()}
+    return {g.inputs[0]: np.asarray(inputs)}
+
+
+@dataclass
+class Runs:
+    """Aligned float and fixed-point traces ``float_[key]``, ``fixed[key]``, each (T, B, ...)."""
+
+    steps: int
+    latency: int
+    float_: dict[str, np.ndarray]
+    fixed: dict[str, np.ndarray]
+
+
+def run_aligned(float_graph: Graph, lowered: Graph, inputs: Mapping[str, np.ndarray] | np.ndarray,
+                steps: int | None = None, layers: list[str] | None = None) -> Runs:
+    """Simulate both graphs and align the lowered traces (outputs and ``layer.s``)."""
+    stim = _as_dict(float_graph, inputs)
+    t = steps or max(x.shape[0] for x in stim.values())
+    depth = dict(lowered.metadata.get("loihi.latency", {}))
+    lat = max(depth.values(), default=0)
+    readout = dict(lowered.metadata.get("loihi.readout", {}))
+    layers = layers or []
+    f_probes = [f"{n}.{v}" for n in layers for v in
+                (("s",) if float_graph.nodes[n].op == "threshold" else ("s", "v", "i"))]
+    fres = simulate(float_graph, stim, steps=t, probes=f_probes)
+    l_probes = [f"{n}.s" for n in layers] + [f"{r['node']}.v" for r in readout.values()]
+    lres = simulate(lowered, encode_inputs(lowered, stim), steps=t + lat, probes=l_probes)
+    fixed = {}
+    for o, arr in lres.outputs.items():
+        if o in readout:
+            r = readout[o]
+            arr = lres.probes[f"{r['node']}.v"] * r["scale"]
+            arr = arr.reshape(arr.shape[:2] + float_graph.nodes[o].out_shape)
+        d = depth.get(o, lat)
+        fixed[o] = arr[d:d + t]
+    for n in layers:
+        d = depth.get(n, 0)
+        fixed[f"{n}.s"] = lres.probes[f"{n}.s"][d:d + t]
+    float_ = {**fres.outputs, **fres.probes}
+    return Runs(t, lat, float_, fixed)
+
+
+def _classes(x: np.ndarray) -> np.ndarray:
+    return x.sum(0).reshape(x.shape[1], -1).argmax(1)
+
+
+def _near_threshold(node: Any, runs: Runs, name: str, lsb: float) -> float | None:
+    if node.op == "threshold" or f"{name}.v" not in runs.float_:
+        return None
+    v, i = runs.float_[f"{name}.v"], runs.float_[f"{name}.i"]
+    prev = np.concatenate([np.broadcast_to(node.v_init, v.shape[1:])[None], v[:-1]])
+    v_pre = node.decays()[0] * prev + node.gain * i + node.bias
+    close = np.abs(v_pre - node.threshold) <= lsb
+    per_neuron = close.any(axis=0).reshape(-1)
+    return float(per_neuron.mean()) if per_neuron.size else 0.0
+
+
+def _layer_rows(float_graph: Graph, lowered: Graph, runs: Runs,
+                names: list[str]) -> list[dict[str, Any]]:
+    meta = dict(lowered.metadata.get("loihi.layers", {}))
+    rows = []
+    for n in names:
+        fs, xs = runs.float_[f"{n}.s"], runs.fixed[f"{n}.s"]
+        m = meta.get(n, {})
+        clipped = sum(int(s.get("clipped", 0)) for s in m.get("synapses", {}).values())
+        near = _near_threshold(float_graph.nodes[n], runs, n, float(m.get("vth_lsb", 0.0)))
+        rows.append({"layer": n, "neurons": int(np.prod(fs.shape[2:])),
+                     "float_spikes": int(fs.sum()), "fixed_spikes": int(xs.sum()),
+                     "spike_agreement": float((fs == (xs != 0)).mean()) if fs.size else 1.0,
+                     "near_threshold": near, "clipped_weights": clipped,
+                     "exact": bool(m.get("exact", False)), "notes": list(m.get("notes", []))})
+    return rows
+
+
+def _output_rows(float_graph: Graph, runs: Runs) -> dict[str, dict[str, Any]]:
+    out = {}
+    for o in float_graph.outputs:
+        f, x = runs.float_[o], runs.fixed[o]
+        row: dict[str, Any] = {"max_abs_error": float(np.abs(f - x).max(initial=0.0)),
+                               "max_abs": float(np.abs(f).max(initial=0.0)),
+                               "equal_fraction": float((f == x).mean()) if f.size else 1.0}
+        if f.size and int(np.prod(f.shape[2:])) > 1:
+            row["classification_agreement"] = float((_classes(f) == _classes(x)).mean())
+        out[o] = row
+    return out
+
+
+def fidelity_report(float_graph: Graph, lowered: Graph,
+                    inputs: Mapping[str, np.ndarray] | np.ndarray,
+                    steps: int | None = None) -> dict[str, Any]:
+    """The per-layer and per-output comparison described in the module docstring."""
+    names = [n for n, node in float_graph.nodes.items()
+             if is_spiking(node) and n in lowered.nodes and lowered.nodes[n].op == "loihi.lif"]
+    runs = run_aligned(float_graph, lowered, inputs, steps, names)
+    outputs = _output_rows(float_graph, runs)
+    agree = [r["classification_agreement"] for r in outputs.values()
+             if "classification_agreement" in r]
+    batch = next(iter(runs.float_.values())).shape[1] if runs.float_ else 0
+    return {"steps": runs.steps, "latency": runs.latency, "batch": batch,
+            "convention": "lowered step t + D(n) == float step t; lowered run T + L steps",
+            "layers": _layer_rows(float_graph, lowered, runs, names), "outputs": outputs,
+            "classification_agreement": agree[0] if agree else None}
+
+
+@dataclass
+class Comparison:
+    identical: bool
+    agreement: float
+    first_difference: str | None
+
+    def summary(self) -> dict[str, Any]:
+        return {"identical": self.identical, "agreement": self.agreement,
+                "first_difference": self.first_difference}
+
+
+def compare_graphs(before: Graph, after: Graph, inputs: Mapping[str, np.ndarray] | np.ndarray,
+                   steps: int | None = None) -> Comparison:
+    """Outputs of ``before`` vs ``after`` on the reference (aligned if ``after`` is lowered)."""
+    if is_lowered(after) and not is_lowered(before):
+        runs = run_aligned(before, after, inputs, steps)
+        pairs = {o: (runs.float_[o], runs.fixed[o]) for o in before.outputs}
+    else:
+        stim = _as_dict(before, inputs)
+        a, b = simulate(before, stim, steps), simulate(after, stim, steps)
+        pairs = {o: (a.outputs[o], b.outputs.get(o)) for o in before.outputs}
+    first, equal, total = None, 0, 0
+    for o, (x, y) in pairs.items():
+        if y is None or x.shape != y.shape:
+            return Comparison(False, 0.0, f"output {o!r} missing or reshaped")
+        same = x == y
+        equal, total = equal + int(same.sum()), total + same.size
+        if first is None and not same.all():
+            t = int(np.argwhere(~same)[0][0])
+            first = f"output {o!r} differs first at step {t}"
+    return Comparison(first is None, equal / total if total else 1.0, first)

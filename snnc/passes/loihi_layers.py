@@ -1,0 +1,202 @@
+"""The layer structure Loihi needs, and the exact rewrites that bring a folded graph into it.
+
+A Loihi layer is a neuron group (``lif``, ``if``, ``cubalif``, ``threshold``; or a non-spiking
+readout ``li``, ``i``, ``cubali``) fed only by synapses (``linear``/``affine``/``conv2d`` without
+bias), each reading one source: a graph input or a spiking neuron group, possibly through
+``flatten``/``reshape``. Each synapse feeds exactly one neuron group (a Lava Dense/Conv process
+connects two processes).
+
+``normalize`` applies these exact rewrites first:
+
+- nested subgraphs are inlined;
+- ``sumpool2d`` becomes a depthwise ``conv2d`` with a kernel of ones (a synapse on Loihi);
+- a synapse with several consumers is duplicated, one copy per consumer;
+- a synapse that feeds an output gets a readout neuron: ``li`` with decay 0 (v = input + bias);
+- a neuron fed directly by an input or another neuron gets an identity synapse;
+- synapse biases move into the neuron's bias (Lava's Dense has no bias): exact for neurons
+  without a current stage or with decay_i = 0, else ``UnsupportedOpError``.
+
+``layers`` then checks the structure and lists the layers, raising an error that names the node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import PassError, UnsupportedOpError
+from ..ir import LI, Conv2d, Graph, GraphEditor, Linear, flatten_subgraphs, weight_shape
+from .fold import bias_vector, neuron_with_constant
+from .graphutil import NEURONS, SYNAPSES, WIRING, channel_array, is_spiking
+
+NEURON_LIKE = (*NEURONS, "threshold")
+READOUTS = ("li", "i", "cubali")
+LOIHI_SYNAPSES = ("linear", "affine", "conv2d")
+
+_HINTS = {
+    "batchnorm": (PassError, "batch norm must be folded first (run fold-bn)"),
+    "avgpool2d": (PassError, "run avgpool-to-sumpool (and fold-affine) first"),
+    "scale": (PassError, "a scale between layers must be folded first (fold-affine, fold-scale)"),
+    "add": (PassError, "run canonicalize first (an add merges currents by summing edges)"),
+    "maxpool2d": (UnsupportedOpError, "max pooling has no Loihi lowering yet"),
+    "or": (UnsupportedOpError, "a spike OR has no Loihi lowering yet"),
+    "delay": (UnsupportedOpError, "explicit delay nodes have no Loihi lowering yet"),
+    "conv1d": (UnsupportedOpError, "Lava has 2-d convolutions only; reshape conv1d to conv2d"),
+}
+
+
+@dataclass(frozen=True)
+class SynapseRef:
+    name: str
+    source: str  # the node whose values the synapse reads (past flatten/reshape)
+    from_input: bool
+
+
+@dataclass(frozen=True)
+class Layer:
+    neuron: str
+    synapses: tuple[SynapseRef, ...]
+
+
+def back_through_wiring(g: Graph, name: str) -> str:
+    while g.nodes[name].op in WIRING and len(g.predecessors(name)) == 1:
+        name = g.predecessors(name)[0]
+    return name
+
+
+def _identity_synapse(shape: tuple[int, ...]) -> Any:
+    if len(shape) == 1:
+        return Linear(weight=np.eye(shape[0]))
+    if len(shape) == 3:
+        return Conv2d(input_shape=shape, weight=np.ones((shape[0], 1, 1, 1)), groups=shape[0])
+    return None
+
+
+def _duplicate_synapses(g: Graph, ed: GraphEditor) -> None:
+    for name, node in g.nodes.items():
+        if node.op not in SYNAPSES:
+            continue
+        for s in g.successors(name)[1:]:
+            copy = ed.fresh_name(f"{name}_{s}")
+            ed.add(copy, node)
+            for p in g.predecessors(name):
+                ed.connect(p, copy)
+            ed.disconnect(name, s).connect(copy, s)
+
+
+def _sumpool_to_conv(node: Any) -> Conv2d:
+    c = node.input_shape[0]
+    return Conv2d(input_shape=node.input_shape, weight=np.ones((c, 1, *node.kernel_size)),
+                  stride=node.stride, padding=node.padding, groups=c)
+
+
+def _insert_readouts(g: Graph, ed: GraphEditor) -> None:
+    for out in g.outputs:
+        for p in g.predecessors(out):
+            src = back_through_wiring(g, p)
+            if g.nodes[src].op in SYNAPSES:
+                ed.insert_after(src, ed.fresh_name(f"{src}_readout"),
+                                LI(shape=g.nodes[src].out_shape, decay_v=0.0))
+
+
+def _insert_identities(g: Graph, ed: GraphEditor) -> None:
+    for name, node in g.nodes.items():
+        if node.op not in NEURON_LIKE:
+            continue
+        for p in g.predecessors(name):
+            if g.nodes[p].op in SYNAPSES:
+                continue
+            syn = _identity_synapse(node.in_shape)
+            if syn is not None:
+                ed.disconnect(p, name)
+                new = ed.fresh_name(f"{name}_in")
+                ed.add(new, syn).connect(p, new).connect(new, name)
+
+
+def _move_biases(g: Graph, ed: GraphEditor) -> None:
+    for name, node in g.nodes.items():
+        syns = [p for p in g.predecessors(name) if g.nodes[p].op in SYNAPSES]
+        if node.op not in NEURON_LIKE or not syns:
+            continue
+        total = sum(bias_vector(g.nodes[p]) for p in syns)
+        if not np.any(total):
+            continue
+        new = neuron_with_constant(node, channel_array(total, node.in_shape))
+        if new is None:
+            raise UnsupportedOpError(
+                f"layer {name!r} ({node.op}): its synapses have a bias, which Lava adds to the "
+                "voltage, not to the current; with decay_i != 0 that changes the dynamics. Train "
+                "without synapse bias or with decay_i = 0.")
+        ed.replace(name, new)
+        for p in syns:
+            syn: Any = g.nodes[p]
+            ed.replace(p, Linear(weight=syn.weight) if syn.op in ("affine", "linear")
+                       else syn.replace(bias=np.float64(0.0)))
+
+
+def normalize(g: Graph) -> Graph:
+    """Apply the exact rewrites of the module docstring."""
+    g = flatten_subgraphs(g)
+    ed = g.edit()
+    for name, node in g.nodes.items():
+        if node.op == "sumpool2d":
+            ed.replace(name, _sumpool_to_conv(node))
+    for step in (_duplicate_synapses, _insert_readouts, _insert_identities, _move_biases):
+        g = ed.finish()
+        ed = g.edit()
+        step(g, ed)
+    return ed.finish()
+
+
+def _fail(name: str, op: str) -> None:
+    cls, hint = _HINTS.get(op, (UnsupportedOpError, "this op has no Loihi lowering"))
+    raise cls(f"node {name!r} ({op}): {hint}")
+
+
+def _check_synapse(g: Graph, name: str) -> SynapseRef:
+    succ = g.successors(name)
+    if len(succ) != 1 or g.nodes[succ[0]].op not in NEURON_LIKE:
+        raise PassError(f"synapse {name!r} must feed exactly one neuron group, it feeds {succ}")
+    preds = g.predecessors(name)
+    if len(preds) != 1:
+        raise PassError(f"synapse {name!r} must read exactly one source, it reads {preds}")
+    src = back_through_wiring(g, preds[0])
+    node = g.nodes[src]
+    if node.op != "input" and not is_spiking(node):
+        raise UnsupportedOpError(
+            f"synapse {name!r} reads {src!r} ({node.op}), which does not send binary spikes; on "
+            "Loihi synapses carry spikes from neurons or values from the host input")
+    if np.any(getattr(g.nodes[name], "bias", 0.0)):
+        raise PassError(f"synapse {name!r} has a bias; normalize moves it into the neuron")
+    return SynapseRef(name, src, node.op == "input")
+
+
+def layers(g: Graph) -> list[Layer]:
+    """The layers of a normalized graph, in schedule order; errors name the offending node."""
+    out = []
+    syn_refs: dict[str, SynapseRef] = {}
+    for name in g.schedule().order:
+        node: Any = g.nodes[name]
+        if node.op in ("input", "output", *WIRING):
+            continue
+        if node.op in LOIHI_SYNAPSES:
+            syn_refs[name] = _check_synapse(g, name)
+        elif node.op not in NEURON_LIKE:
+            _fail(name, node.op)
+        elif getattr(node, "graded", False):
+            raise UnsupportedOpError(f"neuron {name!r}: graded spikes have no Lava LIF equivalent")
+    for name in g.schedule().order:
+        if g.nodes[name].op not in NEURON_LIKE:
+            continue
+        preds = g.predecessors(name)
+        bad = [p for p in preds if p not in syn_refs]
+        if bad:
+            raise PassError(f"neuron {name!r} is fed by {bad}, which are not synapses")
+        out.append(Layer(name, tuple(syn_refs[p] for p in preds)))
+    return out
+
+
+def synapse_shape(node: Any) -> tuple[int, ...]:
+    return weight_shape(node.weight)

@@ -1,0 +1,130 @@
+"""How graph inputs reach the chip, and calibration statistics for the quantizer.
+
+Loihi synapses carry binary spikes (``num_message_bits = 0``) or graded integer payloads. The
+first layer of a directly-encoded model sees analog values, so each input gets an encoding:
+
+- ``spikes``: values are 0/1, sent as spikes, scale 1 (exact);
+- ``integer``: values are integers (event counts), sent as graded payloads, scale 1 (exact);
+- ``analog``: sent as ``round(x * scale)`` in ``input_bits`` bits (signed if x can be negative),
+  scale = (2**bits - 1) / max|x| (or 2**(bits-1) - 1 for signed); the rounding is the only error.
+
+``auto`` picks the first that fits the calibration data (analog without calibration, with
+max|x| = ``input_max``). The choice is stored in ``graph.metadata["loihi.inputs"]`` and applied
+by ``encode_inputs`` whenever a lowered graph is simulated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import QuantizationError
+from ..ir import Graph
+from .loihi_layers import Layer
+
+METADATA_KEY = "loihi.inputs"
+
+
+@dataclass(frozen=True)
+class InputEncoding:
+    kind: str  # "spikes" | "integer" | "analog"
+    scale: float
+    message_bits: int
+    x_max: float  # largest |encoded value|
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"encoding": self.kind, "scale": self.scale, "message_bits": self.message_bits,
+                "max": self.x_max}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> InputEncoding:
+        return cls(str(d["encoding"]), float(d["scale"]), int(d["message_bits"]),
+                   float(d.get("max", 1.0)))
+
+
+def _bits_for(vmax: float, signed: bool) -> int:
+    return max(1, int(np.ceil(np.log2(vmax + 1)))) + int(signed)
+
+
+def _encoding(x: np.ndarray | None, mode: str, bits: int, input_max: float) -> InputEncoding:
+    if mode == "auto":
+        if x is None:
+            mode = "analog"
+        elif np.isin(x, (0, 1)).all():
+            mode = "spikes"
+        elif np.array_equal(x, np.round(x)):
+            mode = "integer"
+        else:
+            mode = "analog"
+    if mode == "spikes":
+        return InputEncoding("spikes", 1.0, 0, 1.0)
+    amax = float(np.abs(x).max(initial=0.0)) if x is not None else float(input_max)
+    signed = x is not None and bool(np.any(x < 0))
+    if mode == "integer":
+        return InputEncoding("integer", 1.0, _bits_for(max(amax, 1.0), signed), max(amax, 1.0))
+    levels = 2 ** (bits - 1) - 1 if signed else 2**bits - 1
+    if bits > 24:
+        raise QuantizationError(f"input_bits={bits}: graded payloads hold at most 24 bits")
+    scale = levels / amax if amax > 0 else 1.0
+    return InputEncoding("analog", scale, bits, float(levels))
+
+
+def choose_encodings(g: Graph, calibration: Mapping[str, np.ndarray] | None, mode: str,
+                     bits: int, input_max: float) -> dict[str, InputEncoding]:
+    out = {}
+    for name in g.inputs:
+        x = None if calibration is None or name not in calibration else np.asarray(
+            calibration[name], dtype=np.float64)
+        out[name] = _encoding(x, mode, bits, input_max)
+    return out
+
+
+def encodings_of(g: Graph) -> dict[str, InputEncoding]:
+    meta = dict(g.metadata).get(METADATA_KEY, {})
+    return {k: InputEncoding.from_dict(v) for k, v in dict(meta).items()}
+
+
+def encode_inputs(g: Graph, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Stimuli for a lowered graph: each input encoded as its metadata says (spikes: x != 0)."""
+    enc = encodings_of(g)
+    out = {}
+    for name, x in inputs.items():
+        e = enc.get(name)
+        x = np.asarray(x, dtype=np.float64)
+        if e is None or e.kind == "spikes":
+            out[name] = (x != 0).astype(np.float64) if e is not None else x
+        else:
+            out[name] = np.clip(np.round(x * e.scale), -e.x_max, e.x_max)
+    return out
+
+
+def calibration_stats(g: Graph, lays: list[Layer], ctx: Any) -> dict[str, dict[str, float]]:
+    """Per layer: the largest |input current| (after gain) and |v| seen on the calibration data."""
+    from ..simulators.reference import simulate
+
+    probes = []
+    for layer in lays:
+        probes += [f"{s.name}.s" for s in layer.synapses]
+        node = g.nodes[layer.neuron]
+        if node.op != "threshold":
+            probes.append(f"{layer.neuron}.v")
+            if node.current:  # type: ignore[attr-defined]
+                probes.append(f"{layer.neuron}.i")
+    ctx.say("quantize-loihi: calibration run on the reference simulator")
+    res = simulate(g, dict(ctx.calibration), steps=ctx.steps, probes=probes)
+    stats = {}
+    for layer in lays:
+        node: Any = g.nodes[layer.neuron]
+        gain = np.asarray(getattr(node, "gain", 1.0))
+        if node.op != "threshold" and node.current:
+            cur = res.probes[f"{layer.neuron}.i"] * gain
+        else:
+            cur = sum(res.probes[f"{s.name}.s"] for s in layer.synapses) * \
+                (gain * np.asarray(getattr(node, "gain_i", 1.0)))
+        v = res.probes.get(f"{layer.neuron}.v")
+        stats[layer.neuron] = {"u": float(np.abs(cur).max(initial=0.0)),
+                               "v": float(np.abs(v).max(initial=0.0)) if v is not None else 0.0}
+    return stats

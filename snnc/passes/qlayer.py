@@ -1,0 +1,207 @@
+"""Quantization of one Loihi layer: the scale S (integer v units per float unit of v), weight
+mantissas and exponents per synapse, vth, bias mantissa/exponent, du/dv.
+
+Lava's arithmetic (shared/reference/loihi.md §3): u += (sum W s, shifted by weight_exp) << 6,
+v = decayed v + u + bias, spike when v > vth << 6. With v_int = S * v_float, a float weight w
+becomes the integer m * 2**E = w * S / 64 (E >= 0 keeps sums exact), the threshold
+vth = theta * S / 64 and the bias bias_mant << bias_exp = b * S.
+
+Choice of S: as large as the limits allow (more fractional bits make the leak truncation and
+the threshold rounding rarer), bounded by: the threshold at most 2**(17 - headroom_bits) (room
+for negative potentials before the 24-bit saturation), the bias in 13+7 bits, the weights within
+their mantissa range at the largest exponent, and the current u = a << 6 below 2**23 (no wrap;
+from calibration statistics when given, else the worst case, which is not allowed to cost weight
+precision). If every value lies on a dyadic grid that fits, S is a power of two and every
+parameter is exact ("trained on the grid"); otherwise S is the largest admissible value.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import QuantizationError
+
+V_MAX = 2**23
+VTH_NEVER = 2**17  # vth << 6 = 2**23 > any saturated v: never spikes
+
+
+def pow2_exponent(x: np.ndarray) -> int | None:
+    """Largest e with every element of ``x`` an integer multiple of 2**e (None: all zero or not
+    finite)."""
+    nz = np.asarray(x, dtype=np.float64)
+    nz = nz[nz != 0]
+    if nz.size == 0 or not np.all(np.isfinite(nz)):
+        return None
+    frac, exp = np.frexp(nz)
+    mant = np.abs(np.ldexp(frac, 53)).astype(np.int64)
+    low = np.log2((mant & -mant).astype(np.float64)).astype(np.int64)
+    return int(np.min(exp - 53 + low))
+
+
+def sign_mode(m: np.ndarray) -> str:
+    if m.size == 0 or m.min() >= 0:
+        return "exc"
+    return "inh" if m.max() <= 0 else "mixed"
+
+
+_RANGE = {"mixed": (-128, 127), "exc": (0, 255), "inh": (-255, 0)}
+
+
+def dense_encoding(m: np.ndarray, exp: int) -> tuple[np.ndarray, int, int]:
+    """Lava Dense storage of effective integer weights ``m * 2**exp``:
+    (stored weights W, weight_exp, num_weight_bits) with the fewest bits that hold ``m``."""
+    mode = sign_mode(m)
+    mixed = mode == "mixed"
+    for bits in range(1, 9):
+        lo, hi = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if mixed else \
+            ((0, 2**bits - 1) if mode == "exc" else (-(2**bits - 1), 0))
+        k = 8 - bits + int(mixed)
+        if (m.size and (m.min() < lo or m.max() > hi)) or exp - k < -8:
+            continue
+        return (m.astype(np.int64) << k), exp - k, bits
+    raise QuantizationError(f"weights {int(m.min())}..{int(m.max())} do not fit 8 bits")
+
+
+@dataclass
+class SynapseQ:
+    mant: np.ndarray
+    exp: int
+    clipped: int
+    max_error: float  # in units of the float weight
+    exact: bool
+
+
+@dataclass
+class LayerQ:
+    scale: float
+    synapses: dict[str, SynapseQ]
+    vth: np.ndarray
+    bias_mant: np.ndarray
+    bias_exp: int
+    du: np.ndarray
+    dv: np.ndarray
+    exact: bool
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SynapseIn:
+    """What the layer quantizer needs about one synapse (weights already effective)."""
+
+    name: str
+    weight: np.ndarray  # float, gain folded in, divided by the input scale
+    conv: bool
+    x_max: float  # largest input magnitude per element per step (1 for spikes)
+
+
+def _range_ratio(w: np.ndarray, lo: int, hi: int) -> float:
+    """Smallest r with lo <= w / r <= hi (0 for all-zero w)."""
+    pos, neg = float(w.max(initial=0.0)), float(-w.min(initial=0.0))
+    return max(pos / hi if hi > 0 else 0.0, neg / -lo if lo < 0 else 0.0)
+
+
+def quantize_synapse(s: SynapseIn, f: float, mse: bool) -> SynapseQ:
+    """Mantissas for ``w * f`` (f = S / 64), choosing E to minimise the error."""
+    target = s.weight * f
+    if s.conv:
+        cands = [0]
+        lo, hi = -256, 255
+    else:
+        lo, hi = _RANGE[sign_mode(s.weight)]
+        ratio = _range_ratio(target, lo, hi)
+        e0 = math.ceil(math.log2(ratio)) if ratio > 0 else 0
+        e_max = 8 if lo < 0 < hi else 7
+        e0 = min(max(e0, -7), e_max)
+        cands = [e0 - 1, e0] if mse and e0 > -7 else [e0]
+    best = None
+    for e in cands:
+        raw = np.round(target / 2.0**e)
+        m = np.clip(raw, lo, hi)
+        err = float(np.sum((m * 2.0**e - target) ** 2))
+        if best is None or err < best[0]:
+            best = (err, e, m, int(np.sum(raw != m)))
+    _, e, m, clipped = best  # type: ignore[misc]
+    deq = m * 2.0**e
+    exact = bool(e >= 0 and np.array_equal(deq, target))
+    max_err = float(np.abs(deq - target).max(initial=0.0)) / f if f else 0.0
+    return SynapseQ(m.astype(np.int64), int(e), clipped, max_err, exact)
+
+
+def scale_limit(syns: list[SynapseIn], theta: np.ndarray | None, bias: np.ndarray,
+                headroom_bits: int, u_bound: float | None, v_bound: float | None,
+                notes: list[str], calibrated: bool = False) -> float:
+    """The largest admissible S (see the module docstring); inf when nothing limits it."""
+    limits = [math.inf]
+    if theta is not None and theta.size and theta.max() > 0:
+        limits.append(64 * 2 ** (17 - headroom_bits) / float(theta.max()))
+    bmax = float(np.abs(bias).max(initial=0.0))
+    if bmax > 0:
+        limits.append(4095 * 2**7 / bmax)
+    full = math.inf
+    for s in syns:
+        lo, hi = (-256, 255) if s.conv else _RANGE[sign_mode(s.weight)]
+        ratio = _range_ratio(s.weight, lo, hi)
+        if ratio == 0:
+            continue
+        if s.conv:
+            limits.append(64 / ratio)
+        else:
+            limits.append(64 * 2 ** (8 if lo < 0 < hi else 7) / ratio)
+            full = min(full, 64 / ratio)
+    if v_bound:
+        limits.append(V_MAX / 2 / v_bound)
+    if u_bound:
+        wrap = (V_MAX - 1) / u_bound
+        if not calibrated and wrap < full and wrap < min(limits):
+            notes.append(f"worst-case input could wrap the 24-bit current at full weight "
+                         f"precision (bound {u_bound:.3g}); kept the precision")
+        else:
+            limits.append(wrap)
+    return min(limits)
+
+
+def choose_scale(syns: list[SynapseIn], theta: np.ndarray | None, bias: np.ndarray,
+                 limit: float) -> tuple[float, bool]:
+    """(S, on_grid): a power of two when every value is dyadic and fits, else ``limit``."""
+    needs = [pow2_exponent(s.weight) for s in syns]
+    needs += [pow2_exponent(theta) if theta is not None else None]
+    eb = pow2_exponent(bias)
+    needs.append(None if eb is None else eb + 6)
+    p_min = max((-e for e in needs if e is not None), default=0)
+    if math.isinf(limit):
+        return 64.0 * 2.0**p_min, True
+    p_max = math.floor(math.log2(limit / 64)) if limit >= 64 * 2.0**-60 else p_min - 1
+    if p_max >= p_min:
+        return 64.0 * 2.0**p_max, True
+    return limit, False
+
+
+def quantize_bias(b_int: np.ndarray) -> tuple[np.ndarray, int, bool]:
+    """(bias_mant, bias_exp, exact) with bias_mant << bias_exp ~ b_int, |mant| <= 4095."""
+    bmax = float(np.abs(b_int).max(initial=0.0))
+    exp = max(0, math.ceil(math.log2(bmax / 4095))) if bmax > 0 else 0
+    if exp > 7:
+        raise QuantizationError(f"bias {bmax:.4g} (integer units) exceeds 4095 << 7")
+    mant = np.clip(np.round(b_int / 2.0**exp), -4096, 4095).astype(np.int64)
+    return mant, exp, bool(np.array_equal(mant * 2.0**exp, b_int))
+
+
+def decay_codes(decay_v: np.ndarray, decay_i: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(du, dv, exact): dv = 4096 (1 - decay_v), du = 4095 - 4096 decay_i (Lava offsets)."""
+    for what, d in (("decay_v", decay_v), ("decay_i", decay_i)):
+        if np.any(d < 0) or np.any(d > 1):
+            raise QuantizationError(f"{what} outside [0, 1] ({d.min():.4g}..{d.max():.4g}) has "
+                                    "no Loihi equivalent")
+    dv_real, du_real = 4096 * (1 - decay_v), 4095 - 4096 * decay_i
+    dv, du = np.round(dv_real).astype(np.int64), np.round(du_real).astype(np.int64)
+    exact = bool(np.array_equal(dv, dv_real) and np.array_equal(du, du_real))
+    return du, dv, exact
+
+
+def signed_bits(m: np.ndarray) -> int:
+    """Bits of a two's complement integer that holds every element of ``m``."""
+    hi, lo = int(m.max(initial=0)), int(m.min(initial=0))
+    return max(hi.bit_length(), (-lo - 1).bit_length() if lo < 0 else 0) + 1

@@ -1,0 +1,243 @@
+"""``quantize-loihi``: put every layer on Lava's integer grid (still as float ops).
+
+After ``loihi_layers.normalize`` each layer is quantized by ``qlayer`` and rewritten in *Lava
+units*: v is measured in units of the synaptic input a (v_int / 64), so the quantized graph holds
+
+- synapses ``linear``/``conv2d`` with ``QTensor(mant, scale = 2**E / input_scale)``,
+- neurons with gain 1, threshold = vth (an integer), bias = bias_mant * 2**bias_exp / 64,
+  decay_v = (4096 - dv) / 4096, decay_i = (4095 - du) / 4096, comparator ``>``,
+
+which ``lower-loihi`` turns into ``loihi.*`` ops mechanically. Graph metadata ``loihi.inputs``
+(how to encode each input: spikes, integers or analog values times a scale, and the message
+bits) and ``loihi.layers`` (S, exponents, clipping, exactness per layer) record the decisions.
+
+Lava has only the ``>`` comparator: ``v >= theta`` becomes ``v > theta - 1`` when v provably
+stays an integer number of input units (no leak or full leak, no current decay or none at all,
+a bias in whole units): exact. Otherwise ``>=`` is approximated by ``>`` and noted. Soft reset,
+reset "none" on spiking neurons, non-zero reset values and initial potentials, and graded spikes
+have no Lava LIF equivalent: ``UnsupportedOpError`` naming the layer. A value that cannot be
+represented raises ``QuantizationError`` naming the layer; clipping is reported per layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from ..errors import QuantizationError, SnncError, UnsupportedOpError
+from ..ir import Conv2d, Graph, Linear, QTensor, as_float
+from .graphutil import input_gain
+from .loihi_layers import READOUTS, Layer, layers, normalize
+from .manager import Pass, PassContext, Semantics
+from .qinputs import InputEncoding, calibration_stats, choose_encodings
+from .qlayer import (
+    VTH_NEVER,
+    LayerQ,
+    SynapseIn,
+    choose_scale,
+    decay_codes,
+    quantize_bias,
+    quantize_synapse,
+    scale_limit,
+    signed_bits,
+)
+
+
+def _check_neuron(name: str, node: Any) -> None:
+    if node.op == "threshold":
+        return
+    if np.any(node.v_init != 0):
+        raise UnsupportedOpError(f"layer {name!r}: v_init != 0 has no Lava equivalent (Lava "
+                                 "starts and resets v at 0)")
+    if node.op in READOUTS:
+        return
+    if node.reset != "hard":
+        raise UnsupportedOpError(
+            f"layer {name!r}: reset={node.reset!r} has no Lava LIF equivalent (hard reset to 0 "
+            "only); retrain with hard reset, or use the float reference simulator")
+    if np.any(node.v_reset != 0):
+        raise UnsupportedOpError(f"layer {name!r}: v_reset != 0; Lava resets v to 0")
+
+
+def _row_gain(node: Any, shape: tuple[int, ...], conv: bool, name: str) -> np.ndarray:
+    g = np.broadcast_to(input_gain(node) if node.op != "threshold" else 1.0, shape)
+    if not conv:
+        return g.reshape(-1, 1)
+    per_c = g.reshape(shape[0], -1)
+    if not np.all(per_c == per_c[:, :1]):
+        raise UnsupportedOpError(f"layer {name!r}: a per-neuron input gain cannot be folded into "
+                                 "shared conv weights; make it per channel")
+    return per_c[:, 0].reshape(-1, 1, 1, 1)
+
+
+def _synapse_inputs(g: Graph, layer: Layer, enc: dict[str, InputEncoding]) -> list[SynapseIn]:
+    node: Any = g.nodes[layer.neuron]
+    out = []
+    for ref in layer.synapses:
+        syn: Any = g.nodes[ref.name]
+        conv = syn.op == "conv2d"
+        w = as_float(syn.weight) * _row_gain(node, node.shape, conv, layer.neuron)
+        e = enc[ref.source] if ref.from_input else None
+        out.append(SynapseIn(ref.name, w / (e.scale if e else 1.0), conv, e.x_max if e else 1.0))
+    return out
+
+
+def _worst_current(syns: list[SynapseIn]) -> float:
+    total = 0.0
+    for s in syns:
+        rows = s.weight.reshape(s.weight.shape[0], -1)
+        pos, neg = np.maximum(rows, 0).sum(1), -np.minimum(rows, 0).sum(1)
+        total += float(np.maximum(pos, neg).max(initial=0.0)) * s.x_max
+    return total
+
+
+@dataclass(frozen=True)
+class QuantizeLoihi(Pass):
+    name = "quantize-loihi"
+    summary = ("Quantize weights to 8-bit mantissas with a per-layer exponent, thresholds to "
+               "vth, decays to 12-bit du/dv, biases to mantissa/exponent (Lava's grid).")
+    semantics = Semantics.APPROXIMATE
+    headroom_bits: int = 3
+    weight_search: Literal["max", "mse"] = "max"
+    input: Literal["auto", "spikes", "integer", "analog"] = "auto"
+    input_bits: int = 8
+    input_max: float = 1.0
+
+    def run(self, graph: Graph, ctx: PassContext) -> Graph:
+        g = normalize(graph)
+        lays = layers(g)
+        enc = choose_encodings(g, ctx.calibration, self.input, self.input_bits, self.input_max)
+        stats = calibration_stats(g, lays, ctx) if ctx.calibration else {}
+        ed = g.edit()
+        meta: dict[str, Any] = {}
+        for i, layer in enumerate(lays):
+            ctx.say(f"quantize-loihi: layer {i + 1}/{len(lays)} {layer.neuron}")
+            try:
+                q = self._layer(g, layer, enc, stats.get(layer.neuron))
+            except SnncError as exc:
+                if f"{layer.neuron!r}" in str(exc):
+                    raise
+                raise type(exc)(f"layer {layer.neuron!r}: {exc}") from None
+            self._rewrite(g, ed, layer, q, enc)
+            meta[layer.neuron] = _layer_meta(layer, q)
+        out = ed.finish().with_metadata(**{
+            "loihi.inputs": {k: v.as_dict() for k, v in enc.items()}, "loihi.layers": meta})
+        ctx.report(self, inputs={k: v.as_dict() for k, v in enc.items()}, layers=meta,
+                   clipped={k: sum(s["clipped"] for s in m["synapses"].values())
+                            for k, m in meta.items()},
+                   exact=all(m["exact"] for m in meta.values()))
+        return out
+
+    def _layer(self, g: Graph, layer: Layer, enc: dict[str, InputEncoding],
+               stat: dict[str, float] | None) -> LayerQ:
+        node: Any = g.nodes[layer.neuron]
+        _check_neuron(layer.neuron, node)
+        shape = node.shape
+        syns = _synapse_inputs(g, layer, enc)
+        readout = node.op in READOUTS
+        theta = None if readout else np.broadcast_to(node.threshold, shape).astype(float)
+        if theta is not None and np.any(theta < 0):
+            raise QuantizationError(f"layer {layer.neuron!r}: negative threshold; Lava's vth is "
+                                    "unsigned")
+        bias = np.broadcast_to(getattr(node, "bias", 0.0), shape).astype(float)
+        d_v = np.broadcast_to(0.0 if node.op == "threshold" else node.decays()[0], shape)
+        d_i = np.broadcast_to(node.decay_i if getattr(node, "current", False) else 0.0, shape)
+        du, dv, decay_exact = decay_codes(np.asarray(d_v, float), np.asarray(d_i, float))
+        notes: list[str] = []
+        u_bound, v_bound = self._bounds(syns, bias, d_v, d_i, readout, stat)
+        limit = scale_limit(syns, theta, bias, self.headroom_bits, u_bound, v_bound, notes,
+                            calibrated=stat is not None)
+        s_scale, on_grid = choose_scale(syns, theta, bias, limit)
+        f = s_scale / 64
+        qs = {s.name: quantize_synapse(s, f, self.weight_search == "mse") for s in syns}
+        bias_mant, bias_exp, bias_exact = quantize_bias(bias * s_scale)
+        vth, vth_exact = self._threshold(layer.neuron, node, theta, f, du, dv, bias_mant,
+                                         bias_exp, notes)
+        exact = on_grid and decay_exact and bias_exact and vth_exact and all(
+            q.exact for q in qs.values())
+        return LayerQ(s_scale, qs, vth, bias_mant, bias_exp, du, dv, exact, notes)
+
+    def _bounds(self, syns: list[SynapseIn], bias: np.ndarray, d_v: np.ndarray,
+                d_i: np.ndarray, readout: bool,
+                stat: dict[str, float] | None) -> tuple[float | None, float | None]:
+        if stat is not None:
+            return 2 * stat["u"] or None, (2 * stat["v"] or None) if readout else None
+        u = _worst_current(syns)
+        di = float(np.max(d_i))
+        u = u / (1 - di) if di < 1 else None
+        v = None
+        if readout and u is not None and float(np.max(d_v)) < 1:
+            v = (u + float(np.abs(bias).max(initial=0))) / (1 - float(np.max(d_v)))
+        return u or None, v or None
+
+    @staticmethod
+    def _threshold(name: str, node: Any, theta: np.ndarray | None, f: float, du: np.ndarray,
+                   dv: np.ndarray, bias_mant: np.ndarray, bias_exp: int,
+                   notes: list[str]) -> tuple[np.ndarray, bool]:
+        if theta is None:
+            return np.full(node.shape, VTH_NEVER, dtype=np.int64), True
+        real = theta * f
+        vth = np.round(real).astype(np.int64)
+        exact = bool(np.array_equal(vth, real))
+        if node.comparator == ">=":
+            whole = (np.isin(dv, (0, 4096)).all() and np.isin(du, (4095, -1)).all()
+                     and not np.any((bias_mant << bias_exp) % 64))
+            if whole:
+                if np.any(vth < 1):
+                    raise QuantizationError(
+                        f"layer {name!r}: threshold 0 with '>=' fires at rest; Lava's '>' "
+                        "needs a threshold of at least one input unit")
+                vth = vth - 1
+            else:
+                exact = False
+                notes.append("comparator '>=' approximated by '>' (v is not an integer "
+                             "number of input units, so no exact rewrite exists)")
+        if np.any(vth > 2**17 - 1):
+            raise QuantizationError(f"layer {name!r}: threshold {int(vth.max())} exceeds 17 bits")
+        return vth, exact
+
+    @staticmethod
+    def _rewrite(g: Graph, ed: Any, layer: Layer, q: LayerQ,
+                 enc: dict[str, InputEncoding]) -> None:
+        for ref in layer.synapses:
+            syn: Any = g.nodes[ref.name]
+            sq = q.synapses[ref.name]
+            scale = 2.0**sq.exp / (enc[ref.source].scale if ref.from_input else 1.0)
+            w = QTensor(sq.mant, np.float64(scale), signed_bits(sq.mant))
+            ed.replace(ref.name, syn.replace(weight=w, bias=np.float64(0.0))
+                       if isinstance(syn, Conv2d) else Linear(weight=w))
+        ed.replace(layer.neuron, lava_units_neuron(g.nodes[layer.neuron], q))
+
+
+def lava_units_neuron(node: Any, q: LayerQ) -> Any:
+    """The neuron in Lava units: integer threshold, bias / 64, decays on the 12-bit grid."""
+    if node.op == "threshold":
+        return node.replace(threshold=_compact(q.vth.astype(float)), comparator=">")
+    changes: dict[str, Any] = {
+        "gain": np.float64(1.0), "bias": _compact(q.bias_mant * 2.0**q.bias_exp / 64),
+        "v_init": np.float64(0.0)}
+    if node.leaky:
+        changes["decay_v"] = _compact((4096 - q.dv) / 4096)
+    if node.current:
+        changes["decay_i"] = _compact((4095 - q.du) / 4096)
+        changes["gain_i"] = np.float64(1.0)
+    if node.spiking:
+        changes.update(threshold=_compact(q.vth.astype(float)), comparator=">",
+                       v_reset=np.float64(0.0))
+    return node.replace(**changes)
+
+
+def _compact(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a)
+    return np.asarray(a.flat[0]) if a.size and np.all(a == a.flat[0]) else a
+
+
+def _layer_meta(layer: Layer, q: LayerQ) -> dict[str, Any]:
+    return {
+        "scale": q.scale, "vth_lsb": 64.0 / q.scale, "exact": q.exact, "notes": q.notes,
+        "synapses": {name: {"exp": s.exp, "clipped": s.clipped, "max_error": s.max_error,
+                            "exact": s.exact, "from_input": ref.from_input, "source": ref.source}
+                     for ref in layer.synapses for name, s in [(ref.name, q.synapses[ref.name])]},
+    }
