@@ -11,9 +11,10 @@ The forward value of ``s`` is the exact Heaviside step; its gradient is a fast-s
 ``1 / (1 + slope * |v_pre - threshold|)^2``. The trick ``s_hard + (g - g.detach())`` keeps the
 forward value bit-exact and traceable (no ``autograd.Function``).
 
-Every setting lives in buffers (``beta``, ``threshold``, ``reset_code``, ``comparator_code``)
-so that a pickled or exported model carries its full neuron semantics. ``beta`` and
-``threshold`` become ``nn.Parameter`` with ``learn_beta`` / ``learn_threshold``.
+``beta`` and ``threshold`` are buffers (``nn.Parameter`` with ``learn_beta`` /
+``learn_threshold``); reset and comparator are plain attributes, also recorded in the buffers
+``reset_code`` / ``comparator_code`` so that TorchScript files carry them. Under ``torch.export``
+the step runs as the custom op ``snnc::lif_step``, which snnc's ``.pt2`` loader converts back.
 
 For exact deployment on Loihi: use ``IF`` (no leak), ``reset="hard"``, the ``">"`` comparator,
 and a threshold on the weight grid (for example 1.0 with power-of-two weight scales).
@@ -36,6 +37,30 @@ def spike(v_minus_thr: torch.Tensor, slope: float, inclusive: bool) -> torch.Ten
         return hard
     soft = v_minus_thr / (1 + slope * v_minus_thr.abs())  # fast sigmoid, up to scale
     return hard + (soft - soft.detach())
+
+
+def step(x: torch.Tensor, v: torch.Tensor, decay: torch.Tensor, threshold: torch.Tensor,
+         reset: int, inclusive: bool, slope: float = 5.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """One neuron update: (spikes, new membrane); ``reset`` indexes ``RESETS``."""
+    v_pre = decay * v + x
+    s = spike(v_pre - threshold, slope, inclusive)
+    if RESETS[reset] == "hard":
+        return s, v_pre * (1 - s)
+    if RESETS[reset] == "subtract":
+        return s, v_pre - s * threshold
+    return s, v_pre.clone()
+
+
+@torch.library.custom_op("snnc::lif_step", mutates_args=())
+def lif_step(x: torch.Tensor, v: torch.Tensor, decay: torch.Tensor, threshold: torch.Tensor,
+             reset: int, inclusive: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """``step`` as an opaque op, so that ``torch.export`` keeps neurons whole."""
+    return step(x, v, decay, threshold, reset, inclusive)
+
+
+@lif_step.register_fake
+def _lif_step_fake(x, v, decay, threshold, reset, inclusive):  # noqa: ANN001, ANN202
+    return torch.empty_like(x), torch.empty_like(x)
 
 
 class LIF(nn.Module):
@@ -61,9 +86,9 @@ class LIF(nn.Module):
             raise ValueError(f"comparator must be one of {COMPARATORS}, got {comparator!r}")
         self._register("beta", beta, learn_beta)
         self._register("threshold", threshold, learn_threshold)
+        self._reset, self._comparator, self.slope = reset, comparator, float(slope)
         self.register_buffer("reset_code", torch.tensor(RESETS.index(reset)))
         self.register_buffer("comparator_code", torch.tensor(COMPARATORS.index(comparator)))
-        self.register_buffer("slope", torch.tensor(float(slope)))
         self.register_buffer("v", torch.zeros(0), persistent=False)
 
     def _register(self, name: str, value: float | torch.Tensor, learn: bool) -> None:
@@ -75,11 +100,11 @@ class LIF(nn.Module):
 
     @property
     def reset(self) -> str:
-        return RESETS[int(self.reset_code)]
+        return self._reset
 
     @property
     def comparator(self) -> str:
-        return COMPARATORS[int(self.comparator_code)]
+        return self._comparator
 
     def decay(self) -> torch.Tensor:
         return self.beta.clamp(0, 1)
@@ -90,15 +115,12 @@ class LIF(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         v = self.v if self.v.shape == x.shape else torch.zeros_like(x)
-        v_pre = self.decay() * v + x
-        s = spike(v_pre - self.threshold, float(self.slope), self.comparator == ">=")
-        reset = self.reset
-        if reset == "hard":
-            v = v_pre * (1 - s)
-        elif reset == "subtract":
-            v = v_pre - s * self.threshold
+        args = (x, v, self.decay(), self.threshold, RESETS.index(self._reset),
+                self._comparator == ">=")
+        if torch.compiler.is_exporting():
+            s, v = torch.ops.snnc.lif_step(*args)
         else:
-            v = v_pre
+            s, v = step(*args, slope=self.slope)
         self.v = v
         return s
 

@@ -139,3 +139,27 @@ def test_unsupported_function_error():
 
     with pytest.raises(UnsupportedOpError, match=r"relu.*unsupported operation relu.*flatten"):
         trace(Net(), (4,))
+
+
+def test_torch_export_program(tmp_path):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4), snn.LIF(0.5, reset="subtract"),
+                          nn.AvgPool2d(2), nn.Flatten(), snn.QuantLinear(16, 3),
+                          snn.IF(comparator=">=")).eval()
+    path = tmp_path / "model.pt2"
+    torch.export.save(torch.export.export(model, (torch.zeros(2, 2, 6, 6),), strict=False), path)
+    graph = load_torch(path)  # the input shape comes from the program
+    direct = trace(model, (2, 6, 6))
+    assert list(graph.nodes) == list(direct.nodes)
+    assert all(graph.nodes[k] == direct.nodes[k] for k in direct.nodes)
+    assert graph.metadata["source"] == "snnc.nn"
+
+
+def test_torch_export_of_decomposed_neurons_is_refused(tmp_path):
+    snntorch = pytest.importorskip("snntorch")
+    model = nn.Sequential(nn.Linear(4, 4), snntorch.Leaky(beta=0.5, init_hidden=True)).eval()
+    path = tmp_path / "leaky.pt2"
+    torch.export.save(torch.export.export(model, (torch.zeros(2, 4),), strict=False), path)
+    with pytest.raises(UnsupportedOpError, match=r"^1 \[snntorch.*Leaky\].*torch.export "
+                                                 r"decomposed.*torch.save"):
+        load_torch(path)

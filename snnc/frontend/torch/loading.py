@@ -165,6 +165,8 @@ def build_factory(spec: str) -> nn.Module:
 
 
 def _load_export(path: Path) -> tuple[nn.Module, tuple[int, ...] | None]:
+    import snnc.nn  # noqa: F401  (registers the snnc::lif_step op that exported neurons use)
+
     try:
         ep = torch.export.load(str(path))
     except Exception as exc:

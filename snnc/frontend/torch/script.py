@@ -40,8 +40,8 @@ def _snnc(kind: str) -> Any:
         reset = RESETS[int(m.reset_code)]
         cmp = COMPARATORS[int(m.comparator_code)]
         if kind == "IF":
-            return IF(m.threshold.clone(), reset, cmp, float(m.slope))
-        return LIF(m.beta.clone(), m.threshold.clone(), reset, cmp, float(m.slope))
+            return IF(m.threshold.clone(), reset, cmp)
+        return LIF(m.beta.clone(), m.threshold.clone(), reset, cmp)
 
     return build
 

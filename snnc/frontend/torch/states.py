@@ -48,9 +48,19 @@ def example_input(model: nn.Module, shape: tuple[int, ...], multi_step: bool) ->
 def model_sources(model: nn.Module) -> str:
     """The frameworks whose modules ``model`` uses, e.g. ``"snntorch"`` or ``"torch"``."""
     found = []
-    for m in model.modules():
-        top = type(m).__module__.split(".")[0]
-        name = "snnc.nn" if type(m).__module__.startswith("snnc.nn") else top
+    for mod in _class_modules(model):
+        name = "snnc.nn" if mod.startswith("snnc.nn") else mod.split(".")[0]
         if (name in _FRAMEWORKS or name == "snnc.nn") and name not in found:
             found.append(name)
     return "+".join(sorted(found)) or "torch"
+
+
+def _class_modules(model: nn.Module) -> list[str]:
+    """Python modules of the classes in ``model`` (for torch.export graphs: of the original
+    modules, recorded in each node's ``nn_module_stack``)."""
+    mods = [type(m).__module__ for m in model.modules()]
+    graph = getattr(model, "graph", None)
+    for node in getattr(graph, "nodes", ()):
+        for _, cls in (node.meta.get("nn_module_stack") or {}).values():
+            mods.append(cls.rsplit(".", 1)[0] if isinstance(cls, str) else cls.__module__)
+    return mods

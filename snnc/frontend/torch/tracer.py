@@ -60,6 +60,9 @@ def _concrete_args(model: nn.Module) -> dict[str, Any]:
 
 
 def _symbolic_trace(model: nn.Module) -> fx.GraphModule:
+    if isinstance(model, fx.GraphModule):  # a torch.export program: already a graph
+        _rewrite_spike_or(model.graph)
+        return model
     tracer = _Tracer()
     try:
         graph = tracer.trace(model, concrete_args=_concrete_args(model) or None)
@@ -76,6 +79,11 @@ def _symbolic_trace(model: nn.Module) -> fx.GraphModule:
     return gm
 
 
+_ADD = (operator.add, torch.add, torch.ops.aten.add.Tensor)
+_MUL = (operator.mul, torch.mul, torch.ops.aten.mul.Tensor)
+_SUB = (operator.sub, torch.sub, torch.ops.aten.sub.Tensor)
+
+
 def _is(node: Any, fns: tuple[Any, ...], method: str) -> bool:
     return isinstance(node, fx.Node) and (
         (node.op == "call_function" and node.target in fns)
@@ -85,10 +93,10 @@ def _is(node: Any, fns: tuple[Any, ...], method: str) -> bool:
 def _rewrite_spike_or(graph: fx.Graph) -> None:
     """Replace ``(a + b) - (a * b)`` by ``spike_or(a, b)``."""
     for n in list(graph.nodes):
-        if not _is(n, (operator.sub, torch.sub), "sub") or len(n.args) != 2:
+        if not _is(n, _SUB, "sub") or len(n.args) != 2:
             continue
         s, p = n.args
-        if not (_is(s, (operator.add, torch.add), "add") and _is(p, (operator.mul, torch.mul), "mul")):
+        if not (_is(s, _ADD, "add") and _is(p, _MUL, "mul")):
             continue
         if len(s.args) != 2 or len(p.args) != 2 or set(s.args) != set(p.args):
             continue
@@ -122,6 +130,8 @@ def _static_nodes(gm: fx.GraphModule) -> set[fx.Node]:
     for n in gm.graph.nodes:
         if n.op == "get_attr" or (n.op == "placeholder" and n is not inputs[0]):
             static.add(n)  # extra placeholders are the forward arguments fixed to None
+        elif n.op == "call_module" and n.target.startswith("_guards"):
+            static.add(n)  # torch.export's shape guards
         elif n.op in ("call_function", "call_method", "call_module"):
             ins = n.all_input_nodes
             if n.op == "call_module" and reg.is_stateful(gm.get_submodule(n.target)):
@@ -208,6 +218,7 @@ def _convert_node(gm: fx.GraphModule, n: fx.Node, env: dict[fx.Node, Any],
         return args[0][args[1]]
     if n.op == "call_function" and n.target is getattr and isinstance(args[0], State):
         return getattr(args[0], args[1])
+    _refuse_decomposed_neuron(ctx, n)
     fn = reg.find_function_converter(n.op, n.target)
     if fn is None:
         ctx.fail(f"unsupported operation {name}", f"the functions {reg.supported_functions()}")
@@ -222,9 +233,24 @@ def _function_base(gm: fx.GraphModule, n: fx.Node) -> str:
     if not stack:
         return n.name
     path, cls = list(stack.values())[-1]
-    if isinstance(cls, type) and issubclass(cls, nn.Linear | nn.Conv1d | nn.Conv2d):
+    if isinstance(cls, str):  # torch.export: every op carries the path of its module
+        return path or n.name
+    if issubclass(cls, nn.Linear | nn.Conv1d | nn.Conv2d):
         return path
     return f"{path}.{n.name}"
+
+
+def _refuse_decomposed_neuron(ctx: Context, n: fx.Node) -> None:
+    """torch.export programs inline other frameworks' neurons as ATen ops: say so."""
+    stack = n.meta.get("nn_module_stack") or {}
+    if not stack:
+        return
+    path, cls = list(stack.values())[-1]
+    if isinstance(cls, str) and cls.startswith(("snntorch", "spikingjelly", "norse")):
+        ctx.where = Where(path, cls, ctx.where.line)
+        ctx.fail("torch.export decomposed this neuron into elementwise ATen ops, which snnc "
+                 "does not map back to a neuron", "the module file itself (torch.save(model)) "
+                 "or a state_dict with --model; in .pt2 programs only snnc.nn neurons")
 
 
 def convert_module(ctx: Context, mod: nn.Module, path: str, args: list[Any],

@@ -35,6 +35,7 @@ FAMILIES = {
     "snntorch": "snntorch",
     "spikingjelly": "spikingjelly",
     "norse": "norse",
+    "aten": "torch.export",
 }
 
 
