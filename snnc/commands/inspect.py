@@ -22,7 +22,17 @@ from ..errors import FormatError
 from ..ir import CodebookTensor, Graph, Node, QTensor, as_float, weight_shape
 
 #: Directory viewers, tried in order: ``view(path, console) -> bool`` (True when handled).
-DIRECTORY_VIEWS: list[Callable[[Path, Console], bool]] = []
+def _program_view(path: Path, console: Console) -> bool:
+    """A compile output directory: show its chip program (cores per layer, utilisation)."""
+    if not (path / "program.h5").exists():
+        return False
+    from ..backends.loihi.describe import describe_program
+
+    console.print(describe_program(path))
+    return True
+
+
+DIRECTORY_VIEWS: list[Callable[[Path, Console], bool]] = [_program_view]
 
 
 @click.command("inspect")
