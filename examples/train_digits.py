@@ -3,13 +3,18 @@
 - ``qsnn4.pt``: 64-128-10 SNN with 4-bit weights (per-channel power-of-two scales), IF neurons;
 - ``bsnn.pt``:  the same with binary weights (sign * per-channel power-of-two alpha).
 
-Both use direct encoding (the pixel intensity, k/16, is the input current at each of T = 8 steps),
-integrate-and-fire neurons with hard reset to 0 and threshold 1, no biases, and the spike count of
-the output layer as the class score. These choices make the models exact on Loihi: integer weight
-mantissas, no leak, and a threshold on the weight grid. The script saves whole modules
+Inputs are binary spikes: each pixel intensity p = k/16 drives a deterministic rate encoder
+(an integrate-and-fire neuron that adds p every step and fires, subtracting 1, when it reaches 1),
+so a pixel fires about 8p times in T = 8 steps; binary input spikes are what Loihi 1 cores
+accept. The networks use integrate-and-fire neurons with hard reset to 0 and threshold 1, no
+biases, and the spike count of the output layer as the class score. These choices make the
+models exact on Loihi: integer weight mantissas, no leak, and a threshold on the weight grid. The script saves whole modules
 (``torch.save(model)``; snnc.nn and torch.nn classes only, so snnc loads them without
-``--trust-pickle``), the test split as ``digits_test.npz`` and a demo input ``X.npy`` of shape
-(16, 64, 8) (batch, features, time: time last, as snnc's input files are), then checks that
+``--trust-pickle``), the test split as ``digits_test.npz`` (intensities ``x``, labels ``y``, encoded spikes ``spikes``
+of shape (N, 64, T)) and a demo input ``X.npy``: the spikes of the first 16 test digits,
+(16, 64, 8) (batch, features, time: time last, as snnc's input files are), also saved as
+``qsnn4.input.npy`` / ``bsnn.input.npy``, the calibration input ``snnc compile`` picks up next
+to a model. It then checks that
 snnc's reference simulation of the traced model reproduces the PyTorch predictions exactly.
 
 Usage: python examples/train_digits.py [--out examples/models] [--epochs 30]
@@ -48,20 +53,31 @@ def data(seed: int = 0) -> tuple[np.ndarray, ...]:
     return x[n_test:], y[n_test:], x[:n_test], y[:n_test]
 
 
-def counts(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Output spike counts over T steps of direct encoding; x is (B, 64)."""
-    return snn.run(model, x.unsqueeze(0).expand(T, *x.shape)).sum(0)
+def encode(x: np.ndarray) -> np.ndarray:
+    """Deterministic rate code: (B, 64) intensities in [0, 1] -> (T, B, 64) 0/1 spikes."""
+    v, out = np.zeros_like(x), []
+    for _ in range(T):
+        v = v + x
+        s = (v >= 1).astype(x.dtype)
+        v = v - s
+        out.append(s)
+    return np.stack(out)
+
+
+def counts(model: nn.Module, spikes: torch.Tensor) -> torch.Tensor:
+    """Output spike counts over the T steps of (T, B, 64) input spikes."""
+    return snn.run(model, spikes).sum(0)
 
 
 def train(model: nn.Module, xtr: np.ndarray, ytr: np.ndarray, epochs: int) -> None:
     opt = torch.optim.Adam(model.parameters(), lr=5e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
-    x, y = torch.from_numpy(xtr), torch.from_numpy(ytr).long()
+    x, y = torch.from_numpy(encode(xtr)), torch.from_numpy(ytr).long()
     gen = torch.Generator().manual_seed(0)
     for epoch in range(epochs):
         model.train()
-        for idx in torch.randperm(len(x), generator=gen).split(64):
-            loss = nn.functional.cross_entropy(counts(model, x[idx]), y[idx])
+        for idx in torch.randperm(len(y), generator=gen).split(64):
+            loss = nn.functional.cross_entropy(counts(model, x[:, idx]), y[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -72,7 +88,7 @@ def train(model: nn.Module, xtr: np.ndarray, ytr: np.ndarray, epochs: int) -> No
 def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     model.eval()
     with torch.no_grad():
-        c = counts(model, torch.from_numpy(x)).numpy()
+        c = counts(model, torch.from_numpy(encode(x))).numpy()
     return float(np.mean(c.argmax(1) == y)), c
 
 
@@ -82,8 +98,7 @@ def check_snnc(model: nn.Module, x: np.ndarray, torch_counts: np.ndarray) -> flo
     from snnc.simulators.reference import simulate
 
     graph = trace(model, (64,))
-    xs = np.broadcast_to(x.astype(np.float64), (T, *x.shape))
-    c = simulate(graph, xs).output.sum(0)
+    c = simulate(graph, encode(x).astype(np.float64)).output.sum(0)
     return float(np.mean(np.all(c == torch_counts, axis=1)))
 
 
@@ -108,9 +123,12 @@ def main() -> None:
         torch.save(model, args.out / f"{name}.pt")
         log.info("%s: test accuracy %.3f, snnc reference identical on %.1f%% of samples, "
                  "%.1f s", name, acc, 100 * same, time.perf_counter() - start)
-    np.savez_compressed(args.out / "digits_test.npz", x=xte, y=yte)
-    demo = np.repeat(xte[:16, :, None], T, axis=2)  # (B, 64, T): time last
+    spikes = np.moveaxis(encode(xte), 0, -1).astype(np.uint8)  # (N, 64, T): time last
+    np.savez_compressed(args.out / "digits_test.npz", x=xte, y=yte, spikes=spikes)
+    demo = spikes[:16].astype(np.float32)
     np.save(args.out / "X.npy", demo)
+    for name in ("qsnn4", "bsnn"):  # `snnc compile` calibrates on MODEL.input.npy
+        np.save(args.out / f"{name}.input.npy", demo)
 
 
 if __name__ == "__main__":

@@ -85,7 +85,8 @@ def test_shipped_example_models(name):
     graph = api.load(MODELS / f"{name}.pt")
     assert graph.nodes["0"].weight.kind == ("binary" if name == "bsnn" else "uniform")
     test = np.load(MODELS / "digits_test.npz")
-    x = np.broadcast_to(test["x"].astype(np.float64), (8, *test["x"].shape))
+    x = np.moveaxis(test["spikes"].astype(np.float64), -1, 0)  # (T, N, 64)
+    assert set(np.unique(x)) == {0.0, 1.0}
     counts = simulate(graph, x).output.sum(0)
     assert np.mean(counts.argmax(1) == test["y"]) >= 0.9
     demo = np.load(MODELS / "X.npy")
