@@ -80,15 +80,18 @@ def _input_shape(rng: np.random.Generator, kind: str) -> tuple[int, ...]:
 
 def _weights(rng: np.random.Generator, shape: tuple[int, ...], scenario: str) -> np.ndarray:
     mode = rng.choice(["exc", "inh", "mixed", "mixed"])
-    if scenario in ("u_wrap", "conv_wrap"):
+    if scenario == "u_wrap":
         mode = "exc" if rng.random() < 0.7 else "mixed"
+    if scenario == "conv_wrap":
+        mode = "exc"
     if scenario == "v_sat":
         mode = rng.choice(["inh", "exc"])
     lo, hi = {"exc": (0, 255), "inh": (-256, 0), "mixed": (-256, 255)}[str(mode)]
     if scenario in ("u_wrap", "conv_wrap", "v_sat") and mode != "mixed":
         lo, hi = (128, 255) if mode == "exc" else (-256, -128)
     w = rng.integers(lo, hi + 1, size=shape)
-    w[rng.random(shape) < rng.choice([0.0, 0.3, 0.7])] = 0
+    if scenario != "conv_wrap":
+        w[rng.random(shape) < rng.choice([0.0, 0.3, 0.7])] = 0
     if rng.random() < 0.2:  # the edge values the clip and the truncation treat specially
         w.flat[rng.integers(w.size)] = -256 if mode != "exc" else 255
     return w
@@ -162,7 +165,11 @@ def _stimulus(rng: np.random.Generator, steps: int, shape: tuple[int, ...], grad
     size = (steps, 1, *shape)
     if not graded:
         return (rng.random(size) < rng.choice([0.05, 0.3, 0.7, 1.0])).astype(np.int64)
-    top = 2**14 if scenario == "conv_wrap" else 2 ** int(rng.integers(1, 12))
-    x = rng.integers(0 if scenario == "conv_wrap" else -top, top + 1, size=size)
+    if scenario == "conv_wrap":  # one tap can reach 2**23; sums stay far below 2**31
+        x = rng.integers(2**14, 2**15 + 1, size=size)
+        x[rng.random(size) < 0.2] = 0
+        return x
+    top = 2 ** int(rng.integers(1, 12))
+    x = rng.integers(-top, top + 1, size=size)
     x[rng.random(size) < 0.5] = 0
     return x

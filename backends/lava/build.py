@@ -19,7 +19,7 @@ summed by Lava's InPort, as the IR sums them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,18 +45,24 @@ class LavaNetwork:
             (W, H, C) for a (C, H, W) input.
         outputs: output node name -> the OutPort (possibly a virtual port) that carries its value
             (a list when several nodes feed the output; connect each to your sink's InPort).
+            Created on first access: Lava refuses to compile a virtual port left unconnected,
+            so connect every output you look up.
         graph: the (flattened) graph the network was built from.
     """
 
     processes: dict[str, Any]
     inputs: dict[str, Any]
-    outputs: dict[str, Any]
+    outputs: Mapping[str, Any]
     graph: Graph
     _wiring: Any = field(default=None, repr=False)
 
     def ports(self, node: str) -> list[Any]:
         """The OutPorts whose sum is ``node``'s output (Lava layout)."""
         return self._wiring.ports(node)
+
+    def output_ports(self, output: str) -> list[Any]:
+        """``outputs[output]`` as a list (empty when nothing feeds the output node)."""
+        return self._wiring.output_ports(output)
 
     def var(self, node: str, var: str) -> Any:
         """The Lava Var ``var`` (``u`` or ``v``) of a ``loihi.lif`` node."""
@@ -94,22 +100,47 @@ def build_lava(graph: Graph, sources: Mapping[str, Any] | None = None) -> LavaNe
     for a, b in graph.edges:
         if b in procs:
             wiring.connect(a, getattr(procs[b], IN_PORT[graph.nodes[b].op]))
-    outputs = {o: _one_or_list([p for a in graph.predecessors(o) for p in wiring.ports(a)])
-               for o in graph.outputs}
     inputs = {i: _one_or_list(wiring.entries[i]) for i in graph.inputs if wiring.entries[i]}
-    return LavaNetwork(procs, inputs, outputs, graph, wiring)
+    return LavaNetwork(procs, inputs, _Outputs(graph, wiring), graph, wiring)
 
 
 def _one_or_list(ports: list[Any]) -> Any:
     return ports[0] if len(ports) == 1 else ports
 
 
+class _Outputs(Mapping[str, Any]):
+    """``LavaNetwork.outputs``: an output's port(s), created when first looked up."""
+
+    def __init__(self, graph: Graph, wiring: _Wiring) -> None:
+        self.graph, self.wiring = graph, wiring
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.graph.outputs:
+            raise KeyError(name)
+        return _one_or_list(self.wiring.output_ports(name))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.graph.outputs)
+
+    def __len__(self) -> int:
+        return len(self.graph.outputs)
+
+
 class _Wiring:
-    """Resolves each node's output to Lava ports and records where inputs enter."""
+    """Resolves each node's output to Lava ports and records where inputs enter.
+
+    Virtual ports are made once per node and shared by all its consumers: Lava fails to
+    compile a virtual port that leads nowhere, so none may be left dangling.
+    """
 
     def __init__(self, graph: Graph, procs: dict[str, Any], sources: dict[str, Any]) -> None:
         self.graph, self.procs, self.sources = graph, procs, sources
         self.entries: dict[str, list[Any]] = {i: [] for i in graph.inputs}
+        self.memo: dict[str, list[Any]] = {}
+
+    def output_ports(self, output: str) -> list[Any]:
+        """The ports whose sum is the value of the output node ``output``."""
+        return [p for a in self.graph.predecessors(output) for p in self.ports(a)]
 
     def connect(self, src: str, in_port: Any) -> None:
         node = self.graph.nodes[src]
@@ -120,6 +151,11 @@ class _Wiring:
             port.connect(in_port)
 
     def ports(self, name: str) -> list[Any]:
+        if name not in self.memo:
+            self.memo[name] = self._make_ports(name)
+        return self.memo[name]
+
+    def _make_ports(self, name: str) -> list[Any]:
         node = self.graph.nodes[name]
         if name in self.procs:
             return [getattr(self.procs[name], OUT_PORT[node.op])]

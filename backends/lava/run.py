@@ -14,7 +14,7 @@ indexing as ``simulators.reference``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,18 +125,21 @@ def _run_group(jobs: list[LavaJob], steps: int, kind: str, hw: bool) -> list[dic
             raise BackendError("nothing to run: the graph has no loihi.* node and no output")
         procs = [p for plan in plans for p in plan.processes()]
         cfg = run_config(hw, procs + coll.lava_processes(), coll.model_map())
-        _execute(anchor, cfg, steps)
-        return [_read(plan, coll, steps) for plan in plans]
+        return _execute(anchor, cfg, steps, lambda: [_read(plan, coll, steps) for plan in plans])
     finally:
         coll.close()
 
 
-def _execute(anchor: Any, cfg: Any, steps: int) -> None:
-    """One blocking Lava run of the process graph around ``anchor``; always stops the runtime."""
+def _execute(anchor: Any, cfg: Any, steps: int, read: Callable[[], list[Any]]) -> list[Any]:
+    """One blocking Lava run of the process graph around ``anchor``, then ``read()`` the
+    records (Lava's Vars can be read only before the runtime stops); always stops it."""
     from lava.magma.core.run_conditions import RunSteps
 
     try:
         anchor.run(condition=RunSteps(num_steps=steps), run_cfg=cfg)
+        return read()
+    except SnncError:
+        raise
     except Exception as exc:
         raise BackendError(f"Lava failed while running the network: {type(exc).__name__}: "
                            f"{exc}") from exc
@@ -158,7 +161,7 @@ def _plan(job: LavaJob, steps: int, coll: Any) -> _Planned:
     net = build_lava(graph, sources)
     plan = _Planned(job, net, [port.process for port in sources.values()])
     for o in graph.outputs:
-        ports = [p for a in graph.predecessors(o) for p in net.ports(a)]
+        ports = net.output_ports(o)
         plan.targets.append((o, coll.add_ports(ports), graph.nodes[o].out_shape))
     for probe in job.probes:
         node, _, var = probe.rpartition(".")
