@@ -1,0 +1,66 @@
+"""The analytic energy estimate SNN papers quote, and the ANN baseline of the same network.
+
+Constants: Horowitz, "Computing's Energy Problem", ISSCC 2014, 45 nm CMOS (loihi.md section
+6.1): E_MAC = mult + add, E_AC = add; FP32 4.6 / 0.9 pJ (the usual choice), FP16 1.5 / 0.4,
+INT8 0.23 / 0.03.
+
+    E_ANN = E_MAC * sum_l FLOPs_l                          (one forward pass)
+    E_SNN = E_MAC * FLOPs_first * T_first + E_AC * sum_{l > first} fr_l * T * FLOPs_l
+
+FLOPs_l are layer l's dense MACs as papers count them (out x in; Cout * H_out * W_out * Cin/g *
+kH * kW for convolutions), fr_l the fraction of non-zero elements of layer l's input per step
+(measured), T the time steps. The *first* layers read the graph input: with analog input they
+are charged as MACs, once if the input is the same at every step (direct encoding of a static
+input, which the papers count once) or T times if it changes; with spiking input (only -1, 0, 1)
+they are charged as ACs like every other layer. These are estimates for 45 nm digital logic,
+not for any neuromorphic chip: the report quotes them next to the chip model to show the gap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...ir import Graph
+from .graphstats import connection_nodes, dense_flops, node_input, reads_graph_input
+
+SOURCE = "Horowitz, ISSCC 2014, 45 nm (E_MAC = mult + add, E_AC = add)"
+PRESETS = {"fp32": (4.6, 0.9), "fp16": (1.5, 0.4), "int8": (0.23, 0.03)}
+
+
+def _layer(graph: Graph, name: str, x: np.ndarray | None, steps: int) -> dict[str, Any]:
+    flops = dense_flops(graph.nodes[name])
+    first = reads_graph_input(graph, name)
+    rate = 1.0 if x is None else float(np.count_nonzero(x)) / max(x.size, 1)
+    spiking = x is not None and not np.any((x != 0) & (x != 1) & (x != -1))
+    if first and not spiking:
+        static = x is not None and bool(np.all(x == x[:1]))
+        t_first = 1 if static else steps
+        return {"layer": name, "flops": flops, "input_rate": rate, "first": True,
+                "charged_as": "MAC", "steps": t_first, "ops": float(flops * t_first)}
+    return {"layer": name, "flops": flops, "input_rate": rate, "first": first,
+            "charged_as": "AC", "steps": steps, "ops": rate * steps * flops}
+
+
+def analytic_estimate(graph: Graph, probes: dict[str, np.ndarray] | None, steps: int,
+                      precision: str = "fp32") -> dict[str, Any]:
+    """SNN and ANN energy (J per inference) of ``graph`` (see the module docstring).
+
+    ``probes``: recorded activity (``neurobench.record``); None means worst case (rate 1).
+    """
+    e_mac, e_ac = PRESETS[precision]
+    layers = []
+    for name in connection_nodes(graph):
+        x = None if probes is None else node_input(graph, name, probes)
+        row = _layer(graph, name, x, steps)
+        row["energy"] = row["ops"] * (e_mac if row["charged_as"] == "MAC" else e_ac) * 1e-12
+        layers.append(row)
+    snn = sum(r["energy"] for r in layers)
+    ann = e_mac * sum(r["flops"] for r in layers) * 1e-12
+    return {"source": SOURCE, "precision": precision, "e_mac_pj": e_mac, "e_ac_pj": e_ac,
+            "timesteps": steps, "snn_energy": snn, "ann_energy": ann,
+            "ann_over_snn": ann / snn if snn > 0 else None,
+            "rates_from": "worst case (every input non-zero)" if probes is None
+            else "measured activity of the float model",
+            "layers": layers}

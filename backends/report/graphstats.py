@@ -1,0 +1,127 @@
+"""What the report needs to know about a graph's layers, float or lowered, without running it.
+
+*Connection* nodes are the ones NeuroBench hooks (``nn.Linear``, ``nn.Conv1d/2d``) and their IR
+twins: ``affine``, ``linear``, ``conv1d``, ``conv2d``, and after lowering ``loihi.dense`` and
+``loihi.conv``. *Neuron* nodes are every IR neuron op (``lif``, ``if``, ``cubalif``, ``li``, ...)
+and ``loihi.lif``.
+
+``fanout(node)`` is, for every input element, the number of non-zero weights it drives: one
+input event then costs exactly that many (non-zero input, non-zero weight) pairs, the quantity
+NeuroBench's binarised re-run of the layer sums. With ``all_ones`` every weight counts (NeuroBench's
+"dense" count); padding never counts, as in a real convolution.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from ...ir import Graph
+from ...ir.neurons import NeuronBase
+from ...ir.node import as_float
+from ...ir.qtensor import weight_shape
+from ..loihi.connectivity import Connectivity
+
+CONNECTION_OPS = ("affine", "linear", "conv1d", "conv2d", "loihi.dense", "loihi.conv")
+PASSTHROUGH = ("flatten", "reshape")
+
+
+def connection_nodes(graph: Graph) -> list[str]:
+    """Connection nodes in schedule order."""
+    return [n for n in graph.schedule().order if graph.nodes[n].op in CONNECTION_OPS]
+
+
+def neuron_nodes(graph: Graph) -> list[str]:
+    """Neuron nodes (float neuron ops and ``loihi.lif``) in schedule order."""
+    return [n for n in graph.schedule().order
+            if isinstance(graph.nodes[n], NeuronBase) or graph.nodes[n].op == "loihi.lif"]
+
+
+def weight_values(node: Any) -> np.ndarray:
+    """The weights as they act: float (dequantized) or effective integer ones after lowering."""
+    if node.op in ("loihi.dense", "loihi.conv"):
+        return Connectivity(node).weights
+    return as_float(node.weight)
+
+
+def _conv_standin(node: Any, mask: np.ndarray) -> SimpleNamespace:
+    """A ``loihi.conv``-shaped view of a float conv (conv1d as a 1 x L conv2d) for Connectivity."""
+    if node.op == "conv1d":
+        c, length = node.input_shape
+        return SimpleNamespace(op="loihi.conv", weight=mask[:, :, None, :],
+                               in_shape=(c, 1, length), out_shape=(node.out_shape[0], 1,
+                                                                   node.out_shape[1]),
+                               stride=(1, node.stride[0]), padding=(0, node.padding[0]),
+                               dilation=(1, node.dilation[0]), groups=node.groups)
+    return SimpleNamespace(op="loihi.conv", weight=mask, in_shape=tuple(node.in_shape),
+                           out_shape=tuple(node.out_shape), stride=node.stride,
+                           padding=node.padding, dilation=node.dilation, groups=node.groups)
+
+
+def fanout(node: Any, all_ones: bool = False) -> np.ndarray:
+    """(n_in,) int64: weights driven by each input element (non-zero ones unless ``all_ones``)."""
+    w = weight_values(node)
+    mask = np.ones(w.shape, np.int64) if all_ones else (w != 0).astype(np.int64)
+    if node.op in ("affine", "linear", "loihi.dense"):
+        return mask.sum(0)
+    view = _conv_standin(node, mask)
+    n_out = int(np.prod(view.out_shape))
+    return Connectivity(view).pre_core_counts(np.zeros(n_out, np.int64), 1)[:, 0]
+
+
+def dense_flops(node: Any) -> int:
+    """MACs of one dense evaluation as papers count them: out x in, or Cout*out_pixels*Cin/g*k."""
+    ws = weight_shape(node.weight)
+    if node.op in ("affine", "linear", "loihi.dense"):
+        return int(ws[0] * ws[1])
+    out_pixels = int(np.prod(node.out_shape[1:]))
+    return int(ws[0] * out_pixels * int(np.prod(ws[1:])))
+
+
+def bias_size(node: Any) -> int:
+    """Bias parameters of a connection node (a scalar zero conv bias means none)."""
+    b = getattr(node, "bias", None)
+    if b is None or np.ndim(b) == 0:
+        return 0
+    return int(np.size(b))
+
+
+def source_of(graph: Graph, name: str) -> str:
+    """The node that produces a connection node's input, through flatten/reshape."""
+    preds = graph.predecessors(name)
+    src = preds[0] if len(preds) == 1 else name
+    while len(preds) == 1 and graph.nodes[src].op in PASSTHROUGH:
+        preds = graph.predecessors(src)
+        src = preds[0] if len(preds) == 1 else src
+    return src
+
+
+def reads_graph_input(graph: Graph, name: str) -> bool:
+    return graph.nodes[source_of(graph, name)].op == "input"
+
+
+def node_input(graph: Graph, name: str, probes: dict[str, np.ndarray]) -> np.ndarray | None:
+    """(T, B, n_in) input of ``name``: the sum of its predecessors' recorded outputs."""
+    total = None
+    for p in graph.predecessors(name):
+        val = probes.get(f"{p}.s")
+        while val is None and graph.nodes[p].op in PASSTHROUGH and len(graph.predecessors(p)) == 1:
+            p = graph.predecessors(p)[0]
+            val = probes.get(f"{p}.s")
+        if val is None:
+            return None
+        val = np.asarray(val).reshape(val.shape[0], val.shape[1], -1)
+        total = val if total is None else total + val
+    return total
+
+
+def input_probes(graph: Graph) -> list[str]:
+    """Probes that record every connection node's input and every neuron's output and state."""
+    out: list[str] = []
+    for n in connection_nodes(graph):
+        out += [f"{p}.s" for p in graph.predecessors(n)]
+    for n in neuron_nodes(graph):
+        out += [f"{n}.s", f"{n}.v"]
+    return list(dict.fromkeys(out))

@@ -1,0 +1,91 @@
+"""Latency of a simulated run: per time step, per inference, and throughput.
+
+Loihi cores run asynchronously and synchronise at a mesh-wide barrier after every time step, so a
+step lasts as long as its slowest core's serial work (every event it handled, times the event's
+duration), plus the longest spike route used in the step (NoC), plus the barrier:
+
+    step[t] = max_core core_ns[t, core] + noc_ns[t] + barrier(tiles in use, chips in use)
+
+One inference is one sample of the simulated run, so its latency is the sum of its step times;
+throughput = 1 / latency (samples run one after another; no pipelining across samples).
+
+When the energy model uses the chip's own time table the event simulator's step times are used
+as they are; another model's table re-times every core's events (the NoC term keeps the chip's
+hop times, which every built-in model shares).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ...simulators.event.counters import CORE_FIELDS, EVENT_OF
+from .energy import EnergyModel
+
+NOC_EVENTS = ("hop_ew", "hop_ns", "chip_hop")  # paid in the NoC term, not on a core
+
+
+@dataclass
+class LatencyResult:
+    """Per-step times (ns, averaged over samples) and what they add up to."""
+
+    step_ns: np.ndarray  # (T,)
+    compute_ns: np.ndarray  # (T,) slowest core
+    noc_ns: np.ndarray  # (T,)
+    barrier_ns: float
+    core_ns: np.ndarray  # (T, n_cores)
+
+    @property
+    def per_inference_s(self) -> float:
+        return float(self.step_ns.sum()) * 1e-9
+
+    @property
+    def throughput(self) -> float:
+        """Inferences per second."""
+        s = self.per_inference_s
+        return 1.0 / s if s > 0 else float("inf")
+
+    def utilisation(self) -> list[float]:
+        """Per core: busy time / run time."""
+        total = float(self.step_ns.sum())
+        if total <= 0:
+            return [0.0] * self.core_ns.shape[1]
+        return [float(x) / total for x in self.core_ns.sum(0)]
+
+    def bottleneck(self) -> tuple[int, float]:
+        """(core that is slowest most often, fraction of steps it is the slowest)."""
+        if self.core_ns.size == 0 or self.core_ns.shape[1] == 0:
+            return -1, 0.0
+        busy = self.core_ns.max(1) > 0
+        if not busy.any():
+            return -1, 0.0
+        slow = np.argmax(self.core_ns[busy], axis=1)
+        counts = np.bincount(slow, minlength=self.core_ns.shape[1])
+        core = int(np.argmax(counts))
+        return core, float(counts[core]) / float(busy.sum())
+
+
+def _core_ns(counters: Any, model: EnergyModel) -> np.ndarray:
+    n = counters.n_samples
+    out = np.zeros(np.shape(counters.core_ns), np.float64)
+    for fld in CORE_FIELDS:
+        ev = EVENT_OF[fld]
+        if ev not in NOC_EVENTS:
+            out += np.asarray(getattr(counters, fld), np.float64) * (model.time_ns[ev] / n)
+    return out
+
+
+def latency(counters: Any, model: EnergyModel, n_tiles: int, n_chips: int) -> LatencyResult:
+    """Step times of the run in ``counters`` under ``model`` (see the module docstring)."""
+    noc = np.asarray(counters.noc_ns, np.float64)
+    if model.times_from_chip:
+        step = np.asarray(counters.step_ns, np.float64)
+        barrier = float(counters.barrier_ns)
+        core = np.asarray(counters.core_ns, np.float64)
+        return LatencyResult(step, np.maximum(step - noc - barrier, 0.0), noc, barrier, core)
+    core = _core_ns(counters, model)
+    barrier = model.barrier(n_tiles, n_chips)
+    compute = core.max(1, initial=0.0) if core.ndim == 2 else np.zeros(len(noc))
+    return LatencyResult(compute + noc + barrier, compute, noc, barrier, core)
