@@ -134,20 +134,54 @@ def test_synaptic_zero_reset_refused():
         trace(model, (4,))
 
 
-def test_time_loop_inside_forward_refused():
-    class Loop(nn.Module):
+class Tutorial(nn.Module):
+    """snnTorch tutorial style: the loop over time inside forward, states threaded by hand."""
+
+    def __init__(self, steps, indexed):
+        super().__init__()
+        self.steps, self.indexed = steps, indexed
+        self.fc1, self.lif1 = nn.Linear(16, 10), snntorch.Leaky(beta=0.5, spike_grad=heaviside)
+        self.fc2 = nn.Linear(10, 4)
+        self.lif2 = snntorch.Synaptic(alpha=0.5, beta=0.75, spike_grad=heaviside)
+
+    def forward(self, x):
+        mem1 = self.lif1.reset_mem()
+        syn2, mem2 = self.lif2.reset_mem()
+        spk_rec, mem_rec = [], []
+        for step in range(self.steps):
+            cur1 = self.fc1(x[step] if self.indexed else x)
+            spk1, mem1 = self.lif1(cur1, mem1)
+            spk2, syn2, mem2 = self.lif2(self.fc2(spk1), syn2, mem2)
+            spk_rec.append(spk2)
+            mem_rec.append(mem2)
+        return torch.stack(spk_rec, dim=0), torch.stack(mem_rec, dim=0)
+
+
+@pytest.mark.parametrize("indexed", [False, True])
+def test_time_loop_inside_forward(indexed):
+    model = dyadic_model(Tutorial(12, indexed))
+    graph = trace(model, (16,))
+    assert graph.metadata["time_axis"].startswith("time loop in forward (12 steps)")
+    assert [n.op for n in graph.nodes.values()] == ["input", "affine", "lif", "affine",
+                                                    "cubalif", "output"]
+    x = dyadic_input(12, 3, (16,))
+    if not indexed:
+        x = x[:1].expand(12, -1, -1)  # direct encoding: the same input every step
+    with torch.no_grad():
+        ref = model(x if indexed else x[0])[0]
+    check_identical(graph, x, ref)
+
+
+def test_uneven_neuron_calls_refused():
+    class Twice(nn.Module):
         def __init__(self):
             super().__init__()
             self.fc = nn.Linear(4, 4)
-            self.lif = snntorch.Leaky(beta=0.5)
+            self.a = snntorch.Leaky(beta=0.5, init_hidden=True)
+            self.b = snntorch.Leaky(beta=0.5, init_hidden=True)
 
         def forward(self, x):
-            mem = self.lif.reset_mem()
-            out = []
-            for _ in range(3):
-                spk, mem = self.lif(self.fc(x), mem)
-                out.append(spk)
-            return torch.stack(out)
+            return self.b(self.a(self.a(self.fc(x))))
 
-    with pytest.raises(UnsupportedOpError, match="lif .*more than once|time loop"):
-        trace(Loop(), (4,))
+    with pytest.raises(UnsupportedOpError, match="different numbers of times"):
+        trace(Twice(), (4,))

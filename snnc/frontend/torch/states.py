@@ -38,9 +38,11 @@ def model_dtype(model: nn.Module) -> torch.dtype:
     return torch.get_default_dtype()
 
 
-def example_input(model: nn.Module, shape: tuple[int, ...], multi_step: bool) -> torch.Tensor:
-    """A random input: (B=2, *shape), or (T=3, B=2, *shape) for multi-step models."""
-    lead = (3, 2) if multi_step else (2,)
+def example_input(model: nn.Module, shape: tuple[int, ...], multi_step: bool,
+                  steps: int | None = None) -> torch.Tensor:
+    """A random input: (B=2, *shape), or (T, B=2, *shape) for multi-step models (T=3) and for
+    models that index their input by time step (T = ``steps``)."""
+    lead = (steps, 2) if steps else (3, 2) if multi_step else (2,)
     gen = torch.Generator().manual_seed(0)
     return torch.randn(*lead, *shape, generator=gen, dtype=model_dtype(model))
 

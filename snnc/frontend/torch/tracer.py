@@ -33,6 +33,9 @@ from ...errors import UnsupportedOpError
 from ...ir import Graph, Input, Output
 from . import converters as reg
 from .context import Context, Port, State, Where, is_dynamic, spike_or
+from .loops import (
+    StepValue, cse_key, is_time_stack, loop_steps, max_step, time_indexed_length, time_stack,
+)
 from .states import example_input, model_sources, reset_model, uses_multi_step
 
 log = logging.getLogger(__name__)
@@ -170,8 +173,10 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], *, multi_step: bool | 
     model = copy.deepcopy(model).eval()
     multi = uses_multi_step(model) if multi_step is None else multi_step
     gm = _symbolic_trace(model)
+    steps = loop_steps(gm)
+    t_indexed = time_indexed_length(gm)
     rec = _Recorder(gm)
-    x = example_input(model, tuple(input_shape), multi)
+    x = example_input(model, tuple(input_shape), multi, t_indexed)
     try:
         with torch.no_grad():
             rec.run(x)
@@ -180,15 +185,20 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], *, multi_step: bool | 
             f"running {type(model).__name__} on an input of shape {tuple(x.shape)} failed: {exc}. "
             "Check --input-shape (per sample, without batch or time axes).") from None
     reset_model(model)
-    ctx = Context(metadata={"source": source or model_sources(model), "time_axis":
-                            "multi-step (T, B, ...)" if multi else "single-step"})
-    _convert(gm, rec.values, _static_nodes(gm), ctx, tuple(input_shape), 2 if multi else 1)
+    mode = "multi-step (T, B, ...)" if multi else "single-step"
+    if steps:
+        mode = f"time loop in forward ({max(steps.values()) + 1} steps), step 0 traced"
+    ctx = Context(metadata={"source": source or model_sources(model), "time_axis": mode})
+    lead = 2 if multi or t_indexed else 1
+    _convert(gm, rec.values, _static_nodes(gm), ctx, tuple(input_shape), lead, steps)
     return ctx.graph(dt=None)
 
 
 def _convert(gm: fx.GraphModule, values: dict[fx.Node, Any], static: set[fx.Node],
-             ctx: Context, input_shape: tuple[int, ...], lead: int) -> None:
+             ctx: Context, input_shape: tuple[int, ...], lead: int,
+             steps: dict[fx.Node, int]) -> None:
     env: dict[fx.Node, Any] = {}
+    shared: dict[Any, Any] = {}
     for n in gm.graph.nodes:
         if n.op == "placeholder" and n not in static:
             ctx.nodes["input"] = Input(shape=input_shape)
@@ -197,20 +207,31 @@ def _convert(gm: fx.GraphModule, values: dict[fx.Node, Any], static: set[fx.Node
             env[n] = values[n]
         elif n.op == "output":
             _outputs(ctx, env, n)
+        elif steps.get(n, 0) > 0:
+            env[n] = StepValue(steps[n])
         else:
-            env[n] = _convert_node(gm, n, env, values, ctx)
+            args = list(fx.node.map_arg(n.args, env.__getitem__))
+            kwargs = dict(fx.node.map_arg(n.kwargs, env.__getitem__))
+            if is_time_stack(n, args, kwargs):
+                env[n] = time_stack(ctx, args, kwargs)
+            elif max_step((args, kwargs)):
+                env[n] = StepValue(max_step((args, kwargs)))
+            elif steps and (key := cse_key(n, args, kwargs)) in shared:
+                env[n] = shared[key]
+            else:
+                env[n] = _convert_node(gm, n, args, kwargs, values, ctx)
+                if steps and key is not None:
+                    shared[key] = env[n]
 
 
-def _convert_node(gm: fx.GraphModule, n: fx.Node, env: dict[fx.Node, Any],
+def _convert_node(gm: fx.GraphModule, n: fx.Node, args: list[Any], kwargs: dict[str, Any],
                   values: dict[fx.Node, Any], ctx: Context) -> Any:
-    args = fx.node.map_arg(n.args, env.__getitem__)
-    kwargs = fx.node.map_arg(n.kwargs, env.__getitem__)
     line = _source_line(n)
     if n.op == "call_module":
         mod = gm.get_submodule(n.target)
         cls = type(mod)
         ctx.where = Where(n.target, f"{cls.__module__}.{cls.__qualname__}", line)
-        return convert_module(ctx, mod, n.target, list(args), dict(kwargs), None)
+        return convert_module(ctx, mod, n.target, args, kwargs, None)
     name = n.target if isinstance(n.target, str) else getattr(n.target, "__name__", str(n.target))
     ctx.where = Where(_function_base(gm, n), name if n.op == "call_function" else f"Tensor.{name}",
                       line)
@@ -222,8 +243,7 @@ def _convert_node(gm: fx.GraphModule, n: fx.Node, env: dict[fx.Node, Any],
     fn = reg.find_function_converter(n.op, n.target)
     if fn is None:
         ctx.fail(f"unsupported operation {name}", f"the functions {reg.supported_functions()}")
-    out = fn(ctx, n.target, list(args), dict(kwargs), values.get(n))
-    return out
+    return fn(ctx, n.target, args, kwargs, values.get(n))
 
 
 def _function_base(gm: fx.GraphModule, n: fx.Node) -> str:

@@ -214,3 +214,16 @@ def _cat(ctx: Context, fn: Any, args: list, kwargs: dict, rec: Any) -> Port:
         parts.append(ctx.add(f"{ctx.where.path}_sel{i}", Linear(weight=sel), [flat]))
     total = ctx.add(ctx.where.path, Add(shape=(n_out,)), parts)
     return reshape(ctx, f"{ctx.where.path}_out", total, tuple(out_shape))
+
+
+@function_converter(operator.getitem)
+def _getitem(ctx: Context, fn: Any, args: list, kwargs: dict, rec: Any) -> Any:
+    """``x[step]`` on a time-major input inside a time loop: step 0 is the per-step input."""
+    from ..loops import StepValue
+
+    x, idx = ctx.check_port(args[0]), args[1]
+    if x.lead != 2 or not isinstance(idx, int) or idx < 0:
+        ctx.fail("indexes a tensor", "x[step] on a (T, B, ...) input inside a loop over time")
+    if idx > 0:
+        return StepValue(idx)
+    return Port(x.node, x.shape, 1, x.spiking)
