@@ -8,14 +8,15 @@ Inputs are binary spikes: each pixel intensity p = k/16 drives a deterministic r
 so a pixel fires about 8p times in T = 8 steps; binary input spikes are what Loihi 1 cores
 accept. The networks use integrate-and-fire neurons with hard reset to 0 and threshold 1, no
 biases, and the spike count of the output layer as the class score. These choices make the
-models exact on Loihi: integer weight mantissas, no leak, and a threshold on the weight grid. The script saves whole modules
-(``torch.save(model)``; snnc.nn and torch.nn classes only, so snnc loads them without
-``--trust-pickle``), the test split as ``digits_test.npz`` (intensities ``x``, labels ``y``, encoded spikes ``spikes``
-of shape (N, 64, T)) and a demo input ``X.npy``: the spikes of the first 16 test digits,
-(16, 64, 8) (batch, features, time: time last, as snnc's input files are), also saved as
-``qsnn4.input.npy`` / ``bsnn.input.npy``, the calibration input ``snnc compile`` picks up next
-to a model. It then checks that
-snnc's reference simulation of the traced model reproduces the PyTorch predictions exactly.
+models exact on Loihi: integer weight mantissas, no leak, and a threshold on the weight grid.
+
+The script saves whole modules (``torch.save(model)``; snnc.nn and torch.nn classes only, so
+snnc loads them without ``--trust-pickle``), the test split as ``digits_test.npz``
+(intensities ``x``, labels ``y``, encoded spikes ``spikes`` of shape (N, 64, T)) and a demo
+input ``X.npy``: the spikes of the first 16 test digits, (16, 64, 8) (batch, features, time:
+time last, as snnc's input files are), also saved as ``qsnn4.input.npy`` / ``bsnn.input.npy``,
+the calibration input ``snnc compile`` picks up next to a model. It then checks that snnc's
+reference simulation of the traced model reproduces the PyTorch predictions exactly.
 
 Usage: python examples/train_digits.py [--out examples/models] [--epochs 30]
 """

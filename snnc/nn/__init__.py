@@ -12,7 +12,12 @@ and loads in snnc without ``--trust-pickle``. Needs torch (``pip install snnc[to
 
 from .neurons import IF, LIF, reset_states, run
 from .quant import (
-    BinaryConv2d, BinaryLinear, QuantConv2d, QuantLinear, quantize_binary, quantize_uniform,
+    BinaryConv2d,
+    BinaryLinear,
+    QuantConv2d,
+    QuantLinear,
+    quantize_binary,
+    quantize_uniform,
 )
 
 __all__ = [

@@ -59,7 +59,7 @@ def lif_step(x: torch.Tensor, v: torch.Tensor, decay: torch.Tensor, threshold: t
 
 
 @lif_step.register_fake
-def _lif_step_fake(x, v, decay, threshold, reset, inclusive):  # noqa: ANN001, ANN202
+def _lif_step_fake(x, v, decay, threshold, reset, inclusive):
     return torch.empty_like(x), torch.empty_like(x)
 
 

@@ -10,10 +10,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
+from frontend.fe_torch_util import check_identical, dyadic_input, dyadic_model  # noqa: E402
 from torch import nn  # noqa: E402
 
 import snnc.nn as snn  # noqa: E402
-from frontend.fe_torch_util import check_identical, dyadic_input, dyadic_model  # noqa: E402
 from snnc import api  # noqa: E402
 from snnc.errors import UnsupportedOpError  # noqa: E402
 from snnc.frontend.torch import trace  # noqa: E402

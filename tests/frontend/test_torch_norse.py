@@ -6,11 +6,16 @@ import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("norse")
-from norse.torch import LIFBoxCell, LIFBoxParameters, LIFCell, LIFParameters  # noqa: E402
-from norse.torch import SequentialState  # noqa: E402
+from frontend.fe_torch_util import check_identical, dyadic_input, dyadic_model  # noqa: E402
+from norse.torch import (  # noqa: E402
+    LIFBoxCell,
+    LIFBoxParameters,
+    LIFCell,
+    LIFParameters,
+    SequentialState,
+)
 from torch import nn  # noqa: E402
 
-from frontend.fe_torch_util import check_identical, dyadic_input, dyadic_model  # noqa: E402
 from snnc.frontend.torch import trace  # noqa: E402
 
 pytestmark = [pytest.mark.torch, pytest.mark.requires("norse")]

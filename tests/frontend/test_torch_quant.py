@@ -8,10 +8,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
+from frontend.fe_torch_util import check_identical, dyadic_input  # noqa: E402
 from torch import nn  # noqa: E402
 
 import snnc.nn as snn  # noqa: E402
-from frontend.fe_torch_util import check_identical, dyadic_input  # noqa: E402
 from snnc.frontend.torch import trace  # noqa: E402
 from snnc.ir import QTensor  # noqa: E402
 from snnc.nn.quant import binary_scale, uniform_scale  # noqa: E402

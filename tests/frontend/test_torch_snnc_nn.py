@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 torch = pytest.importorskip("torch")
+from frontend.fe_torch_util import check_identical, dyadic_input, dyadic_model  # noqa: E402
 from torch import nn  # noqa: E402
 
 import snnc.nn as snn  # noqa: E402
-from frontend.fe_torch_util import check_identical, dyadic_input, dyadic_model  # noqa: E402
 from snnc.frontend.torch import trace  # noqa: E402
 
 pytestmark = pytest.mark.torch

@@ -7,12 +7,15 @@ import pytest
 
 torch = pytest.importorskip("torch")
 snntorch = pytest.importorskip("snntorch")
+from frontend.fe_torch_util import (  # noqa: E402
+    check_identical,
+    dyadic_input,
+    dyadic_model,
+    run_steps,
+)
 from snntorch import utils as snn_utils  # noqa: E402
 from torch import nn  # noqa: E402
 
-from frontend.fe_torch_util import (  # noqa: E402
-    check_identical, dyadic_input, dyadic_model, run_steps,
-)
 from snnc.errors import UnsupportedOpError  # noqa: E402
 from snnc.frontend.torch import trace  # noqa: E402
 from snnc.simulators.reference import simulate  # noqa: E402
@@ -63,7 +66,7 @@ class Residual(nn.Module):
     def forward(self, x):
         s0, _ = self.lif0(self.fc0(x))
         s1, _, _ = self.lif1(self.fc1(s0))
-        s2, m2 = self.lif2(self.fc2(s1) + s0)
+        s2, _ = self.lif2(self.fc2(s1) + s0)
         s = s2 + s0 - s2 * s0
         s3, _, m3 = self.lif3(self.fc3(s))
         return s3, m3

@@ -17,13 +17,16 @@ torch = pytest.importorskip("torch")
 snntorch = pytest.importorskip("snntorch")
 pytest.importorskip("nir")
 pytest.importorskip("nirtorch")
+from frontend.fe_torch_util import (  # noqa: E402
+    check_identical,
+    dyadic_input,
+    dyadic_model,
+    run_steps,
+)
 from snntorch import utils as snn_utils  # noqa: E402
 from snntorch.export_nir import export_to_nir  # noqa: E402
 from torch import nn  # noqa: E402
 
-from frontend.fe_torch_util import (  # noqa: E402
-    check_identical, dyadic_input, dyadic_model, run_steps,
-)
 from snnc.frontend.torch import trace  # noqa: E402
 from snnc.ir.nir_io import from_nir  # noqa: E402
 

@@ -7,12 +7,15 @@ import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("spikingjelly")
+from frontend.fe_torch_util import (  # noqa: E402
+    check_identical,
+    dyadic_input,
+    dyadic_model,
+    run_steps,
+)
 from spikingjelly.activation_based import functional, layer, neuron  # noqa: E402
 from torch import nn  # noqa: E402
 
-from frontend.fe_torch_util import (  # noqa: E402
-    check_identical, dyadic_input, dyadic_model, run_steps,
-)
 from snnc.errors import UnsupportedOpError  # noqa: E402
 from snnc.frontend.torch import trace  # noqa: E402
 from snnc.simulators.reference import simulate  # noqa: E402

@@ -34,7 +34,13 @@ from ...ir import Graph, Input, Output
 from . import converters as reg
 from .context import Context, Port, State, Where, is_dynamic, spike_or
 from .loops import (
-    StepValue, cse_key, is_time_stack, loop_steps, max_step, time_indexed_length, time_stack,
+    StepValue,
+    cse_key,
+    is_time_stack,
+    loop_steps,
+    max_step,
+    time_indexed_length,
+    time_stack,
 )
 from .states import example_input, model_sources, reset_model, uses_multi_step
 

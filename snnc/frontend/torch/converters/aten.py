@@ -18,8 +18,8 @@ import snnc.nn  # noqa: F401  (registers snnc::lif_step)
 from ....ir import IF, LIF
 from ....nn.neurons import COMPARATORS, RESETS
 from ..context import Context, Port, State
-from . import functional as fn
 from . import function_converter
+from . import functional as fn
 from ._neuron import add_neuron, param
 
 aten = torch.ops.aten

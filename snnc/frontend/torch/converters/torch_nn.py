@@ -35,7 +35,8 @@ def conv(ctx: Context, base: str, x: Port, weight: Any, bias: Any, stride: Any, 
          dilation: Any, groups: int, nd: int) -> Port:
     x = ctx.check_port(x)
     if len(x.shape) != nd + 1:
-        ctx.fail(f"conv{nd}d applied to per-sample shape {x.shape}", f"(C, {'L' if nd == 1 else 'H, W'}) inputs")
+        dims = "L" if nd == 1 else "H, W"
+        ctx.fail(f"conv{nd}d applied to per-sample shape {x.shape}", f"(C, {dims}) inputs")
     k = tuple(weight.shape[2:])
     dil = _tuple(dilation, nd)
     if isinstance(padding, str):
