@@ -163,6 +163,7 @@ def test_build_lava_ports_take_user_sources_and_sinks() -> None:
 def test_conv_layout_is_lavas_flipped_convolution() -> None:
     from lava.proc.conv import utils
 
+    assert not utils.TORCH_IS_AVAILABLE  # Lava's exact integer (SciPy) path, not float32 torch
     rng = np.random.default_rng(7)
     for _ in range(20):
         groups = int(rng.choice([1, 2]))
