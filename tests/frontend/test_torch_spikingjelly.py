@@ -129,3 +129,13 @@ def test_single_step_module_on_multi_step_input_refused():
     model = nn.Sequential(layer.Linear(4, 4, step_mode="m"), neuron.IFNode(step_mode="s"))
     with pytest.raises(UnsupportedOpError, match=r"1 \[.*IFNode\].*single-step module"):
         trace(model, (4,))
+
+
+def test_neuron_subclass_with_other_dynamics_refused():
+    class Custom(neuron.LIFNode):
+        def neuronal_charge(self, x):  # different dynamics, same forward
+            self.v = self.v + 2 * x
+
+    model = nn.Sequential(layer.Linear(4, 4), Custom(tau=2.0))
+    with pytest.raises(UnsupportedOpError, match=r"1 \[.*Custom\].*unsupported module"):
+        trace(model, (4,))

@@ -56,7 +56,7 @@ class _Tracer(fx.Tracer):
         self.record_stack_traces = True
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-        if reg.find_module_converter(m) is not None:
+        if reg.find_module_converter(m) is not None or reg.is_stateful(m):
             return True
         if isinstance(m, nn.Sequential | nn.ModuleList | nn.ModuleDict):
             return False

@@ -72,13 +72,15 @@ def load_families() -> None:
 
 
 def find_module_converter(mod: Any) -> ModuleConverter | None:
+    """The converter for ``mod``'s class. Subclasses of stateful (neuron) classes never inherit
+    it: they may change the dynamics without touching ``forward``."""
     cls = type(mod)
     for base in cls.__mro__:
         entry = MODULES.get(base)
         if entry is None:
             continue
         fn, subclasses = entry
-        if base is cls or subclasses or cls.forward is base.forward:
+        if base is cls or subclasses or (cls.forward is base.forward and base not in STATEFUL):
             return fn
         return None
     return None

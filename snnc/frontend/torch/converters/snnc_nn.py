@@ -14,7 +14,7 @@ from . import module_converter
 from ._neuron import add_neuron, param
 
 
-@module_converter(NnLIF, stateful=True)
+@module_converter(NnLIF, NnIF, stateful=True)
 def _lif(ctx: Context, mod: Any, path: str, args: list, kwargs: dict, offset: int) -> Port:
     x = ctx.check_port(args[0])
     fields = {"threshold": param(ctx, mod.threshold, x, "threshold"),

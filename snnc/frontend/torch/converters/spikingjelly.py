@@ -92,6 +92,11 @@ for _cls, _conv_fn in ((layer.Linear, _linear), (layer.Conv1d, _conv), (layer.Co
     module_converter(_cls)(_stepwise(_conv_fn))
 
 
+@module_converter(layer.Dropout, layer.Dropout2d)
+def _dropout(ctx: Context, mod: Any, path: str, args: list, kwargs: dict, offset: int) -> Port:
+    return ctx.check_port(args[0])  # identity in eval mode
+
+
 @module_converter(layer.SeqToANNContainer, layer.MultiStepContainer)
 def _container(ctx: Context, mod: Any, path: str, args: list, kwargs: dict, offset: int) -> Any:
     from ..tracer import convert_module
