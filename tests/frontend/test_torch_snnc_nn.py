@@ -69,3 +69,18 @@ def test_residual_graph_has_add_and_or():
     assert "add" in ops
     assert "or" in ops
     assert "mul" not in ops
+
+
+def conv1d_net():
+    return nn.Sequential(nn.Conv1d(3, 4, 3, padding=1), nn.BatchNorm1d(4), snn.LIF(0.5),
+                         nn.Conv1d(4, 4, 3, groups=2), nn.BatchNorm1d(4), snn.IF(0.5),
+                         nn.Flatten(), nn.Linear(24, 5), nn.BatchNorm1d(5), snn.IF(0.5))
+
+
+def test_conv1d_and_batchnorm1d():
+    model = dyadic_model(conv1d_net())
+    graph = trace(model, (3, 8))
+    assert [n.op for n in graph.nodes.values()].count("conv1d") == 2
+    x = dyadic_input(12, 3, (3, 8))
+    with torch.no_grad():
+        check_identical(graph, x, snn.run(model, x))

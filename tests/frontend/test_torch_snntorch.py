@@ -188,3 +188,14 @@ def test_uneven_neuron_calls_refused():
 
     with pytest.raises(UnsupportedOpError, match="different numbers of times"):
         trace(Twice(), (4,))
+
+
+def test_graded_spikes_factor_becomes_a_scale():
+    model = dyadic_model(nn.Sequential(
+        nn.Linear(16, 8), leaky(beta=0.5, graded_spikes_factor=0.5, threshold=0.5),
+        nn.Linear(8, 4), leaky(beta=0.5, threshold=0.25)))
+    graph = trace(model, (16,))
+    assert graph.nodes["1.graded"].op == "scale"
+    x = dyadic_input(12, 3, (16,))
+    snn_utils.reset(model)
+    check_identical(graph, x, run_steps(model, x))
