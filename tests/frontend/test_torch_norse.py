@@ -14,6 +14,7 @@ from norse.torch import (  # noqa: E402
     LIFParameters,
     SequentialState,
 )
+from norse.torch.functional.reset import reset_subtract, reset_value  # noqa: E402
 from torch import nn  # noqa: E402
 
 from snnc.frontend.torch import trace  # noqa: E402
@@ -23,9 +24,10 @@ pytestmark = [pytest.mark.torch, pytest.mark.requires("norse")]
 DT = 2.0**-10  # with tau_mem_inv = 256: dt / tau = 1/4, exactly representable
 
 
-def box(v_th=0.5, v_leak=0.0):
+def box(v_th=0.5, v_leak=0.0, subtract=False):
     p = LIFBoxParameters(tau_mem_inv=torch.tensor(256.0), v_th=torch.tensor(v_th),
-                         v_leak=torch.tensor(v_leak), v_reset=torch.tensor(0.0))
+                         v_leak=torch.tensor(v_leak), v_reset=torch.tensor(0.0),
+                         reset_method=reset_subtract if subtract else reset_value)
     return LIFBoxCell(p, dt=DT)
 
 
@@ -54,7 +56,7 @@ class Residual(nn.Module):
         super().__init__()
         self.conv0, self.c0 = nn.Conv2d(2, 4, 3, padding=1), box()
         self.conv1, self.bn1, self.c1 = nn.Conv2d(4, 4, 3, padding=1), nn.BatchNorm2d(4), cell()
-        self.conv2, self.c2 = nn.Conv2d(4, 4, 1, bias=False), box(0.25)
+        self.conv2, self.c2 = nn.Conv2d(4, 4, 1, bias=False), box(0.25, subtract=True)
         self.pool, self.fc, self.c3 = nn.MaxPool2d(2), nn.Linear(36, 5), box(0.25)
 
     def forward(self, x, state=None):

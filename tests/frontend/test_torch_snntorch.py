@@ -160,6 +160,16 @@ class Tutorial(nn.Module):
         return torch.stack(spk_rec, dim=0), torch.stack(mem_rec, dim=0)
 
 
+class Counting(Tutorial):
+    def forward(self, x):
+        return super().forward(x)[0].sum(0)  # spike counts over time
+
+
+def test_time_loop_with_spike_count_readout():
+    graph = trace(dyadic_model(Counting(8, False)), (16,))
+    assert graph.metadata["readout"] == {"output": "sum over time"}
+
+
 @pytest.mark.parametrize("indexed", [False, True])
 def test_time_loop_inside_forward(indexed):
     model = dyadic_model(Tutorial(12, indexed))

@@ -80,6 +80,8 @@ def time_stack(ctx: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
     first = args[0][0]
     if dim != 0 or not isinstance(first, Port | State):
         ctx.fail(f"stacks per-step values along dim {dim}", "torch.stack(values, dim=0)")
+    if isinstance(first, Port):  # now (T, B, ...): a final sum(0)/mean(0) is the readout
+        return Port(first.node, first.shape, 2, first.spiking)
     return first
 
 
