@@ -123,5 +123,5 @@ def input_probes(graph: Graph) -> list[str]:
     for n in connection_nodes(graph):
         out += [f"{p}.s" for p in graph.predecessors(n)]
     for n in neuron_nodes(graph):
-        out += [f"{n}.s", f"{n}.v"]
+        out += [f"{n}.s", f"{n}.v"] + ([] if graph.nodes[n].op == "loihi.lif" else [f"{n}.i"])
     return list(dict.fromkeys(out))

@@ -12,7 +12,8 @@ IR twins of the layers NeuroBench hooks (``graphstats``):
 - **ActivationSparsity**: 1 - non-zero / all outputs of the neuron layers, over every step and
   sample.
 - **MembraneUpdates**: per neuron layer, every neuron once at the first step, then every
-  (step, neuron) whose stored membrane value differs from the previous step's; per sample.
+  (step, neuron) whose membrane value differs from the previous step's; per sample. The value is
+  the one snnTorch keeps in ``mem`` (``membrane``): before a hard reset, else the state v.
 - **ConnectionSparsity**: zero weights / weights of the connection layers (biases excluded),
   rounded to 4 digits.
 - **ParameterCount** / **Footprint**: NeuroBench counts the PyTorch module's parameters (and,
@@ -110,10 +111,30 @@ def activation_sparsity(graph: Graph, probes: dict[str, np.ndarray]) -> float | 
     return (count - nonzero) / count if count else 0.0
 
 
+def membrane(node: Any, name: str, probes: dict[str, np.ndarray]) -> np.ndarray | None:
+    """(T, B, *shape) membrane values as NeuroBench's hook reads them from snnTorch.
+
+    snnTorch stores the membrane *before* a hard reset (the reset is applied at the next step),
+    so for hard-reset float neurons this is v_pre[t] = decay_v * v[t-1] + gain * i[t] + bias,
+    rebuilt from the probed state v and current i with the kernel's own float64 arithmetic;
+    for every other neuron it is the stored state v.
+    """
+    v = probes.get(f"{name}.v")
+    if v is None or not (getattr(node, "spiking", False) and node.reset == "hard"):
+        return v
+    i = probes.get(f"{name}.i")
+    if i is None:
+        return None
+    v = np.asarray(v)
+    prev = np.concatenate([np.broadcast_to(node.v_init, v.shape[1:])[None], v[:-1]])
+    decay_v, _ = node.decays()
+    return decay_v * prev + node.gain * np.asarray(i) + node.bias
+
+
 def membrane_updates(graph: Graph, probes: dict[str, np.ndarray]) -> float | None:
     updates, samples = 0, 1
     for name in neuron_nodes(graph):
-        v = probes.get(f"{name}.v")
+        v = membrane(graph.nodes[name], name, probes)
         if v is None:
             return None
         v = np.asarray(v)

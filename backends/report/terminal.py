@@ -1,0 +1,110 @@
+"""The terminal summary of a report (rich renderables, printed by ``snnc report`` and compile)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import fmt
+
+
+def _summary(doc: dict) -> Any:
+    from rich.table import Table
+
+    e, lat, chip, inp = doc["energy"], doc["latency"], doc["chip"], doc["input"]
+    model = e["model"]
+    t = Table(title="snnc report" + (f" ({doc['target']})" if doc["target"] else ""),
+              show_header=False, title_justify="left")
+    t.add_column("what", style="bold")
+    t.add_column("value")
+    t.add_column("range / detail", style="dim")
+    label = model["name"] + (" [red]ESTIMATE[/red]" if model["estimate"] else "")
+    t.add_row("chip", f"{chip['name']}: {chip['cores']} cores on {chip['tiles']} tiles of "
+              f"{chip['chips']} chip(s)", "")
+    kind = inp["kind"] if inp["kind"] != "worst-case" else "[bold red]WORST CASE[/bold red]"
+    t.add_row("input", f"{kind}: {inp['timesteps']} steps x {inp['samples']} sample(s)", "")
+    t.add_row("energy model", label, model["source"])
+    t.add_row("energy / inference", fmt.energy(e["total"]), fmt.span(e["total_range"]))
+    static = fmt.energy(e["static"]) if e["static"] is not None else "unknown (not included)"
+    t.add_row("  dynamic / static", f"{fmt.energy(e['dynamic'])} / {static}",
+              fmt.span(e.get("static_range")))
+    t.add_row("latency / inference", fmt.seconds(lat["per_inference"]),
+              fmt.span(lat.get("per_inference_range"), fmt.seconds))
+    ps = lat["per_step"]
+    t.add_row("  per step (mean)", fmt.seconds(ps["mean"]),
+              f"slowest core {fmt.seconds(ps['compute_mean'])} + NoC "
+              f"{fmt.seconds(ps['noc_mean'])} + barrier {fmt.seconds(ps['barrier'])}")
+    t.add_row("throughput", fmt.rate_per_s(lat["throughput_per_s"]) + " inferences", "")
+    b = lat["bottleneck"]
+    if b["core"] is not None and b["core"] >= 0:
+        t.add_row("bottleneck", f"core {b['core']} ({b['layer']})",
+                  f"slowest in {fmt.pct(b['fraction_of_steps'], 0)} of busy steps")
+    return t
+
+
+def _layers(doc: dict) -> Any:
+    from rich.table import Table
+
+    t = Table(title="Per layer (per inference)", title_justify="left")
+    for col in ("layer", "neurons", "cores", "spikes", "rate", "syn. ops", "energy", "share"):
+        t.add_column(col, justify="left" if col == "layer" else "right")
+    for lay in doc["layers"]:
+        t.add_row(lay["name"], str(lay["neurons"]), str(lay["cores"]), fmt.count(lay["spikes"]),
+                  f"{lay['firing_rate']:.3g}", fmt.count(lay["syn_ops"]),
+                  fmt.energy(lay["energy"]), fmt.pct(lay["energy_share"]))
+    host = doc["energy"]["by_layer"].get("(host input)")
+    if host:
+        t.add_row("(host input)", "", "", "", "", "", fmt.energy(host), "")
+    return t
+
+
+def _estimates(doc: dict) -> Any:
+    from rich.table import Table
+
+    t = Table(title="Energy per inference, every estimate", title_justify="left")
+    for col in ("estimate", "total", "range", "latency"):
+        t.add_column(col, justify="left" if col == "estimate" else "right")
+    for a in doc["alternative_energy"]:
+        name = a["model"] + (" (ESTIMATE)" if a["estimate"] else "")
+        t.add_row(name, fmt.energy(a["total"]), fmt.span(a["total_range"]) or "unknown",
+                  fmt.seconds(a["latency_per_inference"]))
+    an = doc.get("analytic")
+    if an:
+        t.add_row(f"SNN analytic, 45 nm ({an['e_mac_pj']}/{an['e_ac_pj']} pJ)",
+                  fmt.energy(an["snn_energy"]), "", "")
+        t.add_row("ANN baseline, 45 nm", fmt.energy(an["ann_energy"]), "", "")
+    return t
+
+
+def _neurobench(doc: dict) -> Any:
+    from rich.table import Table
+
+    nb = doc.get("neurobench")
+    if not nb:
+        return None
+    syn = nb.get("synaptic_operations") or {}
+    t = Table(title="NeuroBench metrics (per sample)", title_justify="left", show_header=False)
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    for k in ("Effective_ACs", "Effective_MACs", "Dense"):
+        t.add_row(f"SynapticOperations {k}", fmt.count(syn.get(k)))
+    sp = nb["activation_sparsity"]
+    t.add_row("ActivationSparsity", "-" if sp is None else f"{sp:.4f}")
+    t.add_row("MembraneUpdates", fmt.count(nb["membrane_updates"]))
+    t.add_row("ConnectionSparsity", f"{nb['connection_sparsity']:.4f}")
+    t.add_row("ParameterCount / Footprint", f"{nb['parameter_count']} / {nb['footprint_bytes']} B")
+    return t
+
+
+def render_terminal(doc: dict, verbose: bool = True) -> Any:
+    """A rich ``Group``: summary, then (with ``verbose``) layers, estimates, NeuroBench, notes."""
+    from rich.console import Group
+    from rich.text import Text
+
+    parts = [_summary(doc)]
+    if verbose:
+        parts += [_layers(doc), _estimates(doc)]
+        nb = _neurobench(doc)
+        if nb is not None:
+            parts.append(nb)
+    parts += [Text("note: " + n, style="dim") for n in doc["notes"]]
+    return Group(*parts)

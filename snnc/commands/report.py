@@ -1,0 +1,56 @@
+"""``snnc report OUT_DIR [--compare OTHER] [--html/--no-html] [--json]``.
+
+OUT_DIR is a ``snnc compile`` output directory (or its ``report.json``). Prints the energy and
+latency summary table, and (re)draws ``report.html`` beside the JSON; ``--json`` prints the
+document instead; ``--compare OTHER`` shows two reports side by side with their ratios.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import SnncError
+
+
+@click.command("report")
+@click.argument("out_dir", type=click.Path(exists=True, path_type=Path))
+@click.option("--compare", "-c", "other", type=click.Path(exists=True, path_type=Path),
+              default=None, help="Another compile output directory (or report.json) to show "
+              "side by side.")
+@click.option("--html/--no-html", default=True, show_default=True,
+              help="(Re)write report.html next to report.json.")
+@click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the table.")
+@click.option("--brief", is_flag=True, help="Only the summary table.")
+def command(out_dir: Path, other: Path | None, html: bool, as_json: bool, brief: bool) -> None:
+    """Show an energy and latency report, or compare two."""
+    from rich.console import Console
+
+    from ..backends.report import load_report, write_html
+    from ..backends.report.schema import dumps, report_path
+
+    doc = load_report(out_dir)
+    if as_json:
+        if other is not None:
+            raise SnncError("--json prints one report; drop --compare or --json")
+        click.echo(dumps(doc))
+        return
+    console = Console()
+    if other is not None:
+        from ..backends.report.compare import render_compare
+
+        console.print(render_compare(doc, load_report(other), _name(out_dir), _name(other)))
+    else:
+        from ..backends.report.terminal import render_terminal
+
+        console.print(render_terminal(doc, verbose=not brief))
+    if html:
+        dest = write_html(doc, report_path(out_dir).with_name("report.html"))
+        if other is None:
+            console.print(f"[dim]HTML report: {dest}[/dim]")
+
+
+def _name(path: Path) -> str:
+    p = path.parent if path.suffix == ".json" else path
+    return p.name or str(p)
