@@ -134,6 +134,8 @@ class _Parser:
         self.take(")")
         if var not in TRACE_VARS + SYN_VARS + DEPENDENCIES:
             raise RuleError(f"learning rule {self.text!r}: {var!r} cannot appear in brackets")
+        if var in DEPENDENCIES and const is None:  # Lava silently drops a bare "(x0)"
+            raise RuleError(f"learning rule {self.text!r}: write {var} without brackets")
         if sgn and var not in SYN_VARS:
             raise RuleError(f"learning rule {self.text!r}: sgn() takes w, d or t, not {var!r}")
         if sign_v == -1:
@@ -148,8 +150,11 @@ class _Parser:
             if lit:
                 mant, exp = mant * lit[0], exp + lit[1]
             elif tok.startswith("u") and tok[1:].isdigit():
+                if dep not in (None, "u"):  # Lava refuses it too; it would be silently dropped
+                    raise RuleError(f"learning rule {self.text!r}: {tok} must come before "
+                                    f"{dep} (a product's first dependency is its dependency)")
                 decim = int(tok[1:])
-                dep = dep or "u"
+                dep = "u"
             elif tok in DEPENDENCIES:
                 if dep is None:
                     dep = tok

@@ -78,9 +78,11 @@ class _TraceRandom:
 
 
 def truncate(w: np.ndarray, mode: str, bits: int) -> np.ndarray:
-    """LearningDense's one-time weight processing (sign mode given, MIXED by default in Lava)."""
-    lo, hi = {"mixed": (-256, 255), "exc": (0, 255), "inh": (-255, 0)}[mode]
-    w = np.clip(w, lo, hi)
+    """LearningDense's one-time weight processing (sign mode given, MIXED by default in Lava).
+
+    Lava's learning model truncates without clipping: a weight of the wrong sign for ``mode``
+    keeps its sign (and drives the post neurons) until a ``dw`` rule saturates it.
+    """
     k = 8 - bits + (mode == "mixed")
     return -((-w >> k) << k) if mode == "inh" else (w >> k) << k
 
