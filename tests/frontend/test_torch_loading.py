@@ -71,8 +71,7 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path, wrap):
 
 
 def test_trust_pickle_loads_a_foreign_class(tmp_path):
-    class_name = f"{Carrier.__module__}.Carrier"
-    path = tmp_path / "carrier.pt"
+    path = tmp_path / "numpy_attr.pt"
     model = nn.Sequential(nn.Linear(4, 4), snn.IF())
     model.note = np.float64(1.5)  # numpy scalars are not on the allow-list
     torch.save(model, path)
@@ -80,7 +79,6 @@ def test_trust_pickle_loads_a_foreign_class(tmp_path):
         load_torch(path, input_shape=(4,))
     graph = load_torch(path, input_shape=(4,), trust_pickle=True)
     assert graph.nodes["1"].op == "if"
-    assert class_name  # the class of the payload test above is importable here
 
 
 def test_state_dict_with_factory(tmp_path):
