@@ -173,7 +173,7 @@ def fixed_cases(steps: int) -> list[LearnCase]:
             x2_impulse=7.25, x2_tau=3, y2_impulse=33.75, y2_tau=25, y3_impulse=12, y3_tau=2,
             t_epoch=3), w_mixed, pre, post),
         c("tags_dd_dt", _rule(dd="x0*y1*2^-2 - u0*d*2^-3", dt="y0*x1 - x0*y1",
-                              dw="2^-4*u0*t*sgn(d-20)", t_epoch=2), w_mixed, pre, post,
+                              dw="2^2*u0*t*sgn(d-20)", t_epoch=2), w_mixed, pre, post,
           tag_1=rng.integers(-100, 100, (5, 4)), tag_2=rng.integers(0, 60, (5, 4))),
         c("int32_wrap_4_factors", _rule(dw="7*2^3*x0*(w+200)*(t+200)*(d+200)*(x1+100)"),
           w_mixed, pre, post, tag_1=np.full((5, 4), 255), tag_2=np.full((5, 4), 255)),
