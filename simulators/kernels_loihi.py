@@ -98,7 +98,9 @@ class _Dense(Kernel):
         delays = np.broadcast_to(node.delays, w.shape)
         depth = int(delays.max()) + 1
         per_delay = [np.where(delays == d, w, 0).astype(np.float64) for d in range(depth)]
-        return {"w_d": per_delay, "a_buf": np.zeros((batch, n_out, depth), np.int64)}
+        # all delays in one product: rows d * n_out .. (d + 1) * n_out - 1 hold delay d
+        return {"w_d": per_delay, "w_all": np.concatenate(per_delay),
+                "a_buf": np.zeros((batch, n_out, depth), np.int64)}
 
     def emit(self, node: Any, state: Any) -> np.ndarray:
         buf = state["a_buf"]
@@ -114,10 +116,16 @@ class _Dense(Kernel):
             return state
         buf = np.roll(state["a_buf"], -1, axis=2)
         buf[:, :, -1] = 0
-        big = node.num_message_bits and np.abs(s).max(initial=0) * 256 >= 2**31
-        for d, wd in enumerate(state["w_d"]):
-            acc = _wrapped_products_sum(s, wd) if big else _matmul(s, wd)
-            buf[:, :, d] += shift(acc, node.weight_exp)
+        if not s.any():  # no input: nothing to add (shift of 0 is 0)
+            state["a_buf"] = wrap32(buf)
+            return state
+        if node.num_message_bits and np.abs(s).max(initial=0) * 256 >= 2**31:
+            for d, wd in enumerate(state["w_d"]):  # products that wrap one by one
+                buf[:, :, d] += shift(_wrapped_products_sum(s, wd), node.weight_exp)
+        else:
+            depth = buf.shape[2]
+            acc = _matmul(s, state["w_all"]).reshape(s.shape[0], depth, -1).transpose(0, 2, 1)
+            buf += shift(acc, node.weight_exp)
         state["a_buf"] = wrap32(buf)
         return state
 
