@@ -2,8 +2,9 @@
 
 fold-bn, for each eval-mode ``batchnorm`` (y = a*x + b per channel), the first rule that applies:
 
-1. after a synapse (affine/linear/conv) with float weights: into its weights and bias;
-2. after a synapse with quantized/binary weights feeding one neuron: the sign of ``a`` into the
+1. after synapses (affine/linear/conv; several if their outputs sum into it) with float
+   weights: into their weights and bias;
+2. after synapses with quantized/binary weights feeding one neuron: the sign of ``a`` into the
    weight rows (still on the grid), ``b/|a|`` into the synapse bias and ``|a|`` into the
    neuron's threshold, bias and reset (``graphutil.scale_input``), so the weights keep their grid;
    if no single neuron follows, ``a`` goes into the QTensor's scale (the mantissas stay);
@@ -33,7 +34,6 @@ from .graphutil import (
     input_gain,
     is_spiking,
     negate_rows,
-    only_pred,
     only_succ,
     out_scale_weight,
     scale_input,
@@ -72,24 +72,31 @@ def can_scale(node: Node, a: np.ndarray) -> bool:
     return bool(np.all(a > 0)) if is_spiking(node) else bool(np.all(np.isfinite(a)))
 
 
-def _fold_after_synapse(g: Graph, name: str, a: np.ndarray, b: np.ndarray) -> tuple[Any, str]:
+def _fold_after_synapses(g: Graph, name: str, a: np.ndarray,
+                         b: np.ndarray) -> tuple[Any, str]:
+    """BN after one or more synapses whose only consumer it is (their outputs sum into it)."""
     ed = g.edit()
-    p = only_pred(g, name)
-    syn = g.nodes[p]  # type: ignore[index]
-    bias = bias_vector(syn)
+    ps = g.predecessors(name)
     n = only_succ(g, name)
     neuron = g.nodes[n] if n is not None else None
-    if is_qweight(syn.weight) and neuron is not None and g.predecessors(n) == [name]:  # type: ignore
+    quantized = any(is_qweight(g.nodes[p].weight) for p in ps)  # type: ignore[attr-defined]
+    if quantized and neuron is not None and g.predecessors(n) == [name]:  # type: ignore[arg-type]
         mag = np.abs(a)
         scaled = channel_array(mag, neuron.in_shape)
         if np.all(mag > 0) and can_scale(neuron, scaled):
             sign = np.sign(a)
-            w = negate_rows(syn.weight, sign < 0)  # type: ignore[attr-defined]
-            ed.replace(p, with_weight_bias(syn, w, sign * bias + b / mag))  # type: ignore[arg-type]
+            for i, p in enumerate(ps):
+                syn: Any = g.nodes[p]
+                extra = b / mag if i == 0 else 0.0
+                ed.replace(p, with_weight_bias(syn, negate_rows(syn.weight, sign < 0),
+                                               sign * bias_vector(syn) + extra))
             ed.replace(n, scale_input(neuron, scaled))  # type: ignore[arg-type]
             return ed.bypass(name).finish(), "into threshold"
-    w = out_scale_weight(syn.weight, a)  # type: ignore[attr-defined]
-    ed.replace(p, with_weight_bias(syn, w, a * bias + b))  # type: ignore[arg-type]
+    for i, p in enumerate(ps):
+        syn = g.nodes[p]
+        extra = b if i == 0 else 0.0
+        ed.replace(p, with_weight_bias(syn, out_scale_weight(syn.weight, a),
+                                       a * bias_vector(syn) + extra))
     return ed.bypass(name).finish(), "into weights"
 
 
@@ -116,9 +123,9 @@ def fold_one_bn(g: Graph, name: str) -> tuple[Graph, str] | None:
     """Fold batch norm ``name`` by the first applicable rule, or None."""
     bn: Any = g.nodes[name]
     a, b = bn.channel_affine()
-    p, s = only_pred(g, name), only_succ(g, name)
-    if p is not None and g.nodes[p].op in SYNAPSES and g.successors(p) == [name]:
-        return _fold_after_synapse(g, name, a, b)
+    ps, s = g.predecessors(name), only_succ(g, name)
+    if ps and all(g.nodes[p].op in SYNAPSES and g.successors(p) == [name] for p in ps):
+        return _fold_after_synapses(g, name, a, b)
     if s is None or g.predecessors(s) != [name]:
         return None
     nxt: Any = g.nodes[s]

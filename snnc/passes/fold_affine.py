@@ -12,8 +12,8 @@ fold-affine merges a producer A into its only consumer B (B's only input), until
   most ``max_elements`` entries.
 
 avgpool-to-sumpool replaces each ``avgpool2d`` by a ``sumpool2d`` and moves the 1/k factor into
-the next synapse's weights (through flatten/reshape), else into the next neuron, else into a new
-``scale`` node.
+the next synapse's weights (through flatten/reshape), else into the next neuron; otherwise the
+average pool becomes a depthwise ``conv2d`` with weights 1/k (a synapse on Loihi).
 """
 
 from __future__ import annotations
@@ -215,9 +215,11 @@ class AvgPoolToSumPool(Pass):
                 ed.replace(nxt, scale_input(node, factor))
                 moved[name] = f"neuron {nxt}"
             else:
-                ed.insert_after(name, ed.fresh_name(f"{name}_scale"),
-                                Scale(shape=avg.out_shape, scale=factor))
-                moved[name] = "scale node"
+                c = avg.input_shape[0]
+                ed.replace(name, Conv2d(input_shape=avg.input_shape, groups=c,
+                                        weight=np.full((c, 1, *avg.kernel_size), factor),
+                                        stride=avg.stride, padding=avg.padding))
+                moved[name] = "depthwise conv (no weighted consumer)"
             graph = ed.finish()
         ctx.report(self, moved=moved)
         return graph

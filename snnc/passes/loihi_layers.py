@@ -10,11 +10,13 @@ connects two processes).
 
 - nested subgraphs are inlined;
 - ``sumpool2d`` becomes a depthwise ``conv2d`` with a kernel of ones (a synapse on Loihi);
+- ``threshold`` becomes a memoryless ``lif`` (decay_v = 0), which can also carry a bias;
 - a synapse with several consumers is duplicated, one copy per consumer;
 - a synapse that feeds an output gets a readout neuron: ``li`` with decay 0 (v = input + bias);
 - a neuron fed directly by an input or another neuron gets an identity synapse;
 - synapse biases move into the neuron's bias (Lava's Dense has no bias): exact for neurons
-  without a current stage or with decay_i = 0, else ``UnsupportedOpError``.
+  without a current stage or with decay_i = 0, else ``UnsupportedOpError``; a synapse left
+  without input (its source was pruned as silent) is then removed.
 
 ``layers`` then checks the structure and lists the layers, raising an error that names the node.
 """
@@ -27,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import PassError, UnsupportedOpError
-from ..ir import LI, Conv2d, Graph, GraphEditor, Linear, flatten_subgraphs, weight_shape
+from ..ir import LI, LIF, Conv2d, Graph, GraphEditor, Linear, flatten_subgraphs, weight_shape
 from .fold import bias_vector, neuron_with_constant
 from .graphutil import NEURONS, SYNAPSES, WIRING, channel_array, is_spiking
 
@@ -136,6 +138,14 @@ def _move_biases(g: Graph, ed: GraphEditor) -> None:
                        else syn.replace(bias=np.float64(0.0)))
 
 
+def _drop_sourceless(g: Graph, ed: GraphEditor) -> None:
+    """A synapse without input (e.g. after prune silenced its source) carried only its bias,
+    which ``_move_biases`` put into the neuron: remove it."""
+    for name, node in g.nodes.items():
+        if node.op in SYNAPSES and not g.predecessors(name):
+            ed.remove(name)
+
+
 def normalize(g: Graph) -> Graph:
     """Apply the exact rewrites of the module docstring."""
     g = flatten_subgraphs(g)
@@ -143,7 +153,11 @@ def normalize(g: Graph) -> Graph:
     for name, node in g.nodes.items():
         if node.op == "sumpool2d":
             ed.replace(name, _sumpool_to_conv(node))
-    for step in (_duplicate_synapses, _insert_readouts, _insert_identities, _move_biases):
+        elif node.op == "threshold":  # a memoryless LIF, which can also hold a bias
+            ed.replace(name, LIF(shape=node.shape, decay_v=0.0, threshold=node.threshold,
+                                 comparator=node.comparator))
+    for step in (_duplicate_synapses, _insert_readouts, _insert_identities, _move_biases,
+                 _drop_sourceless):
         g = ed.finish()
         ed = g.edit()
         step(g, ed)

@@ -6,13 +6,17 @@ v = decayed v + u + bias, spike when v > vth << 6. With v_int = S * v_float, a f
 becomes the integer m * 2**E = w * S / 64 (E >= 0 keeps sums exact), the threshold
 vth = theta * S / 64 and the bias bias_mant << bias_exp = b * S.
 
-Choice of S: as large as the limits allow (more fractional bits make the leak truncation and
-the threshold rounding rarer), bounded by: the threshold at most 2**(17 - headroom_bits) (room
-for negative potentials before the 24-bit saturation), the bias in 13+7 bits, the weights within
-their mantissa range at the largest exponent, and the current u = a << 6 below 2**23 (no wrap;
-from calibration statistics when given, else the worst case, which is not allowed to cost weight
-precision). If every value lies on a dyadic grid that fits, S is a power of two and every
-parameter is exact ("trained on the grid"); otherwise S is the largest admissible value.
+Choice of S. Weights need S at least the "full-precision" scale (the largest mantissa reaches
+its range at E = 0); more S buys fractional bits, which make the truncation of the leak and the
+rounding of the threshold rarer, and costs room before the 24-bit saturation. S is bounded by:
+the threshold at most 2**(17 - headroom_bits) (room for potentials down to -2**headroom_bits
+thresholds), the bias within 13 bits << 7, the weights within their mantissa range at the
+largest exponent, and the current u = a << 6 below 2**23 (no wrap; from calibration statistics
+when given, else the worst case, which is not allowed to cost weight precision).
+
+If every value lies on a dyadic grid that fits ("trained on the grid"), S = 64 * 2**p with p the
+finest grid exponent, plus ``frac_bits`` for leaky layers, and every parameter is exact.
+Otherwise S = full-precision scale * 2**frac_bits, capped by the bounds.
 """
 
 from __future__ import annotations
@@ -116,13 +120,16 @@ def quantize_synapse(s: SynapseIn, f: float, mse: bool) -> SynapseQ:
         e_max = 8 if lo < 0 < hi else 7
         e0 = min(max(e0, -7), e_max)
         cands = [e0 - 1, e0] if mse and e0 > -7 else [e0]
+        if e0 < 0:
+            cands.append(0)  # E < 0 floors the sums in Lava: only worth it if E = 0 loses bits
     best = None
     for e in cands:
         raw = np.round(target / 2.0**e)
         m = np.clip(raw, lo, hi)
         err = float(np.sum((m * 2.0**e - target) ** 2))
-        if best is None or err < best[0]:
-            best = (err, e, m, int(np.sum(raw != m)))
+        key = (err, e < 0, -e)
+        if best is None or key < best[0]:
+            best = (key, e, m, int(np.sum(raw != m)))
     _, e, m, clipped = best  # type: ignore[misc]
     deq = m * 2.0**e
     exact = bool(e >= 0 and np.array_equal(deq, target))
@@ -163,20 +170,38 @@ def scale_limit(syns: list[SynapseIn], theta: np.ndarray | None, bias: np.ndarra
     return min(limits)
 
 
+def full_precision_scale(syns: list[SynapseIn]) -> float:
+    """The smallest S at which every synapse uses its whole mantissa range with E = 0."""
+    out = math.inf
+    for s in syns:
+        lo, hi = (-256, 255) if s.conv else _RANGE[sign_mode(s.weight)]
+        ratio = _range_ratio(s.weight, lo, hi)
+        if ratio > 0:
+            out = min(out, 64 / ratio)
+    return out
+
+
 def choose_scale(syns: list[SynapseIn], theta: np.ndarray | None, bias: np.ndarray,
-                 limit: float) -> tuple[float, bool]:
-    """(S, on_grid): a power of two when every value is dyadic and fits, else ``limit``."""
+                 limit: float, whole_units: bool, frac_bits: int) -> tuple[float, bool]:
+    """(S, on_grid).
+
+    On the grid (every value dyadic and the finest grid within ``limit``): S = 64 * 2**p with p
+    the finest grid exponent, plus ``frac_bits`` extra fractional bits for leaky layers (integer
+    dynamics, ``whole_units``, gain nothing from them and keep more room before saturation).
+    Otherwise S = the full-precision scale times 2**frac_bits, at most ``limit``.
+    """
     needs = [pow2_exponent(s.weight) for s in syns]
     needs += [pow2_exponent(theta) if theta is not None else None]
     eb = pow2_exponent(bias)
-    needs.append(None if eb is None else eb + 6)
+    needs.append(None if eb is None else eb + (0 if whole_units else 6))
     p_min = max((-e for e in needs if e is not None), default=0)
-    if math.isinf(limit):
-        return 64.0 * 2.0**p_min, True
-    p_max = math.floor(math.log2(limit / 64)) if limit >= 64 * 2.0**-60 else p_min - 1
+    p_max = math.floor(math.log2(limit / 64)) if limit < math.inf else p_min + frac_bits
     if p_max >= p_min:
-        return 64.0 * 2.0**p_max, True
-    return limit, False
+        return 64.0 * 2.0 ** min(p_max, p_min + (0 if whole_units else frac_bits)), True
+    full = full_precision_scale(syns)
+    if math.isinf(full):
+        return (limit if limit < math.inf else 64.0), False
+    return min(limit, full * 2.0**frac_bits), False
 
 
 def quantize_bias(b_int: np.ndarray) -> tuple[np.ndarray, int, bool]:

@@ -13,10 +13,13 @@ bits) and ``loihi.layers`` (S, exponents, clipping, exactness per layer) record 
 
 Lava has only the ``>`` comparator: ``v >= theta`` becomes ``v > theta - 1`` when v provably
 stays an integer number of input units (no leak or full leak, no current decay or none at all,
-a bias in whole units): exact. Otherwise ``>=`` is approximated by ``>`` and noted. Soft reset,
-reset "none" on spiking neurons, non-zero reset values and initial potentials, and graded spikes
-have no Lava LIF equivalent: ``UnsupportedOpError`` naming the layer. A value that cannot be
-represented raises ``QuantizationError`` naming the layer; clipping is reported per layer.
+a bias in whole units): exact. Otherwise ``>=`` is approximated by ``>`` and noted. Lava's vth
+is unsigned: a memoryless neuron (``threshold`` ops, decay_v = 0) with a threshold below zero
+gets the difference as bias instead (exact); a neuron with memory raises ``QuantizationError``.
+Soft reset, reset "none" on spiking neurons, non-zero reset values and initial potentials, and
+graded spikes have no Lava LIF equivalent: ``UnsupportedOpError`` naming the layer. A value
+that cannot be represented raises ``QuantizationError`` naming the layer; clipping is reported
+per layer.
 """
 
 from __future__ import annotations
@@ -99,7 +102,8 @@ class QuantizeLoihi(Pass):
     summary = ("Quantize weights to 8-bit mantissas with a per-layer exponent, thresholds to "
                "vth, decays to 12-bit du/dv, biases to mantissa/exponent (Lava's grid).")
     semantics = Semantics.APPROXIMATE
-    headroom_bits: int = 3
+    headroom_bits: int = 6
+    frac_bits: int = 6
     weight_search: Literal["max", "mse"] = "max"
     input: Literal["auto", "spikes", "integer", "analog"] = "auto"
     input_bits: int = 8
@@ -138,9 +142,6 @@ class QuantizeLoihi(Pass):
         syns = _synapse_inputs(g, layer, enc)
         readout = node.op in READOUTS
         theta = None if readout else np.broadcast_to(node.threshold, shape).astype(float)
-        if theta is not None and np.any(theta < 0):
-            raise QuantizationError(f"layer {layer.neuron!r}: negative threshold; Lava's vth is "
-                                    "unsigned")
         bias = np.broadcast_to(getattr(node, "bias", 0.0), shape).astype(float)
         d_v = np.broadcast_to(0.0 if node.op == "threshold" else node.decays()[0], shape)
         d_i = np.broadcast_to(node.decay_i if getattr(node, "current", False) else 0.0, shape)
@@ -149,12 +150,23 @@ class QuantizeLoihi(Pass):
         u_bound, v_bound = self._bounds(syns, bias, d_v, d_i, readout, stat)
         limit = scale_limit(syns, theta, bias, self.headroom_bits, u_bound, v_bound, notes,
                             calibrated=stat is not None)
-        s_scale, on_grid = choose_scale(syns, theta, bias, limit)
+        whole = bool(np.isin(dv, (0, 4096)).all() and np.isin(du, (4095, -1)).all())
+        s_scale, on_grid = choose_scale(syns, theta, bias, limit, whole, self.frac_bits)
         f = s_scale / 64
         qs = {s.name: quantize_synapse(s, f, self.weight_search == "mse") for s in syns}
         bias_mant, bias_exp, bias_exact = quantize_bias(bias * s_scale)
         vth, vth_exact = self._threshold(layer.neuron, node, theta, f, du, dv, bias_mant,
                                          bias_exp, notes)
+        if np.any(vth < 0):  # only memoryless neurons can trade threshold for bias
+            if not (np.all(dv == 4096) and np.all(du == 4095)):
+                raise QuantizationError(
+                    f"layer {layer.neuron!r}: threshold below one input unit ('>=' 0 or a "
+                    "negative threshold) on a neuron with memory; Lava's vth is unsigned")
+            shift = np.maximum(-vth, 0)
+            bias_mant, bias_exp, shifted_exact = quantize_bias(
+                bias_mant * 2.0**bias_exp + 64.0 * shift)
+            bias_exact = bias_exact and shifted_exact
+            vth = vth + shift
         exact = on_grid and decay_exact and bias_exact and vth_exact and all(
             q.exact for q in qs.values())
         return LayerQ(s_scale, qs, vth, bias_mant, bias_exp, du, dv, exact, notes)
@@ -185,10 +197,6 @@ class QuantizeLoihi(Pass):
             whole = (np.isin(dv, (0, 4096)).all() and np.isin(du, (4095, -1)).all()
                      and not np.any((bias_mant << bias_exp) % 64))
             if whole:
-                if np.any(vth < 1):
-                    raise QuantizationError(
-                        f"layer {name!r}: threshold 0 with '>=' fires at rest; Lava's '>' "
-                        "needs a threshold of at least one input unit")
                 vth = vth - 1
             else:
                 exact = False
