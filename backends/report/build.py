@@ -163,12 +163,19 @@ def _program(program_or_graph: Any) -> Any:
     return program_or_graph
 
 
-def _float_probes(float_graph: Graph | None, inputs: Any, steps: int,
+def _input_steps(inputs: Any, default: int) -> int:
+    if inputs is None:
+        return default
+    arrays = inputs.values() if isinstance(inputs, dict) else [inputs]
+    return max(int(np.shape(x)[0]) for x in arrays)
+
+
+def _float_probes(float_graph: Graph | None, inputs: Any,
                   notes: list[str]) -> dict[str, np.ndarray] | None:
     if float_graph is None or inputs is None:
         return None
     try:
-        return record(float_graph, inputs, steps)
+        return record(float_graph, inputs)
     except SnncError as exc:
         notes.append(f"the float model could not be run on the input ({exc}); NeuroBench "
                      "workload metrics and measured analytic rates are left out")
@@ -206,15 +213,37 @@ def _neurobench(float_graph: Graph | None, fprobes: dict | None, program: Any, i
             **neurobench_metrics(program.graph, lowered)}
 
 
+def _given_layers(given: Any) -> list[dict[str, Any]]:
+    """Rows of the compile fidelity report (``snnc.passes.fidelity``) in the report's form."""
+    if not isinstance(given, dict) or not isinstance(given.get("layers"), list):
+        return []
+    per = max(int(given.get("steps") or 0) * int(given.get("batch") or 0), 1)
+    rows = []
+    for r in given["layers"]:
+        if not isinstance(r, dict) or "spike_agreement" not in r:
+            continue
+        n = max(int(r.get("neurons") or 1), 1) * per
+        rows.append({"layer": r.get("layer"), "float_layer": r.get("layer"),
+                     "float_rate": float(r.get("float_spikes", 0)) / n,
+                     "chip_rate": float(r.get("fixed_spikes", 0)) / n,
+                     "spike_agreement": float(r["spike_agreement"]),
+                     "lag_steps": given.get("latency"), "near_threshold": r.get("near_threshold"),
+                     "clipped_weights": r.get("clipped_weights")})
+    return rows
+
+
 def _fidelity(given: Any, float_graph: Graph | None, fprobes: dict | None, program: Any,
               chip_probes: dict) -> dict[str, Any] | None:
-    layers: list[dict[str, Any]] = []
-    if float_graph is not None and fprobes is not None and chip_probes:
+    layers = _given_layers(given)
+    source = ("compile fidelity report: float model vs fixed point (reference simulator) on "
+              f"{given.get('calibration', 'the calibration input')}" if layers else "")
+    if not layers and float_graph is not None and fprobes is not None and chip_probes:
         layers = layer_fidelity(float_graph, fprobes, program, chip_probes)
+        source = "float model (reference simulator) vs chip (event simulator), per layer"
     if not layers and given is None:
         return None
-    return {"source": "float model (reference simulator) vs chip (event simulator), per layer",
-            "layers": layers, "given": jsonable(given)}
+    return {"source": source or "no per-layer comparison", "layers": layers,
+            "given": jsonable(given)}
 
 
 def _notes(model: EnergyModel, kind: str, counters: Any) -> list[str]:
@@ -231,15 +260,17 @@ def _notes(model: EnergyModel, kind: str, counters: Any) -> list[str]:
 
 def build_report(program_or_graph: Any, sim_result: Any = None, float_graph: Graph | None = None,
                  fidelity: Any = None, input_kind: str | None = None, *, inputs: Any = None,
-                 float_probes: dict[str, np.ndarray] | None = None,
+                 chip_inputs: Any = None, float_probes: dict[str, np.ndarray] | None = None,
                  energy_model: str | None = None, target: str | None = None,
                  input_source: str | None = None, steps: int = 1) -> dict[str, Any]:
     """The report document of one compiled program and (optionally) one simulated run.
 
     ``sim_result``: the event simulator's ``SimResult`` (its ``counters``, and ``"<layer>.s"``
     probes for the raster and fidelity); None reports the worst case over ``steps`` steps.
-    ``inputs``: the time-major input of that run, used to run ``float_graph`` for the NeuroBench
-    metrics, the analytic estimate and the fidelity (or pass ``float_probes`` recorded already).
+    ``inputs``: the time-major input of the float model (array or dict per input node), run on
+    ``float_graph`` for the NeuroBench metrics, the analytic estimate and the fidelity (or pass
+    ``float_probes`` recorded already); ``chip_inputs``: what the chip received, if encoded
+    differently (default: ``inputs``).
     """
     program = _program(program_or_graph)
     counters = getattr(sim_result, "counters", None)
@@ -254,8 +285,10 @@ def build_report(program_or_graph: Any, sim_result: Any = None, float_graph: Gra
     en, lat = _run(program, models[0], counters)
     T = int(counters.step_ns.shape[0])
     notes = _notes(models[0], kind, counters)
-    fprobes = float_probes if float_probes is not None else _float_probes(float_graph, inputs, T,
+    fprobes = float_probes if float_probes is not None else _float_probes(float_graph, inputs,
                                                                           notes)
+    t_model = _input_steps(inputs, T)
+    chip_in = inputs if chip_inputs is None else chip_inputs
     return {
         "schema": SCHEMA, "version": VERSION, "generator": f"snnc {__version__}",
         "target": target, "chip": _chip(program),
@@ -266,8 +299,8 @@ def build_report(program_or_graph: Any, sim_result: Any = None, float_graph: Gra
         "latency": _latency(program, lat, models[0]),
         "layers": _layers(program, counters, en), "cores": _cores(program, counters, en, lat),
         "activity": _activity(counters, chip_probes, list(program.layers)),
-        "neurobench": _neurobench(float_graph, fprobes, program, inputs, chip_probes),
-        "analytic": _analytic(float_graph, fprobes, program, inputs, chip_probes, T),
+        "neurobench": _neurobench(float_graph, fprobes, program, chip_in, chip_probes),
+        "analytic": _analytic(float_graph, fprobes, program, chip_in, chip_probes, t_model),
         "fidelity": _fidelity(fidelity, float_graph, fprobes, program, chip_probes),
         "notes": notes,
     }

@@ -39,6 +39,17 @@ else:  # pragma: no cover - Python 3.10 (Lava environment)
 MODEL_DIR = Path(__file__).with_name("energy_models")
 HOST_LAYER = "(host input)"
 HOST_EVENT_OF = {"host_hops_ew": "hop_ew", "host_hops_ns": "hop_ns", "host_chip_hops": "chip_hop"}
+# on-chip learning counters (optional: older counters and cost tables lack them)
+LEARNING_EVENT_OF = {"syn_updates": "syn_update"}
+
+
+def event_fields(counters: Any, model: "EnergyModel") -> list[tuple[str, str]]:
+    """(counter field, event) pairs to charge: the core events, and learning events that both
+    the counters and the model's table have."""
+    out = list(EVENT_OF.items())
+    out += [(f, e) for f, e in LEARNING_EVENT_OF.items()
+            if getattr(counters, f, None) is not None and e in model.energy_pj]
+    return out
 
 
 @dataclass(frozen=True)
@@ -190,7 +201,7 @@ def dynamic_energy(counters: Any, model: EnergyModel, core_layer: list[str]) -> 
     per_core = np.zeros(len(core_layer))
     per_step = np.zeros(counters.step_ns.shape[0])
     by_kind: dict[str, float] = {}
-    for fld, ev in EVENT_OF.items():
+    for fld, ev in event_fields(counters, model):
         arr = np.asarray(getattr(counters, fld), np.float64) * pj[ev]
         per_core += arr.sum(0)
         per_step += arr.sum(1)

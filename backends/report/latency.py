@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ...simulators.event.counters import CORE_FIELDS, EVENT_OF
-from .energy import EnergyModel
+from .energy import EnergyModel, event_fields
 
 NOC_EVENTS = ("hop_ew", "hop_ns", "chip_hop")  # paid in the NoC term, not on a core
 
@@ -70,9 +69,8 @@ class LatencyResult:
 def _core_ns(counters: Any, model: EnergyModel) -> np.ndarray:
     n = counters.n_samples
     out = np.zeros(np.shape(counters.core_ns), np.float64)
-    for fld in CORE_FIELDS:
-        ev = EVENT_OF[fld]
-        if ev not in NOC_EVENTS:
+    for fld, ev in event_fields(counters, model):
+        if ev not in NOC_EVENTS and ev in model.time_ns:
             out += np.asarray(getattr(counters, fld), np.float64) * (model.time_ns[ev] / n)
     return out
 

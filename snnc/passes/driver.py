@@ -74,6 +74,10 @@ class CompileResult:
                 (tmp / "fidelity.json").write_text(_json(self.fidelity))
             if self.lowered is not None or not self.target.lowers:
                 self.artifacts = emit(self.target, self, tmp, chip)
+            if self.program is not None:  # energy/latency report (backends/report/compiled.py)
+                from ..backends.report.compiled import report_compiled
+
+                report_compiled(self, tmp)
             (tmp / "compile.json").write_text(_json(self.summary()))
         return out
 
