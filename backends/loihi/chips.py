@@ -10,7 +10,10 @@ the same tables; ``base = "loihi1"`` inherits every field it does not set::
     neurons = 64
 
 Cost-table units: energy in picojoules per event, time in nanoseconds per event. Event names
-(``syn_op_dense`` ...) are those of ``snnc.simulators.event.counters.Counters``.
+(``syn_op_dense`` ...) are those of ``snnc.simulators.event.counters.Counters``. ``EVENTS`` must
+be in every table; ``LEARNING_EVENTS`` (``syn_update``: one synapse updated by a learning epoch)
+are in the built-in tables but optional, so chip files written before on-chip learning still load
+(their learning updates then cost nothing).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ else:  # pragma: no cover - Python 3.10 (Lava environment)
 CHIP_DIR = Path(__file__).with_name("chips")
 EVENTS = ("syn_op_dense", "syn_op_sparse", "syn_op_conv", "neuron_inactive", "neuron_active",
           "spike_out", "axon_out", "axon_in", "hop_ew", "hop_ns", "chip_hop")
+LEARNING_EVENTS = ("syn_update",)
 
 
 @dataclass(frozen=True)

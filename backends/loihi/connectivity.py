@@ -2,8 +2,11 @@
 
 The mapper uses these to size cores (fan-in axons, stored synapses) and the event simulator to
 count synaptic operations and messages per core. Only synapses whose *effective* weight is
-non-zero count (for dense: after Lava's sign-mode clip and LSB truncation). Post and pre indices
-are flat C-order indices of the node's ``out_shape`` and ``in_shape``.
+non-zero count (for dense: after Lava's sign-mode clip and LSB truncation). A
+``loihi.plastic_dense`` stores *every* synapse of its (out, in) matrix: learning can make any
+weight non-zero (a readout that starts at zero is the common case), and a synapse that is not
+stored cannot learn. Post and pre indices are flat C-order indices of the node's ``out_shape``
+and ``in_shape``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ...simulators.kernels_loihi import effective_dense_weights
+from ...simulators.learning.engine import truncate
 
 
 class Connectivity:
@@ -22,18 +26,26 @@ class Connectivity:
     def __init__(self, node: Any) -> None:
         self.node = node
         self.is_conv = node.op == "loihi.conv"
+        self.is_plastic = node.op == "loihi.plastic_dense"
         self.n_in = int(np.prod(node.in_shape))
         self.n_out = int(np.prod(node.out_shape))
 
     @cached_property
     def weights(self) -> np.ndarray:
-        """Effective integer weights (dense: (out, in) after clip/truncation; conv: as stored)."""
+        """Effective integer weights (dense: (out, in) after clip/truncation; conv: as stored;
+        plastic: the initial weights after the block's one-time truncation)."""
+        n = self.node
         if self.is_conv:
-            return np.asarray(self.node.weight, np.int64)
-        return effective_dense_weights(self.node.weight, self.node.num_weight_bits)
+            return np.asarray(n.weight, np.int64)
+        if self.is_plastic:
+            return truncate(np.asarray(n.weight, np.int64), n.sign_mode, n.num_weight_bits)
+        return effective_dense_weights(n.weight, n.num_weight_bits)
 
     @cached_property
     def nonzero(self) -> np.ndarray:
+        """Stored synapses: non-zero effective weights (plastic: all of them)."""
+        if self.is_plastic:
+            return np.ones(self.weights.shape, bool)
         return self.weights != 0
 
     @property

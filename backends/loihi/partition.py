@@ -6,16 +6,28 @@ A core holds a contiguous range of the layer's mapping positions (see ``program.
 - input axons: distinct (synapse node, presynaptic neuron) pairs with a non-zero synapse into the
   range, at most ``core.input_axons``;
 - memory bits, at most ``synapse_memory_bits`` (or ``shared_memory_bits``, which also holds
-  ``neuron_state_bits`` per neuron). Per synapse node and core, by storage format:
+  ``neuron_state_bits`` per neuron). Per synapse node and core, by storage format, with
+  s = weight bits + delay bits + learning bits per synapse:
 
   =========  ==============================================================================
-  dense      axons * (header + neurons * (weight bits + delay bits))
-  sparse     axons * header + synapses * (weight bits + delay bits + index bits)
+  dense      axons * (header + neurons * s)
+  sparse     axons * header + synapses * (s + index bits)
   conv       axons * header + out-channels * (C_in / groups) * kH * kW * weight bits
              (chips with ``conv_weight_sharing``; otherwise stored as sparse)
   =========  ==============================================================================
 
   A dense node is stored ``dense`` when its density is at least ``dense_min_density``.
+
+Plastic synapses (``loihi.plastic_dense``, Loihi 1's learning fields, shared/reference/loihi.md
+§1.2) store every synapse of their matrix (``connectivity.py``), so they are dense unless a chip
+sets ``dense_min_density`` above 1. Per synapse: the weight takes 8 magnitude bits (+ a sign bit
+in the mixed sign mode: 9 b signed, the range learning can reach), plus ``TAG_1_BITS`` (tag t,
+9 b signed) always, plus ``TAG_2_BITS`` (tag d, 8 b: Lava's range 0..255) when the rule has a
+``dd``; no delay field (plastic synapses take no delays). On chips with shared memory
+(``shared_memory_bits``, Loihi 2), where neuron state is counted too, a plastic block also holds
+its traces: x1, x2 per input axon and y1, y2, y3 per post-synaptic neuron, ``TRACE_BITS`` (7)
+each. Chips with dedicated synaptic memory (Loihi 1) keep traces outside it (not counted).
+
 Ranges are found greedily (largest range that fits, by binary search), then evened out when an
 equal split into as many cores fits too.
 """
@@ -40,6 +52,12 @@ class Need:
     bits: int
 
 
+TAG_1_BITS = 9
+TAG_2_BITS = 8
+TRACE_BITS = 7
+X_TRACES, Y_TRACES = 2, 3
+
+
 @dataclass(frozen=True)
 class SynInfo:
     name: str
@@ -47,6 +65,13 @@ class SynInfo:
     fmt: str
     wbits: int
     dbits: int
+    lbits: int = 0  # learning fields per synapse (tags)
+    plastic: bool = False
+
+    @property
+    def bits(self) -> int:
+        """Bits of one stored synapse, index excluded."""
+        return self.wbits + self.dbits + self.lbits
 
 
 def storage_format(conn: Connectivity, chip: ChipSpec) -> str:
@@ -60,7 +85,10 @@ def syn_info(name: str, node: Any, chip: ChipSpec) -> SynInfo:
     delays = getattr(node, "delays", None)
     dbits = chip.synapse.delay_bits if delays is not None and delays.size and delays.max() > 0 \
         else 0
-    return SynInfo(name, conn, storage_format(conn, chip), weight_bits_of(node), dbits)
+    plastic = node.op == "loihi.plastic_dense"
+    lbits = TAG_1_BITS + (TAG_2_BITS if node.dd.strip() else 0) if plastic else 0
+    return SynInfo(name, conn, storage_format(conn, chip), weight_bits_of(node), dbits, lbits,
+                   plastic)
 
 
 class LayerCost:
@@ -80,20 +108,27 @@ class LayerCost:
         axons = int(s.conn.fanin(rows).sum())
         nsyn = int(self.counts[syn][rows].sum())
         if s.fmt == "dense":
-            bits = axons * (c.axon_header_bits + len(rows) * (s.wbits + s.dbits))
+            bits = axons * (c.axon_header_bits + len(rows) * s.bits)
         elif s.fmt == "conv" and c.conv_weight_sharing:
             node = s.conn.node
             n_co = len(np.unique(rows // int(np.prod(node.out_shape[1:]))))
             bits = axons * c.axon_header_bits + n_co * int(np.prod(node.weight.shape[1:])) * s.wbits
         else:
-            bits = axons * c.axon_header_bits + nsyn * (s.wbits + s.dbits + c.index_bits)
+            bits = axons * c.axon_header_bits + nsyn * (s.bits + c.index_bits)
+        if s.plastic and self._shared:
+            bits += TRACE_BITS * (X_TRACES * axons + Y_TRACES * len(rows))
         return nsyn, bits, axons
+
+    @property
+    def _shared(self) -> bool:
+        """Synapses share memory with neuron state (and so with traces)."""
+        return bool(self.chip.core.shared_memory_bits and not self.chip.core.synapse_memory_bits)
 
     def need(self, a: int, b: int) -> Need:
         rows = self.pos[a:b]
         blocks = [self.block(i, rows) for i in range(len(self.syns))]
         bits = sum(x[1] for x in blocks)
-        if self.chip.core.shared_memory_bits and not self.chip.core.synapse_memory_bits:
+        if self._shared:
             bits += (b - a) * self.chip.core.neuron_state_bits
         return Need(b - a, sum(x[2] for x in blocks), bits)
 

@@ -21,13 +21,24 @@ def _fail(name: str, what: str, need: Any, have: Any, hint: str) -> ResourceErro
     return ResourceError(f"layer {name!r}: {what} is {need} but the chip allows {have}. {hint}")
 
 
+#: Magnitude bits of a learned weight: learning moves weights anywhere in the sign mode's 8-bit
+#: range ([-256, 255] mixed, [0, 255] excitatory, [-255, 0] inhibitory), whatever
+#: ``num_weight_bits`` the initial weights were truncated to.
+PLASTIC_WEIGHT_BITS = 8
+
+
 def _mixed(node: Any) -> bool:
+    if node.op == "loihi.plastic_dense":
+        return node.sign_mode == "mixed"
     w = np.asarray(node.weight)
     return bool(w.size and w.min() < 0 < w.max())
 
 
 def magnitude_bits(node: Any) -> int:
-    """Magnitude bits of a stored weight (dense: ``num_weight_bits``; conv: from the values)."""
+    """Magnitude bits of a stored weight (dense: ``num_weight_bits``; conv: from the values;
+    plastic: ``PLASTIC_WEIGHT_BITS``, the range learning can reach)."""
+    if node.op == "loihi.plastic_dense":
+        return PLASTIC_WEIGHT_BITS
     if node.op == "loihi.dense":
         return int(node.num_weight_bits)
     w = np.asarray(node.weight)
@@ -43,8 +54,11 @@ def weight_bits_of(node: Any) -> int:
 def rule_weight_bits(name: str, node: Any, chip: ChipSpec) -> None:
     mag = magnitude_bits(node)
     if mag > chip.synapse.max_weight_bits:
+        hint = ("Learned weights span 8 magnitude bits: use a chip with 8-bit weights or freeze "
+                "the layer into loihi.dense." if node.op == "loihi.plastic_dense" else
+                "Quantize the weights to fewer bits (quantize-loihi).")
         raise _fail(name, "the weight width", f"{mag} bits", f"{chip.synapse.max_weight_bits}",
-                    "Quantize the weights to fewer bits (quantize-loihi).")
+                    hint)
 
 
 def rule_delays(name: str, node: Any, chip: ChipSpec) -> None:

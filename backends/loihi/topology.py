@@ -1,8 +1,11 @@
 """The shape of a lowered graph as the chip sees it: neuron layers, synapses, host inputs.
 
 A lowered graph holds ``input`` nodes (spikes or graded payloads injected by the host),
-``loihi.dense`` / ``loihi.conv`` synapses, ``loihi.lif`` neuron layers, ``output`` nodes and the
-zero-cost re-indexing ops ``flatten`` / ``reshape`` (C-order, so flat indices are unchanged).
+``loihi.dense`` / ``loihi.plastic_dense`` / ``loihi.conv`` synapses, ``loihi.lif`` neuron layers,
+``output`` nodes and the zero-cost re-indexing ops ``flatten`` / ``reshape`` (C-order, so flat
+indices are unchanged). A ``loihi.plastic_dense`` is a ``loihi.dense`` whose weights learn: it maps
+like one (with a larger synaptic memory cost, ``partition.py``), and its post-synaptic population
+is the one layer it feeds.
 Every synapse reads exactly one source (an input or a layer) and feeds exactly one layer; a layer
 sums the currents of all synapses into it. Anything else is an ``UnsupportedOpError`` that names
 the node and says to run the lowering passes first.
@@ -15,7 +18,8 @@ from dataclasses import dataclass
 from ...errors import UnsupportedOpError
 from ...ir import Graph
 
-SYNAPSES = ("loihi.dense", "loihi.conv")
+PLASTIC = ("loihi.plastic_dense",)
+SYNAPSES = ("loihi.dense", *PLASTIC, "loihi.conv")
 PASSTHROUGH = ("flatten", "reshape")
 ALLOWED = (*SYNAPSES, *PASSTHROUGH, "loihi.lif", "input", "output")
 
@@ -35,12 +39,16 @@ class Topology:
     def synapses_from(self, group: str) -> list[str]:
         return [s for s, (src, _) in self.synapses.items() if src == group]
 
+    def plastic(self, graph: Graph) -> list[str]:
+        """The synapses whose weights learn (``loihi.plastic_dense``), in schedule order."""
+        return [s for s in self.synapses if graph.nodes[s].op in PLASTIC]
+
 
 def _unsupported(name: str, what: str) -> UnsupportedOpError:
     return UnsupportedOpError(
         f"node {name!r}: {what}. The Loihi mapper takes lowered graphs (input, loihi.dense, "
-        f"loihi.conv, loihi.lif, flatten, reshape, output); run the default pipeline "
-        f"(`snnc compile --target loihi-sim`) to lower the model first.")
+        f"loihi.plastic_dense, loihi.conv, loihi.lif, flatten, reshape, output); run the "
+        f"default pipeline (`snnc compile --target loihi-sim`) to lower the model first.")
 
 
 def _back(graph: Graph, name: str) -> str:

@@ -15,6 +15,14 @@ Counting conventions (the energy report turns them into joules with the chip's c
   arrive. ``hops_ew`` / ``hops_ns`` / ``chip_hops``: tile hops East-West, North-South and
   chip-to-chip crossings of those messages, counted on the sending core (X-then-Y routing).
 - ``host_*``: the same for input spikes sent from the host port (tile (0, 0) of chip 0).
+- ``syn_updates`` (on-chip learning): synapses whose learned variables (weight, tags) a learning
+  epoch updated, counted on the core that stores them (the post-synaptic neuron's core): per
+  epoch, every synapse whose pre neuron (x0) or post neuron (y0) spiked during the epoch, and
+  every synapse of the block on epochs where a ``u<k>`` dependency is active. It equals
+  ``PlasticDense.counts["updates"]`` (simulators/learning/engine.py). Event name ``syn_update``
+  (``LEARNING_EVENT_OF``). ``learning_epochs``: learning epochs run, one per plastic synapse
+  block per core holding part of it, on the step that ends the epoch. Both are zero without
+  plastic synapses; both default to zeros, so counters saved before learning existed still load.
 
 Per-core arrays are (T, n_cores) int64 **summed over the samples** of the batch (divide by
 ``n_samples`` for per-sample figures). Times are in nanoseconds, **averaged over samples**:
@@ -44,7 +52,11 @@ EVENT_OF = {"syn_ops_dense": "syn_op_dense", "syn_ops_sparse": "syn_op_sparse",
             "neurons_inactive": "neuron_inactive", "spikes_out": "spike_out",
             "axon_out": "axon_out", "axon_in": "axon_in", "hops_ew": "hop_ew",
             "hops_ns": "hop_ns", "chip_hops": "chip_hop"}
-UNITS = {**{f: "events, summed over samples" for f in CORE_FIELDS + HOST_FIELDS},
+LEARNING_FIELDS = ("syn_updates", "learning_epochs")
+# learning counter -> event name in the chip's cost table (learning_epochs has no published cost)
+LEARNING_EVENT_OF = {"syn_updates": "syn_update"}
+UNITS = {**{f: "events, summed over samples"
+            for f in CORE_FIELDS + HOST_FIELDS + LEARNING_FIELDS},
          "core_ns": "ns, mean over samples", "step_ns": "ns, mean over samples",
          "noc_ns": "ns, mean over samples", "barrier_ns": "ns per step"}
 
@@ -76,6 +88,13 @@ class Counters:
     chip: str
     core_layer: list[str] = field(default_factory=list)
     core_chip: list[int] = field(default_factory=list)
+    syn_updates: np.ndarray | None = None  # (T, n_cores); None: zeros
+    learning_epochs: np.ndarray | None = None  # (T, n_cores); None: zeros
+
+    def __post_init__(self) -> None:
+        for name in LEARNING_FIELDS:
+            if getattr(self, name) is None:
+                setattr(self, name, np.zeros(np.shape(self.syn_ops_dense), np.int64))
 
     @classmethod
     def zeros(cls, steps: int, n_cores: int, n_samples: int, barrier_ns: float, chip: str,
@@ -95,6 +114,7 @@ class Counters:
         """Whole-run totals per sample: every event count, and the run time in ns."""
         out = {f: float(getattr(self, f).sum()) / self.n_samples for f in CORE_FIELDS}
         out.update({f: float(getattr(self, f).sum()) / self.n_samples for f in HOST_FIELDS})
+        out.update({f: float(getattr(self, f).sum()) / self.n_samples for f in LEARNING_FIELDS})
         out["time_ns"] = float(self.step_ns.sum())
         return out
 
@@ -129,6 +149,8 @@ class Counters:
                 d = {k: z[k] for k in z.files}
         kw: dict[str, Any] = {}
         for f in fields(cls):
+            if f.name in LEARNING_FIELDS and f.name not in d:
+                continue  # saved before on-chip learning: zeros
             v = d[f.name]
             if f.name in ("barrier_ns",):
                 kw[f.name] = float(np.asarray(v))

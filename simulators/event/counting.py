@@ -4,6 +4,8 @@ For each synapse node, a precomputed integer table ``F`` (n_in, cols) holds what
 input i costs: columns = [synapses into each target core | messages into each target core | per
 source core: messages out, E-W hops, N-S hops, chip hops]. Each chunk adds the rows of the inputs
 that were non-zero (``gather_counts``): work proportional to the events, as on the chip.
+Learning counts (``syn_updates``, ``learning_epochs``) come per plastic synapse and target core
+from ``plastic.py`` and add ``syn_update`` time to the core's serial work.
 """
 
 from __future__ import annotations
@@ -79,15 +81,24 @@ class CounterPlan:
                                  for f in FIELDS])
         lat = _route_latency(program)
         self.core_lat = np.array([lat.get(c, 0.0) for c in range(self.n)])
+        self.update_ns = costs.time_ns.get("syn_update", 0.0)
         self.host_lat = lat.get(HOST, 0.0)
         self.counters = Counters.zeros(
             steps, self.n, batch, costs.barrier(program.n_tiles, program.n_chips),
             program.chip.name, [c.layer for c in program.cores], [c.chip for c in program.cores])
 
     def chunk(self, t0: int, T: int, syn_counts: dict[str, np.ndarray],
-              lif_counts: dict[str, tuple]) -> None:
+              lif_counts: dict[str, tuple],
+              learn_counts: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         """Add a chunk of T steps: ``syn_counts`` synapse -> (T, B, C) sums of its counter table
-        rows over the events; ``lif_counts`` layer -> (active (T, B, K), spikes (T, B, K))."""
+        rows over the events; ``lif_counts`` layer -> (active (T, B, K), spikes (T, B, K));
+        ``learn_counts`` plastic synapse -> (updates (T, K), epochs (T, K)) on its target's
+        K cores (batch 1)."""
+        learn = np.zeros((2, T, self.n), np.int64)
+        for name, (upd, ep) in (learn_counts or {}).items():
+            ids = self.syns[name].tcores
+            learn[0][:, ids] += upd
+            learn[1][:, ids] += ep
         per = np.zeros((len(FIELDS), T, self.batch, self.n), np.int64)
         host = np.zeros((4, T, self.batch), np.int64)
         for name, (act, spk) in lif_counts.items():
@@ -97,7 +108,7 @@ class CounterPlan:
             per[IDX["spikes_out"]][:, :, ids] += spk
         for name, r in syn_counts.items():
             self._synapse(self.syns[name], r, per, host)
-        self._store(t0, T, per, host)
+        self._store(t0, T, per, host, learn)
 
     def _synapse(self, sc: SynCount, r: np.ndarray, per: np.ndarray, host: np.ndarray) -> None:
         T, B = r.shape[:2]
@@ -113,10 +124,14 @@ class CounterPlan:
             for i, f in enumerate(rows):
                 per[f][:, :, sc.scores[on_chip]] += src[i][..., on_chip]
 
-    def _store(self, t0: int, T: int, per: np.ndarray, host: np.ndarray) -> None:
+    def _store(self, t0: int, T: int, per: np.ndarray, host: np.ndarray,
+               learn: np.ndarray) -> None:
         c = self.counters
         sl = slice(t0, t0 + T)
         core_ns = np.tensordot(self.weights, per, axes=1)  # (T, B, n)
+        core_ns += (learn[0] * self.update_ns)[:, None, :]
+        c.syn_updates[sl] = learn[0]
+        c.learning_epochs[sl] = learn[1]
         sent = per[IDX["axon_out"]] > 0
         noc = np.where(sent, self.core_lat, 0.0).max(2, initial=0.0)
         noc = np.maximum(noc, np.where(host[0] > 0, self.host_lat, 0.0))

@@ -6,9 +6,16 @@ fixed-point reference (``simulators/reference.py``) on the program's graph.
 
 How it runs: feed-forward graphs advance layer after layer over a chunk of steps (each layer's
 whole input for the chunk is known once the layers before it have run), which keeps per-step
-Python overhead out of the loop; graphs with cycles advance one step at a time in three phases,
-as the reference does (synapses emit, neurons update in schedule order, synapses absorb).
-Synaptic work is event-driven: only non-zero inputs touch their weight rows (``kernels_jit``).
+Python overhead out of the loop. What cannot run that way advances one step at a time within
+the chunk, in three phases as the reference does (synapses emit, neurons update in schedule
+order, synapses absorb; ``stepping.py``): a graph with cycles entirely, and, while plastic
+synapses learn, every node downstream of a plastic synapse (its weights change with the spikes
+it causes); the nodes upstream of them still run chunked. Synaptic work is event-driven: only
+non-zero inputs touch their weight rows (``kernels_jit``).
+
+Plastic synapses (``loihi.plastic_dense``, ``plastic.py``) learn by default, as in the reference
+(batch 1); ``learning=LearningOptions(learn=False)`` runs them as static dense synapses with
+their weights, any batch. ``session.py`` keeps learned weights across samples.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import logging
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,10 +34,32 @@ from ...backends.loihi.topology import PASSTHROUGH, SYNAPSES, topology
 from ...errors import SnncError, UnsupportedOpError
 from ..result import SimResult
 from .counting import CounterPlan
+from .plastic import PLASTIC_VARS, PlasticSynapseRunner, Third
 from .runners import LifRunner, SynapseRunner, kernels
+from .stepping import step_segment, stepwise_nodes
 
 log = logging.getLogger(__name__)
 CHUNK_ELEMENTS = 1 << 23  # bound on T_chunk * B * (values held per step) for one chunk
+
+
+@dataclass(frozen=True)
+class LearningOptions:
+    """How plastic synapses behave in a run (programs without them ignore it).
+
+    ``learn``: apply the learning rules (batch 1, as on the chip); False runs plastic synapses as
+    static dense synapses with their current weights (any batch). ``third``: the third factor of
+    three-factor rules, a function ``(post_spikes, t) -> {row: values} | None`` called every step
+    with the post layer's spikes (n_post,) and the chip time t (row 0, 1, 2 sets y1, y2, y3 of
+    every post neuron), or a dict of such functions by synapse name.
+    """
+
+    learn: bool = True
+    third: Third | Mapping[str, Third] | None = None
+
+    def third_for(self, synapse: str) -> Third | None:
+        if isinstance(self.third, Mapping):
+            return self.third.get(synapse)
+        return self.third
 
 
 def _stimuli(program: ChipProgram, inputs: Any) -> dict[str, np.ndarray]:
@@ -81,9 +111,12 @@ def _parse_probes(program: ChipProgram, probes: Iterable[str]) -> list[tuple[str
             raise SnncError(f"probe {p!r}: no node named {node!r}; nodes: "
                             f"{', '.join(program.graph.nodes)}")
         op = program.graph.nodes[node].op
-        if var not in ("s", "u", "v") or (var != "s" and op != "loihi.lif"):
-            raise SnncError(f"probe {p!r}: {node!r} ({op}) has no variable {var!r}; use .s, or "
-                            ".u / .v on a loihi.lif layer")
+        ok = var == "s" or (op == "loihi.lif" and var in ("u", "v")) or (
+            op == "loihi.plastic_dense" and var in PLASTIC_VARS)
+        if not ok:
+            raise SnncError(f"probe {p!r}: {node!r} ({op}) has no variable {var!r}; use .s, "
+                            f".u / .v on a loihi.lif layer, or .{' / .'.join(PLASTIC_VARS)} on "
+                            "a loihi.plastic_dense synapse")
         out.append((p, node, var))
     return out
 
@@ -101,31 +134,49 @@ def _progress(total: int, show: bool) -> Iterator[Any]:
 
 
 class _Run:
-    """State of one simulation: runners, recordings, counters."""
+    """One simulation's runners (state that outlives a sample), recordings and counters."""
 
-    def __init__(self, program: ChipProgram, stim: dict[str, np.ndarray], steps: int,
-                 probes: list[tuple[str, str, str]], use_jit: bool | None) -> None:
-        self.p, self.g, self.stim, self.steps = program, program.graph, stim, steps
-        self.batch = next(iter(stim.values())).shape[1]
+    def __init__(self, program: ChipProgram, batch: int, use_jit: bool | None,
+                 learning: LearningOptions, blocks: Mapping[str, Any] | None = None) -> None:
+        self.p, self.g, self.batch, self.learning = program, program.graph, batch, learning
         self.topo = topology(self.g)
-        k = kernels(use_jit)
-        self.syn = {s: SynapseRunner(self.g.nodes[s], self.batch, k,
-                                     program.cache.setdefault(("event.syn", s), {}),
-                                     program.connectivity(s).weights)
-                    for s in self.topo.synapses}
-        self.lif = {}
-        for name in self.topo.layers:
-            ids = np.asarray(program.layers[name].cores)
-            local = program.core_of_neuron(name) - ids[0]
-            self.lif[name] = LifRunner(self.g.nodes[name], self.batch, k, local, len(ids))
-        self.probes = probes
+        self.k = k = kernels(use_jit)
+        self.plastic = self.topo.plastic(self.g)
+        self.syn: dict[str, Any] = {}
+        for s, (_, tgt) in self.topo.synapses.items():
+            if s in self.plastic:
+                local, n = self._local(tgt)
+                self.syn[s] = PlasticSynapseRunner(s, self.g.nodes[s], batch, k, local, n,
+                                                   learning.learn, (blocks or {}).get(s))
+            else:
+                self.syn[s] = SynapseRunner(self.g.nodes[s], batch, k,
+                                            program.cache.setdefault(("event.syn", s), {}),
+                                            program.connectivity(s).weights)
+        self.lif = {name: LifRunner(self.g.nodes[name], batch, k, *self._local(name))
+                    for name in self.topo.layers}
+        self.sched = self.g.schedule()
+        order = _topo_order(program)
+        if order is None and self.sched.delayed:
+            raise UnsupportedOpError(f"cycle through {sorted(self.sched.delayed)} has no synapse; "
+                                     "the chip needs a synapse (one step of latency) in every loop")
+        self.stepwise = stepwise_nodes(self.g, self.plastic, order, learning.learn)
+        self.chunked = [n for n in order or () if n not in self.stepwise]
+        self.t_base = 0  # chip time of the first step of the current recording
+
+    def _local(self, layer: str) -> tuple[np.ndarray, int]:
+        ids = np.asarray(self.p.layers[layer].cores)
+        return self.p.core_of_neuron(layer) - ids[0], len(ids)
+
+    def begin(self, stim: dict[str, np.ndarray], steps: int,
+              probes: list[tuple[str, str, str]]) -> None:
+        """Start recording ``steps`` steps of ``stim`` (state carries on from before)."""
+        self.stim, self.steps, self.probes = stim, steps, probes
         self.record = {n for _, n, v in probes if v in ("u", "v")}
         self.rec: dict[str, list[np.ndarray]] = {o: [] for o in self.g.outputs}
         self.rec.update({p: [] for p, _, _ in probes})
-        self.counts = CounterPlan(program, steps, self.batch, k)
+        self.counts = CounterPlan(self.p, steps, self.batch, self.k)
         for name, r in self.syn.items():
             r.F = self.counts.syns[name].F
-        self.sched = self.g.schedule()
 
     def reset(self) -> None:
         for r in (*self.syn.values(), *self.lif.values()):
@@ -149,6 +200,7 @@ class _Run:
         return total
 
     def node(self, name: str, vals: dict, t0: int, T: int, extra: dict) -> None:
+        """Advance node ``name`` over steps t0..t0+T-1 of the recording (synapses: emit too)."""
         node = self.g.nodes[name]
         if node.op == "input":
             vals[name] = self._stim(name, t0, T)
@@ -156,22 +208,51 @@ class _Run:
             src = vals[self.g.predecessors(name)[0]]
             vals[name] = src.reshape(T, self.batch, *node.out_shape)
         elif node.op in SYNAPSES:
-            vals[name] = self.syn[name].run(vals[self.g.predecessors(name)[0]], t0)
+            vals[name] = self.syn[name].run(vals[self.g.predecessors(name)[0]], self.t_base + t0)
+            if name in self.plastic:
+                extra[name] = self.plastic_probes(name, T)
         else:
-            s, act, spk, ru, rv = self.lif[name].run(self._sum_inputs(name, vals, T), t0,
-                                                     name in self.record)
+            s, act, spk, ru, rv = self.lif[name].run(self._sum_inputs(name, vals, T),
+                                                     self.t_base + t0, name in self.record)
             vals[name] = s
             extra[name] = (act, spk, ru, rv)
 
-    def finish_chunk(self, t0: int, vals: dict, extra: dict) -> None:
+    def plastic_probes(self, name: str, T: int) -> dict[str, np.ndarray]:
+        return {v: self.syn[name].probe(v, T) for _, n, v in self.probes if n == name and v != "s"}
+
+    def chunk(self, t0: int, T: int) -> None:
+        vals: dict[str, np.ndarray] = {}
+        extra: dict[str, Any] = {}
+        for name in self.chunked:
+            self.node(name, vals, t0, T, extra)
+        learn = step_segment(self, vals, extra, t0, T) if self.stepwise else None
+        self.finish_chunk(t0, T, vals, extra, learn)
+
+    def finish_chunk(self, t0: int, T: int, vals: dict, extra: dict,
+                     learn: dict[str, tuple[np.ndarray, np.ndarray]] | None) -> None:
         for o in self.g.outputs:
             self.rec[o].append(vals[o].astype(np.int64))
         for p, n, var in self.probes:
-            val = vals[n] if var == "s" else extra[n][2 if var == "u" else 3]
+            if var == "s":
+                val = vals[n]
+            else:
+                val = extra[n][2 if var == "u" else 3] if n in self.lif else extra[n][var]
             self.rec[p].append(np.asarray(val, np.int64))
-        T = next(iter(vals.values())).shape[0]
         self.counts.chunk(t0, T, {n: r.counts for n, r in self.syn.items()},
-                          {n: e[:2] for n, e in extra.items()})
+                          {n: e[:2] for n, e in extra.items() if n in self.lif}, learn)
+
+    def advance(self, reset_interval: int = 0, chunk_steps: int | None = None,
+                progress: bool = False) -> None:
+        """Run the whole recording, chunk after chunk."""
+        nodes = self.g.nodes.values()
+        per_step = self.batch * sum(int(np.prod(n.out_shape)) for n in nodes)
+        size = max(1, chunk_steps or CHUNK_ELEMENTS // max(per_step, 1))
+        with _progress(self.steps, progress and self.steps >= 1000) as bar:
+            for t0, T, reset in _chunks(self.steps, size, reset_interval):
+                if reset:
+                    self.reset()
+                self.chunk(t0, T)
+                bar(T)
 
     def result(self) -> SimResult:
         def cat(name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -196,49 +277,23 @@ def _chunks(steps: int, size: int, reset_interval: int) -> Iterator[tuple[int, i
 def simulate(program: ChipProgram, inputs: np.ndarray | Mapping[str, np.ndarray],
              steps: int | None = None, probes: Iterable[str] = (), *, reset_interval: int = 0,
              progress: bool = False, use_jit: bool | None = None,
-             chunk_steps: int | None = None) -> SimResult:
+             chunk_steps: int | None = None, learning: LearningOptions | None = None) -> SimResult:
     """Run ``program`` on ``inputs`` ((T, B, *shape) per input node) for ``steps`` steps.
 
     Inputs shorter than ``steps`` are padded with zeros. ``probes``: ``"layer.s"`` (any node's
-    output), ``"layer.u"`` / ``"layer.v"`` (state of a ``loihi.lif`` layer after the step).
-    ``reset_interval`` > 0 zeroes every neuron and synapse state at steps k * reset_interval, so
-    consecutive windows of the input are independent samples. Returns a ``SimResult`` whose
-    ``counters`` is a ``Counters`` (see ``counters.py``).
+    output), ``"layer.u"`` / ``"layer.v"`` (state of a ``loihi.lif`` layer after the step),
+    ``"syn.w"`` / ``.t`` / ``.d`` / ``.x1`` / ``.y1`` (weights, tags and first traces of a
+    ``loihi.plastic_dense``, after the step). ``reset_interval`` > 0 starts a new sample at
+    steps k * reset_interval: neuron and synapse state restart, learned weights, tags and traces
+    stay. ``learning`` (default ``LearningOptions()``: plastic synapses learn) only matters for
+    programs with plastic synapses. Returns a ``SimResult`` whose ``counters`` is a ``Counters``
+    (see ``counters.py``).
     """
     stim = _stimuli(program, inputs)
     t_in = max(x.shape[0] for x in stim.values())
     steps = t_in if steps is None else int(steps)
-    run = _Run(program, stim, steps, _parse_probes(program, probes), use_jit)
-    order = _topo_order(program)
-    per_step = run.batch * sum(int(np.prod(n.out_shape)) for n in program.graph.nodes.values())
-    size = 1 if order is None else max(1, chunk_steps or CHUNK_ELEMENTS // max(per_step, 1))
-    with _progress(steps, progress and steps >= 1000) as advance:
-        for t0, T, reset in _chunks(steps, size, reset_interval):
-            if reset:
-                run.reset()
-            if order is None:
-                _cyclic_step(run, t0)
-            else:
-                vals: dict[str, np.ndarray] = {}
-                extra: dict[str, Any] = {}
-                for name in order:
-                    run.node(name, vals, t0, T, extra)
-                run.finish_chunk(t0, vals, extra)
-            advance(T)
+    batch = next(iter(stim.values())).shape[1]
+    run = _Run(program, batch, use_jit, learning or LearningOptions())
+    run.begin(stim, steps, _parse_probes(program, probes))
+    run.advance(reset_interval, chunk_steps, progress)
     return run.result()
-
-
-def _cyclic_step(run: _Run, t: int) -> None:
-    """One step of a graph with cycles: emit, update in schedule order, absorb."""
-    sched = run.sched
-    if sched.delayed:
-        raise UnsupportedOpError(f"cycle through {sorted(sched.delayed)} has no synapse; the "
-                                 "chip needs a synapse (one step of latency) in every loop")
-    vals: dict[str, np.ndarray] = {s: r.emit(t)[None] for s, r in run.syn.items()}
-    extra: dict[str, Any] = {}
-    for name in sched.order:
-        if name not in run.syn:
-            run.node(name, vals, t, 1, extra)
-    for s, r in run.syn.items():
-        r.run(vals[run.g.predecessors(s)[0]], t, emit=False)
-    run.finish_chunk(t, vals, extra)
