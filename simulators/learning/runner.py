@@ -29,8 +29,8 @@ def make_plastic(graph: Graph, layers: Sequence[str], spec: RuleSpec) -> Graph:
     for name in layers:
         _post_of(graph, name)
         node = graph.nodes[name]
-        ed.replace(name, LoihiPlasticDense(
-            weight=node.weight, weight_exp=node.weight_exp, num_weight_bits=node.num_weight_bits,
+        ed.replace(name, LoihiPlasticDense(  # learning uses the full 8-bit weight field
+            weight=node.weight, weight_exp=node.weight_exp, num_weight_bits=8,
             num_message_bits=node.num_message_bits, dw=r.dw or "", dd=r.dd or "", dt=r.dt or "",
             x_impulse=(r.x1_impulse, r.x2_impulse), x_tau=(r.x1_tau, r.x2_tau),
             y_impulse=(r.y1_impulse, r.y2_impulse, r.y3_impulse),

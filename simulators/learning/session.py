@@ -78,7 +78,7 @@ class _bar:
             self.progress.__exit__(*exc)
 
 
-def print_summary(report: LearningReport, out: Path) -> None:
+def print_summary(report: LearningReport, out: Path | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -96,4 +96,5 @@ def print_summary(report: LearningReport, out: Path) -> None:
     console.print(f"learning energy{tag}: {e['event_driven_j'] * 1e6:.2f} µJ event-driven vs "
                   f"{e['time_step_driven_j'] * 1e6:.2f} µJ time-step-driven "
                   f"({e['saving_factor']:.1f}x less), at {report.cost['energy_pj']} pJ/update")
-    console.print(f"wrote {out}/graph.learned.snnc and {out}/learning_report.json")
+    if out is not None:
+        console.print(f"wrote {out}/graph.learned.snnc and {out}/learning_report.json")
