@@ -8,12 +8,15 @@ and the report turns its counts into energy and time with the default (SANA-FE) 
 2018 models. A fourth row checks the accounting against SANA-FE's own prediction for the
 peers.md benchmark network (a simulator, not silicon).
 
-| network | published | reconstruction |
-|---|---|---|
-| keyword spotter (Blouw et al. 2019) | 0.27 mJ dynamic / inference, 296 inf/s | 390 rate-coded inputs -> 256 -> 256 LIF (nengo-loihi example sizes), 10 steps per inference (its 10-step frame), hidden rates 10 % |
-| NxTF MNIST CNN (Rueckauer et al. 2021) | 0.66 mJ, 6.65 ms | 28x28 rate-coded -> conv 16@5x5/2 -> conv 32@3x3/2 -> 128 -> 10 IF, 100 steps, rates 5 % |
-| NxTF N-MNIST (same paper) | 0.29 mJ, 6.46 ms | 34x34 events -> 512 -> 10 IF (522 neurons, 597 K weights as published), 100 steps, input 4 %, hidden 5 % |
-| peers.md network (SANA-FE 2.2.9) | 247 µJ, 6.31 ms for 100 steps | the exact network (784-512-256-10, published weights rule) |
+- keyword spotter (Blouw et al. 2019; 0.27 mJ dynamic per inference, 296 inferences/s):
+  390 rate-coded inputs -> 256 -> 256 LIF (the nengo-loihi example's sizes), 10 steps per
+  inference (its 10-step frame), hidden rates 10 %;
+- NxTF MNIST CNN (Rueckauer et al. 2021; 0.66 mJ, 6.65 ms): 28x28 rate-coded -> conv 16@5x5/2
+  -> conv 32@3x3/2 -> 128 -> 10 IF, 100 steps, rates 5 %;
+- NxTF N-MNIST (same paper; 0.29 mJ, 6.46 ms): 34x34 events -> 512 -> 10 IF (522 neurons and
+  597 K weights, as published), 100 steps, input 4 %, hidden 5 %;
+- peers.md network (SANA-FE 2.2.9's prediction: 247 uJ, 6.31 ms for 100 steps): the exact
+  784-512-256-10 network.
 
     python benchmarks/bench_loihi1_published.py [--samples 2]
 
@@ -25,6 +28,7 @@ error (predicted / published - 1). Which published figure is total or dynamic is
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,7 +63,7 @@ def _w(rng: np.random.Generator, shape: tuple[int, ...], lo: int, hi: int) -> np
 
 def _dense_chain(sizes: list[int], seed: int, lo: int, hi: int) -> Callable[[list[int]], ir.Graph]:
     rng = np.random.default_rng(seed)
-    ws = [_w(rng, (b, a), lo, hi) for a, b in zip(sizes, sizes[1:], strict=False)]
+    ws = [_w(rng, (b, a), lo, hi) for a, b in itertools.pairwise(sizes)]
 
     def build(vth: list[int]) -> ir.Graph:
         nodes: list[tuple[str, ir.Node]] = [("x", ir.Input(shape=(sizes[0],)))]

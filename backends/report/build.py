@@ -18,7 +18,14 @@ from ...ir import Graph
 from .activity import bin_series, core_neurons, layer_rates, raster, worst_case_counters
 from .agreement import layer_fidelity
 from .analytic import analytic_estimate
-from .energy import EnergyModel, EnergyResult, dynamic_energy, load_model, models_for_chip, with_static
+from .energy import (
+    EnergyModel,
+    EnergyResult,
+    dynamic_energy,
+    load_model,
+    models_for_chip,
+    with_static,
+)
 from .latency import LatencyResult, latency
 from .neurobench import neurobench_metrics, record
 from .schema import SCHEMA, VERSION

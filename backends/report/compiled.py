@@ -87,7 +87,8 @@ def report_compiled(result: Any, out_dir: str | Path, inputs: Any = None, *, htm
         chip_in = encode_inputs(program.graph, stim)
         sim = simulate(program, chip_in, T + lat, report_probes(program))
     except SnncError as exc:
-        raise SnncError(f"report: simulating the compiled program on {source} failed: {exc}")
+        raise SnncError(f"report: simulating the compiled program on {source} failed: "
+                        f"{exc}") from None
     return write_report(out_dir, program, sim, result.float_graph, result.fidelity, kind,
                         html=html, inputs=stim, chip_inputs=chip_in, target=target,
                         input_source=source, energy_model=energy_model)

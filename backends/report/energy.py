@@ -43,7 +43,7 @@ HOST_EVENT_OF = {"host_hops_ew": "hop_ew", "host_hops_ns": "hop_ns", "host_chip_
 LEARNING_EVENT_OF = {"syn_updates": "syn_update"}
 
 
-def event_fields(counters: Any, model: "EnergyModel") -> list[tuple[str, str]]:
+def event_fields(counters: Any, model: EnergyModel) -> list[tuple[str, str]]:
     """(counter field, event) pairs to charge: the core events, and learning events that both
     the counters and the model's table have."""
     out = list(EVENT_OF.items())

@@ -36,7 +36,13 @@ import numpy as np
 
 from ...ir import Graph
 from .graphstats import (
-    bias_size, connection_nodes, fanout, input_probes, neuron_nodes, node_input, weight_values,
+    bias_size,
+    connection_nodes,
+    fanout,
+    input_probes,
+    neuron_nodes,
+    node_input,
+    weight_values,
 )
 
 FLOAT_BYTES = 4  # PyTorch's default parameter dtype (float32)
@@ -62,7 +68,8 @@ def static_metrics(graph: Graph) -> dict[str, Any]:
             params += node.weight.size + node.bias.size
             buffers += node.mean.size + node.var.size
     sparsity = round(zeros / weights, 4) if weights else 0.0
-    return {"parameter_count": int(params), "footprint_bytes": int((params + buffers) * FLOAT_BYTES),
+    return {"parameter_count": int(params),
+            "footprint_bytes": int((params + buffers) * FLOAT_BYTES),
             "connection_sparsity": sparsity}
 
 

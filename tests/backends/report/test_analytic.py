@@ -55,7 +55,8 @@ def test_spiking_input_is_charged_as_accumulates() -> None:
     est = analytic_estimate(g, record(g, x), 4, precision="int8")
     first = est["layers"][0]
     rate = x.mean()
-    assert first["charged_as"] == "AC" and first["input_rate"] == pytest.approx(rate)
+    assert first["charged_as"] == "AC"
+    assert first["input_rate"] == pytest.approx(rate)
     assert first["energy"] == pytest.approx(0.03e-12 * rate * 4 * 288)
 
 

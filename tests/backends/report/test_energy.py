@@ -37,10 +37,11 @@ def _toml(table: dict[str, float]) -> str:
 
 def _model_file(tmp_path, static: float = 0.5):
     path = tmp_path / "hand.toml"
-    path.write_text(f'name = "hand"\nsource = "test"\ncosts = "table"\n[energy_pj]\n{_toml(E)}\n'
-                    f"[time_ns]\n{_toml(TNS)}\n[barrier_ns]\ntiles = [1, 32]\nns = [100.0, 100.0]"
-                    f"\n[static]\nwatts_per_chip = {static}\nlow = 0.25\nhigh = 1.0\nsource = \"t\"\n"
-                    "[uncertainty]\nenergy_low = 0.5\nenergy_high = 2.0\n")
+    path.write_text("\n".join([
+        'name = "hand"', 'source = "test"', 'costs = "table"', "[energy_pj]", _toml(E),
+        "[time_ns]", _toml(TNS), "[barrier_ns]", "tiles = [1, 32]", "ns = [100.0, 100.0]",
+        "[static]", f"watts_per_chip = {static}", "low = 0.25", "high = 1.0", 'source = "t"',
+        "[uncertainty]", "energy_low = 0.5", "energy_high = 2.0", ""]))
     return path
 
 
@@ -60,7 +61,8 @@ def _program(tmp_path):
 def _run(tmp_path):
     prog = _program(tmp_path)
     res = simulate(prog, X[:, None, :], probes=["lif1.s", "lif2.s"])
-    assert res.probes["lif1.s"].all() and not res.probes["lif2.s"].any()  # the premise
+    assert res.probes["lif1.s"].all()
+    assert not res.probes["lif2.s"].any()
     return prog, res
 
 
@@ -119,7 +121,8 @@ def test_chip_times_reproduce_the_simulator(tmp_path) -> None:
     """The chip table re-timed by latency.py gives the simulator's own step times."""
     prog, res = _run(tmp_path)
     default = models_for_chip(prog.chip)[0]
-    assert default.name == "chip-table" and default.times_from_chip  # a user chip
+    assert default.name == "chip-table"
+    assert default.times_from_chip
     lat = latency(res.counters, default, prog.n_tiles, prog.n_chips)
     np.testing.assert_array_equal(lat.step_ns, res.counters.step_ns)
     retimed = latency(res.counters, default.__class__(**{**default.__dict__,
@@ -135,11 +138,16 @@ def test_builtin_models_carry_sources_and_uncertainty(tmp_path) -> None:
     l1 = {m.name: m for m in models_for_chip(load_chip("loihi1"))}
     assert set(l1) == {"loihi1-sanafe", "loihi1-davies2018"}
     dav = l1["loihi1-davies2018"]
-    assert dav.energy_pj["syn_op_dense"] == 23.6 and dav.energy_pj["neuron_active"] == 81.0
-    assert dav.time_ns["syn_op_dense"] == 3.5 and "Davies" in dav.source
+    assert dav.energy_pj["syn_op_dense"] == 23.6
+    assert dav.energy_pj["neuron_active"] == 81.0
+    assert dav.time_ns["syn_op_dense"] == 3.5
+    assert "Davies" in dav.source
     assert l1["loihi1-sanafe"].energy_pj["syn_op_dense"] == 35.5
     (l2,) = models_for_chip(load_chip("loihi2"))
-    assert l2.estimate and l2.static_w is None and "ESTIMATE" in l2.source
+    assert l2.estimate
+    assert l2.static_w is None
+    assert "ESTIMATE" in l2.source
     assert l2.factor("energy", "low") < 1.0 == l2.factor("energy", "high")
     user = models_for_chip(tiny_chip(tmp_path))
-    assert [m.name for m in user] == ["chip-table"] and user[0].static_w is None
+    assert [m.name for m in user] == ["chip-table"]
+    assert user[0].static_w is None

@@ -16,7 +16,8 @@ def _tiny_graph() -> ir.Graph:
     w = np.array([[1.0, 0.0, 0.5], [0.0, 0.0, -2.0]])  # input 0 -> 1 weight, 1 -> 0, 2 -> 2
     return ir.Graph.chain(("x", ir.Input(shape=(3,))),
                           ("fc", ir.Affine(weight=w, bias=np.array([0.25, 0.0]))),
-                          ("lif", ir.LIF(shape=(2,), decay_v=np.array(0.5), threshold=np.array(1.0))),
+                          ("lif", ir.LIF(shape=(2,), decay_v=np.array(0.5),
+                                         threshold=np.array(1.0))),
                           ("y", ir.Output(shape=(2,))))
 
 
@@ -34,12 +35,13 @@ def test_synaptic_ops_sparsity_and_updates_by_hand() -> None:
     assert m["activation_sparsity"] == 1 - np.count_nonzero(s) / s.size
     v = probes["lif.v"]
     assert m["membrane_updates"] == (2 * 2 + np.count_nonzero(v[1:] != v[:-1])) / 2
-    assert m["parameter_count"] == 6 + 2 and m["footprint_bytes"] == 8 * 4
+    assert m["parameter_count"] == 6 + 2
+    assert m["footprint_bytes"] == 8 * 4
     assert m["connection_sparsity"] == round(3 / 6, 4)
 
 
 def _brute_fanout(w: np.ndarray, in_shape, stride, padding, dilation, groups) -> np.ndarray:
-    cin, h, wd = in_shape
+    _, h, wd = in_shape
     cout, cpg, kh, kw = w.shape
     opg = cout // groups
     oh = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1

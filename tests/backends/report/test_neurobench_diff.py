@@ -48,7 +48,9 @@ def _neurobench(model: nn.Module, x: torch.Tensor) -> dict:
     from neurobench.benchmarks import Benchmark
     from neurobench.metrics.static import ConnectionSparsity, Footprint, ParameterCount
     from neurobench.metrics.workload import (
-        ActivationSparsity, MembraneUpdates, SynapticOperations,
+        ActivationSparsity,
+        MembraneUpdates,
+        SynapticOperations,
     )
     from neurobench.models import SNNTorchModel
     from torch.utils.data import DataLoader, TensorDataset
@@ -78,7 +80,8 @@ def test_metrics_equal_neurobench(kind) -> None:
     if kind == "spikes":
         assert syn["Effective_MACs"] == 0
     else:
-        assert syn["Effective_MACs"] > 0 and syn["Effective_ACs"] > 0
+        assert syn["Effective_MACs"] > 0
+        assert syn["Effective_ACs"] > 0
     assert ours["synaptic_operations"] == pytest.approx(syn, rel=1e-12)
     assert ours["activation_sparsity"] == pytest.approx(theirs["ActivationSparsity"], rel=1e-12)
     assert ours["membrane_updates"] == pytest.approx(theirs["MembraneUpdates"], rel=1e-12)
@@ -94,5 +97,6 @@ def test_footprint_differs_only_by_neuron_buffers() -> None:
     buffers = sum(b.numel() * b.element_size() for b in model.buffers())
     theirs = _neurobench(model, torch.zeros(2, 1, 2, 5, 5))["Footprint"]
     assert ours["footprint_bytes"] == theirs - buffers
-    assert ours["synaptic_operations"] is None and ours["membrane_updates"] is None
+    assert ours["synaptic_operations"] is None
+    assert ours["membrane_updates"] is None
     np.testing.assert_equal(ours["parameter_count"], sum(p.numel() for p in model.parameters()))

@@ -15,8 +15,10 @@ from snnc.errors import FormatError
 
 def test_compile_writes_a_measured_report(measured_dir) -> None:
     doc = load_report(measured_dir)
-    assert doc["version"] == VERSION and doc["target"] == "loihi-sim"
-    assert doc["input"]["kind"] == "calibration" and doc["input"]["samples"] == 3
+    assert doc["version"] == VERSION
+    assert doc["target"] == "loihi-sim"
+    assert doc["input"]["kind"] == "calibration"
+    assert doc["input"]["samples"] == 3
     e = doc["energy"]
     assert e["total"] == pytest.approx(e["dynamic"] + e["static"])
     assert sum(e["by_kind"].values()) == pytest.approx(e["dynamic"])
@@ -31,7 +33,8 @@ def test_compile_writes_a_measured_report(measured_dir) -> None:
     assert lat["throughput_per_s"] == pytest.approx(1 / lat["per_inference"])
     assert set(doc["activity"]["raster"]) == {"lif1", "lif2"}
     nb = doc["neurobench"]["synaptic_operations"]
-    assert nb["Effective_MACs"] == 0 and nb["Effective_ACs"] > 0  # spike input
+    assert nb["Effective_MACs"] == 0
+    assert nb["Effective_ACs"] > 0
     fid = doc["fidelity"]
     assert [r["layer"] for r in fid["layers"]] == ["lif1", "lif2"]
     assert all(0 <= r["spike_agreement"] <= 1 for r in fid["layers"])
@@ -45,18 +48,23 @@ def test_chip_synaptic_ops_match_neurobench_on_spiking_layers(measured_dir) -> N
     chip = {lay["name"]: lay["syn_ops"] for lay in doc["layers"]}
     nb = {r["layer"]: r["Effective_ACs"] for r in doc["neurobench"]["by_layer"]}
     assert fid == {"lif1": 1.0, "lif2": 1.0}  # the premise (exact weights, spike input)
-    assert chip["lif1"] == pytest.approx(nb["fc1"]) and chip["lif2"] == pytest.approx(nb["fc2"])
+    assert chip["lif1"] == pytest.approx(nb["fc1"])
+    assert chip["lif2"] == pytest.approx(nb["fc2"])
 
 
 def test_graded_input_on_loihi2_is_an_estimate(graded_dir) -> None:
     doc = load_report(graded_dir)
-    assert doc["chip"]["name"] == "loihi2" and doc["input"]["kind"] == "calibration"
+    assert doc["chip"]["name"] == "loihi2"
+    assert doc["input"]["kind"] == "calibration"
     model = doc["energy"]["model"]
-    assert model["estimate"] and model["name"] == "loihi2-estimate"
+    assert model["estimate"]
+    assert model["name"] == "loihi2-estimate"
     assert any(n.startswith("ESTIMATE") for n in doc["notes"])
-    assert doc["energy"]["static"] is None and doc["energy"]["total"] == doc["energy"]["dynamic"]
+    assert doc["energy"]["static"] is None
+    assert doc["energy"]["total"] == doc["energy"]["dynamic"]
     lo, hi = doc["energy"]["total_range"]
-    assert lo == pytest.approx(0.1 * doc["energy"]["total"]) and hi == doc["energy"]["total"]
+    assert lo == pytest.approx(0.1 * doc["energy"]["total"])
+    assert hi == doc["energy"]["total"]
     assert doc["neurobench"]["synaptic_operations"]["Effective_MACs"] > 0  # analog first layer
     assert doc["analytic"]["layers"][0]["charged_as"] == "MAC"
 
@@ -89,13 +97,16 @@ def test_report_command(measured_dir, worst_dir, capsys) -> None:
     (measured_dir / "report.html").unlink()
     main(["report", str(measured_dir)])
     out = capsys.readouterr().out
-    assert "energy / inference" in out and "loihi1-sanafe" in out and "NeuroBench" in out
+    assert "energy / inference" in out
+    assert "loihi1-sanafe" in out
+    assert "NeuroBench" in out
     assert (measured_dir / "report.html").is_file()
     main(["report", str(measured_dir / "report.json"), "--json"])
     assert json.loads(capsys.readouterr().out) == load_report(measured_dir)
     main(["report", str(measured_dir), "--compare", str(worst_dir), "--no-html"])
     out = capsys.readouterr().out
-    assert "B / A" in out and "worst" in out.lower()
+    assert "B / A" in out
+    assert "worst" in out.lower()
 
 
 def test_report_command_errors(tmp_path, capsys) -> None:
