@@ -6,7 +6,6 @@ docs/report-schema.md); ``write_report`` (``__init__.py``) writes it and ``repor
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any
 
@@ -15,20 +14,23 @@ import numpy as np
 from ... import __version__
 from ...errors import SnncError
 from ...ir import Graph
-from .activity import bin_series, core_neurons, layer_rates, raster, worst_case_counters
+from .activity import worst_case_counters
 from .agreement import layer_fidelity
 from .analytic import analytic_estimate
-from .energy import (
-    EnergyModel,
-    EnergyResult,
-    dynamic_energy,
-    load_model,
-    models_for_chip,
-    with_static,
-)
-from .latency import LatencyResult, latency
+from .energy import EnergyModel, load_model, models_for_chip
 from .neurobench import neurobench_metrics, record
 from .schema import SCHEMA, VERSION
+from .sections import (
+    activity_section,
+    alternatives_section,
+    chip_section,
+    cores_section,
+    energy_section,
+    jsonable,
+    latency_section,
+    layers_section,
+    run_model,
+)
 
 log = logging.getLogger(__name__)
 INPUT_NOTES = {
@@ -38,128 +40,6 @@ INPUT_NOTES = {
     "worst-case": "WORST CASE: no input was given, so every input and every neuron is assumed to "
                   "spike at every step; real activity (and energy) is lower",
 }
-
-
-def jsonable(obj: Any) -> Any:
-    """Plain JSON values from numpy scalars/arrays, dataclasses and objects with ``to_dict``."""
-    if hasattr(obj, "to_dict"):
-        return jsonable(obj.to_dict())
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return jsonable(dataclasses.asdict(obj))
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist()) if obj.size <= 10000 else f"<array {obj.shape}>"
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if obj is None or isinstance(obj, bool | int | float | str):
-        return obj
-    return str(obj)
-
-
-def _chip(program: Any) -> dict[str, Any]:
-    chip = program.chip
-    m = chip.mesh
-    return {"name": chip.name, "description": chip.description, "chips": program.n_chips,
-            "cores": program.n_cores, "tiles": program.n_tiles, "cores_per_chip": m.cores_per_chip,
-            "neurons_per_core": chip.core.neurons,
-            "mesh": {"tiles_x": m.tiles_x, "tiles_y": m.tiles_y, "cores_per_tile": m.cores_per_tile,
-                     "chip_grid": program.chip_grid}}
-
-
-def _run(program: Any, model: EnergyModel, counters: Any) -> tuple[EnergyResult, LatencyResult]:
-    lat = latency(counters, model, program.n_tiles, program.n_chips)
-    en = with_static(dynamic_energy(counters, model, list(counters.core_layer)), program.n_chips,
-                     lat.per_inference_s)
-    return en, lat
-
-
-def _static_range(model: EnergyModel, program: Any, seconds: float) -> list[float] | None:
-    if model.static_range is None:
-        return None
-    return [w * program.n_chips * seconds for w in model.static_range]
-
-
-def _energy(program: Any, en: EnergyResult, lat: LatencyResult) -> dict[str, Any]:
-    srange = _static_range(en.model, program, lat.per_inference_s)
-    bounds = en.bounds(tuple(srange) if srange else None)  # type: ignore[arg-type]
-    return {"model": en.model.to_dict(), "unit": "J per inference", "total": en.total_j,
-            "dynamic": en.dynamic_j, "static": en.static_j, "static_range": srange,
-            "total_range": list(bounds) if bounds else None, "by_kind": en.by_kind,
-            "by_layer": en.by_layer, "by_core": en.by_core}
-
-
-def _alternatives(program: Any, models: list[EnergyModel], counters: Any) -> list[dict[str, Any]]:
-    rows = []
-    for model in models:
-        en, lat = _run(program, model, counters)
-        srange = _static_range(model, program, lat.per_inference_s)
-        bounds = en.bounds(tuple(srange) if srange else None)  # type: ignore[arg-type]
-        rows.append({"model": model.name, "description": model.description,
-                     "source": model.source, "estimate": model.estimate, "total": en.total_j,
-                     "dynamic": en.dynamic_j, "static": en.static_j,
-                     "total_range": list(bounds) if bounds else None,
-                     "latency_per_inference": lat.per_inference_s})
-    return rows
-
-
-def _latency(program: Any, lat: LatencyResult, model: EnergyModel) -> dict[str, Any]:
-    core, frac = lat.bottleneck()
-    step = lat.step_ns
-    series, width = bin_series(step)
-    lo, hi = model.factor("time", "low"), model.factor("time", "high")
-    per = lat.per_inference_s
-    return {"unit": "s", "per_inference": per,
-            "per_inference_range": [per * lo, per * hi] if lo is not None and hi is not None
-            else None, "throughput_per_s": lat.throughput,
-            "per_step": {"mean": float(step.mean()) * 1e-9 if step.size else 0.0,
-                         "max": float(step.max()) * 1e-9 if step.size else 0.0,
-                         "min": float(step.min()) * 1e-9 if step.size else 0.0,
-                         "compute_mean": float(lat.compute_ns.mean()) * 1e-9 if step.size else 0.0,
-                         "noc_mean": float(lat.noc_ns.mean()) * 1e-9 if step.size else 0.0,
-                         "barrier": lat.barrier_ns * 1e-9},
-            "bottleneck": {"core": core, "layer": program.cores[core].layer if core >= 0 else None,
-                           "fraction_of_steps": frac},
-            "over_time_ns": series, "bin_steps": width}
-
-
-def _layers(program: Any, counters: Any, en: EnergyResult) -> list[dict[str, Any]]:
-    rates = layer_rates(counters)
-    syn = np.asarray(counters.syn_ops, np.float64).sum(0) / counters.n_samples
-    total = en.dynamic_j or 1.0
-    rows = []
-    for name, lm in program.layers.items():
-        r = rates.get(name, {"neurons": lm.size, "spikes": 0.0, "firing_rate": 0.0,
-                             "rate_over_time": [], "bin_steps": 1})
-        energy = en.by_layer.get(name, 0.0)
-        rows.append({"name": name, "shape": list(lm.shape), "cores": len(lm.cores), **r,
-                     "syn_ops": float(syn[list(lm.cores)].sum()), "energy": energy,
-                     "energy_share": energy / total})
-    return rows
-
-
-def _cores(program: Any, counters: Any, en: EnergyResult, lat: LatencyResult) -> list[dict]:
-    n = counters.n_samples
-    syn = np.asarray(counters.syn_ops, np.float64).sum(0) / n
-    spk = np.asarray(counters.spikes_out, np.float64).sum(0) / n
-    util = lat.utilisation()
-    neurons = core_neurons(counters)
-    return [{"core": c.core, "layer": c.layer, "chip": c.chip, "x": c.x, "y": c.y, "slot": c.slot,
-             "neurons": int(neurons[c.core]), "syn_ops": float(syn[c.core]),
-             "spikes": float(spk[c.core]), "energy": en.by_core[c.core],
-             "utilisation": util[c.core], "busy_ns": float(lat.core_ns[:, c.core].sum())}
-            for c in program.cores]
-
-
-def _activity(counters: Any, probes: dict[str, np.ndarray], layers: list[str]) -> dict[str, Any]:
-    tot = counters.totals()
-    per = {"syn_ops": tot["syn_ops_dense"] + tot["syn_ops_sparse"] + tot["syn_ops_conv"],
-           **{k: tot[k] for k in ("syn_ops_dense", "syn_ops_sparse", "syn_ops_conv",
-                                  "neurons_active", "neurons_inactive", "spikes_out",
-                                  "axon_out", "hops_ew", "hops_ns", "chip_hops", "host_axon_out")}}
-    return {"per_inference": per, "raster": raster(probes, layers)}
 
 
 def _program(program_or_graph: Any) -> Any:
@@ -289,7 +169,7 @@ def build_report(program_or_graph: Any, sim_result: Any = None, float_graph: Gra
     if energy_model is not None:
         chosen = load_model(energy_model, program.chip)
         models = [chosen, *[m for m in models if m.name != chosen.name]]
-    en, lat = _run(program, models[0], counters)
+    en, lat = run_model(program, models[0], counters)
     T = int(counters.step_ns.shape[0])
     notes = _notes(models[0], kind, counters)
     fprobes = float_probes if float_probes is not None else _float_probes(float_graph, inputs,
@@ -298,14 +178,15 @@ def build_report(program_or_graph: Any, sim_result: Any = None, float_graph: Gra
     chip_in = inputs if chip_inputs is None else chip_inputs
     return {
         "schema": SCHEMA, "version": VERSION, "generator": f"snnc {__version__}",
-        "target": target, "chip": _chip(program),
+        "target": target, "chip": chip_section(program),
         "input": {"kind": kind, "source": input_source, "samples": int(counters.n_samples),
                   "timesteps": T, "note": INPUT_NOTES[kind]},
-        "energy": _energy(program, en, lat),
-        "alternative_energy": _alternatives(program, models, counters),
-        "latency": _latency(program, lat, models[0]),
-        "layers": _layers(program, counters, en), "cores": _cores(program, counters, en, lat),
-        "activity": _activity(counters, chip_probes, list(program.layers)),
+        "energy": energy_section(program, en, lat),
+        "alternative_energy": alternatives_section(program, models, counters),
+        "latency": latency_section(program, lat, models[0]),
+        "layers": layers_section(program, counters, en),
+        "cores": cores_section(program, counters, en, lat),
+        "activity": activity_section(counters, chip_probes, list(program.layers)),
         "neurobench": _neurobench(float_graph, fprobes, program, chip_in, chip_probes),
         "analytic": _analytic(float_graph, fprobes, program, chip_in, chip_probes, t_model),
         "fidelity": _fidelity(fidelity, float_graph, fprobes, program, chip_probes),
