@@ -123,9 +123,10 @@ def raster(layers: Sequence[tuple[str, dict]], label: str) -> str:
         body.append(_text(x0 - 6, y0 + band / 2 + 13, f"{len(d['neurons_shown'])} of "
                           f"{d['neurons_total']}", "end", 'fill="#666" font-size="9"'))
         body.append(f'<rect x="{x0}" y="{y0}" width="{w}" height="{band}" fill="#f6f6f6"/>')
-        dots = "".join(f'<rect x="{x0 + w * t / steps:.1f}" y="{y0 + band * k / shown:.1f}" '
-                       f'width="{max(w / steps, 1.0):.1f}" height="{max(band / shown, 1.0):.1f}"/>'
-                       for t, k in d["spikes"])
+        dw, dh = min(max(w / steps, 1.0), 4.0), min(max(band / shown, 1.0), 4.0)
+        dots = "".join(f'<rect x="{x0 + w * (t + 0.5) / steps - dw / 2:.1f}" '
+                       f'y="{y0 + band * (k + 0.5) / shown - dh / 2:.1f}" '
+                       f'width="{dw:.1f}" height="{dh:.1f}"/>' for t, k in d["spikes"])
         body.append(f'<g fill="{PALETTE[i % len(PALETTE)]}">{dots}</g>')
     yb = 10 + len(layers) * (band + 10)
     body += [_text(x0, yb + 4, "0"), _text(x0 + w, yb + 4, str(steps), "end"),
