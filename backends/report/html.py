@@ -180,10 +180,11 @@ def _model_constants(doc: dict) -> str:
     rows = [[k + (" [E]" if k in est else ""), m["energy_pj"][k], m["time_ns"].get(k, "-")]
             for k in m["energy_pj"]]
     unc = m["uncertainty"].get("basis", "not stated")
+    watts = m["static_w_per_chip"]
+    static = "unknown" if watts is None else f"{watts} W per chip"
     return (_table(["event", "energy (pJ)", "time (ns)"], rows)
             + f'<p class="note">Uncertainty: {escape(str(unc))}. Static power: '
-            f"{escape(str(m['static_w_per_chip']))} W per chip ({escape(m['static_source'])}). "
-            "[E] marks snnc estimates.</p>")
+            f"{escape(static)} ({escape(m['static_source'])}). [E] marks snnc estimates.</p>")
 
 
 def render_html(doc: dict) -> str:

@@ -25,8 +25,9 @@ def _summary(doc: dict) -> Any:
     t.add_row("energy model", label, model["source"])
     t.add_row("energy / inference", fmt.energy(e["total"]), fmt.span(e["total_range"]))
     static = fmt.energy(e["static"]) if e["static"] is not None else "unknown (not included)"
+    srange = fmt.span(e.get("static_range"))
     t.add_row("  dynamic / static", f"{fmt.energy(e['dynamic'])} / {static}",
-              fmt.span(e.get("static_range")))
+              f"static {srange}" if srange else "")
     t.add_row("latency / inference", fmt.seconds(lat["per_inference"]),
               fmt.span(lat.get("per_inference_range"), fmt.seconds))
     ps = lat["per_step"]
