@@ -109,3 +109,15 @@ def render_terminal(doc: dict, verbose: bool = True) -> Any:
             parts.append(nb)
     parts += [Text("note: " + n, style="dim") for n in doc["notes"]]
     return Group(*parts)
+
+
+def summary_line(doc: dict) -> str:
+    """One line for ``snnc compile``: energy, latency, throughput, model and input kind."""
+    e, lat, inp = doc["energy"], doc["latency"], doc["input"]
+    model = e["model"]["name"] + (" ESTIMATE" if e["model"]["estimate"] else "")
+    static = fmt.energy(e["static"]) if e["static"] is not None else "unknown"
+    kind = ("WORST CASE: no input given (use --input X.npy)" if inp["kind"] == "worst-case"
+            else f"{inp['kind']} input")
+    return (f"report: {fmt.energy(e['total'])} per inference (dynamic {fmt.energy(e['dynamic'])}"
+            f", static {static}), {fmt.seconds(lat['per_inference'])}, "
+            f"{fmt.rate_per_s(lat['throughput_per_s'])} inferences [{model}; {kind}]")

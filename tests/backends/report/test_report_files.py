@@ -125,3 +125,12 @@ def test_compare_rows_give_ratios(measured_dir, worst_dir) -> None:
     assert rows["energy / inference"][3] == f"×{want:.3g}"
     assert "energy of lif1" in rows
     assert np.isfinite(want)
+
+
+def test_summary_line_states_model_and_input(measured_dir, worst_dir) -> None:
+    from snnc.backends.report.terminal import summary_line
+
+    line = summary_line(load_report(measured_dir))
+    assert line.startswith("report: ")
+    assert "[loihi1-sanafe; calibration input]" in line
+    assert "WORST CASE" in summary_line(load_report(worst_dir))
