@@ -97,15 +97,19 @@ class Graph:
 
     def _break_cycle(self, pending: dict[str, set[str]], done: set[str], rank: dict[str, int],
                      delayed: set[Edge]) -> None:
-        """Let blocked nodes read the previous output of one stateful node in the cycle."""
+        """Let the nodes of one cycle read the previous output of a stateful node on it.
+
+        Only edges that close a cycle are delayed: a node downstream of the cycle (an output,
+        the next layer) still reads the stateful node's current output.
+        """
         blocked = [n for n in self.nodes if n not in done]
-        waited_on = {src for n in blocked for src in pending[n] - done}
-        stateful = [n for n in blocked if self.nodes[n].stateful and n in waited_on]
+        waits = {n: _waits_on(n, pending, done) for n in blocked}
+        stateful = [n for n in blocked if self.nodes[n].stateful and n in waits[n]]
         if not stateful:
             raise IRError(f"cycle without a stateful node among {sorted(blocked)}")
         pick = min(stateful, key=rank.__getitem__)
         for n in blocked:
-            if pick in pending[n]:
+            if pick in pending[n] and n in waits[pick]:
                 pending[n].discard(pick)
                 delayed.add((pick, n))
 
@@ -222,6 +226,18 @@ class GraphEditor:
 
     def finish(self) -> Graph:
         return Graph(self.nodes, tuple(self.edges), self.dt, self.metadata)
+
+
+def _waits_on(start: str, pending: dict[str, set[str]], done: set[str]) -> set[str]:
+    """Every node ``start`` waits for, directly or through other blocked nodes."""
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        for src in pending[stack.pop()] - done:
+            if src not in seen:
+                seen.add(src)
+                stack.append(src)
+    return seen
 
 
 @register("graph")
