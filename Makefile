@@ -5,7 +5,7 @@
 #   make test                          set up both envs, run the whole suite in each
 #   make test-main ARGS=tests/x.py     pytest in .venv (Python 3.11, torch), not-lava tests
 #   make test-lava ARGS=tests/x.py     pytest in .venv-lava (Python 3.10, lava-nc), lava tests
-#   make setup | setup-main | setup-lava | assets      set-up steps on their own
+#   make setup | setup-main | setup-lava | assets | browser   set-up steps on their own
 #   make clean-env                     delete both environments and the downloaded assets
 
 SHELL := bash
@@ -26,15 +26,18 @@ MAIN_STAMP   := $(VENV)/.snnc-setup-done
 LAVA_STAMP   := $(LAVA_VENV)/.snnc-setup-done
 ASSETS_STAMP := $(SNNC_LAVADL_ASSETS)/tiny.net
 
-.PHONY: help setup setup-main setup-lava assets demo test test-main test-lava clean-env
+.PHONY: help setup setup-main setup-lava assets browser demo test test-main test-lava clean-env
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
 
-setup: setup-main setup-lava assets
+setup: setup-main setup-lava assets browser
 setup-main: $(MAIN_STAMP)
 setup-lava: $(LAVA_STAMP)
 assets: $(ASSETS_STAMP)
+# Headless Chromium for the report.html browser test (apt; skipped when already installed).
+browser:
+	scripts/setup_chromium.sh
 
 $(MAIN_STAMP): pyproject.toml requirements/main.txt scripts/setup_main.sh scripts/lib.sh scripts/check_env.py
 	scripts/setup_main.sh $(VENV)
