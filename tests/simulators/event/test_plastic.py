@@ -311,3 +311,27 @@ def test_recurrent_plastic_synapse_matches_reference(tmp_path, use_jit) -> None:
         np.testing.assert_array_equal(res.probes[p], ref[p], err_msg=p)
     assert (ref["rec.w"][-1] != ref["rec.w"][0]).any()
     assert res.counters.syn_updates.sum() == ex.state["rec"]["block"].counts["updates"]
+
+
+def test_learning_counters_save_load_and_old_files(tmp_path) -> None:
+    import json
+
+    from snnc.simulators.event.counters import LEARNING_FIELDS, Counters
+
+    case = random_case(np.random.default_rng(0), 1)
+    prog = map_graph(case.graph, tiny_chip(tmp_path))
+    c = simulate(prog, case.samples[0]).counters
+    assert c.syn_updates.sum() > 0
+    assert c.totals()["syn_updates"] == c.syn_updates.sum()
+    for suffix in (".json", ".npz"):
+        back = Counters.load(c.save(tmp_path / f"c{suffix}"))
+        for name in LEARNING_FIELDS:
+            np.testing.assert_array_equal(getattr(back, name), getattr(c, name))
+    old = json.loads((tmp_path / "c.json").read_text())
+    for name in LEARNING_FIELDS:
+        del old[name]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    back = Counters.load(tmp_path / "old.json")
+    assert back.syn_updates.shape == c.syn_ops_dense.shape
+    assert back.syn_updates.sum() == 0
+    np.testing.assert_array_equal(back.syn_ops_dense, c.syn_ops_dense)
