@@ -71,7 +71,9 @@ def _inputs(graph: Any, path: Path) -> tuple[np.ndarray, bool]:
 
 
 def _run(backend: str, graph: Any, program: Any, x: np.ndarray, steps: int | None,
-         probes: tuple[str, ...], reset_interval: int, quiet: bool) -> Any:
+         probes: tuple[str, ...], reset_interval: int, quiet: bool, lava_hw: bool) -> Any:
+    if lava_hw and backend != "lava":
+        raise SnncError("--lava-hw selects Lava's Loihi 2 hardware run; use it with --backend lava")
     if backend == "loihi-sim":
         from ..simulators.event import simulate
 
@@ -86,7 +88,7 @@ def _run(backend: str, graph: Any, program: Any, x: np.ndarray, steps: int | Non
     if backend == "lava":
         from ..backends.lava import run_lava
 
-        return run_lava(graph, x, steps, probes, hw=False)
+        return run_lava(graph, x, steps, probes, hw=lava_hw)
     from ..simulators.brian2 import run_brian2
 
     return run_brian2(graph, x, steps, probes, target="numpy")
@@ -122,14 +124,17 @@ def _save(path: Path, result: Any, batched: bool) -> None:
               default=None, help="loihi-sim: also write the per-core counters (.json or .npz).")
 @click.option("--output", "-o", "out", required=True,
               type=click.Path(dir_okay=False, path_type=Path), help="Result file R.npz.")
+@click.option("--lava-hw", is_flag=True,
+              help="With --backend lava: run on Loihi 2 through Lava's hardware run "
+                   "configuration (needs Intel's lava-loihi and a board).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def command(model_or_outdir: Path, input_path: Path, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
-            counters_path: Path | None, out: Path, quiet: bool) -> None:
+            counters_path: Path | None, lava_hw: bool, out: Path, quiet: bool) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
     graph, program = _load_target(model_or_outdir, backend, chip)
     x, batched = _inputs(graph, input_path)
-    result = _run(backend, graph, program, x, steps, probes, reset_interval, quiet)
+    result = _run(backend, graph, program, x, steps, probes, reset_interval, quiet, lava_hw)
     _save(out, result, batched)
     if counters_path is not None:
         if result.counters is None:

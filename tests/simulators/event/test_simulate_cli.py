@@ -62,3 +62,13 @@ def test_bad_probe_exits_2_with_a_message(setup, capsys) -> None:
     assert exc.value.code == 2
     assert "no node named 'nope'" in capsys.readouterr().err
     assert not (d / "r.npz").exists()
+
+
+def test_lava_hw_needs_the_lava_backend(setup, capsys) -> None:
+    _, d = setup
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", str(d / "out"), "-i", str(d / "xb.npy"), "--lava-hw", "-o",
+              str(d / "r.npz")])
+    assert exc.value.code == 2
+    assert "use it with --backend lava" in capsys.readouterr().err
+    assert not (d / "r.npz").exists()
