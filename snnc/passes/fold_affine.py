@@ -3,13 +3,13 @@
 fold-affine merges a producer A into its only consumer B (B's only input), until nothing changes:
 
 - affine/linear into affine/linear: ``W = W_B W_A``, ``b = W_B b_A + b_B``;
-- ``scale`` into the following synapse's input columns, or a synapse into the following
-  ``scale`` (per output channel); consecutive scales multiply;
+- ``scale`` into the following synapse's input columns, or synapses (whose outputs sum) into
+  the following ``scale`` (per output channel); consecutive scales multiply;
 - ``sumpool2d`` into the following ``conv2d`` when the pool windows do not overlap
   (kernel <= stride, no pool padding): one conv with a dilated-by-stride composite kernel;
-- any other chain of linear ops (pools, convs, scales, batch norms, reshapes) ending in an
-  affine/linear: materialised into one affine over the flattened source, when the matrix has at
-  most ``max_elements`` entries.
+- any other chain of linear ops (pools, convs, scales, batch norms, reshapes) ending in a
+  synapse: materialised into one affine over the flattened source (reshaped back to a conv's
+  output shape), when the matrix has at most ``max_elements`` entries.
 
 avgpool-to-sumpool replaces each ``avgpool2d`` by a ``sumpool2d`` and moves the 1/k factor into
 the next synapse's weights (through flatten/reshape), else into the next neuron; otherwise the
@@ -23,7 +23,18 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import Affine, Conv2d, Flatten, Graph, Linear, Node, Scale, SumPool2d, as_float
+from ..ir import (
+    Affine,
+    Conv2d,
+    Flatten,
+    Graph,
+    Linear,
+    Node,
+    Reshape,
+    Scale,
+    SumPool2d,
+    as_float,
+)
 from ..simulators.kernels import kernel_for
 from .fold import _in_channel_index, bias_vector, can_scale, with_weight_bias
 from .graphutil import CONVS, WIRING, compact, only_pred, only_succ, out_scale_weight, scale_input
@@ -118,6 +129,20 @@ def _merge_pair(a: Any, b: Any) -> Node | None:
     return None
 
 
+def _scale_after_synapses(g: Graph, name: str) -> tuple[Graph, str] | None:
+    """A scale applied to the sum of several synapses goes into each of them."""
+    ps = g.predecessors(name)
+    if any(g.nodes[p].op not in DENSE + CONVS or g.successors(p) != [name] for p in ps):
+        return None
+    merged = [_synapse_then_scale(g.nodes[p], g.nodes[name]) for p in ps]
+    if any(m is None for m in merged):
+        return None
+    ed = g.edit()
+    for p, m in zip(ps, merged, strict=True):
+        ed.replace(p, m)  # type: ignore[arg-type]
+    return ed.bypass(name).finish(), "+".join([*ps, name])
+
+
 def _chain_into(g: Graph, name: str) -> list[str]:
     """Linear ops feeding ``name`` one-to-one (nearest last), ``name`` excluded."""
     chain: list[str] = []
@@ -147,7 +172,11 @@ class FoldAffine(Pass):
                         else (name, p)
                     return g.edit().replace(keep, merged).bypass(drop).finish(), \
                         f"{p}+{name}"
-            if node.op in DENSE:
+            if node.op == "scale" and len(g.predecessors(name)) > 1:
+                out = _scale_after_synapses(g, name)
+                if out is not None:
+                    return out
+            if node.op in DENSE + CONVS:
                 out = self._materialize(g, name)
                 if out is not None:
                     return out
@@ -167,6 +196,9 @@ class FoldAffine(Pass):
         for n in chain:
             ed.remove(n)
         ed.replace(name, Affine(weight=m, bias=c) if np.any(c) else Linear(weight=m))
+        if len(nodes[-1].out_shape) > 1:  # a conv at the end: reshape back to its output
+            ed.insert_after(name, ed.fresh_name(f"{name}_shape"), Reshape(
+                input_shape=(n_out,), output_shape=nodes[-1].out_shape))
         if len(nodes[0].in_shape) > 1:
             flat = ed.fresh_name(f"{name}_flatten")
             ed.add(flat, Flatten(input_shape=nodes[0].in_shape)).connect(source, flat)  # type: ignore

@@ -31,7 +31,7 @@ import numpy as np
 from ..errors import PassError, UnsupportedOpError
 from ..ir import LI, LIF, Conv2d, Graph, GraphEditor, Linear, flatten_subgraphs, weight_shape
 from .fold import bias_vector, neuron_with_constant
-from .graphutil import NEURONS, SYNAPSES, WIRING, channel_array, is_spiking
+from .graphutil import NEURONS, SYNAPSES, WIRING, channel_array, compact, is_spiking
 
 NEURON_LIKE = (*NEURONS, "threshold")
 READOUTS = ("li", "i", "cubali")
@@ -108,7 +108,7 @@ def _insert_identities(g: Graph, ed: GraphEditor) -> None:
         if node.op not in NEURON_LIKE:
             continue
         for p in g.predecessors(name):
-            if g.nodes[p].op in SYNAPSES:
+            if g.nodes[back_through_wiring(g, p)].op in SYNAPSES:
                 continue
             syn = _identity_synapse(node.in_shape)
             if syn is not None:
@@ -117,15 +117,22 @@ def _insert_identities(g: Graph, ed: GraphEditor) -> None:
                 ed.add(new, syn).connect(p, new).connect(new, name)
 
 
+def _bias_at(syn: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """A synapse's bias as the array its neuron group of ``shape`` receives (C-order)."""
+    full = np.broadcast_to(channel_array(bias_vector(syn), syn.out_shape), syn.out_shape)
+    return full.reshape(shape)
+
+
 def _move_biases(g: Graph, ed: GraphEditor) -> None:
     for name, node in g.nodes.items():
-        syns = [p for p in g.predecessors(name) if g.nodes[p].op in SYNAPSES]
+        syns = [q for q in (back_through_wiring(g, p) for p in g.predecessors(name))
+                if g.nodes[q].op in SYNAPSES]
         if node.op not in NEURON_LIKE or not syns:
             continue
-        total = sum(bias_vector(g.nodes[p]) for p in syns)
+        total = sum(_bias_at(g.nodes[p], node.in_shape) for p in syns)
         if not np.any(total):
             continue
-        new = neuron_with_constant(node, channel_array(total, node.in_shape))
+        new = neuron_with_constant(node, compact(total))
         if new is None:
             raise UnsupportedOpError(
                 f"layer {name!r} ({node.op}): its synapses have a bias, which Lava adds to the "
@@ -169,8 +176,16 @@ def _fail(name: str, op: str) -> None:
     raise cls(f"node {name!r} ({op}): {hint}")
 
 
+def forward_through_wiring(g: Graph, name: str) -> list[str]:
+    """The consumers of ``name``'s values past flatten/reshape nodes."""
+    out: list[str] = []
+    for s in g.successors(name):
+        out += forward_through_wiring(g, s) if g.nodes[s].op in WIRING else [s]
+    return out
+
+
 def _check_synapse(g: Graph, name: str) -> SynapseRef:
-    succ = g.successors(name)
+    succ = forward_through_wiring(g, name)
     if len(succ) != 1 or g.nodes[succ[0]].op not in NEURON_LIKE:
         raise PassError(f"synapse {name!r} must feed exactly one neuron group, it feeds {succ}")
     preds = g.predecessors(name)
@@ -204,7 +219,7 @@ def layers(g: Graph) -> list[Layer]:
     for name in g.schedule().order:
         if g.nodes[name].op not in NEURON_LIKE:
             continue
-        preds = g.predecessors(name)
+        preds = [back_through_wiring(g, p) for p in g.predecessors(name)]
         bad = [p for p in preds if p not in syn_refs]
         if bad:
             raise PassError(f"neuron {name!r} is fed by {bad}, which are not synapses")

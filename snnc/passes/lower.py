@@ -11,8 +11,10 @@ output at lowered step t + D(n) equals the float output at step t; synapses on s
 DelayDense delays. Biases integrate during the pipeline fill (a layer adds its bias before its
 first input arrives), so when any bias is non-zero every layer gets a staggered one-time reset
 of u and v at the start of its first real step (Lava LIFReset, ``reset_offset = D(n) + 1``,
-``reset_interval`` = the option, or 2**30 for a single sample). What remains: Lava truncates
-the decayed u and v toward zero each step, wraps u and saturates v at 24 bits.
+``reset_interval`` = the option, or 2**30 for a single sample). A reset cannot clear a synapse:
+a recurrent synapse still delivers spikes of the fill, so such a layer is marked inexact in
+``loihi.layers`` (exact again without biases). What remains: Lava truncates the decayed u and
+v toward zero each step, wraps u and saturates v at 24 bits.
 
 Metadata: ``loihi.latency`` (D per node), ``loihi.readout`` ({output: {node, var, scale}} with
 scale converting v_int back to float units), plus ``loihi.inputs`` and ``loihi.layers``.
@@ -141,9 +143,11 @@ class LowerLoihi(Pass):
                 ed.replace(layer.neuron, ed.nodes[layer.neuron].replace(
                     reset_interval=interval, reset_offset=off))
         meta = {"loihi.latency": dict(sorted(lat.depth.items())),
-                "loihi.readout": _readouts(graph, lays)}
+                "loihi.readout": _readouts(graph, lays),
+                "loihi.layers": _fill_notes(graph, lays, lat.recurrent if interval else set())}
         ctx.report(self, latency=max(lat.depth.values(), default=0), reset_interval=interval,
-                   delayed_synapses={k: v for k, v in lat.delays.items() if v})
+                   delayed_synapses={k: v for k, v in lat.delays.items() if v},
+                   recurrent_fill=sorted(lat.recurrent) if interval else [])
         return ed.finish().with_metadata(**meta)
 
     @staticmethod
@@ -154,6 +158,22 @@ class LowerLoihi(Pass):
             scale, bits = (e.scale, e.message_bits) if e is not None else (1.0, 0)
             ed.replace(s.name, lower_synapse(g.nodes[s.name], s.name, scale, bits,
                                              delays[s.name]))
+
+
+FILL_NOTE = ("a recurrent synapse carries spikes of the pipeline fill (biases integrate before "
+             "the first input arrives) into the layer's first real step; the reset of u and v "
+             "cannot clear a synapse, so the first steps may differ from the float model")
+
+
+def _fill_notes(g: Graph, lays: list[Layer], recurrent: Any) -> dict[str, Any]:
+    """``loihi.layers`` with the layers fed by a recurrent synapse marked inexact."""
+    meta = {k: dict(v) for k, v in dict(g.metadata).get("loihi.layers", {}).items()}
+    for layer in lays:
+        if any(s.name in recurrent for s in layer.synapses) and layer.neuron in meta:
+            entry = meta[layer.neuron]
+            entry["exact"] = False
+            entry["notes"] = [*entry.get("notes", []), FILL_NOTE]
+    return meta
 
 
 def _readouts(g: Graph, lays: list[Layer]) -> dict[str, dict[str, Any]]:

@@ -109,6 +109,14 @@ def _prune_units(g: Graph, ed: GraphEditor, name: str, keep: np.ndarray) -> bool
     return True
 
 
+def _value_edges(g: Graph, name: str) -> list[tuple[str, str]]:
+    """The edges that deliver ``name``'s values to their consumers, past flatten/reshape."""
+    out = []
+    for s in g.successors(name):
+        out += _value_edges(g, s) if g.nodes[s].op in ("flatten", "reshape") else [(name, s)]
+    return out
+
+
 def _unit_mask(mask: np.ndarray) -> np.ndarray:
     """Silent units: single neurons of a 1-d layer, whole channels otherwise."""
     return mask if mask.ndim == 1 else mask.reshape(mask.shape[0], -1).all(axis=1)
@@ -163,9 +171,9 @@ class Prune(Pass):
             if not units.any():
                 continue
             if units.all():
-                for s in graph.successors(name):
+                for a, s in _value_edges(graph, name):
                     if graph.nodes[s].op != "output" and not graph.nodes[s].multi_input:
-                        ed.disconnect(name, s)
+                        ed.disconnect(a, s)
                 silenced.append(name)
             elif _prune_units(graph, ed, name, ~units):
                 removed[name] = int(units.sum())

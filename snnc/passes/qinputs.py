@@ -118,12 +118,14 @@ def calibration_stats(g: Graph, lays: list[Layer], ctx: Any) -> dict[str, dict[s
     stats = {}
     for layer in lays:
         node: Any = g.nodes[layer.neuron]
-        gain = np.asarray(getattr(node, "gain", 1.0))
+        gain = np.broadcast_to(getattr(node, "gain", 1.0), node.shape).reshape(-1)
         if node.op != "threshold" and node.current:
-            cur = res.probes[f"{layer.neuron}.i"] * gain
+            cur = res.probes[f"{layer.neuron}.i"]
+            cur = cur.reshape(*cur.shape[:2], -1) * gain
         else:
-            cur = sum(res.probes[f"{s.name}.s"] for s in layer.synapses) * \
-                (gain * np.asarray(getattr(node, "gain_i", 1.0)))
+            flat = [res.probes[f"{s.name}.s"] for s in layer.synapses]
+            gain = gain * np.broadcast_to(getattr(node, "gain_i", 1.0), node.shape).reshape(-1)
+            cur = sum(f.reshape(*f.shape[:2], -1) for f in flat) * gain
         v = res.probes.get(f"{layer.neuron}.v")
         stats[layer.neuron] = {"u": float(np.abs(cur).max(initial=0.0)),
                                "v": float(np.abs(v).max(initial=0.0)) if v is not None else 0.0}

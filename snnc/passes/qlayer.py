@@ -137,37 +137,46 @@ def quantize_synapse(s: SynapseIn, f: float, mse: bool) -> SynapseQ:
     return SynapseQ(m.astype(np.int64), int(e), clipped, max_err, exact)
 
 
+@dataclass
+class Limits:
+    """Bounds on S: ``hard`` (beyond it a value does not fit its field, or a calibrated current
+    wraps) and ``soft`` (headroom for negative potentials, the worst-case current wrap)."""
+
+    hard: float
+    soft: float
+
+
+def _theta_limit(theta: np.ndarray | None, vth_max: float) -> float:
+    if theta is None or not theta.size or theta.max() <= 0:
+        return math.inf
+    return 64 * vth_max / float(theta.max())
+
+
 def scale_limit(syns: list[SynapseIn], theta: np.ndarray | None, bias: np.ndarray,
                 headroom_bits: int, u_bound: float | None, v_bound: float | None,
-                notes: list[str], calibrated: bool = False) -> float:
-    """The largest admissible S (see the module docstring); inf when nothing limits it."""
-    limits = [math.inf]
-    if theta is not None and theta.size and theta.max() > 0:
-        limits.append(64 * 2 ** (17 - headroom_bits) / float(theta.max()))
+                notes: list[str], calibrated: bool = False) -> Limits:
+    """The bounds on S of the module docstring (inf when nothing limits it)."""
+    hard = [_theta_limit(theta, 2**17 - 1)]
+    soft = [_theta_limit(theta, 2 ** (17 - headroom_bits))]
     bmax = float(np.abs(bias).max(initial=0.0))
     if bmax > 0:
-        limits.append(4095 * 2**7 / bmax)
-    full = math.inf
+        hard.append(4095 * 2**7 / bmax)
     for s in syns:
         lo, hi = (-256, 255) if s.conv else _RANGE[sign_mode(s.weight)]
         ratio = _range_ratio(s.weight, lo, hi)
-        if ratio == 0:
-            continue
-        if s.conv:
-            limits.append(64 / ratio)
-        else:
-            limits.append(64 * 2 ** (8 if lo < 0 < hi else 7) / ratio)
-            full = min(full, 64 / ratio)
+        if ratio > 0:
+            hard.append(64 / ratio if s.conv else
+                        64 * 2 ** (8 if lo < 0 < hi else 7) / ratio)
     if v_bound:
-        limits.append(V_MAX / 2 / v_bound)
+        soft.append(V_MAX / 2 / v_bound)
     if u_bound:
-        wrap = (V_MAX - 1) / u_bound
-        if not calibrated and wrap < full and wrap < min(limits):
-            notes.append(f"worst-case input could wrap the 24-bit current at full weight "
-                         f"precision (bound {u_bound:.3g}); kept the precision")
-        else:
-            limits.append(wrap)
-    return min(limits)
+        (hard if calibrated else soft).append((V_MAX - 1) / u_bound)
+    lim = Limits(min(hard), min(min(soft), min(hard)))
+    full = full_precision_scale(syns)
+    if u_bound and not calibrated and (V_MAX - 1) / u_bound < min(full, lim.hard):
+        notes.append(f"the worst-case input (bound {u_bound:.3g}) could wrap the 24-bit current "
+                     "at full weight precision; calibrate to check")
+    return lim
 
 
 def full_precision_scale(syns: list[SynapseIn]) -> float:
@@ -182,26 +191,29 @@ def full_precision_scale(syns: list[SynapseIn]) -> float:
 
 
 def choose_scale(syns: list[SynapseIn], theta: np.ndarray | None, bias: np.ndarray,
-                 limit: float, whole_units: bool, frac_bits: int) -> tuple[float, bool]:
+                 lim: Limits, whole_units: bool, frac_bits: int) -> tuple[float, bool]:
     """(S, on_grid).
 
-    On the grid (every value dyadic and the finest grid within ``limit``): S = 64 * 2**p with p
-    the finest grid exponent, plus ``frac_bits`` extra fractional bits for leaky layers (integer
-    dynamics, ``whole_units``, gain nothing from them and keep more room before saturation).
-    Otherwise S = the full-precision scale times 2**frac_bits, at most ``limit``.
+    On the grid (every value dyadic and the finest grid within the hard limit): S = 64 * 2**p
+    with p the finest grid exponent, plus up to ``frac_bits`` extra fractional bits for leaky
+    layers within the soft limit (integer dynamics, ``whole_units``, gain nothing from them).
+    Otherwise S = the full-precision scale times 2**frac_bits, within the soft limit, but not
+    below the full-precision scale while the hard limit allows.
     """
     needs = [pow2_exponent(s.weight) for s in syns]
     needs += [pow2_exponent(theta) if theta is not None else None]
     eb = pow2_exponent(bias)
     needs.append(None if eb is None else eb + (0 if whole_units else 6))
     p_min = max((-e for e in needs if e is not None), default=0)
-    p_max = math.floor(math.log2(limit / 64)) if limit < math.inf else p_min + frac_bits
-    if p_max >= p_min:
-        return 64.0 * 2.0 ** min(p_max, p_min + (0 if whole_units else frac_bits)), True
+    if lim.hard >= 64 * 2.0**p_min:
+        extra = 0 if whole_units else frac_bits
+        p_soft = math.floor(math.log2(lim.soft / 64)) if lim.soft < math.inf else p_min + extra
+        return 64.0 * 2.0 ** max(p_min, min(p_min + extra, p_soft)), True
     full = full_precision_scale(syns)
     if math.isinf(full):
-        return (limit if limit < math.inf else 64.0), False
-    return min(limit, full * 2.0**frac_bits), False
+        return (lim.hard if lim.hard < math.inf else 64.0), False
+    s = min(full * 2.0**frac_bits, lim.soft)
+    return (s if s >= full else min(full, lim.hard)), False
 
 
 def quantize_bias(b_int: np.ndarray) -> tuple[np.ndarray, int, bool]:

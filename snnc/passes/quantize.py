@@ -64,11 +64,13 @@ def _check_neuron(name: str, node: Any) -> None:
         raise UnsupportedOpError(f"layer {name!r}: v_reset != 0; Lava resets v to 0")
 
 
-def _row_gain(node: Any, shape: tuple[int, ...], conv: bool, name: str) -> np.ndarray:
-    g = np.broadcast_to(input_gain(node) if node.op != "threshold" else 1.0, shape)
-    if not conv:
+def _row_gain(node: Any, syn: Any, name: str) -> np.ndarray:
+    """The neuron's input gain per synapse output row (per channel for a conv)."""
+    g = np.broadcast_to(input_gain(node) if node.op != "threshold" else 1.0, node.shape)
+    g = g.reshape(syn.out_shape)
+    if syn.op != "conv2d":
         return g.reshape(-1, 1)
-    per_c = g.reshape(shape[0], -1)
+    per_c = g.reshape(g.shape[0], -1)
     if not np.all(per_c == per_c[:, :1]):
         raise UnsupportedOpError(f"layer {name!r}: a per-neuron input gain cannot be folded into "
                                  "shared conv weights; make it per channel")
@@ -81,7 +83,7 @@ def _synapse_inputs(g: Graph, layer: Layer, enc: dict[str, InputEncoding]) -> li
     for ref in layer.synapses:
         syn: Any = g.nodes[ref.name]
         conv = syn.op == "conv2d"
-        w = as_float(syn.weight) * _row_gain(node, node.shape, conv, layer.neuron)
+        w = as_float(syn.weight) * _row_gain(node, syn, layer.neuron)
         e = enc[ref.source] if ref.from_input else None
         out.append(SynapseIn(ref.name, w / (e.scale if e else 1.0), conv, e.x_max if e else 1.0))
     return out
@@ -148,10 +150,10 @@ class QuantizeLoihi(Pass):
         du, dv, decay_exact = decay_codes(np.asarray(d_v, float), np.asarray(d_i, float))
         notes: list[str] = []
         u_bound, v_bound = self._bounds(syns, bias, d_v, d_i, readout, stat)
-        limit = scale_limit(syns, theta, bias, self.headroom_bits, u_bound, v_bound, notes,
-                            calibrated=stat is not None)
+        lim = scale_limit(syns, theta, bias, self.headroom_bits, u_bound, v_bound, notes,
+                          calibrated=stat is not None)
         whole = bool(np.isin(dv, (0, 4096)).all() and np.isin(du, (4095, -1)).all())
-        s_scale, on_grid = choose_scale(syns, theta, bias, limit, whole, self.frac_bits)
+        s_scale, on_grid = choose_scale(syns, theta, bias, lim, whole, self.frac_bits)
         f = s_scale / 64
         qs = {s.name: quantize_synapse(s, f, self.weight_search == "mse") for s in syns}
         bias_mant, bias_exp, bias_exact = quantize_bias(bias * s_scale)

@@ -148,10 +148,11 @@ def _synapse(draw: Any, b: _B, x: str, grid: bool, silent: bool, no_bias: bool) 
 
 
 @st.composite
-def _block(draw: Any, b: _B, x: str, grid: bool) -> str:
-    silent = draw(st.sampled_from([False, False, True]))
-    # Lava adds biases to v: a current that integrates (decay_i = 1) must not get one on the grid
-    no_bias = grid and draw(st.sampled_from([False, False, True]))
+def _block(draw: Any, b: _B, x: str, grid: bool, recurrent: bool) -> str:
+    silent = draw(st.sampled_from([False, False, True])) and not (grid and recurrent)
+    # Lava adds biases to v: a current that integrates (decay_i = 1) must not get one on the grid;
+    # with recurrence on the grid, no biases at all (they leak through the pipeline fill)
+    no_bias = grid and (recurrent or draw(st.sampled_from([False, False, True])))
     syn = _synapse(draw, b, x, grid, silent, no_bias)
     if len(b.shape(x)) == 1 and draw(st.sampled_from([False, False, True])):  # residual add
         other = _synapse(draw, b, x, grid, False, no_bias)
@@ -163,11 +164,17 @@ def _block(draw: Any, b: _B, x: str, grid: bool) -> str:
     if draw(st.sampled_from([False, False, True])):
         syn = b.add("scale", ir.Scale(shape=shape, scale=draw(st.sampled_from(POW2))), syn)
     neuron = draw(neurons(shape, grid, integrating_current=no_bias))
+    if grid and recurrent and hasattr(neuron, "bias"):
+        neuron = neuron.replace(bias=0.0)
     if silent:  # the zero-weight row/channel stays below threshold: prune removes it
         neuron = neuron.replace(bias=np.where(np.arange(shape[0]).reshape(
             (-1,) + (1,) * (len(shape) - 1)) == 0, -2.0, 0.0) + np.zeros(shape)) \
             if hasattr(neuron, "bias") else neuron
     y = b.add("n", neuron, syn)
+    if recurrent and len(shape) == 1 and neuron.op in ("lif", "if", "cubalif") \
+            and draw(st.sampled_from([False, True])):
+        rec = b.add("rec", ir.Linear(weight=weights(draw, (shape[0], shape[0]), None)), y)
+        b.edges.append((rec, y))  # recurrence: the float schedule reads y's previous output
     if len(shape) == 3 and shape[1] >= 2 and shape[2] >= 2 and draw(st.booleans()):
         pool = draw(st.sampled_from(["avgpool2d", "sumpool2d"]))
         y = b.add("pool", ir.op_class(pool)(input_shape=shape, kernel_size=(2, 2),
@@ -182,14 +189,16 @@ def snn_graphs(draw: Any, grid: bool = False) -> Case:
     b = _B()
     shape = draw(st.sampled_from([(3,), (5,), (2, 4, 4)]))
     x = b.add("in", ir.Input(shape=shape))
+    recurrent = draw(st.booleans())
     for _ in range(draw(st.integers(1, 3))):
-        x = draw(_block(b, x, grid))
+        x = draw(_block(b, x, grid, recurrent))
         if b.nodes[x].op in ("li", "cubali"):  # non-spiking: nothing can follow on Loihi
             break
     if draw(st.booleans()) and len(b.shape(x)) == 1 and b.nodes[x].op not in ("li", "cubali"):
         n = draw(st.integers(2, 3))
+        lim = 0.0 if grid and recurrent else 0.5
         x = b.add("readout", ir.Affine(weight=dy(draw, (n, b.shape(x)[0]), -1, 1),
-                                       bias=dy(draw, (n,), -0.5, 0.5)), x)
+                                       bias=dy(draw, (n,), -lim, lim)), x)
     b.add("out", ir.Output(shape=b.shape(x)), x)
     if draw(st.booleans()):  # a dead branch
         b.add("dead", ir.LIF(shape=shape), "in0")
