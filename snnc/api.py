@@ -65,5 +65,5 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     result = compile_graph(graph, tgt, pipeline=pipeline, calibration=calibration, steps=steps,
                            dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo)
     if out_dir is not None:
-        result.save(out_dir, chip=chip)
+        result.save(out_dir, chip=chip, dt=(load_options or {}).get("dt"))
     return result

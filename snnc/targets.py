@@ -21,6 +21,10 @@ from typing import Any
 from .errors import BackendError, SnncError
 from .passes import DEFAULT_PIPELINE, FLOAT_PIPELINE
 
+#: netx stores effective integer weights in [-256, 254] and biases with exponent 6.
+NETX_PIPELINE = DEFAULT_PIPELINE.replace("quantize-loihi",
+                                         "quantize-loihi{max_weight=254,bias_exp=6}")
+
 
 @dataclass(frozen=True)
 class Target:
@@ -40,7 +44,7 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
            "(program.h5, event simulator).", DEFAULT_PIPELINE, "loihi1", "loihi"),
     Target("lava", "Lava processes with fixed_pt models (CPU) or Loihi 2; same lowered graph.",
            DEFAULT_PIPELINE, "loihi2", "lava"),
-    Target("netx", "lava-dl netx .net file of the lowered graph.", DEFAULT_PIPELINE, "loihi2",
+    Target("netx", "lava-dl netx .net file of the lowered graph.", NETX_PIPELINE, "loihi2",
            "netx"),
     Target("nir", "NIR file of the folded float graph (no quantization).", FLOAT_PIPELINE, None,
            "nir"),
@@ -56,7 +60,8 @@ def get_target(name: str) -> Target:
     return TARGETS[name]
 
 
-def emit(target: Target, result: Any, out: Path, chip: str | None = None) -> dict[str, Any]:
+def emit(target: Target, result: Any, out: Path, chip: str | None = None,
+         dt: float | None = None) -> dict[str, Any]:
     """Write ``target``'s artifacts for a ``CompileResult`` into directory ``out``; returns a
     summary (files written, mapping figures). Backends that are not installed are reported in
     the summary instead of failing the compile."""
@@ -71,7 +76,8 @@ def emit(target: Target, result: Any, out: Path, chip: str | None = None) -> dic
             from .ir.nir_io import write_nir
 
             graph = result.graph
-            return {"files": [write_nir(graph, out / "model.nir", dt=graph.dt).name]}
+            dt = graph.dt if graph.dt is not None else dt
+            return {"files": [write_nir(graph, out / "model.nir", dt=dt).name]}
     except ImportError as exc:
         raise BackendError(f"target {target.name!r}: backend unavailable ({exc}); install the "
                            "matching extra (see README)") from None

@@ -59,7 +59,7 @@ class CompileResult:
                 "calibration": self.calibration, "passes": self.timings,
                 "reports": self.reports, "artifacts": self.artifacts}
 
-    def save(self, out: str | Path, chip: str | None = None) -> Path:
+    def save(self, out: str | Path, chip: str | None = None, dt: float | None = None) -> Path:
         from ..ir.serialize import write_graph
         from ..targets import emit
 
@@ -73,7 +73,7 @@ class CompileResult:
             if self.fidelity is not None:
                 (tmp / "fidelity.json").write_text(_json(self.fidelity))
             if self.lowered is not None or not self.target.lowers:
-                self.artifacts = emit(self.target, self, tmp, chip)
+                self.artifacts = emit(self.target, self, tmp, chip, dt)
             if self.program is not None:  # energy/latency report (backends/report/compiled.py)
                 from ..backends.report.compiled import report_compiled
 

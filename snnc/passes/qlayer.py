@@ -107,8 +107,8 @@ def _range_ratio(w: np.ndarray, lo: int, hi: int) -> float:
     return max(pos / hi if hi > 0 else 0.0, neg / -lo if lo < 0 else 0.0)
 
 
-def quantize_synapse(s: SynapseIn, f: float, mse: bool) -> SynapseQ:
-    """Mantissas for ``w * f`` (f = S / 64), choosing E to minimise the error."""
+def quantize_synapse(s: SynapseIn, f: float, mse: bool, e_min: int = -7) -> SynapseQ:
+    """Mantissas for ``w * f`` (f = S / 64), choosing E >= ``e_min`` to minimise the error."""
     target = s.weight * f
     if s.conv:
         cands = [0]
@@ -118,8 +118,8 @@ def quantize_synapse(s: SynapseIn, f: float, mse: bool) -> SynapseQ:
         ratio = _range_ratio(target, lo, hi)
         e0 = math.ceil(math.log2(ratio)) if ratio > 0 else 0
         e_max = 8 if lo < 0 < hi else 7
-        e0 = min(max(e0, -7), e_max)
-        cands = [e0 - 1, e0] if mse and e0 > -7 else [e0]
+        e0 = min(max(e0, e_min), e_max)
+        cands = [e0 - 1, e0] if mse and e0 > e_min else [e0]
         if e0 < 0:
             cands.append(0)  # E < 0 floors the sums in Lava: only worth it if E = 0 loses bits
     best = None
@@ -154,9 +154,14 @@ def _theta_limit(theta: np.ndarray | None, vth_max: float) -> float:
 
 def scale_limit(syns: list[SynapseIn], theta: np.ndarray | None, bias: np.ndarray,
                 headroom_bits: int, u_bound: float | None, v_bound: float | None,
-                notes: list[str], calibrated: bool = False) -> Limits:
-    """The bounds on S of the module docstring (inf when nothing limits it)."""
+                notes: list[str], calibrated: bool = False, max_weight: int = 0) -> Limits:
+    """The bounds on S of the module docstring (inf when nothing limits it); ``max_weight``
+    (> 0) also bounds every effective integer weight m * 2**E."""
     hard = [_theta_limit(theta, 2**17 - 1)]
+    for s in syns if max_weight else ():
+        amax = float(np.abs(s.weight).max(initial=0.0))
+        if amax > 0:
+            hard.append(64 * max_weight / amax)
     soft = [_theta_limit(theta, 2 ** (17 - headroom_bits))]
     bmax = float(np.abs(bias).max(initial=0.0))
     if bmax > 0:
@@ -216,10 +221,12 @@ def choose_scale(syns: list[SynapseIn], theta: np.ndarray | None, bias: np.ndarr
     return (s if s >= full else min(full, lim.hard)), False
 
 
-def quantize_bias(b_int: np.ndarray) -> tuple[np.ndarray, int, bool]:
-    """(bias_mant, bias_exp, exact) with bias_mant << bias_exp ~ b_int, |mant| <= 4095."""
+def quantize_bias(b_int: np.ndarray, exp: int | None = None) -> tuple[np.ndarray, int, bool]:
+    """(bias_mant, bias_exp, exact) with bias_mant << bias_exp ~ b_int, |mant| <= 4095; the
+    exponent is the smallest that fits unless ``exp`` fixes it."""
     bmax = float(np.abs(b_int).max(initial=0.0))
-    exp = max(0, math.ceil(math.log2(bmax / 4095))) if bmax > 0 else 0
+    if exp is None:
+        exp = max(0, math.ceil(math.log2(bmax / 4095))) if bmax > 0 else 0
     if exp > 7:
         raise QuantizationError(f"bias {bmax:.4g} (integer units) exceeds 4095 << 7")
     mant = np.clip(np.round(b_int / 2.0**exp), -4096, 4095).astype(np.int64)

@@ -11,6 +11,10 @@ which ``lower-loihi`` turns into ``loihi.*`` ops mechanically. Graph metadata ``
 (how to encode each input: spikes, integers or analog values times a scale, and the message
 bits) and ``loihi.layers`` (S, exponents, clipping, exactness per layer) record the decisions.
 
+Options for file formats with fewer degrees of freedom: ``max_weight`` bounds the effective
+integer weights m * 2**E (lava-dl netx keeps weights in [-256, 254] and no negative exponent:
+``max_weight=254``), ``bias_exp`` fixes the bias exponent (netx: 6).
+
 Lava has only the ``>`` comparator: ``v >= theta`` becomes ``v > theta - 1`` when v provably
 stays an integer number of input units (no leak or full leak, no current decay or none at all,
 a bias in whole units): exact. Otherwise ``>=`` is approximated by ``>`` and noted. Lava's vth
@@ -110,6 +114,8 @@ class QuantizeLoihi(Pass):
     input: Literal["auto", "spikes", "integer", "analog"] = "auto"
     input_bits: int = 8
     input_max: float = 1.0
+    max_weight: int = 0
+    bias_exp: int | None = None
 
     def run(self, graph: Graph, ctx: PassContext) -> Graph:
         g = normalize(graph)
@@ -151,12 +157,13 @@ class QuantizeLoihi(Pass):
         notes: list[str] = []
         u_bound, v_bound = self._bounds(syns, bias, d_v, d_i, readout, stat)
         lim = scale_limit(syns, theta, bias, self.headroom_bits, u_bound, v_bound, notes,
-                          calibrated=stat is not None)
+                          calibrated=stat is not None, max_weight=self.max_weight)
         whole = bool(np.isin(dv, (0, 4096)).all() and np.isin(du, (4095, -1)).all())
         s_scale, on_grid = choose_scale(syns, theta, bias, lim, whole, self.frac_bits)
         f = s_scale / 64
-        qs = {s.name: quantize_synapse(s, f, self.weight_search == "mse") for s in syns}
-        bias_mant, bias_exp, bias_exact = quantize_bias(bias * s_scale)
+        e_min = 0 if self.max_weight else -7
+        qs = {s.name: quantize_synapse(s, f, self.weight_search == "mse", e_min) for s in syns}
+        bias_mant, bias_exp, bias_exact = quantize_bias(bias * s_scale, self.bias_exp)
         vth, vth_exact = self._threshold(layer.neuron, node, theta, f, du, dv, bias_mant,
                                          bias_exp, notes)
         if np.any(vth < 0):  # only memoryless neurons can trade threshold for bias
@@ -166,7 +173,7 @@ class QuantizeLoihi(Pass):
                     "negative threshold) on a neuron with memory; Lava's vth is unsigned")
             shift = np.maximum(-vth, 0)
             bias_mant, bias_exp, shifted_exact = quantize_bias(
-                bias_mant * 2.0**bias_exp + 64.0 * shift)
+                bias_mant * 2.0**bias_exp + 64.0 * shift, self.bias_exp)
             bias_exact = bias_exact and shifted_exact
             vth = vth + shift
         exact = on_grid and decay_exact and bias_exact and vth_exact and all(

@@ -1,0 +1,120 @@
+"""``snnc compile`` and ``snnc list``: output directory, options, errors, targets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from snnc import ir
+from snnc.api import compile as compile_model
+from snnc.api import load
+from snnc.cli import cli, main
+from snnc.io import to_time_last
+from snnc.ir.serialize import write_graph
+from snnc.passes import default_registry
+
+
+@pytest.fixture
+def model(tmp_path: Path) -> Path:
+    g = ir.Graph.chain(
+        ("in", ir.Input(shape=(4,))),
+        ("fc1", ir.Affine(weight=np.array([[0.5, -0.25, 1.0, 0.25], [0.75, 0.5, -0.5, 0.0],
+                                           [0.25, 0.25, 0.25, 0.25]]), bias=np.full(3, 0.125))),
+        ("bn", ir.BatchNorm(shape=(3,), mean=np.zeros(3), var=np.ones(3), weight=np.full(3, 2.0),
+                            bias=np.zeros(3), eps=0.0)),
+        ("lif1", ir.LIF(shape=(3,), decay_v=0.5)),
+        ("fc2", ir.Linear(weight=np.array([[1.0, -0.5, 0.5], [0.5, 0.5, 0.5]]))),
+        ("lif2", ir.IF(shape=(2,), threshold=0.75)), ("out", ir.Output(shape=(2,))))
+    path = tmp_path / "m.snnc"
+    write_graph(g, path)
+    x = (np.random.default_rng(0).random((12, 5, 4)) < 0.4).astype(np.float64)
+    np.save(tmp_path / "m.input.npy", to_time_last(x))
+    return path
+
+
+def run(*args: str) -> CliRunner.Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_compile_writes_graphs_fidelity_and_program(model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    res = run("compile", str(model), "-o", str(out), "-q")
+    assert res.exit_code == 0, res.output
+    assert {p.name for p in out.iterdir()} >= {  # the energy report adds report.json/.html
+        "compile.json", "fidelity.json", "graph.float.snnc", "graph.lowered.snnc", "program.h5"}
+    lowered = load(out / "graph.lowered.snnc")
+    assert {n.op for n in lowered.nodes.values()} == {"input", "loihi.dense", "loihi.lif",
+                                                      "output"}
+    assert "batchnorm" not in {n.op for n in load(out / "graph.float.snnc").nodes.values()}
+    fid = json.loads((out / "fidelity.json").read_text())
+    assert fid["calibration"].endswith("m.input.npy")  # the file next to the model
+    assert [r["layer"] for r in fid["layers"]] == ["lif1", "lif2"]
+    assert all(r["spike_agreement"] == 1.0 for r in fid["layers"])
+    assert "classification agreement: 100.0%" in res.output
+    summary = json.loads((out / "compile.json").read_text())
+    assert summary["target"] == "loihi-sim"
+    assert [p["pass"] for p in summary["passes"]] == summary["pipeline"].split(",")
+
+
+def test_stop_after_pipeline_and_dump_ir(model: Path, tmp_path: Path) -> None:
+    out, dumps = tmp_path / "out", tmp_path / "ir"
+    res = run("compile", str(model), "-o", str(out), "--pipeline", "canonicalize,fold-bn,prune",
+              "--dump-ir", str(dumps), "--stop-after", "fold-bn")
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == ["compile.json", "graph.float.snnc"]
+    assert "batchnorm" not in {n.op for n in load(out / "graph.float.snnc").nodes.values()}
+    assert sorted(p.name for p in dumps.iterdir()) == ["00-input.txt", "01-canonicalize.txt",
+                                                       "02-fold-bn.txt"]
+    assert "[2/3] fold-bn done" in res.output  # progress lines (stderr is mixed in)
+
+
+def test_errors_exit_2_and_leave_no_output(model: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        main(["compile", str(model), "-o", str(out), "--pipeline", "fold-bn,quantise-loihi"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown pass 'quantise-loihi'" in err
+    assert "quantize-loihi" in err
+    assert not out.exists()
+
+
+def test_calibration_file_and_steps(model: Path, tmp_path: Path) -> None:
+    x = np.random.default_rng(3).integers(0, 3, (2, 4, 6)).astype(float)  # (B, *shape, T)
+    np.save(tmp_path / "counts.npy", x)
+    result = compile_model(model, calibration=tmp_path / "counts.npy", steps=9)
+    assert result.fidelity["steps"] == 9
+    assert result.fidelity["batch"] == 2
+    enc = result.lowered.metadata["loihi.inputs"]["in"]
+    assert enc["encoding"] == "integer"
+
+
+@pytest.mark.parametrize(("target", "artifact"), [
+    ("netx", "model.net"),
+    pytest.param("nir", "model.nir", marks=pytest.mark.requires("nir")),
+])
+def test_file_targets(model: Path, tmp_path: Path, target: str, artifact: str) -> None:
+    out = tmp_path / target
+    res = run("compile", str(model), "-o", str(out), "--target", target, "-q", "--dt", "0.001")
+    assert res.exit_code == 0, res.output
+    assert (out / artifact).is_file()
+    if target == "nir":
+        assert not (out / "graph.lowered.snnc").exists()
+        assert not (out / "fidelity.json").exists()
+
+
+def test_list_passes_and_targets() -> None:
+    res = run("list", "passes")
+    assert res.exit_code == 0
+    for name, sem, summary in default_registry().describe():
+        line = next(ln for ln in res.output.splitlines() if ln.startswith(name + " "))
+        assert f"[{sem}]" in line
+        assert summary in line
+    res = run("list", "targets", "--pipeline")
+    assert "loihi-sim (default)" in res.output
+    assert "nir:" in res.output
