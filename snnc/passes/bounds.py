@@ -40,7 +40,7 @@ def _apply(node: Node, x: np.ndarray) -> np.ndarray:
 
 
 def _linear(node: Any, lo: np.ndarray, hi: np.ndarray) -> Interval:
-    w = as_float(node.weight)
+    w: Any = as_float(node.weight)
     parts = {"pos": np.maximum(w, 0), "neg": np.minimum(w, 0)}
 
     def op(weight: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -51,7 +51,7 @@ def _linear(node: Any, lo: np.ndarray, hi: np.ndarray) -> Interval:
     fin = {"lo": np.where(np.isinf(lo), 0.0, lo), "hi": np.where(np.isinf(hi), 0.0, hi)}
     inf = {"lo": np.isinf(lo).astype(float), "hi": np.isinf(hi).astype(float)}
     ind = {k: (v != 0).astype(float) for k, v in parts.items()}
-    bias = 0.0 if node.op == "linear" else node.bias
+    bias: Any = 0.0 if node.op == "linear" else node.bias
     if node.op in ("conv1d", "conv2d") and np.ndim(bias):
         bias = bias.reshape((-1,) + (1,) * (len(node.out_shape) - 1))
     new_hi = op(parts["pos"], fin["hi"]) + op(parts["neg"], fin["lo"]) + bias

@@ -153,6 +153,7 @@ class Comparison:
 def compare_graphs(before: Graph, after: Graph, inputs: Mapping[str, np.ndarray] | np.ndarray,
                    steps: int | None = None) -> Comparison:
     """Outputs of ``before`` vs ``after`` on the reference (aligned if ``after`` is lowered)."""
+    pairs: dict[str, tuple[Any, Any]]
     if is_lowered(after) and not is_lowered(before):
         runs = run_aligned(before, after, inputs, steps)
         pairs = {o: (runs.float_[o], runs.fixed[o]) for o in before.outputs}

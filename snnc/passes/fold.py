@@ -111,7 +111,7 @@ def _in_channel_index(syn: Node) -> np.ndarray:
 def _fold_before_synapse(g: Graph, name: str, a: np.ndarray, b: np.ndarray) -> Graph:
     s = only_succ(g, name)
     syn = g.nodes[s]  # type: ignore[index]
-    w = as_float(syn.weight)  # type: ignore[attr-defined]
+    w: Any = as_float(syn.weight)  # type: ignore[attr-defined]
     idx = _in_channel_index(syn)
     extra = (1,) * (w.ndim - 2)
     a_cols = a[idx].reshape(idx.shape + extra)

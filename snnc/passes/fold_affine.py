@@ -67,7 +67,8 @@ def materialize(chain: list[Node], chunk: int = 256) -> tuple[np.ndarray, np.nda
 
 
 def _dense_pair(a: Any, b: Any) -> Node:
-    wa, wb = as_float(a.weight), as_float(b.weight)
+    wa: Any = as_float(a.weight)
+    wb: Any = as_float(b.weight)
     bias = wb @ bias_vector(a) + bias_vector(b)
     return Affine(weight=wb @ wa, bias=bias) if np.any(bias) else Linear(weight=wb @ wa)
 
@@ -76,7 +77,7 @@ def _scale_then_synapse(s: Any, syn: Any) -> Node | None:
     factor = np.broadcast_to(s.scale, s.shape)
     if np.all(factor == factor.flat[0]):
         return syn.replace(weight=out_scale_weight(syn.weight, factor.flat[0]))
-    w = as_float(syn.weight)
+    w: Any = as_float(syn.weight)
     if syn.op in DENSE:
         return syn.replace(weight=w * factor[None, :])
     per_channel = factor.reshape(factor.shape[0], -1)
@@ -103,7 +104,7 @@ def _pool_then_conv(p: Any, c: Any) -> Node | None:
     if any(pc and n * s < full for pc, n, s, full in
            zip(c.padding, hp, p.stride, p.input_shape[1:], strict=True)):
         return None
-    w = as_float(c.weight)
+    w: Any = as_float(c.weight)
     (sh, sw), (kph, kpw) = p.stride, p.kernel_size
     k = np.zeros((*w.shape[:2], (w.shape[2] - 1) * sh + kph, (w.shape[3] - 1) * sw + kpw))
     for r in range(kph):
@@ -238,7 +239,7 @@ class AvgPoolToSumPool(Pass):
             avg: Any = graph.nodes[name]
             factor = 1.0 / (avg.kernel_size[0] * avg.kernel_size[1])
             ed = graph.edit().replace(name, SumPool2d(**avg.params()))
-            nxt = _after_wiring(graph, name)
+            nxt = _after_wiring(graph, name) or ""
             node: Any = graph.nodes[nxt] if nxt else None
             if node is not None and node.op in DENSE + CONVS:
                 ed.replace(nxt, node.replace(weight=out_scale_weight(node.weight, factor)))

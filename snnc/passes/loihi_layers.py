@@ -100,7 +100,7 @@ def _insert_readouts(g: Graph, ed: GraphEditor) -> None:
             src = back_through_wiring(g, p)
             if g.nodes[src].op in SYNAPSES:
                 ed.insert_after(src, ed.fresh_name(f"{src}_readout"),
-                                LI(shape=g.nodes[src].out_shape, decay_v=0.0))
+                                LI(shape=g.nodes[src].out_shape, decay_v=np.float64(0.0)))
 
 
 def _insert_identities(g: Graph, ed: GraphEditor) -> None:
@@ -129,10 +129,10 @@ def _move_biases(g: Graph, ed: GraphEditor) -> None:
                 if g.nodes[q].op in SYNAPSES]
         if node.op not in NEURON_LIKE or not syns:
             continue
-        total = sum(_bias_at(g.nodes[p], node.in_shape) for p in syns)
-        if not np.any(total):
+        if not any(np.any(bias_vector(g.nodes[p])) for p in syns):
             continue
-        new = neuron_with_constant(node, compact(total))
+        total = sum((_bias_at(g.nodes[p], node.in_shape) for p in syns), np.zeros(node.in_shape))
+        new = neuron_with_constant(node, compact(total)) if np.any(total) else node
         if new is None:
             raise UnsupportedOpError(
                 f"layer {name!r} ({node.op}): its synapses have a bias, which Lava adds to the "
@@ -157,12 +157,13 @@ def normalize(g: Graph) -> Graph:
     """Apply the exact rewrites of the module docstring."""
     g = flatten_subgraphs(g)
     ed = g.edit()
-    for name, node in g.nodes.items():
+    for name, n in g.nodes.items():
+        node: Any = n
         if node.op == "sumpool2d":
             ed.replace(name, _sumpool_to_conv(node))
         elif node.op == "threshold":  # a memoryless LIF, which can also hold a bias
-            ed.replace(name, LIF(shape=node.shape, decay_v=0.0, threshold=node.threshold,
-                                 comparator=node.comparator))
+            ed.replace(name, LIF(shape=node.shape, decay_v=np.float64(0.0),
+                                 threshold=node.threshold, comparator=node.comparator))
     for step in (_duplicate_synapses, _insert_readouts, _insert_identities, _move_biases,
                  _drop_sourceless):
         g = ed.finish()

@@ -90,7 +90,7 @@ def _bias(bias: Any, name: str) -> tuple[np.ndarray, int]:
 def lower_neuron(node: Any, name: str) -> LoihiLIF:
     if node.op == "threshold":
         vth = _int(node.threshold, "threshold", name)
-        return LoihiLIF(shape=node.shape, du=4095, dv=4096, vth=vth)
+        return LoihiLIF(shape=node.shape, du=np.int64(4095), dv=np.int64(4096), vth=vth)
     if np.any(input_gain_of(node) != 1) or np.any(node.v_init != 0):
         raise PassError(f"layer {name!r}: gain != 1 or v_init != 0; run quantize-loihi first")
     dv = _int(4096 - np.asarray(node.decays()[0]) * 4096, "decay_v * 4096", name)

@@ -119,7 +119,7 @@ def _value_edges(g: Graph, name: str) -> list[tuple[str, str]]:
 
 def _unit_mask(mask: np.ndarray) -> np.ndarray:
     """Silent units: single neurons of a 1-d layer, whole channels otherwise."""
-    return mask if mask.ndim == 1 else mask.reshape(mask.shape[0], -1).all(axis=1)
+    return np.asarray(mask if mask.ndim == 1 else mask.reshape(mask.shape[0], -1).all(axis=1))
 
 
 def _zero_small(w: Any, threshold: float) -> tuple[Any, int]:

@@ -108,10 +108,10 @@ def calibration_stats(g: Graph, lays: list[Layer], ctx: Any) -> dict[str, dict[s
     probes = []
     for layer in lays:
         probes += [f"{s.name}.s" for s in layer.synapses]
-        node = g.nodes[layer.neuron]
-        if node.op != "threshold":
+        neuron: Any = g.nodes[layer.neuron]
+        if neuron.op != "threshold":
             probes.append(f"{layer.neuron}.v")
-            if node.current:  # type: ignore[attr-defined]
+            if neuron.current:
                 probes.append(f"{layer.neuron}.i")
     ctx.say("quantize-loihi: calibration run on the reference simulator")
     res = simulate(g, dict(ctx.calibration), steps=ctx.steps, probes=probes)

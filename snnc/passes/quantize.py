@@ -185,10 +185,9 @@ class QuantizeLoihi(Pass):
                 stat: dict[str, float] | None) -> tuple[float | None, float | None]:
         if stat is not None:
             return 2 * stat["u"] or None, (2 * stat["v"] or None) if readout else None
-        u = _worst_current(syns)
         di = float(np.max(d_i))
-        u = u / (1 - di) if di < 1 else None
-        v = None
+        u: float | None = _worst_current(syns) / (1 - di) if di < 1 else None
+        v: float | None = None
         if readout and u is not None and float(np.max(d_v)) < 1:
             v = (u + float(np.abs(bias).max(initial=0))) / (1 - float(np.max(d_v)))
         return u or None, v or None
