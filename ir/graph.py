@@ -10,6 +10,7 @@ it carries the previous step's value.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -56,7 +57,7 @@ class Graph:
     def chain(cls, *named: tuple[str, Node], dt: float | None = None) -> Graph:
         """A linear graph: each node feeds the next."""
         names = [n for n, _ in named]
-        return cls(dict(named), tuple(zip(names, names[1:], strict=False)), dt)
+        return cls(dict(named), tuple(itertools.pairwise(names)), dt)
 
     # ---- queries ---------------------------------------------------------------------------
 

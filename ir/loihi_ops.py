@@ -53,7 +53,7 @@ class _LoihiSynapse(Node):
 @register("loihi.dense")
 @dataclass(frozen=True, eq=False, kw_only=True)
 class LoihiDense(_LoihiSynapse):
-    """Integer dense synapses, weight (out, in); ``delays`` (out, in) in 0..62 makes a DelayDense."""
+    """Integer dense synapses, weight (out, in); ``delays`` (out, in) in 0..62: DelayDense."""
 
     weight: np.ndarray = iarray()
     delays: np.ndarray | None = optional_iarray()

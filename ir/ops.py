@@ -1,4 +1,5 @@
-"""Stateless NIR twins and snnc's extensions: I/O, affine maps, convolutions, pooling, shapes, merges.
+"""Stateless NIR twins and snnc's extensions: I/O, affine maps, convolutions, pooling, shapes,
+merges.
 
 Shapes never include batch or time. Image tensors are (C, H, W); 1-d signals (C, L).
 Several edges into a node sum their values (NIR's rule), except for ops with ``multi_input``
@@ -243,7 +244,8 @@ class Flatten(Node):
     def _verify(self) -> None:
         n = len(self.input_shape)
         if n == 0 or not (-n <= self.start_dim < n and -n <= self.end_dim < n):
-            raise IRError(f"dims {self.start_dim}..{self.end_dim} out of range for {self.input_shape}")
+            raise IRError(f"dims {self.start_dim}..{self.end_dim} out of range for "
+                          f"{self.input_shape}")
         s, e = self._dims()
         if s > e:
             raise IRError(f"start_dim {self.start_dim} after end_dim {self.end_dim}")

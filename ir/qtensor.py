@@ -24,7 +24,8 @@ def _frozen(value: Any, dtype: Any) -> np.ndarray:
 
 def _check_scale(scale: np.ndarray, shape: tuple[int, ...]) -> None:
     ok = scale.ndim == 0 or (
-        scale.ndim == len(shape) and scale.shape[0] == shape[0] and all(d == 1 for d in scale.shape[1:])
+        scale.ndim == len(shape) and scale.shape[0] == shape[0]
+        and all(d == 1 for d in scale.shape[1:])
     )
     if not ok:
         raise IRError(f"scale of shape {scale.shape} is neither per-tensor nor per-channel "
@@ -110,7 +111,8 @@ class CodebookTensor:
             raise IRError("codebook entries must be ±1")
         if self.indices.ndim != 2:
             raise IRError(f"codebook indices must be (C_out, C_in), got {self.indices.shape}")
-        if self.indices.size and (self.indices.min() < 0 or self.indices.max() >= len(self.codebook)):
+        k = len(self.codebook)
+        if self.indices.size and (self.indices.min() < 0 or self.indices.max() >= k):
             raise IRError(f"codebook index outside [0, {len(self.codebook)})")
         if self.alpha.shape != (self.indices.shape[0],):
             raise IRError(f"codebook alpha must have shape ({self.indices.shape[0]},)")

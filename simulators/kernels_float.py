@@ -74,10 +74,10 @@ def conv_nd(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], padding: tupl
     xp = np.pad(x, pad)
     k_eff = tuple(d * (k - 1) + 1 for k, d in zip(w.shape[2:], dilation, strict=True))
     win = sliding_window_view(xp, k_eff, axis=tuple(range(2, 2 + nd)))
-    sl = (slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)
+    sl = (slice(None), slice(None), *(slice(None, None, s) for s in stride))
     sl += tuple(slice(None, None, d) for d in dilation)
     win = win[sl]  # (B, C_in, *O, *K)
-    b, cin = x.shape[:2]
+    b = x.shape[0]
     cout, cpg = w.shape[:2]
     win = win.reshape(b, groups, cpg, *win.shape[2:])
     wg = w.reshape(groups, cout // groups, cpg, *w.shape[2:])

@@ -24,27 +24,9 @@ from . import kernels_float, kernels_loihi  # noqa: F401  (register the kernels)
 from .kernels import kernel_for
 from .learning import kernel as _plastic  # noqa: F401
 from .result import SimResult
+from .stimulus import stimuli
 
 __all__ = ["Executor", "SimResult", "simulate"]
-
-
-def _inputs_dict(graph: Graph,
-                 inputs: np.ndarray | Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    names = graph.inputs
-    if not isinstance(inputs, Mapping):
-        if len(names) != 1:
-            raise SnncError(f"graph has inputs {names}; pass a dict of arrays")
-        inputs = {names[0]: inputs}
-    out = {}
-    for name in names:
-        if name not in inputs:
-            raise SnncError(f"no stimulus for input node {name!r}")
-        x = np.asarray(inputs[name])
-        want = graph.nodes[name].out_shape
-        if x.ndim != len(want) + 2 or tuple(x.shape[2:]) != tuple(want):
-            raise SnncError(f"stimulus for {name!r} has shape {x.shape}, expected (T, B, *{want})")
-        out[name] = x
-    return out
 
 
 def _parse_probes(graph: Graph, probes: Iterable[str]) -> list[tuple[str, str, str]]:
@@ -127,7 +109,7 @@ def simulate(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray], steps:
     (loihi.lif). Probed state is read after the node's update in that step.
     """
     graph = flatten_subgraphs(graph)
-    stim = _inputs_dict(graph, inputs)
+    stim = stimuli(graph, inputs)
     t_in = max((x.shape[0] for x in stim.values()), default=0)
     steps = t_in if steps is None else int(steps)
     batch = next(iter(stim.values())).shape[1] if stim else 1

@@ -29,7 +29,8 @@ def loader_for(path: Path) -> Any:
     suffix = path.suffix.lower()
     if suffix not in LOADERS:
         known = ", ".join(sorted(LOADERS))
-        raise FormatError(f"{path}: unknown file type {suffix or '(no suffix)'!r}; snnc reads {known}")
+        raise FormatError(f"{path}: unknown file type {suffix or '(no suffix)'!r}; "
+                          f"snnc reads {known}")
     module, func = LOADERS[suffix]
     return getattr(importlib.import_module(module), func)
 

@@ -27,8 +27,9 @@ def to_time_major(x: np.ndarray, sample_shape: tuple[int, ...]) -> np.ndarray:
     if x.ndim == n + 1:
         x = x[None]
     if x.ndim != n + 2 or tuple(x.shape[1:-1]) != tuple(sample_shape):
-        raise FormatError(f"input of shape {x.shape} does not match the model input {sample_shape}: "
-                          f"expected (*shape, T) = {(*sample_shape, 'T')} or (B, *shape, T)")
+        raise FormatError(f"input of shape {x.shape} does not match the model input "
+                          f"{sample_shape}: expected (*shape, T) = {(*sample_shape, 'T')} "
+                          f"or (B, *shape, T)")
     return np.moveaxis(x, -1, 0)
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from ...errors import BackendError, SnncError
 from ...ir import Graph, flatten_subgraphs
 from ...simulators.result import SimResult
+from ...simulators.stimulus import stimuli
 from . import layout
 from ._env import require_lava
 from .build import LavaNetwork, build_lava, check_integer_stimulus, count_processes
@@ -69,7 +70,7 @@ def run_lava(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray],
     """
     require_lava()
     graph = flatten_subgraphs(graph)
-    stim = _stimulus(graph, inputs)
+    stim = stimuli(graph, inputs)
     t_in = max((x.shape[0] for x in stim.values()), default=0)
     steps = t_in if steps is None else int(steps)
     batch = next(iter(stim.values())).shape[1] if stim else 1
@@ -194,24 +195,6 @@ def _empty(job: LavaJob) -> dict[str, np.ndarray]:
     out = {o: np.zeros((0, *nodes[o].out_shape), np.int64) for o in job.graph.outputs}
     for p in job.probes:
         out[p] = np.zeros((0, *nodes[p.rpartition(".")[0]].out_shape), np.int64)
-    return out
-
-
-def _stimulus(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray]) -> dict[str, Any]:
-    names = graph.inputs
-    if not isinstance(inputs, Mapping):
-        if len(names) != 1:
-            raise SnncError(f"graph has inputs {names}; pass a dict of arrays")
-        inputs = {names[0]: inputs}
-    out = {}
-    for name in names:
-        if name not in inputs:
-            raise SnncError(f"no stimulus for input node {name!r}")
-        x = np.asarray(inputs[name])
-        want = graph.nodes[name].out_shape
-        if x.ndim != len(want) + 2 or tuple(x.shape[2:]) != tuple(want):
-            raise SnncError(f"stimulus for {name!r} has shape {x.shape}, expected (T, B, *{want})")
-        out[name] = x
     return out
 
 

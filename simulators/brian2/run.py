@@ -12,6 +12,7 @@ import numpy as np
 from ...errors import BackendError, SnncError
 from ...ir import Graph, flatten_subgraphs
 from ..result import SimResult
+from ..stimulus import stimuli
 from .collapse import NEURON_OPS, VALUE_OPS, Plan, collapse
 from .network import (
     Built,
@@ -36,24 +37,6 @@ def _codegen_target(target: str) -> Iterator[None]:
         yield
     finally:
         b2.prefs.codegen.target = old
-
-
-def _stimuli(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    names = graph.inputs
-    if not isinstance(inputs, Mapping):
-        if len(names) != 1:
-            raise SnncError(f"graph has inputs {names}; pass a dict of arrays")
-        inputs = {names[0]: inputs}
-    out = {}
-    for name in names:
-        if name not in inputs:
-            raise SnncError(f"no stimulus for input node {name!r}")
-        x = np.asarray(inputs[name], dtype=np.float64)
-        want = tuple(graph.nodes[name].out_shape)
-        if x.ndim != len(want) + 2 or tuple(x.shape[2:]) != want:
-            raise SnncError(f"stimulus for {name!r} has shape {x.shape}, expected (T, B, *{want})")
-        out[name] = x
-    return out
 
 
 def _parse_probes(graph: Graph, probes: Iterable[str]) -> list[tuple[str, str, str]]:
@@ -124,7 +107,7 @@ def run_brian2(graph: Graph, inputs_time_major: np.ndarray | Mapping[str, np.nda
     if target not in TARGETS:
         raise BackendError(f"unknown Brian2 target {target!r}; choose one of {TARGETS}")
     graph = flatten_subgraphs(graph)
-    stim = _stimuli(graph, inputs_time_major)
+    stim = stimuli(graph, inputs_time_major, dtype=np.float64)
     steps = max((x.shape[0] for x in stim.values()), default=0) if steps is None else int(steps)
     batch = next(iter(stim.values())).shape[1] if stim else 1
     plist = _parse_probes(graph, probes)

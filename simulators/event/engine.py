@@ -33,6 +33,7 @@ from ...backends.loihi.program import ChipProgram
 from ...backends.loihi.topology import PASSTHROUGH, SYNAPSES, topology
 from ...errors import SnncError, UnsupportedOpError
 from ..result import SimResult
+from ..stimulus import stimuli
 from .counting import CounterPlan
 from .plastic import PLASTIC_VARS, PlasticSynapseRunner, Third
 from .runners import LifRunner, SynapseRunner, kernels
@@ -63,23 +64,11 @@ class LearningOptions:
 
 
 def _stimuli(program: ChipProgram, inputs: Any) -> dict[str, np.ndarray]:
-    names = program.graph.inputs
-    if not isinstance(inputs, Mapping):
-        if len(names) != 1:
-            raise SnncError(f"the program has inputs {names}; pass a dict of arrays")
-        inputs = {names[0]: inputs}
-    out = {}
-    for name in names:
-        if name not in inputs:
-            raise SnncError(f"no stimulus for input node {name!r}")
-        x = np.asarray(inputs[name])
-        want = tuple(program.graph.nodes[name].out_shape)
-        if x.ndim != len(want) + 2 or tuple(x.shape[2:]) != want:
-            raise SnncError(f"stimulus for {name!r} has shape {x.shape}, expected (T, B, *{want})")
+    out = stimuli(program.graph, inputs)
+    for name, x in out.items():
         if x.dtype.kind == "f" and not np.array_equal(x, np.round(x)):
             raise SnncError(f"stimulus for {name!r} has non-integer values; the chip takes "
                             "spikes (0/1) or integer graded payloads")
-        out[name] = x
     return out
 
 

@@ -21,6 +21,7 @@ from rich.table import Table
 from ..errors import FormatError
 from ..ir import CodebookTensor, Graph, Node, QTensor, as_float, weight_shape
 
+
 #: Directory viewers, tried in order: ``view(path, console) -> bool`` (True when handled).
 def _program_view(path: Path, console: Console) -> bool:
     """A compile output directory: show its chip program (cores per layer, utilisation)."""

@@ -9,9 +9,9 @@ import pytest
 
 import snnc.simulators.reference  # noqa: F401  (registers kernels)
 from snnc.ir import LoihiLIF
+from snnc.ir.learning_rule import RuleError, parse_rule
 from snnc.simulators.kernels import KERNELS
 from snnc.simulators.learning.engine import LearningRule, PlasticDense
-from snnc.ir.learning_rule import RuleError, parse_rule
 
 GOLDEN_W = [100, 100, 100, 96, 96, 99, 99, 93, 93, 90, 90, 90]
 GOLDEN_X1 = [0, 16, 16, 13, 13, 27, 27, 23, 23, 33, 33, 26]

@@ -65,7 +65,8 @@ def test_learn_rejects_bad_data(tmp_path, capsys):
     code, err = _exit_and_stderr(["learn", str(prog), "--data", str(tmp_path / "bad.npz")],
                                  capsys)
     assert code == 2
-    assert err.startswith("error: ") and "needs arrays 'x'" in err
+    assert err.startswith("error: ")
+    assert "needs arrays 'x'" in err
     assert "Traceback" not in err
     assert not (tmp_path / "prog.learned").exists()
 

@@ -1,0 +1,31 @@
+"""Checking what a caller feeds a simulator: one stimulus array per input node, (T, B, *shape)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import SnncError
+from ..ir import Graph
+
+
+def stimuli(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray],
+            dtype: Any = None) -> dict[str, np.ndarray]:
+    """``{input name: array}`` from one array (single-input graphs) or a dict; shapes checked."""
+    names = graph.inputs
+    if not isinstance(inputs, Mapping):
+        if len(names) != 1:
+            raise SnncError(f"the graph has inputs {names}; pass a dict of arrays by input name")
+        inputs = {names[0]: inputs}
+    out = {}
+    for name in names:
+        if name not in inputs:
+            raise SnncError(f"no stimulus for input node {name!r}")
+        x = np.asarray(inputs[name], dtype=dtype)
+        want = tuple(graph.nodes[name].out_shape)
+        if x.ndim != len(want) + 2 or tuple(x.shape[2:]) != want:
+            raise SnncError(f"stimulus for {name!r} has shape {x.shape}, expected (T, B, *{want})")
+        out[name] = x
+    return out
