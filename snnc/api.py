@@ -49,13 +49,14 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
             calibration: Any = None, steps: int | None = None, out_dir: str | Path | None = None,
             dump_ir: str | Path | None = None, stop_after: str | None = None,
             chip: str | None = None, load_options: dict[str, Any] | None = None,
-            echo: Any = None) -> Any:
+            echo: Any = None, check: bool = False) -> Any:
     """Compile a model file or graph for ``target``; returns a ``CompileResult``.
 
     ``pipeline`` overrides the target's pass pipeline (``"fold-bn,prune,quantize-loihi"``);
     ``calibration`` is a time-major array (T, B, *shape), a dict per input, or a .npy/.npz file
     (time last); ``out_dir`` writes the result (graphs, fidelity.json, target artifacts)
-    atomically. See ``snnc.passes.driver``.
+    atomically; ``check`` simulates before and after every pass and fails if an exact pass
+    changed the result. See ``snnc.passes.driver``.
     """
     from .passes.driver import compile_graph
     from .targets import get_target
@@ -64,7 +65,8 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     path = None if isinstance(model, Graph) else Path(model)
     graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
     result = compile_graph(graph, tgt, pipeline=pipeline, calibration=calibration, steps=steps,
-                           dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo)
+                           dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
+                           check=check)
     if out_dir is not None:
         result.save(out_dir, chip=chip, dt=(load_options or {}).get("dt"))
     return result

@@ -108,6 +108,14 @@ def test_file_targets(model: Path, tmp_path: Path, target: str, artifact: str) -
         assert not (out / "fidelity.json").exists()
 
 
+def test_check_runs_the_differential_check_after_every_pass(model: Path, tmp_path: Path) -> None:
+    res = run("compile", str(model), "-o", str(tmp_path / "out"), "-q", "--check")
+    assert res.exit_code == 0, res.output
+    checks = json.loads((tmp_path / "out" / "compile.json").read_text())["checks"]
+    assert all(c["identical"] for c in checks)  # exact passes; on the grid quantization too
+    assert [c["semantics"] for c in checks][-4:] == ["approximate", "lowering", "exact", "exact"]
+
+
 def test_list_passes_and_targets() -> None:
     res = run("list", "passes")
     assert res.exit_code == 0

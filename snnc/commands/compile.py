@@ -66,11 +66,14 @@ def _print_fidelity(fid: dict[str, Any]) -> None:
               help="pkg.module:factory building the module a state_dict is loaded into.")
 @click.option("--trust-pickle", is_flag=True, help="Allow arbitrary pickled classes (runs code).")
 @click.option("--dt", type=float, default=None, help="Time step for NIR files without one.")
+@click.option("--check", is_flag=True,
+              help="Simulate before and after every pass on the calibration input; fail if an "
+                   "exact pass changes the result (agreements go into compile.json).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: Path | None,
             stop_after: str | None, calibration: Path | None, steps: int | None, chip: str | None,
             input_shape: str | None, factory: str | None, trust_pickle: bool, dt: float | None,
-            quiet: bool) -> None:
+            check: bool, quiet: bool) -> None:
     """Compile MODEL for a target: folds, pruning, quantization, lowering, mapping."""
     from ..api import compile as compile_model
 
@@ -78,7 +81,7 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
                            steps=steps, out_dir=out, dump_ir=dump_ir, stop_after=stop_after,
                            chip=chip,
                            load_options=_load_options(input_shape, factory, trust_pickle, dt),
-                           echo=None if quiet else _echo)
+                           echo=None if quiet else _echo, check=check)
     if result.fidelity is not None:
         _print_fidelity(result.fidelity)
     art = result.artifacts

@@ -29,7 +29,7 @@ from ..errors import FormatError
 from ..io import atomic_dir, to_time_major
 from ..ir import Graph
 from .fidelity import fidelity_report, is_lowered
-from .instruments import DumpIR, Progress, Timing
+from .instruments import DifferentialCheck, DumpIR, Progress, Timing
 from .manager import PassContext, PassManager, PipelineResult
 from .pipeline import parse_pipeline
 
@@ -53,11 +53,12 @@ class CompileResult:
     calibration: str = ""
     program: Any = None
     artifacts: dict[str, Any] = field(default_factory=dict)
+    checks: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         return {"target": self.target.name, "pipeline": self.pipeline,
                 "calibration": self.calibration, "passes": self.timings,
-                "reports": self.reports, "artifacts": self.artifacts}
+                "reports": self.reports, "artifacts": self.artifacts, "checks": self.checks}
 
     def save(self, out: str | Path, chip: str | None = None, dt: float | None = None) -> Path:
         from ..ir.serialize import write_graph
@@ -134,12 +135,15 @@ def compile_graph(graph: Graph, target: Any, pipeline: str | None = None,
                   calibration: Any = None, steps: int | None = None,
                   dump_ir: str | Path | None = None, stop_after: str | None = None,
                   model_path: Path | None = None, echo: Callable[[str], None] | None = None,
-                  instruments: list[Any] | None = None) -> CompileResult:
-    """Run ``target``'s pipeline (or ``pipeline``) on ``graph`` and build the fidelity report."""
+                  check: bool = False) -> CompileResult:
+    """Run ``target``'s pipeline (or ``pipeline``) on ``graph`` and build the fidelity report;
+    ``check`` runs the reference before and after every pass (``instruments.DifferentialCheck``).
+    """
     calib, source = load_calibration(graph, calibration, model_path, steps)
     passes = parse_pipeline(pipeline or target.pipeline)
     timing = Timing()
-    ins: list[Any] = [timing, *(instruments or [])]
+    diff = DifferentialCheck(calib, steps) if check else None
+    ins: list[Any] = [timing, *([diff] if diff else [])]
     if dump_ir is not None:
         ins.append(DumpIR(dump_ir))
     if echo is not None:
@@ -150,7 +154,8 @@ def compile_graph(graph: Graph, target: Any, pipeline: str | None = None,
     lowered = final if is_lowered(final) else None
     float_graph = res.last_exact_graph()
     result = CompileResult(target, ",".join(p.spec() for p in passes), graph, float_graph,
-                           final, lowered, ctx.reports, timing.rows, calibration=source)
+                           final, lowered, ctx.reports, timing.rows, calibration=source,
+                           checks=diff.results if diff else [])
     if lowered is not None and not is_lowered(float_graph):
         if echo is not None:
             echo("fidelity report: float vs fixed point on the reference simulator ...")

@@ -159,6 +159,8 @@ def compare_graphs(before: Graph, after: Graph, inputs: Mapping[str, np.ndarray]
         pairs = {o: (runs.float_[o], runs.fixed[o]) for o in before.outputs}
     else:
         stim = _as_dict(before, inputs)
+        if is_lowered(before):  # both lowered: the chip sees encoded inputs
+            stim = encode_inputs(before, stim)
         a, b = simulate(before, stim, steps), simulate(after, stim, steps)
         pairs = {o: (a.outputs[o], b.outputs.get(o)) for o in before.outputs}
     first, equal, total = None, 0, 0
