@@ -1,6 +1,6 @@
 """``canonicalize`` (identity ops out, one form for equivalent graphs) and ``dce``.
 
-Canonicalize rewrites, each exact, until nothing changes:
+Canonicalize rewrites, each exact, until nothing changes (nested graphs are inlined first):
 
 - identities bypassed: ``scale`` by 1, ``flatten``/``reshape`` to the same shape, ``delay`` of 0,
   pools with a 1x1 window, stride 1 and no padding, ``or`` of a single binary spike source;
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir import Graph, GraphEditor, Linear, Node, Reshape
+from ..ir import Graph, GraphEditor, Linear, Node, Reshape, flatten_subgraphs
 from ..simulators.kernels_loihi import effective_dense_weights
 from .graphutil import WIRING, is_spiking
 from .manager import Pass, PassContext, Semantics
@@ -89,6 +89,9 @@ def _merge_wiring(g: Graph, ed: GraphEditor) -> bool:
 def canonicalize(g: Graph) -> tuple[Graph, list[str]]:
     """Apply the rewrites above until a fixed point; returns the graph and a change log."""
     changes: list[str] = []
+    if any(n.op == "graph" for n in g.nodes.values()):
+        g = flatten_subgraphs(g)
+        changes.append("inlined nested graphs")
     while True:
         ed = g.edit()
         done = False

@@ -17,13 +17,22 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from passes.strategies_passes import STRATEGIES, Case
+from strategies import float_graphs
 
 from snnc.ir import Graph
-from snnc.passes import PassContext, PassManager, Semantics, default_registry, parse_pipeline
+from snnc.passes import (
+    FLOAT_PIPELINE,
+    PassContext,
+    PassManager,
+    Semantics,
+    default_registry,
+    parse_pipeline,
+)
 from snnc.passes.fidelity import compare_graphs
 from snnc.simulators.reference import simulate
 
@@ -71,3 +80,15 @@ def test_pass_keeps_its_semantics(name: str, data: st.DataObject) -> None:
     else:
         cmp = compare_graphs(case.graph, after, case.inputs)
     assert cmp.identical, cmp.first_difference
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graph=float_graphs())
+def test_float_pipeline_accepts_every_float_graph(graph: Graph) -> None:
+    """Robustness: the float pipeline never fails on the general strategies of tests/strategies
+    (every op, nested graphs, soft resets, delays, ...), and keeps the outputs' shapes (values
+    are checked on exact-friendly graphs above: here BN and pool factors are not dyadic)."""
+    out = PassManager(parse_pipeline(FLOAT_PIPELINE)).run(graph).graph
+    x = np.random.default_rng(0).random((4, 2, *graph.nodes[graph.inputs[0]].out_shape))
+    a, b = simulate(graph, x).outputs, simulate(out, x).outputs
+    assert {k: v.shape for k, v in a.items()} == {k: v.shape for k, v in b.items()}
