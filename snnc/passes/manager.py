@@ -7,7 +7,7 @@ for each pass and calls its instruments (``instruments.py``) around every pass. 
 re-raised with the same error class and a prefix naming the pass and the passes before it:
 "in pass 'quantize-loihi' after ['canonicalize', 'fold-bn']: ...".
 
-Registration and the pipeline string parser live in ``pipeline.py`` (re-exported here).
+Registration and the pipeline string parser live in ``pipeline.py``; ``snnc.passes`` exports both.
 """
 
 from __future__ import annotations
