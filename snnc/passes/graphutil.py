@@ -116,9 +116,9 @@ def negate_rows(w: Any, neg: np.ndarray) -> Any:
         mant = w.mant * sign
         if w.kind == "binary":
             return QTensor(mant, w.scale, 1, True, "binary")
-        lo, hi = w.range()
-        bits = w.bits + (1 if mant.size and (mant.max() > hi or mant.min() < lo) else 0)
-        return QTensor(mant, w.scale, bits, True, "uniform")
+        hi, lo = int(mant.max(initial=0)), int(mant.min(initial=0))
+        need = max(hi.bit_length(), (-lo - 1).bit_length() if lo < 0 else 0) + 1
+        return QTensor(mant, w.scale, max(need, w.bits if w.signed else 1), True, "uniform")
     if isinstance(w, CodebookTensor):
         return CodebookTensor(w.codebook, w.indices, w.alpha * sign.reshape(-1))
     return np.asarray(w, dtype=np.float64) * sign

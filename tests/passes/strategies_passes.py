@@ -55,7 +55,7 @@ def per_channel(draw: Any, shape: tuple[int, ...], lo: float, hi: float) -> Any:
 
 
 def weights(draw: Any, shape: tuple[int, ...], silent_row: int | None) -> Any:
-    kind = draw(st.sampled_from(["float", "uniform", "binary", "codebook"]))
+    kind = draw(st.sampled_from(["float", "uniform", "unsigned", "binary", "codebook"]))
     if kind == "codebook" and len(shape) == 4:
         book = draw(st.lists(st.sampled_from([-1, 1]), min_size=2 * shape[2] * shape[3],
                              max_size=2 * shape[2] * shape[3]))
@@ -72,6 +72,8 @@ def weights(draw: Any, shape: tuple[int, ...], silent_row: int | None) -> Any:
     mant = (dy(draw, shape, -1, 1) * 8).astype(np.int64)
     if silent_row is not None:
         mant[silent_row] = 0
+    if kind == "unsigned":
+        return ir.QTensor(np.abs(mant), scale, 4, signed=False)
     return mant / 8 if kind == "float" else ir.QTensor(mant, scale, 5)
 
 
