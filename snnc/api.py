@@ -49,14 +49,16 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
             calibration: Any = None, steps: int | None = None, out_dir: str | Path | None = None,
             dump_ir: str | Path | None = None, stop_after: str | None = None,
             chip: str | None = None, load_options: dict[str, Any] | None = None,
-            echo: Any = None, check: bool = False) -> Any:
+            echo: Any = None, check: bool = False, report_input: Any = None) -> Any:
     """Compile a model file or graph for ``target``; returns a ``CompileResult``.
 
     ``pipeline`` overrides the target's pass pipeline (``"fold-bn,prune,quantize-loihi"``);
     ``calibration`` is a time-major array (T, B, *shape), a dict per input, or a .npy/.npz file
     (time last); ``out_dir`` writes the result (graphs, fidelity.json, target artifacts)
     atomically; ``check`` simulates before and after every pass and fails if an exact pass
-    changed the result. See ``snnc.passes.driver``.
+    changed the result; ``report_input`` (an X.npy path or a time-major array) is the input whose
+    activity the energy/latency report measures (default: the calibration input). See
+    ``snnc.passes.driver`` and ``snnc.backends.report``.
     """
     from .passes.driver import compile_graph
     from .targets import get_target
@@ -67,6 +69,7 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     result = compile_graph(graph, tgt, pipeline=pipeline, calibration=calibration, steps=steps,
                            dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
                            check=check)
+    result.report_input = report_input
     if out_dir is not None:
         result.save(out_dir, chip=chip, dt=(load_options or {}).get("dt"))
     return result

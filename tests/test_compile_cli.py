@@ -69,7 +69,8 @@ def test_stop_after_pipeline_and_dump_ir(model: Path, tmp_path: Path) -> None:
     assert "batchnorm" not in {n.op for n in load(out / "graph.float.snnc").nodes.values()}
     assert sorted(p.name for p in dumps.iterdir()) == ["00-input.txt", "01-canonicalize.txt",
                                                        "02-fold-bn.txt"]
-    assert "[2/3] fold-bn done" in res.output  # progress lines (stderr is mixed in)
+    assert "[ 2/3] fold-bn" in res.output  # progress lines (stderr is mixed in)
+    assert "7 -> 6 nodes" in res.output  # fold-bn removed the batch norm
 
 
 def test_errors_exit_2_and_leave_no_output(model: Path, tmp_path: Path,
@@ -126,3 +127,16 @@ def test_list_passes_and_targets() -> None:
     res = run("list", "targets", "--pipeline")
     assert "loihi-sim (default)" in res.output
     assert "nir:" in res.output
+
+
+@pytest.mark.torch
+def test_input_option_sets_the_report_input(tmp_path: Path) -> None:
+    """`--input X.npy` is the input whose activity the energy report measures."""
+    out = tmp_path / "out"
+    model = Path(__file__).resolve().parents[1] / "examples" / "models" / "qsnn4.pt"
+    x = Path(__file__).resolve().parents[1] / "examples" / "models" / "X.npy"
+    res = run("compile", str(model), "-o", str(out), "-q", "--input", str(x))
+    assert res.exit_code == 0, res.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["input"]["kind"] == "user"
+    assert "user input" in res.output

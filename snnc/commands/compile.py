@@ -59,6 +59,10 @@ def _print_fidelity(fid: dict[str, Any]) -> None:
 @click.option("--calibration", type=click.Path(path_type=Path), default=None,
               help="Calibration input X.npy, (*shape, T) or (B, *shape, T) (default: "
                    "MODEL.input.npy if present, else synthetic).")
+@click.option("--input", "-i", "input_path", default=None,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Input X.npy whose activity the energy/latency report measures (default: the "
+                   "calibration input; with neither, the report states it is worst case).")
 @click.option("--steps", type=int, default=None, help="Time steps for calibration and fidelity.")
 @click.option("--chip", default=None, help="Chip spec name or TOML file (default: the target's).")
 @click.option("--input-shape", default=None, help="Per-sample input shape, e.g. 2,34,34.")
@@ -71,7 +75,8 @@ def _print_fidelity(fid: dict[str, Any]) -> None:
                    "exact pass changes the result (agreements go into compile.json).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: Path | None,
-            stop_after: str | None, calibration: Path | None, steps: int | None, chip: str | None,
+            stop_after: str | None, calibration: Path | None, input_path: Path | None,
+            steps: int | None, chip: str | None,
             input_shape: str | None, factory: str | None, trust_pickle: bool, dt: float | None,
             check: bool, quiet: bool) -> None:
     """Compile MODEL for a target: folds, pruning, quantization, lowering, mapping."""
@@ -81,9 +86,16 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
                            steps=steps, out_dir=out, dump_ir=dump_ir, stop_after=stop_after,
                            chip=chip,
                            load_options=_load_options(input_shape, factory, trust_pickle, dt),
-                           echo=None if quiet else _echo, check=check)
+                           echo=None if quiet else _echo, check=check,
+                           report_input=input_path)
     if result.fidelity is not None:
         _print_fidelity(result.fidelity)
     art = result.artifacts
     extra = f", {art['cores']} cores on {art['chips']} chip(s)" if "cores" in art else ""
     click.echo(f"wrote {out}{extra}")
+    if (out / "report.json").is_file():
+        from ..backends.report.schema import load_report
+        from ..backends.report.terminal import summary_line
+
+        click.echo(summary_line(load_report(out)))
+        click.echo(f"see {out / 'report.html'} or `snnc report {out}`")

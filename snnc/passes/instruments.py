@@ -61,18 +61,18 @@ class Timing:
 
 
 class Progress:
-    """Calls ``echo`` with "[i/n] name ..." before and the time after every pass."""
+    """Calls ``echo`` with one line per finished pass: "[i/n] name  0.01 s  6 -> 6 nodes"."""
 
     def __init__(self, echo: Callable[[str], None]) -> None:
         self.echo = echo
 
     def before(self, p: Pass, graph: Graph, index: int, total: int) -> None:
-        self.echo(f"[{index + 1}/{total}] {p.spec()} ...")
+        pass
 
     def after(self, p: Pass, before: Graph, after: Graph, seconds: float, index: int,
               total: int) -> None:
-        self.echo(f"[{index + 1}/{total}] {p.name} done in {seconds:.2f} s "
-                  f"({len(before.nodes)} -> {len(after.nodes)} nodes)")
+        self.echo(f"[{index + 1:>2}/{total}] {p.spec():<22} {seconds:6.2f} s  "
+                  f"{len(before.nodes)} -> {len(after.nodes)} nodes")
 
 
 class DifferentialCheck:
