@@ -7,7 +7,9 @@ Layout of a graph group (the file root for ``write_graph``; any group of a bigge
     edges      (E, 2) UTF-8 strings
     nodes/<i>  one group per node, i = 0 .. num_nodes-1 in graph order
       attrs    name, op, params (JSON object of the None / bool / int / float / str / shape fields)
-      <field>  dataset for an array field (dtype and shape kept, 0-d included), or a group for a
+      <field>  dataset for an array field (shape kept, 0-d included; floats as float64, integers
+               in the narrowest signed type that holds them: nodes widen them to int64), or a
+               group for a
                QTensor / CodebookTensor (attr kind, fields stored the same way) or a nested
                Graph (attr kind="graph", laid out as above)
 
@@ -93,9 +95,20 @@ def _write_fields(group: h5py.Group, values: dict[str, Any]) -> None:
 
 def _write_array(group: h5py.Group, key: str, value: np.ndarray) -> None:
     opts: dict[str, Any] = {}
-    if value.ndim and value.size >= _COMPRESS_MIN:
+    if value.dtype.kind in "iu":  # nodes widen integer fields to int64 again when read
+        value = _narrowest_int(value)
+    elif value.ndim and value.size >= _COMPRESS_MIN:
         opts = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
     group.create_dataset(key, data=value, track_times=False, **opts)
+
+
+def _narrowest_int(value: np.ndarray) -> np.ndarray:
+    """The array in the smallest signed integer type that holds it (fast to read back)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        info = np.iinfo(dtype)
+        if value.size == 0 or (value.min() >= info.min and value.max() <= info.max):
+            return value.astype(dtype)
+    return value
 
 
 def _plain(value: Any, key: str) -> Any:
