@@ -9,9 +9,8 @@ Layout of a graph group (the file root for ``write_graph``; any group of a bigge
       attrs    name, op, params (JSON object of the None / bool / int / float / str / shape fields)
       <field>  dataset for an array field (shape kept, 0-d included; floats as float64, integers
                in the narrowest signed type that holds them: nodes widen them to int64), or a
-               group for a
-               QTensor / CodebookTensor (attr kind, fields stored the same way) or a nested
-               Graph (attr kind="graph", laid out as above)
+               group for a QTensor / CodebookTensor (attr kind, fields stored the same way) or
+               a nested Graph (attr kind="graph", laid out as above)
 
 Every read problem (missing, truncated, not HDF5, other format, newer version, unknown op,
 missing or unknown field, graph that does not verify) raises ``FormatError`` naming the file
