@@ -10,8 +10,11 @@ All neurons share one step, applied element-wise over ``shape`` at every time st
              = v_pre                          (reset = "none", and where not s)
     output   = s (binary spikes), s * v_pre (``graded``), or v_pre (li, i, cubali: no spikes)
 
-``decay_reset = False`` (snnTorch's subtract reset) delays the subtraction by one step so that it
-is not decayed: v_pre[t] = decay_v * v_pre[t-1] + gain * i[t] + bias - threshold * s[t-1].
+``decay_reset = False`` delays the reset by one step: it acts on the next step's integrated value
+(snnTorch's ``reset_delay``). With ``reset = "subtract"`` the subtraction is not decayed:
+v_pre[t] = decay_v * v_pre[t-1] + gain * i[t] + bias - threshold * s[t-1]. With
+``reset = "hard"``: v_pre[t] = v_reset wherever s[t-1] (that step's input does not reach v; the
+current i still integrates), as snnTorch's Synaptic neuron with ``reset_mechanism="zero"``.
 Initial state: v[-1] = v_init, i[-1] = 0. Parameters are float64 arrays that broadcast to
 ``shape`` (scalar, per channel as (C, 1, 1), or per neuron).
 

@@ -154,19 +154,23 @@ class _Neuron(Kernel):
     def init(self, node: Any, batch: int) -> Any:
         full = (batch, *node.shape)
         return {"v": np.broadcast_to(node.v_init, full).astype(np.float64).copy(),
-                "i": np.zeros(full), "pending": np.zeros(full)}
+                "i": np.zeros(full), "pending": np.zeros(full), "held": np.zeros(full, bool)}
 
     def step(self, node: Any, x: np.ndarray, st: Any, t: int) -> tuple[np.ndarray, Any]:
         decay_v, decay_i = node.decays()
         i = decay_i * st["i"] + node.gain_i * x if node.current else x
         v_pre = decay_v * st["v"] + node.gain * i + node.bias - st["pending"]
-        st = {"v": v_pre, "i": i, "pending": st["pending"]}
+        if node.spiking and node.reset == "hard" and not node.decay_reset:
+            v_pre = np.where(st["held"], node.v_reset, v_pre)  # delayed hard reset
+        st = {"v": v_pre, "i": i, "pending": st["pending"], "held": st["held"]}
         if not node.spiking:
             return v_pre, st
         s = v_pre >= node.threshold if node.comparator == ">=" else v_pre > node.threshold
         v = v_pre
-        if node.reset == "hard":
+        if node.reset == "hard" and node.decay_reset:
             v = np.where(s, node.v_reset, v_pre)
+        elif node.reset == "hard":
+            st["held"] = s
         elif node.reset == "subtract" and node.decay_reset:
             v = v_pre - s * node.threshold
         elif node.reset == "subtract":

@@ -12,7 +12,8 @@ discrete-time update of ``ir/neurons.py`` is reproduced statement by statement:
 
 ``x`` is the unit's input: ``xs`` (accumulated by ``on_pre`` of spike synapses, cleared once
 read), ``xa<k>`` (summed variables of analog synapses) and ``xc<d>`` (constants from biases,
-active from step ``d``). ``sprev`` is the delayed subtraction of ``decay_reset=False``.
+active from step ``d``). ``sprev`` is the delayed reset of ``decay_reset=False``: a subtraction of
+theta, or for a hard reset ``vpre = v_reset`` on the step after a spike.
 """
 
 from __future__ import annotations
@@ -74,8 +75,13 @@ def neuron_spec(node: Any, inflow: Inflow) -> UnitSpec:
     code = [f"isyn = decay_i*isyn + gain_i*({x})" if node.current else f"isyn = {x}"]
     if node.current:
         params.update(decay_i=decay_i, gain_i=node.gain_i)
-    pending = node.spiking and node.reset == "subtract" and not node.decay_reset
-    code.append("vpre = decay_v*v + gain*isyn + bias" + (" - theta*sprev" if pending else ""))
+    pending = node.spiking and node.reset in ("subtract", "hard") and not node.decay_reset
+    vpre = "decay_v*v + gain*isyn + bias"
+    if pending and node.reset == "subtract":
+        vpre += " - theta*sprev"
+    elif pending:  # delayed hard reset: the step after a spike holds v_reset
+        vpre = f"({vpre})*(1 - sprev) + v_reset*sprev"
+    code.append(f"vpre = {vpre}")
     code += ["v = vpre", "y = 0" if node.spiking else "y = vpre"]
     code += ["sprev = 0"] if pending else []
     state = ["v : 1", "vpre : 1", "y : 1", "isyn : 1"] + (["sprev : 1"] if pending else [])
@@ -93,10 +99,10 @@ def neuron_spec(node: Any, inflow: Inflow) -> UnitSpec:
 
 def _reset_code(node: Any, pending: bool) -> list[str]:
     lines = ["y = vpre" if node.graded else "y = 1"]
-    if node.reset == "hard":
-        lines.append("v = v_reset")
-    elif pending:
+    if pending:
         lines.append("sprev = 1")
+    elif node.reset == "hard":
+        lines.append("v = v_reset")
     elif node.reset == "subtract":
         lines.append("v = vpre - theta")
     return lines

@@ -60,9 +60,10 @@ def _check_neuron(name: str, node: Any) -> None:
                                  "starts and resets v at 0)")
     if node.op in READOUTS:
         return
-    if node.reset != "hard":
+    if node.reset != "hard" or not node.decay_reset:
+        what = f"reset={node.reset!r}" if node.reset != "hard" else "a delayed hard reset"
         raise UnsupportedOpError(
-            f"layer {name!r}: reset={node.reset!r} has no Lava LIF equivalent (hard reset to 0 "
+            f"layer {name!r}: {what} has no Lava LIF equivalent (immediate hard reset to 0 "
             "only); retrain with hard reset, or use the float reference simulator")
     if np.any(node.v_reset != 0):
         raise UnsupportedOpError(f"layer {name!r}: v_reset != 0; Lava resets v to 0")

@@ -129,12 +129,20 @@ def test_mem_output_recorded_as_state():
     assert graph.outputs == ["output"]
 
 
-def test_synaptic_zero_reset_refused():
-    model = nn.Sequential(nn.Linear(4, 4), snntorch.Synaptic(alpha=0.5, beta=0.5,
-                                                              reset_mechanism="zero",
-                                                              init_hidden=True))
-    with pytest.raises(UnsupportedOpError, match=r"1 \[snntorch.*Synaptic.*zero"):
-        trace(model, (4,))
+def test_synaptic_zero_reset_is_a_delayed_hard_reset():
+    """Synaptic's "zero" sets mem to 0 on the step after a spike, that step's input included."""
+    model, x = tie_prone(snntorch.Synaptic(alpha=0.5, beta=0.5, threshold=0.5,
+                                           reset_mechanism="zero", spike_grad=heaviside,
+                                           init_hidden=True))
+    graph = trace(model, (8,))
+    node = graph.nodes["1"]
+    assert (node.reset, node.decay_reset) == ("hard", False)
+    snn_utils.reset(model)
+    ref = run_steps(model, x)
+    assert 0 < ref.sum() < ref.numel()
+    check_identical(graph, x, ref)
+    immediate = graph.edit().replace("1", node.replace(decay_reset=True)).finish()
+    assert not np.array_equal(simulate(immediate, x.numpy()).output, ref.numpy())
 
 
 class Tutorial(nn.Module):

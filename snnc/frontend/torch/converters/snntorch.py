@@ -9,7 +9,8 @@ snnTorch (``reset_delay=True``, the default) computes, with ``r[t] = mem[t-1] > 
 
 so "subtract" is the IR's subtract reset with ``decay_reset=False`` and Leaky's "zero" is the IR's
 hard reset to 0. Synaptic's "zero" reset zeroes the whole next update including that step's input
-(``mem[t] = (1 - r[t]) * (beta * mem[t-1] + syn[t])``), which no IR neuron expresses: refused.
+(``mem[t] = (1 - r[t]) * (beta * mem[t-1] + syn[t])``): the IR's delayed hard reset
+(``reset="hard", decay_reset=False``).
 ``beta``/``alpha`` are clamped to [0, 1] as snnTorch does; learnable values are read out.
 """
 
@@ -41,11 +42,13 @@ def _mode(ctx: Context, mod: Any) -> str:
     return str(mode)
 
 
-def _reset_fields(mode: str) -> dict[str, Any]:
+def _reset_fields(mode: str, synaptic: bool = False) -> dict[str, Any]:
+    """Leaky's "zero" clears mem before integrating (the IR's hard reset); Synaptic's zeroes the
+    integrated value of the step after a spike (a delayed hard reset, ``decay_reset=False``)."""
     if mode == "subtract":
         return {"reset": "subtract", "decay_reset": False}
     if mode == "zero":
-        return {"reset": "hard", "v_reset": 0.0}
+        return {"reset": "hard", "v_reset": 0.0, "decay_reset": not synaptic}
     return {"reset": "none"}
 
 
@@ -69,14 +72,10 @@ def _synaptic(ctx: Context, mod: Any, path: str, args: list, kwargs: dict, offse
     require_no_state(ctx, args[1] if len(args) > 1 else kwargs.get("syn"), "syn")
     require_no_state(ctx, args[2] if len(args) > 2 else kwargs.get("mem"), "mem")
     mode = _mode(ctx, mod)
-    if mode == "zero":
-        ctx.fail("Synaptic with reset_mechanism='zero' (snnTorch zeroes the whole next update, "
-                 "input included, which no IR neuron expresses)",
-                 "reset_mechanism='subtract' or 'none', or Leaky with 'zero'")
     p = add_neuron(ctx, path, CubaLIF, x, decay_i=param(ctx, mod.alpha.clamp(0, 1), x, "alpha"),
                    decay_v=param(ctx, mod.beta.clamp(0, 1), x, "beta"),
                    threshold=param(ctx, mod.threshold, x, "threshold"), comparator=">",
-                   **_reset_fields(mode))
+                   **_reset_fields(mode, synaptic=True))
     spk = graded(ctx, path, p, mod.graded_spikes_factor)
     if mod.init_hidden and not mod.output:
         return spk
