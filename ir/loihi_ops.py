@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import IRError
-from .node import Node, Shape, check_broadcast, iarray, optional_iarray, register, shape
+from .node import Node, SameShape, Shape, check_broadcast, iarray, optional_iarray, register, shape
 from .ops import conv_out_len
 
 
@@ -113,7 +113,7 @@ class LoihiConv(_LoihiSynapse):
 
 @register("loihi.lif")
 @dataclass(frozen=True, eq=False, kw_only=True)
-class LoihiLIF(Node):
+class LoihiLIF(SameShape, Node):
     """Lava's bit-accurate CUBA LIF (shared/reference/loihi.md §3.2)."""
 
     shape: Shape = shape()
@@ -138,11 +138,3 @@ class LoihiLIF(Node):
             _check_range(arr, lo, hi, name)
         if self.reset_interval < 0:
             raise IRError("reset_interval must be >= 0")
-
-    @property
-    def in_shape(self) -> Shape:
-        return self.shape
-
-    @property
-    def out_shape(self) -> Shape:
-        return self.shape

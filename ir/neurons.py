@@ -29,13 +29,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import IRError
-from .node import Node, Shape, check_broadcast, farray, register, shape
+from .node import Node, SameShape, Shape, check_broadcast, farray, register, shape
 
 RESETS = ("hard", "subtract", "none")
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class NeuronBase(Node):
+class NeuronBase(SameShape, Node):
     """Fields shared by all neuron ops (see the module docstring for the update)."""
 
     shape: Shape = shape()
@@ -66,14 +66,6 @@ class NeuronBase(Node):
                 raise IRError(f"comparator must be '>' or '>=', got {self.comparator!r}")
             if self.reset not in RESETS:
                 raise IRError(f"reset must be one of {RESETS}, got {self.reset!r}")
-
-    @property
-    def in_shape(self) -> Shape:
-        return self.shape
-
-    @property
-    def out_shape(self) -> Shape:
-        return self.shape
 
     def decays(self) -> tuple[np.ndarray, np.ndarray]:
         """(decay_v, decay_i) with the implicit values of non-leaky / current-free ops."""

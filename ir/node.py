@@ -156,6 +156,20 @@ def check_broadcast(value: np.ndarray, target: Shape, what: str) -> None:
         raise IRError(f"{what} has shape {value.shape}, which does not broadcast to {target}")
 
 
+class SameShape:
+    """Mixin for ops whose input and output both have the shape of their ``shape`` field."""
+
+    shape: Shape
+
+    @property
+    def in_shape(self) -> Shape:
+        return self.shape
+
+    @property
+    def out_shape(self) -> Shape:
+        return self.shape
+
+
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Node:
     """Base of every IR op. Subclasses add fields and override ``in_shape``/``out_shape``."""

@@ -13,7 +13,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import IRError
-from .node import Node, Shape, as_float, check_broadcast, farray, iarray, register, shape, weight
+from .node import (
+    Node,
+    SameShape,
+    Shape,
+    as_float,
+    check_broadcast,
+    farray,
+    iarray,
+    register,
+    shape,
+    weight,
+)
 from .qtensor import weight_shape
 
 
@@ -28,34 +39,18 @@ def _pair(v: tuple[int, ...], nd: int, name: str) -> None:
 
 @register("input")
 @dataclass(frozen=True, eq=False, kw_only=True)
-class Input(Node):
+class Input(SameShape, Node):
     """Graph input: passes the external stimulus of the given shape."""
 
     shape: Shape = shape()
 
-    @property
-    def in_shape(self) -> Shape:
-        return self.shape
-
-    @property
-    def out_shape(self) -> Shape:
-        return self.shape
-
 
 @register("output")
 @dataclass(frozen=True, eq=False, kw_only=True)
-class Output(Node):
+class Output(SameShape, Node):
     """Graph output: records what flows into it."""
 
     shape: Shape = shape()
-
-    @property
-    def in_shape(self) -> Shape:
-        return self.shape
-
-    @property
-    def out_shape(self) -> Shape:
-        return self.shape
 
 
 @register("affine")
@@ -104,7 +99,7 @@ class Linear(Node):
 
 @register("scale")
 @dataclass(frozen=True, eq=False, kw_only=True)
-class Scale(Node):
+class Scale(SameShape, Node):
     """y = s * x, element-wise; ``shape`` is the data shape, ``scale`` broadcasts to it."""
 
     shape: Shape = shape()
@@ -112,14 +107,6 @@ class Scale(Node):
 
     def _verify(self) -> None:
         check_broadcast(self.scale, self.shape, "scale")
-
-    @property
-    def in_shape(self) -> Shape:
-        return self.shape
-
-    @property
-    def out_shape(self) -> Shape:
-        return self.shape
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -284,7 +271,7 @@ class Reshape(Node):
 
 @register("delay")
 @dataclass(frozen=True, eq=False, kw_only=True)
-class Delay(Node):
+class Delay(SameShape, Node):
     """y[t] = x[t - d] per element (d in whole steps, >= 0; x before step 0 is 0)."""
 
     shape: Shape = shape()
@@ -298,21 +285,13 @@ class Delay(Node):
             raise IRError("delays must be >= 0")
 
     @property
-    def in_shape(self) -> Shape:
-        return self.shape
-
-    @property
-    def out_shape(self) -> Shape:
-        return self.shape
-
-    @property
     def latency(self) -> int:
         return int(self.delay.size > 0 and self.delay.min() >= 1)
 
 
 @register("threshold")
 @dataclass(frozen=True, eq=False, kw_only=True)
-class Threshold(Node):
+class Threshold(SameShape, Node):
     """s = x > threshold (or >=); stateless."""
 
     shape: Shape = shape()
@@ -324,18 +303,10 @@ class Threshold(Node):
         if self.comparator not in (">", ">="):
             raise IRError(f"comparator must be '>' or '>=', got {self.comparator!r}")
 
-    @property
-    def in_shape(self) -> Shape:
-        return self.shape
-
-    @property
-    def out_shape(self) -> Shape:
-        return self.shape
-
 
 @register("batchnorm")
 @dataclass(frozen=True, eq=False, kw_only=True)
-class BatchNorm(Node):
+class BatchNorm(SameShape, Node):
     """Eval-mode batch norm over axis 0 (channels) of ``shape`` (1d: (C,) or (C, L); 2d: (C, H, W)).
 
     y = (x - mean) / sqrt(var + eps) * weight + bias, per channel. Folded away before lowering.
@@ -356,14 +327,6 @@ class BatchNorm(Node):
         if np.any(self.var + self.eps <= 0):
             raise IRError("var + eps must be positive")
 
-    @property
-    def in_shape(self) -> Shape:
-        return self.shape
-
-    @property
-    def out_shape(self) -> Shape:
-        return self.shape
-
     def channel_affine(self) -> tuple[np.ndarray, np.ndarray]:
         """(a, b) with y = a * x + b per channel."""
         a = self.weight / np.sqrt(self.var + self.eps)
@@ -372,32 +335,16 @@ class BatchNorm(Node):
 
 @register("add")
 @dataclass(frozen=True, eq=False, kw_only=True)
-class Add(Node):
+class Add(SameShape, Node):
     """Residual merge of currents: y = sum of all inputs."""
 
     shape: Shape = shape()
 
-    @property
-    def in_shape(self) -> Shape:
-        return self.shape
-
-    @property
-    def out_shape(self) -> Shape:
-        return self.shape
-
 
 @register("or")
 @dataclass(frozen=True, eq=False, kw_only=True)
-class Or(Node):
+class Or(SameShape, Node):
     """Residual merge of spikes: y = 1 where any input is non-zero, else 0."""
 
     shape: Shape = shape()
     multi_input = True
-
-    @property
-    def in_shape(self) -> Shape:
-        return self.shape
-
-    @property
-    def out_shape(self) -> Shape:
-        return self.shape
