@@ -109,11 +109,15 @@ def conv_run(x, wt, stride, pad, dil, graded, ring, t0, y, acc, emit, F, cnt):
 
     Each non-zero input pixel scatters its kernel into ``acc`` (oH, oW, C_out); the step's sum
     wraps to 24 bits (Lava's ``signed_clamp``). ``y`` and ``ring`` are (.., C_out, oH, oW).
+    Which (kernel row, output row) pairs an input row reaches (and likewise for columns) is
+    worked out once per call, not per spike.
     """
     T, B, C, H, W = x.shape
     _, CPG, KH, KW, OPG = wt.shape
     OH, OW = acc.shape[0], acc.shape[1]
     R = ring.shape[0]
+    ny, ky_of, oy_of = _reach(H, KH, OH, stride[0], pad[0], dil[0])
+    nx, kx_of, ox_of = _reach(W, KW, OW, stride[1], pad[1], dil[1])
     for t in range(T):
         slot = (t0 + t) % R
         if emit:
@@ -136,23 +140,34 @@ def conv_run(x, wt, stride, pad, dil, graded, ring, t0, y, acc, emit, F, cnt):
                             cnt[t, b, c] += F[i, c]
                         if not graded:
                             v = 1
-                        for ky in range(KH):
-                            ny = iy + pad[0] - ky * dil[0]
-                            if ny < 0 or ny % stride[0] != 0 or ny // stride[0] >= OH:
-                                continue
-                            oy = ny // stride[0]
-                            for kx in range(KW):
-                                nx = ix + pad[1] - kx * dil[1]
-                                if nx < 0 or nx % stride[1] != 0 or nx // stride[1] >= OW:
-                                    continue
-                                ox = nx // stride[1]
+                        for a in range(ny[iy]):
+                            ky, oy = ky_of[iy, a], oy_of[iy, a]
+                            for e in range(nx[ix]):
+                                kx, ox = kx_of[ix, e], ox_of[ix, e]
                                 for o in range(OPG):
                                     acc[oy, ox, g * OPG + o] += wt[g, cl, ky, kx, o] * v
-            for co in range(acc.shape[2]):
-                for oy in range(OH):
-                    for ox in range(OW):
+            for oy in range(OH):
+                for ox in range(OW):
+                    for co in range(acc.shape[2]):
                         a = acc[oy, ox, co]
                         ring[nxt, b, co, oy, ox] += ((a + 8388608) % 16777216) - 8388608
+
+
+@njit(cache=True)
+def _reach(n_in, k, n_out, stride, pad, dil):
+    """Per input index: how many (kernel index, output index) pairs it feeds, and which."""
+    count = np.zeros(n_in, np.int64)
+    k_of = np.zeros((n_in, k), np.int64)
+    o_of = np.zeros((n_in, k), np.int64)
+    for i in range(n_in):
+        for kk in range(k):
+            num = i + pad - kk * dil
+            if num < 0 or num % stride != 0 or num // stride >= n_out:
+                continue
+            k_of[i, count[i]] = kk
+            o_of[i, count[i]] = num // stride
+            count[i] += 1
+    return count, k_of, o_of
 
 
 @njit(cache=True)
