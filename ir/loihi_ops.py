@@ -19,8 +19,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import IRError
-from .node import Node, SameShape, Shape, check_broadcast, iarray, optional_iarray, register, shape
-from .ops import conv_out_len
+from .node import (
+    InputShaped,
+    Node,
+    SameShape,
+    Shape,
+    check_broadcast,
+    iarray,
+    optional_iarray,
+    register,
+    shape,
+)
+from .ops import check_groups, conv_out_shape
 
 
 def _check_range(arr: np.ndarray, lo: int, hi: int, name: str) -> None:
@@ -78,7 +88,7 @@ class LoihiDense(_LoihiSynapse):
 
 @register("loihi.conv")
 @dataclass(frozen=True, eq=False, kw_only=True)
-class LoihiConv(_LoihiSynapse):
+class LoihiConv(InputShaped, _LoihiSynapse):
     """Integer 2-d convolution synapses (see module docstring for layout)."""
 
     input_shape: Shape = shape()
@@ -92,23 +102,14 @@ class LoihiConv(_LoihiSynapse):
         if self.weight.ndim != 4 or len(self.input_shape) != 3:
             raise IRError(f"needs a 4-d weight and (C, H, W) input, got {self.weight.shape}, "
                           f"{self.input_shape}")
-        cin, g = self.input_shape[0], self.groups
-        if g < 1 or cin % g or self.weight.shape[0] % g or self.weight.shape[1] * g != cin:
-            raise IRError(f"groups={g} does not fit C_in={cin} and weight {self.weight.shape}")
+        check_groups(self.input_shape[0], self.groups, self.weight.shape)
         self._check_common()
         if any(d <= 0 for d in self.out_shape):
             raise IRError(f"output shape {self.out_shape} is empty")
 
     @property
-    def in_shape(self) -> Shape:
-        return self.input_shape
-
-    @property
     def out_shape(self) -> Shape:
-        k = self.weight.shape[2:]
-        return (self.weight.shape[0], *(
-            conv_out_len(n, kk, s, p, d) for n, kk, s, p, d in
-            zip(self.input_shape[1:], k, self.stride, self.padding, self.dilation, strict=True)))
+        return conv_out_shape(self, self.weight.shape)
 
 
 @register("loihi.lif")

@@ -170,6 +170,16 @@ class SameShape:
         return self.shape
 
 
+class InputShaped:
+    """Mixin for ops whose input shape is their ``input_shape`` field."""
+
+    input_shape: Shape
+
+    @property
+    def in_shape(self) -> Shape:
+        return self.input_shape
+
+
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Node:
     """Base of every IR op. Subclasses add fields and override ``in_shape``/``out_shape``."""

@@ -9,11 +9,13 @@ that merge by their own rule (``or``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..errors import IRError
 from .node import (
+    InputShaped,
     Node,
     SameShape,
     Shape,
@@ -30,6 +32,17 @@ from .qtensor import weight_shape
 
 def conv_out_len(n: int, k: int, stride: int, pad: int, dil: int) -> int:
     return (n + 2 * pad - dil * (k - 1) - 1) // stride + 1
+
+
+def conv_out_shape(node: Any, wshape: Shape) -> Shape:
+    """(C_out, *spatial) of a convolution node with weight shape (C_out, C_in/g, *kernel)."""
+    return (wshape[0], *(conv_out_len(n, k, s, p, d) for n, k, s, p, d in zip(
+        node.input_shape[1:], wshape[2:], node.stride, node.padding, node.dilation, strict=True)))
+
+
+def check_groups(cin: int, groups: int, wshape: Shape) -> None:
+    if groups < 1 or cin % groups or wshape[0] % groups or wshape[1] * groups != cin:
+        raise IRError(f"groups={groups} does not fit C_in={cin} and weight {wshape}")
 
 
 def _pair(v: tuple[int, ...], nd: int, name: str) -> None:
@@ -110,7 +123,7 @@ class Scale(SameShape, Node):
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class _ConvBase(Node):
+class _ConvBase(InputShaped, Node):
     """Cross-correlation (PyTorch convention), zero padding, groups; weight (C_out, C_in/g, *k)."""
 
     input_shape: Shape = shape()
@@ -130,26 +143,15 @@ class _ConvBase(Node):
                           f"{ws} and {self.input_shape}")
         for name in ("stride", "padding", "dilation"):
             _pair(getattr(self, name), nd, name)
-        cin, g = self.input_shape[0], self.groups
-        if g < 1 or cin % g or ws[0] % g or ws[1] * g != cin:
-            raise IRError(f"groups={g} does not fit C_in={cin} and weight {ws}")
+        check_groups(self.input_shape[0], self.groups, ws)
         if self.bias.ndim != 0 and self.bias.shape != (ws[0],):
             raise IRError(f"bias must be a scalar or shape ({ws[0]},), got {self.bias.shape}")
         if any(d <= 0 for d in self.out_shape):
             raise IRError(f"output shape {self.out_shape} is empty")
 
     @property
-    def in_shape(self) -> Shape:
-        return self.input_shape
-
-    @property
     def out_shape(self) -> Shape:
-        ws = weight_shape(self.weight)
-        spatial = tuple(
-            conv_out_len(n, k, s, p, d)
-            for n, k, s, p, d in zip(self.input_shape[1:], ws[2:], self.stride, self.padding,
-                                     self.dilation, strict=True))
-        return (ws[0], *spatial)
+        return conv_out_shape(self, weight_shape(self.weight))
 
     def float_weight(self) -> np.ndarray:
         return as_float(self.weight)
@@ -171,7 +173,7 @@ class Conv2d(_ConvBase):
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class _Pool2d(Node):
+class _Pool2d(InputShaped, Node):
     input_shape: Shape = shape()
     kernel_size: Shape = shape()
     stride: Shape = shape()
@@ -184,10 +186,6 @@ class _Pool2d(Node):
             _pair(getattr(self, name), 2, name)
         if any(d <= 0 for d in self.out_shape):
             raise IRError(f"output shape {self.out_shape} is empty")
-
-    @property
-    def in_shape(self) -> Shape:
-        return self.input_shape
 
     @property
     def out_shape(self) -> Shape:
@@ -216,7 +214,7 @@ class MaxPool2d(_Pool2d):
 
 @register("flatten")
 @dataclass(frozen=True, eq=False, kw_only=True)
-class Flatten(Node):
+class Flatten(InputShaped, Node):
     """Merge dims start_dim..end_dim (inclusive, over the non-batch shape; negatives count back)."""
 
     input_shape: Shape = shape()
@@ -238,10 +236,6 @@ class Flatten(Node):
             raise IRError(f"start_dim {self.start_dim} after end_dim {self.end_dim}")
 
     @property
-    def in_shape(self) -> Shape:
-        return self.input_shape
-
-    @property
     def out_shape(self) -> Shape:
         s, e = self._dims()
         shp = self.input_shape
@@ -250,7 +244,7 @@ class Flatten(Node):
 
 @register("reshape")
 @dataclass(frozen=True, eq=False, kw_only=True)
-class Reshape(Node):
+class Reshape(InputShaped, Node):
     """C-order reshape of the non-batch shape (torch ``view``/``reshape``)."""
 
     input_shape: Shape = shape()
@@ -259,10 +253,6 @@ class Reshape(Node):
     def _verify(self) -> None:
         if int(np.prod(self.input_shape)) != int(np.prod(self.output_shape)):
             raise IRError(f"cannot reshape {self.input_shape} to {self.output_shape}")
-
-    @property
-    def in_shape(self) -> Shape:
-        return self.input_shape
 
     @property
     def out_shape(self) -> Shape:
