@@ -140,3 +140,21 @@ def test_input_option_sets_the_report_input(tmp_path: Path) -> None:
     report = json.loads((out / "report.json").read_text())
     assert report["input"]["kind"] == "user"
     assert "user input" in res.output
+
+
+def test_already_lowered_graph_is_mapped_without_passes(tmp_path: Path) -> None:
+    """A lowered model (e.g. from a netx file) goes straight to the mapper."""
+    from snnc.ir import Graph, Input, LoihiDense, LoihiLIF, Output
+    from snnc.ir.serialize import write_graph
+
+    graph = Graph.chain(("x", Input(shape=(4,))),
+                        ("syn", LoihiDense(weight=np.arange(12).reshape(3, 4) * 2)),
+                        ("n", LoihiLIF(shape=(3,), du=4095, dv=128, vth=20)),
+                        ("y", Output(shape=(3,))))
+    write_graph(graph, tmp_path / "lowered.snnc")
+    res = run("compile", str(tmp_path / "lowered.snnc"), "-o", str(tmp_path / "out"))
+    assert res.exit_code == 0, res.output
+    assert "already lowered" in res.output
+    assert (tmp_path / "out" / "program.h5").is_file()
+    summary = json.loads((tmp_path / "out" / "compile.json").read_text())
+    assert summary["pipeline"] == ""

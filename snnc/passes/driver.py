@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError
+from ..errors import FormatError, ResourceError
 from ..io import atomic_dir, to_time_major
 from ..ir import Graph
 from .fidelity import fidelity_report, is_lowered
@@ -62,7 +62,6 @@ class CompileResult:
 
     def save(self, out: str | Path, chip: str | None = None, dt: float | None = None) -> Path:
         from ..ir.serialize import write_graph
-        from ..targets import emit
 
         out = Path(out)
         with atomic_dir(out) as tmp:
@@ -74,13 +73,26 @@ class CompileResult:
             if self.fidelity is not None:
                 (tmp / "fidelity.json").write_text(_json(self.fidelity))
             if self.lowered is not None or not self.target.lowers:
-                self.artifacts = emit(self.target, self, tmp, chip, dt)
+                self.artifacts = self._emit(tmp, chip, dt)
             if self.program is not None:  # energy/latency report (backends/report/compiled.py)
                 from ..backends.report.compiled import report_compiled
 
                 report_compiled(self, tmp)
             (tmp / "compile.json").write_text(_json(self.summary()))
         return out
+
+
+    def _emit(self, tmp: Path, chip: str | None, dt: float | None) -> dict[str, Any]:
+        from ..targets import emit
+
+        try:
+            return emit(self.target, self, tmp, chip, dt)
+        except ResourceError as exc:
+            if not str(self.calibration).startswith("synthetic") or "payload" not in str(exc):
+                raise
+            raise ResourceError(f"{exc} No --calibration input was given, so snnc assumed analog "
+                                "input; if the model takes spikes, pass --calibration X.npy with "
+                                "its binary input.") from None
 
 
 def _json(data: Any) -> str:
@@ -141,6 +153,10 @@ def compile_graph(graph: Graph, target: Any, pipeline: str | None = None,
     """
     calib, source = load_calibration(graph, calibration, model_path, steps)
     passes = parse_pipeline(pipeline or target.pipeline)
+    if pipeline is None and is_lowered(graph):  # e.g. a lava-dl .net file: map it as it is
+        passes = []
+        if echo is not None:
+            echo("the model is already lowered (loihi.* ops): no passes to run")
     timing = Timing()
     diff = DifferentialCheck(calib, steps) if check else None
     ins: list[Any] = [timing, *([diff] if diff else [])]
