@@ -121,7 +121,7 @@ def neuron_nodes(draw: Any, shape: Shape | None = None, ops: tuple[str, ...] = N
 # ---- graphs ----------------------------------------------------------------------------------
 
 
-class _Builder:
+class GraphBuilder:
     """Accumulates named nodes and edges while a strategy draws layers."""
 
     def __init__(self) -> None:
@@ -170,7 +170,7 @@ def _pool(draw: Any, shape: Shape, ops: tuple[str, ...]) -> ir.Node:
 
 
 @st.composite
-def _layer(draw: Any, b: _Builder, x: str, nir_only: bool, quantized: bool) -> str:
+def _layer(draw: Any, b: GraphBuilder, x: str, nir_only: bool, quantized: bool) -> str:
     """Append one layer (or a small residual / recurrent block) after node ``x``."""
     shape = b.shape(x)
     kinds = ["neuron", "scale", "delay", "threshold"]
@@ -226,7 +226,7 @@ def _layer(draw: Any, b: _Builder, x: str, nir_only: bool, quantized: bool) -> s
 
 
 @st.composite
-def _residual(draw: Any, b: _Builder, x: str, nir_only: bool) -> str:
+def _residual(draw: Any, b: GraphBuilder, x: str, nir_only: bool) -> str:
     """Two branches from ``x`` merged by add / or, or (NIR) by summing edges into a neuron."""
     shape = b.shape(x)
     left = b.add("s", ir.Scale(shape=shape, scale=draw(dyadic_arrays((), -1, 1))), x)
@@ -244,7 +244,7 @@ def _residual(draw: Any, b: _Builder, x: str, nir_only: bool) -> str:
 @st.composite
 def _chain(draw: Any, max_layers: int, nir_only: bool, quantized: bool,
            subgraphs: bool, depth: int = 0, shape: Shape | None = None) -> ir.Graph:
-    b = _Builder()
+    b = GraphBuilder()
     shape = shape or draw(st.sampled_from([(3,), (2, 5), (2, 4, 5)]))
     x = b.add("in", ir.Input(shape=shape))
     for _ in range(draw(st.integers(1, max_layers))):
@@ -293,7 +293,7 @@ def _ints(shape: Shape, lo: int, hi: int) -> st.SearchStrategy[np.ndarray]:
 @st.composite
 def loihi_graphs(draw: Any, max_layers: int = 3) -> ir.Graph:
     """Lowered graphs: input -> (loihi.conv | loihi.dense) -> loihi.lif ... -> output."""
-    b = _Builder()
+    b = GraphBuilder()
     shape = draw(st.sampled_from([(4,), (2, 4, 4)]))
     x = b.add("in", ir.Input(shape=shape))
     for _ in range(draw(st.integers(1, max_layers))):

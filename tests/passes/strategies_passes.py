@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
+from strategies import GraphBuilder
 
 from snnc import ir
 from snnc.passes import FLOAT_PIPELINE
@@ -106,21 +107,6 @@ def neurons(draw: Any, shape: tuple[int, ...], grid: bool,
     return cls(**p)
 
 
-class _B:
-    def __init__(self) -> None:
-        self.nodes: dict[str, ir.Node] = {}
-        self.edges: list[tuple[str, str]] = []
-
-    def add(self, prefix: str, node: ir.Node, *preds: str) -> str:
-        name = f"{prefix}{len(self.nodes)}"
-        self.nodes[name] = node
-        self.edges += [(p, name) for p in preds]
-        return name
-
-    def shape(self, name: str) -> tuple[int, ...]:
-        return self.nodes[name].out_shape
-
-
 def bn(draw: Any, shape: tuple[int, ...]) -> ir.BatchNorm:
     c = (shape[0],)
     var = np.array([draw(st.sampled_from([0.25, 1.0, 4.0])) for _ in range(c[0])])
@@ -129,7 +115,7 @@ def bn(draw: Any, shape: tuple[int, ...]) -> ir.BatchNorm:
                         bias=dy(draw, c, -1, 1), eps=0.0)
 
 
-def _synapse(draw: Any, b: _B, x: str, grid: bool, silent: bool, no_bias: bool) -> str:
+def _synapse(draw: Any, b: GraphBuilder, x: str, grid: bool, silent: bool, no_bias: bool) -> str:
     shape = b.shape(x)
     lim = 0.0 if no_bias else 0.5
     if len(shape) == 3 and draw(st.booleans()):
@@ -150,7 +136,7 @@ def _synapse(draw: Any, b: _B, x: str, grid: bool, silent: bool, no_bias: bool) 
 
 
 @st.composite
-def _block(draw: Any, b: _B, x: str, grid: bool, recurrent: bool) -> str:
+def _block(draw: Any, b: GraphBuilder, x: str, grid: bool, recurrent: bool) -> str:
     silent = draw(st.sampled_from([False, False, True])) and not (grid and recurrent)
     # Lava adds biases to v: a current that integrates (decay_i = 1) must not get one on the grid;
     # with recurrence on the grid, no biases at all (they leak through the pipeline fill)
@@ -188,7 +174,7 @@ def _block(draw: Any, b: _B, x: str, grid: bool, recurrent: bool) -> str:
 
 @st.composite
 def snn_graphs(draw: Any, grid: bool = False) -> Case:
-    b = _B()
+    b = GraphBuilder()
     shape = draw(st.sampled_from([(3,), (5,), (2, 4, 4)]))
     x = b.add("in", ir.Input(shape=shape))
     recurrent = draw(st.booleans())
