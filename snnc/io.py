@@ -11,13 +11,30 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .errors import FormatError
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A TOML file as a dict; ``FormatError`` naming the file and ``what`` it should be."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10 (the Lava environment)
+        import tomli as tomllib
+    try:
+        with Path(path).open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FormatError(f"{path}: {what} is not valid TOML: {exc}") from None
 
 
 def to_time_major(x: np.ndarray, sample_shape: tuple[int, ...]) -> np.ndarray:

@@ -19,18 +19,13 @@ are in the built-in tables but optional, so chip files written before on-chip le
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import asdict, dataclass, fields
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from ...errors import FormatError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 (Lava environment)
-    import tomli as tomllib
+from ...io import read_toml
 
 CHIP_DIR = Path(__file__).with_name("chips")
 EVENTS = ("syn_op_dense", "syn_op_sparse", "syn_op_conv", "neuron_inactive", "neuron_active",
@@ -209,16 +204,6 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read chip file ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise FormatError(f"{path}: not valid TOML: {exc}") from None
-
-
 def builtin_chips() -> list[str]:
     return sorted(p.stem for p in CHIP_DIR.glob("*.toml"))
 
@@ -230,7 +215,7 @@ def _raw(name_or_path: str | Path, depth: int = 0) -> dict[str, Any]:
     elif not (p.suffix == ".toml" or p.exists()):
         raise FormatError(f"unknown chip {str(name_or_path)!r}: use one of "
                           f"{', '.join(builtin_chips())} or a path to a .toml chip file")
-    data = _read_toml(p)
+    data = read_toml(p, "chip file")
     base = data.pop("base", None)
     if base is None:
         return data

@@ -20,7 +20,6 @@ layer ``(host input)``); static energy = idle power x chips x run time. Totals a
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,13 +27,9 @@ from typing import Any
 import numpy as np
 
 from ...errors import FormatError
+from ...io import read_toml
 from ...simulators.event.counters import EVENT_OF
 from ..loihi.chips import EVENTS, ChipSpec
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 (Lava environment)
-    import tomli as tomllib
 
 MODEL_DIR = Path(__file__).with_name("energy_models")
 HOST_LAYER = "(host input)"
@@ -97,16 +92,6 @@ def builtin_models() -> list[str]:
     return sorted(p.stem for p in MODEL_DIR.glob("*.toml"))
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read energy model ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise FormatError(f"{path}: energy model is not valid TOML: {exc}") from None
-
-
 def _table(data: dict[str, Any], key: str, where: str) -> dict[str, float]:
     tab = data.get(key, {})
     missing = [e for e in EVENTS if e not in tab]
@@ -123,7 +108,7 @@ def load_model(name_or_path: str | Path, chip: ChipSpec) -> EnergyModel:
     elif not path.is_file():
         raise FormatError(f"unknown energy model {str(name_or_path)!r}: use one of "
                           f"{', '.join(builtin_models())} or a path to a model .toml file")
-    data = _read(path)
+    data = read_toml(path, "energy model")
     where = str(path)
     st = data.get("static", {})
     watts = st.get("watts_per_chip")
@@ -163,7 +148,7 @@ def models_for_chip(chip: ChipSpec) -> list[EnergyModel]:
     """Every model that applies to ``chip``, the default (first) one first."""
     out = []
     for name in builtin_models():
-        data = _read(MODEL_DIR / f"{name}.toml")
+        data = read_toml(MODEL_DIR / f"{name}.toml", "energy model")
         if chip.name in data.get("chips", []):
             out.append(load_model(name, chip))
     out.sort(key=lambda m: (m.times_from_chip is False, m.name))
