@@ -83,14 +83,8 @@ def topology(graph: Graph) -> Topology:
             synapses[name] = (_synapse_source(graph, name), _synapse_target(graph, name))
         elif node.op == "loihi.lif":
             for p in graph.predecessors(name):
-                if graph.nodes[_back(graph, p)].op not in SYNAPSES:
-                    src = _back(graph, p)
-                    if graph.nodes[src].op == "input":
-                        raise UnsupportedOpError(
-                            f"node {name!r}: the neuron layer is driven by input {src!r} directly, "
-                            "with no synapse between them (a lava-dl netx input block). The "
-                            "loihi-sim mapper feeds neurons only through synapses; run this model "
-                            "with `snnc simulate --backend reference` or `--backend lava`")
+                src = _back(graph, p)
+                if graph.nodes[src].op not in (*SYNAPSES, "input"):
                     raise _unsupported(name, f"layer is fed by {src!r} without synapses")
     outputs = {}
     for name in graph.outputs:
