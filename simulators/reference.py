@@ -24,19 +24,9 @@ from . import kernels_float, kernels_loihi  # noqa: F401  (register the kernels)
 from .kernels import kernel_for
 from .learning import kernel as _plastic  # noqa: F401
 from .result import SimResult
-from .stimulus import stimuli
+from .stimulus import parse_probes, stimuli
 
 __all__ = ["Executor", "SimResult", "simulate"]
-
-
-def _parse_probes(graph: Graph, probes: Iterable[str]) -> list[tuple[str, str, str]]:
-    parsed = []
-    for p in probes:
-        node, _, var = p.rpartition(".")
-        if node not in graph.nodes:
-            raise SnncError(f"probe {p!r}: no node named {node!r}")
-        parsed.append((p, node, var or "s"))
-    return parsed
 
 
 class Executor:
@@ -114,7 +104,7 @@ def simulate(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray], steps:
     steps = t_in if steps is None else int(steps)
     batch = next(iter(stim.values())).shape[1] if stim else 1
     ex = Executor(graph, batch)
-    plist = _parse_probes(graph, probes)
+    plist = parse_probes(graph, probes)
     rec_out: dict[str, list[np.ndarray]] = {o: [] for o in graph.outputs}
     rec_probe: dict[str, list[np.ndarray]] = {p: [] for p, _, _ in plist}
     for t in range(steps):

@@ -1,8 +1,9 @@
-"""Checking what a caller feeds a simulator: one stimulus array per input node, (T, B, *shape)."""
+"""Checking what a caller asks of a simulator: stimuli, (T, B, *shape) per input node, and probes
+named ``"node.var"``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -28,4 +29,21 @@ def stimuli(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray],
         if x.ndim != len(want) + 2 or tuple(x.shape[2:]) != want:
             raise SnncError(f"stimulus for {name!r} has shape {x.shape}, expected (T, B, *{want})")
         out[name] = x
+    return out
+
+
+def parse_probes(graph: Graph, probes: Iterable[str]) -> list[tuple[str, str, str]]:
+    """``(probe, node, var)`` per probe ``"node.var"``; a bare node name means its output ``s``.
+
+    Only the node is checked here; each simulator checks which variables it can record.
+    """
+    out = []
+    for p in probes:
+        node, _, var = p.rpartition(".")
+        if not node:
+            node, var = var, "s"
+        if node not in graph.nodes:
+            raise SnncError(f"probe {p!r}: no node named {node!r}; nodes: "
+                            f"{', '.join(graph.nodes)}")
+        out.append((p, node, var or "s"))
     return out

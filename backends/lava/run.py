@@ -23,7 +23,7 @@ import numpy as np
 from ...errors import BackendError, SnncError
 from ...ir import Graph, flatten_subgraphs
 from ...simulators.result import SimResult
-from ...simulators.stimulus import stimuli
+from ...simulators.stimulus import parse_probes, stimuli
 from . import layout
 from ._env import require_lava
 from .build import LavaNetwork, build_lava, check_integer_stimulus, count_processes
@@ -164,10 +164,7 @@ def _plan(job: LavaJob, steps: int, coll: Any) -> _Planned:
     for o in graph.outputs:
         ports = net.output_ports(o)
         plan.targets.append((o, coll.add_ports(ports), graph.nodes[o].out_shape))
-    for probe in job.probes:
-        node, _, var = probe.rpartition(".")
-        if node not in graph.nodes:
-            raise SnncError(f"probe {probe!r}: no node named {node!r}")
+    for probe, node, var in parse_probes(graph, job.probes):
         shape = graph.nodes[node].out_shape
         if var == "s":
             plan.targets.append((probe, coll.add_ports(net.ports(node)), shape))
@@ -193,8 +190,8 @@ def _stop(anchor: Any) -> None:
 def _empty(job: LavaJob) -> dict[str, np.ndarray]:
     nodes = job.graph.nodes
     out = {o: np.zeros((0, *nodes[o].out_shape), np.int64) for o in job.graph.outputs}
-    for p in job.probes:
-        out[p] = np.zeros((0, *nodes[p.rpartition(".")[0]].out_shape), np.int64)
+    for p, node, _ in parse_probes(job.graph, job.probes):
+        out[p] = np.zeros((0, *nodes[node].out_shape), np.int64)
     return out
 
 

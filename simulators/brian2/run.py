@@ -12,7 +12,7 @@ import numpy as np
 from ...errors import BackendError, SnncError
 from ...ir import Graph, flatten_subgraphs
 from ..result import SimResult
-from ..stimulus import stimuli
+from ..stimulus import parse_probes, stimuli
 from .collapse import NEURON_OPS, VALUE_OPS, Plan, collapse
 from .network import (
     Built,
@@ -40,17 +40,12 @@ def _codegen_target(target: str) -> Iterator[None]:
 
 
 def _parse_probes(graph: Graph, probes: Iterable[str]) -> list[tuple[str, str, str]]:
-    parsed = []
-    for p in probes:
-        node, _, var = p.rpartition(".")
-        if node not in graph.nodes:
-            raise SnncError(f"probe {p!r}: no node named {node!r}")
-        var = var or "s"
+    parsed = parse_probes(graph, probes)
+    for p, node, var in parsed:
         op = graph.nodes[node].op
         if var != "s" and (op not in NEURON_OPS or var not in _VARS):
             raise SnncError(f"probe {p!r}: the Brian2 backend records s for every node and "
                             f"v, i for neurons; node {node!r} is a {op!r}")
-        parsed.append((p, node, var))
     return parsed
 
 

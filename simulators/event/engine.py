@@ -33,7 +33,7 @@ from ...backends.loihi.program import ChipProgram
 from ...backends.loihi.topology import PASSTHROUGH, SYNAPSES, topology
 from ...errors import SnncError, UnsupportedOpError
 from ..result import SimResult
-from ..stimulus import stimuli
+from ..stimulus import parse_probes, stimuli
 from .counting import CounterPlan
 from .plastic import PLASTIC_VARS, PlasticSynapseRunner, Third
 from .runners import LifRunner, SynapseRunner, kernels
@@ -91,14 +91,8 @@ def _topo_order(program: ChipProgram) -> list[str] | None:
 
 
 def _parse_probes(program: ChipProgram, probes: Iterable[str]) -> list[tuple[str, str, str]]:
-    out = []
-    for p in probes:
-        node, _, var = p.rpartition(".")
-        if not node:
-            node, var = var, "s"
-        if node not in program.graph.nodes:
-            raise SnncError(f"probe {p!r}: no node named {node!r}; nodes: "
-                            f"{', '.join(program.graph.nodes)}")
+    out = parse_probes(program.graph, probes)
+    for p, node, var in out:
         op = program.graph.nodes[node].op
         ok = var == "s" or (op == "loihi.lif" and var in ("u", "v")) or (
             op == "loihi.plastic_dense" and var in PLASTIC_VARS)
@@ -106,7 +100,6 @@ def _parse_probes(program: ChipProgram, probes: Iterable[str]) -> list[tuple[str
             raise SnncError(f"probe {p!r}: {node!r} ({op}) has no variable {var!r}; use .s, "
                             f".u / .v on a loihi.lif layer, or .{' / .'.join(PLASTIC_VARS)} on "
                             "a loihi.plastic_dense synapse")
-        out.append((p, node, var))
     return out
 
 
