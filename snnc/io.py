@@ -27,12 +27,14 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         import tomllib
     else:  # pragma: no cover - Python 3.10 (the Lava environment)
         import tomli as tomllib
+    from .readers import read_bytes
+
+    data = read_bytes(path, what, limit=16 << 20)
     try:
-        with Path(path).open("rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read {what} ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{path}: {what} is not UTF-8 text (byte {exc.start})") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise FormatError(f"{path}: {what} is not valid TOML: {exc}") from None
 
 

@@ -64,7 +64,8 @@ def _print_fidelity(fid: dict[str, Any]) -> None:
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Input X.npy whose activity the energy/latency report measures (default: the "
                    "calibration input; with neither, the report states it is worst case).")
-@click.option("--steps", type=int, default=None, help="Time steps for calibration and fidelity.")
+@click.option("--steps", type=click.IntRange(1, 100_000), default=None,
+              help="Time steps for calibration and fidelity.")
 @click.option("--chip", default=None, help="Chip spec name or TOML file (default: the target's).")
 @click.option("--input-shape", default=None, help="Per-sample input shape, e.g. 2,34,34.")
 @click.option("--model", "factory", default=None,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import math
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -59,9 +60,14 @@ def _shape(value: Any) -> tuple[int, ...]:
     if isinstance(value, int):
         value = [value]
     try:
-        return tuple(int(v) for v in value)
-    except (TypeError, ValueError):
+        shape = tuple(int(v) for v in value)
+    except (TypeError, ValueError, OverflowError):
         raise FormatError(f"input shape {value!r} is not a list of integers") from None
+    if not shape or len(shape) > 8 or any(d < 1 or d > 1 << 20 for d in shape) \
+            or math.prod(shape) > 1 << 26:
+        raise FormatError(f"input shape {value!r}: expected 1 to 8 positive sizes of at most "
+                          f"{1 << 20} each and {1 << 26} values in all, e.g. 64 or 2,34,34")
+    return shape
 
 
 def load_model(path: Path, *, model: str | None = None,
