@@ -42,7 +42,13 @@ def load(path: str | Path, **options: Any) -> Graph:
         raise FormatError(f"{p}: no such file")
     if p.is_dir():
         raise FormatError(f"{p}: is a directory, expected a model file")
-    return loader_for(p)(p, **options)
+    loader = loader_for(p)
+    from .frontend.policy import check_loadable
+    from .readers import regular_file
+
+    regular_file(p, "a model or graph file")
+    check_loadable(p, bool(options.get("trust_pickle", False)))  # one policy for every format
+    return loader(p, **options)
 
 
 def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str | None = None,

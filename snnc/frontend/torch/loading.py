@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib
 import logging
 import math
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -73,10 +72,21 @@ def _shape(value: Any) -> tuple[int, ...]:
 def load_model(path: Path, *, model: str | None = None,
                trust_pickle: bool = False) -> tuple[nn.Module, tuple[int, ...] | None]:
     """The module stored in ``path`` and the input shape the file records (or None)."""
-    if path.suffix.lower() == ".pt2":
+    from ...readers import regular_file
+    from ..policy import check_loadable
+
+    regular_file(path, "a PyTorch model file")
+    kind = check_loadable(path, trust_pickle)
+    if kind == "export" or path.suffix.lower() == ".pt2":
+        if kind != "export":
+            raise FormatError(f"{path}: not a torch.export archive (torch.export.save writes "
+                              ".pt2 files)")
         return _load_export(path)
-    if _is_torchscript(path):
+    if kind == "torchscript":
         return rebuild_script_module(path), None
+    if kind not in ("torch-zip", "pickle"):
+        raise FormatError(f"{path}: not a PyTorch file (torch.save, torch.jit.save or "
+                          "torch.export.save writes them)")
     obj = _load_pickle(path, trust_pickle)
     if isinstance(obj, nn.Module):
         return obj, _attr_shape(obj)
@@ -89,13 +99,6 @@ def load_model(path: Path, *, model: str | None = None,
 def _attr_shape(module: nn.Module) -> tuple[int, ...] | None:
     shape = getattr(module, "snnc_input_shape", None)
     return None if shape is None else _shape(shape)
-
-
-def _is_torchscript(path: Path) -> bool:
-    if not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as zf:
-        return any(n.endswith("/constants.pkl") or "/code/" in n for n in zf.namelist())
 
 
 def allowed_class(name: str) -> type | None:
@@ -114,18 +117,17 @@ def _load_pickle(path: Path, trust_pickle: bool) -> Any:
     if trust_pickle:
         log.warning("%s: loading with --trust-pickle: the file may run arbitrary code", path)
         return _torch_load(path, weights_only=False)
+    # check_loadable (snnc.frontend.policy) has refused every other global; torch's own
+    # weights_only unpickler then enforces the same allow-list while loading.
     try:
         names = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
     except Exception as exc:
         raise FormatError(f"{path}: not a PyTorch checkpoint ({exc})") from None
-    refused = [n for n in names if allowed_class(n) is None]
-    if refused:
-        raise FormatError(
-            f"{path}: the pickle needs {', '.join(sorted(refused))}, which is not an allow-listed "
-            "module class (torch.nn, snnc.nn, snnTorch, SpikingJelly, Norse). Loading it could "
-            "run arbitrary code. If you trust the file, pass --trust-pickle; otherwise save a "
-            "state_dict and load it with --model package.module:factory.")
-    with torch.serialization.safe_globals([allowed_class(n) for n in names]):
+    classes = [allowed_class(n) for n in names]
+    if any(c is None for c in classes):
+        raise FormatError(f"{path}: the pickle needs classes outside snnc's allow-list; pass "
+                          "--trust-pickle if you trust the file")
+    with torch.serialization.safe_globals(classes):
         return _torch_load(path, weights_only=True)
 
 
