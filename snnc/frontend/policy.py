@@ -177,8 +177,11 @@ def zip_globals(data: bytes | Path, depth: int = 0) -> tuple[set[str], list[str]
     refused: list[str] = []
     src = data if isinstance(data, Path) else io.BytesIO(data)
     with zipfile.ZipFile(src) as zf:
+        raw = _raw_payloads(zf)
         for name, blob in _members(zf, depth):
             base = name.rsplit("/", 1)[-1]
+            if name in raw:
+                continue
             if "/constants/" in name and base.startswith(("custom_obj", "opaque_obj")):
                 refused.append(f"{name} (a pickled object constant)")
             elif blob[:4] == b"PK\x03\x04":
@@ -190,6 +193,26 @@ def zip_globals(data: bytes | Path, depth: int = 0) -> tuple[set[str], list[str]
             elif "/code/" in name and b"__setstate__" in blob:
                 refused.append(f"{name} (defines __setstate__, which runs at load)")
     return found, refused
+
+
+def _raw_payloads(zf: zipfile.ZipFile) -> set[str]:
+    """Members a ``.pt2`` payload config declares as raw tensor bytes (``use_pickle: false``)."""
+    import json
+
+    raw: set[str] = set()
+    for name in zf.namelist():
+        if not name.endswith(("model_weights_config.json", "model_constants_config.json")):
+            continue
+        try:
+            config = json.loads(zf.read(name)).get("config", {})
+        except (ValueError, AttributeError):
+            raise _Refused(f"{name} is not a valid payload config") from None
+        folder = name.rsplit("/", 1)[0]
+        for meta in config.values() if isinstance(config, dict) else ():
+            if isinstance(meta, dict) and meta.get("use_pickle") is False and \
+                    str(meta.get("path_name", "")).startswith(("tensor_", "weight_")):
+                raw.add(f"{folder}/{meta['path_name']}")
+    return raw
 
 
 def _pickled_member(name: str, blob: bytes) -> bool:
