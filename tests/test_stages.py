@@ -39,7 +39,8 @@ def test_compile_without_out_dir_returns_program_and_report(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     res = api.compile(_mlp(), calibration=_spikes(), report_input=_spikes(2))
     assert list(tmp_path.iterdir()) == []  # nothing written
-    assert res.program is not None and res.program.n_cores >= 2
+    assert res.program is not None
+    assert res.program.n_cores >= 2
     assert res.report["input"]["kind"] == "user"
     assert res.report["input"]["samples"] == 2
     assert res.measurement.sim.counters.totals()["spikes_out"] > 0
@@ -69,7 +70,8 @@ def test_save_only_writes_what_the_stages_made(tmp_path, monkeypatch) -> None:
 def test_worst_case_is_counted_by_the_simulator_not_the_report() -> None:
     res = api.compile(_mlp(), calibration=_spikes())  # arrays are not kept: no input to measure
     m = res.measurement
-    assert m.kind == "worst-case" and m.float_probes is None
+    assert m.kind == "worst-case"
+    assert m.float_probes is None
     steps = res.fidelity["steps"]
     assert m.sim.counters.step_ns.shape[0] >= steps
     assert res.report["input"]["kind"] == "worst-case"
@@ -77,7 +79,9 @@ def test_worst_case_is_counted_by_the_simulator_not_the_report() -> None:
 
 def test_file_targets_have_no_program_or_report(tmp_path) -> None:
     res = api.compile(_mlp(), target="netx", calibration=_spikes())
-    assert res.program is None and res.report is None and res.lowered is not None
+    assert res.program is None
+    assert res.report is None
+    assert res.lowered is not None
 
 
 @pytest.mark.torch
