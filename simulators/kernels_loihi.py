@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ir.weights import effective_dense_weights
 from .kernels import Kernel, kernel
 from .kernels_float import conv_nd
 
@@ -50,22 +51,6 @@ def wrap32(x: np.ndarray) -> np.ndarray:
 def wrap24(x: np.ndarray) -> np.ndarray:
     """Lava's ``signed_clamp(x, 24)``: despite its name, a modulo wrap to 24 bits."""
     return ((x + 2**23) % 2**24) - 2**23
-
-
-def effective_dense_weights(w: np.ndarray, num_weight_bits: int) -> np.ndarray:
-    """Lava's first-step weight processing: sign-mode clip, then drop 8 - bits (+1 mixed) LSBs."""
-    w = np.asarray(w, dtype=np.int64)
-    if w.size == 0 or w.min() >= 0:
-        mode, lo, hi = "exc", 0, 255
-    elif w.max() <= 0:
-        mode, lo, hi = "inh", -255, 0
-    else:
-        mode, lo, hi = "mixed", -256, 255
-    w = np.clip(w, lo, hi)
-    k = 8 - num_weight_bits + (1 if mode == "mixed" else 0)
-    if mode == "inh":
-        return -((-w >> k) << k)
-    return (w >> k) << k
 
 
 def shift(acc: np.ndarray, exp: int) -> np.ndarray:

@@ -140,3 +140,17 @@ def prepare(model: str | Path, needs: str, compile_target: str | None = None,
     if needs == "lowered":
         return opt.lowered
     return map_program(opt, tgt, chip, default_registry().backend(tgt.backend))
+
+
+def learn(graph: Graph, layers: Any, rule: str, xs: Any, ys: Any, test: Any = None,
+          **options: Any) -> Any:
+    """Learn online on the simulated chip (``simulators.learning.session.run``; ``options`` go
+    to it): the plastic graph is mapped here and run on the event simulator. Returns the
+    ``LearningResult`` and its ``learning_report.json`` document (with energy):
+    ``(result, doc)``."""
+    from .backends.loihi.mapper import map_graph
+    from .backends.report.learning import learning_document
+    from .simulators.learning import session
+
+    result = session.run(graph, layers, rule, xs, ys, test, map_program=map_graph, **options)
+    return result, learning_document(result.report)

@@ -30,28 +30,35 @@ def source_files() -> Iterator[Path]:
             yield path
 
 
-def _resolve(module: str, is_pkg: bool, node: ast.ImportFrom) -> list[str]:
+def _modules() -> set[str]:
+    return {module_name(p) for p in source_files()}
+
+
+def _resolve(module: str, is_pkg: bool, node: ast.ImportFrom, known: set[str]) -> list[str]:
+    """``from X import a``: ``X.a`` where that is a module of the tree, else ``X``."""
     if node.level == 0:
         base = node.module or ""
     else:
         parts = module.split(".")
         keep = len(parts) - node.level + (1 if is_pkg else 0)
         base = ".".join(parts[:keep] + ([node.module] if node.module else []))
-    if node.module is None or (node.level and not node.module):
-        return [f"{base}.{a.name}" for a in node.names]
-    return [base]
+    return [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
+
+
+KNOWN = _modules()
 
 
 def imports(path: Path) -> Iterator[tuple[int, str]]:
     """(line, absolute module name) of every import of snnc code in ``path``."""
     module = module_name(path)
     is_pkg = path.name == "__init__.py"
+    known = KNOWN
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
-            names = _resolve(module, is_pkg, node)
+            names = _resolve(module, is_pkg, node, known)
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
               and node.func.attr == "import_module" and node.args
               and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir import Graph, GraphEditor, Linear, Node, Reshape, flatten_subgraphs
-from ..simulators.kernels_loihi import effective_dense_weights
+from ..ir.weights import effective_dense_weights
 from .graphutil import WIRING, is_spiking
 from .manager import Pass, PassContext, Semantics
 
