@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir import Graph, GraphEditor, Linear, Node, Reshape, flatten_subgraphs
+from ..ir.traits import Trait, has
 from ..ir.weights import effective_dense_weights
-from .graphutil import WIRING, is_spiking
+from .graphutil import is_spiking
 from .manager import Pass, PassContext, Semantics
 
 _POOLS = ("sumpool2d", "avgpool2d", "maxpool2d")
@@ -30,7 +31,7 @@ def _is_identity(g: Graph, name: str) -> bool:
     op = node.op
     if op == "scale":
         return bool(np.all(node.scale == 1.0))  # type: ignore[attr-defined]
-    if op in WIRING:
+    if has(node, Trait.WIRING):
         return node.in_shape == node.out_shape
     if op == "delay":
         return bool(np.all(node.delay == 0))  # type: ignore[attr-defined]
@@ -76,10 +77,10 @@ def _simplify_node(node: Node) -> Node | None:
 def _merge_wiring(g: Graph, ed: GraphEditor) -> bool:
     for name, node in g.nodes.items():
         succ = g.successors(name)
-        if node.op not in WIRING or len(succ) != 1:
+        if not has(node, Trait.WIRING) or len(succ) != 1:
             continue
         nxt = g.nodes[succ[0]]
-        if nxt.op in WIRING and g.predecessors(succ[0]) == [name]:
+        if has(nxt, Trait.WIRING) and g.predecessors(succ[0]) == [name]:
             ed.replace(name, Reshape(input_shape=node.in_shape, output_shape=nxt.out_shape))
             ed.bypass(succ[0])
             return True

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from ..ir import Affine, Graph, Node, as_float, is_qweight, weight_shape
+from ..ir.traits import Trait, has
 from .graphutil import (
-    SYNAPSES,
     channel_array,
     channel_scale,
     compact,
@@ -51,7 +51,7 @@ def bias_vector(syn: Node) -> np.ndarray:
 
 
 def with_weight_bias(syn: Node, weight: Any, bias: np.ndarray) -> Node:
-    if syn.op in ("linear", "affine"):
+    if has(syn, Trait.DENSE):
         return Affine(weight=weight, bias=bias)
     return syn.replace(weight=weight, bias=compact(bias))
 
@@ -124,14 +124,14 @@ def fold_one_bn(g: Graph, name: str) -> tuple[Graph, str] | None:
     bn: Any = g.nodes[name]
     a, b = bn.channel_affine()
     ps, s = g.predecessors(name), only_succ(g, name)
-    if ps and all(g.nodes[p].op in SYNAPSES and g.successors(p) == [name] for p in ps):
+    if ps and all(has(g.nodes[p], Trait.SYNAPSE) and g.successors(p) == [name] for p in ps):
         return _fold_after_synapses(g, name, a, b)
     if s is None or g.predecessors(s) != [name]:
         return None
     nxt: Any = g.nodes[s]
-    if nxt.op in ("affine", "linear") and len(bn.shape) == 1 and not is_qweight(nxt.weight):
+    if has(nxt, Trait.DENSE) and len(bn.shape) == 1 and not is_qweight(nxt.weight):
         return _fold_before_synapse(g, name, a, b), "into next weights"
-    if nxt.op in ("conv1d", "conv2d") and not any(nxt.padding) and not is_qweight(nxt.weight):
+    if has(nxt, Trait.CONV) and not any(nxt.padding) and not is_qweight(nxt.weight):
         return _fold_before_synapse(g, name, a, b), "into next weights"
     scaled = channel_array(a, bn.shape)
     shifted = neuron_with_constant(nxt, channel_array(b, bn.shape)) if can_scale(nxt, scaled) \
@@ -186,7 +186,7 @@ def _fold_scale_node(g: Graph, name: str) -> Graph | None:
 
 def _fold_weight_scales(g: Graph, n: str) -> Graph | None:
     ps = g.predecessors(n)
-    if not ps or any(g.nodes[p].op not in SYNAPSES or g.successors(p) != [n] for p in ps):
+    if not ps or any(not has(g.nodes[p], Trait.SYNAPSE) or g.successors(p) != [n] for p in ps):
         return None
     alphas = [channel_scale(g.nodes[p].weight) for p in ps]  # type: ignore[attr-defined]
     first = alphas[0]

@@ -13,12 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..ir import CodebookTensor, Graph, Node, QTensor, weight_shape
-
-NEURONS = ("lif", "if", "cubalif", "li", "i", "cubali")
-SPIKING = ("lif", "if", "cubalif")
-SYNAPSES = ("affine", "linear", "conv1d", "conv2d")
-CONVS = ("conv1d", "conv2d")
-WIRING = ("flatten", "reshape")
+from ..ir.traits import Trait, has
 
 
 def preds(g: Graph, name: str) -> list[str]:
@@ -43,7 +38,7 @@ def is_spiking(node: Node) -> bool:
     """Outputs binary spikes: spiking neurons without graded output, ``threshold``."""
     if node.op == "threshold":
         return True
-    return node.op in SPIKING and not node.graded  # type: ignore[attr-defined]
+    return has(node, Trait.NEURON, Trait.SPIKING) and not node.graded  # type: ignore[attr-defined]
 
 
 def channel_array(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
