@@ -132,12 +132,12 @@ def _scale_after_synapses(g: Graph, name: str) -> tuple[Graph, str] | None:
     ps = g.predecessors(name)
     if any(not has(g.nodes[p], Trait.SYNAPSE) or g.successors(p) != [name] for p in ps):
         return None
-    merged = [_synapse_then_scale(g.nodes[p], g.nodes[name]) for p in ps]
-    if any(m is None for m in merged):
-        return None
+    merged = {p: _synapse_then_scale(g.nodes[p], g.nodes[name]) for p in ps}
     ed = g.edit()
-    for p, m in zip(ps, merged, strict=True):
-        ed.replace(p, m)  # type: ignore[arg-type]
+    for p, m in merged.items():
+        if m is None:
+            return None
+        ed.replace(p, m)
     return ed.bypass(name).finish(), "+".join([*ps, name])
 
 
@@ -190,6 +190,8 @@ class FoldAffine(Pass):
             return None
         m, c = materialize(nodes)
         source = only_pred(g, chain[0])
+        if source is None:  # _chain_into keeps only ops with one predecessor
+            return None
         ed = g.edit()
         for n in chain:
             ed.remove(n)
@@ -199,10 +201,10 @@ class FoldAffine(Pass):
                 input_shape=(n_out,), output_shape=nodes[-1].out_shape))
         if len(nodes[0].in_shape) > 1:
             flat = ed.fresh_name(f"{name}_flatten")
-            ed.add(flat, Flatten(input_shape=nodes[0].in_shape)).connect(source, flat)  # type: ignore
+            ed.add(flat, Flatten(input_shape=nodes[0].in_shape)).connect(source, flat)
             ed.connect(flat, name)
         else:
-            ed.connect(source, name)  # type: ignore[arg-type]
+            ed.connect(source, name)
         return ed.finish(), "+".join([*chain, name])
 
     def run(self, graph: Graph, ctx: PassContext) -> Graph:

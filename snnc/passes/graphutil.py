@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import CodebookTensor, Graph, Node, QTensor, weight_shape
+from ..ir import CodebookTensor, Graph, Node, QTensor, Threshold, weight_shape
+from ..ir.access import as_op, field_of
 from ..ir.traits import Trait, has
 
 
@@ -38,7 +39,7 @@ def is_spiking(node: Node) -> bool:
     """Outputs binary spikes: spiking neurons without graded output, ``threshold``."""
     if node.op == "threshold":
         return True
-    return has(node, Trait.NEURON, Trait.SPIKING) and not node.graded  # type: ignore[attr-defined]
+    return has(node, Trait.NEURON, Trait.SPIKING) and not field_of(node, "graded")
 
 
 def channel_array(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -64,12 +65,12 @@ def scale_input(node: Node, a: Any) -> Node:
     """
     a = np.asarray(a, dtype=np.float64)
     if node.op == "threshold":
-        return node.replace(threshold=compact(node.threshold / a))  # type: ignore[attr-defined]
+        return node.replace(threshold=compact(as_op(node, Threshold).threshold / a))
     if is_spiking(node):
         p: Any = node
         return node.replace(threshold=compact(p.threshold / a), bias=compact(p.bias / a),
                             v_reset=compact(p.v_reset / a), v_init=compact(p.v_init / a))
-    return node.replace(gain=compact(node.gain * a))  # type: ignore[attr-defined]
+    return node.replace(gain=compact(field_of(node, "gain") * a))
 
 
 def input_gain(node: Node) -> np.ndarray:

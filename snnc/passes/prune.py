@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..ir import CodebookTensor, Graph, GraphEditor, Node, QTensor, as_float, is_qweight
+from ..ir.access import weight_of
 from ..ir.traits import Trait, has
 from .bounds import silent_neurons
 from .canonicalize import dead_code_elimination
@@ -151,7 +152,7 @@ class Prune(Pass):
         for name, node in g.nodes.items():
             if not has(node, Trait.SYNAPSE):
                 continue
-            w = node.weight  # type: ignore[attr-defined]
+            w = weight_of(node)
             if self.threshold > 0:
                 w, n = _zero_small(w, self.threshold)
                 zeroed += n
