@@ -1,4 +1,10 @@
-"""Registry of per-op step kernels used by the reference executor.
+"""Registry of per-op step kernels: what every op does in one time step.
+
+Importing this module registers every built-in kernel (``kernels_float``, ``kernels_loihi``,
+``learning/kernel.py``, imported at the end of this file), so any user of ``kernel_for`` (the
+reference executor, fold-affine, bounds) sees the same complete table whatever was imported
+before. A new built-in op registers its kernel in one of these modules (or in a new one imported
+below).
 
 A ``Kernel`` holds no data: ``init(node, batch)`` makes the state, ``step(node, x, state, t)``
 returns ``(y, new_state)``. Ops with ``latency == 1`` also implement ``emit(node, state)`` (the
@@ -77,3 +83,7 @@ def kernel_for(op: str, where: str) -> Kernel:
         raise UnsupportedOpError(
             f"the reference simulator has no kernel for op {op!r} (node {where!r}); "
             f"supported: {', '.join(sorted(KERNELS))}") from None
+
+
+from . import kernels_float, kernels_loihi  # noqa: E402, F401  (register their kernels)
+from .learning import kernel as _plastic  # noqa: E402, F401

@@ -41,6 +41,7 @@ import numpy as np
 from ..ir.weights import effective_dense_weights
 from .kernels import Kernel, kernel
 from .kernels_float import conv_nd
+from .loihi_lif import lif_step
 
 
 def wrap32(x: np.ndarray) -> np.ndarray:
@@ -163,12 +164,8 @@ class _LIF(Kernel):
             offset = node.reset_offset % node.reset_interval
             if (t + 1) % node.reset_interval == offset:
                 u, v = np.zeros_like(u), np.zeros_like(v)
-        u = wrap32(decay(u, 4096 - (node.du + 1)) + (a << 6))
-        u = np.where(u > 2**23, u - 2**24, np.where(u <= -(2**23), u + 2**24, u))
-        v = wrap32(decay(v, 4096 - node.dv) + u + lif_bias(node))
-        v = np.clip(v, -(2**23 - 1), 2**23 - 1)
-        s = v > (node.vth << 6)
-        v = np.where(s, 0, v)
+        u, v, s = lif_step(a, u, v, 4096 - (node.du + 1), 4096 - node.dv, lif_bias(node),
+                           node.vth << 6)
         return s.astype(np.int64), {"u": u, "v": v}
 
 
