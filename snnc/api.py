@@ -22,6 +22,7 @@ LOADERS: dict[str, tuple[str, str]] = {
     ".pt": ("snnc.frontend.torch", "load_torch"),
     ".pth": ("snnc.frontend.torch", "load_torch"),
     ".pt2": ("snnc.frontend.torch", "load_torch"),
+    ".onnx": ("snnc.frontend.onnx", "load_onnx"),
 }
 
 

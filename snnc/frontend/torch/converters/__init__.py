@@ -31,6 +31,7 @@ STATEFUL: set[type] = set()
 FAMILIES = {
     "torch_nn": "torch",
     "functional": "torch",
+    "activations": "torch",
     "snnc_nn": "snnc.nn",
     "snntorch": "snntorch",
     "spikingjelly": "spikingjelly",
