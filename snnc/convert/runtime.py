@@ -11,9 +11,9 @@ T <= T_max.
   or below fired spikes they should not have), restart with v0 = 1/2 and multiply each neuron's
   spikes by its mask for the T steps.
 - ``cos`` (offset-spike calibration, Hao et al., ICLR 2023): starting from v0 = 1/2, layer by
-  layer, pre-simulate ``tau`` steps and read each neuron's residual potential; below 0 means one spike too many, so
-  its v0 is lowered by one threshold; at or above the threshold means one spike too few, so v0
-  is raised by one. Then run T steps from the calibrated v0.
+  layer, pre-simulate ``tau`` steps and read each neuron's residual potential; below 0 means
+  one spike too many, so its v0 is lowered by one threshold; at or above the threshold means
+  one spike too few, so v0 is raised by one. Then run T steps from the calibrated v0.
 
 Both need a per-sample host-driven restart, so they run in snnc's reference simulator only (the
 chip runs the ``plain`` graph); the latency they report is ``tau + T``.
