@@ -35,6 +35,7 @@ FAMILIES = {
     "snnc_nn": "snnc.nn",
     "snntorch": "snntorch",
     "spikingjelly": "spikingjelly",
+    "sj_ann2snn": "spikingjelly.activation_based.ann2snn",
     "norse": "norse",
     "aten": "torch.export",
 }
