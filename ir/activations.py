@@ -105,3 +105,5 @@ class QCFS(SameShape, Node):
 
 #: ops that conversion turns into spiking neurons
 ACTIVATIONS = ("relu", "clip", "qcfs")
+#: every op of this file: none runs on a chip
+ANN_OPS = ("relu", "clip", "shift", "floor", "qcfs")

@@ -61,12 +61,14 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     activity the energy/latency report measures (default: the calibration input). See
     ``snnc.passes.driver`` and ``snnc.backends.report``.
     """
+    from .convert import refuse_ann
     from .passes.driver import compile_graph
     from .targets import get_target
 
     tgt = get_target(target)
     path = None if isinstance(model, Graph) else Path(model)
     graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
+    refuse_ann(graph)
     result = compile_graph(graph, tgt, pipeline=pipeline, calibration=calibration, steps=steps,
                            dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
                            check=check)

@@ -20,7 +20,21 @@ from ..ir import Graph
 from .calibrate import activation_nodes, parse_mode, thresholds
 from .rewrite import Layer, plan, to_snn
 
-__all__ = ["Conversion", "convert"]
+__all__ = ["Conversion", "convert", "refuse_ann"]
+
+
+def refuse_ann(graph: Graph) -> None:
+    """``UnsupportedOpError`` if ``graph`` still has ANN activations (compile needs an SNN)."""
+    from ..errors import UnsupportedOpError
+    from ..ir.activations import ANN_OPS
+
+    found = [f"{n} ({v.op})" for n, v in graph.nodes.items() if v.op in ANN_OPS]
+    if found:
+        raise UnsupportedOpError(
+            f"the model is an ANN: {', '.join(found[:4])}{' ...' if len(found) > 4 else ''} "
+            "have no spiking equivalent on a chip. Convert it first: snnc convert MODEL --data "
+            "D.npz -o OUT (ReLU/clamp/QCFS become integrate-and-fire neurons), then snnc "
+            "compile OUT/snn.snnc")
 
 
 @dataclass(frozen=True)
