@@ -5,7 +5,8 @@ activations are ReLU, clamp/clip from 0, or QCFS. D.npz holds ``x`` (N, *input s
 axis) and ``y`` (N,) labels; the calibration data (``--calibration``, an .npz with ``x`` or an
 .npy) defaults to D's ``x``. OUT (written atomically) gets ``ann.snnc`` (the float ANN, kept for
 comparison), ``snn.snnc`` (the converted SNN: compile it with ``snnc compile OUT/snn.snnc``) and
-``conversion.json`` (thresholds per layer, ANN accuracy and SNN accuracy and energy per T).
+``conversion.json`` / ``conversion.html`` (thresholds per layer, ANN accuracy, SNN accuracy
+and energy per inference per T).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def _steps(text: str) -> tuple[int, ...]:
 
 
 def _write(out: Path, conv: Any, doc: dict[str, Any]) -> None:
+    from ..convert.table import html_page
     from ..io import atomic_dir
     from ..ir.serialize import write_graph
 
@@ -62,6 +64,7 @@ def _write(out: Path, conv: Any, doc: dict[str, Any]) -> None:
         write_graph(conv.ann, tmp / "ann.snnc")
         write_graph(conv.snn, tmp / "snn.snnc")
         (tmp / "conversion.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+        (tmp / "conversion.html").write_text(html_page(doc))
 
 
 @click.command("convert")

@@ -70,3 +70,33 @@ def format_table(tab: dict[str, Any]) -> list[str]:
         accs = "  ".join(f"{r['accuracy'][m]:>7.1%}" for m in methods)
         lines.append(f"  {r['T']:>3}  {accs}  {r['energy_45nm_j'] * 1e9:>8.3g} nJ")
     return lines
+
+
+def html_page(doc: dict[str, Any]) -> str:
+    """A self-contained ``conversion.html``: thresholds per layer and the accuracy-vs-T table."""
+    from html import escape
+
+    conv = doc["conversion"]
+    rows = "".join(f"<tr><td>{escape(lay['name'])}</td><td>{lay['op']}</td>"
+                   f"<td>{np.round(lay['threshold'], 6).tolist()}</td>"
+                   f"<td>{np.round(lay['v_init'], 6).tolist()}</td></tr>"
+                   for lay in conv["layers"])
+    parts = [f"<h1>Conversion of {escape(doc['model'])}</h1>",
+             f"<p>threshold mode {escape(str(conv['mode']))}, OPI {conv['opi']}</p>",
+             "<table><tr><th>layer</th><th>op</th><th>threshold</th><th>v0 (thresholds)</th>"
+             f"</tr>{rows}</table>"]
+    tab = doc.get("accuracy_vs_timesteps")
+    if tab:
+        ms = tab["methods"]
+        head = "".join(f"<th>{m}</th>" for m in ms)
+        body = "".join(
+            f"<tr><td>{r['T']}</td>" + "".join(f"<td>{r['accuracy'][m]:.1%}</td>" for m in ms)
+            + f"<td>{r['energy_45nm_j'] * 1e9:.3g} nJ</td></tr>" for r in tab["rows"])
+        parts += [f"<h2>Accuracy vs time steps ({tab['samples']} samples)</h2>",
+                  f"<p>ANN accuracy {tab['ann_accuracy']:.1%}; ANN energy "
+                  f"{tab['ann_energy_45nm_j'] * 1e9:.3g} nJ. Energy: "
+                  f"{escape(tab['energy_source'])}. SRP/COS add {tab['tau']} pre-steps.</p>",
+                  f"<table><tr><th>T</th>{head}<th>energy / inference</th></tr>{body}</table>"]
+    style = "body{font-family:sans-serif}td,th{border:1px solid #999;padding:2px 8px}"
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>snnc conversion</title>"
+            f"<style>{style}</style></head><body>{''.join(parts)}</body></html>\n")

@@ -133,7 +133,9 @@ def test_snnc_convert_on_an_onnx_export(qcfs_model, data, tmp_path):
     ann_acc = doc["accuracy_vs_timesteps"]["ann_accuracy"]
     assert abs(rows[1]["accuracy"]["plain"] - ann_acc) <= 0.02
     assert [lay["op"] for lay in doc["conversion"]["layers"]] == ["qcfs", "qcfs"]
-    assert {"ann.snnc", "snn.snnc", "conversion.json"} <= {p.name for p in out.iterdir()}
+    assert {"ann.snnc", "snn.snnc", "conversion.json", "conversion.html"} <= {
+        p.name for p in out.iterdir()}
+    assert "Accuracy vs time steps" in (out / "conversion.html").read_text()
     assert "ANN accuracy" in res.stdout
     # bad data: wrong shape -> exit 2, nothing written
     np.savez(tmp_path / "bad.npz", x=xte[:4, 0], y=yte[:4])
