@@ -150,3 +150,26 @@ def test_snnc_convert_on_an_onnx_export(qcfs_model, data, tmp_path):
     res = _cli("convert", str(path), "-o", str(tmp_path / "mine"))
     assert res.returncode == 2
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+def test_snnc_convert_on_a_saved_torch_module(relu_model, data, tmp_path):
+    """torch.save(model) of a torch.nn-only ANN loads without --trust-pickle."""
+    xtr, _, xte, yte = data
+    path = tmp_path / "relu.pt"
+    torch.save(relu_model, path)
+    np.savez(tmp_path / "test.npz", x=xte[:100], y=yte[:100])
+    np.save(tmp_path / "calib.npy", xtr[:200])
+    out = tmp_path / "out"
+    res = _cli("convert", str(path), "--input-shape", "1,8,8", "--data",
+               str(tmp_path / "test.npz"), "--calibration", str(tmp_path / "calib.npy"),
+               "--mode", "99.9%", "--opi", "--steps", "2,8", "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    doc = json.loads((out / "conversion.json").read_text())
+    assert doc["conversion"]["mode"] == "99.9%"
+    assert [lay["v_init"] for lay in doc["conversion"]["layers"]] == [0.5, 0.5]
+    rows = doc["accuracy_vs_timesteps"]["rows"]
+    assert rows[1]["accuracy"]["plain"] > 0.85
+    # a second run may replace the directory it wrote itself
+    assert _cli("convert", str(path), "--input-shape", "1,8,8", "--calibration",
+                str(tmp_path / "calib.npy"), "-o", str(out)).returncode == 0
+    assert "accuracy_vs_timesteps" not in json.loads((out / "conversion.json").read_text())
