@@ -43,14 +43,21 @@ def load(path: str | Path, **options: Any) -> Graph:
         raise FormatError(f"{p}: no such file")
     if p.is_dir():
         raise FormatError(f"{p}: is a directory, expected a model file")
-    return loader_for(p)(p, **options)
+    loader = loader_for(p)
+    from .frontend.policy import check_loadable
+    from .readers import regular_file
+
+    regular_file(p, "a model or graph file")
+    check_loadable(p, bool(options.get("trust_pickle", False)))  # one policy for every format
+    return loader(p, **options)
 
 
 def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str | None = None,
             calibration: Any = None, steps: int | None = None, out_dir: str | Path | None = None,
             dump_ir: str | Path | None = None, stop_after: str | None = None,
             chip: str | None = None, load_options: dict[str, Any] | None = None,
-            echo: Any = None, check: bool = False, report_input: Any = None) -> Any:
+            echo: Any = None, check: bool = False, report_input: Any = None,
+            force: bool = False) -> Any:
     """Compile a model file or graph for ``target``; returns a ``CompileResult``.
 
     ``pipeline`` overrides the target's pass pipeline (``"fold-bn,prune,quantize-loihi"``);
@@ -59,7 +66,8 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     atomically; ``check`` simulates before and after every pass and fails if an exact pass
     changed the result; ``report_input`` (an X.npy path or a time-major array) is the input whose
     activity the energy/latency report measures (default: the calibration input). See
-    ``snnc.passes.driver`` and ``snnc.backends.report``.
+    ``snnc.passes.driver`` and ``snnc.backends.report``. ``out_dir`` must be new, empty or an
+    earlier snnc output (``force`` replaces other directories; see ``snnc.outdir``).
     """
     from .convert import refuse_ann
     from .passes.driver import compile_graph
@@ -67,6 +75,12 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
 
     tgt = get_target(target)
     path = None if isinstance(model, Graph) else Path(model)
+    inputs = tuple(Path(p) for p in (path, calibration, report_input, dump_ir)
+                   if isinstance(p, (str, Path)))
+    if out_dir is not None:
+        from .outdir import check_output_dir
+
+        check_output_dir(out_dir, force, inputs)
     graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
     refuse_ann(graph)
     result = compile_graph(graph, tgt, pipeline=pipeline, calibration=calibration, steps=steps,
@@ -74,5 +88,6 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
                            check=check)
     result.report_input = report_input
     if out_dir is not None:
-        result.save(out_dir, chip=chip, dt=(load_options or {}).get("dt"))
+        result.save(out_dir, chip=chip, dt=(load_options or {}).get("dt"), force=force,
+                    inputs=inputs)
     return result

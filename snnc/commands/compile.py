@@ -47,7 +47,8 @@ def _print_fidelity(fid: dict[str, Any]) -> None:
 @click.command("compile")
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), required=True,
-              help="Output directory (replaced atomically).")
+              help="Output directory: new, empty or an earlier snnc output (replaced "
+              "atomically).")
 @click.option("--target", default="loihi-sim", show_default=True,
               help="Target (see `snnc list targets`).")
 @click.option("--pipeline", default=None,
@@ -63,7 +64,8 @@ def _print_fidelity(fid: dict[str, Any]) -> None:
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Input X.npy whose activity the energy/latency report measures (default: the "
                    "calibration input; with neither, the report states it is worst case).")
-@click.option("--steps", type=int, default=None, help="Time steps for calibration and fidelity.")
+@click.option("--steps", type=click.IntRange(1, 100_000), default=None,
+              help="Time steps for calibration and fidelity.")
 @click.option("--chip", default=None, help="Chip spec name or TOML file (default: the target's).")
 @click.option("--input-shape", default=None, help="Per-sample input shape, e.g. 2,34,34.")
 @click.option("--model", "factory", default=None,
@@ -73,12 +75,14 @@ def _print_fidelity(fid: dict[str, Any]) -> None:
 @click.option("--check", is_flag=True,
               help="Simulate before and after every pass on the calibration input; fail if an "
                    "exact pass changes the result (agreements go into compile.json).")
+@click.option("--force", is_flag=True,
+              help="Replace OUT even if it is a non-empty directory snnc did not write.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: Path | None,
             stop_after: str | None, calibration: Path | None, input_path: Path | None,
             steps: int | None, chip: str | None,
             input_shape: str | None, factory: str | None, trust_pickle: bool, dt: float | None,
-            check: bool, quiet: bool) -> None:
+            check: bool, force: bool, quiet: bool) -> None:
     """Compile MODEL for a target: folds, pruning, quantization, lowering, mapping."""
     from ..api import compile as compile_model
 
@@ -87,7 +91,7 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
                            chip=chip,
                            load_options=_load_options(input_shape, factory, trust_pickle, dt),
                            echo=None if quiet else _echo, check=check,
-                           report_input=input_path)
+                           report_input=input_path, force=force)
     if result.fidelity is not None:
         _print_fidelity(result.fidelity)
     art = result.artifacts

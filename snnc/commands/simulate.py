@@ -20,7 +20,7 @@ import click
 import numpy as np
 
 from ..errors import FormatError, SnncError
-from ..io import atomic_path, to_time_last, to_time_major
+from ..io import atomic_path, check_output_file, to_time_last, to_time_major
 
 log = logging.getLogger(__name__)
 BACKENDS = ("loihi-sim", "reference", "lava", "brian2")
@@ -59,10 +59,12 @@ def _compile(api: Any, graph: Any, chip: str | None) -> Any:
 
 
 def _inputs(graph: Any, path: Path) -> tuple[np.ndarray, bool]:
-    try:
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"{path}: cannot read the input array ({exc})") from None
+    from ..readers import read_array
+
+    x = read_array(path, "the input array")
+    if isinstance(x, dict):
+        raise FormatError(f"{path}: is an .npz archive; snnc simulate takes one .npy array, "
+                          "time last: (*shape, T) or (B, *shape, T)")
     names = graph.inputs
     if len(names) != 1:
         raise SnncError(f"the model has inputs {names}; snnc simulate takes one input array")
@@ -99,10 +101,30 @@ def _save(path: Path, result: Any, batched: bool) -> None:
         a = to_time_last(a)
         return a if batched else a[0]
 
+    check_output_file(path, True, _ours)
     arrays = {"output": last(result.output)}
     arrays.update({name: last(val) for name, val in result.probes.items()})
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
         np.savez(fh, **arrays)
+
+
+def _ours(path: Path) -> bool:
+    """A result file snnc simulate wrote (an .npz archive holding ``output``)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return "output.npy" in zf.namelist()
+
+
+def _ours_counters(path: Path) -> bool:
+    from ..readers import read_json
+
+    if path.suffix != ".json":
+        import zipfile
+
+        with zipfile.ZipFile(path) as zf:
+            return "syn_ops_dense.npy" in zf.namelist()
+    return "syn_ops_dense" in read_json(path, "counters")
 
 
 @click.command("simulate")
@@ -110,7 +132,7 @@ def _save(path: Path, result: Any, batched: bool) -> None:
 @click.option("--input", "-i", "input_path", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Input array .npy, time last: (*shape, T) or (B, *shape, T).")
-@click.option("--steps", "-T", type=click.IntRange(min=1), default=None,
+@click.option("--steps", "-T", type=click.IntRange(1, 10_000_000), default=None,
               help="Time steps (default: the input's length; shorter inputs are zero-padded).")
 @click.option("--backend", "-b", type=click.Choice(BACKENDS), default="loihi-sim",
               show_default=True)
@@ -127,11 +149,17 @@ def _save(path: Path, result: Any, batched: bool) -> None:
 @click.option("--lava-hw", is_flag=True,
               help="With --backend lava: run on Loihi 2 through Lava's hardware run "
                    "configuration (needs Intel's lava-loihi and a board).")
+@click.option("--force", is_flag=True,
+              help="Overwrite -o/--counters files even if snnc did not write them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def command(model_or_outdir: Path, input_path: Path, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
-            counters_path: Path | None, lava_hw: bool, out: Path, quiet: bool) -> None:
+            counters_path: Path | None, lava_hw: bool, out: Path, force: bool,
+            quiet: bool) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
+    check_output_file(out, force, _ours)
+    if counters_path is not None:
+        check_output_file(counters_path, force, _ours_counters)
     graph, program = _load_target(model_or_outdir, backend, chip)
     x, batched = _inputs(graph, input_path)
     result = _run(backend, graph, program, x, steps, probes, reset_interval, quiet, lava_hw)

@@ -60,11 +60,12 @@ class CompileResult:
                 "calibration": self.calibration, "passes": self.timings,
                 "reports": self.reports, "artifacts": self.artifacts, "checks": self.checks}
 
-    def save(self, out: str | Path, chip: str | None = None, dt: float | None = None) -> Path:
+    def save(self, out: str | Path, chip: str | None = None, dt: float | None = None,
+             force: bool = False, inputs: tuple[Path, ...] = ()) -> Path:
         from ..ir.serialize import write_graph
 
         out = Path(out)
-        with atomic_dir(out) as tmp:
+        with atomic_dir(out, force=force, inputs=inputs) as tmp:
             write_graph(self.float_graph, tmp / "graph.float.snnc")
             if self.lowered is not None:
                 write_graph(self.lowered, tmp / "graph.lowered.snnc")
