@@ -22,17 +22,16 @@ from ..errors import FormatError, SnncError
 
 
 def _array(path: Path, key: str, required: bool = True) -> np.ndarray | None:
-    try:
-        if path.suffix == ".npy":
-            return np.load(path, allow_pickle=False) if key == "x" else None
-        with np.load(path, allow_pickle=False) as f:
-            if key not in f:
-                if required:
-                    raise FormatError(f"{path}: no array {key!r} (it has {sorted(f.files)})")
-                return None
-            return np.array(f[key])
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"{path}: not a readable .npz/.npy file ({exc})") from None
+    from ..readers import read_array
+
+    if path.suffix == ".npy":
+        return np.asarray(read_array(path, "conversion data")) if key == "x" else None
+    arrays = read_array(path, "conversion data")
+    if key not in arrays:
+        if required:
+            raise FormatError(f"{path}: no array {key!r} (it has {sorted(arrays)})")
+        return None
+    return arrays[key]
 
 
 def _samples(path: Path, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -52,15 +51,12 @@ def _steps(text: str) -> tuple[int, ...]:
     return steps
 
 
-def _write(out: Path, conv: Any, doc: dict[str, Any]) -> None:
+def _write(out: Path, conv: Any, doc: dict[str, Any], force: bool, inputs: list[Path]) -> None:
     from ..convert.table import html_page
-    from ..io import atomic_dir
     from ..ir.serialize import write_graph
+    from ..outdir import output_dir
 
-    if out.exists() and not (out.is_dir() and (out / "conversion.json").is_file()):
-        raise SnncError(f"{out} exists and was not written by `snnc convert`; choose another "
-                        "output directory")
-    with atomic_dir(out) as tmp:
+    with output_dir(out, force=force, inputs=inputs, kind="convert") as tmp:
         write_graph(conv.ann, tmp / "ann.snnc")
         write_graph(conv.snn, tmp / "snn.snnc")
         (tmp / "conversion.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
@@ -92,21 +88,26 @@ def _write(out: Path, conv: Any, doc: dict[str, Any]) -> None:
 @click.option("--model", "factory", default=None,
               help="pkg.module:factory building the module a state_dict is loaded into.")
 @click.option("--trust-pickle", is_flag=True, help="Allow arbitrary pickled classes (runs code).")
+@click.option("--force", is_flag=True,
+              help="Replace the output even if it is a non-empty directory snnc did not write.")
 def command(model: Path, out: Path, data: Path | None, calibration: Path | None, mode: str,
             opi: bool, methods: str, tau: int, steps_text: str, maxpool: str,
             calib_batch: int | None, input_shape: str | None, factory: str | None,
-            trust_pickle: bool) -> None:
+            trust_pickle: bool, force: bool) -> None:
     """Convert a trained ANN (ReLU/clamp/QCFS) into an SNN of integrate-and-fire neurons."""
     from ..api import load
     from ..convert import convert
     from ..convert.runtime import METHODS
     from ..convert.table import accuracy_table, format_table
+    from ..outdir import check_output_dir
     from .compile import _load_options
 
     method_list = tuple(m.strip() for m in methods.split(",") if m.strip())
     if not method_list or any(m not in METHODS for m in method_list):
         raise SnncError(f"--method {methods!r}: choose from {', '.join(METHODS)}")
     steps = _steps(steps_text)
+    inputs = [p for p in (model, data, calibration) if p is not None]
+    check_output_dir(out, force, inputs)
     ann = load(model, **_load_options(input_shape, factory, trust_pickle, None))
     shape = ann.nodes[ann.inputs[0]].shape
     cal_path = calibration or data
@@ -121,6 +122,6 @@ def command(model: Path, out: Path, data: Path | None, calibration: Path | None,
         doc["accuracy_vs_timesteps"] = tab = accuracy_table(conv.ann, conv.snn, x, y, steps,
                                                             method_list, tau)
         click.echo("\n".join(format_table(tab)))
-    _write(out, conv, doc)
+    _write(out, conv, doc, force, inputs)
     click.echo(f"wrote {out}: ann.snnc, snn.snnc, conversion.json ({len(conv.layers)} "
                f"activations converted); next: snnc compile {out / 'snn.snnc'} -o ...")

@@ -19,6 +19,12 @@ from ...errors import FormatError
 MAX_BYTES = 2**31 - 1
 
 
+def _limit() -> int:
+    from ...readers import _limit as limit
+
+    return limit()
+
+
 def require_onnx() -> Any:
     try:
         import onnx
@@ -31,12 +37,12 @@ def require_onnx() -> Any:
 def read_model(path: Path) -> Any:
     """The ``ModelProto`` of ``path`` with its external tensors loaded; ``FormatError`` if the
     file is not a readable ONNX model."""
+    from ...readers import regular_file
+
     onnx = require_onnx()
-    size = path.stat().st_size
-    if size == 0:
+    regular_file(path, "an ONNX model", min(MAX_BYTES, _limit()))
+    if path.stat().st_size == 0:
         raise FormatError(f"{path}: empty file, not an ONNX model")
-    if size > MAX_BYTES:
-        raise FormatError(f"{path}: {size} bytes, above ONNX's 2 GiB limit for one file")
     try:
         model = onnx.load_model(str(path), load_external_data=False)
     except Exception as exc:  # protobuf DecodeError and friends
@@ -52,6 +58,8 @@ def read_model(path: Path) -> Any:
 def _load_external(path: Path, model: Any) -> None:
     from onnx import external_data_helper as ext
 
+    from ...readers import regular_file
+
     base = path.resolve().parent
     for tensor in ext._get_all_tensors(model):
         if not ext.uses_external_data(tensor):
@@ -65,6 +73,7 @@ def _load_external(path: Path, model: Any) -> None:
         target = (base / loc).resolve()
         if base not in target.parents or not target.is_file():
             raise FormatError(f"{where}: {loc!r} is not a file inside {base}")
+        regular_file(target, f"external data of {path.name}")
         offset, length = int(info.get("offset", 0)), int(info.get("length", -1))
         size = target.stat().st_size
         if offset < 0 or offset > size or (length >= 0 and offset + length > size):
