@@ -5,7 +5,8 @@ MODEL_OR_OUTDIR is a compile output directory (holding ``program.h5``) or any mo
 ``reference`` (the reference executor on the program's lowered graph, or on the model's graph),
 ``lava`` (Lava's fixed_pt models, needs the Lava environment) and ``brian2`` (float graphs).
 
-X.npy has time last: (*shape, T) or (B, *shape, T). R.npz holds ``output`` (the output node's
+X.npy has time last: (*shape, T) or (B, *shape, T). Event files and ``--encode`` for static
+data are read by ``snnc.events.read_input``. R.npz holds ``output`` (the output node's
 values, time last, with a batch axis only if X had one) and every probe under its name, also time
 last; with ``--counters`` the event simulator's counters go to a JSON or NPZ file.
 """
@@ -19,8 +20,9 @@ from typing import Any
 import click
 import numpy as np
 
-from ..errors import FormatError, SnncError
-from ..io import atomic_path, to_time_last, to_time_major
+from ..errors import SnncError
+from ..events.inputs import event_options, options_from
+from ..io import atomic_path, to_time_last
 
 log = logging.getLogger(__name__)
 BACKENDS = ("loihi-sim", "reference", "lava", "brian2")
@@ -58,16 +60,13 @@ def _compile(api: Any, graph: Any, chip: str | None) -> Any:
     return getattr(out, "program", out)
 
 
-def _inputs(graph: Any, path: Path) -> tuple[np.ndarray, bool]:
-    try:
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"{path}: cannot read the input array ({exc})") from None
+def _inputs(graph: Any, path: Path, opts: Any = None) -> tuple[np.ndarray, bool]:
+    from ..events.inputs import read_input
+
     names = graph.inputs
     if len(names) != 1:
         raise SnncError(f"the model has inputs {names}; snnc simulate takes one input array")
-    shape = tuple(graph.nodes[names[0]].out_shape)
-    return to_time_major(x, shape), x.ndim == len(shape) + 2
+    return read_input(path, tuple(graph.nodes[names[0]].out_shape), opts)
 
 
 def _run(backend: str, graph: Any, program: Any, x: np.ndarray, steps: int | None,
@@ -109,7 +108,12 @@ def _save(path: Path, result: Any, batched: bool) -> None:
 @click.argument("model_or_outdir", type=click.Path(exists=True, path_type=Path))
 @click.option("--input", "-i", "input_path", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Input array .npy, time last: (*shape, T) or (B, *shape, T).")
+              help="Input: an array .npy, time last ((*shape, T) or (B, *shape, T)); an event "
+                   "file (.aedat4, .raw EVT2/3, .dat DAT or SpikeCV, tonic .npy/.npz), binned "
+                   "with --dt; or static data with --encode.")
+@click.option("--dt", default=None, help="Events: time one step stands for (1ms, 250us, or "
+              "seconds).")
+@event_options
 @click.option("--steps", "-T", type=click.IntRange(min=1), default=None,
               help="Time steps (default: the input's length; shorter inputs are zero-padded).")
 @click.option("--backend", "-b", type=click.Choice(BACKENDS), default="loihi-sim",
@@ -130,10 +134,12 @@ def _save(path: Path, result: Any, batched: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def command(model_or_outdir: Path, input_path: Path, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
-            counters_path: Path | None, lava_hw: bool, out: Path, quiet: bool) -> None:
+            counters_path: Path | None, lava_hw: bool, out: Path, quiet: bool, dt: str | None,
+            **event_kw: Any) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
+    opts = options_from(event_kw, steps, dt)
     graph, program = _load_target(model_or_outdir, backend, chip)
-    x, batched = _inputs(graph, input_path)
+    x, batched = _inputs(graph, input_path, opts)
     result = _run(backend, graph, program, x, steps, probes, reset_interval, quiet, lava_hw)
     _save(out, result, batched)
     if counters_path is not None:
