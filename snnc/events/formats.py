@@ -133,7 +133,8 @@ def read_prophesee(path: Path, sensor_size: Size = None) -> EventStream:
     """Prophesee EVT 2.0 / EVT 3.0 (``.raw``) or DAT (``.dat``) through ``expelliarmus``."""
     header = prophesee_header(path)
     if not header:
-        raise FormatError(f"{path}: no Prophesee '%' header at the start of the file")
+        raise FormatError(f"{path}: no Prophesee header at the start of the file (lines such "
+                          "as '% evt 2.0' / '% evt 3.0' or a DAT '%' header)")
     enc = _encoding(path, header)
     try:
         from expelliarmus import Wizard

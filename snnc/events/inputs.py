@@ -17,6 +17,7 @@ the file held a batch:
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +119,7 @@ def _events(path: Path, shape: tuple[int, ...], opts: InputOptions) -> tuple[np.
 def _static(path: Path, shape: tuple[int, ...], opts: InputOptions) -> tuple[np.ndarray, bool]:
     try:
         x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise FormatError(f"{path}: cannot read the input array ({exc})") from None
     if not isinstance(x, np.ndarray):
         raise FormatError(f"{path}: --encode takes one .npy array of static data")
@@ -146,7 +147,7 @@ def read_input(path: str | Path, sample_shape: tuple[int, ...],
         return _static(p, shape, opts)
     try:
         x = np.load(p, allow_pickle=False)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise FormatError(f"{p}: cannot read the input array ({exc})") from None
     if not isinstance(x, np.ndarray):
         raise FormatError(f"{p}: expected one .npy array (time last) or an event file")
