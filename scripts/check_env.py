@@ -29,6 +29,10 @@ IMPORTS = {
         "sklearn",
         "brian2",
         "Cython",
+        "aedat",
+        "expelliarmus",
+        "tonic",
+        "ray",
         "pytest",
         "xdist",
         "hypothesis",
@@ -63,6 +67,7 @@ ACCEPTED_MISSING = {
     },
     "neurobench": {"torchaudio", "tonic", "numba", "llvmlite"},
     "norse": {"torchvision"},
+    "tonic": {"librosa"},
 }
 
 
