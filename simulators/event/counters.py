@@ -68,22 +68,32 @@ UNITS = {**{f: "events, summed over samples"
 
 @dataclass
 class SampleTotals:
-    """Per-sample whole-run totals: ``events[field]`` (B,) int64, ``time_ns`` (B,)."""
+    """Per-sample totals: ``events[field]`` (B,) int64 whole-run counts, ``step_ns`` (T, B)."""
 
     events: dict[str, np.ndarray]
-    time_ns: np.ndarray
+    step_ns: np.ndarray
 
     @classmethod
-    def zeros(cls, batch: int, names: tuple[str, ...]) -> SampleTotals:
-        return cls({f: np.zeros(batch, np.int64) for f in names}, np.zeros(batch))
+    def zeros(cls, steps: int, batch: int, names: tuple[str, ...]) -> SampleTotals:
+        return cls({f: np.zeros(batch, np.int64) for f in names}, np.zeros((steps, batch)))
 
-    def add(self, core: np.ndarray, host: np.ndarray, time_ns: np.ndarray) -> None:
-        """Add one chunk: ``core`` (len(EVENT_OF), B), ``host`` (len(HOST_FIELDS), B) sums."""
+    def add(self, sl: slice, core: np.ndarray, host: np.ndarray, step_ns: np.ndarray) -> None:
+        """Add the chunk of steps ``sl``: ``core`` (len(EVENT_OF), B) and ``host``
+        (len(HOST_FIELDS), B) event sums, ``step_ns`` (T_chunk, B) step times."""
         for i, f in enumerate(EVENT_OF):
             self.events[f] += core[i]
         for i, f in enumerate(HOST_FIELDS):
             self.events[f] += host[i]
-        self.time_ns += time_ns
+        self.step_ns[sl] = step_ns
+
+    @property
+    def time_ns(self) -> np.ndarray:
+        """(B,) each sample's run time, summed step after step (so the same bits whatever the
+        batch size; numpy's own reduction order depends on the array's shape)."""
+        total = np.zeros(self.step_ns.shape[1])
+        for row in self.step_ns:
+            total += row
+        return total
 
 
 @dataclass

@@ -86,7 +86,7 @@ class CounterPlan:
         self.counters = Counters.zeros(
             steps, self.n, batch, costs.barrier(program.n_tiles, program.n_chips),
             program.chip.name, [c.layer for c in program.cores], [c.chip for c in program.cores])
-        self.counters.per_sample = SampleTotals.zeros(batch, FIELDS + HOST_FIELDS)
+        self.counters.per_sample = SampleTotals.zeros(steps, batch, FIELDS + HOST_FIELDS)
 
     def chunk(self, t0: int, T: int, syn_counts: dict[str, np.ndarray],
               lif_counts: dict[str, tuple],
@@ -138,9 +138,14 @@ class CounterPlan:
         noc = np.maximum(noc, np.where(host[0] > 0, self.host_lat, 0.0))
         c.core_ns[sl] = core_ns.mean(1)
         c.noc_ns[sl] = noc.mean(1)
-        step = core_ns.max(2, initial=0.0) + noc  # (T, B), before the barrier
-        c.step_ns[sl] = step.mean(1) + c.barrier_ns
-        c.per_sample.add(per.sum((1, 3)), host.sum(1), step.sum(0) + T * c.barrier_ns)
+        c.step_ns[sl] = (core_ns.max(2, initial=0.0) + noc).mean(1) + c.barrier_ns
+        # per sample, summed field by field (elementwise, so the same bits whatever the batch)
+        own = (learn[0] * self.update_ns)[:, None, :] + np.zeros(per.shape[1:])
+        for i, w in enumerate(self.weights):
+            if w:
+                own += w * per[i]
+        c.per_sample.add(sl, per.sum((1, 3)), host.sum(1),
+                         own.max(2, initial=0.0) + noc + c.barrier_ns)
         tot = per.sum(2)  # (F, T, n)
         for i, f in enumerate(FIELDS):
             getattr(c, f)[sl] = tot[i]
