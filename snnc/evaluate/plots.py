@@ -98,5 +98,7 @@ def scatter(points: Sequence[tuple[float, float, str, bool]], xfmt: Callable[[fl
     body += [_text(PAD, H - PAD + 16, xfmt(lo), "start"), _text(W - PAD, H - PAD + 16, xfmt(hi),
                                                                    "end"),
              _text(PAD - 6, PAD + 4, "100%", "end"), _text(PAD - 6, H - PAD, "0%", "end"),
-             _text(W / 2, H - 8, xlabel), _text(14, H / 2, ylabel)]
+             _text(W / 2, H - 8, xlabel),
+             f'<text x="0" y="0" font-size="11" text-anchor="middle" '
+             f'transform="translate(12,{H / 2:.0f}) rotate(-90)">{escape(ylabel)}</text>']
     return _svg(body, label)
