@@ -41,11 +41,13 @@ def test_cli_workers_2_starts_and_stops_its_own_ray(qsnn4_dir: Path, tmp_path: P
     import ray
 
     def run(workers: int, dest: Path) -> dict:
+        code = 0
         try:
             main(["eval", str(qsnn4_dir), "--data", str(DIGITS), "--x-key", "spikes",
                   "--limit", "100", "--workers", str(workers), "-o", str(dest), "-q"])
         except SystemExit as exc:
-            assert not exc.code
+            code = int(exc.code or 0)
+        assert code == 0
         return json.loads((dest / "eval.json").read_text())
 
     two, one = run(2, tmp_path / "two"), run(1, tmp_path / "one")
