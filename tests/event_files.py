@@ -80,3 +80,26 @@ def spikecv_bytes(frames: np.ndarray) -> bytes:
         for i in range(0, len(flat), 8):
             out.append(sum(bit << k for k, bit in enumerate(flat[i:i + 8])))
     return bytes(out)
+
+
+def evt3_words(events: np.ndarray) -> list[int]:
+    """EVT 3.0 words for time-sorted events, one EVT_ADDR_X each, as the Prophesee format
+    description gives them: EVT_TIME_HIGH (0x8, time bits 23..12, emitted for every step of
+    4096 us like a camera's heartbeat, wrapping at 2**24), EVT_TIME_LOW (0x6, bits 11..0),
+    EVT_ADDR_Y (0x0, y in bits 10..0), EVT_ADDR_X (0x2, x in bits 10..0, polarity bit 11)."""
+    out: list[int] = []
+    high = low = y = None
+    for e in events:
+        t = int(e["t"])
+        h = t >> 12
+        while high is None or high < h:
+            high = h if high is None else high + 1
+            out.append(0x8000 | (high & 0xFFF))
+        if low != t & 0xFFF:
+            low = t & 0xFFF
+            out.append(0x6000 | low)
+        if y != int(e["y"]):
+            y = int(e["y"])
+            out.append(0x0000 | y)
+        out.append(0x2000 | (int(bool(e["p"])) << 11) | int(e["x"]))
+    return out

@@ -5,7 +5,8 @@
 - ``.aedat4``: iniVation AEDAT 4 through the ``aedat`` package (the first event stream; the
   sensor size comes from the file's stream description).
 - ``.raw``: Prophesee EVT 2.0 / EVT 3.0 (the ``% evt 2.0`` / ``% evt 3.0`` header line), and
-  ``.dat`` starting with a ``%`` header: Prophesee DAT; both through ``expelliarmus``. The sensor
+  ``.dat`` starting with a ``%`` header: Prophesee DAT; EVT 2.0 and DAT through
+  ``expelliarmus``, EVT 3.0 through snnc's own decoder (``evt3.py``). The sensor
   size comes from a ``% geometry WxH`` or ``% Width`` / ``% Height`` header line when present.
 - any other ``.dat``: a SpikeCV spike-camera stream (``spikecv.py``).
 
@@ -95,16 +96,22 @@ def read_aedat4(path: Path, sensor_size: Size = None) -> EventStream:
 
 def prophesee_header(path: Path) -> list[str]:
     """The ``%`` header lines at the start of a Prophesee file (empty if there are none)."""
-    lines = []
+    return _header(path)[0]
+
+
+def _header(path: Path) -> tuple[list[str], int]:
+    """(header lines, byte offset where the data start)."""
+    lines, offset = [], 0
     with path.open("rb") as fh:
         while True:
             line = fh.readline(4096)
             if not line.startswith(b"%"):
                 break
+            offset += len(line)
             lines.append(line.decode("latin-1").strip())
             if line.strip() == b"% end":
                 break
-    return lines
+    return lines, offset
 
 
 def _prophesee_size(header: list[str]) -> Size:
@@ -130,12 +137,18 @@ def _encoding(path: Path, header: list[str]) -> str:
 
 
 def read_prophesee(path: Path, sensor_size: Size = None) -> EventStream:
-    """Prophesee EVT 2.0 / EVT 3.0 (``.raw``) or DAT (``.dat``) through ``expelliarmus``."""
-    header = prophesee_header(path)
+    """Prophesee EVT 2.0 (``.raw``) or DAT (``.dat``) through ``expelliarmus``; EVT 3.0 with
+    snnc's own decoder (``evt3.py`` says why)."""
+    header, offset = _header(path)
     if not header:
         raise FormatError(f"{path}: no Prophesee header at the start of the file (lines such "
                           "as '% evt 2.0' / '% evt 3.0' or a DAT '%' header)")
     enc = _encoding(path, header)
+    if enc == "evt3":
+        from .evt3 import read_evt3
+
+        ev = as_events(read_evt3(path, offset), str(path))
+        return EventStream(ev, _size(sensor_size, _prophesee_size(header), ev), str(path))
     try:
         from expelliarmus import Wizard
     except ImportError:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from event_files import aedat4_file, spikecv_bytes
+from event_files import aedat4_file, evt3_words, spikecv_bytes
 
 from snnc.cli import main
 from snnc.errors import FormatError
@@ -55,18 +55,73 @@ def test_unsorted_events_are_sorted_stably(tmp_path: Path) -> None:
 
 
 @pytest.mark.requires("expelliarmus")
-@pytest.mark.parametrize(("enc", "suffix"), [("evt2", ".raw"), ("evt3", ".raw"), ("dat", ".dat")])
-def test_prophesee_files_from_expelliarmus_writer(tmp_path: Path, enc: str, suffix: str) -> None:
+@pytest.mark.parametrize(("enc", "suffix", "t_max"), [
+    ("evt2", ".raw", 5_000_000), ("dat", ".dat", 5_000_000),
+    # expelliarmus 1.1.12's EVT3 writer emits no EVT_TIME_HIGH words, so its files are only
+    # spec-conformant while every time stays below 4096 us
+    ("evt3", ".raw", 4_096)])
+def test_prophesee_files_from_expelliarmus_writer(tmp_path: Path, enc: str, suffix: str,
+                                                  t_max: int) -> None:
     from expelliarmus import Wizard
 
-    # expelliarmus 1.1.12 round-trips EVT3 timestamps only below 2**16 us (it wraps them), so
-    # the recording stays within 65 ms for every encoding
-    ev = _random(500, 640, 480, 65_000, seed=3)
+    ev = _random(500, 640, 480, t_max, seed=3)
     raw = np.zeros(len(ev), [("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "u1")])
     for f in "txyp":
         raw[f] = ev[f]
     path = tmp_path / f"rec{suffix}"
     Wizard(encoding=enc).save(path, raw)
+    (s,) = read_events(path, sensor_size=(640, 480, 2))
+    _same(s.events, ev)
+
+
+def _evt3(path: Path, words: list[int]) -> Path:
+    path.write_bytes(b"% evt 3.0\n% geometry 1280x720\n% end\n"
+                     + np.asarray(words, "<u2").tobytes())
+    return path
+
+
+def test_evt3_built_from_the_spec(tmp_path: Path) -> None:
+    ev = _random(400, 1280, 720, 40_000_000, seed=8)  # 40 s: the 24-bit time wraps twice
+    ev["t"][-3:] = [2**24 - 1, 2**24, 2**25 + 7]
+    ev = ev[np.argsort(ev["t"], kind="stable")]
+    (s,) = read_events(_evt3(tmp_path / "a.raw", evt3_words(ev)))
+    assert s.sensor_size == (1280, 720, 2)
+    _same(s.events, ev)
+
+
+def test_evt3_vector_events(tmp_path: Path) -> None:
+    words = [0x8000 | 3, 0x6000 | 17, 0x0000 | 40,  # t = 3 * 4096 + 17, y = 40
+             0x3000 | (1 << 11) | 100,  # VECT_BASE_X: x = 100, ON
+             0x4000 | 0b101000000001,  # VECT_12: x = 100, 109, 111; base -> 112
+             0x5000 | 0b10000001,  # VECT_8: x = 112, 119; base -> 120
+             0x6000 | 18, 0x3000 | 7, 0x5000 | 0b10,  # t + 1, OFF vector: x = 8
+             0x2000 | 5]  # a single OFF event at x = 5
+    (s,) = read_events(_evt3(tmp_path / "v.raw", words))
+    assert s.events["x"].tolist() == [100, 109, 111, 112, 119, 8, 5]
+    assert s.events["y"].tolist() == [40] * 7
+    assert s.events["t"].tolist() == [3 * 4096 + 17] * 5 + [3 * 4096 + 18] * 2
+    assert s.events["p"].tolist() == [True] * 5 + [False] * 2
+
+
+def test_evt3_truncated_word_is_refused(tmp_path: Path) -> None:
+    path = _evt3(tmp_path / "t.raw", [0x8000, 0x6001, 0x0002, 0x2003])
+    path.write_bytes(path.read_bytes()[:-1])
+    with pytest.raises(FormatError, match="not whole 16-bit words"):
+        read_events(path)
+
+
+@pytest.mark.requires("expelliarmus")
+def test_evt2_built_from_the_spec(tmp_path: Path) -> None:
+    ev = _random(300, 640, 480, 9_000_000, seed=12)
+    words, high = [], None
+    for e in ev:  # EVT 2.0: 32-bit words; CD_OFF 0x0 / CD_ON 0x1, EVT_TIME_HIGH 0x8
+        t = int(e["t"])
+        if high != t >> 6:
+            high = t >> 6
+            words.append((0x8 << 28) | high)
+        words.append((int(e["p"]) << 28) | ((t & 63) << 22) | (int(e["x"]) << 11) | int(e["y"]))
+    path = tmp_path / "b.raw"
+    path.write_bytes(b"% evt 2.0\n% end\n" + np.asarray(words, "<u4").tobytes())
     (s,) = read_events(path, sensor_size=(640, 480, 2))
     _same(s.events, ev)
 
