@@ -127,3 +127,30 @@ def test_encode_on_the_command_line(tmp_path: Path) -> None:
                  "--probe", "input", "-o", str(out), "-q"]) == 0
     with np.load(out) as r:
         np.testing.assert_array_equal(np.moveaxis(r["input"], -1, 0), encoders.rate(x, 6, 5))
+
+
+def test_dt_accepts_units() -> None:
+    from snnc.events.inputs import parse_duration
+
+    assert parse_duration("1ms") == pytest.approx(1e-3)
+    assert parse_duration("250us") == pytest.approx(2.5e-4)
+    assert parse_duration("1e-4") == pytest.approx(1e-4)
+    for bad in ("-1ms", "fast", "0"):
+        with pytest.raises(SnncError, match="--dt"):
+            parse_duration(bad)
+
+
+@pytest.mark.torch
+def test_compile_measures_an_event_recording(tmp_path: Path) -> None:
+    import json
+
+    s = _stream(w=8, h=8, seed=6)
+    np.save(tmp_path / "ev.npy", s.events)
+    out = tmp_path / "out"
+    assert _cli(["compile", "examples/models/qsnn4.pt", "-o", str(out), "-i",
+                 str(tmp_path / "ev.npy"), "--dt", "1ms", "--polarity", "merge", "-q"]) == 0
+    doc = json.loads((out / "report.json").read_text())
+    assert doc["input"]["kind"] == "user"
+    assert _cli(["compile", "examples/models/qsnn4.pt", "-o", str(tmp_path / "o2"), "-i",
+                 str(tmp_path / "ev.npy"), "--dt", "1ms", "-q"]) == 2  # (2, 8, 8) vs (64,)
+    assert not (tmp_path / "o2").exists()
