@@ -128,3 +128,17 @@ def test_eval_never_overwrites_a_foreign_file(qsnn4_dir: Path, tmp_path: Path, c
                  "--limit", "5", "-o", str(dest), "-q"]) == 2
     assert "not written by snnc eval" in capsys.readouterr().err
     assert (dest / "eval.json").read_text() == '{"mine": true}'
+
+
+def test_report_shows_the_eval_summary(qsnn4_dir: Path, tmp_path: Path, capsys) -> None:
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(qsnn4_dir, out)
+    assert _cli(["eval", str(out), "--data", str(DIGITS), "--x-key", "spikes", "--limit", "30",
+                 "-q"]) == 0
+    capsys.readouterr()
+    assert _cli(["report", str(out), "--brief", "--no-html"]) == 0
+    text = capsys.readouterr().out
+    assert "eval: 30 samples" in text
+    assert "accuracy" in text
