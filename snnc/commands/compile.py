@@ -68,7 +68,8 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
 @click.command("compile")
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), required=True,
-              help="Output directory (replaced atomically).")
+              help="Output directory: new, empty or an earlier snnc output (replaced "
+              "atomically).")
 @click.option("--target", default="loihi-sim", show_default=True,
               help="Target (see `snnc list targets`).")
 @click.option("--pipeline", default=None,
@@ -86,7 +87,8 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
               help="Input whose activity the energy/latency report measures: X.npy (time last), "
                    "an event file binned with --dt, or static data with --encode (default: the "
                    "calibration input; with neither, the report states it is worst case).")
-@click.option("--steps", type=int, default=None, help="Time steps for calibration and fidelity.")
+@click.option("--steps", type=click.IntRange(1, 100_000), default=None,
+              help="Time steps for calibration and fidelity.")
 @click.option("--chip", default=None, help="Chip spec name or TOML file (default: the target's).")
 @click.option("--input-shape", default=None, help="Per-sample input shape, e.g. 2,34,34.")
 @click.option("--model", "factory", default=None,
@@ -98,12 +100,14 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
 @click.option("--check", is_flag=True,
               help="Simulate before and after every pass on the calibration input; fail if an "
                    "exact pass changes the result (agreements go into compile.json).")
+@click.option("--force", is_flag=True,
+              help="Replace OUT even if it is a non-empty directory snnc did not write.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: Path | None,
             stop_after: str | None, calibration: Path | None, input_path: Path | None,
             steps: int | None, chip: str | None,
             input_shape: str | None, factory: str | None, trust_pickle: bool, dt: str | None,
-            check: bool, quiet: bool, **event_kw: Any) -> None:
+            check: bool, force: bool, quiet: bool, **event_kw: Any) -> None:
     """Compile MODEL for a target: folds, pruning, quantization, lowering, mapping."""
     from ..api import compile as compile_model
 
@@ -114,15 +118,14 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
                            steps=steps, out_dir=out, dump_ir=dump_ir, stop_after=stop_after,
                            chip=chip, load_options=load_options,
                            echo=None if quiet else _echo, check=check,
-                           report_input=report_input)
+                           report_input=report_input, force=force)
     if result.fidelity is not None:
         _print_fidelity(result.fidelity)
     art = result.artifacts
     extra = f", {art['cores']} cores on {art['chips']} chip(s)" if "cores" in art else ""
     click.echo(f"wrote {out}{extra}")
-    if (out / "report.json").is_file():
-        from ..backends.report.schema import load_report
+    if result.report is not None:
         from ..backends.report.terminal import summary_line
 
-        click.echo(summary_line(load_report(out)))
+        click.echo(summary_line(result.report))
         click.echo(f"see {out / 'report.html'} or `snnc report {out}`")

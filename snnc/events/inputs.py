@@ -17,7 +17,6 @@ the file held a batch:
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,10 +116,9 @@ def _events(path: Path, shape: tuple[int, ...], opts: InputOptions) -> tuple[np.
 
 
 def _static(path: Path, shape: tuple[int, ...], opts: InputOptions) -> tuple[np.ndarray, bool]:
-    try:
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise FormatError(f"{path}: cannot read the input array ({exc})") from None
+    from ..readers import read_array
+
+    x = read_array(path, "the static input array")
     if not isinstance(x, np.ndarray):
         raise FormatError(f"{path}: --encode takes one .npy array of static data")
     batched = x.ndim == len(shape) + 1
@@ -145,12 +143,12 @@ def read_input(path: str | Path, sample_shape: tuple[int, ...],
         return _events(p, shape, opts)
     if opts.encode:
         return _static(p, shape, opts)
-    try:
-        x = np.load(p, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise FormatError(f"{p}: cannot read the input array ({exc})") from None
+    from ..readers import read_array
+
+    x = read_array(p, "the input array")
     if not isinstance(x, np.ndarray):
-        raise FormatError(f"{p}: expected one .npy array (time last) or an event file")
+        raise FormatError(f"{p}: is an .npz archive of plain arrays; --input takes one .npy "
+                          "array, time last ((*shape, T) or (B, *shape, T)), or an event file")
     return to_time_major(x, shape), x.ndim == len(shape) + 2
 
 
