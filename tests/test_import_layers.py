@@ -17,12 +17,16 @@ LAYERS: dict[str, str] = {
     "snnc.ir": "ir",
     # what an op means: per-op kernels, the reference executor, stimuli and results
     "snnc.simulators.kernels": "semantics", "snnc.simulators.kernels_float": "semantics",
-    "snnc.simulators.kernels_loihi": "semantics", "snnc.simulators.reference": "semantics",
+    "snnc.simulators.kernels_loihi": "semantics", "snnc.simulators.kernels_ann": "semantics",
+    "snnc.simulators.reference": "semantics",
     "snnc.simulators.stimulus": "semantics", "snnc.simulators.result": "semantics",
     "snnc.simulators.learning.engine": "semantics",
     "snnc.simulators.learning.kernel": "semantics",
     "snnc.simulators.learning.builtin": "semantics",
     "snnc.passes": "passes",
+    # ANN-to-SNN conversion: a graph rewrite calibrated on the reference, like a pass; its
+    # accuracy-vs-T table also prices each T, so that one module is a driver
+    "snnc.convert": "passes", "snnc.convert.table": "driver",
     # the chip program and what it is made of (read by simulators, the report, Lava)
     "snnc.backends.loihi": "program",
     "snnc.backends.loihi.mapper": "mapper", "snnc.backends.loihi.partition": "mapper",
