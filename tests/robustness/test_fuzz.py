@@ -7,6 +7,8 @@ run by hand (see the module docstring of ``fuzz``).
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from . import fuzz
@@ -19,6 +21,7 @@ SEEDS = range(0, 300)
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory):
     pytest.importorskip("torch")
+    os.environ["SNNC_HDF5_TIMEOUT"] = "3"  # a spinning HDF5 case costs 3 s, not 20
     root = tmp_path_factory.mktemp("fuzz")
     files = fuzz.build_corpus(root / "corpus")
     return root, files, [p.read_bytes() for p in files.values() if p.is_file()]
