@@ -39,9 +39,9 @@ from typing import Any
 import numpy as np
 
 from ..ir.weights import effective_dense_weights
-from .kernels import Kernel, kernel
+from .kernel_base import Kernel, kernel
 from .kernels_float import conv_nd
-from .loihi_lif import lif_step
+from .loihi_lif import lif_step, shift
 
 
 def wrap32(x: np.ndarray) -> np.ndarray:
@@ -52,11 +52,6 @@ def wrap32(x: np.ndarray) -> np.ndarray:
 def wrap24(x: np.ndarray) -> np.ndarray:
     """Lava's ``signed_clamp(x, 24)``: despite its name, a modulo wrap to 24 bits."""
     return ((x + 2**23) % 2**24) - 2**23
-
-
-def shift(acc: np.ndarray, exp: int) -> np.ndarray:
-    """``acc << exp`` for exp >= 0, floor ``acc >> -exp`` otherwise."""
-    return acc << exp if exp >= 0 else acc >> -exp
 
 
 def _spikes(x: np.ndarray, message_bits: int) -> np.ndarray:

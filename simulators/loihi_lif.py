@@ -37,3 +37,8 @@ def lif_step(x: Any, u: Any, v: Any, fu: Any, fv: Any, bias: Any, vth: Any
     vn = vn + (vn < -8388607) * (-8388607 - vn) - (vn > 8388607) * (vn - 8388607)
     s = vn > vth
     return un, vn * (1 - s), s
+
+
+def shift(acc: Any, exp: int) -> Any:
+    """``acc << exp`` for exp >= 0, floor ``acc >> -exp`` otherwise."""
+    return acc << exp if exp >= 0 else acc >> -exp

@@ -24,7 +24,7 @@ import numpy as np
 
 from ...ir.learning_rule import FACTOR_WIDTH, ParsedRule, Product, parse_rule
 from ...ir.weights import truncate
-from ..kernels_loihi import shift
+from ..loihi_lif import shift
 
 W_TRACE, ACC_U, S_MANT_W = 7, 15, 4
 SYN_SHIFT = 7  # 16-bit signed accumulator - 9-bit signed variable
