@@ -14,7 +14,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..ir import as_float
 from ..ir.traits import Trait, ops_with
-from .kernel_base import Kernel, kernel, stateless
+from .kernels import Kernel, kernel, stateless
 
 
 def _cast(node: Any) -> np.ndarray:

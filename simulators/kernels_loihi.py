@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..ir.weights import effective_dense_weights
-from .kernel_base import Kernel, kernel
+from .kernels import Kernel, kernel
 from .kernels_float import conv_nd
 from .loihi_lif import lif_step, shift
 

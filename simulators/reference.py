@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import SnncError
 from ..ir import Graph, flatten_subgraphs
-from .kernels import kernel_for  # importing it registers every built-in kernel
+from .kernels import kernel_for
 from .result import SimResult
 from .stimulus import parse_probes, stimuli
 

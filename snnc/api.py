@@ -22,6 +22,7 @@ LOADERS: dict[str, tuple[str, str]] = {
     ".pt": ("snnc.frontend.torch", "load_torch"),
     ".pth": ("snnc.frontend.torch", "load_torch"),
     ".pt2": ("snnc.frontend.torch", "load_torch"),
+    ".onnx": ("snnc.frontend.onnx", "load_onnx"),
 }
 
 
@@ -48,14 +49,21 @@ def load(path: str | Path, **options: Any) -> Graph:
         raise FormatError(f"{p}: no such file")
     if p.is_dir():
         raise FormatError(f"{p}: is a directory, expected a model file")
-    return loader_for(p)(p, **options)
+    loader = loader_for(p)
+    from .frontend.policy import check_loadable
+    from .readers import regular_file
+
+    regular_file(p, "a model or graph file")
+    check_loadable(p, bool(options.get("trust_pickle", False)))  # one policy for every format
+    return loader(p, **options)
 
 
 def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str | None = None,
             calibration: Any = None, steps: int | None = None, out_dir: str | Path | None = None,
             dump_ir: str | Path | None = None, stop_after: str | None = None,
             chip: str | None = None, load_options: dict[str, Any] | None = None,
-            echo: Any = None, check: bool = False, report_input: Any = None) -> Any:
+            echo: Any = None, check: bool = False, report_input: Any = None,
+            force: bool = False) -> Any:
     """Compile a model file or graph for ``target``; returns a ``CompileResult``.
 
     The stages of ``snnc.stages``, in order: load -> optimize (the target's pass pipeline, or
@@ -67,8 +75,10 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
 
     ``calibration`` is a time-major array (T, B, *shape), a dict per input, or a .npy/.npz file
     (time last); ``check`` simulates before and after every pass and fails if an exact pass
-    changed the result.
+    changed the result. ``out_dir`` must be new, empty or an earlier snnc output (``force``
+    replaces other directories; see ``snnc.outdir``).
     """
+    from .convert import refuse_ann
     from .registry import default_registry
     from .stages import CompileResult, map_program, measure, optimize, report
     from .targets import get_target
@@ -76,7 +86,14 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     tgt = get_target(target)
     backend = default_registry().backend(tgt.backend)
     path = None if isinstance(model, Graph) else Path(model)
+    inputs = tuple(Path(p) for p in (path, calibration, report_input, dump_ir)
+                   if isinstance(p, (str, Path)))
+    if out_dir is not None:
+        from .outdir import check_output_dir
+
+        check_output_dir(out_dir, force, inputs)
     graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
+    refuse_ann(graph)
     opt = optimize(graph, pipeline or tgt.pipeline, calibration=calibration, steps=steps,
                    dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
                    check=check, explicit=pipeline is not None)
@@ -90,7 +107,7 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     result = CompileResult(tgt, opt, program, measured, doc,
                            dt=(load_options or {}).get("dt"))
     if out_dir is not None:
-        result.save(out_dir, backend=backend)
+        result.save(out_dir, backend=backend, force=force, inputs=inputs)
     return result
 
 

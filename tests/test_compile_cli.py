@@ -65,7 +65,8 @@ def test_stop_after_pipeline_and_dump_ir(model: Path, tmp_path: Path) -> None:
     res = run("compile", str(model), "-o", str(out), "--pipeline", "canonicalize,fold-bn,prune",
               "--dump-ir", str(dumps), "--stop-after", "fold-bn")
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == ["compile.json", "graph.float.snnc"]
+    assert sorted(p.name for p in out.iterdir()) == [".snnc-output", "compile.json",
+                                                      "graph.float.snnc"]
     assert "batchnorm" not in {n.op for n in load(out / "graph.float.snnc").nodes.values()}
     assert sorted(p.name for p in dumps.iterdir()) == ["00-input.txt", "01-canonicalize.txt",
                                                        "02-fold-bn.txt"]

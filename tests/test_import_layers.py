@@ -13,13 +13,13 @@ from import_layers import imports, module_name, source_files
 
 #: module prefix -> layer (longest prefix wins).
 LAYERS: dict[str, str] = {
-    "snnc.errors": "base", "snnc.io": "base",
+    "snnc.errors": "base", "snnc.io": "base", "snnc.outdir": "base", "snnc.readers": "base",
     "snnc.ir": "ir",
     # what an op means: per-op kernels, the reference executor, stimuli and results
     "snnc.simulators.kernels": "semantics", "snnc.simulators.kernels_float": "semantics",
     "snnc.simulators.kernels_loihi": "semantics", "snnc.simulators.reference": "semantics",
     "snnc.simulators.stimulus": "semantics", "snnc.simulators.result": "semantics",
-    "snnc.simulators.kernel_base": "semantics", "snnc.simulators.loihi_lif": "semantics",
+    "snnc.simulators.loihi_lif": "semantics", "snnc.simulators.kernels_ann": "semantics",
     "snnc.simulators.learning.engine": "semantics",
     "snnc.simulators.learning.kernel": "semantics",
     "snnc.simulators.learning.builtin": "semantics",
@@ -34,10 +34,17 @@ LAYERS: dict[str, str] = {
     "snnc.simulators.learning": "learning",
     "snnc.backends.report": "report",
     "snnc.nn": "nn", "snnc.frontend": "frontend",
+    # event-camera readers, binning and encoders: file formats to arrays, nothing else
+    "snnc.events": "events",
     # the driver: the public API, the stages, targets, registry and CLI
     "snnc.api": "driver", "snnc.stages": "driver", "snnc.targets": "driver",
     "snnc.registry": "driver", "snnc.builtin_plugins": "driver", "snnc.commands": "driver",
     "snnc.cli": "driver", "snnc.__main__": "driver",
+    # whole-dataset evaluation and sweeps run compiled programs through the public pieces
+    "snnc.evaluate": "driver", "snnc.sweep": "driver",
+    # ANN-to-SNN conversion: calibrates on the reference simulator, estimates with the report's
+    # analytic model, so it sits with the driver
+    "snnc.convert": "driver",
 }
 
 ALLOWED: dict[str, set[str]] = {
@@ -55,6 +62,7 @@ ALLOWED: dict[str, set[str]] = {
     "report": {"base", "ir", "program", "counters"},
     "nn": {"base"},
     "frontend": {"base", "ir", "nn", "formats"},
+    "events": {"base"},
 }
 
 

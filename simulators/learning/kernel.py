@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import SnncError
-from ..kernel_base import Kernel, kernel
+from ..kernels import Kernel, kernel
 from .engine import LearningRule, PlasticDense
 
 
