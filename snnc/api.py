@@ -68,8 +68,19 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
     result = compile_graph(graph, tgt, pipeline=pipeline, calibration=calibration, steps=steps,
                            dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
-                           check=check)
+                           check=check,
+                           programmable_neurons=tgt.backend in ("loihi", "lava")
+                           and _programmable(chip or tgt.chip))
     result.report_input = report_input
     if out_dir is not None:
         result.save(out_dir, chip=chip, dt=(load_options or {}).get("dt"))
     return result
+
+
+def _programmable(chip: str | None) -> bool:
+    """Whether the chip runs programmable neurons (Loihi 2): '>=' and subtract reset native."""
+    if chip is None:
+        return False
+    from .backends.loihi.chips import load_chip
+
+    return bool(load_chip(chip).neuron.programmable)

@@ -147,9 +147,10 @@ def compile_graph(graph: Graph, target: Any, pipeline: str | None = None,
                   calibration: Any = None, steps: int | None = None,
                   dump_ir: str | Path | None = None, stop_after: str | None = None,
                   model_path: Path | None = None, echo: Callable[[str], None] | None = None,
-                  check: bool = False) -> CompileResult:
+                  check: bool = False, programmable_neurons: bool = False) -> CompileResult:
     """Run ``target``'s pipeline (or ``pipeline``) on ``graph`` and build the fidelity report;
-    ``check`` runs the reference before and after every pass (``instruments.DifferentialCheck``).
+    ``check`` runs the reference before and after every pass (``instruments.DifferentialCheck``);
+    ``programmable_neurons``: the target chip runs Loihi 2's programmable neurons.
     """
     calib, source = load_calibration(graph, calibration, model_path, steps)
     passes = parse_pipeline(pipeline or target.pipeline)
@@ -164,7 +165,8 @@ def compile_graph(graph: Graph, target: Any, pipeline: str | None = None,
         ins.append(DumpIR(dump_ir))
     if echo is not None:
         ins.append(Progress(echo))
-    ctx = PassContext(calibration=calib, steps=steps, progress=echo)
+    ctx = PassContext(calibration=calib, steps=steps, progress=echo,
+                      programmable_neurons=programmable_neurons)
     res: PipelineResult = PassManager(passes, ins).run(graph, ctx, stop_after)
     final = res.graph
     lowered = final if is_lowered(final) else None
