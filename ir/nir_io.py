@@ -73,9 +73,10 @@ def read_nir(path: str | Path, dt: float | None = None, **_: Any) -> Graph:
     if p.is_dir():
         raise FormatError(f"{p}: is a directory, expected a .nir file")
     try:
-        import h5py
 
-        with h5py.File(p, "r") as f:
+        from ..readers import open_hdf5
+
+        with open_hdf5(p, "a NIR file (.nir, HDF5)") as f:
             if f.attrs.get("format") == "snnc-graph":
                 raise FormatError(f"{p}: this is an snnc graph file; give it the .snnc suffix")
             if "node" not in f:
@@ -148,6 +149,8 @@ def from_nir(nir_graph: Any, dt: float | None = None, where: str = "NIR graph") 
                     "neurons and delays are dropped", where, dt, file_dt)
     try:
         return _from_nir(nir_graph, use_dt, redisc, where)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise FormatError(f"{where}: malformed NIR graph ({type(exc).__name__}: {exc})") from None
     except (IRError, UnsupportedOpError, FormatError) as exc:
         msg = str(exc)
         cls = UnsupportedOpError if isinstance(exc, UnsupportedOpError) else FormatError

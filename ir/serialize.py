@@ -39,6 +39,9 @@ VERSION = 1
 SUFFIX = ".snnc"
 _TENSORS: dict[str, type] = {"qtensor": QTensor, "codebook": CodebookTensor}
 _COMPRESS_MIN = 1024
+#: what h5py, numpy and json raise on a corrupt file (each reader turns these into FormatError)
+READ_ERRORS = (OSError, KeyError, ValueError, TypeError, RuntimeError, IndexError,
+               AttributeError, UnicodeDecodeError, OverflowError, RecursionError, MemoryError)
 
 
 def write_graph(graph: Graph, path: str | Path) -> Path:
@@ -130,28 +133,22 @@ def _plain(value: Any, key: str) -> Any:
 
 def read_graph(path: str | Path, **_: Any) -> Graph:
     """Read an ``.snnc`` file (extra keyword options of ``snnc.api.load`` are ignored)."""
+    from ..readers import open_hdf5
+
     p = Path(path)
-    if not p.exists():
-        raise FormatError(f"{p}: no such file")
-    if p.is_dir():
-        raise FormatError(f"{p}: is a directory, expected an .snnc graph file")
-    try:
-        f = h5py.File(p, "r")
-    except OSError as exc:
-        raise FormatError(f"{p}: not a readable HDF5 file ({h5_reason(exc)}); .snnc graph "
-                          "files are HDF5 files written by snnc") from None
-    with f:
+    with open_hdf5(p, "an .snnc graph file (HDF5, written by snnc)") as f:
         return read_graph_group(f, str(p))
 
 
 def read_graph_group(group: h5py.Group, where: str) -> Graph:
     """Read a graph written by ``write_graph_group``; ``where`` names it in error messages."""
-    _check_format(group, where)
     at = "graph attributes"
     try:
+        _check_format(group, where)
         meta = json.loads(_attr(group, "metadata"))
         dt = float(group.attrs["dt"]) if "dt" in group.attrs else None
-        edges = [(_text(a), _text(b)) for a, b in group["edges"][()].reshape(-1, 2)]
+        edges = [(_text(a), _text(b)) for a, b in
+                 read_dataset(group["edges"], f"{where}: edges").reshape(-1, 2)]
         nodes: dict[str, Node] = {}
         for i in range(int(group.attrs["num_nodes"])):
             at = f"node #{i}"
@@ -161,12 +158,14 @@ def read_graph_group(group: h5py.Group, where: str) -> Graph:
             nodes[name] = _read_node(sub, name, f"{where}: {at}")
     except FormatError:
         raise
-    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
+    except READ_ERRORS as exc:
         raise FormatError(f"{where}: {at}: cannot be read ({exc}); the file is truncated or "
                           "corrupt") from None
+    if not isinstance(meta, dict):
+        raise FormatError(f"{where}: graph attribute 'metadata' must be a JSON object")
     try:
         return Graph(nodes, tuple(edges), dt, meta)
-    except IRError as exc:
+    except (IRError, *READ_ERRORS) as exc:
         raise FormatError(f"{where}: the graph does not verify: {exc}") from None
 
 
@@ -201,15 +200,18 @@ def _read_node(group: h5py.Group, name: str, where: str) -> Node:
             raise FormatError(f"{where}: field {key!r} of op {op!r} is missing")
     try:
         return cls(**values)
-    except (IRError, TypeError, ValueError) as exc:
+    except (IRError, *READ_ERRORS) as exc:
         raise FormatError(f"{where}: {exc}") from None
 
 
 def _read_fields(group: h5py.Group, where: str) -> dict[str, Any]:
-    values = {k: _tuples(v) for k, v in json.loads(_attr(group, "params")).items()}
+    params = json.loads(_attr(group, "params"))
+    if not isinstance(params, dict):
+        raise FormatError(f"{where}: attribute 'params' must be a JSON object")
+    values = {k: _tuples(v) for k, v in params.items()}
     for key, item in group.items():
         if isinstance(item, h5py.Dataset):
-            values[key] = item[()]
+            values[key] = read_dataset(item, f"{where}: field {key!r}")
             continue
         kind = _attr(item, "kind")
         if kind == "graph":
@@ -217,11 +219,22 @@ def _read_fields(group: h5py.Group, where: str) -> dict[str, Any]:
         elif kind in _TENSORS:
             try:
                 values[key] = _TENSORS[kind](**_read_fields(item, f"{where}: field {key!r}"))
-            except (IRError, TypeError) as exc:
+            except (IRError, *READ_ERRORS) as exc:
                 raise FormatError(f"{where}: field {key!r}: {exc}") from None
         else:
             raise FormatError(f"{where}: field {key!r} has unknown kind {kind!r}")
     return values
+
+
+def read_dataset(ds: h5py.Dataset, where: str) -> Any:
+    """A dataset's values, refusing ones too large to be real (a small file declaring TBs)."""
+    from ..readers import MAX_DATASET_BYTES
+
+    nbytes = int(np.prod(ds.shape, dtype=np.float64) * ds.dtype.itemsize) if ds.shape else 0
+    if nbytes > MAX_DATASET_BYTES:
+        raise FormatError(f"{where}: declares {nbytes} bytes of data, more than the limit of "
+                          f"{MAX_DATASET_BYTES}; the file is corrupt")
+    return ds[()]
 
 
 def h5_reason(exc: BaseException) -> str:

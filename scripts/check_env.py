@@ -27,8 +27,15 @@ IMPORTS = {
         "neurobench.metrics.workload",
         "neurobench.benchmarks",
         "sklearn",
+        "onnx",
+        "onnxruntime",
+        "onnxscript",
         "brian2",
         "Cython",
+        "aedat",
+        "expelliarmus",
+        "tonic",
+        "ray",
         "pytest",
         "xdist",
         "hypothesis",
@@ -63,6 +70,7 @@ ACCEPTED_MISSING = {
     },
     "neurobench": {"torchaudio", "tonic", "numba", "llvmlite"},
     "norse": {"torchvision"},
+    "tonic": {"librosa"},
 }
 
 

@@ -44,8 +44,10 @@ from typing import Any
 
 import numpy as np
 
+from ..ir.weights import effective_dense_weights
 from .kernels import Kernel, kernel
 from .kernels_float import conv_nd
+from .loihi_lif import lif_step, shift
 
 
 def wrap32(x: np.ndarray) -> np.ndarray:
@@ -56,27 +58,6 @@ def wrap32(x: np.ndarray) -> np.ndarray:
 def wrap24(x: np.ndarray) -> np.ndarray:
     """Lava's ``signed_clamp(x, 24)``: despite its name, a modulo wrap to 24 bits."""
     return ((x + 2**23) % 2**24) - 2**23
-
-
-def effective_dense_weights(w: np.ndarray, num_weight_bits: int) -> np.ndarray:
-    """Lava's first-step weight processing: sign-mode clip, then drop 8 - bits (+1 mixed) LSBs."""
-    w = np.asarray(w, dtype=np.int64)
-    if w.size == 0 or w.min() >= 0:
-        mode, lo, hi = "exc", 0, 255
-    elif w.max() <= 0:
-        mode, lo, hi = "inh", -255, 0
-    else:
-        mode, lo, hi = "mixed", -256, 255
-    w = np.clip(w, lo, hi)
-    k = 8 - num_weight_bits + (1 if mode == "mixed" else 0)
-    if mode == "inh":
-        return -((-w >> k) << k)
-    return (w >> k) << k
-
-
-def shift(acc: np.ndarray, exp: int) -> np.ndarray:
-    """``acc << exp`` for exp >= 0, floor ``acc >> -exp`` otherwise."""
-    return acc << exp if exp >= 0 else acc >> -exp
 
 
 def _spikes(x: np.ndarray, message_bits: int) -> np.ndarray:
@@ -184,19 +165,29 @@ class _LIF(Kernel):
             offset = node.reset_offset % node.reset_interval
             if (t + 1) % node.reset_interval == offset:
                 u, v, r = np.zeros_like(u), np.zeros_like(v), np.zeros_like(r)
-        vth = node.vth << 6
-        u = wrap32(decay(u, 4096 - (node.du + 1)) + (a << 6))
-        u = np.where(u > 2**23, u - 2**24, np.where(u <= -(2**23), u + 2**24, u))
-        v = wrap32(decay(v, 4096 - node.dv) + u + lif_bias(node) - r * vth)
-        v = np.clip(v, -(2**23 - 1), 2**23 - 1)
-        s = v >= vth if node.comparator == ">=" else v > vth
-        if node.reset == "hard":
-            v = np.where(s, 0, v)
-        elif node.decay_reset:
-            v = np.where(s, v - vth, v)
-        else:
-            r = s.astype(np.int64)
+        if node.programmable:
+            return _programmable_step(node, a, u, v, r)
+        u, v, s = lif_step(a, u, v, 4096 - (node.du + 1), 4096 - node.dv, lif_bias(node),
+                           node.vth << 6)
         return s.astype(np.int64), {"u": u, "v": v, "r": r}
+
+
+def _programmable_step(node: Any, a: np.ndarray, u: np.ndarray, v: np.ndarray,
+                       r: np.ndarray) -> tuple[np.ndarray, Any]:
+    """Loihi 2's programmable neuron: the LIF step with '>=' and subtract resets (docstring)."""
+    vth = node.vth << 6
+    u = wrap32(decay(u, 4096 - (node.du + 1)) + (a << 6))
+    u = np.where(u > 2**23, u - 2**24, np.where(u <= -(2**23), u + 2**24, u))
+    v = wrap32(decay(v, 4096 - node.dv) + u + lif_bias(node) - r * vth)
+    v = np.clip(v, -(2**23 - 1), 2**23 - 1)
+    s = v >= vth if node.comparator == ">=" else v > vth
+    if node.reset == "hard":
+        v = np.where(s, 0, v)
+    elif node.decay_reset:
+        v = np.where(s, v - vth, v)
+    else:
+        r = s.astype(np.int64)
+    return s.astype(np.int64), {"u": u, "v": v, "r": r}
 
 
 kernel("loihi.lif")(_LIF())

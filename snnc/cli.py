@@ -19,9 +19,12 @@ from .errors import SnncError
 # command name -> (module under snnc.commands, one-line help shown by `snnc --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
     "compile": ("compile", "Compile a trained model for a target (loihi-sim, lava, netx, nir)."),
+    "convert": ("convert", "Convert a trained ANN (ONNX, PyTorch) into an SNN; accuracy vs T."),
     "simulate": ("simulate", "Run a model or compiled program on a backend and save spikes."),
     "report": ("report", "Show or compare energy and latency reports."),
     "learn": ("learn", "Simulate on-chip learning on a compiled program."),
+    "eval": ("eval", "Evaluate a whole dataset on a compiled program (accuracy, energy)."),
+    "sweep": ("sweep", "Compile and evaluate a grid of design points; Pareto plot."),
     "inspect": ("inspect", "Print the layers, shapes and parameters of a graph file."),
     "list": ("listing", "List targets, passes, chips or backends."),
 }
@@ -60,7 +63,8 @@ def _not_built(name: str) -> click.Command:
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="snnc")
-@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-paragraph "
+              "errors (also accepted after the subcommand).")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug logs).")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
@@ -79,10 +83,27 @@ def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
+def _split_debug(args: list[str]) -> tuple[list[str], bool]:
+    """``--debug`` is accepted before or after the subcommand: move it to the group."""
+    head, sep, tail = (args[: args.index("--")], ["--"], args[args.index("--") + 1:]) \
+        if "--" in args else (args, [], [])
+    debug = "--debug" in head
+    rest = [a for a in head if a != "--debug"]
+    return (["--debug"] if debug else []) + rest + sep + tail, debug
+
+
+def _internal(exc: BaseException) -> None:
+    """A bug, not bad input: one paragraph (exit 1) asking for a report; --debug shows more."""
+    text = (str(exc).strip().splitlines() or [""])[0][:240]
+    click.echo(f"error: internal error in snnc ({type(exc).__name__}: {text}). This is a bug; "
+               "please report it with the command line, and run it again with --debug for the "
+               "traceback.", err=True)
+    sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning ``SnncError`` into a message and exit status 2."""
-    args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
+    args, debug = _split_debug(list(sys.argv[1:] if argv is None else argv))
     try:
         cli.main(args=args, prog_name="snnc", standalone_mode=False)
     except SnncError as exc:
@@ -90,7 +111,11 @@ def main(argv: list[str] | None = None) -> None:
             raise
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__context__, EOFError):  # click turns any EOFError into Abort
+            if debug:
+                raise exc.__context__ from None
+            _internal(exc.__context__)
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
@@ -101,6 +126,10 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        _internal(exc)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +27,14 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         import tomllib
     else:  # pragma: no cover - Python 3.10 (the Lava environment)
         import tomli as tomllib
+    from .readers import read_bytes
+
+    data = read_bytes(path, what, limit=16 << 20)
     try:
-        with Path(path).open("rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read {what} ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{path}: {what} is not UTF-8 text (byte {exc.start})") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise FormatError(f"{path}: {what} is not valid TOML: {exc}") from None
 
 
@@ -57,31 +58,59 @@ def to_time_last(x: np.ndarray) -> np.ndarray:
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; rename it over ``path`` only on success."""
+    """Yield a temporary path next to ``path``; rename it over ``path`` only on success.
+
+    The file gets the user's umask (``mkstemp`` alone gives 0600). Paths that cannot be written
+    (a directory, a parent that is a file, a name too long) raise ``FormatError``.
+    """
+    from .outdir import umask
+
     dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    if dest.is_dir():
+        raise FormatError(f"{dest}: is a directory; name a file to write")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name[:200]}.", suffix=".tmp",
+                                   dir=dest.parent)
+    except OSError as exc:
+        raise FormatError(f"{dest}: cannot write here ({exc.strerror or exc})") from None
+    os.fchmod(fd, 0o666 & ~umask())
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
         os.replace(tmp_path, dest)
+    except OSError as exc:
+        raise FormatError(f"{dest}: cannot write the file ({exc.strerror or exc})") from None
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
 
 
-@contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary directory; it replaces ``path`` only when the block succeeds."""
+def check_output_file(path: str | os.PathLike[str], force: bool,
+                      ours: Callable[[Path], bool]) -> Path:
+    """Refuse to overwrite an existing file that ``ours`` does not recognise as snnc's own."""
     dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    if dest.is_dir():
+        raise FormatError(f"{dest}: is a directory; name a file to write")
+    if dest.exists() and not force and not _safe_ours(ours, dest):
+        raise FormatError(f"{dest}: the file exists and was not written by snnc; snnc does not "
+                          "overwrite it. Name another file, or pass --force to replace it.")
+    return dest
+
+
+def _safe_ours(ours: Callable[[Path], bool], dest: Path) -> bool:
     try:
+        return dest.is_file() and bool(ours(dest))
+    except Exception:  # a file we cannot even parse is not ours
+        return False
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike[str], force: bool = False,
+               inputs: Iterable[str | os.PathLike[str]] = ()) -> Iterator[Path]:
+    """Yield a temporary directory that replaces ``path`` on success (``snnc.outdir``)."""
+    from .outdir import output_dir
+
+    with output_dir(path, force=force, inputs=inputs) as tmp:
         yield tmp
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)

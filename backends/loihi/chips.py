@@ -19,6 +19,7 @@ are in the built-in tables but optional, so chip files written before on-chip le
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import MISSING, asdict, dataclass, fields
 from itertools import pairwise
 from pathlib import Path
@@ -150,44 +151,88 @@ def _section(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
         raise FormatError(f"{where}: table [{key}]: {exc}") from None
 
 
+#: bounds of integer chip fields (a mesh of 2^63 tiles would never finish drawing)
+INT_BOUNDS: dict[str, tuple[int, int]] = {
+    "mesh.cores_per_chip": (1, 1 << 12), "mesh.cores_per_tile": (1, 1 << 8),
+    "mesh.tiles_x": (1, 1 << 8), "mesh.tiles_y": (1, 1 << 8), "mesh.max_chips": (1, 1 << 14),
+    "mesh.chip_links": (0, 1 << 8), "core.neurons": (1, 1 << 20),
+}
+_INT_DEFAULT = (0, 1 << 40)
+
+
 def _cast(typ: Any, value: Any, field_name: str, where: str) -> Any:
     name = typ if isinstance(typ, str) else getattr(typ, "__name__", str(typ))
+    lo, hi = INT_BOUNDS.get(field_name, _INT_DEFAULT)
     try:
         if name == "int":
-            if isinstance(value, bool) or int(value) != value or int(value) < 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or int(value) != value or not lo <= int(value) <= hi:
                 raise ValueError
             return int(value)
         if name == "float":
-            return float(value)
+            return _number(value)
         if name == "bool":
             if not isinstance(value, bool):
                 raise ValueError
             return value
-    except (TypeError, ValueError):
-        raise FormatError(f"{where}: field {field_name} must be a non-negative {name}, "
+    except (TypeError, ValueError, OverflowError):
+        want = f"an integer in {lo}..{hi}" if name == "int" else f"a finite non-negative {name}"
+        raise FormatError(f"{where}: field {field_name} must be {want}, "
                           f"got {value!r}") from None
     return value
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError
+    v = float(value)
+    if not math.isfinite(v) or v < 0:
+        raise ValueError
+    return v
+
+
+def _table(c: dict[str, Any], key: str, where: str) -> dict[str, float]:
+    tab = c.get(key, {})
+    if not isinstance(tab, dict):
+        raise FormatError(f"{where}: [costs.{key}] must be a table of numbers")
+    out = {}
+    for k, v in tab.items():
+        try:
+            out[str(k)] = _number(v)
+        except (TypeError, ValueError, OverflowError):
+            raise FormatError(f"{where}: field costs.{key}.{k} must be a finite non-negative "
+                              f"number, got {v!r}") from None
+    return out
 
 
 def _costs(data: dict[str, Any], where: str) -> CostTable:
     c = data.get("costs")
     if not isinstance(c, dict):
         raise FormatError(f"{where}: missing table [costs]")
-    for key in ("energy_pj", "time_ns"):
-        missing = [e for e in EVENTS if e not in c.get(key, {})]
+    tables = {key: _table(c, key, where) for key in ("energy_pj", "time_ns")}
+    for key, tab in tables.items():
+        missing = [e for e in EVENTS if e not in tab]
         if missing:
             raise FormatError(f"{where}: [costs.{key}] lacks {', '.join(missing)}")
     bar = c.get("barrier_ns", {})
-    tiles, ns = list(bar.get("tiles", [])), list(bar.get("ns", []))
+    try:
+        tiles = [int(_cast("int", t, "costs.barrier_ns.tiles", where)) for t in bar["tiles"]]
+        ns = [_number(x) for x in bar["ns"]]
+    except (TypeError, ValueError, KeyError, OverflowError, AttributeError):
+        tiles, ns = [], []
     if not tiles or len(tiles) != len(ns) or tiles != sorted(tiles):
-        raise FormatError(f"{where}: [costs.barrier_ns] needs increasing 'tiles' and as many 'ns'")
-    return CostTable(str(c.get("source", "unknown")), tuple(c.get("estimated", ())),
-                     {k: float(v) for k, v in c["energy_pj"].items()},
-                     {k: float(v) for k, v in c["time_ns"].items()},
-                     tuple(int(t) for t in tiles), tuple(float(x) for x in ns))
+        raise FormatError(f"{where}: [costs.barrier_ns] needs increasing integer 'tiles' and as "
+                          "many finite 'ns'")
+    estimated = c.get("estimated", ())
+    if not isinstance(estimated, (list, tuple)):
+        raise FormatError(f"{where}: costs.estimated must be a list of event names")
+    return CostTable(str(c.get("source", "unknown")), tuple(str(e) for e in estimated),
+                     tables["energy_pj"], tables["time_ns"], tuple(tiles), tuple(ns))
 
 
 def _build(data: dict[str, Any], where: str) -> ChipSpec:
+    if not isinstance(data, dict):
+        raise FormatError(f"{where}: a chip spec must be a table")
     if "name" not in data:
         raise FormatError(f"{where}: missing 'name'")
     spec = ChipSpec(str(data["name"]), str(data.get("description", "")),
@@ -224,6 +269,8 @@ def _raw(name_or_path: str | Path, depth: int = 0) -> dict[str, Any]:
     base = data.pop("base", None)
     if base is None:
         return data
+    if not isinstance(base, str):
+        raise FormatError(f"{p}: field base must be a chip name or file, got {base!r}")
     if depth > 8:
         raise FormatError(f"{p}: 'base' chain too deep")
     return _merge(_raw(base, depth + 1), data)

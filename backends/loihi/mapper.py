@@ -81,8 +81,9 @@ def _place(parts: dict, costs: dict, chip: ChipSpec, max_chips: int | None) -> t
     if need > limit:
         raise ResourceError(
             f"the network needs {total} cores = {need} {chip.name} chips, but at most {limit} "
-            f"are allowed (over by {need - limit} chips). Allow more chips (--max-chips), prune "
-            f"or quantize to fewer weight bits, or use a larger chip (--chip).")
+            f"are allowed (over by {need - limit} chips). Allow more chips (a chip file with a "
+            f"larger [mesh] max_chips, given with --chip FILE.toml), prune or quantize to fewer "
+            f"weight bits, or use a larger chip (--chip loihi2).")
     layers, cores, blocks = {}, [], []
     for name, (lm, ranges) in parts.items():
         ids = []

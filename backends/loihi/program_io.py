@@ -50,10 +50,17 @@ def _is_str(kind: type, name: str) -> bool:
 
 
 def _read_table(group: h5py.Group, kind: type, where: str) -> tuple[Any, ...]:
+    from ...ir.serialize import READ_ERRORS, read_dataset
+
     try:
         ints, strs = json.loads(group.attrs["int_columns"]), json.loads(group.attrs["str_columns"])
-        imat, smat = group["ints"][()], group["strs"][()]
-    except (KeyError, ValueError) as exc:
+        imat = read_dataset(group["ints"], f"{where}: {group.name}/ints")
+        smat = read_dataset(group["strs"], f"{where}: {group.name}/strs")
+        if not (isinstance(ints, list) and isinstance(strs, list) and imat.ndim == smat.ndim == 2
+                and imat.shape == (imat.shape[0], len(ints))
+                and smat.shape == (imat.shape[0], len(strs))):
+            raise ValueError("column lists and matrices do not match")
+    except READ_ERRORS as exc:
         raise FormatError(f"{where}: table {group.name} is damaged ({exc})") from None
     missing = {f.name for f in fields(kind)} - set(ints) - set(strs)
     if missing:
@@ -103,8 +110,13 @@ def load_program(path: str | Path) -> ChipProgram:
         raise FormatError(f"{src}: no compiled program here (expected {FILENAME} from "
                           "`snnc compile --target loihi-sim`)")
     where = str(src)
+    from ...ir.serialize import READ_ERRORS
+    from ...readers import open_hdf5
+    from .program_check import check_program
+
+    at = "attributes"
     try:
-        with h5py.File(src, "r") as f:
+        with open_hdf5(src, "a compiled chip program (program.h5)") as f:
             if f.attrs.get("format") != FORMAT:
                 raise FormatError(f"{where}: not an snnc chip program (format attribute)")
             if int(f.attrs.get("version", 0)) > VERSION:
@@ -114,13 +126,16 @@ def load_program(path: str | Path) -> ChipProgram:
             graph = read_graph_group(f["graph"], f"{where}:/graph")
             layers = {}
             for key in sorted(f["layers"], key=int):
+                at = f"layers/{key}"
                 g = f["layers"][key]
                 name = str(g.attrs["name"])
                 layers[name] = LayerMap(name, tuple(int(v) for v in g.attrs["shape"]),
                                         str(g.attrs["order"]),
                                         tuple(int(v) for v in g["cores"][()]))
-            return ChipProgram(graph, chip, layers, _read_table(f["cores"], CoreAlloc, where),
+            at = "tables"
+            prog = ChipProgram(graph, chip, layers, _read_table(f["cores"], CoreAlloc, where),
                                _read_table(f["blocks"], SynapseBlock, where),
                                _read_table(f["routes"], Route, where), int(f.attrs["chip_grid"]))
-    except (OSError, KeyError) as exc:
-        raise FormatError(f"{where}: unreadable chip program ({exc})") from None
+    except READ_ERRORS as exc:
+        raise FormatError(f"{where}: {at}: unreadable chip program ({exc})") from None
+    return check_program(prog, where)

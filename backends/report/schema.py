@@ -91,17 +91,18 @@ def load_report(path: str | Path) -> dict[str, Any]:
     p = report_path(path)
     if not p.is_file():
         raise FormatError(f"{p}: no report here; `snnc compile ... -o DIR` writes DIR/report.json")
-    try:
-        doc = json.loads(p.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{p}: cannot read the report ({exc})") from None
-    version = doc.get("version") if isinstance(doc, dict) else None
+    from ...readers import read_json
+
+    doc = read_json(p, "an snnc report (report.json)")
+    version = doc.get("version")
     if not isinstance(version, int):
         raise FormatError(f"{p}: report has no integer 'version'")
     if version > VERSION:
         raise FormatError(f"{p}: report version {version} is newer than this snnc reads "
                           f"({VERSION}); upgrade snnc")
     while version < VERSION:
+        if version not in MIGRATIONS:
+            raise FormatError(f"{p}: report version {version} is not one snnc ever wrote")
         doc = MIGRATIONS[version](doc)
         version = doc["version"]
     return validate(doc, str(p))

@@ -40,11 +40,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import h5py
 import numpy as np
 
 from ..backends.netx import format as nf
-from ..errors import FormatError, SnncError, UnsupportedOpError
+from ..errors import FormatError, IRError, SnncError, UnsupportedOpError
 from ..ir import Flatten, Graph, Input, LoihiConv, LoihiDense, LoihiLIF, Node, Output
+from ..ir.serialize import READ_ERRORS
 
 SUPPORTED = ("input", "dense", "conv", "flatten")
 
@@ -85,7 +87,7 @@ def read_netx(
     **options: Any,
 ) -> Graph:
     """Read a netx ``.net`` file; options mirror ``netx.hdf5.Network``'s (see module docstring)."""
-    import h5py
+    from ..readers import open_hdf5
 
     if options:
         raise SnncError(
@@ -94,19 +96,21 @@ def read_netx(
         )
     p = Path(path)
     b = _Build(p, reset_interval, reset_offset, input_message_bits, offset=reset_offset + 1)
-    try:
-        f = h5py.File(p, "r")
-    except OSError as exc:
-        raise FormatError(f"{p}: not an HDF5 netx file ({exc})") from None
-    with f:
-        if "layer" not in f:
-            raise FormatError(f"{p}: no /layer group; not a lava-dl netx file")
-        count = len(f["layer"]) if num_layers is None else min(num_layers, len(f["layer"]))
-        for k in range(count):
-            _read_layer(b, f["layer"], k)
-        sim = f.get("simulation")
-        b.meta.update(Ts=_opt_num(sim, "Ts"), tSample=_opt_num(sim, "tSample"))
-    return _finish(b)
+    with open_hdf5(p, "a lava-dl netx file (.net, HDF5)") as f:
+        try:
+            if not isinstance(f.get("layer"), h5py.Group):
+                raise FormatError(f"{p}: no /layer group; not a lava-dl netx file")
+            count = len(f["layer"]) if num_layers is None else min(num_layers, len(f["layer"]))
+            for k in range(count):
+                _read_layer(b, f["layer"], k)
+            sim = f.get("simulation")
+            b.meta.update(Ts=_opt_num(sim, "Ts"), tSample=_opt_num(sim, "tSample"))
+        except READ_ERRORS as exc:
+            raise FormatError(f"{p}: unreadable netx file ({type(exc).__name__}: {exc})") from None
+        try:
+            return _finish(b)
+        except (IRError, *READ_ERRORS) as exc:
+            raise FormatError(f"{p}: the network does not form a valid graph ({exc})") from None
 
 
 def set_input_bias(graph: Graph, bias: np.ndarray) -> Graph:
@@ -152,8 +156,8 @@ def _read_layer(b: _Build, layers: Any, k: int) -> None:
             raise
         cls = UnsupportedOpError if isinstance(exc, UnsupportedOpError) else FormatError
         raise cls(f"{where}: {exc}") from None
-    except (KeyError, ValueError, TypeError) as exc:
-        raise FormatError(f"{where}: malformed field ({exc})") from None
+    except READ_ERRORS as exc:
+        raise FormatError(f"{where}: malformed field ({type(exc).__name__}: {exc})") from None
 
 
 def _input(b: _Build, g: Any, k: int, where: str) -> None:

@@ -295,7 +295,7 @@ def test_missing_flatten_and_bad_files(tmp_path):
     with pytest.raises(FormatError, match=r"layer 2 .*flatten layer is missing"):
         read_netx(write_net(tmp_path / "m.net", layers))
     (tmp_path / "x.net").write_text("not hdf5")
-    with pytest.raises(FormatError, match="not an HDF5"):
+    with pytest.raises(FormatError, match="not a readable HDF5 file"):
         read_netx(tmp_path / "x.net")
     odd = np.array([[201, -3], [5, 7]])  # netx: 9 weight bits, which Loihi cannot hold
     with pytest.raises(UnsupportedOpError, match="9 bits"):

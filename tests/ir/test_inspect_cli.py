@@ -83,8 +83,8 @@ def test_directory_shows_graphs_and_has_a_viewer_hook(tmp_path, capsys, monkeypa
 
 
 @pytest.mark.parametrize(("name", "content", "match"), [
-    ("bad.snnc", b"garbage" * 30, "not a readable HDF5 file (file signature not found)"),
-    ("bad.nir", b"garbage" * 30, "not a readable NIR file"),
+    ("bad.snnc", b"garbage" * 30, "not a readable HDF5 file (no HDF5 signature)"),
+    ("bad.nir", b"garbage" * 30, "no HDF5 signature); expected a NIR file"),
     ("empty.snnc", b"", "not a readable HDF5 file"),
     ("model.xyz", b"", "unknown file type '.xyz'"),
     ("missing.snnc", None, "no such file"),

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-import zipfile
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -59,18 +59,34 @@ def _shape(value: Any) -> tuple[int, ...]:
     if isinstance(value, int):
         value = [value]
     try:
-        return tuple(int(v) for v in value)
-    except (TypeError, ValueError):
+        shape = tuple(int(v) for v in value)
+    except (TypeError, ValueError, OverflowError):
         raise FormatError(f"input shape {value!r} is not a list of integers") from None
+    if not shape or len(shape) > 8 or any(d < 1 or d > 1 << 20 for d in shape) \
+            or math.prod(shape) > 1 << 26:
+        raise FormatError(f"input shape {value!r}: expected 1 to 8 positive sizes of at most "
+                          f"{1 << 20} each and {1 << 26} values in all, e.g. 64 or 2,34,34")
+    return shape
 
 
 def load_model(path: Path, *, model: str | None = None,
                trust_pickle: bool = False) -> tuple[nn.Module, tuple[int, ...] | None]:
     """The module stored in ``path`` and the input shape the file records (or None)."""
-    if path.suffix.lower() == ".pt2":
+    from ...readers import regular_file
+    from ..policy import check_loadable
+
+    regular_file(path, "a PyTorch model file")
+    kind = check_loadable(path, trust_pickle)
+    if kind == "export" or path.suffix.lower() == ".pt2":
+        if kind != "export":
+            raise FormatError(f"{path}: not a torch.export archive (torch.export.save writes "
+                              ".pt2 files)")
         return _load_export(path)
-    if _is_torchscript(path):
+    if kind == "torchscript":
         return rebuild_script_module(path), None
+    if kind not in ("torch-zip", "pickle"):
+        raise FormatError(f"{path}: not a PyTorch file (torch.save, torch.jit.save or "
+                          "torch.export.save writes them)")
     obj = _load_pickle(path, trust_pickle)
     if isinstance(obj, nn.Module):
         return obj, _attr_shape(obj)
@@ -83,13 +99,6 @@ def load_model(path: Path, *, model: str | None = None,
 def _attr_shape(module: nn.Module) -> tuple[int, ...] | None:
     shape = getattr(module, "snnc_input_shape", None)
     return None if shape is None else _shape(shape)
-
-
-def _is_torchscript(path: Path) -> bool:
-    if not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as zf:
-        return any(n.endswith("/constants.pkl") or "/code/" in n for n in zf.namelist())
 
 
 def allowed_class(name: str) -> type | None:
@@ -108,18 +117,17 @@ def _load_pickle(path: Path, trust_pickle: bool) -> Any:
     if trust_pickle:
         log.warning("%s: loading with --trust-pickle: the file may run arbitrary code", path)
         return _torch_load(path, weights_only=False)
+    # check_loadable (snnc.frontend.policy) has refused every other global; torch's own
+    # weights_only unpickler then enforces the same allow-list while loading.
     try:
         names = torch.serialization.get_unsafe_globals_in_checkpoint(str(path))
     except Exception as exc:
         raise FormatError(f"{path}: not a PyTorch checkpoint ({exc})") from None
-    refused = [n for n in names if allowed_class(n) is None]
-    if refused:
-        raise FormatError(
-            f"{path}: the pickle needs {', '.join(sorted(refused))}, which is not an allow-listed "
-            "module class (torch.nn, snnc.nn, snnTorch, SpikingJelly, Norse). Loading it could "
-            "run arbitrary code. If you trust the file, pass --trust-pickle; otherwise save a "
-            "state_dict and load it with --model package.module:factory.")
-    with torch.serialization.safe_globals([allowed_class(n) for n in names]):
+    classes = [allowed_class(n) for n in names]
+    if any(c is None for c in classes):
+        raise FormatError(f"{path}: the pickle needs classes outside snnc's allow-list; pass "
+                          "--trust-pickle if you trust the file")
+    with torch.serialization.safe_globals(classes):
         return _torch_load(path, weights_only=True)
 
 

@@ -24,6 +24,7 @@ import copy
 import inspect
 import logging
 import operator
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -31,6 +32,7 @@ from torch import fx, nn
 
 from ...errors import UnsupportedOpError
 from ...ir import Graph, Input, Output
+from ...ir.staircase import fuse_staircases
 from . import converters as reg
 from .context import Context, Port, State, Where, is_dynamic, spike_or
 from .loops import (
@@ -68,6 +70,27 @@ def _concrete_args(model: nn.Module) -> dict[str, Any]:
     return {p.name: None for p in params if p.default is None}
 
 
+def first_line(exc: BaseException, limit: int = 240) -> str:
+    """The first line of an exception's message, shortened: torch's run to paragraphs."""
+    text = str(exc).strip().splitlines()
+    line = text[0].strip() if text else type(exc).__name__
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def where_failed(model: nn.Module, exc: BaseException) -> str:
+    """``Class.forward`` plus the last frame of the user's own code (file:line), if any."""
+    import traceback
+
+    name = f"{type(model).__name__}.forward"
+    mine = (str(Path(torch.__file__).parent), str(Path(__file__).parents[2]), "<")
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith(mine) and "site-packages" not in f.filename]
+    if not frames:
+        return name
+    f = frames[-1]
+    return f"{name} ({f.filename}:{f.lineno}, in {f.name}: {(f.line or '').strip()[:80]})"
+
+
 def _symbolic_trace(model: nn.Module) -> fx.GraphModule:
     if isinstance(model, fx.GraphModule):  # a torch.export program: already a graph
         _rewrite_spike_or(model.graph)
@@ -79,10 +102,11 @@ def _symbolic_trace(model: nn.Module) -> fx.GraphModule:
         raise
     except Exception as exc:  # fx raises many kinds (TraceError, TypeError, RuntimeError)
         raise UnsupportedOpError(
-            f"torch.fx could not trace {type(model).__name__}.forward: {exc}. snnc traces one "
-            "time step without data-dependent Python control flow; write forward as a single "
-            "step (the time loop outside the model) or use SpikingJelly's multi-step mode."
-        ) from None
+            f"torch.fx could not trace {where_failed(model, exc)}: {first_line(exc)}. snnc "
+            "traces one time step without data-dependent Python control flow; write forward as "
+            "a single step (the time loop outside the model) or use SpikingJelly's multi-step "
+            "mode (--debug shows torch's full error)."
+        ) from exc
     gm = fx.GraphModule(tracer.root, graph)
     _rewrite_spike_or(gm.graph)
     return gm
@@ -188,8 +212,9 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], *, multi_step: bool | 
             rec.run(x)
     except Exception as exc:
         raise UnsupportedOpError(
-            f"running {type(model).__name__} on an input of shape {tuple(x.shape)} failed: {exc}. "
-            "Check --input-shape (per sample, without batch or time axes).") from None
+            f"running {where_failed(model, exc)} on an input of shape {tuple(x.shape)} failed: "
+            f"{first_line(exc)}. Check --input-shape (per sample, without batch or time axes; "
+            "--debug shows torch's full error).") from exc
     reset_model(model)
     mode = "multi-step (T, B, ...)" if multi else "single-step"
     if steps:
@@ -197,7 +222,7 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], *, multi_step: bool | 
     ctx = Context(metadata={"source": source or model_sources(model), "time_axis": mode})
     lead = 2 if multi or t_indexed else 1
     _convert(gm, rec.values, _static_nodes(gm), ctx, tuple(input_shape), lead, steps)
-    return ctx.graph(dt=None)
+    return fuse_staircases(ctx.graph(dt=None))
 
 
 def _convert(gm: fx.GraphModule, values: dict[fx.Node, Any], static: set[fx.Node],

@@ -52,7 +52,7 @@ def test_user_chip_inherits_from_base(tmp_path) -> None:
 
 @pytest.mark.parametrize(("text", "match"), [
     ('name = "x"\n', r"missing table \[mesh\]"),
-    ('base = "loihi1"\n[core]\nneurons = -3\n', "core.neurons must be a non-negative int"),
+    ('base = "loihi1"\n[core]\nneurons = -3\n', "core.neurons must be an integer in 1..1048576"),
     ('base = "loihi1"\n[core]\nneurons = "many"\n', "core.neurons"),
     ('base = "loihi1"\n[costs.barrier_ns]\ntiles = [4, 1]\n', "increasing"),
     ("not toml = = 3", "not valid TOML"),
