@@ -177,7 +177,7 @@ def learn(graph: Graph, layers: Any, rule: str, xs: Any, ys: Any, test: Any = No
 def programmable_neurons(target: Any, chip: str | None) -> bool:
     """Whether the chip runs programmable neurons (Loihi 2): '>=' and subtract reset native."""
     chip = chip or target.chip
-    if chip is None or target.backend not in ("loihi", "lava"):  # netx: Lava's plain LIF
+    if chip is None or target.backend not in ("loihi-sim", "loihi", "lava"):  # netx: plain LIF
         return False
     from .backends.loihi.chips import load_chip
 
