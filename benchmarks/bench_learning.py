@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO / "examples"))
 from learn_digits_onchip import RULE_OPTIONS, compiled_graph  # noqa: E402
 from train_digits import data, encode  # noqa: E402
 
+from snnc.backends.loihi.mapper import map_graph  # noqa: E402
 from snnc.simulators.learning import builtin  # noqa: E402
 from snnc.simulators.learning.runner import OnlineLearner  # noqa: E402
 from snnc.simulators.learning.session import _zeroed  # noqa: E402
@@ -32,7 +33,7 @@ from snnc.simulators.learning.session import _zeroed  # noqa: E402
 
 def run(engine: str, graph, readout: str, xs, ys, test, every: int) -> dict:
     learner = OnlineLearner(_zeroed(graph, [readout]), [readout],
-                            builtin.error3f(**RULE_OPTIONS), engine=engine)
+                            builtin.error3f(**RULE_OPTIONS), engine=engine, map_program=map_graph)
     train_s = eval_s = 0.0
     curve = []
     for k, (x, y) in enumerate(zip(xs, ys, strict=True)):

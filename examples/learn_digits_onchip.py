@@ -30,8 +30,9 @@ sys.path.insert(0, str(HERE))
 from train_digits import data, encode  # noqa: E402  (the models' own split and encoder)
 
 from snnc.api import compile as snnc_compile  # noqa: E402
+from snnc.api import learn  # noqa: E402
+from snnc.backends.report.learning import print_summary  # noqa: E402
 from snnc.ir.serialize import read_graph  # noqa: E402
-from snnc.simulators.learning import session  # noqa: E402
 
 MODEL = HERE / "models" / "qsnn4.pt"
 RULE_OPTIONS = {"shift": 1, "decay_every": 8}
@@ -56,11 +57,11 @@ def main(argv: list[str] | None = None) -> float:
     xtr, ytr, xte, yte = data(0)
     spikes_tr = np.moveaxis(encode(xtr[:args.train]), 0, 1)  # (N, T, 64)
     spikes_te = np.moveaxis(encode(xte), 0, 1)
-    result = session.run(graph, [readout], "error3f", spikes_tr, ytr[:args.train],
-                         (spikes_te, yte), reset_layers=True, eval_every=max(args.train // 3, 1),
-                         progress=not args.quiet, rule_options=RULE_OPTIONS)
+    result, doc = learn(graph, [readout], "error3f", spikes_tr, ytr[:args.train],
+                        (spikes_te, yte), reset_layers=True, eval_every=max(args.train // 3, 1),
+                        progress=not args.quiet, rule_options=RULE_OPTIONS)
     if not args.quiet:
-        session.print_summary(result.report, None)
+        print_summary(doc, None)
     return result.report.accuracy_curve[-1][1]
 
 

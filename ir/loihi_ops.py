@@ -31,6 +31,7 @@ from .node import (
     shape,
 )
 from .ops import check_groups, conv_out_shape
+from .traits import Trait
 
 
 def _check_range(arr: np.ndarray, lo: int, hi: int, name: str) -> None:
@@ -64,6 +65,7 @@ class _LoihiSynapse(Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class LoihiDense(_LoihiSynapse):
     """Integer dense synapses, weight (out, in); ``delays`` (out, in) in 0..62: DelayDense."""
+    traits = frozenset({Trait.CHIP_SYNAPSE})
 
     weight: np.ndarray = iarray()
     delays: np.ndarray | None = optional_iarray()
@@ -90,6 +92,7 @@ class LoihiDense(_LoihiSynapse):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class LoihiConv(InputShaped, _LoihiSynapse):
     """Integer 2-d convolution synapses (see module docstring for layout)."""
+    traits = frozenset({Trait.CHIP_SYNAPSE})
 
     input_shape: Shape = shape()
     weight: np.ndarray = iarray()
@@ -116,6 +119,7 @@ class LoihiConv(InputShaped, _LoihiSynapse):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class LoihiLIF(SameShape, Node):
     """Lava's bit-accurate CUBA LIF (shared/reference/loihi.md §3.2)."""
+    traits = frozenset({Trait.CHIP_NEURON})
 
     shape: Shape = shape()
     du: np.ndarray = iarray(0)

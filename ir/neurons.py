@@ -25,11 +25,13 @@ bias = dt*v_leak/tau.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..errors import IRError
 from .node import Node, SameShape, Shape, check_broadcast, farray, register, shape
+from .traits import Trait
 
 RESETS = ("hard", "subtract", "none")
 
@@ -47,6 +49,14 @@ class NeuronBase(SameShape, Node):
     spiking = False
     leaky = False
     current = False
+    traits = frozenset({Trait.NEURON, Trait.READOUT})
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A neuron op's traits follow from its ``spiking`` / ``leaky`` / ``current``."""
+        super().__init_subclass__(**kwargs)
+        cls.traits = frozenset({Trait.NEURON, Trait.SPIKING if cls.spiking else Trait.READOUT,
+                                *([Trait.LEAKY] if cls.leaky else []),
+                                *([Trait.CURRENT] if cls.current else [])})
 
     def _param_names(self) -> tuple[str, ...]:
         names = ["gain", "bias", "v_init"]

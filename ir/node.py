@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import IRError
 from .qtensor import CodebookTensor, QTensor, is_qweight
+from .traits import Trait
 
 _REGISTRY: dict[str, type[Node]] = {}
 
@@ -189,6 +190,8 @@ class Node:
     stateful: ClassVar[bool] = False
     #: True when the op merges several incoming edges itself (otherwise incoming edges sum).
     multi_input: ClassVar[bool] = False
+    #: what kind of op this is (``ir/traits.py``); passes query it, never op-name tuples.
+    traits: ClassVar[frozenset[Trait]] = frozenset()
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -28,6 +28,7 @@ from .node import (
     weight,
 )
 from .qtensor import weight_shape
+from .traits import Trait
 
 
 def conv_out_len(n: int, k: int, stride: int, pad: int, dil: int) -> int:
@@ -54,6 +55,7 @@ def _pair(v: tuple[int, ...], nd: int, name: str) -> None:
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Input(SameShape, Node):
     """Graph input: passes the external stimulus of the given shape."""
+    traits = frozenset({Trait.HOST})
 
     shape: Shape = shape()
 
@@ -62,6 +64,7 @@ class Input(SameShape, Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Output(SameShape, Node):
     """Graph output: records what flows into it."""
+    traits = frozenset({Trait.HOST, Trait.MONOTONE})
 
     shape: Shape = shape()
 
@@ -70,6 +73,7 @@ class Output(SameShape, Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Affine(Node):
     """y = W x + b; W (out, in), b (out,)."""
+    traits = frozenset({Trait.SYNAPSE, Trait.DENSE, Trait.LINEAR_MAP})
 
     weight: object = weight()
     bias: np.ndarray = farray()
@@ -94,6 +98,7 @@ class Affine(Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Linear(Node):
     """y = W x; W (out, in)."""
+    traits = frozenset({Trait.SYNAPSE, Trait.DENSE, Trait.LINEAR_MAP})
 
     weight: object = weight()
 
@@ -114,6 +119,7 @@ class Linear(Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Scale(SameShape, Node):
     """y = s * x, element-wise; ``shape`` is the data shape, ``scale`` broadcasts to it."""
+    traits = frozenset({Trait.LINEAR_MAP})
 
     shape: Shape = shape()
     scale: np.ndarray = farray()
@@ -125,6 +131,7 @@ class Scale(SameShape, Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class _ConvBase(InputShaped, Node):
     """Cross-correlation (PyTorch convention), zero padding, groups; weight (C_out, C_in/g, *k)."""
+    traits = frozenset({Trait.SYNAPSE, Trait.CONV, Trait.LINEAR_MAP})
 
     input_shape: Shape = shape()
     weight: object = weight()
@@ -198,24 +205,28 @@ class _Pool2d(InputShaped, Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class SumPool2d(_Pool2d):
     """Sum over each window (zero padding)."""
+    traits = frozenset({Trait.POOLING, Trait.MONOTONE, Trait.LINEAR_MAP})
 
 
 @register("avgpool2d")
 @dataclass(frozen=True, eq=False, kw_only=True)
 class AvgPool2d(_Pool2d):
     """Mean over each window, dividing by the full kernel size (zero padding counts)."""
+    traits = frozenset({Trait.POOLING, Trait.MONOTONE, Trait.LINEAR_MAP})
 
 
 @register("maxpool2d")
 @dataclass(frozen=True, eq=False, kw_only=True)
 class MaxPool2d(_Pool2d):
     """Max over each window (padding never wins); on binary spikes this is an OR."""
+    traits = frozenset({Trait.POOLING, Trait.MONOTONE})
 
 
 @register("flatten")
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Flatten(InputShaped, Node):
     """Merge dims start_dim..end_dim (inclusive, over the non-batch shape; negatives count back)."""
+    traits = frozenset({Trait.WIRING, Trait.MONOTONE, Trait.LINEAR_MAP})
 
     input_shape: Shape = shape()
     start_dim: int = 0
@@ -246,6 +257,7 @@ class Flatten(InputShaped, Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Reshape(InputShaped, Node):
     """C-order reshape of the non-batch shape (torch ``view``/``reshape``)."""
+    traits = frozenset({Trait.WIRING, Trait.MONOTONE, Trait.LINEAR_MAP})
 
     input_shape: Shape = shape()
     output_shape: Shape = shape()
@@ -283,6 +295,7 @@ class Delay(SameShape, Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Threshold(SameShape, Node):
     """s = x > threshold (or >=); stateless."""
+    traits = frozenset({Trait.SPIKING})
 
     shape: Shape = shape()
     threshold: np.ndarray = farray()
@@ -301,6 +314,7 @@ class BatchNorm(SameShape, Node):
 
     y = (x - mean) / sqrt(var + eps) * weight + bias, per channel. Folded away before lowering.
     """
+    traits = frozenset({Trait.LINEAR_MAP})
 
     shape: Shape = shape()
     mean: np.ndarray = farray()
@@ -327,6 +341,7 @@ class BatchNorm(SameShape, Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Add(SameShape, Node):
     """Residual merge of currents: y = sum of all inputs."""
+    traits = frozenset({Trait.MERGE, Trait.MONOTONE})
 
     shape: Shape = shape()
 
@@ -335,6 +350,7 @@ class Add(SameShape, Node):
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Or(SameShape, Node):
     """Residual merge of spikes: y = 1 where any input is non-zero, else 0."""
+    traits = frozenset({Trait.MERGE})
 
     shape: Shape = shape()
     multi_input = True

@@ -18,12 +18,14 @@ from ..errors import IRError
 from .learning_rule import parse_rule
 from .loihi_ops import LoihiDense
 from .node import farray, optional_iarray, register
+from .traits import Trait
 
 
 @register("loihi.plastic_dense")
 @dataclass(frozen=True, eq=False, kw_only=True)
 class LoihiPlasticDense(LoihiDense):
     """Integer dense synapses with an on-chip learning rule (one step of latency, like Dense)."""
+    traits = frozenset({Trait.CHIP_SYNAPSE, Trait.PLASTIC})
 
     dw: str = ""
     dd: str = ""

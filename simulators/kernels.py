@@ -1,4 +1,10 @@
-"""Registry of per-op step kernels used by the reference executor.
+"""Registry of per-op step kernels: what every op does in one time step.
+
+Every built-in kernel (``kernels_float``, ``kernels_loihi``, ``learning/kernel.py``) is
+registered the first time the table is read (``kernel_for``, ``KERNELS``), so any user (the
+reference executor, fold-affine, bounds) sees the same complete table whatever was imported
+before, and the kernel modules may import each other in any order. A new built-in op registers
+its kernel in one of these modules (or in a new one named in ``BUILTIN_MODULES``).
 
 A ``Kernel`` holds no data: ``init(node, batch)`` makes the state, ``step(node, x, state, t)``
 returns ``(y, new_state)``. Ops with ``latency == 1`` also implement ``emit(node, state)`` (the
@@ -10,6 +16,7 @@ of the node's single successor (plastic synapses learn from their post-synaptic 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +24,25 @@ import numpy as np
 
 from ..errors import UnsupportedOpError
 
-KERNELS: dict[str, Kernel] = {}
+_KERNELS: dict[str, Kernel] = {}
+#: the modules whose import registers the built-in kernels (relative to this package)
+BUILTIN_MODULES = (".kernels_float", ".kernels_ann", ".kernels_loihi", ".learning.kernel")
+_loaded = False
+
+
+def _load_builtins() -> dict[str, Kernel]:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for name in BUILTIN_MODULES:
+            importlib.import_module(name, __package__)
+    return _KERNELS
+
+
+def __getattr__(name: str) -> Any:
+    if name == "KERNELS":  # the complete table, built-ins registered
+        return _load_builtins()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Kernel:
@@ -54,7 +79,7 @@ class _Stateless(Kernel):
 
 def kernel(op: str) -> Callable[[Kernel], Kernel]:
     def deco(k: Kernel) -> Kernel:
-        KERNELS[op] = k
+        _KERNELS[op] = k
         return k
 
     return deco
@@ -64,16 +89,17 @@ def stateless(op: str) -> Callable[[Callable[..., np.ndarray]], Callable[..., np
     """Register a pure function ``fn(node, x) -> y`` as the kernel of ``op``."""
 
     def deco(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-        KERNELS[op] = _Stateless(fn)
+        _KERNELS[op] = _Stateless(fn)
         return fn
 
     return deco
 
 
 def kernel_for(op: str, where: str) -> Kernel:
+    table = _load_builtins()
     try:
-        return KERNELS[op]
+        return table[op]
     except KeyError:
         raise UnsupportedOpError(
             f"the reference simulator has no kernel for op {op!r} (node {where!r}); "
-            f"supported: {', '.join(sorted(KERNELS))}") from None
+            f"supported: {', '.join(sorted(table))}") from None

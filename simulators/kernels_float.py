@@ -13,6 +13,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..ir import as_float
+from ..ir.traits import Trait, ops_with
 from .kernels import Kernel, kernel, stateless
 
 
@@ -180,5 +181,5 @@ class _Neuron(Kernel):
         return y, st
 
 
-for _name in ("i", "li", "if", "lif", "cubali", "cubalif"):
-    kernel(_name)(_Neuron())
+for _name in ops_with(Trait.NEURON):  # every float neuron op; one with other semantics
+    kernel(_name)(_Neuron())  # registers its own kernel in its own module

@@ -38,8 +38,10 @@ from typing import Any
 
 import numpy as np
 
+from ..ir.weights import effective_dense_weights
 from .kernels import Kernel, kernel
 from .kernels_float import conv_nd
+from .loihi_lif import lif_step, shift
 
 
 def wrap32(x: np.ndarray) -> np.ndarray:
@@ -50,27 +52,6 @@ def wrap32(x: np.ndarray) -> np.ndarray:
 def wrap24(x: np.ndarray) -> np.ndarray:
     """Lava's ``signed_clamp(x, 24)``: despite its name, a modulo wrap to 24 bits."""
     return ((x + 2**23) % 2**24) - 2**23
-
-
-def effective_dense_weights(w: np.ndarray, num_weight_bits: int) -> np.ndarray:
-    """Lava's first-step weight processing: sign-mode clip, then drop 8 - bits (+1 mixed) LSBs."""
-    w = np.asarray(w, dtype=np.int64)
-    if w.size == 0 or w.min() >= 0:
-        mode, lo, hi = "exc", 0, 255
-    elif w.max() <= 0:
-        mode, lo, hi = "inh", -255, 0
-    else:
-        mode, lo, hi = "mixed", -256, 255
-    w = np.clip(w, lo, hi)
-    k = 8 - num_weight_bits + (1 if mode == "mixed" else 0)
-    if mode == "inh":
-        return -((-w >> k) << k)
-    return (w >> k) << k
-
-
-def shift(acc: np.ndarray, exp: int) -> np.ndarray:
-    """``acc << exp`` for exp >= 0, floor ``acc >> -exp`` otherwise."""
-    return acc << exp if exp >= 0 else acc >> -exp
 
 
 def _spikes(x: np.ndarray, message_bits: int) -> np.ndarray:
@@ -178,12 +159,8 @@ class _LIF(Kernel):
             offset = node.reset_offset % node.reset_interval
             if (t + 1) % node.reset_interval == offset:
                 u, v = np.zeros_like(u), np.zeros_like(v)
-        u = wrap32(decay(u, 4096 - (node.du + 1)) + (a << 6))
-        u = np.where(u > 2**23, u - 2**24, np.where(u <= -(2**23), u + 2**24, u))
-        v = wrap32(decay(v, 4096 - node.dv) + u + lif_bias(node))
-        v = np.clip(v, -(2**23 - 1), 2**23 - 1)
-        s = v > (node.vth << 6)
-        v = np.where(s, 0, v)
+        u, v, s = lif_step(a, u, v, 4096 - (node.du + 1), 4096 - node.dv, lif_bias(node),
+                           node.vth << 6)
         return s.astype(np.int64), {"u": u, "v": v}
 
 

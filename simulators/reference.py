@@ -20,9 +20,7 @@ import numpy as np
 
 from ..errors import SnncError
 from ..ir import Graph, flatten_subgraphs
-from . import kernels_ann, kernels_float, kernels_loihi  # noqa: F401  (register the kernels)
 from .kernels import kernel_for
-from .learning import kernel as _plastic  # noqa: F401
 from .result import SimResult
 from .stimulus import parse_probes, stimuli
 

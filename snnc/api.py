@@ -11,7 +11,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from .errors import FormatError
+from .errors import BackendError, FormatError, SnncError
 from .ir import Graph
 
 # suffix -> (module, function)
@@ -33,7 +33,13 @@ def loader_for(path: Path) -> Any:
         raise FormatError(f"{path}: unknown file type {suffix or '(no suffix)'!r}; "
                           f"snnc reads {known}")
     module, func = LOADERS[suffix]
-    return getattr(importlib.import_module(module), func)
+    try:
+        return getattr(importlib.import_module(module), func)
+    except ImportError as exc:
+        raise BackendError(f"{path}: reading {suffix} files needs a package this environment "
+                           f"lacks ({exc}); install the matching extra (see README), or compile "
+                           "the model where it is installed (`snnc compile MODEL -o OUT`) and "
+                           "use OUT here") from None
 
 
 def load(path: str | Path, **options: Any) -> Graph:
@@ -60,20 +66,25 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
             force: bool = False) -> Any:
     """Compile a model file or graph for ``target``; returns a ``CompileResult``.
 
-    ``pipeline`` overrides the target's pass pipeline (``"fold-bn,prune,quantize-loihi"``);
+    The stages of ``snnc.stages``, in order: load -> optimize (the target's pass pipeline, or
+    ``pipeline`` such as ``"fold-bn,prune,quantize-loihi"``, and the fidelity report) -> map
+    (``ChipProgram`` on ``chip``, default the target's) -> measure (the event simulator on
+    ``report_input``, an X.npy path or a time-major array, default the calibration file) ->
+    report. The result holds every stage's value (``.program``, ``.report``, ...) whether or
+    not ``out_dir`` is given; ``out_dir`` only writes them (atomically).
+
     ``calibration`` is a time-major array (T, B, *shape), a dict per input, or a .npy/.npz file
-    (time last); ``out_dir`` writes the result (graphs, fidelity.json, target artifacts)
-    atomically; ``check`` simulates before and after every pass and fails if an exact pass
-    changed the result; ``report_input`` (an X.npy path or a time-major array) is the input whose
-    activity the energy/latency report measures (default: the calibration input). See
-    ``snnc.passes.driver`` and ``snnc.backends.report``. ``out_dir`` must be new, empty or an
-    earlier snnc output (``force`` replaces other directories; see ``snnc.outdir``).
+    (time last); ``check`` simulates before and after every pass and fails if an exact pass
+    changed the result. ``out_dir`` must be new, empty or an earlier snnc output (``force``
+    replaces other directories; see ``snnc.outdir``).
     """
     from .convert import refuse_ann
-    from .passes.driver import compile_graph
+    from .registry import default_registry
+    from .stages import CompileResult, map_program, measure, optimize, report
     from .targets import get_target
 
     tgt = get_target(target)
+    backend = default_registry().backend(tgt.backend)
     path = None if isinstance(model, Graph) else Path(model)
     inputs = tuple(Path(p) for p in (path, calibration, report_input, dump_ir)
                    if isinstance(p, (str, Path)))
@@ -83,11 +94,80 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
         check_output_dir(out_dir, force, inputs)
     graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
     refuse_ann(graph)
-    result = compile_graph(graph, tgt, pipeline=pipeline, calibration=calibration, steps=steps,
-                           dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
-                           check=check)
-    result.report_input = report_input
+    opt = optimize(graph, pipeline or tgt.pipeline, calibration=calibration, steps=steps,
+                   dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
+                   check=check, explicit=pipeline is not None)
+    program = map_program(opt, tgt, chip, backend) if tgt.lowers or opt.lowered else None
+    measured = doc = None
+    if program is not None:
+        if echo is not None:
+            echo("measuring activity on the event simulator for the report ...")
+        measured = measure(program, opt, report_input)
+        doc = report(program, measured, opt, tgt.name)
+    result = CompileResult(tgt, opt, program, measured, doc,
+                           dt=(load_options or {}).get("dt"))
     if out_dir is not None:
-        result.save(out_dir, chip=chip, dt=(load_options or {}).get("dt"), force=force,
-                    inputs=inputs)
+        result.save(out_dir, backend=backend, force=force, inputs=inputs)
     return result
+
+
+def simulate(model: str | Path, inputs: Any, steps: int | None = None,
+             backend: str = "loihi-sim", probes: tuple[str, ...] = (), chip: str | None = None,
+             **options: Any) -> Any:
+    """Run a compile output directory (``program.h5``) or any model file on ``inputs``
+    (time-major, per input node or one array) with a registered simulator; a ``SimResult``.
+
+    What the simulator runs on (``Simulator.needs``) is made by the compile stages when the
+    file does not hold it yet: a program (``loihi-sim``) is mapped on ``chip``, a lowered graph
+    (``lava``) is compiled for the simulator's target; ``reference`` and ``brian2`` run the
+    graph as loaded. ``options``: ``reset_interval``, ``progress`` (loihi-sim), ``lava_hw``.
+    """
+    from .registry import default_registry
+
+    sim = default_registry().simulator(backend)
+    subject = prepare(model, sim.needs, sim.compile_target, chip, inputs)
+    return sim.run(subject, inputs, steps, tuple(probes), **options)
+
+
+def prepare(model: str | Path, needs: str, compile_target: str | None = None,
+            chip: str | None = None, calibration: Any = None) -> Any:
+    """The program, lowered graph or graph that a simulator ``needs``, from a compile output
+    directory (or ``program.h5``) or a model file, through the compile stages."""
+    from .backends.loihi.program import ChipProgram
+    from .backends.loihi.program_io import program_file
+
+    p = Path(model)
+    if p.is_dir() or p.suffix in (".h5", ".hdf5"):
+        program = ChipProgram.load(program_file(p))
+        return program if needs == "program" else program.graph
+    graph = load(p)
+    if needs == "graph":
+        return graph
+    from .registry import default_registry
+    from .stages import map_program, optimize
+    from .targets import get_target
+
+    tgt = get_target(compile_target or "loihi-sim")
+    sibling = p.with_name(p.stem + ".input.npy")
+    opt = optimize(graph, tgt.pipeline, calibration=None if sibling.is_file() else calibration,
+                   model_path=p)
+    if opt.lowered is None:
+        raise SnncError(f"{p}: the {tgt.name} pipeline did not lower this model to loihi.* ops; "
+                        "run `snnc compile` on it to see why, or use --backend reference")
+    if needs == "lowered":
+        return opt.lowered
+    return map_program(opt, tgt, chip, default_registry().backend(tgt.backend))
+
+
+def learn(graph: Graph, layers: Any, rule: str, xs: Any, ys: Any, test: Any = None,
+          **options: Any) -> Any:
+    """Learn online on the simulated chip (``simulators.learning.session.run``; ``options`` go
+    to it): the plastic graph is mapped here and run on the event simulator. Returns the
+    ``LearningResult`` and its ``learning_report.json`` document (with energy):
+    ``(result, doc)``."""
+    from .backends.loihi.mapper import map_graph
+    from .backends.report.learning import learning_document
+    from .simulators.learning import session
+
+    result = session.run(graph, layers, rule, xs, ys, test, map_program=map_graph, **options)
+    return result, learning_document(result.report)

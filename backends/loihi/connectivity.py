@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ...simulators.kernels_loihi import effective_dense_weights
-from ...simulators.learning.engine import truncate
+from ...ir.weights import effective_dense_weights, truncate
 
 
 class Connectivity:

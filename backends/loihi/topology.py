@@ -14,14 +14,16 @@ the node and says to run the lowering passes first.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ...errors import UnsupportedOpError
 from ...ir import Graph
+from ...ir.traits import Trait, has, has_any
 
-PLASTIC = ("loihi.plastic_dense",)
-SYNAPSES = ("loihi.dense", *PLASTIC, "loihi.conv")
-PASSTHROUGH = ("flatten", "reshape")
-ALLOWED = (*SYNAPSES, *PASSTHROUGH, "loihi.lif", "input", "output")
+
+def on_chip(node: Any) -> bool:
+    """An op a lowered graph may hold: chip synapses and layers, wiring, inputs and outputs."""
+    return has_any(node, Trait.CHIP_SYNAPSE, Trait.CHIP_NEURON, Trait.WIRING, Trait.HOST)
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class Topology:
 
     def plastic(self, graph: Graph) -> list[str]:
         """The synapses whose weights learn (``loihi.plastic_dense``), in schedule order."""
-        return [s for s in self.synapses if graph.nodes[s].op in PLASTIC]
+        return [s for s in self.synapses if has(graph.nodes[s], Trait.PLASTIC)]
 
 
 def _unsupported(name: str, what: str) -> UnsupportedOpError:
@@ -53,7 +55,7 @@ def _unsupported(name: str, what: str) -> UnsupportedOpError:
 
 def _back(graph: Graph, name: str) -> str:
     """Follow flatten/reshape chains backwards to the node that produces the values."""
-    while graph.nodes[name].op in PASSTHROUGH:
+    while has(graph.nodes[name], Trait.WIRING):
         preds = graph.predecessors(name)
         if len(preds) != 1:
             raise _unsupported(name, f"a {graph.nodes[name].op} needs exactly one input")
@@ -65,7 +67,7 @@ def _forward(graph: Graph, name: str) -> list[str]:
     """The non-passthrough consumers of ``name``'s values."""
     out: list[str] = []
     for succ in graph.successors(name):
-        out += _forward(graph, succ) if graph.nodes[succ].op in PASSTHROUGH else [succ]
+        out += _forward(graph, succ) if has(graph.nodes[succ], Trait.WIRING) else [succ]
     return out
 
 
@@ -74,17 +76,17 @@ def topology(graph: Graph) -> Topology:
     order = graph.schedule().order
     for name in order:
         op = graph.nodes[name].op
-        if op not in ALLOWED:
+        if not on_chip(graph.nodes[name]):
             raise _unsupported(name, f"op {op!r} has no Loihi equivalent")
     synapses: dict[str, tuple[str, str]] = {}
     for name in order:
         node = graph.nodes[name]
-        if node.op in SYNAPSES:
+        if has(node, Trait.CHIP_SYNAPSE):
             synapses[name] = (_synapse_source(graph, name), _synapse_target(graph, name))
         elif node.op == "loihi.lif":
             for p in graph.predecessors(name):
                 src = _back(graph, p)
-                if graph.nodes[src].op not in (*SYNAPSES, "input"):
+                if not has_any(graph.nodes[src], Trait.CHIP_SYNAPSE, Trait.HOST):
                     raise _unsupported(name, f"layer is fed by {src!r} without synapses")
     outputs = {}
     for name in graph.outputs:

@@ -1,9 +1,10 @@
 """Energy and latency reports: ``report.json`` (docs/report-schema.md), ``report.html`` and the
 terminal summary, from a compiled program and what the event simulator counted.
 
-``write_report`` is what ``snnc compile`` calls after simulating its example, calibration or
-user input; ``snnc report OUT_DIR`` reads the JSON back (``load_report``) to print, redraw or
-compare it.
+``build_report`` is the pure ``report`` stage of ``snnc.api.compile`` (program + counters +
+fidelity -> document); ``write_json`` / ``write_html`` write a document (``CompileResult.save``),
+``write_report`` builds and writes one; ``snnc report OUT_DIR`` reads the JSON back
+(``load_report``) to print, redraw or compare it.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from ...io import atomic_path
-from .activity import report_probes, worst_case_counters
+from .activity import report_probes
 from .build import build_report
 from .schema import VERSION, dumps, load_report
 
-__all__ = ["VERSION", "build_report", "load_report", "report_probes", "worst_case_counters",
-           "write_html", "write_report"]
+__all__ = ["VERSION", "build_report", "load_report", "report_probes", "write_html",
+           "write_json", "write_report"]
 
 
 def write_html(doc: dict[str, Any], path: str | Path) -> Path:
@@ -30,6 +31,14 @@ def write_html(doc: dict[str, Any], path: str | Path) -> Path:
     return dest
 
 
+def write_json(doc: dict[str, Any], path: str | Path) -> Path:
+    """Write a report document as ``report.json``."""
+    dest = Path(path)
+    with atomic_path(dest) as tmp:
+        tmp.write_text(dumps(doc), encoding="utf-8")
+    return dest
+
+
 def write_report(out_dir: str | Path, program_or_graph: Any, sim_result: Any = None,
                  float_graph: Any = None, fidelity: Any = None, input_kind: str | None = None,
                  *, html: bool = True, **options: Any) -> Path:
@@ -37,9 +46,7 @@ def write_report(out_dir: str | Path, program_or_graph: Any, sim_result: Any = N
     and, with ``html``, ``out_dir/report.html``. Returns the JSON path."""
     doc = build_report(program_or_graph, sim_result, float_graph, fidelity, input_kind, **options)
     out = Path(out_dir)
-    dest = out / "report.json"
-    with atomic_path(dest) as tmp:
-        tmp.write_text(dumps(doc), encoding="utf-8")
+    dest = write_json(doc, out / "report.json")
     if html:
         write_html(doc, out / "report.html")
     return dest

@@ -1,13 +1,13 @@
-"""Chip activity for the report: per-layer rates over time, a spike raster, worst-case counters.
+"""Chip activity for the report: per-layer rates over time and a spike raster.
 
 - ``layer_rates``: spikes per neuron per step of each layer over time, from the per-core
   counters, binned to at most ``MAX_POINTS`` points.
 - ``raster``: for each layer whose spikes were probed (``"<layer>.s"``), the spike times of up
   to ``RASTER_NEURONS`` neurons of the first sample (neurons that fired, evenly spaced), over at
   most ``RASTER_STEPS`` steps.
-- ``worst_case_counters``: the counters of a run in which every input and every neuron spikes at
-  every step, built with the event simulator's own accounting (``CounterPlan``): an upper bound
-  on activity, used when no input was given.
+
+The worst case (no input given) is counted by the simulator
+(``simulators/event/worst_case.py``); this module only reads counters and probes.
 """
 
 from __future__ import annotations
@@ -74,22 +74,6 @@ def raster(probes: dict[str, np.ndarray], layers: list[str]) -> dict[str, dict[s
                       "spikes": [[int(a), int(b)] for a, b in
                                  zip(t[:RASTER_MAX_SPIKES], k[:RASTER_MAX_SPIKES], strict=True)]}
     return out
-
-
-def worst_case_counters(program: Any, steps: int) -> Any:
-    """Counters of ``steps`` steps in which every input and every neuron spikes every step."""
-    from ...simulators.event.counting import CounterPlan
-
-    plan = CounterPlan(program, steps, 1, None)
-    syn = {name: np.broadcast_to(sc.F.sum(0), (steps, 1, sc.F.shape[1])).copy()
-           for name, sc in plan.syns.items()}
-    lif = {}
-    for name, lm in program.layers.items():
-        k = np.array([program.cores[c].neurons for c in lm.cores], np.int64)
-        full = np.broadcast_to(k, (steps, 1, len(k))).copy()
-        lif[name] = (full, full)
-    plan.chunk(0, steps, syn, lif)
-    return plan.counters
 
 
 def report_probes(program: Any) -> list[str]:

@@ -1,7 +1,9 @@
 """Assemble ``report.json`` from a chip program, the event simulator's counters and the float graph.
 
 ``build_report`` is a pure function of its arguments and returns the JSON document (a dict, see
-docs/report-schema.md); ``write_report`` (``__init__.py``) writes it and ``report.html``.
+docs/report-schema.md); ``write_report`` (``__init__.py``) writes it and ``report.html``. It runs
+nothing: the counters (measured, or the worst case) and the float graph's probes come from the
+``measure`` stage (``snnc/stages/measure.py``).
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ import numpy as np
 from ... import __version__
 from ...errors import SnncError
 from ...ir import Graph
-from .activity import worst_case_counters
 from .agreement import layer_fidelity
 from .analytic import analytic_estimate
 from .energy import EnergyModel, load_model, models_for_chip
-from .neurobench import neurobench_metrics, record
+from .neurobench import neurobench_metrics
 from .schema import SCHEMA, VERSION
 from .sections import (
     activity_section,
@@ -42,12 +43,11 @@ INPUT_NOTES = {
 }
 
 
-def _program(program_or_graph: Any) -> Any:
-    if isinstance(program_or_graph, Graph):
-        from ..loihi.mapper import map_graph
-
-        return map_graph(program_or_graph)
-    return program_or_graph
+def _program(program: Any) -> Any:
+    if isinstance(program, Graph) or not hasattr(program, "layers"):
+        raise SnncError("build_report needs a mapped ChipProgram (backends.loihi.mapper."
+                        "map_graph), not a graph")
+    return program
 
 
 def _input_steps(inputs: Any, default: int) -> int:
@@ -55,18 +55,6 @@ def _input_steps(inputs: Any, default: int) -> int:
         return default
     arrays = inputs.values() if isinstance(inputs, dict) else [inputs]
     return max(int(np.shape(x)[0]) for x in arrays)
-
-
-def _float_probes(float_graph: Graph | None, inputs: Any,
-                  notes: list[str]) -> dict[str, np.ndarray] | None:
-    if float_graph is None or inputs is None:
-        return None
-    try:
-        return record(float_graph, inputs)
-    except SnncError as exc:
-        notes.append(f"the float model could not be run on the input ({exc}); NeuroBench "
-                     "workload metrics and measured analytic rates are left out")
-        return None
 
 
 def _lowered_probes(program: Any, inputs: Any, chip_probes: dict) -> dict | None:
@@ -149,21 +137,26 @@ def build_report(program_or_graph: Any, sim_result: Any = None, float_graph: Gra
                  fidelity: Any = None, input_kind: str | None = None, *, inputs: Any = None,
                  chip_inputs: Any = None, float_probes: dict[str, np.ndarray] | None = None,
                  energy_model: str | None = None, target: str | None = None,
-                 input_source: str | None = None, steps: int = 1) -> dict[str, Any]:
+                 input_source: str | None = None,
+                 notes: tuple[str, ...] = ()) -> dict[str, Any]:
     """The report document of one compiled program and (optionally) one simulated run.
 
     ``sim_result``: the event simulator's ``SimResult`` (its ``counters``, and ``"<layer>.s"``
-    probes for the raster and fidelity); None reports the worst case over ``steps`` steps.
-    ``inputs``: the time-major input of the float model (array or dict per input node), run on
-    ``float_graph`` for the NeuroBench metrics, the analytic estimate and the fidelity (or pass
-    ``float_probes`` recorded already); ``chip_inputs``: what the chip received, if encoded
-    differently (default: ``inputs``).
+    probes for the raster and fidelity), or of the worst case
+    (``simulators.event.worst_case.worst_case_counters``, with ``input_kind="worst-case"``).
+    ``inputs``: the time-major input of the float model (array or dict per input node);
+    ``float_probes``: what the reference simulator recorded of ``float_graph`` on it, for the
+    NeuroBench metrics, the analytic estimate and the fidelity; ``chip_inputs``: what the chip
+    received, if encoded differently (default: ``inputs``); ``notes``: the measuring stage's
+    own notes (e.g. why the float model could not be run).
     """
     program = _program(program_or_graph)
     counters = getattr(sim_result, "counters", None)
-    kind = input_kind or ("user" if counters is not None else "worst-case")
     if counters is None:
-        counters, kind = worst_case_counters(program, steps), "worst-case"
+        raise SnncError("build_report needs counters: simulate the program "
+                        "(simulators.event.simulate) or count the worst case "
+                        "(simulators.event.worst_case.worst_case_counters)")
+    kind = input_kind or "user"
     chip_probes = dict(getattr(sim_result, "probes", None) or {})
     models = models_for_chip(program.chip)
     if energy_model is not None:
@@ -171,9 +164,8 @@ def build_report(program_or_graph: Any, sim_result: Any = None, float_graph: Gra
         models = [chosen, *[m for m in models if m.name != chosen.name]]
     en, lat = run_model(program, models[0], counters)
     T = int(counters.step_ns.shape[0])
-    notes = _notes(models[0], kind, counters)
-    fprobes = float_probes if float_probes is not None else _float_probes(float_graph, inputs,
-                                                                          notes)
+    notes = [*_notes(models[0], kind, counters), *notes]
+    fprobes = float_probes
     t_model = _input_steps(inputs, T)
     chip_in = inputs if chip_inputs is None else chip_inputs
     return {

@@ -22,10 +22,10 @@ from ...ir import Graph
 from ...ir.neurons import NeuronBase
 from ...ir.node import as_float
 from ...ir.qtensor import weight_shape
+from ...ir.traits import Trait, has
 from ..loihi.connectivity import Connectivity
 
 CONNECTION_OPS = ("affine", "linear", "conv1d", "conv2d", "loihi.dense", "loihi.conv")
-PASSTHROUGH = ("flatten", "reshape")
 
 
 def connection_nodes(graph: Graph) -> list[str]:
@@ -92,7 +92,7 @@ def source_of(graph: Graph, name: str) -> str:
     """The node that produces a connection node's input, through flatten/reshape."""
     preds = graph.predecessors(name)
     src = preds[0] if len(preds) == 1 else name
-    while len(preds) == 1 and graph.nodes[src].op in PASSTHROUGH:
+    while len(preds) == 1 and has(graph.nodes[src], Trait.WIRING):
         preds = graph.predecessors(src)
         src = preds[0] if len(preds) == 1 else src
     return src
@@ -107,7 +107,7 @@ def node_input(graph: Graph, name: str, probes: dict[str, np.ndarray]) -> np.nda
     total = None
     for p in graph.predecessors(name):
         val = probes.get(f"{p}.s")
-        while val is None and graph.nodes[p].op in PASSTHROUGH and len(graph.predecessors(p)) == 1:
+        while val is None and has(graph.nodes[p], Trait.WIRING) and len(graph.predecessors(p)) == 1:
             p = graph.predecessors(p)[0]
             val = probes.get(f"{p}.s")
         if val is None:

@@ -23,9 +23,10 @@ IR twins of the layers NeuroBench hooks (``graphstats``):
   framework keeps as buffers (snnTorch's ``beta``, ``threshold``) are not counted, so the
   footprint can be a few bytes per neuron layer below NeuroBench's.
 
-Activity comes from the reference simulator (``record``): the float graph reproduces the
-framework's forward pass, so these are the numbers NeuroBench reports for the same model and
-inputs. No torch is needed.
+Activity comes from the reference simulator, run by the ``measure`` stage
+(``snnc/stages/measure.py``) with the probes ``graphstats.input_probes`` names: the float graph
+reproduces the framework's forward pass, so these are the numbers NeuroBench reports for the same
+model and inputs. No torch is needed.
 """
 
 from __future__ import annotations
@@ -39,20 +40,12 @@ from .graphstats import (
     bias_size,
     connection_nodes,
     fanout,
-    input_probes,
     neuron_nodes,
     node_input,
     weight_values,
 )
 
 FLOAT_BYTES = 4  # PyTorch's default parameter dtype (float32)
-
-
-def record(graph: Graph, inputs: Any, steps: int | None = None) -> dict[str, np.ndarray]:
-    """Reference simulation of ``graph`` on time-major ``inputs`` with every probe needed here."""
-    from ...simulators.reference import simulate
-
-    return dict(simulate(graph, inputs, steps, input_probes(graph)).probes)
 
 
 def static_metrics(graph: Graph) -> dict[str, Any]:

@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 
 from ...backends.loihi.program import ChipProgram
-from ...backends.loihi.topology import PASSTHROUGH, SYNAPSES, topology
+from ...backends.loihi.topology import topology
 from ...errors import SnncError, UnsupportedOpError
+from ...ir.traits import Trait, has
 from ..result import SimResult
 from ..stimulus import parse_probes, stimuli
 from .counting import CounterPlan
@@ -186,10 +187,10 @@ class _Run:
         node = self.g.nodes[name]
         if node.op == "input":
             vals[name] = self._stim(name, t0, T)
-        elif node.op in PASSTHROUGH or node.op == "output":
+        elif has(node, Trait.WIRING) or node.op == "output":
             src = vals[self.g.predecessors(name)[0]]
             vals[name] = src.reshape(T, self.batch, *node.out_shape)
-        elif node.op in SYNAPSES:
+        elif has(node, Trait.CHIP_SYNAPSE):
             vals[name] = self.syn[name].run(vals[self.g.predecessors(name)[0]], self.t_base + t0)
             if name in self.plastic:
                 extra[name] = self.plastic_probes(name, T)

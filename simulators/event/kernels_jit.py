@@ -14,6 +14,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..loihi_lif import lif_step
+
+_lif_step = njit(cache=True, inline="always")(lif_step)
+
 
 @njit(cache=True, inline="always")
 def wrap32(x):
@@ -178,7 +182,7 @@ def lif_run(a, u, v, fu, fv, bias, vth, interval, offset, t0, s, act, rec_u, rec
     a (T, B, N) input; u, v (B, N) state, updated in place; fu = 4096 - (du + 1), fv = 4096 - dv,
     bias = bias_mant shifted by bias_exp, vth = vth << 6, all (N,). ``act[t, b, n]`` is 1 when
     the update is *active*: input, u, v or bias non-zero as the step starts (after a periodic
-    reset). ``(p + ((p >> 63) & 4095)) >> 12`` is p / 4096 truncated toward zero. When the
+    reset). The step itself is ``simulators/loihi_lif.lif_step``, compiled here. When the
     layer's cores hold contiguous flat ranges ``bounds[k]:bounds[k+1]``, active neurons and
     spikes are also counted per core into act_cnt, spk_cnt (T, B, K).
     """
@@ -193,20 +197,9 @@ def lif_run(a, u, v, fu, fv, bias, vth, interval, offset, t0, s, act, rec_u, rec
             vb = v[b]
             for n in range(N):
                 x = wrap32(a[t, b, n])
-                un = ub[n]
-                vn = vb[n]
-                act[t, b, n] = (x | un | vn | bias[n]) != 0
-                p = un * fu[n]
-                un = wrap32(((p + ((p >> 63) & 4095)) >> 12) + (x << 6))
-                un = un - 16777216 if un > 8388608 else un
-                un = un + 16777216 if un <= -8388608 else un
-                q = vn * fv[n]
-                vn = wrap32(((q + ((q >> 63) & 4095)) >> 12) + un + bias[n])
-                vn = min(max(vn, -8388607), 8388607)
-                sp = vn > vth[n]
-                s[t, b, n] = sp
-                vb[n] = 0 if sp else vn
-                ub[n] = un
+                act[t, b, n] = (x | ub[n] | vb[n] | bias[n]) != 0
+                ub[n], vb[n], s[t, b, n] = _lif_step(x, ub[n], vb[n], fu[n], fv[n], bias[n],
+                                                     vth[n])
             if record:
                 rec_u[t, b, :] = ub
                 rec_v[t, b, :] = vb

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels_float import conv_nd
+from ..loihi_lif import lif_step
 
 
 def wrap32(x: np.ndarray) -> np.ndarray:
@@ -70,11 +71,6 @@ def conv_run(x, wt, stride, pad, dil, graded, ring, t0, y, acc, emit, F, cnt):
         ring[(t0 + t + 1) % R] += a[t]
 
 
-def _decay(x: np.ndarray, f: np.ndarray) -> np.ndarray:
-    p = x * f
-    return np.sign(p) * (np.abs(p) >> 12)
-
-
 def lif_run(a, u, v, fu, fv, bias, vth, interval, offset, t0, s, act, rec_u, rec_v, record,
             bounds, act_cnt, spk_cnt):
     for t in range(a.shape[0]):
@@ -83,11 +79,8 @@ def lif_run(a, u, v, fu, fv, bias, vth, interval, offset, t0, s, act, rec_u, rec
             v[:] = 0
         x = wrap32(a[t])
         act[t] = (x != 0) | (u != 0) | (v != 0) | (bias != 0)
-        un = wrap32(_decay(u, fu) + (x << 6))
-        un = np.where(un > 2**23, un - 2**24, np.where(un <= -(2**23), un + 2**24, un))
-        vn = np.clip(wrap32(_decay(v, fv) + un + bias), -(2**23 - 1), 2**23 - 1)
-        sp = vn > vth
-        u[:], v[:] = un, np.where(sp, 0, vn)
+        un, vn, sp = lif_step(x, u, v, fu, fv, bias, vth)
+        u[:], v[:] = un, vn
         s[t] = sp
         if record:
             rec_u[t], rec_v[t] = u, v

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..kernels_loihi import effective_dense_weights
+from ...ir.weights import effective_dense_weights
 from . import kernels_np
 
 try:  # pragma: no branch

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ...backends.loihi.topology import SYNAPSES
 from ...ir import Graph
+from ...ir.traits import Trait, has
 
 
 def stepwise_nodes(graph: Graph, plastic: Sequence[str], order: list[str] | None,
@@ -51,8 +51,8 @@ def step_segment(run: Any, vals: dict[str, np.ndarray], extra: dict[str, Any], t
     return the learning counters {plastic synapse: (updates (T, K), epochs (T, K))}."""
     g, topo = run.g, run.topo
     order = [n for n in run.sched.order if n in run.stepwise]
-    syns = [n for n in order if g.nodes[n].op in SYNAPSES]
-    others = [n for n in order if g.nodes[n].op not in SYNAPSES]
+    syns = [n for n in order if has(g.nodes[n], Trait.CHIP_SYNAPSE)]
+    others = [n for n in order if not has(g.nodes[n], Trait.CHIP_SYNAPSE)]
     boundary = {p for n in order for p in g.predecessors(n) if p not in run.stepwise}
     learning = [s for s in run.plastic if s in run.stepwise and run.learning.learn]
     thirds = {s: run.learning.third_for(s) for s in learning}

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...ir.learning_rule import FACTOR_WIDTH, ParsedRule, Product, parse_rule
-from ..kernels_loihi import shift
+from ...ir.weights import truncate
+from ..loihi_lif import shift
 
 W_TRACE, ACC_U, S_MANT_W = 7, 15, 4
 SYN_SHIFT = 7  # 16-bit signed accumulator - 9-bit signed variable
@@ -75,16 +76,6 @@ class _TraceRandom:
     def advance(self) -> None:
         self.decay = self._rd.random(1)[0]
         self.impulse = self._ri.integers(0, 2**W_TRACE, size=1, dtype=int)[0]
-
-
-def truncate(w: np.ndarray, mode: str, bits: int) -> np.ndarray:
-    """LearningDense's one-time weight processing (sign mode given, MIXED by default in Lava).
-
-    Lava's learning model truncates without clipping: a weight of the wrong sign for ``mode``
-    keeps its sign (and drives the post neurons) until a ``dw`` rule saturates it.
-    """
-    k = 8 - bits + (mode == "mixed")
-    return -((-w >> k) << k) if mode == "inh" else (w >> k) << k
 
 
 def _split_impulse(values: list[float]) -> tuple[np.ndarray, np.ndarray]:

@@ -109,11 +109,10 @@ class _EventEngine:
 
     name = "event"
 
-    def __init__(self, graph: Graph, thirds: dict[str, Third], chip: str) -> None:
-        from ...backends.loihi.mapper import map_graph
+    def __init__(self, program: Any, graph: Graph, thirds: dict[str, Third]) -> None:
         from ..event.session import EventSession
 
-        self.session = EventSession(map_graph(graph, chip), third=thirds)
+        self.session = EventSession(program, third=thirds)
         self.batchable = all(n.reset_interval == 0 for n in graph.nodes.values()
                              if n.op == "loihi.lif")  # no LIFReset: samples need not be in turn
 
@@ -148,8 +147,10 @@ def _decide(out: np.ndarray) -> np.ndarray:
 class OnlineLearner:
     """Runs samples through a graph whose ``layers`` learn with ``spec``.
 
-    ``engine``: ``"event"`` (default) maps the plastic graph onto ``chip`` and runs it on the event
-    simulator; ``"reference"`` steps the reference executor. Both give the same spikes and
+    ``engine``: ``"event"`` (default) runs the plastic graph on the event simulator, mapped onto
+    ``chip`` by ``map_program(graph, chip)`` (the caller's mapper, e.g.
+    ``snnc.backends.loihi.mapper.map_graph``; ``snnc.api.learn`` passes it: simulators never
+    call the mapper); ``"reference"`` steps the reference executor. Both give the same spikes and
     weights bit for bit; the event engine is faster (``benchmarks/bench_learning.py``) and falls
     back to the reference one for graphs the mapper does not take (logged). ``chip`` only decides
     the mapping (default ``"loihi2"``: graded spikes and large cores), never the arithmetic.
@@ -157,7 +158,8 @@ class OnlineLearner:
 
     def __init__(self, graph: Graph, layers: Sequence[str], spec: RuleSpec,
                  readout: str | None = None, error_scale: int = 32, *, engine: str = "event",
-                 chip: str = "loihi2") -> None:
+                 chip: str = "loihi2", map_program: Callable[[Graph, str], Any] | None = None
+                 ) -> None:
         self.spec, self.scale = spec, error_scale
         self.post = {name: _post_of(graph, name) for name in layers}
         self.readout = readout or self.post[layers[-1]]
@@ -167,14 +169,19 @@ class OnlineLearner:
         self.first = np.zeros(self.counts.shape, np.int64)
         self._seen = (-1, np.zeros(self.counts.shape))  # (t, post) of the last third-factor call
         thirds = {name: self._third for name in layers if self.post[name] == self.readout}
-        self.engine = self._engine(engine, thirds, chip)
+        self.engine = self._engine(engine, thirds, chip, map_program)
 
-    def _engine(self, kind: str, thirds: dict[str, Third], chip: str) -> Any:
+    def _engine(self, kind: str, thirds: dict[str, Third], chip: str,
+                map_program: Callable[[Graph, str], Any] | None) -> Any:
         if kind not in ("event", "reference"):
             raise SnncError(f"unknown learning engine {kind!r}: use 'event' or 'reference'")
         if kind == "event":
+            if map_program is None:
+                raise SnncError("the event learning engine needs map_program (e.g. "
+                                "snnc.backends.loihi.mapper.map_graph, as snnc.api.learn "
+                                "passes), or use engine='reference'")
             try:
-                return _EventEngine(self.graph, thirds, chip)
+                return _EventEngine(map_program(self.graph, chip), self.graph, thirds)
             except (ResourceError, UnsupportedOpError) as exc:
                 log.info("learning on the reference executor: the event simulator cannot map "
                          "this graph (%s)", exc)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ...ir import Graph
 from .builtin import BUILTIN
-from .report import UPDATE_COST, LearningReport
+from .report import LearningReport
 from .runner import OnlineLearner, train
 
 
@@ -32,15 +32,20 @@ def _zeroed(graph: Graph, layers: Sequence[str]) -> Graph:
 def run(graph: Graph, layers: Sequence[str], rule: str, xs: np.ndarray, ys: np.ndarray,
         test: tuple[np.ndarray, np.ndarray] | None, epochs: int = 1, eval_every: int = 0,
         error_scale: int = 32, reset_layers: bool = False, chip: str = "loihi1",
-        progress: bool = True, rule_options: dict | None = None) -> LearningResult:
+        progress: bool = True, rule_options: dict | None = None,
+        map_program: Callable[[Graph, str], Any] | None = None) -> LearningResult:
     """Learn online on ``xs`` (N, T, *shape) with labels ``ys``; test on ``test``.
 
-    ``rule_options`` go to the built-in rule's factory (for example ``{"shift": 4}``).
+    ``rule_options`` go to the built-in rule's factory (for example ``{"shift": 4}``);
+    ``map_program`` maps the plastic graph for the event engine (``OnlineLearner``; without it
+    the reference engine learns, with the same result). ``snnc.api.learn`` passes the mapper.
     """
     spec = BUILTIN[rule](**(rule_options or {}))
     if reset_layers:
         graph = _zeroed(graph, layers)
-    learner = OnlineLearner(graph, layers, spec, error_scale=error_scale)
+    learner = OnlineLearner(graph, layers, spec, error_scale=error_scale,
+                            engine="reference" if map_program is None else "event",
+                            map_program=map_program)
     every = eval_every or max(len(ys) * epochs // 4, 1)
     with _bar(len(ys) * epochs, progress) as advance:
         curve = train(learner, xs, ys, epochs, eval_set=test, eval_every=every, progress=advance)
@@ -52,8 +57,7 @@ def run(graph: Graph, layers: Sequence[str], rule: str, xs: np.ndarray, ys: np.n
         layers=list(layers), chip=chip, samples=len(ys), epochs=epochs, steps=learner.steps,
         synapses=synapses, updates_event=sum(b.counts["updates"] for b in blocks.values()),
         updates_timestep=synapses * learner.steps,
-        flips=sum(b.counts["flips"] for b in blocks.values()), accuracy_curve=curve,
-        cost=dict(UPDATE_COST[chip]))
+        flips=sum(b.counts["flips"] for b in blocks.values()), accuracy_curve=curve)
     return LearningResult(learner.learned_graph(), report, learner)
 
 
@@ -76,25 +80,3 @@ class _bar:
     def __exit__(self, *exc: object) -> None:
         if self.progress is not None:
             self.progress.__exit__(*exc)
-
-
-def print_summary(report: LearningReport, out: Path | None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    table = Table(title=f"on-chip learning: rule {report.rule}, layers {', '.join(report.layers)}")
-    table.add_column("samples seen", justify="right")
-    table.add_column("test accuracy", justify="right")
-    for seen, acc in report.accuracy_curve:
-        table.add_row(str(seen), f"{acc:.1%}")
-    console.print(table)
-    e = report.energy()
-    tag = " (estimate)" if report.cost.get("estimate") else ""
-    console.print(f"synaptic updates: {report.updates_event:,} event-driven vs "
-                  f"{report.updates_timestep:,} time-step-driven")
-    console.print(f"learning energy{tag}: {e['event_driven_j'] * 1e6:.2f} µJ event-driven vs "
-                  f"{e['time_step_driven_j'] * 1e6:.2f} µJ time-step-driven "
-                  f"({e['saving_factor']:.1f}x less), at {report.cost['energy_pj']} pJ/update")
-    if out is not None:
-        console.print(f"wrote {out}/graph.learned.snnc and {out}/learning_report.json")

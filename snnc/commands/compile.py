@@ -97,9 +97,8 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
     art = result.artifacts
     extra = f", {art['cores']} cores on {art['chips']} chip(s)" if "cores" in art else ""
     click.echo(f"wrote {out}{extra}")
-    if (out / "report.json").is_file():
-        from ..backends.report.schema import load_report
+    if result.report is not None:
         from ..backends.report.terminal import summary_line
 
-        click.echo(summary_line(load_report(out)))
+        click.echo(summary_line(result.report))
         click.echo(f"see {out / 'report.html'} or `snnc report {out}`")

@@ -87,9 +87,10 @@ def command(program: Path, data_path: Path, test_path: Path | None, rule: str, l
     """Learn on the simulated chip: run PROGRAM (a compile output directory or a lowered .snnc
     graph) sample after sample while LAYERS adapt with a built-in RULE; print test accuracy over
     time and write the learned program and a learning report with its energy."""
+    from .. import api
+    from ..backends.report.learning import print_summary
     from ..ir.serialize import write_graph
     from ..outdir import check_output_dir, output_dir
-    from ..simulators.learning import session
 
     out = output or (program / "learned" if program.is_dir() else program.with_suffix(".learned"))
     inputs = [p for p in (program, data_path, test_path) if p is not None]
@@ -105,9 +106,10 @@ def command(program: Path, data_path: Path, test_path: Path | None, rule: str, l
     if test_path is not None:
         _check_labels(test_path, test[1], graph)
     names = layers.split(",") if layers else [_default_layer(graph)]
-    result = session.run(graph, names, rule, xs, ys, test, epochs=epochs, eval_every=eval_every,
-                         error_scale=error_scale, reset_layers=reset_layers, chip=chip)
+    result, doc = api.learn(graph, names, rule, xs, ys, test, epochs=epochs,
+                            eval_every=eval_every, error_scale=error_scale,
+                            reset_layers=reset_layers, chip=chip)
     with output_dir(out, force=force, inputs=inputs, kind="learn") as tmp:
         write_graph(result.graph, tmp / "graph.learned.snnc")
-        (tmp / "learning_report.json").write_text(json.dumps(result.report.to_dict(), indent=2))
-    session.print_summary(result.report, out)
+        (tmp / "learning_report.json").write_text(json.dumps(doc, indent=2))
+    print_summary(doc, out)

@@ -33,12 +33,16 @@ def _chips() -> list[tuple[str, ...]]:
 
 
 def _backends() -> list[tuple[str, ...]]:
+    """The registry targets and ``simulate --backend`` read (``snnc/registry.py``)."""
+    from ..registry import default_registry
     from ..targets import TARGETS
 
-    seen: dict[str, str] = {}
-    for t in TARGETS.values():
-        seen.setdefault(t.backend, t.name)
-    return [(b, f"used by target {t}") for b, t in seen.items()]
+    rows = []
+    for name, roles, text in default_registry().describe():
+        used = [t.name for t in TARGETS.values() if t.backend == name]
+        where = f"; target {', '.join(used)}" if used else ""
+        rows.append((name, f"[{roles}]", text + where))
+    return rows
 
 
 @click.command("list")

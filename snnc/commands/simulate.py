@@ -1,9 +1,13 @@
 """``snnc simulate MODEL_OR_OUTDIR --input X.npy --steps T --backend B -o R.npz``.
 
 MODEL_OR_OUTDIR is a compile output directory (holding ``program.h5``) or any model file
-``snnc.api.load`` reads. Backends: ``loihi-sim`` (the event simulator on the mapped program),
-``reference`` (the reference executor on the program's lowered graph, or on the model's graph),
-``lava`` (Lava's fixed_pt models, needs the Lava environment) and ``brian2`` (float graphs).
+``snnc.api.load`` reads; ``snnc.api.simulate`` runs it with a simulator of ``snnc/registry.py``:
+``loihi-sim`` (the event simulator on the mapped program; a model file goes through the compile
+stages first), ``reference`` (the reference executor on the program's lowered graph, or on the
+model's graph), ``lava`` (Lava's fixed_pt models on the lowered graph, needs the Lava
+environment; a float model is compiled for the ``lava`` target first) and ``brian2`` (float
+graphs). A model compiled here is calibrated on its ``<model>.input.npy`` when present, else
+on the input being simulated.
 
 X.npy has time last: (*shape, T) or (B, *shape, T). R.npz holds ``output`` (the output node's
 values, time last, with a batch axis only if X had one) and every probe under its name, also time
@@ -23,39 +27,24 @@ from ..errors import FormatError, SnncError
 from ..io import atomic_path, check_output_file, to_time_last, to_time_major
 
 log = logging.getLogger(__name__)
-BACKENDS = ("loihi-sim", "reference", "lava", "brian2")
 
 
-def _load_target(path: Path, backend: str, chip: str | None) -> tuple[Any, Any]:
-    """(graph, program or None) for ``path``; the program only when the backend needs it."""
+def _simulators() -> list[str]:
+    from ..registry import default_registry
+
+    return default_registry().simulator_names()
+
+
+def _graph_of(path: Path) -> Any:
+    """The graph whose input node names and shapes the input file is read against."""
+    from .. import api
     from ..backends.loihi.program_io import program_file
 
     if path.is_dir() or path.suffix in (".h5", ".hdf5"):
         from ..backends.loihi.program import ChipProgram
 
-        program = ChipProgram.load(program_file(path))
-        return program.graph, program
-    from .. import api
-
-    graph = api.load(path)
-    if backend != "loihi-sim":
-        return graph, None
-    return graph, _compile(api, graph, chip)
-
-
-def _compile(api: Any, graph: Any, chip: str | None) -> Any:
-    from ..backends.loihi.mapper import map_graph
-    from ..backends.loihi.topology import ALLOWED
-
-    if all(n.op in ALLOWED for n in graph.nodes.values()):
-        return map_graph(graph, chip or "loihi1")
-    compile_fn = getattr(api, "compile", None)
-    if compile_fn is None:
-        raise SnncError("this model is not lowered to Loihi ops and this snnc has no compiler "
-                        "yet; use --backend reference, or simulate a `snnc compile` output "
-                        "directory")
-    out = compile_fn(graph, target="loihi-sim", **({"chip": chip} if chip else {}))
-    return getattr(out, "program", out)
+        return ChipProgram.load(program_file(path)).graph
+    return api.load(path)
 
 
 def _inputs(graph: Any, path: Path) -> tuple[np.ndarray, bool]:
@@ -70,30 +59,6 @@ def _inputs(graph: Any, path: Path) -> tuple[np.ndarray, bool]:
         raise SnncError(f"the model has inputs {names}; snnc simulate takes one input array")
     shape = tuple(graph.nodes[names[0]].out_shape)
     return to_time_major(x, shape), x.ndim == len(shape) + 2
-
-
-def _run(backend: str, graph: Any, program: Any, x: np.ndarray, steps: int | None,
-         probes: tuple[str, ...], reset_interval: int, quiet: bool, lava_hw: bool) -> Any:
-    if lava_hw and backend != "lava":
-        raise SnncError("--lava-hw selects Lava's Loihi 2 hardware run; use it with --backend lava")
-    if backend == "loihi-sim":
-        from ..simulators.event import simulate
-
-        return simulate(program, x, steps, probes, reset_interval=reset_interval,
-                        progress=not quiet)
-    if reset_interval:
-        raise SnncError("--reset-interval is only supported by --backend loihi-sim")
-    if backend == "reference":
-        from ..simulators.reference import simulate as ref
-
-        return ref(graph, x, steps, probes)
-    if backend == "lava":
-        from ..backends.lava import run_lava
-
-        return run_lava(graph, x, steps, probes, hw=lava_hw)
-    from ..simulators.brian2 import run_brian2
-
-    return run_brian2(graph, x, steps, probes, target="numpy")
 
 
 def _save(path: Path, result: Any, batched: bool) -> None:
@@ -134,8 +99,9 @@ def _ours_counters(path: Path) -> bool:
               help="Input array .npy, time last: (*shape, T) or (B, *shape, T).")
 @click.option("--steps", "-T", type=click.IntRange(1, 10_000_000), default=None,
               help="Time steps (default: the input's length; shorter inputs are zero-padded).")
-@click.option("--backend", "-b", type=click.Choice(BACKENDS), default="loihi-sim",
-              show_default=True)
+@click.option("--backend", "-b", default="loihi-sim", show_default=True,
+              help="Simulator (see `snnc list backends`): loihi-sim, reference, lava, brian2, "
+                   "or one an installed package registers.")
 @click.option("--probe", "-p", "probes", multiple=True, metavar="LAYER.u|LAYER.v|LAYER.s",
               help="Record a layer's state or output (repeatable).")
 @click.option("--chip", default=None, help="Chip for models that still need mapping: loihi1, "
@@ -157,12 +123,19 @@ def command(model_or_outdir: Path, input_path: Path, steps: int | None, backend:
             counters_path: Path | None, lava_hw: bool, out: Path, force: bool,
             quiet: bool) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
+    from .. import api
+    from ..registry import default_registry
+
+    if backend not in _simulators():
+        raise click.BadParameter(f"{backend!r} is not one of {', '.join(_simulators())}",
+                                 param_hint="'--backend'")
+    default_registry().simulator(backend)  # a broken plug-in fails before any work
     check_output_file(out, force, _ours)
     if counters_path is not None:
         check_output_file(counters_path, force, _ours_counters)
-    graph, program = _load_target(model_or_outdir, backend, chip)
-    x, batched = _inputs(graph, input_path)
-    result = _run(backend, graph, program, x, steps, probes, reset_interval, quiet, lava_hw)
+    x, batched = _inputs(_graph_of(model_or_outdir), input_path)
+    result = api.simulate(model_or_outdir, x, steps, backend, probes, chip,
+                          reset_interval=reset_interval, progress=not quiet, lava_hw=lava_hw)
     _save(out, result, batched)
     if counters_path is not None:
         if result.counters is None:

@@ -19,12 +19,11 @@ from typing import Any
 import numpy as np
 
 from ..ir import Graph, Linear, Node, as_float
+from ..ir.traits import Trait, has
 from ..simulators.kernels import kernel_for
 from .graphutil import is_spiking
 
 Interval = tuple[np.ndarray, np.ndarray]
-_MONOTONE = ("output", "add", "flatten", "reshape", "sumpool2d", "avgpool2d", "maxpool2d")
-_LINEAR = ("affine", "linear", "conv1d", "conv2d")
 
 
 def _mul(c: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> Interval:
@@ -63,9 +62,9 @@ def _linear(node: Any, lo: np.ndarray, hi: np.ndarray) -> Interval:
 
 def _through(node: Any, lo: np.ndarray, hi: np.ndarray) -> Interval:
     """Output interval of a non-neuron op."""
-    if node.op in _LINEAR:
+    if has(node, Trait.SYNAPSE):
         return _linear(node, lo, hi)
-    if node.op in _MONOTONE:
+    if has(node, Trait.MONOTONE):
         return _apply(node, lo), _apply(node, hi)
     if node.op == "scale":
         return _mul(np.broadcast_to(node.scale, node.shape), lo, hi)

@@ -17,27 +17,36 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir import Graph, GraphEditor, Linear, Node, Reshape, flatten_subgraphs
-from ..simulators.kernels_loihi import effective_dense_weights
-from .graphutil import WIRING, is_spiking
+from ..ir import (
+    Delay,
+    Graph,
+    GraphEditor,
+    Linear,
+    LoihiDense,
+    Node,
+    Reshape,
+    Scale,
+    flatten_subgraphs,
+)
+from ..ir.access import as_op, bias_of, field_of, weight_of
+from ..ir.traits import Trait, has
+from ..ir.weights import effective_dense_weights
+from .graphutil import is_spiking
 from .manager import Pass, PassContext, Semantics
-
-_POOLS = ("sumpool2d", "avgpool2d", "maxpool2d")
 
 
 def _is_identity(g: Graph, name: str) -> bool:
     node: Node = g.nodes[name]
     op = node.op
     if op == "scale":
-        return bool(np.all(node.scale == 1.0))  # type: ignore[attr-defined]
-    if op in WIRING:
+        return bool(np.all(as_op(node, Scale).scale == 1.0))
+    if has(node, Trait.WIRING):
         return node.in_shape == node.out_shape
     if op == "delay":
-        return bool(np.all(node.delay == 0))  # type: ignore[attr-defined]
-    if op in _POOLS:
-        p: Node = node
-        return (tuple(p.kernel_size) == (1, 1) and tuple(p.stride) == (1, 1)  # type: ignore
-                and tuple(p.padding) == (0, 0))  # type: ignore[attr-defined]
+        return bool(np.all(as_op(node, Delay).delay == 0))
+    if has(node, Trait.POOLING):
+        return all(tuple(field_of(node, f)) == v for f, v in
+                   (("kernel_size", (1, 1)), ("stride", (1, 1)), ("padding", (0, 0))))
     if op == "or":
         ps = g.predecessors(name)
         return len(ps) == 1 and is_spiking(g.nodes[ps[0]])
@@ -58,16 +67,16 @@ def can_bypass(g: Graph, name: str) -> bool:
 
 def _zero_synapse(node: Node) -> bool:
     if node.op == "loihi.dense":
-        w = effective_dense_weights(node.weight, node.num_weight_bits)  # type: ignore[attr-defined]
-        return not np.any(w)
-    return node.op == "loihi.conv" and not np.any(node.weight)  # type: ignore[attr-defined]
+        dense = as_op(node, LoihiDense)
+        return not np.any(effective_dense_weights(dense.weight, dense.num_weight_bits))
+    return node.op == "loihi.conv" and not np.any(weight_of(node))
 
 
 def _simplify_node(node: Node) -> Node | None:
-    if node.op == "affine" and not np.any(node.bias):  # type: ignore[attr-defined]
-        return Linear(weight=node.weight)  # type: ignore[attr-defined]
-    if node.op in ("conv1d", "conv2d"):
-        b = node.bias  # type: ignore[attr-defined]
+    if node.op == "affine" and not np.any(bias_of(node)):
+        return Linear(weight=weight_of(node))
+    if has(node, Trait.CONV):
+        b = bias_of(node)
         if b.ndim and not np.any(b):
             return node.replace(bias=np.float64(0.0))
     return None
@@ -76,10 +85,10 @@ def _simplify_node(node: Node) -> Node | None:
 def _merge_wiring(g: Graph, ed: GraphEditor) -> bool:
     for name, node in g.nodes.items():
         succ = g.successors(name)
-        if node.op not in WIRING or len(succ) != 1:
+        if not has(node, Trait.WIRING) or len(succ) != 1:
             continue
         nxt = g.nodes[succ[0]]
-        if nxt.op in WIRING and g.predecessors(succ[0]) == [name]:
+        if has(nxt, Trait.WIRING) and g.predecessors(succ[0]) == [name]:
             ed.replace(name, Reshape(input_shape=node.in_shape, output_shape=nxt.out_shape))
             ed.bypass(succ[0])
             return True

@@ -25,9 +25,21 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import Affine, Graph, Node, as_float, is_qweight, weight_shape
+from ..errors import IRError
+from ..ir import (
+    Affine,
+    Graph,
+    NeuronBase,
+    Node,
+    Scale,
+    Threshold,
+    as_float,
+    is_qweight,
+    weight_shape,
+)
+from ..ir.access import as_op, bias_of, weight_of
+from ..ir.traits import Trait, has, has_any
 from .graphutil import (
-    SYNAPSES,
     channel_array,
     channel_scale,
     compact,
@@ -44,14 +56,12 @@ from .manager import Pass, PassContext, Semantics
 
 
 def bias_vector(syn: Node) -> np.ndarray:
-    c = weight_shape(syn.weight)[0]  # type: ignore[attr-defined]
-    if syn.op == "linear":
-        return np.zeros(c)
-    return np.broadcast_to(syn.bias, (c,)).astype(np.float64)  # type: ignore[attr-defined]
+    c = weight_shape(weight_of(syn))[0]
+    return np.broadcast_to(bias_of(syn), (c,)).astype(np.float64)
 
 
 def with_weight_bias(syn: Node, weight: Any, bias: np.ndarray) -> Node:
-    if syn.op in ("linear", "affine"):
+    if has(syn, Trait.DENSE):
         return Affine(weight=weight, bias=bias)
     return syn.replace(weight=weight, bias=compact(bias))
 
@@ -59,15 +69,16 @@ def with_weight_bias(syn: Node, weight: Any, bias: np.ndarray) -> Node:
 def neuron_with_constant(node: Node, b: np.ndarray) -> Node | None:
     """The neuron that behaves on x as ``node`` does on x + b (None if not expressible)."""
     if node.op == "threshold":
-        return node.replace(threshold=node.threshold - b)  # type: ignore[attr-defined]
-    if node.current and np.any(node.decay_i != 0):  # type: ignore[attr-defined]
+        return node.replace(threshold=as_op(node, Threshold).threshold - b)
+    neuron = as_op(node, NeuronBase)
+    if neuron.current and np.any(neuron.decays()[1] != 0):
         return None
-    return node.replace(bias=compact(node.bias + input_gain(node) * b))  # type: ignore
+    return node.replace(bias=compact(neuron.bias + input_gain(node) * b))
 
 
 def can_scale(node: Node, a: np.ndarray) -> bool:
     """``scale_input(node, a)`` is exact: positive factors for spiking neurons."""
-    if node.op not in ("threshold", "lif", "if", "cubalif", "li", "i", "cubali"):
+    if not has_any(node, Trait.NEURON, Trait.SPIKING):
         return False
     return bool(np.all(a > 0)) if is_spiking(node) else bool(np.all(np.isfinite(a)))
 
@@ -79,8 +90,8 @@ def _fold_after_synapses(g: Graph, name: str, a: np.ndarray,
     ps = g.predecessors(name)
     n = only_succ(g, name)
     neuron = g.nodes[n] if n is not None else None
-    quantized = any(is_qweight(g.nodes[p].weight) for p in ps)  # type: ignore[attr-defined]
-    if quantized and neuron is not None and g.predecessors(n) == [name]:  # type: ignore[arg-type]
+    quantized = any(is_qweight(weight_of(g.nodes[p])) for p in ps)
+    if quantized and n is not None and neuron is not None and g.predecessors(n) == [name]:
         mag = np.abs(a)
         scaled = channel_array(mag, neuron.in_shape)
         if np.all(mag > 0) and can_scale(neuron, scaled):
@@ -90,7 +101,7 @@ def _fold_after_synapses(g: Graph, name: str, a: np.ndarray,
                 extra = b / mag if i == 0 else 0.0
                 ed.replace(p, with_weight_bias(syn, negate_rows(syn.weight, sign < 0),
                                                sign * bias_vector(syn) + extra))
-            ed.replace(n, scale_input(neuron, scaled))  # type: ignore[arg-type]
+            ed.replace(n, scale_input(neuron, scaled))
             return ed.bypass(name).finish(), "into threshold"
     for i, p in enumerate(ps):
         syn = g.nodes[p]
@@ -102,7 +113,7 @@ def _fold_after_synapses(g: Graph, name: str, a: np.ndarray,
 
 def _in_channel_index(syn: Node) -> np.ndarray:
     """(C_out, C_in/groups) index of the input channel each weight column reads."""
-    cout, cpg = weight_shape(syn.weight)[:2]  # type: ignore[attr-defined]
+    cout, cpg = weight_shape(weight_of(syn))[:2]
     groups = getattr(syn, "groups", 1)
     group = np.arange(cout) // (cout // groups)
     return group[:, None] * cpg + np.arange(cpg)[None, :]
@@ -110,13 +121,15 @@ def _in_channel_index(syn: Node) -> np.ndarray:
 
 def _fold_before_synapse(g: Graph, name: str, a: np.ndarray, b: np.ndarray) -> Graph:
     s = only_succ(g, name)
-    syn = g.nodes[s]  # type: ignore[index]
-    w: Any = as_float(syn.weight)  # type: ignore[attr-defined]
+    if s is None:
+        raise IRError(f"batch norm {name!r} has no single consumer to fold into")
+    syn = g.nodes[s]
+    w: Any = as_float(weight_of(syn))
     idx = _in_channel_index(syn)
     extra = (1,) * (w.ndim - 2)
     a_cols = a[idx].reshape(idx.shape + extra)
     bias = bias_vector(syn) + (w * b[idx].reshape(idx.shape + extra)).reshape(w.shape[0], -1).sum(1)
-    return g.edit().replace(s, with_weight_bias(syn, w * a_cols, bias)).bypass(name).finish()  # type: ignore
+    return g.edit().replace(s, with_weight_bias(syn, w * a_cols, bias)).bypass(name).finish()
 
 
 def fold_one_bn(g: Graph, name: str) -> tuple[Graph, str] | None:
@@ -124,14 +137,14 @@ def fold_one_bn(g: Graph, name: str) -> tuple[Graph, str] | None:
     bn: Any = g.nodes[name]
     a, b = bn.channel_affine()
     ps, s = g.predecessors(name), only_succ(g, name)
-    if ps and all(g.nodes[p].op in SYNAPSES and g.successors(p) == [name] for p in ps):
+    if ps and all(has(g.nodes[p], Trait.SYNAPSE) and g.successors(p) == [name] for p in ps):
         return _fold_after_synapses(g, name, a, b)
     if s is None or g.predecessors(s) != [name]:
         return None
     nxt: Any = g.nodes[s]
-    if nxt.op in ("affine", "linear") and len(bn.shape) == 1 and not is_qweight(nxt.weight):
+    if has(nxt, Trait.DENSE) and len(bn.shape) == 1 and not is_qweight(nxt.weight):
         return _fold_before_synapse(g, name, a, b), "into next weights"
-    if nxt.op in ("conv1d", "conv2d") and not any(nxt.padding) and not is_qweight(nxt.weight):
+    if has(nxt, Trait.CONV) and not any(nxt.padding) and not is_qweight(nxt.weight):
         return _fold_before_synapse(g, name, a, b), "into next weights"
     scaled = channel_array(a, bn.shape)
     shifted = neuron_with_constant(nxt, channel_array(b, bn.shape)) if can_scale(nxt, scaled) \
@@ -178,7 +191,7 @@ def _fold_scale_node(g: Graph, name: str) -> Graph | None:
     s = only_succ(g, name)
     if s is None or g.predecessors(s) != [name]:
         return None
-    factor = np.asarray(g.nodes[name].scale)  # type: ignore[attr-defined]
+    factor = np.asarray(as_op(g.nodes[name], Scale).scale)
     if not can_scale(g.nodes[s], factor):
         return None
     return g.edit().replace(s, scale_input(g.nodes[s], factor)).bypass(name).finish()
@@ -186,9 +199,9 @@ def _fold_scale_node(g: Graph, name: str) -> Graph | None:
 
 def _fold_weight_scales(g: Graph, n: str) -> Graph | None:
     ps = g.predecessors(n)
-    if not ps or any(g.nodes[p].op not in SYNAPSES or g.successors(p) != [n] for p in ps):
+    if not ps or any(not has(g.nodes[p], Trait.SYNAPSE) or g.successors(p) != [n] for p in ps):
         return None
-    alphas = [channel_scale(g.nodes[p].weight) for p in ps]  # type: ignore[attr-defined]
+    alphas = [channel_scale(weight_of(g.nodes[p])) for p in ps]
     first = alphas[0]
     if first is None or any(a is None or not np.array_equal(a, first) for a in alphas):
         return None

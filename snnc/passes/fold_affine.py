@@ -35,14 +35,11 @@ from ..ir import (
     SumPool2d,
     as_float,
 )
+from ..ir.traits import Trait, has
 from ..simulators.kernels import kernel_for
 from .fold import _in_channel_index, bias_vector, can_scale, with_weight_bias
-from .graphutil import CONVS, WIRING, compact, only_pred, only_succ, out_scale_weight, scale_input
+from .graphutil import compact, only_pred, only_succ, out_scale_weight, scale_input
 from .manager import Pass, PassContext, Semantics
-
-DENSE = ("affine", "linear")
-CHAIN_OPS = ("affine", "linear", "scale", "sumpool2d", "avgpool2d", "conv1d", "conv2d",
-             "flatten", "reshape", "batchnorm")
 
 
 def apply_chain(chain: list[Node], x: np.ndarray) -> np.ndarray:
@@ -78,7 +75,7 @@ def _scale_then_synapse(s: Any, syn: Any) -> Node | None:
     if np.all(factor == factor.flat[0]):
         return syn.replace(weight=out_scale_weight(syn.weight, factor.flat[0]))
     w: Any = as_float(syn.weight)
-    if syn.op in DENSE:
+    if has(syn, Trait.DENSE):
         return syn.replace(weight=w * factor[None, :])
     per_channel = factor.reshape(factor.shape[0], -1)
     if not np.all(per_channel == per_channel[:, :1]):
@@ -117,11 +114,11 @@ def _pool_then_conv(p: Any, c: Any) -> Node | None:
 
 
 def _merge_pair(a: Any, b: Any) -> Node | None:
-    if a.op in DENSE and b.op in DENSE:
+    if has(a, Trait.DENSE) and has(b, Trait.DENSE):
         return _dense_pair(a, b)
-    if a.op == "scale" and b.op in DENSE + CONVS:
+    if a.op == "scale" and has(b, Trait.SYNAPSE):
         return _scale_then_synapse(a, b)
-    if a.op in DENSE + CONVS and b.op == "scale":
+    if has(a, Trait.SYNAPSE) and b.op == "scale":
         return _synapse_then_scale(a, b)
     if a.op == "scale" and b.op == "scale":
         return Scale(shape=b.shape, scale=compact(np.broadcast_to(a.scale * b.scale, b.shape)))
@@ -133,14 +130,14 @@ def _merge_pair(a: Any, b: Any) -> Node | None:
 def _scale_after_synapses(g: Graph, name: str) -> tuple[Graph, str] | None:
     """A scale applied to the sum of several synapses goes into each of them."""
     ps = g.predecessors(name)
-    if any(g.nodes[p].op not in DENSE + CONVS or g.successors(p) != [name] for p in ps):
+    if any(not has(g.nodes[p], Trait.SYNAPSE) or g.successors(p) != [name] for p in ps):
         return None
-    merged = [_synapse_then_scale(g.nodes[p], g.nodes[name]) for p in ps]
-    if any(m is None for m in merged):
-        return None
+    merged = {p: _synapse_then_scale(g.nodes[p], g.nodes[name]) for p in ps}
     ed = g.edit()
-    for p, m in zip(ps, merged, strict=True):
-        ed.replace(p, m)  # type: ignore[arg-type]
+    for p, m in merged.items():
+        if m is None:
+            return None
+        ed.replace(p, m)
     return ed.bypass(name).finish(), "+".join([*ps, name])
 
 
@@ -148,7 +145,7 @@ def _chain_into(g: Graph, name: str) -> list[str]:
     """Linear ops feeding ``name`` one-to-one (nearest last), ``name`` excluded."""
     chain: list[str] = []
     cur = name
-    while (p := only_pred(g, cur)) is not None and g.nodes[p].op in CHAIN_OPS \
+    while (p := only_pred(g, cur)) is not None and has(g.nodes[p], Trait.LINEAR_MAP) \
             and g.successors(p) == [cur] and only_pred(g, p) is not None:
         chain.insert(0, p)
         cur = p
@@ -177,7 +174,7 @@ class FoldAffine(Pass):
                 out = _scale_after_synapses(g, name)
                 if out is not None:
                     return out
-            if node.op in DENSE + CONVS:
+            if has(node, Trait.SYNAPSE):
                 out = self._materialize(g, name)
                 if out is not None:
                     return out
@@ -185,7 +182,7 @@ class FoldAffine(Pass):
 
     def _materialize(self, g: Graph, name: str) -> tuple[Graph, str] | None:
         chain = _chain_into(g, name)
-        if not any(g.nodes[c].op not in WIRING for c in chain):
+        if not any(not has(g.nodes[c], Trait.WIRING) for c in chain):
             return None
         nodes = [g.nodes[c] for c in [*chain, name]]
         n_in, n_out = int(np.prod(nodes[0].in_shape)), int(np.prod(nodes[-1].out_shape))
@@ -193,6 +190,8 @@ class FoldAffine(Pass):
             return None
         m, c = materialize(nodes)
         source = only_pred(g, chain[0])
+        if source is None:  # _chain_into keeps only ops with one predecessor
+            return None
         ed = g.edit()
         for n in chain:
             ed.remove(n)
@@ -202,10 +201,10 @@ class FoldAffine(Pass):
                 input_shape=(n_out,), output_shape=nodes[-1].out_shape))
         if len(nodes[0].in_shape) > 1:
             flat = ed.fresh_name(f"{name}_flatten")
-            ed.add(flat, Flatten(input_shape=nodes[0].in_shape)).connect(source, flat)  # type: ignore
+            ed.add(flat, Flatten(input_shape=nodes[0].in_shape)).connect(source, flat)
             ed.connect(flat, name)
         else:
-            ed.connect(source, name)  # type: ignore[arg-type]
+            ed.connect(source, name)
         return ed.finish(), "+".join([*chain, name])
 
     def run(self, graph: Graph, ctx: PassContext) -> Graph:
@@ -221,7 +220,7 @@ def _after_wiring(g: Graph, name: str) -> str | None:
     """The consumer of ``name``'s values past single flatten/reshape links (one-to-one only)."""
     cur = name
     while (s := only_succ(g, cur)) is not None and g.predecessors(s) == [cur]:
-        if g.nodes[s].op not in WIRING:
+        if not has(g.nodes[s], Trait.WIRING):
             return s
         cur = s
     return None
@@ -241,7 +240,7 @@ class AvgPoolToSumPool(Pass):
             ed = graph.edit().replace(name, SumPool2d(**avg.params()))
             nxt = _after_wiring(graph, name) or ""
             node: Any = graph.nodes[nxt] if nxt else None
-            if node is not None and node.op in DENSE + CONVS:
+            if node is not None and has(node, Trait.SYNAPSE):
                 ed.replace(nxt, node.replace(weight=out_scale_weight(node.weight, factor)))
                 moved[name] = f"weights of {nxt}"
             elif node is not None and can_scale(node, np.asarray(factor)):

@@ -12,13 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import CodebookTensor, Graph, Node, QTensor, weight_shape
-
-NEURONS = ("lif", "if", "cubalif", "li", "i", "cubali")
-SPIKING = ("lif", "if", "cubalif")
-SYNAPSES = ("affine", "linear", "conv1d", "conv2d")
-CONVS = ("conv1d", "conv2d")
-WIRING = ("flatten", "reshape")
+from ..ir import CodebookTensor, Graph, Node, QTensor, Threshold, weight_shape
+from ..ir.access import as_op, field_of
+from ..ir.traits import Trait, has
 
 
 def preds(g: Graph, name: str) -> list[str]:
@@ -43,7 +39,7 @@ def is_spiking(node: Node) -> bool:
     """Outputs binary spikes: spiking neurons without graded output, ``threshold``."""
     if node.op == "threshold":
         return True
-    return node.op in SPIKING and not node.graded  # type: ignore[attr-defined]
+    return has(node, Trait.NEURON, Trait.SPIKING) and not field_of(node, "graded")
 
 
 def channel_array(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -69,12 +65,12 @@ def scale_input(node: Node, a: Any) -> Node:
     """
     a = np.asarray(a, dtype=np.float64)
     if node.op == "threshold":
-        return node.replace(threshold=compact(node.threshold / a))  # type: ignore[attr-defined]
+        return node.replace(threshold=compact(as_op(node, Threshold).threshold / a))
     if is_spiking(node):
         p: Any = node
         return node.replace(threshold=compact(p.threshold / a), bias=compact(p.bias / a),
                             v_reset=compact(p.v_reset / a), v_init=compact(p.v_init / a))
-    return node.replace(gain=compact(node.gain * a))  # type: ignore[attr-defined]
+    return node.replace(gain=compact(field_of(node, "gain") * a))
 
 
 def input_gain(node: Node) -> np.ndarray:

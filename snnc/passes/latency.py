@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from ..errors import UnsupportedOpError
 from ..ir import Graph
-from .graphutil import WIRING
+from ..ir.traits import Trait, has
 from .loihi_layers import Layer
 
 
@@ -42,7 +42,7 @@ def _is_back(g: Graph, delayed: frozenset[tuple[str, str]], syn: str) -> bool:
             return False
         if (preds[0], cur) in delayed:
             return True
-        if g.nodes[preds[0]].op not in WIRING:
+        if not has(g.nodes[preds[0]], Trait.WIRING):
             return False
         cur = preds[0]
 
@@ -71,7 +71,7 @@ def compute_latency(g: Graph, lays: list[Layer]) -> Latency:
     delays = {s.name: depth[lay.neuron] - depth[s.source] - (0 if back[s.name] else 1)
               for lay in lays for s in lay.synapses}
     for name in sched.order:
-        if g.nodes[name].op in (*WIRING, "output"):
+        if has(g.nodes[name], Trait.WIRING) or g.nodes[name].op == "output":
             _wiring_depth(g, name, sched.delayed, depth)
     return Latency(depth, delays, frozenset(k for k, v in back.items() if v))
 

@@ -30,12 +30,17 @@ import numpy as np
 
 from ..errors import PassError, UnsupportedOpError
 from ..ir import LI, LIF, Conv2d, Graph, GraphEditor, Linear, flatten_subgraphs, weight_shape
+from ..ir.traits import Trait, has, has_any
 from .fold import bias_vector, neuron_with_constant
-from .graphutil import NEURONS, SYNAPSES, WIRING, channel_array, compact, is_spiking
+from .graphutil import channel_array, compact, is_spiking
 
-NEURON_LIKE = (*NEURONS, "threshold")
-READOUTS = ("li", "i", "cubali")
+#: the float synapses lower-loihi lowers (Lava has 2-d convolutions only)
 LOIHI_SYNAPSES = ("linear", "affine", "conv2d")
+
+
+def is_neuron_like(node: Any) -> bool:
+    """A float neuron op or ``threshold``: what becomes a ``loihi.lif`` layer."""
+    return has_any(node, Trait.NEURON, Trait.SPIKING)
 
 _HINTS = {
     "batchnorm": (PassError, "batch norm must be folded first (run fold-bn)"),
@@ -63,7 +68,7 @@ class Layer:
 
 
 def back_through_wiring(g: Graph, name: str) -> str:
-    while g.nodes[name].op in WIRING and len(g.predecessors(name)) == 1:
+    while has(g.nodes[name], Trait.WIRING) and len(g.predecessors(name)) == 1:
         name = g.predecessors(name)[0]
     return name
 
@@ -78,7 +83,7 @@ def _identity_synapse(shape: tuple[int, ...]) -> Any:
 
 def _duplicate_synapses(g: Graph, ed: GraphEditor) -> None:
     for name, node in g.nodes.items():
-        if node.op not in SYNAPSES:
+        if not has(node, Trait.SYNAPSE):
             continue
         for s in g.successors(name)[1:]:
             copy = ed.fresh_name(f"{name}_{s}")
@@ -98,17 +103,17 @@ def _insert_readouts(g: Graph, ed: GraphEditor) -> None:
     for out in g.outputs:
         for p in g.predecessors(out):
             src = back_through_wiring(g, p)
-            if g.nodes[src].op in SYNAPSES:
+            if has(g.nodes[src], Trait.SYNAPSE):
                 ed.insert_after(src, ed.fresh_name(f"{src}_readout"),
                                 LI(shape=g.nodes[src].out_shape, decay_v=np.float64(0.0)))
 
 
 def _insert_identities(g: Graph, ed: GraphEditor) -> None:
     for name, node in g.nodes.items():
-        if node.op not in NEURON_LIKE:
+        if not is_neuron_like(node):
             continue
         for p in g.predecessors(name):
-            if g.nodes[back_through_wiring(g, p)].op in SYNAPSES:
+            if has(g.nodes[back_through_wiring(g, p)], Trait.SYNAPSE):
                 continue
             syn = _identity_synapse(node.in_shape)
             if syn is not None:
@@ -126,8 +131,8 @@ def _bias_at(syn: Any, shape: tuple[int, ...]) -> np.ndarray:
 def _move_biases(g: Graph, ed: GraphEditor) -> None:
     for name, node in g.nodes.items():
         syns = [q for q in (back_through_wiring(g, p) for p in g.predecessors(name))
-                if g.nodes[q].op in SYNAPSES]
-        if node.op not in NEURON_LIKE or not syns:
+                if has(g.nodes[q], Trait.SYNAPSE)]
+        if not is_neuron_like(node) or not syns:
             continue
         if not any(np.any(bias_vector(g.nodes[p])) for p in syns):
             continue
@@ -149,7 +154,7 @@ def _drop_sourceless(g: Graph, ed: GraphEditor) -> None:
     """A synapse without input (e.g. after prune silenced its source) carried only its bias,
     which ``_move_biases`` put into the neuron: remove it."""
     for name, node in g.nodes.items():
-        if node.op in SYNAPSES and not g.predecessors(name):
+        if has(node, Trait.SYNAPSE) and not g.predecessors(name):
             ed.remove(name)
 
 
@@ -181,13 +186,13 @@ def forward_through_wiring(g: Graph, name: str) -> list[str]:
     """The consumers of ``name``'s values past flatten/reshape nodes."""
     out: list[str] = []
     for s in g.successors(name):
-        out += forward_through_wiring(g, s) if g.nodes[s].op in WIRING else [s]
+        out += forward_through_wiring(g, s) if has(g.nodes[s], Trait.WIRING) else [s]
     return out
 
 
 def _check_synapse(g: Graph, name: str) -> SynapseRef:
     succ = forward_through_wiring(g, name)
-    if len(succ) != 1 or g.nodes[succ[0]].op not in NEURON_LIKE:
+    if len(succ) != 1 or not is_neuron_like(g.nodes[succ[0]]):
         raise PassError(f"synapse {name!r} must feed exactly one neuron group, it feeds {succ}")
     preds = g.predecessors(name)
     if len(preds) != 1:
@@ -209,16 +214,16 @@ def layers(g: Graph) -> list[Layer]:
     syn_refs: dict[str, SynapseRef] = {}
     for name in g.schedule().order:
         node: Any = g.nodes[name]
-        if node.op in ("input", "output", *WIRING):
+        if has_any(node, Trait.HOST, Trait.WIRING):
             continue
         if node.op in LOIHI_SYNAPSES:
             syn_refs[name] = _check_synapse(g, name)
-        elif node.op not in NEURON_LIKE:
+        elif not is_neuron_like(node):
             _fail(name, node.op)
         elif getattr(node, "graded", False):
             raise UnsupportedOpError(f"neuron {name!r}: graded spikes have no Lava LIF equivalent")
     for name in g.schedule().order:
-        if g.nodes[name].op not in NEURON_LIKE:
+        if not is_neuron_like(g.nodes[name]):
             continue
         preds = [back_through_wiring(g, p) for p in g.predecessors(name)]
         bad = [p for p in preds if p not in syn_refs]

@@ -29,9 +29,9 @@ import numpy as np
 
 from ..errors import PassError, UnsupportedOpError
 from ..ir import Graph, LoihiConv, LoihiDense, LoihiLIF, QTensor
-from .graphutil import WIRING
+from ..ir.traits import Trait, has
 from .latency import compute_latency
-from .loihi_layers import READOUTS, Layer, back_through_wiring, layers
+from .loihi_layers import Layer, back_through_wiring, layers
 from .manager import Pass, PassContext, Semantics
 from .qinputs import encodings_of
 from .qlayer import VTH_NEVER, dense_encoding
@@ -97,7 +97,7 @@ def lower_neuron(node: Any, name: str) -> LoihiLIF:
     du = _int(4095 - np.asarray(node.decays()[1]) * 4096, "decay_i * 4096", name) \
         if node.current else np.int64(4095)
     bias_mant, bias_exp = _bias(node.bias, name)
-    if node.op in READOUTS:
+    if has(node, Trait.READOUT):
         vth = np.int64(VTH_NEVER)
     else:
         if node.comparator != ">" or node.reset != "hard" or np.any(node.v_reset != 0):
@@ -178,11 +178,11 @@ def _fill_notes(g: Graph, lays: list[Layer], recurrent: Any) -> dict[str, Any]:
 
 def _readouts(g: Graph, lays: list[Layer]) -> dict[str, dict[str, Any]]:
     layer_meta = dict(g.metadata).get("loihi.layers", {})
-    names = {layer.neuron for layer in lays if g.nodes[layer.neuron].op in READOUTS}
+    names = {layer.neuron for layer in lays if has(g.nodes[layer.neuron], Trait.READOUT)}
     out = {}
     for o in g.outputs:
         for p in g.predecessors(o):
-            src = back_through_wiring(g, p) if g.nodes[p].op in WIRING else p
+            src = back_through_wiring(g, p) if has(g.nodes[p], Trait.WIRING) else p
             if src in names:
                 scale = float(layer_meta.get(src, {}).get("scale", 64.0))
                 out[o] = {"node": src, "var": "v", "scale": 1.0 / scale}

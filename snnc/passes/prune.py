@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 
 from ..ir import CodebookTensor, Graph, GraphEditor, Node, QTensor, as_float, is_qweight
+from ..ir.access import weight_of
+from ..ir.traits import Trait, has
 from .bounds import silent_neurons
 from .canonicalize import dead_code_elimination
 from .manager import Pass, PassContext, Semantics
-
-_ROW_OPS = ("affine", "linear", "conv1d", "conv2d")
 
 
 def _take(w: Any, keep: np.ndarray, axis: int) -> Any:
@@ -60,7 +60,7 @@ def _shrink_producer(node: Any, keep: np.ndarray) -> Node:
 
 
 def _shrink_consumer(node: Any, keep: np.ndarray) -> Node:
-    if node.op in ("affine", "linear"):
+    if has(node, Trait.DENSE):
         return node.replace(weight=_take(node.weight, keep, 1))
     return node.replace(weight=_take(node.weight, keep, 1),
                         input_shape=(int(keep.sum()), *node.input_shape[1:]))
@@ -74,7 +74,7 @@ def _consumer_plan(g: Graph, name: str, keep: np.ndarray) -> list[tuple[str, Any
         node: Any = g.nodes[s]
         if g.predecessors(s) != [name]:
             return None
-        if node.op in _ROW_OPS and getattr(node, "groups", 1) == 1:
+        if has(node, Trait.SYNAPSE) and getattr(node, "groups", 1) == 1:
             plan.append((s, keep))
             continue
         nxt = g.successors(s)
@@ -90,7 +90,7 @@ def _consumer_plan(g: Graph, name: str, keep: np.ndarray) -> list[tuple[str, Any
 
 def _prune_units(g: Graph, ed: GraphEditor, name: str, keep: np.ndarray) -> bool:
     producers = g.predecessors(name)
-    if not producers or any(g.nodes[p].op not in _ROW_OPS or g.successors(p) != [name]
+    if not producers or any(not has(g.nodes[p], Trait.SYNAPSE) or g.successors(p) != [name]
                             or getattr(g.nodes[p], "groups", 1) != 1 for p in producers):
         return False
     plan = _consumer_plan(g, name, keep)
@@ -113,7 +113,7 @@ def _value_edges(g: Graph, name: str) -> list[tuple[str, str]]:
     """The edges that deliver ``name``'s values to their consumers, past flatten/reshape."""
     out = []
     for s in g.successors(name):
-        out += _value_edges(g, s) if g.nodes[s].op in ("flatten", "reshape") else [(name, s)]
+        out += _value_edges(g, s) if has(g.nodes[s], Trait.WIRING) else [(name, s)]
     return out
 
 
@@ -150,9 +150,9 @@ class Prune(Pass):
         zeroed = 0
         ed = g.edit()
         for name, node in g.nodes.items():
-            if node.op not in _ROW_OPS:
+            if not has(node, Trait.SYNAPSE):
                 continue
-            w = node.weight  # type: ignore[attr-defined]
+            w = weight_of(node)
             if self.threshold > 0:
                 w, n = _zero_small(w, self.threshold)
                 zeroed += n

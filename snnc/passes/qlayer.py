@@ -122,7 +122,7 @@ def quantize_synapse(s: SynapseIn, f: float, mse: bool, e_min: int = -7) -> Syna
         cands = [e0 - 1, e0] if mse and e0 > e_min else [e0]
         if e0 < 0:
             cands.append(0)  # E < 0 floors the sums in Lava: only worth it if E = 0 loses bits
-    best = None
+    best: tuple[tuple[float, bool, int], int, np.ndarray, int] | None = None
     for e in cands:
         raw = np.round(target / 2.0**e)
         m = np.clip(raw, lo, hi)
@@ -130,7 +130,9 @@ def quantize_synapse(s: SynapseIn, f: float, mse: bool, e_min: int = -7) -> Syna
         key = (err, e < 0, -e)
         if best is None or key < best[0]:
             best = (key, e, m, int(np.sum(raw != m)))
-    _, e, m, clipped = best  # type: ignore[misc]
+    if best is None:  # cands is never empty
+        raise QuantizationError("quantize: no weight exponent to choose from")
+    _, e, m, clipped = best
     deq = m * 2.0**e
     exact = bool(e >= 0 and np.array_equal(deq, target))
     max_err = float(np.abs(deq - target).max(initial=0.0)) / f if f else 0.0

@@ -35,8 +35,9 @@ import numpy as np
 
 from ..errors import QuantizationError, SnncError, UnsupportedOpError
 from ..ir import Conv2d, Graph, Linear, QTensor, as_float
+from ..ir.traits import Trait, has
 from .graphutil import input_gain
-from .loihi_layers import READOUTS, Layer, layers, normalize
+from .loihi_layers import Layer, layers, normalize
 from .manager import Pass, PassContext, Semantics
 from .qinputs import InputEncoding, calibration_stats, choose_encodings
 from .qlayer import (
@@ -58,7 +59,7 @@ def _check_neuron(name: str, node: Any) -> None:
     if np.any(node.v_init != 0):
         raise UnsupportedOpError(f"layer {name!r}: v_init != 0 has no Lava equivalent (Lava "
                                  "starts and resets v at 0)")
-    if node.op in READOUTS:
+    if has(node, Trait.READOUT):
         return
     if node.reset != "hard" or not node.decay_reset:
         what = f"reset={node.reset!r}" if node.reset != "hard" else "a delayed hard reset"
@@ -149,7 +150,7 @@ class QuantizeLoihi(Pass):
         _check_neuron(layer.neuron, node)
         shape = node.shape
         syns = _synapse_inputs(g, layer, enc)
-        readout = node.op in READOUTS
+        readout = has(node, Trait.READOUT)
         theta = None if readout else np.broadcast_to(node.threshold, shape).astype(float)
         bias = np.broadcast_to(getattr(node, "bias", 0.0), shape).astype(float)
         d_v = np.broadcast_to(0.0 if node.op == "threshold" else node.decays()[0], shape)

@@ -8,7 +8,7 @@ import pytest
 from snnc import ir
 from snnc.backends.report.analytic import analytic_estimate
 from snnc.backends.report.graphstats import dense_flops
-from snnc.backends.report.neurobench import record
+from snnc.stages.measure import record_float as record
 
 
 def _graph() -> ir.Graph:

@@ -9,7 +9,8 @@ import pytest
 
 from snnc import ir
 from snnc.backends.report.graphstats import fanout
-from snnc.backends.report.neurobench import neurobench_metrics, record
+from snnc.backends.report.neurobench import neurobench_metrics
+from snnc.stages.measure import record_float as record
 
 
 def _tiny_graph() -> ir.Graph:

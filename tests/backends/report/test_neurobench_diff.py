@@ -16,8 +16,9 @@ snn = pytest.importorskip("snntorch")
 from frontend.fe_torch_util import dyadic_input, dyadic_model  # noqa: E402
 from torch import nn  # noqa: E402
 
-from snnc.backends.report.neurobench import neurobench_metrics, record  # noqa: E402
+from snnc.backends.report.neurobench import neurobench_metrics  # noqa: E402
 from snnc.frontend.torch import trace  # noqa: E402
+from snnc.stages.measure import record_float as record  # noqa: E402
 
 pytestmark = [pytest.mark.torch, pytest.mark.requires("snntorch", "neurobench")]
 

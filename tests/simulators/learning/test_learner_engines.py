@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import pytest
 
+from snnc.backends.loihi.mapper import map_graph
 from snnc.ir import Graph, Input, LoihiDense, LoihiLIF, Output
 from snnc.simulators.learning import builtin
 from snnc.simulators.learning.runner import OnlineLearner, train
@@ -49,7 +50,8 @@ def test_event_engine_equals_reference_engine(rule, options, layers, reset_inter
     test = _data(rng, 12)
     runs = {}
     for engine in ("reference", "event"):
-        learner = OnlineLearner(graph, layers, builtin.BUILTIN[rule](**options), engine=engine)
+        learner = OnlineLearner(graph, layers, builtin.BUILTIN[rule](**options), engine=engine,
+                                map_program=map_graph)
         assert learner.engine.name == engine
         curve = train(learner, xs, ys, epochs=2, eval_set=test, eval_every=10)
         preds = [learner.predict(x) for x in test[0]]
@@ -74,7 +76,8 @@ def test_learner_falls_back_to_the_reference_when_the_chip_is_too_small(tmp_path
                     'max_chips = 1\n')
     rng = np.random.default_rng(0)
     with caplog.at_level(logging.INFO):
-        learner = OnlineLearner(_graph(rng), ["out_syn"], builtin.stdp(), chip=str(chip))
+        learner = OnlineLearner(_graph(rng), ["out_syn"], builtin.stdp(), chip=str(chip),
+                                map_program=map_graph)
     assert learner.engine.name == "reference"
     assert "cannot map" in caplog.text
     xs, ys = _data(rng, 2)

@@ -1,0 +1,31 @@
+"""Stage 3, ``map``: the optimized graph onto the target's chip -> ``ChipProgram`` (or None).
+
+The target's backend (``snnc/registry.py``) maps; file-format backends (netx, nir) return None,
+and so does a pipeline that stopped before the lowering its target needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ResourceError
+from .optimize import Optimized
+
+
+def map_program(optimized: Optimized, target: Any, chip: str | None = None,
+                backend: Any = None) -> Any:
+    """The ``ChipProgram`` of ``optimized.lowered`` on ``chip`` (default: the target's)."""
+    if optimized.lowered is None:
+        return None
+    if backend is None:
+        from ..registry import default_registry
+
+        backend = default_registry().backend(target.backend)
+    try:
+        return backend.map(optimized, chip or target.chip)
+    except ResourceError as exc:
+        if not optimized.synthetic or "payload" not in str(exc):
+            raise
+        raise ResourceError(f"{exc} No --calibration input was given, so snnc assumed analog "
+                            "input; if the model takes spikes, pass --calibration X.npy with "
+                            "its binary input.") from None
