@@ -32,6 +32,10 @@ IMPORTS = {
         "onnxscript",
         "brian2",
         "Cython",
+        "aedat",
+        "expelliarmus",
+        "tonic",
+        "ray",
         "pytest",
         "xdist",
         "hypothesis",
@@ -66,6 +70,7 @@ ACCEPTED_MISSING = {
     },
     "neurobench": {"torchaudio", "tonic", "numba", "llvmlite"},
     "norse": {"torchvision"},
+    "tonic": {"librosa"},
 }
 
 

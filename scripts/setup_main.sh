@@ -12,10 +12,13 @@ make_venv "$venv" "${SNNC_PYTHON_MAIN:-python3}" 3.11
 pipq "$venv" install -c "$pins" pip setuptools
 # torch first and alone: the CPU wheel from disk. Nothing later may replace it.
 pipq "$venv" install -c "$pins" torch==2.13.0
-pipq "$venv" install -c "$pins" -e '.[dev,nir,onnx,brian2,fast]' nirtorch scikit-learn cython loguru tqdm
+pipq "$venv" install -c "$pins" -e '.[dev,nir,onnx,brian2,fast,events,ray]' nirtorch scikit-learn \
+  cython loguru tqdm
 if ! pipq "$venv" install -c "$pins" sanafe; then
   echo "setup: WARNING: sanafe did not install; the benchmarks that use it will skip" >&2
 fi
 # Their declared deps would pull torchvision/torchaudio/tensorboard and a CUDA torch.
 pipq "$venv" install -c "$pins" --no-deps snntorch spikingjelly norse neurobench
+# tonic (the event tests' reference) declares librosa for its audio datasets: not needed.
+pipq "$venv" install -c "$pins" --no-deps tonic importRosbag
 "$venv/bin/python" scripts/check_env.py main

@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("simulate", "Run a model or compiled program on a backend and save spikes."),
     "report": ("report", "Show or compare energy and latency reports."),
     "learn": ("learn", "Simulate on-chip learning on a compiled program."),
+    "eval": ("eval", "Evaluate a whole dataset on a compiled program (accuracy, energy)."),
+    "sweep": ("sweep", "Compile and evaluate a grid of design points; Pareto plot."),
     "inspect": ("inspect", "Print the layers, shapes and parameters of a graph file."),
     "list": ("listing", "List targets, passes, chips or backends."),
 }

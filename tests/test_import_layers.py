@@ -37,10 +37,14 @@ LAYERS: dict[str, str] = {
     "snnc.simulators.learning": "learning",
     "snnc.backends.report": "report",
     "snnc.nn": "nn", "snnc.frontend": "frontend",
+    # event-camera readers, binning and encoders: file formats to arrays, nothing else
+    "snnc.events": "events",
     # the driver: the public API, the stages, targets, registry and CLI
     "snnc.api": "driver", "snnc.stages": "driver", "snnc.targets": "driver",
     "snnc.registry": "driver", "snnc.builtin_plugins": "driver", "snnc.commands": "driver",
     "snnc.cli": "driver", "snnc.__main__": "driver",
+    # whole-dataset evaluation and sweeps run compiled programs through the public pieces
+    "snnc.evaluate": "driver", "snnc.sweep": "driver",
 }
 
 ALLOWED: dict[str, set[str]] = {
@@ -59,6 +63,7 @@ ALLOWED: dict[str, set[str]] = {
     "report": {"base", "ir", "program", "counters"},
     "nn": {"base"},
     "frontend": {"base", "ir", "nn", "formats"},
+    "events": {"base"},
 }
 
 

@@ -24,6 +24,11 @@ Counting conventions (the energy report turns them into joules with the chip's c
   block per core holding part of it, on the step that ends the epoch. Both are zero without
   plastic synapses; both default to zeros, so counters saved before learning existed still load.
 
+Per-sample figures: ``Counters.per_sample`` (a ``SampleTotals``, set by the event simulator, not
+saved with the counters) holds every sample's own whole-run total of each core and host event
+(summed over steps and cores) and its own run time (sum over steps of its slowest core + its
+NoC + the barrier), so a batched run still gives the distribution over samples.
+
 Per-core arrays are (T, n_cores) int64 **summed over the samples** of the batch (divide by
 ``n_samples`` for per-sample figures). Times are in nanoseconds, **averaged over samples**:
 ``core_ns`` (T, n_cores) is each core's serial work, sum over events of count x ``time_ns``;
@@ -59,6 +64,36 @@ UNITS = {**{f: "events, summed over samples"
             for f in CORE_FIELDS + HOST_FIELDS + LEARNING_FIELDS},
          "core_ns": "ns, mean over samples", "step_ns": "ns, mean over samples",
          "noc_ns": "ns, mean over samples", "barrier_ns": "ns per step"}
+
+
+@dataclass
+class SampleTotals:
+    """Per-sample totals: ``events[field]`` (B,) int64 whole-run counts, ``step_ns`` (T, B)."""
+
+    events: dict[str, np.ndarray]
+    step_ns: np.ndarray
+
+    @classmethod
+    def zeros(cls, steps: int, batch: int, names: tuple[str, ...]) -> SampleTotals:
+        return cls({f: np.zeros(batch, np.int64) for f in names}, np.zeros((steps, batch)))
+
+    def add(self, sl: slice, core: np.ndarray, host: np.ndarray, step_ns: np.ndarray) -> None:
+        """Add the chunk of steps ``sl``: ``core`` (len(EVENT_OF), B) and ``host``
+        (len(HOST_FIELDS), B) event sums, ``step_ns`` (T_chunk, B) step times."""
+        for i, f in enumerate(EVENT_OF):
+            self.events[f] += core[i]
+        for i, f in enumerate(HOST_FIELDS):
+            self.events[f] += host[i]
+        self.step_ns[sl] = step_ns
+
+    @property
+    def time_ns(self) -> np.ndarray:
+        """(B,) each sample's run time, summed step after step (so the same bits whatever the
+        batch size; numpy's own reduction order depends on the array's shape)."""
+        total = np.zeros(self.step_ns.shape[1])
+        for row in self.step_ns:
+            total += row
+        return total
 
 
 @dataclass

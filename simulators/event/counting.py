@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ...backends.loihi.program import HOST, ChipProgram
-from .counters import EVENT_OF, HOST_FIELDS, Counters
+from .counters import EVENT_OF, HOST_FIELDS, Counters, SampleTotals
 
 SYN_FIELD = {"dense": "syn_ops_dense", "sparse": "syn_ops_sparse", "conv": "syn_ops_conv"}
 FIELDS = tuple(EVENT_OF)
@@ -86,6 +86,7 @@ class CounterPlan:
         self.counters = Counters.zeros(
             steps, self.n, batch, costs.barrier(program.n_tiles, program.n_chips),
             program.chip.name, [c.layer for c in program.cores], [c.chip for c in program.cores])
+        self.counters.per_sample = SampleTotals.zeros(steps, batch, FIELDS + HOST_FIELDS)
 
     def chunk(self, t0: int, T: int, syn_counts: dict[str, np.ndarray],
               lif_counts: dict[str, tuple],
@@ -138,6 +139,13 @@ class CounterPlan:
         c.core_ns[sl] = core_ns.mean(1)
         c.noc_ns[sl] = noc.mean(1)
         c.step_ns[sl] = (core_ns.max(2, initial=0.0) + noc).mean(1) + c.barrier_ns
+        # per sample, summed field by field (elementwise, so the same bits whatever the batch)
+        own = (learn[0] * self.update_ns)[:, None, :] + np.zeros(per.shape[1:])
+        for i, w in enumerate(self.weights):
+            if w:
+                own += w * per[i]
+        c.per_sample.add(sl, per.sum((1, 3)), host.sum(1),
+                         own.max(2, initial=0.0) + noc + c.barrier_ns)
         tot = per.sum(2)  # (F, T, n)
         for i, f in enumerate(FIELDS):
             getattr(c, f)[sl] = tot[i]

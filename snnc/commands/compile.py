@@ -12,6 +12,9 @@ from typing import Any
 
 import click
 
+from ..errors import SnncError
+from ..events.inputs import event_options, options_from
+
 
 def _echo(message: str) -> None:
     click.echo(message, err=True)
@@ -44,6 +47,24 @@ def _print_fidelity(fid: dict[str, Any]) -> None:
         click.echo(f"  classification agreement: {fid['classification_agreement']:.1%}")
 
 
+def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Path | None
+               ) -> list[Any]:
+    """Event files and ``--encode`` inputs as time-major arrays (other paths unchanged)."""
+    from ..events.inputs import needs_conversion, read_input
+
+    todo = [p is not None and needs_conversion(p, opts) for p in paths]
+    if not any(todo):
+        return list(paths)
+    from ..api import load
+
+    graph = load(model, **load_options)
+    if len(graph.inputs) != 1:
+        raise SnncError(f"the model has inputs {graph.inputs}; event and encoded inputs need a "
+                        "single-input model")
+    shape = tuple(graph.nodes[graph.inputs[0]].out_shape)
+    return [read_input(p, shape, opts)[0] if do else p for p, do in zip(paths, todo, strict=True)]
+
+
 @click.command("compile")
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), required=True,
@@ -58,11 +79,13 @@ def _print_fidelity(fid: dict[str, Any]) -> None:
               help="Write the text IR after every pass into this directory.")
 @click.option("--stop-after", default=None, help="Stop after this pass.")
 @click.option("--calibration", type=click.Path(path_type=Path), default=None,
-              help="Calibration input X.npy, (*shape, T) or (B, *shape, T) (default: "
-                   "MODEL.input.npy if present, else synthetic).")
+              help="Calibration input X.npy, (*shape, T) or (B, *shape, T), or an event file / "
+                   "static data as for --input (default: MODEL.input.npy if present, else "
+                   "synthetic).")
 @click.option("--input", "-i", "input_path", default=None,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Input X.npy whose activity the energy/latency report measures (default: the "
+              help="Input whose activity the energy/latency report measures: X.npy (time last), "
+                   "an event file binned with --dt, or static data with --encode (default: the "
                    "calibration input; with neither, the report states it is worst case).")
 @click.option("--steps", type=click.IntRange(1, 100_000), default=None,
               help="Time steps for calibration and fidelity.")
@@ -71,7 +94,9 @@ def _print_fidelity(fid: dict[str, Any]) -> None:
 @click.option("--model", "factory", default=None,
               help="pkg.module:factory building the module a state_dict is loaded into.")
 @click.option("--trust-pickle", is_flag=True, help="Allow arbitrary pickled classes (runs code).")
-@click.option("--dt", type=float, default=None, help="Time step for NIR files without one.")
+@click.option("--dt", default=None, help="Time one step stands for (1ms, 250us, or seconds): "
+              "NIR files without a dt, and the bin width of event inputs.")
+@event_options
 @click.option("--check", is_flag=True,
               help="Simulate before and after every pass on the calibration input; fail if an "
                    "exact pass changes the result (agreements go into compile.json).")
@@ -81,17 +106,19 @@ def _print_fidelity(fid: dict[str, Any]) -> None:
 def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: Path | None,
             stop_after: str | None, calibration: Path | None, input_path: Path | None,
             steps: int | None, chip: str | None,
-            input_shape: str | None, factory: str | None, trust_pickle: bool, dt: float | None,
-            check: bool, force: bool, quiet: bool) -> None:
+            input_shape: str | None, factory: str | None, trust_pickle: bool, dt: str | None,
+            check: bool, force: bool, quiet: bool, **event_kw: Any) -> None:
     """Compile MODEL for a target: folds, pruning, quantization, lowering, mapping."""
     from ..api import compile as compile_model
 
-    result = compile_model(model, target=target, pipeline=pipeline, calibration=calibration,
+    opts = options_from(event_kw, steps, dt)
+    load_options = _load_options(input_shape, factory, trust_pickle, opts.dt_s)
+    report_input, calib = _converted(model, load_options, opts, input_path, calibration)
+    result = compile_model(model, target=target, pipeline=pipeline, calibration=calib,
                            steps=steps, out_dir=out, dump_ir=dump_ir, stop_after=stop_after,
-                           chip=chip,
-                           load_options=_load_options(input_shape, factory, trust_pickle, dt),
+                           chip=chip, load_options=load_options,
                            echo=None if quiet else _echo, check=check,
-                           report_input=input_path, force=force)
+                           report_input=report_input, force=force)
     if result.fidelity is not None:
         _print_fidelity(result.fidelity)
     art = result.artifacts

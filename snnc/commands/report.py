@@ -2,7 +2,8 @@
 
 OUT_DIR is a ``snnc compile`` output directory (or its ``report.json``). Prints the energy and
 latency summary table, and (re)draws ``report.html`` beside the JSON; ``--json`` prints the
-document instead; ``--compare OTHER`` shows two reports side by side with their ratios.
+document instead; ``--compare OTHER`` shows two reports side by side with their ratios. When
+``snnc eval`` has evaluated a dataset on this program, its summary follows the table.
 """
 
 from __future__ import annotations
@@ -45,10 +46,27 @@ def command(out_dir: Path, other: Path | None, html: bool, as_json: bool, brief:
         from ..backends.report.terminal import render_terminal
 
         console.print(render_terminal(doc, verbose=not brief))
+        _eval_summary(report_path(out_dir).parent)
     if html:
         dest = write_html(doc, report_path(out_dir).with_name("report.html"))
         if other is None:
             console.print(f"[dim]HTML report: {dest}[/dim]")
+
+
+def _eval_summary(folder: Path) -> None:
+    """The dataset evaluation of this program, if ``snnc eval`` wrote one here."""
+    import json
+
+    from ..evaluate.report import KIND, terminal
+
+    path = folder / "eval.json"
+    try:
+        doc = json.loads(path.read_text()) if path.is_file() else None
+    except (OSError, ValueError):
+        doc = None
+    if isinstance(doc, dict) and doc.get("kind") == KIND:
+        click.echo(terminal(doc))
+        click.echo(f"(from {path}; see {folder / 'eval.html'})")
 
 
 def _name(path: Path) -> str:

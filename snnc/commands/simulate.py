@@ -9,7 +9,8 @@ environment; a float model is compiled for the ``lava`` target first) and ``bria
 graphs). A model compiled here is calibrated on its ``<model>.input.npy`` when present, else
 on the input being simulated.
 
-X.npy has time last: (*shape, T) or (B, *shape, T). R.npz holds ``output`` (the output node's
+X.npy has time last: (*shape, T) or (B, *shape, T). Event files and ``--encode`` for static
+data are read by ``snnc.events.read_input``. R.npz holds ``output`` (the output node's
 values, time last, with a batch axis only if X had one) and every probe under its name, also time
 last; with ``--counters`` the event simulator's counters go to a JSON or NPZ file.
 """
@@ -23,8 +24,9 @@ from typing import Any
 import click
 import numpy as np
 
-from ..errors import FormatError, SnncError
-from ..io import atomic_path, check_output_file, to_time_last, to_time_major
+from ..errors import SnncError
+from ..events.inputs import event_options, options_from
+from ..io import atomic_path, check_output_file, to_time_last
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +49,13 @@ def _graph_of(path: Path) -> Any:
     return api.load(path)
 
 
-def _inputs(graph: Any, path: Path) -> tuple[np.ndarray, bool]:
-    from ..readers import read_array
+def _inputs(graph: Any, path: Path, opts: Any = None) -> tuple[np.ndarray, bool]:
+    from ..events.inputs import read_input
 
-    x = read_array(path, "the input array")
-    if isinstance(x, dict):
-        raise FormatError(f"{path}: is an .npz archive; snnc simulate takes one .npy array, "
-                          "time last: (*shape, T) or (B, *shape, T)")
     names = graph.inputs
     if len(names) != 1:
         raise SnncError(f"the model has inputs {names}; snnc simulate takes one input array")
-    shape = tuple(graph.nodes[names[0]].out_shape)
-    return to_time_major(x, shape), x.ndim == len(shape) + 2
+    return read_input(path, tuple(graph.nodes[names[0]].out_shape), opts)
 
 
 def _save(path: Path, result: Any, batched: bool) -> None:
@@ -96,7 +93,12 @@ def _ours_counters(path: Path) -> bool:
 @click.argument("model_or_outdir", type=click.Path(exists=True, path_type=Path))
 @click.option("--input", "-i", "input_path", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Input array .npy, time last: (*shape, T) or (B, *shape, T).")
+              help="Input: an array .npy, time last ((*shape, T) or (B, *shape, T)); an event "
+                   "file (.aedat4, .raw EVT2/3, .dat DAT or SpikeCV, tonic .npy/.npz), binned "
+                   "with --dt; or static data with --encode.")
+@click.option("--dt", default=None, help="Events: time one step stands for (1ms, 250us, or "
+              "seconds).")
+@event_options
 @click.option("--steps", "-T", type=click.IntRange(1, 10_000_000), default=None,
               help="Time steps (default: the input's length; shorter inputs are zero-padded).")
 @click.option("--backend", "-b", default="loihi-sim", show_default=True,
@@ -121,8 +123,9 @@ def _ours_counters(path: Path) -> bool:
 def command(model_or_outdir: Path, input_path: Path, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
             counters_path: Path | None, lava_hw: bool, out: Path, force: bool,
-            quiet: bool) -> None:
+            quiet: bool, dt: str | None, **event_kw: Any) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
+    opts = options_from(event_kw, steps, dt)
     from .. import api
     from ..registry import default_registry
 
@@ -133,7 +136,7 @@ def command(model_or_outdir: Path, input_path: Path, steps: int | None, backend:
     check_output_file(out, force, _ours)
     if counters_path is not None:
         check_output_file(counters_path, force, _ours_counters)
-    x, batched = _inputs(_graph_of(model_or_outdir), input_path)
+    x, batched = _inputs(_graph_of(model_or_outdir), input_path, opts)
     result = api.simulate(model_or_outdir, x, steps, backend, probes, chip,
                           reset_interval=reset_interval, progress=not quiet, lava_hw=lava_hw)
     _save(out, result, batched)
