@@ -3,6 +3,7 @@
 Import as ``snnc.ir`` (never as a top-level ``ir``).
 """
 
+from .activations import QCFS, Clip, Floor, ReLU, Shift
 from .graph import Edge, Graph, GraphEditor, Schedule, Subgraph, flatten_subgraphs
 from .loihi_ops import LoihiConv, LoihiDense, LoihiLIF
 from .neurons import IF, LI, LIF, CubaLI, CubaLIF, I, NeuronBase
@@ -31,10 +32,54 @@ from .qtensor import CodebookTensor, QTensor, is_qweight, weight_shape
 from .text import parse_graph, print_graph
 
 __all__ = [
-    "IF", "LI", "LIF", "Add", "Affine", "AvgPool2d", "BatchNorm", "CodebookTensor", "Conv1d",
-    "Conv2d", "CubaLI", "CubaLIF", "Delay", "Edge", "Flatten", "Graph", "GraphEditor", "I",
-    "Input", "Linear", "LoihiConv", "LoihiDense", "LoihiLIF", "LoihiPlasticDense", "MaxPool2d",
-    "NeuronBase", "Node", "Or", "Output", "QTensor", "Reshape", "Scale", "Schedule", "Subgraph",
-    "SumPool2d", "Threshold", "as_float", "flatten_subgraphs", "is_qweight", "op_class",
-    "parse_graph", "print_graph", "register", "registered_ops", "weight_shape",
+    "IF",
+    "LI",
+    "LIF",
+    "QCFS",
+    "Add",
+    "Affine",
+    "AvgPool2d",
+    "BatchNorm",
+    "Clip",
+    "CodebookTensor",
+    "Conv1d",
+    "Conv2d",
+    "CubaLI",
+    "CubaLIF",
+    "Delay",
+    "Edge",
+    "Flatten",
+    "Floor",
+    "Graph",
+    "GraphEditor",
+    "I",
+    "Input",
+    "Linear",
+    "LoihiConv",
+    "LoihiDense",
+    "LoihiLIF",
+    "LoihiPlasticDense",
+    "MaxPool2d",
+    "NeuronBase",
+    "Node",
+    "Or",
+    "Output",
+    "QTensor",
+    "ReLU",
+    "Reshape",
+    "Scale",
+    "Schedule",
+    "Shift",
+    "Subgraph",
+    "SumPool2d",
+    "Threshold",
+    "as_float",
+    "flatten_subgraphs",
+    "is_qweight",
+    "op_class",
+    "parse_graph",
+    "print_graph",
+    "register",
+    "registered_ops",
+    "weight_shape",
 ]

@@ -12,7 +12,8 @@ make_venv "$venv" "${SNNC_PYTHON_MAIN:-python3}" 3.11
 pipq "$venv" install -c "$pins" pip setuptools
 # torch first and alone: the CPU wheel from disk. Nothing later may replace it.
 pipq "$venv" install -c "$pins" torch==2.13.0
-pipq "$venv" install -c "$pins" -e '.[dev,nir,brian2,fast,events,ray]' nirtorch scikit-learn cython loguru tqdm
+pipq "$venv" install -c "$pins" -e '.[dev,nir,onnx,brian2,fast,events,ray]' nirtorch scikit-learn \
+  cython loguru tqdm
 if ! pipq "$venv" install -c "$pins" sanafe; then
   echo "setup: WARNING: sanafe did not install; the benchmarks that use it will skip" >&2
 fi

@@ -1,10 +1,11 @@
 """Registry of per-op step kernels: what every op does in one time step.
 
-Every built-in kernel (``kernels_float``, ``kernels_loihi``, ``learning/kernel.py``) is
-registered the first time the table is read (``kernel_for``, ``KERNELS``), so any user (the
-reference executor, fold-affine, bounds) sees the same complete table whatever was imported
-before, and the kernel modules may import each other in any order. A new built-in op registers
-its kernel in one of these modules (or in a new one named in ``BUILTIN_MODULES``).
+Every built-in kernel (``kernels_float``, ``kernels_ann``, ``kernels_loihi``,
+``learning/kernel.py``) is registered the first time the table is read (``kernel_for``,
+``KERNELS``), so any user (the reference executor, fold-affine, bounds) sees the same complete
+table whatever was imported before, and the kernel modules may import each other in any
+order. A new built-in op registers its kernel in one of these modules (or in a new one named in
+``BUILTIN_MODULES``).
 
 A ``Kernel`` holds no data: ``init(node, batch)`` makes the state, ``step(node, x, state, t)``
 returns ``(y, new_state)``. Ops with ``latency == 1`` also implement ``emit(node, state)`` (the
@@ -26,7 +27,7 @@ from ..errors import UnsupportedOpError
 
 _KERNELS: dict[str, Kernel] = {}
 #: the modules whose import registers the built-in kernels (relative to this package)
-BUILTIN_MODULES = (".kernels_float", ".kernels_loihi", ".learning.kernel")
+BUILTIN_MODULES = (".kernels_float", ".kernels_ann", ".kernels_loihi", ".learning.kernel")
 _loaded = False
 
 

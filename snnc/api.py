@@ -22,6 +22,7 @@ LOADERS: dict[str, tuple[str, str]] = {
     ".pt": ("snnc.frontend.torch", "load_torch"),
     ".pth": ("snnc.frontend.torch", "load_torch"),
     ".pt2": ("snnc.frontend.torch", "load_torch"),
+    ".onnx": ("snnc.frontend.onnx", "load_onnx"),
 }
 
 
@@ -77,6 +78,7 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     changed the result. ``out_dir`` must be new, empty or an earlier snnc output (``force``
     replaces other directories; see ``snnc.outdir``).
     """
+    from .convert import refuse_ann
     from .registry import default_registry
     from .stages import CompileResult, map_program, measure, optimize, report
     from .targets import get_target
@@ -91,6 +93,7 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
 
         check_output_dir(out_dir, force, inputs)
     graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
+    refuse_ann(graph)
     opt = optimize(graph, pipeline or tgt.pipeline, calibration=calibration, steps=steps,
                    dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
                    check=check, explicit=pipeline is not None)

@@ -19,6 +19,7 @@ from .errors import SnncError
 # command name -> (module under snnc.commands, one-line help shown by `snnc --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
     "compile": ("compile", "Compile a trained model for a target (loihi-sim, lava, netx, nir)."),
+    "convert": ("convert", "Convert a trained ANN (ONNX, PyTorch) into an SNN; accuracy vs T."),
     "simulate": ("simulate", "Run a model or compiled program on a backend and save spikes."),
     "report": ("report", "Show or compare energy and latency reports."),
     "learn": ("learn", "Simulate on-chip learning on a compiled program."),

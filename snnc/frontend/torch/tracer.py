@@ -32,6 +32,7 @@ from torch import fx, nn
 
 from ...errors import UnsupportedOpError
 from ...ir import Graph, Input, Output
+from ...ir.staircase import fuse_staircases
 from . import converters as reg
 from .context import Context, Port, State, Where, is_dynamic, spike_or
 from .loops import (
@@ -221,7 +222,7 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], *, multi_step: bool | 
     ctx = Context(metadata={"source": source or model_sources(model), "time_axis": mode})
     lead = 2 if multi or t_indexed else 1
     _convert(gm, rec.values, _static_nodes(gm), ctx, tuple(input_shape), lead, steps)
-    return ctx.graph(dt=None)
+    return fuse_staircases(ctx.graph(dt=None))
 
 
 def _convert(gm: fx.GraphModule, values: dict[fx.Node, Any], static: set[fx.Node],

@@ -31,9 +31,11 @@ STATEFUL: set[type] = set()
 FAMILIES = {
     "torch_nn": "torch",
     "functional": "torch",
+    "activations": "torch",
     "snnc_nn": "snnc.nn",
     "snntorch": "snntorch",
     "spikingjelly": "spikingjelly",
+    "sj_ann2snn": "spikingjelly.activation_based.ann2snn",
     "norse": "norse",
     "aten": "torch.export",
 }

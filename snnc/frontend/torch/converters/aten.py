@@ -18,6 +18,7 @@ import snnc.nn  # noqa: F401  (registers snnc::lif_step)
 from ....ir import IF, LIF
 from ....nn.neurons import COMPARATORS, RESETS
 from ..context import Context, Port, State
+from . import activations as act
 from . import function_converter
 from . import functional as fn
 from ._neuron import add_neuron, param
@@ -39,8 +40,18 @@ ALIASES = {
     fn._time_reduce: [aten.mean.dim, aten.sum.dim_IntList],
     fn._cat: [aten.cat.default],
 }
+ALIASES.update({
+    act._relu_fn: [aten.relu.default, aten.relu_.default],
+    act._clamp: [aten.clamp.default, aten.clip.default, aten.clamp.Tensor],
+    act._floor: [aten.floor.default],
+})
 for _conv, _targets in ALIASES.items():
     function_converter(*_targets)(_conv)
+
+
+@function_converter(aten.hardtanh.default)
+def _hardtanh(ctx: Context, op: Any, args: list, kwargs: dict, rec: Any) -> Port:
+    return act._clamp(ctx, torch.nn.functional.hardtanh, args, kwargs, rec)
 
 
 @function_converter(aten.conv1d.default, aten.conv2d.default)

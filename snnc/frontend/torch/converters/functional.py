@@ -16,6 +16,7 @@ from ....ir import Add, Linear, Or, Scale
 from ..context import Context, Port, spike_or
 from ..quantgrid import to_numpy
 from . import function_converter
+from .activations import shift
 from .torch_nn import batchnorm, conv, flatten_dims, linear, pool, reshape
 
 LEAD_DIMS = {1: (2,), 2: (3, 2)}  # the example input's leading axes (see states.example_input)
@@ -123,7 +124,7 @@ def _add(ctx: Context, fn: Any, args: list, kwargs: dict, rec: Any) -> Port:
         return _add_ports(ctx, [a, b])
     port, const = (a, b) if isinstance(a, Port) else (b, a)
     if not _is_zero(const):
-        ctx.fail("adds a non-zero constant to a tensor", "adding tensors, or a bias in a layer")
+        return shift(ctx, ctx.where.path, port, const)  # quantized activations: + 0.5
     return ctx.check_port(port)
 
 
@@ -132,8 +133,10 @@ def _sub(ctx: Context, fn: Any, args: list, kwargs: dict, rec: Any) -> Port:
     a, b = args[0], args[1]
     if isinstance(a, Port) and _is_zero(b):
         return a
+    if isinstance(a, Port) and not isinstance(b, Port):
+        return shift(ctx, ctx.where.path, a, -to_numpy(b))
     if not (isinstance(a, Port) and isinstance(b, Port)):
-        ctx.fail("subtracts a constant", "subtracting tensors")
+        ctx.fail("subtracts a tensor from a constant", "subtracting tensors")
     return _add_ports(ctx, [a, _scale(ctx, ctx.check_port(b), -1.0, f"{ctx.where.path}_neg")])
 
 
