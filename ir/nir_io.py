@@ -86,7 +86,11 @@ def read_nir(path: str | Path, dt: float | None = None, **_: Any) -> Graph:
         raise
     except Exception as exc:  # nir's reader raises anything on a bad file
         raise FormatError(f"{p}: not a readable NIR file ({h5_reason(exc)})") from None
-    return from_nir(nir_graph, dt, where=str(p))
+    try:
+        return from_nir(nir_graph, dt, where=str(p))
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise FormatError(f"{p}: malformed snnc metadata or NIR graph ({type(exc).__name__}: "
+                          f"{exc})") from None
 
 
 def _dict_to_nir(nir: Any, d: dict[str, Any]) -> Any:

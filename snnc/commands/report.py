@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import SnncError
+from ..errors import FormatError, SnncError
 
 
 @click.command("report")
@@ -41,16 +41,30 @@ def command(out_dir: Path, other: Path | None, html: bool, as_json: bool, brief:
     if other is not None:
         from ..backends.report.compare import render_compare
 
-        console.print(render_compare(doc, load_report(other), _name(out_dir), _name(other)))
+        other_doc = load_report(other)
+        console.print(_safe(lambda: render_compare(doc, other_doc, _name(out_dir),
+                                                   _name(other)), f"{out_dir} or {other}"))
     else:
         from ..backends.report.terminal import render_terminal
 
-        console.print(render_terminal(doc, verbose=not brief))
+        console.print(_safe(lambda: render_terminal(doc, verbose=not brief), str(out_dir)))
         _eval_summary(report_path(out_dir).parent)
     if html:
-        dest = write_html(doc, report_path(out_dir).with_name("report.html"))
+        dest = _safe(lambda: write_html(doc, report_path(out_dir).with_name("report.html")),
+                     str(out_dir))
         if other is None:
             console.print(f"[dim]HTML report: {dest}[/dim]")
+
+
+def _safe(render, where: str):
+    """Run a renderer; a field the schema check let through but the renderer cannot use (a
+    hand-edited or damaged report) becomes a FormatError naming the file."""
+    try:
+        return render()
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ZeroDivisionError,
+            OverflowError) as exc:
+        raise FormatError(f"{where}: the report has a missing or mistyped field "
+                          f"({type(exc).__name__}: {exc}); was it written by snnc?") from None
 
 
 def _eval_summary(folder: Path) -> None:

@@ -139,9 +139,12 @@ def file_kind(path: Path) -> str:
         head = fh.read(8)
     if head == HDF5_SIGNATURE:
         return "hdf5"
-    if head[:4] == b"PK\x03\x04" and zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
+    if head[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+            raise FormatError(f"{path}: a damaged zip archive ({exc})") from None
         if any(n.endswith("/archive_format") or n == "archive_format" for n in names):
             return "export"
         if any(n.endswith("/constants.pkl") or "/code/" in n for n in names):
@@ -247,7 +250,7 @@ def check_loadable(path: str | Path, trust_pickle: bool = False,
             found, refused = zip_globals(p)
     except _Refused as exc:
         raise _explain(p, f"the file holds a pickle snnc cannot check: {exc}") from None
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise FormatError(f"{p}: a damaged zip archive ({exc})") from None
     bad = sorted(g for g in found if not ok(g))
     if refused:

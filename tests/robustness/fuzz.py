@@ -386,7 +386,9 @@ def _judge(res: Outcome, stdout: str, sentinel: Path) -> list[str]:
     problems = []
     if res.code == -1:
         problems.append(f"hang (> {TIMEOUT} s)")
-    elif res.code not in (0, 2):
+    elif res.seconds > TIMEOUT / 2:
+        problems.append(f"slow ({res.seconds:.0f} s)")
+    if res.code not in (0, 2, -1):
         problems.append(f"exit status {res.code}")
     text = res.err + stdout
     if "Traceback" in text or 'File "' in text:
@@ -431,7 +433,8 @@ def _main() -> None:
         print(f"cases {len(results)}, exit 0: {sum(r.code == 0 for r in results)}, exit 2: "
               f"{sum(r.code == 2 for r in results)}, failing {len(bad)}, tracebacks "
               f"{count('traceback')}, hangs {count('hang')}, payloads run {count('payload')}, "
-              f"other exits {count('exit status')}, touched {count('touched')}, "
+              f"other exits {count('exit status')}, slow {count('slow')}, "
+              f"touched {count('touched')}, "
               f"{time.monotonic() - t0:.0f} s, slowest {max(r.seconds for r in results):.1f} s")
     sys.exit(1 if bad else 0)
 
