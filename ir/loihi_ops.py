@@ -10,6 +10,10 @@ The exact arithmetic lives in ``simulators/reference.py`` (shared/reference/loih
 - ``loihi.lif``: 24-bit u and v, 12-bit du/dv, threshold vth << 6, input a << 6,
   bias = bias_mant << bias_exp; hard reset of v to 0; optional periodic reset of u and v
   (LIFReset: when t % reset_interval == reset_offset % reset_interval, with t starting at 1).
+  Loihi 2's programmable neurons add ``comparator`` ``>=`` and ``reset = "subtract"``
+  (v -= vth << 6 on a spike; with ``decay_reset = False`` the subtraction acts, undecayed, on the
+  next step's v, as snnTorch's default ``reset_delay``). Lava's LIF has neither: these nodes run
+  in snnc's own Lava process (``backends/lava/programmable_lif.py``), and Loihi 1 refuses them.
 """
 
 from __future__ import annotations
@@ -129,8 +133,16 @@ class LoihiLIF(SameShape, Node):
     bias_exp: np.ndarray = iarray(0)
     reset_interval: int = 0  # 0: no periodic reset (LIF); > 0: LIFReset
     reset_offset: int = 0
+    reset: str = "hard"  # "hard": v = 0 on a spike (Lava's LIF); "subtract": v -= vth << 6
+    comparator: str = ">"  # ">": Lava's LIF; ">=": Loihi 2 programmable neuron
+    decay_reset: bool = True  # False: the subtraction acts on the next step's v, undecayed
 
     stateful = True
+
+    @property
+    def programmable(self) -> bool:
+        """Whether the neuron needs Loihi 2's programmable neuron model (not Lava's LIF)."""
+        return self.reset != "hard" or self.comparator != ">"
 
     def _verify(self) -> None:
         # Ranges are those Lava's models accept (netx yields du = -1 for iDecay 0, dv = 4096 for
@@ -143,3 +155,9 @@ class LoihiLIF(SameShape, Node):
             _check_range(arr, lo, hi, name)
         if self.reset_interval < 0:
             raise IRError("reset_interval must be >= 0")
+        if self.reset not in ("hard", "subtract"):
+            raise IRError(f"reset must be 'hard' or 'subtract', got {self.reset!r}")
+        if self.comparator not in (">", ">="):
+            raise IRError(f"comparator must be '>' or '>=', got {self.comparator!r}")
+        if not self.decay_reset and self.reset != "subtract":
+            raise IRError("decay_reset=False (a delayed reset) needs reset='subtract'")

@@ -25,6 +25,12 @@ in NumPy integer types, and where those overflow, so does Lava; this module repr
       v = clip(wrap32(decay(v, 4096 - dv) + u + bias), -(2**23 - 1), 2**23 - 1)
       s = v > vth << 6;  v[s] = 0                                       # u is not reset
 
+  Loihi 2 programmable variants (``comparator``, ``reset``, ``decay_reset``; Lava twin in
+  backends/lava/programmable_lif.py): ``s = v >= vth << 6`` for ``>=``; ``v[s] -= vth << 6`` for an
+  immediate subtract reset; a delayed one (``decay_reset=False``) leaves v as it is and
+  subtracts ``r * (vth << 6)`` from the next step's sum, inside the clip, with r the previous
+  step's spikes (zeroed by the periodic reset like u and v).
+
   with ``decay(x, f) = sign(x f) * (|x f| >> 12)`` (truncation toward zero), ``bias =
   bias_mant << bias_exp`` (``>> -bias_exp`` when negative) and t counted from 1. A u far beyond
   24 bits stays beyond after its single wrap, and keeps growing until int32 wraps it.
@@ -150,18 +156,38 @@ class _LIF(Kernel):
 
     def init(self, node: Any, batch: int) -> Any:
         z = np.zeros((batch, *node.shape), np.int64)
-        return {"u": z, "v": z.copy()}
+        return {"u": z, "v": z.copy(), "r": z.copy()}
 
     def step(self, node: Any, x: np.ndarray, st: Any, t: int) -> tuple[np.ndarray, Any]:
         a = wrap32(np.asarray(x).astype(np.int64))
-        u, v = st["u"], st["v"]
+        u, v, r = st["u"], st["v"], st["r"]
         if node.reset_interval > 0:
             offset = node.reset_offset % node.reset_interval
             if (t + 1) % node.reset_interval == offset:
-                u, v = np.zeros_like(u), np.zeros_like(v)
+                u, v, r = np.zeros_like(u), np.zeros_like(v), np.zeros_like(r)
+        if node.programmable:
+            return _programmable_step(node, a, u, v, r)
         u, v, s = lif_step(a, u, v, 4096 - (node.du + 1), 4096 - node.dv, lif_bias(node),
                            node.vth << 6)
-        return s.astype(np.int64), {"u": u, "v": v}
+        return s.astype(np.int64), {"u": u, "v": v, "r": r}
+
+
+def _programmable_step(node: Any, a: np.ndarray, u: np.ndarray, v: np.ndarray,
+                       r: np.ndarray) -> tuple[np.ndarray, Any]:
+    """Loihi 2's programmable neuron: the LIF step with '>=' and subtract resets (docstring)."""
+    vth = node.vth << 6
+    u = wrap32(decay(u, 4096 - (node.du + 1)) + (a << 6))
+    u = np.where(u > 2**23, u - 2**24, np.where(u <= -(2**23), u + 2**24, u))
+    v = wrap32(decay(v, 4096 - node.dv) + u + lif_bias(node) - r * vth)
+    v = np.clip(v, -(2**23 - 1), 2**23 - 1)
+    s = v >= vth if node.comparator == ">=" else v > vth
+    if node.reset == "hard":
+        v = np.where(s, 0, v)
+    elif node.decay_reset:
+        v = np.where(s, v - vth, v)
+    else:
+        r = s.astype(np.int64)
+    return s.astype(np.int64), {"u": u, "v": v, "r": r}
 
 
 kernel("loihi.lif")(_LIF())

@@ -96,7 +96,8 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     refuse_ann(graph)
     opt = optimize(graph, pipeline or tgt.pipeline, calibration=calibration, steps=steps,
                    dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
-                   check=check, explicit=pipeline is not None)
+                   check=check, explicit=pipeline is not None,
+                   programmable=programmable_neurons(tgt, chip))
     program = map_program(opt, tgt, chip, backend) if tgt.lowers or opt.lowered else None
     measured = doc = None
     if program is not None:
@@ -150,7 +151,7 @@ def prepare(model: str | Path, needs: str, compile_target: str | None = None,
     tgt = get_target(compile_target or "loihi-sim")
     sibling = p.with_name(p.stem + ".input.npy")
     opt = optimize(graph, tgt.pipeline, calibration=None if sibling.is_file() else calibration,
-                   model_path=p)
+                   model_path=p, programmable=programmable_neurons(tgt, chip))
     if opt.lowered is None:
         raise SnncError(f"{p}: the {tgt.name} pipeline did not lower this model to loihi.* ops; "
                         "run `snnc compile` on it to see why, or use --backend reference")
@@ -171,3 +172,13 @@ def learn(graph: Graph, layers: Any, rule: str, xs: Any, ys: Any, test: Any = No
 
     result = session.run(graph, layers, rule, xs, ys, test, map_program=map_graph, **options)
     return result, learning_document(result.report)
+
+
+def programmable_neurons(target: Any, chip: str | None) -> bool:
+    """Whether the chip runs programmable neurons (Loihi 2): '>=' and subtract reset native."""
+    chip = chip or target.chip
+    if chip is None or target.backend not in ("loihi-sim", "loihi", "lava"):  # netx: plain LIF
+        return False
+    from .backends.loihi.chips import load_chip
+
+    return bool(load_chip(chip).neuron.programmable)

@@ -13,7 +13,9 @@ Scenarios steer the draw toward the corners that the fixed-point reference must 
 - ``"v_sat"``: strong inhibition or excitation with slow voltage decay: v saturates at
   -(2**23 - 1) (or at +(2**23 - 1), which then spikes);
 - ``"conv_wrap"``: a conv with graded input and large weights: its 24-bit output wraps;
-- ``"graded"``: graded payloads into the first synapse (num_message_bits > 0).
+- ``"graded"``: graded payloads into the first synapse (num_message_bits > 0);
+- ``"programmable"``: Loihi 2 programmable neurons: each layer draws the ``>=`` comparator and
+  a hard, subtract or delayed subtract reset (the chip must allow programmable neurons).
 
 Only NumPy and snnc.ir: usable by any simulator's differential tests.
 """
@@ -27,7 +29,7 @@ import numpy as np
 from snnc import ir
 from snnc.errors import IRError
 
-SCENARIOS = ("plain", "u_wrap", "v_sat", "conv_wrap", "graded")
+SCENARIOS = ("plain", "u_wrap", "v_sat", "conv_wrap", "graded", "programmable")
 
 
 @dataclass
@@ -49,18 +51,24 @@ def random_network(rng: np.random.Generator, scenario: str = "plain", steps: int
     nodes: list[tuple[str, ir.Node]] = [("x", ir.Input(shape=shape))]
     net = RandomNet(None, None, (), scenario)  # type: ignore[arg-type]
     kind = first
-    for layer in range(int(rng.integers(1, max_layers + 1))):
+    n_layers = int(rng.integers(1, max_layers + 1))
+    modes = ["hard", "subtract", "subtract-delayed"]
+    if scenario == "programmable":  # every reset mode in each network
+        n_layers, start = max(n_layers, min(3, max_layers)), int(rng.integers(0, 3))
+        modes = modes[start:] + modes[:start]
+    for layer in range(n_layers):
         if layer and kind != "conv" and len(shape) == 3:
             nodes.append((f"flat{layer}", ir.Flatten(input_shape=shape)))
             shape = (int(np.prod(shape)),)
-        hot = scenario if layer == 0 or rng.random() < 0.5 else "plain"
+        hot = scenario if layer == 0 or rng.random() < 0.5 or scenario == "programmable" \
+            else "plain"
         bits = int(rng.choice([8, 16, 24])) if (graded and layer == 0) else 0
         syn = _synapse(rng, kind, shape, hot, bits)
         net.synapses.append(f"syn{layer}")
         nodes.append((f"syn{layer}", syn))
         shape = syn.out_shape
         net.neurons.append(f"lif{layer}")
-        nodes.append((f"lif{layer}", _lif(rng, shape, hot)))
+        nodes.append((f"lif{layer}", _lif(rng, shape, hot, modes[layer % 3])))
         kind = rng.choice(["dense", "delay", "conv"] if len(shape) == 3 else ["dense", "delay"])
     nodes.append(("y", ir.Output(shape=shape)))
     net.graph = ir.Graph.chain(*nodes)
@@ -135,7 +143,8 @@ def _conv(rng: np.random.Generator, shape: tuple[int, ...], scenario: str,
     raise RuntimeError(f"no valid conv for input {shape}")
 
 
-def _lif(rng: np.random.Generator, shape: tuple[int, ...], scenario: str) -> ir.LoihiLIF:
+def _lif(rng: np.random.Generator, shape: tuple[int, ...], scenario: str,
+         reset: str = "hard") -> ir.LoihiLIF:
     def param(lo: int, hi: int, special: tuple[int, ...]) -> np.ndarray:
         if rng.random() < 0.2:
             return rng.integers(lo, hi + 1, size=shape)
@@ -156,8 +165,14 @@ def _lif(rng: np.random.Generator, shape: tuple[int, ...], scenario: str) -> ir.
     bias_exp = rng.integers(-8, 8, size=shape) if rng.random() < 0.3 else np.asarray(
         rng.integers(-8, 8))
     interval = int(rng.integers(1, 9)) if rng.random() < 0.3 else 0
+    extra: dict[str, object] = {}
+    if scenario == "programmable":
+        extra = {"comparator": str(rng.choice([">", ">="])),
+                 "reset": "hard" if reset == "hard" else "subtract",
+                 "decay_reset": reset != "subtract-delayed"}
+        vth = np.minimum(vth, 2**int(rng.integers(2, 10)))  # small thresholds: many spikes
     return ir.LoihiLIF(shape=shape, du=du, dv=dv, vth=vth, bias_mant=bias, bias_exp=bias_exp,
-                       reset_interval=interval, reset_offset=int(rng.integers(-3, 12)))
+                       reset_interval=interval, reset_offset=int(rng.integers(-3, 12)), **extra)
 
 
 def _stimulus(rng: np.random.Generator, steps: int, shape: tuple[int, ...], graded: bool,

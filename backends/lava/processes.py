@@ -54,7 +54,8 @@ def conv(node: Any, name: str) -> Any:
 
 
 def lif(node: Any, name: str) -> Any:
-    """``LIF`` or ``LIFReset`` (reset_interval > 0); u and v start at 0 as in the IR."""
+    """``LIF`` or ``LIFReset`` (reset_interval > 0); u and v start at 0 as in the IR. Loihi 2
+    programmable neurons (``>=``, subtract reset) become snnc's ``ProgrammableLIF``."""
     shape = tuple(node.shape)
     kwargs = {
         "shape": layout.lava_shape(shape),
@@ -65,6 +66,13 @@ def lif(node: Any, name: str) -> Any:
         "bias_exp": layout.neuron_array(node.bias_exp, shape),
         "name": name,
     }
+    if getattr(node, "programmable", False):
+        from .programmable_lif import ProgrammableLIF
+
+        reset = "subtract-delayed" if not node.decay_reset else node.reset
+        return ProgrammableLIF(comparator=node.comparator, reset=reset,
+                               reset_interval=int(node.reset_interval),
+                               reset_offset=int(node.reset_offset), **kwargs)
     if node.reset_interval > 0:
         ri = int(node.reset_interval)
         return LIFReset(reset_interval=ri, reset_offset=int(node.reset_offset) % ri, **kwargs)

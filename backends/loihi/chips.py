@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,10 @@ class NeuronSpec:
     bias_mant_bits: int
     bias_exp_bits: int
     max_message_bits: int
+    # Programmable neuron models (Loihi 2 microcode): '>=' comparator and subtract reset.
+    programmable: bool = False
+    # Extra state bits per neuron of a programmable model with a delayed reset (last spike).
+    programmable_state_bits: int = 0
 
 
 @dataclass(frozen=True)
@@ -136,12 +140,13 @@ def _section(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
     if not isinstance(sec, dict):
         raise FormatError(f"{where}: missing table [{key}]")
     names = [f.name for f in fields(kind)]
-    missing = [n for n in names if n not in sec]
+    optional = {f.name for f in fields(kind) if f.default is not MISSING}
+    missing = [n for n in names if n not in sec and n not in optional]
     if missing:
         raise FormatError(f"{where}: table [{key}] lacks {', '.join(missing)}")
     try:
         return kind(**{f.name: _cast(f.type, sec[f.name], f"{key}.{f.name}", where)
-                       for f in fields(kind)})
+                       for f in fields(kind) if f.name in sec})
     except TypeError as exc:
         raise FormatError(f"{where}: table [{key}]: {exc}") from None
 

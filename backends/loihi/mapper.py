@@ -37,7 +37,7 @@ def _partition_all(graph: Graph, topo: Topology, chip: ChipSpec) -> tuple[dict[s
         shape = tuple(graph.nodes[name].shape)
         lm = LayerMap(name, shape, _order(shape), ())
         syns = [syn_info(s, graph.nodes[s], chip) for s in topo.synapses_into(name)]
-        costs[name] = LayerCost(name, lm.positions(), syns, chip)
+        costs[name] = LayerCost(name, lm.positions(), syns, chip, graph.nodes[name])
         layers[name] = (lm, partition(costs[name]))
     return layers, costs  # type: ignore[return-value]
 

@@ -6,8 +6,9 @@ A core holds a contiguous range of the layer's mapping positions (see ``program.
 - input axons: distinct (synapse node, presynaptic neuron) pairs with a non-zero synapse into the
   range, at most ``core.input_axons``;
 - memory bits, at most ``synapse_memory_bits`` (or ``shared_memory_bits``, which also holds
-  ``neuron_state_bits`` per neuron). Per synapse node and core, by storage format, with
-  s = weight bits + delay bits + learning bits per synapse:
+  ``neuron_state_bits`` per neuron, plus ``programmable_state_bits`` for a programmable neuron
+  with a delayed subtract reset, which keeps its last spike). Per synapse node and core, by
+  storage format, with s = weight bits + delay bits + learning bits per synapse:
 
   =========  ==============================================================================
   dense      axons * (header + neurons * s)
@@ -94,8 +95,12 @@ def syn_info(name: str, node: Any, chip: ChipSpec) -> SynInfo:
 class LayerCost:
     """Resource needs of any range of one layer's mapping positions."""
 
-    def __init__(self, name: str, positions: np.ndarray, syns: list[SynInfo], chip: ChipSpec):
+    def __init__(self, name: str, positions: np.ndarray, syns: list[SynInfo], chip: ChipSpec,
+                 neuron: Any = None):
         self.name, self.pos, self.syns, self.chip = name, positions, syns, chip
+        # a programmable neuron with a delayed reset keeps its last spike: extra state bits
+        delayed = neuron is not None and not getattr(neuron, "decay_reset", True)
+        self.extra_state_bits = chip.neuron.programmable_state_bits if delayed else 0
         self.counts = [s.conn.fanin_counts() for s in syns]
 
     @property
@@ -129,7 +134,7 @@ class LayerCost:
         blocks = [self.block(i, rows) for i in range(len(self.syns))]
         bits = sum(x[1] for x in blocks)
         if self._shared:
-            bits += (b - a) * self.chip.core.neuron_state_bits
+            bits += (b - a) * (self.chip.core.neuron_state_bits + self.extra_state_bits)
         return Need(b - a, sum(x[2] for x in blocks), bits)
 
     def limits(self) -> Need:

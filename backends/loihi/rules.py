@@ -96,8 +96,21 @@ def rule_neuron_widths(name: str, node: Any, chip: ChipSpec) -> None:
                         "Re-quantize the neuron parameters for this chip.")
 
 
+def rule_neuron_model(name: str, node: Any, chip: ChipSpec) -> None:
+    """Subtract reset and the '>=' comparator need programmable neurons (Loihi 2 microcode)."""
+    if not getattr(node, "programmable", False) or chip.neuron.programmable:
+        return
+    what = " and ".join(x for x in (
+        "a subtract (soft) reset" if node.reset == "subtract" else "",
+        "the '>=' comparator" if node.comparator == ">=" else "") if x)
+    raise ResourceError(
+        f"layer {name!r}: {what} needs a programmable neuron model, but the {chip.name} chip's "
+        "neurons reset v to 0 and compare with '>' only. Compile with --chip loihi2, or retrain "
+        "the layer with a hard reset to 0.")
+
+
 SYNAPSE_RULES = (rule_weight_bits, rule_delays, rule_message_bits)
-NEURON_RULES = (rule_neuron_widths,)
+NEURON_RULES = (rule_neuron_widths, rule_neuron_model)
 
 
 def check_design_rules(graph: Graph, topo: Topology, chip: ChipSpec) -> None:

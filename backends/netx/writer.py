@@ -58,6 +58,13 @@ def plan_layers(graph: Graph) -> list[Layer]:
     """The netx layers of ``graph`` as nested dicts of arrays (``type`` as str)."""
     chain = _chain(graph)
     nodes = [graph.nodes[n] for n in chain]
+    for name, node in zip(chain, nodes, strict=True):
+        if getattr(node, "programmable", False):
+            raise UnsupportedOpError(
+                f"layer {name!r}: netx's LIF resets v to 0 and compares with '>'; this layer "
+                f"uses Loihi 2's programmable neuron (comparator {node.comparator!r}, reset "
+                f"{node.reset!r}), which a .net file cannot say. Use --target loihi-sim "
+                "--chip loihi2 or --target lava.")
     meta = dict(dict(graph.metadata).get("netx", {}))
     _warn_run_options(graph, chain)
     if nodes[1].op == "loihi.lif":

@@ -179,10 +179,12 @@ class LifRunner:
                        if contiguous else np.zeros(0, np.int64))
         self.u = np.zeros((batch, n), np.int64)
         self.v = np.zeros((batch, n), np.int64)
+        self.r = np.zeros((batch, n), np.int64)  # programmable delayed subtract: last spikes
 
     def reset(self) -> None:
         self.u[:] = 0
         self.v[:] = 0
+        self.r[:] = 0
 
     def run(self, a: np.ndarray, t0: int, record: bool = False) -> tuple[np.ndarray, ...]:
         """a (T, B, *shape) -> spikes (T, B, *shape) uint8, active and spike counts per core
@@ -195,10 +197,17 @@ class LifRunner:
         rec_v = np.empty_like(rec_u)
         act_cnt = np.zeros((T, self.batch, self.n_cores), np.int64)
         spk_cnt = np.zeros_like(act_cnt)
-        self.k.lif_run(a, self.u, self.v, self.fu, self.fv, self.bias, self.vth, self.interval,
-                       self.offset, t0, s, act, rec_u, rec_v, record, self.bounds, act_cnt,
-                       spk_cnt)
-        if not self.bounds.size:
+        prog = bool(getattr(self.node, "programmable", False))
+        if prog:
+            from .prog_lif import prog_lif_run
+
+            prog_lif_run(self.node, a, self.u, self.v, self.r, self.fu, self.fv, self.bias,
+                         self.vth, self.interval, self.offset, t0, s, act, rec_u, rec_v, record)
+        else:
+            self.k.lif_run(a, self.u, self.v, self.fu, self.fv, self.bias, self.vth,
+                           self.interval, self.offset, t0, s, act, rec_u, rec_v, record,
+                           self.bounds, act_cnt, spk_cnt)
+        if prog or not self.bounds.size:
             act_cnt, spk_cnt = self._per_core(act), self._per_core(s)
         shp = (T, self.batch, *self.shape)
         if record:

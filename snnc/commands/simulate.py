@@ -27,6 +27,7 @@ import numpy as np
 from ..errors import SnncError
 from ..events.inputs import event_options, options_from
 from ..io import atomic_path, check_output_file, to_time_last
+from ..simulators.result import SimResult
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,14 @@ def _inputs(graph: Any, path: Path, opts: Any = None) -> tuple[np.ndarray, bool]
     if len(names) != 1:
         raise SnncError(f"the model has inputs {names}; snnc simulate takes one input array")
     return read_input(path, tuple(graph.nodes[names[0]].out_shape), opts)
+
+
+def pipeline_latency(graph: Any) -> int:
+    """Steps by which a lowered graph's outputs lag the float model's (``loihi.latency`` of
+    the nodes feeding the outputs), 0 for graphs that were not lowered by snnc."""
+    depth = dict(graph.metadata).get("loihi.latency") or {}
+    feeding = [depth.get(p, 0) for o in graph.outputs for p in graph.predecessors(o)]
+    return int(max(feeding, default=0))
 
 
 def _save(path: Path, result: Any, batched: bool) -> None:
@@ -119,10 +128,14 @@ def _ours_counters(path: Path) -> bool:
                    "configuration (needs Intel's lava-loihi and a board).")
 @click.option("--force", is_flag=True,
               help="Overwrite -o/--counters files even if snnc did not write them.")
+@click.option("--align/--no-align", default=True, show_default=True,
+              help="Compiled programs: run the pipeline latency's extra steps and drop the "
+                   "leading ones, so `output` has the input's steps, aligned with the float "
+                   "model (probes keep the chip's own timing).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def command(model_or_outdir: Path, input_path: Path, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
-            counters_path: Path | None, lava_hw: bool, out: Path, force: bool,
+            counters_path: Path | None, lava_hw: bool, out: Path, force: bool, align: bool,
             quiet: bool, dt: str | None, **event_kw: Any) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
     opts = options_from(event_kw, steps, dt)
@@ -136,9 +149,19 @@ def command(model_or_outdir: Path, input_path: Path, steps: int | None, backend:
     check_output_file(out, force, _ours)
     if counters_path is not None:
         check_output_file(counters_path, force, _ours_counters)
-    x, batched = _inputs(_graph_of(model_or_outdir), input_path, opts)
-    result = api.simulate(model_or_outdir, x, steps, backend, probes, chip,
-                          reset_interval=reset_interval, progress=not quiet, lava_hw=lava_hw)
+    graph = _graph_of(model_or_outdir)
+    x, batched = _inputs(graph, input_path, opts)
+    lat = pipeline_latency(graph) if align and steps is None and not reset_interval else 0
+    if lat and not quiet:
+        click.echo(f"aligning with the float model: the program's pipeline latency is {lat} "
+                   f"step(s), so {len(x) + lat} steps run and the first {lat} output steps "
+                   "are dropped (--no-align keeps them)", err=True)
+    result = api.simulate(model_or_outdir, x, len(x) + lat if lat else steps, backend, probes,
+                          chip, reset_interval=reset_interval, progress=not quiet,
+                          lava_hw=lava_hw)
+    if lat:
+        result = SimResult({k: v[lat:] for k, v in result.outputs.items()}, result.probes,
+                           result.counters)
     _save(out, result, batched)
     if counters_path is not None:
         if result.counters is None:

@@ -9,6 +9,10 @@ connects two processes).
 ``normalize`` applies these exact rewrites first:
 
 - nested subgraphs are inlined;
+- max pooling of spikes is an OR over the window: a depthwise ``conv2d`` of ones (stride and
+  padding of the pool) into a memoryless ``lif`` that fires when the window's sum is > 0; a
+  spike ``or`` of several branches is that neuron fed by each branch (identity synapses below).
+  Both are exact on binary spikes and add one synapse of latency, which ``lower-loihi`` aligns;
 - ``sumpool2d`` becomes a depthwise ``conv2d`` with a kernel of ones (a synapse on Loihi);
 - ``threshold`` becomes a memoryless ``lif`` (decay_v = 0), which can also carry a bias;
 - a synapse with several consumers is duplicated, one copy per consumer;
@@ -47,8 +51,11 @@ _HINTS = {
     "avgpool2d": (PassError, "run avgpool-to-sumpool (and fold-affine) first"),
     "scale": (PassError, "a scale between layers must be folded first (fold-affine, fold-scale)"),
     "add": (PassError, "run canonicalize first (an add merges currents by summing edges)"),
-    "maxpool2d": (UnsupportedOpError, "max pooling has no Loihi lowering yet"),
-    "or": (UnsupportedOpError, "a spike OR has no Loihi lowering yet"),
+    "maxpool2d": (UnsupportedOpError, "max pooling of values that are not binary spikes (e.g. "
+                  "currents before a neuron) has no Loihi lowering; pool the spikes (put the "
+                  "max-pool after the neuron), or use average pooling"),
+    "or": (UnsupportedOpError, "a spike OR of inputs that are not all binary spikes has no "
+           "Loihi lowering"),
     "delay": (UnsupportedOpError, "explicit delay nodes have no Loihi lowering yet"),
     "conv1d": (UnsupportedOpError, "Lava has 2-d convolutions only; reshape conv1d to conv2d"),
 }
@@ -158,9 +165,41 @@ def _drop_sourceless(g: Graph, ed: GraphEditor) -> None:
             ed.remove(name)
 
 
+def _or_neuron(shape: tuple[int, ...]) -> LIF:
+    """Fires when its input (a count of spikes) is > 0: an OR of binary spikes."""
+    return LIF(shape=shape, decay_v=np.float64(0.0), threshold=np.float64(0.0), comparator=">")
+
+
+def _reads_spikes(g: Graph, name: str) -> bool:
+    preds = g.predecessors(name)
+    return bool(preds) and all(is_spiking(g.nodes[back_through_wiring(g, p)]) for p in preds)
+
+
+def _spike_merges(g: Graph, ed: GraphEditor) -> None:
+    """Max-pool of spikes and spike OR become OR neurons (module docstring)."""
+    for name, n in g.nodes.items():
+        node: Any = n
+        if node.op not in ("maxpool2d", "or") or not _reads_spikes(g, name):
+            continue
+        ed.replace(name, _or_neuron(node.out_shape))
+        if node.op == "or":
+            continue
+        c = node.input_shape[0]
+        window = Conv2d(input_shape=node.input_shape, weight=np.ones((c, 1, *node.kernel_size)),
+                        stride=node.stride, padding=node.padding, groups=c)
+        win = ed.fresh_name(f"{name}_window")
+        ed.add(win, window)
+        for p in g.predecessors(name):
+            ed.disconnect(p, name).connect(p, win)
+        ed.connect(win, name)
+
+
 def normalize(g: Graph) -> Graph:
     """Apply the exact rewrites of the module docstring."""
     g = flatten_subgraphs(g)
+    ed = g.edit()
+    _spike_merges(g, ed)
+    g = ed.finish()
     ed = g.edit()
     for name, n in g.nodes.items():
         node: Any = n
@@ -192,6 +231,9 @@ def forward_through_wiring(g: Graph, name: str) -> list[str]:
 
 def _check_synapse(g: Graph, name: str) -> SynapseRef:
     succ = forward_through_wiring(g, name)
+    for s in succ:  # an op without a lowering: say what it is rather than blame the synapse
+        if g.nodes[s].op in _HINTS:
+            _fail(s, g.nodes[s].op)
     if len(succ) != 1 or not is_neuron_like(g.nodes[succ[0]]):
         raise PassError(f"synapse {name!r} must feed exactly one neuron group, it feeds {succ}")
     preds = g.predecessors(name)

@@ -97,14 +97,19 @@ def lower_neuron(node: Any, name: str) -> LoihiLIF:
     du = _int(4095 - np.asarray(node.decays()[1]) * 4096, "decay_i * 4096", name) \
         if node.current else np.int64(4095)
     bias_mant, bias_exp = _bias(node.bias, name)
+    model: dict[str, Any] = {}
     if has(node, Trait.READOUT):
         vth = np.int64(VTH_NEVER)
     else:
-        if node.comparator != ">" or node.reset != "hard" or np.any(node.v_reset != 0):
-            raise PassError(f"layer {name!r}: comparator/reset not Lava's; run quantize-loihi")
+        if node.reset not in ("hard", "subtract") or np.any(node.v_reset != 0) or (
+                node.reset == "hard" and not node.decay_reset):
+            raise PassError(f"layer {name!r}: reset not Loihi's; run quantize-loihi")
         vth = _int(node.threshold, "threshold", name)
+        # '>=' and subtract reset: Loihi 2 programmable neurons (the chip's rules check)
+        model = {"comparator": node.comparator, "reset": node.reset,
+                 "decay_reset": bool(node.decay_reset)}
     return LoihiLIF(shape=node.shape, du=du, dv=dv, vth=vth, bias_mant=bias_mant,
-                    bias_exp=np.int64(bias_exp))
+                    bias_exp=np.int64(bias_exp), **model)
 
 
 def input_gain_of(node: Any) -> np.ndarray:

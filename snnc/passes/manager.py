@@ -42,11 +42,15 @@ class PassContext:
 
     ``calibration``: time-major stimuli ``{input node: (T, B, *shape)}`` that passes may run
     the reference on (quantization statistics); ``reports``: one dict per pass run, in order;
-    ``progress``: called with a message for long passes (the CLI prints it).
+    ``progress``: called with a message for long passes (the CLI prints it);
+    ``programmable_neurons``: the chip runs Loihi 2's programmable neurons (quantize-loihi keeps
+    '>=' and subtract reset native instead of refusing or approximating them).
     """
 
     calibration: Mapping[str, np.ndarray] | None = None
     steps: int | None = None
+    # the target chip runs programmable neurons (Loihi 2): '>=' and subtract reset are native
+    programmable_neurons: bool = False
     reports: list[dict[str, Any]] = field(default_factory=list)
     progress: Callable[[str], None] | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("snnc.passes"))

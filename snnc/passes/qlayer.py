@@ -89,6 +89,7 @@ class LayerQ:
     dv: np.ndarray
     exact: bool
     notes: list[str] = field(default_factory=list)
+    comparator: str = ">"  # ">=" only on programmable neurons (Loihi 2)
 
 
 @dataclass

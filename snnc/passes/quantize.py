@@ -15,15 +15,19 @@ Options for file formats with fewer degrees of freedom: ``max_weight`` bounds th
 integer weights m * 2**E (lava-dl netx keeps weights in [-256, 254] and no negative exponent:
 ``max_weight=254``), ``bias_exp`` fixes the bias exponent (netx: 6).
 
-Lava has only the ``>`` comparator: ``v >= theta`` becomes ``v > theta - 1`` when v provably
-stays an integer number of input units (no leak or full leak, no current decay or none at all,
-a bias in whole units): exact. Otherwise ``>=`` is approximated by ``>`` and noted. Lava's vth
+Lava's LIF has only the ``>`` comparator: ``v >= theta`` becomes ``v > theta - 1`` when v
+provably stays an integer number of input units (no leak or full leak, no current decay or none
+at all, a bias in whole units, hard reset): exact. Otherwise, on a chip with programmable
+neurons (Loihi 2: ``ctx.programmable_neurons``) the layer keeps ``>=`` natively (exact); on
+Loihi 1 ``>=`` is approximated by ``>`` and noted. Subtract (soft) reset, immediate or delayed
+(snnTorch's ``reset_delay``), is likewise native on programmable neurons and refused on Loihi 1
+with a message naming the layer and ``--chip loihi2``. Lava's vth
 is unsigned: a memoryless neuron (``threshold`` ops, decay_v = 0) with a threshold below zero
 gets the difference as bias instead (exact); a neuron with memory raises ``QuantizationError``.
-Soft reset, reset "none" on spiking neurons, non-zero reset values and initial potentials, and
-graded spikes have no Lava LIF equivalent: ``UnsupportedOpError`` naming the layer. A value
-that cannot be represented raises ``QuantizationError`` naming the layer; clipping is reported
-per layer.
+Reset "none" on spiking neurons, a delayed hard reset, non-zero reset values and initial
+potentials, and graded spikes have no Loihi equivalent: ``UnsupportedOpError`` naming the
+layer. A value that cannot be represented raises ``QuantizationError`` naming the layer;
+clipping is reported per layer.
 """
 
 from __future__ import annotations
@@ -52,8 +56,14 @@ from .qlayer import (
     signed_bits,
 )
 
+SOFT_RESET_LOIHI1 = (
+    "layer {name!r}: subtract (soft) reset, as snnTorch's default reset_mechanism='subtract' and "
+    "ANN-to-SNN conversions use, runs natively on Loihi 2's programmable neurons: compile with "
+    "--chip loihi2. Loihi 1's neurons reset v to 0 only (or retrain the layer with a hard reset "
+    "to zero, e.g. snnTorch reset_mechanism='zero').")
 
-def _check_neuron(name: str, node: Any) -> None:
+
+def _check_neuron(name: str, node: Any, programmable: bool) -> None:
     if node.op == "threshold":
         return
     if np.any(node.v_init != 0):
@@ -61,11 +71,15 @@ def _check_neuron(name: str, node: Any) -> None:
                                  "starts and resets v at 0)")
     if has(node, Trait.READOUT):
         return
-    if node.reset != "hard" or not node.decay_reset:
+    if node.reset == "subtract":
+        if not programmable:
+            raise UnsupportedOpError(SOFT_RESET_LOIHI1.format(name=name))
+    elif node.reset != "hard" or not node.decay_reset:
         what = f"reset={node.reset!r}" if node.reset != "hard" else "a delayed hard reset"
         raise UnsupportedOpError(
-            f"layer {name!r}: {what} has no Lava LIF equivalent (immediate hard reset to 0 "
-            "only); retrain with hard reset, or use the float reference simulator")
+            f"layer {name!r}: {what} has no Loihi equivalent (hard reset to 0, or subtract "
+            "reset on --chip loihi2); retrain with another reset, or use the float reference "
+            "simulator")
     if np.any(node.v_reset != 0):
         raise UnsupportedOpError(f"layer {name!r}: v_reset != 0; Lava resets v to 0")
 
@@ -119,7 +133,25 @@ class QuantizeLoihi(Pass):
     max_weight: int = 0
     bias_exp: int | None = None
 
+    def requires(self, graph: Graph) -> None:
+        """NaN or infinite parameters cannot be put on an integer grid: say which and where."""
+        for name, node in graph.nodes.items():
+            for key, value in node.params().items():
+                arr = np.asarray(value) if not hasattr(value, "mant") else None
+                if arr is None or arr.dtype.kind != "f":
+                    continue
+                broken = np.isnan(arr) | (np.isinf(arr) & ("threshold" not in key))
+                if not broken.any():
+                    continue
+                bad = int(np.count_nonzero(broken))
+                raise QuantizationError(
+                    f"node {name!r} ({node.op}): field {key!r} holds {bad} NaN or infinite "
+                    f"value(s) of {arr.size}; snnc cannot quantize them. The model's weights "
+                    "are broken (a diverged training run, or a damaged file): retrain or "
+                    "re-export it.")
+
     def run(self, graph: Graph, ctx: PassContext) -> Graph:
+        programmable = bool(ctx.programmable_neurons)
         g = normalize(graph)
         lays = layers(g)
         enc = choose_encodings(g, ctx.calibration, self.input, self.input_bits, self.input_max)
@@ -129,7 +161,7 @@ class QuantizeLoihi(Pass):
         for i, layer in enumerate(lays):
             ctx.say(f"quantize-loihi: layer {i + 1}/{len(lays)} {layer.neuron}")
             try:
-                q = self._layer(g, layer, enc, stats.get(layer.neuron))
+                q = self._layer(g, layer, enc, stats.get(layer.neuron), programmable)
             except SnncError as exc:
                 if f"{layer.neuron!r}" in str(exc):
                     raise
@@ -145,9 +177,9 @@ class QuantizeLoihi(Pass):
         return out
 
     def _layer(self, g: Graph, layer: Layer, enc: dict[str, InputEncoding],
-               stat: dict[str, float] | None) -> LayerQ:
+               stat: dict[str, float] | None, programmable: bool = False) -> LayerQ:
         node: Any = g.nodes[layer.neuron]
-        _check_neuron(layer.neuron, node)
+        _check_neuron(layer.neuron, node, programmable)
         shape = node.shape
         syns = _synapse_inputs(g, layer, enc)
         readout = has(node, Trait.READOUT)
@@ -166,8 +198,8 @@ class QuantizeLoihi(Pass):
         e_min = 0 if self.max_weight else -7
         qs = {s.name: quantize_synapse(s, f, self.weight_search == "mse", e_min) for s in syns}
         bias_mant, bias_exp, bias_exact = quantize_bias(bias * s_scale, self.bias_exp)
-        vth, vth_exact = self._threshold(layer.neuron, node, theta, f, du, dv, bias_mant,
-                                         bias_exp, notes)
+        vth, vth_exact, comparator = self._threshold(layer.neuron, node, theta, f, du, dv,
+                                                     bias_mant, bias_exp, notes, programmable)
         if np.any(vth < 0):  # only memoryless neurons can trade threshold for bias
             if not (np.all(dv == 4096) and np.all(du == 4095)):
                 raise QuantizationError(
@@ -180,7 +212,7 @@ class QuantizeLoihi(Pass):
             vth = vth + shift
         exact = on_grid and decay_exact and bias_exact and vth_exact and all(
             q.exact for q in qs.values())
-        return LayerQ(s_scale, qs, vth, bias_mant, bias_exp, du, dv, exact, notes)
+        return LayerQ(s_scale, qs, vth, bias_mant, bias_exp, du, dv, exact, notes, comparator)
 
     def _bounds(self, syns: list[SynapseIn], bias: np.ndarray, d_v: np.ndarray,
                 d_i: np.ndarray, readout: bool,
@@ -196,25 +228,29 @@ class QuantizeLoihi(Pass):
 
     @staticmethod
     def _threshold(name: str, node: Any, theta: np.ndarray | None, f: float, du: np.ndarray,
-                   dv: np.ndarray, bias_mant: np.ndarray, bias_exp: int,
-                   notes: list[str]) -> tuple[np.ndarray, bool]:
+                   dv: np.ndarray, bias_mant: np.ndarray, bias_exp: int, notes: list[str],
+                   programmable: bool = False) -> tuple[np.ndarray, bool, str]:
         if theta is None:
-            return np.full(node.shape, VTH_NEVER, dtype=np.int64), True
+            return np.full(node.shape, VTH_NEVER, dtype=np.int64), True, ">"
         real = theta * f
         vth = np.round(real).astype(np.int64)
         exact = bool(np.array_equal(vth, real))
+        comparator = ">"
         if node.comparator == ">=":
             whole = (np.isin(dv, (0, 4096)).all() and np.isin(du, (4095, -1)).all()
-                     and not np.any((bias_mant << bias_exp) % 64))
+                     and not np.any((bias_mant << bias_exp) % 64)
+                     and getattr(node, "reset", "hard") == "hard")
             if whole:
                 vth = vth - 1
+            elif programmable:
+                comparator = ">="
             else:
                 exact = False
                 notes.append("comparator '>=' approximated by '>' (v is not an integer "
                              "number of input units, so no exact rewrite exists)")
         if np.any(vth > 2**17 - 1):
             raise QuantizationError(f"layer {name!r}: threshold {int(vth.max())} exceeds 17 bits")
-        return vth, exact
+        return vth, exact, comparator
 
     @staticmethod
     def _rewrite(g: Graph, ed: Any, layer: Layer, q: LayerQ,
@@ -242,7 +278,7 @@ def lava_units_neuron(node: Any, q: LayerQ) -> Any:
         changes["decay_i"] = _compact((4095 - q.du) / 4096)
         changes["gain_i"] = np.float64(1.0)
     if node.spiking:
-        changes.update(threshold=_compact(q.vth.astype(float)), comparator=">",
+        changes.update(threshold=_compact(q.vth.astype(float)), comparator=q.comparator,
                        v_reset=np.float64(0.0))
     return node.replace(**changes)
 

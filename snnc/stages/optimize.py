@@ -97,10 +97,12 @@ def read_stimulus(graph: Graph, path: Path, what: str) -> dict[str, np.ndarray]:
 def optimize(graph: Graph, pipeline: str, calibration: Any = None, steps: int | None = None,
              dump_ir: str | Path | None = None, stop_after: str | None = None,
              model_path: Path | None = None, echo: Callable[[str], None] | None = None,
-             check: bool = False, explicit: bool = False) -> Optimized:
+             check: bool = False, explicit: bool = False,
+             programmable: bool = False) -> Optimized:
     """Run ``pipeline`` on ``graph`` and build the fidelity report; ``check`` runs the reference
     before and after every pass (``instruments.DifferentialCheck``). ``explicit``: the user
-    chose the pipeline, so it runs even on an already-lowered graph."""
+    chose the pipeline, so it runs even on an already-lowered graph. ``programmable``: the chip
+    runs Loihi 2's programmable neurons ('>=' and subtract reset native)."""
     calib, source = load_calibration(graph, calibration, model_path, steps)
     passes = parse_pipeline(pipeline)
     if not explicit and is_lowered(graph):  # e.g. a lava-dl .net file: map it as it is
@@ -114,7 +116,8 @@ def optimize(graph: Graph, pipeline: str, calibration: Any = None, steps: int | 
         ins.append(DumpIR(dump_ir))
     if echo is not None:
         ins.append(Progress(echo))
-    ctx = PassContext(calibration=calib, steps=steps, progress=echo)
+    ctx = PassContext(calibration=calib, steps=steps, progress=echo,
+                      programmable_neurons=programmable)
     res: PipelineResult = PassManager(passes, ins).run(graph, ctx, stop_after)
     final = res.graph
     lowered = final if is_lowered(final) else None

@@ -29,7 +29,8 @@ pytestmark = pytest.mark.lava
 SEED = int(os.environ.get("SNNC_DIFF_SEED") or secrets.randbelow(2**31))
 CHUNKS, PER_CHUNK, STEPS = 8, 30, 32  # 240 networks per run
 # Every chunk must exercise each of these (see _coverage), or the test is not testing them.
-REQUIRED = {"u_wrap", "v_sat", "conv_wrap", "graded", "delays", "lif_reset", "spikes"}
+REQUIRED = {"u_wrap", "v_sat", "conv_wrap", "graded", "delays", "lif_reset", "spikes",
+            "subtract", "subtract_delayed", "ge"}
 
 
 def networks(chunk: int) -> list[RandomNet]:
@@ -70,6 +71,10 @@ def _coverage(net: RandomNet, ref: dict[str, np.ndarray]) -> set[str]:
         if ref[f"{lif}.s"].any():
             seen.add("spikes")
         seen |= {"lif_reset"} if node.reset_interval else set()
+        if ref[f"{lif}.s"].any() and node.programmable:
+            seen |= {"ge"} if node.comparator == ">=" else set()
+            seen |= {"subtract" if node.decay_reset else "subtract_delayed"} \
+                if node.reset == "subtract" else set()
         syn_node = nodes[syn]
         seen |= {"graded"} if syn_node.num_message_bits else set()
         seen |= {"delays"} if getattr(syn_node, "delays", None) is not None else set()

@@ -44,7 +44,8 @@ def test_leaky_model_on_the_grid_is_exact_in_fixed_point() -> None:
 
 
 @pytest.mark.parametrize(("neuron", "error", "message"), [
-    (ir.LIF(shape=(2,), reset="subtract"), UnsupportedOpError, "layer 'n2'.*reset='subtract'"),
+    (ir.LIF(shape=(2,), reset="subtract"), UnsupportedOpError,
+     "layer 'n2'.*subtract.*--chip loihi2"),
     (ir.LIF(shape=(2,), v_init=0.5), UnsupportedOpError, "layer 'n2'.*v_init"),
     (ir.LIF(shape=(2,), graded=True), UnsupportedOpError, "neuron 'n2'.*graded"),
     (ir.LIF(shape=(2,), decay_v=1.5), QuantizationError, "layer 'n2'.*decay_v outside"),

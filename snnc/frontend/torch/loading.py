@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import logging
 import math
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -149,7 +150,7 @@ def _from_state_dict(path: Path, obj: Mapping[str, Any], model: str | None) -> n
     if model is None:
         raise FormatError(f"{path}: holds a state_dict; name the code that builds the module "
                           "with --model package.module:factory")
-    module = build_factory(model)
+    module = build_factory(model, search=(Path.cwd(), path.parent))
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as exc:
@@ -157,15 +158,33 @@ def _from_state_dict(path: Path, obj: Mapping[str, Any], model: str | None) -> n
     return module
 
 
-def build_factory(spec: str) -> nn.Module:
-    """Call ``package.module:factory`` and return the module it builds."""
+def _import(modname: str, search: tuple[Path, ...]) -> Any:
+    """Import ``modname``; if it is not importable as is, look in ``search`` (the current
+    directory, then the model file's), as a user expects of a ``model.py`` next to the file."""
+    try:
+        return importlib.import_module(modname)
+    except ModuleNotFoundError as exc:
+        if exc.name != modname.split(".")[0] or not search:
+            raise
+    saved = list(sys.path)
+    sys.path[:0] = [str(d.resolve()) for d in search]
+    try:
+        return importlib.import_module(modname)
+    finally:
+        sys.path[:] = saved
+
+
+def build_factory(spec: str, search: tuple[Path, ...] = ()) -> nn.Module:
+    """Call ``package.module:factory`` and return the module it builds; ``module`` is also
+    looked for in the ``search`` directories."""
     modname, _, attr = spec.partition(":")
     if not modname or not attr:
         raise FormatError(f"--model {spec!r}: expected package.module:factory")
     try:
-        factory = getattr(importlib.import_module(modname), attr)
+        factory = getattr(_import(modname, search), attr)
     except (ImportError, AttributeError) as exc:
-        raise FormatError(f"--model {spec!r}: {exc}") from None
+        where = " (looked in the current directory and the model file's)" if search else ""
+        raise FormatError(f"--model {spec!r}: {exc}{where}") from None
     module = factory()
     if not isinstance(module, nn.Module):
         raise FormatError(f"--model {spec!r} returned a {type(module).__name__}, not a module")

@@ -1,0 +1,135 @@
+"""User-style models, written the way the frameworks' tutorials write them (default settings).
+
+Each entry builds the module, says how its own framework runs it over time (``run``: time-major
+spikes in, (T, B, 10) output spikes out) and how a user saves it. Nothing here is adapted to
+snnc: the point of the suite is that these compile as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+BETA = 0.9  # snnTorch tutorials' usual leak
+
+
+# --- snnTorch ------------------------------------------------------------------------------
+
+class SnnTorchNet(nn.Module):
+    """snnTorch tutorial 5: a class with a loop over the steps of the input inside forward."""
+
+    def __init__(self) -> None:
+        import snntorch as snn
+
+        super().__init__()
+        self.fc1 = nn.Linear(64, 128)
+        self.lif1 = snn.Leaky(beta=BETA)
+        self.fc2 = nn.Linear(128, 10)
+        self.lif2 = snn.Leaky(beta=BETA)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mem1 = self.lif1.init_leaky()
+        mem2 = self.lif2.init_leaky()
+        spk2_rec = []
+        for step in range(x.shape[0]):
+            cur1 = self.fc1(x[step])
+            spk1, mem1 = self.lif1(cur1, mem1)
+            cur2 = self.fc2(spk1)
+            spk2, mem2 = self.lif2(cur2, mem2)
+            spk2_rec.append(spk2)
+        return torch.stack(spk2_rec, dim=0)
+
+
+def snntorch_mlp() -> nn.Module:
+    return SnnTorchNet()
+
+
+def snntorch_conv() -> nn.Module:
+    """snnTorch tutorial 7 style: ``nn.Sequential`` with ``init_hidden=True`` neurons, one step
+    per call, run by a loop outside (``utils.reset`` first)."""
+    import snntorch as snn
+
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), snn.Leaky(beta=BETA, init_hidden=True),
+        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 4 * 4, 10),
+        snn.Leaky(beta=BETA, init_hidden=True, output=True))
+
+
+def run_snntorch_sequential(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    from snntorch import utils
+
+    utils.reset(net)
+    out = []
+    for step in range(x.shape[0]):
+        spk, _mem = net(x[step])
+        out.append(spk)
+    return torch.stack(out)
+
+
+def reset_snntorch(net: nn.Module) -> None:
+    from snntorch import utils
+
+    utils.reset(net)
+
+
+# --- SpikingJelly --------------------------------------------------------------------------
+
+def spikingjelly_conv(node: str = "LIF") -> nn.Module:
+    """SpikingJelly's multi-step conv net (``functional.set_step_mode(net, 'm')``)."""
+    from spikingjelly.activation_based import functional, layer, neuron, surrogate
+
+    def cell() -> nn.Module:
+        if node == "IF":
+            return neuron.IFNode(surrogate_function=surrogate.ATan())
+        return neuron.LIFNode(tau=2.0, surrogate_function=surrogate.ATan())
+
+    net = nn.Sequential(
+        layer.Conv2d(1, 8, 3, padding=1, bias=False), layer.BatchNorm2d(8), cell(),
+        layer.MaxPool2d(2), layer.Flatten(), layer.Linear(8 * 4 * 4, 10, bias=False), cell())
+    functional.set_step_mode(net, "m")
+    return net
+
+
+def run_spikingjelly(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    from spikingjelly.activation_based import functional
+
+    functional.reset_net(net)
+    return net(x)
+
+
+def reset_spikingjelly(net: nn.Module) -> None:
+    from spikingjelly.activation_based import functional
+
+    functional.reset_net(net)
+
+
+@dataclass(frozen=True)
+class ZooModel:
+    name: str
+    build: Callable[[], nn.Module]
+    run: Callable[[nn.Module, torch.Tensor], torch.Tensor]
+    reset: Callable[[nn.Module], None] | None
+    conv: bool
+    chip: str  # the chip the model needs ("loihi2" for subtract reset and '>=')
+    epochs: int = 3
+    lr: float = 5e-3
+    notes: str = ""
+
+
+def _call(net: nn.Module, x: torch.Tensor) -> Any:
+    return net(x)
+
+
+MODELS: dict[str, ZooModel] = {m.name: m for m in (
+    ZooModel("snntorch_mlp", snntorch_mlp, _call, None, conv=False, chip="loihi2"),
+    ZooModel("snntorch_conv", snntorch_conv, run_snntorch_sequential, reset_snntorch,
+             conv=True, chip="loihi2"),
+    ZooModel("spikingjelly_lif_conv", lambda: spikingjelly_conv("LIF"), run_spikingjelly,
+             reset_spikingjelly, conv=True, chip="loihi2"),
+    ZooModel("spikingjelly_if_conv", lambda: spikingjelly_conv("IF"), run_spikingjelly,
+             reset_spikingjelly, conv=True, chip="loihi2"),
+)}
