@@ -25,6 +25,10 @@ import numpy as np
 
 from ..errors import IRError
 from .node import Node, SameShape, Shape, check_broadcast, farray, register, shape
+from .traits import Trait
+
+#: every activation is a stateless, non-decreasing function (interval bounds pass through it)
+_TRAITS = frozenset({Trait.MONOTONE})
 
 
 @register("relu")
@@ -33,6 +37,7 @@ class ReLU(SameShape, Node):
     """y = max(x, 0)."""
 
     shape: Shape = shape()
+    traits = _TRAITS
 
 
 @register("clip")
@@ -41,6 +46,7 @@ class Clip(SameShape, Node):
     """y = min(max(x, lo), hi); ``lo = -inf`` or ``hi = inf`` leave that side open."""
 
     shape: Shape = shape()
+    traits = _TRAITS
     lo: np.ndarray = farray(-np.inf)
     hi: np.ndarray = farray(np.inf)
 
@@ -59,6 +65,7 @@ class Shift(SameShape, Node):
     """y = x + offset (element-wise constant)."""
 
     shape: Shape = shape()
+    traits = _TRAITS
     offset: np.ndarray = farray()
 
     def _verify(self) -> None:
@@ -73,6 +80,7 @@ class Floor(SameShape, Node):
     """y = floor(x)."""
 
     shape: Shape = shape()
+    traits = _TRAITS
 
 
 @register("qcfs")
@@ -87,6 +95,7 @@ class QCFS(SameShape, Node):
     """
 
     shape: Shape = shape()
+    traits = _TRAITS
     threshold: np.ndarray = farray()
     levels: int = 8
     offset: np.ndarray = farray(0.5)

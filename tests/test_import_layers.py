@@ -18,11 +18,16 @@ LAYERS: dict[str, str] = {
     # what an op means: per-op kernels, the reference executor, stimuli and results
     "snnc.simulators.kernels": "semantics", "snnc.simulators.kernels_float": "semantics",
     "snnc.simulators.kernels_loihi": "semantics", "snnc.simulators.reference": "semantics",
+    "snnc.simulators.kernels_ann": "semantics",
     "snnc.simulators.stimulus": "semantics", "snnc.simulators.result": "semantics",
+    "snnc.simulators.loihi_lif": "semantics",
     "snnc.simulators.learning.engine": "semantics",
     "snnc.simulators.learning.kernel": "semantics",
     "snnc.simulators.learning.builtin": "semantics",
     "snnc.passes": "passes",
+    # ANN-to-SNN conversion: graph rewrites and runs in the reference simulator; its accuracy
+    # table prices the runs with the report's analytic energy model, like the compile stages
+    "snnc.convert": "convert", "snnc.convert.table": "driver",
     # the chip program and what it is made of (read by simulators, the report, Lava)
     "snnc.backends.loihi": "program",
     "snnc.backends.loihi.mapper": "mapper", "snnc.backends.loihi.partition": "mapper",
@@ -48,6 +53,7 @@ ALLOWED: dict[str, set[str]] = {
     "ir": {"base"},
     "semantics": {"base", "ir"},
     "passes": {"base", "ir", "semantics"},
+    "convert": {"base", "ir", "semantics"},
     "program": {"base", "ir"},
     "mapper": {"base", "ir", "program"},
     "formats": {"base", "ir"},

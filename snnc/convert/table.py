@@ -27,7 +27,7 @@ def accuracy(scores: np.ndarray, y: np.ndarray) -> float:
 
 def _energy(snn: Graph, x: np.ndarray, steps: tuple[int, ...]) -> dict[int, float]:
     from ..backends.report.analytic import analytic_estimate
-    from ..backends.report.neurobench import record
+    from ..stages.measure import record_float as record
 
     xs = np.asarray(x[:ENERGY_SAMPLES], dtype=np.float64)
     t_max = max(steps)

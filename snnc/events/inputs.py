@@ -86,7 +86,7 @@ def is_event_file(path: Path) -> bool:
     suffix = path.suffix.lower()
     if suffix in (".aedat4", ".raw", ".dat"):
         return True
-    if suffix not in (".npy", ".npz"):
+    if suffix not in (".npy", ".npz") or not path.is_file():  # never open a FIFO or device
         return False
     try:
         data = np.load(path, allow_pickle=False, mmap_mode="r" if suffix == ".npy" else None)
@@ -137,6 +137,9 @@ def read_input(path: str | Path, sample_shape: tuple[int, ...],
     from ..io import to_time_major
 
     p, opts, shape = Path(path), opts or InputOptions(), tuple(sample_shape)
+    from ..readers import regular_file
+
+    regular_file(p, "the input")
     if is_event_file(p):
         if opts.encode:
             raise SnncError(f"{p}: --encode is for static arrays; event streams are binned")

@@ -133,6 +133,23 @@ class QuantizeLoihi(Pass):
     max_weight: int = 0
     bias_exp: int | None = None
 
+    def requires(self, graph: Graph) -> None:
+        """NaN or infinite parameters cannot be put on an integer grid: say which and where."""
+        for name, node in graph.nodes.items():
+            for key, value in node.params().items():
+                arr = np.asarray(value) if not hasattr(value, "mant") else None
+                if arr is None or arr.dtype.kind != "f":
+                    continue
+                broken = np.isnan(arr) | (np.isinf(arr) & ("threshold" not in key))
+                if not broken.any():
+                    continue
+                bad = int(np.count_nonzero(broken))
+                raise QuantizationError(
+                    f"node {name!r} ({node.op}): field {key!r} holds {bad} NaN or infinite "
+                    f"value(s) of {arr.size}; snnc cannot quantize them. The model's weights "
+                    "are broken (a diverged training run, or a damaged file): retrain or "
+                    "re-export it.")
+
     def run(self, graph: Graph, ctx: PassContext) -> Graph:
         programmable = bool(ctx.programmable_neurons)
         g = normalize(graph)

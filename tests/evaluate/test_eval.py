@@ -1,4 +1,5 @@
-"""``snnc eval``: equal, sample for sample, to a loop of ``snnc simulate`` calls; shard
+"""``snnc eval``: equal, sample for sample, to a loop of ``snnc simulate`` calls (on 40 of
+the 360 digits, for time); shard
 merging; the page; refused inputs."""
 
 from __future__ import annotations
@@ -41,8 +42,11 @@ def test_eval_equals_a_loop_of_simulate_calls(qsnn4_dir: Path, tmp_path: Path) -
 
     program = ChipProgram.load(qsnn4_dir)
     model = models_for_chip(program.chip)[0]
+    # every 9th digit (40 of 360): each `snnc simulate` call loads and validates the program
+    # file (~0.5 s), so the loop over all 360 would take minutes
+    picked = list(range(0, len(ys), 9))
     preds, fpreds = [], []
-    for i in range(len(ys)):
+    for i in picked:
         np.save(tmp_path / "x.npy", xs[i].astype(np.float64))  # (64, T): one sample, time last
         assert _cli(["simulate", str(qsnn4_dir), "-i", str(tmp_path / "x.npy"), "--steps",
                      str(steps), "-o", str(tmp_path / "r.npz"), "--counters",
@@ -59,16 +63,16 @@ def test_eval_equals_a_loop_of_simulate_calls(qsnn4_dir: Path, tmp_path: Path) -
         assert c["latency_s"][i] == pytest.approx(seconds, rel=1e-12)
         assert c["dynamic_j"][i] == pytest.approx(dyn, rel=1e-12)
         assert c["energy_j"][i] == pytest.approx(dyn + model.static_w * seconds, rel=1e-12)
-    assert c["pred"] == preds
-    assert c["float_pred"] == fpreds
+    assert [c["pred"][i] for i in picked] == preds
+    assert [c["float_pred"][i] for i in picked] == fpreds
     assert c["label"] == ys.tolist()
-    acc = float(np.mean(np.array(preds) == ys))
-    assert doc["summary"]["accuracy"] == pytest.approx(acc)
-    assert acc == pytest.approx(0.975)  # README: 97.5 % on the digits test set
+    pred = np.array(c["pred"])
+    assert doc["summary"]["accuracy"] == pytest.approx(float(np.mean(pred == ys)))
+    assert doc["summary"]["accuracy"] == pytest.approx(0.975)  # README: 97.5 % on the digits
     conf = np.zeros((10, 10), int)
-    np.add.at(conf, (ys, np.array(preds)), 1)
+    np.add.at(conf, (ys, pred), 1)
     assert c["confusion"] == conf.tolist()
-    assert doc["summary"]["agreement"] == float(np.mean(np.array(preds) == np.array(fpreds)))
+    assert doc["summary"]["agreement"] == float(np.mean(pred == np.array(c["float_pred"])))
 
 
 def test_shards_merge_to_the_same_counts(qsnn4_dir: Path) -> None:

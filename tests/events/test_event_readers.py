@@ -161,7 +161,7 @@ def test_spikecv_stream_with_config(tmp_path: Path) -> None:
     ("odd.raw", b"% evt 4.0\n% end\n\x00\x00", "% evt 2.0"),
     ("cam.dat", bytes(7), "config.yaml"),
     ("plain.npy", None, "fields x, y, t, p"),
-    ("junk.npz", b"PK\x03\x04 not a zip", "cannot read"),
+    ("junk.npz", b"PK\x03\x04 not a zip", "not a readable"),
 ])
 def test_malformed_event_files_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                       name: str, content: bytes | None, needle: str) -> None:
