@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import run
 
 from snnc import ir
-from snnc.cli import main
 from snnc.ir.serialize import write_graph
 from snnc.ir.text import parse_graph
 
@@ -24,16 +24,6 @@ def _graph():
         ("ll", ir.LoihiLIF(shape=(1,), du=100, dv=200, vth=10)),
         ("out", ir.Output(shape=(1,))), dt=0.001)
 
-
-def run(argv, capsys):
-    """Run the CLI in-process; returns (exit status, stdout, stderr)."""
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_table_shows_layers_parameters_bits_and_sparsity(tmp_path, capsys):

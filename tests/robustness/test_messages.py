@@ -10,20 +10,12 @@ from pathlib import Path
 
 import click
 import pytest
+from cli_run import run
 
 from snnc.cli import COMMANDS, cli, main
 
 REPO = Path(__file__).resolve().parents[2]
 
-
-def run(argv, capsys):
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _all_options() -> set[str]:

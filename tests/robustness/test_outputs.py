@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_run import run
 
 from snnc import outdir
-from snnc.cli import main
 from snnc.ir.serialize import read_graph, write_graph
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,15 +27,6 @@ QSNN = REPO / "examples" / "models" / "qsnn4.pt"
 FILES = {".snnc-output", "compile.json", "fidelity.json", "graph.float.snnc",
          "graph.lowered.snnc", "program.h5", "report.html", "report.json"}
 
-
-def run(argv, capsys):
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, str]]:

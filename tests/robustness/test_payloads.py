@@ -19,8 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from snnc.cli import main
+from cli_run import run
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -117,15 +116,6 @@ def _make(kind: str, tmp: Path, sentinel: Path) -> Path:
 KINDS = ["pt-top", "pt-state-dict", "pt-module-attr", "pth-legacy", "pt2-sample_inputs",
          "pt2-constants", "pt2-weights"]
 
-
-def run(argv, capsys):
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.mark.parametrize("kind", KINDS)

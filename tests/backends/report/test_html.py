@@ -7,20 +7,15 @@ missing test dependency (tests/conftest.py).
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-from pathlib import Path
 
-import pytest
+from browser import chromium, load_page
 
 from snnc.backends.report import load_report
 from snnc.backends.report.html import render_html
 
 CHARTS = ("chart-energy-layer", "chart-energy-kind", "chart-raster", "chart-rates",
           "chart-latency", "chart-mesh", "chart-fidelity")
-IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
 def _figures(html: str) -> dict[str, str]:
@@ -53,33 +48,14 @@ def test_labels_are_escaped(measured_dir) -> None:
     assert "&lt;b&gt;x&lt;/b&gt;" in html
 
 
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    msg = "no chromium binary: install the Debian package (scripts/setup_chromium.sh)"
-    if IN_CI:
-        pytest.fail(f"CI must not skip: {msg}", pytrace=False)
-    pytest.skip(msg)
-
-
-def _load(browser: str, page: Path, tmp_path: Path) -> tuple[str, list[str]]:
-    """(DOM after load, console messages) of ``page`` in headless Chromium."""
-    proc = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
-         "--v=0", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout, [ln for ln in proc.stderr.splitlines() if ":CONSOLE" in ln]
 
 
 def test_report_opens_in_headless_chromium(measured_dir, tmp_path) -> None:
-    browser = _chromium()
+    browser = chromium()
     bad = tmp_path / "bad.html"  # the check can fail: a page with a script error is caught
     bad.write_text("<!DOCTYPE html><html><body><script>missing()</script></body></html>")
-    assert _load(browser, bad, tmp_path)[1]
-    dom, console = _load(browser, measured_dir / "report.html", tmp_path)
+    assert load_page(browser, bad, tmp_path)[1]
+    dom, console = load_page(browser, measured_dir / "report.html", tmp_path)
     assert console == []
     figs = _figures(dom)
     for name in CHARTS:
