@@ -9,6 +9,7 @@ as Lava and netx do: (*shape, T) for one sample or (B, *shape, T) for a batch. P
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 import tempfile
@@ -36,6 +37,24 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         raise FormatError(f"{path}: {what} is not UTF-8 text (byte {exc.start})") from None
     except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise FormatError(f"{path}: {what} is not valid TOML: {exc}") from None
+
+
+def parse_input_shape(value: Any) -> tuple[int, ...]:
+    """A per-sample input shape from ``--input-shape`` (``"64"``, ``"2,34,34"``, ``"2x34x34"``)
+    or a sequence of ints, within bounds; ``FormatError`` otherwise."""
+    if isinstance(value, str):
+        value = [v for v in value.replace("x", ",").split(",") if v.strip()]
+    if isinstance(value, int):
+        value = [value]
+    try:
+        shape = tuple(int(v) for v in value)
+    except (TypeError, ValueError, OverflowError):
+        raise FormatError(f"input shape {value!r} is not a list of integers") from None
+    if not shape or len(shape) > 8 or any(d < 1 or d > 1 << 20 for d in shape) \
+            or math.prod(shape) > 1 << 26:
+        raise FormatError(f"input shape {value!r}: expected 1 to 8 positive sizes of at most "
+                          f"{1 << 20} each and {1 << 26} values in all, e.g. 64 or 2,34,34")
+    return shape
 
 
 def to_time_major(x: np.ndarray, sample_shape: tuple[int, ...]) -> np.ndarray:

@@ -15,23 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import run
 
-from snnc.cli import main
 from snnc.errors import FormatError
 
 DATA = Path(__file__).with_name("data")
 REPO = Path(__file__).resolve().parents[2]
 SIM = ["-q"]
 
-
-def run(argv, capsys):
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _one_error(code, err):
@@ -169,11 +160,11 @@ def test_steps_are_bounded(tmp_path, capsys, compiled, steps):
 
 @pytest.mark.parametrize("shape", ["0", "-4", "1,2,3,4,5,6,7,8,9", "99999999", "x"])
 def test_input_shape_is_bounded(shape):
-    pytest.importorskip("torch")
-    from snnc.frontend.torch.loading import _shape
+    """The one --input-shape parser that the torch and ONNX front ends call."""
+    from snnc.io import parse_input_shape
 
     with pytest.raises(FormatError, match="input shape"):
-        _shape(shape)
+        parse_input_shape(shape)
 
 
 def test_nan_weights_are_named(tmp_path, capsys):

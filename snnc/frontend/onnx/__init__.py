@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ...errors import FormatError
+from ...io import parse_input_shape
 from ...ir import Graph
 from .build import build_graph
 from .reader import read_model
@@ -25,17 +25,7 @@ def load_onnx(path: str | Path, *, input_shape: Any = None, **_: Any) -> Graph:
     """Read an ONNX model file into a float IR graph."""
     path = Path(path)
     model = read_model(path)
-    shape = None if input_shape is None else _shape(input_shape)
+    shape = None if input_shape is None else parse_input_shape(input_shape)
     graph = build_graph(path, model, shape)
     return graph.with_metadata(file=path.name)
 
-
-def _shape(value: Any) -> tuple[int, ...]:
-    if isinstance(value, str):
-        value = [v for v in value.replace("x", ",").split(",") if v.strip()]
-    if isinstance(value, int):
-        value = [value]
-    try:
-        return tuple(int(v) for v in value)
-    except (TypeError, ValueError):
-        raise FormatError(f"input shape {value!r} is not a list of integers") from None

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import math
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +29,7 @@ import torch
 from torch import nn
 
 from ...errors import FormatError
+from ...io import parse_input_shape
 from ...ir import Graph
 from .script import rebuild_script_module
 from .tracer import trace
@@ -45,7 +45,7 @@ def load_torch(path: str | Path, *, input_shape: Any = None, model: str | None =
     """Read a PyTorch model file and trace it into an IR graph (see the module docstring)."""
     path = Path(path)
     obj, file_shape = load_model(path, model=model, trust_pickle=trust_pickle)
-    shape = _shape(input_shape) if input_shape is not None else file_shape
+    shape = parse_input_shape(input_shape) if input_shape is not None else file_shape
     if shape is None:
         raise FormatError(f"{path}: the file does not record the input shape; pass "
                           "--input-shape with the per-sample shape, e.g. --input-shape 64 or "
@@ -53,21 +53,6 @@ def load_torch(path: str | Path, *, input_shape: Any = None, model: str | None =
     graph = trace(obj, shape)
     return graph.with_metadata(file=path.name)
 
-
-def _shape(value: Any) -> tuple[int, ...]:
-    if isinstance(value, str):
-        value = [v for v in value.replace("x", ",").split(",") if v.strip()]
-    if isinstance(value, int):
-        value = [value]
-    try:
-        shape = tuple(int(v) for v in value)
-    except (TypeError, ValueError, OverflowError):
-        raise FormatError(f"input shape {value!r} is not a list of integers") from None
-    if not shape or len(shape) > 8 or any(d < 1 or d > 1 << 20 for d in shape) \
-            or math.prod(shape) > 1 << 26:
-        raise FormatError(f"input shape {value!r}: expected 1 to 8 positive sizes of at most "
-                          f"{1 << 20} each and {1 << 26} values in all, e.g. 64 or 2,34,34")
-    return shape
 
 
 def load_model(path: Path, *, model: str | None = None,
@@ -99,7 +84,7 @@ def load_model(path: Path, *, model: str | None = None,
 
 def _attr_shape(module: nn.Module) -> tuple[int, ...] | None:
     shape = getattr(module, "snnc_input_shape", None)
-    return None if shape is None else _shape(shape)
+    return None if shape is None else parse_input_shape(shape)
 
 
 def allowed_class(name: str) -> type | None:
