@@ -33,9 +33,14 @@ REQUIRED = {"u_wrap", "v_sat", "conv_wrap", "graded", "delays", "lif_reset", "sp
             "subtract", "subtract_delayed", "ge"}
 
 
-def networks(chunk: int) -> list[RandomNet]:
-    rng = np.random.default_rng([SEED, chunk])
+def networks(chunk: int, round_: int = 0) -> list[RandomNet]:
+    rng = np.random.default_rng([SEED, chunk, round_] if round_ else [SEED, chunk])
     return [random_network(rng, SCENARIOS[i % len(SCENARIOS)], STEPS) for i in range(PER_CHUNK)]
+
+
+#: further rounds of fresh networks a chunk may draw while a required case was not reached (a
+#: chunk's 5 programmable networks can all leave one reset mode silent)
+EXTRA_ROUNDS = 2
 
 
 def first_mismatch(ref: dict[str, np.ndarray], got: dict[str, np.ndarray]) -> str | None:
@@ -100,17 +105,21 @@ def _conv_wrapped(net: RandomNet, ref: dict[str, np.ndarray]) -> set[str]:
 def test_reference_matches_lava(chunk: int) -> None:
     from snnc.backends.lava import LavaJob, run_jobs
 
-    nets = networks(chunk)
-    jobs = [LavaJob(n.graph, {"x": n.stimulus[:, 0]}, n.probes) for n in nets]
-    lava_runs = run_jobs(jobs, STEPS)
-    failures, seen = [], set()
-    for i, (net, lava) in enumerate(zip(nets, lava_runs, strict=True)):
-        res = simulate(net.graph, net.stimulus, STEPS, probes=net.probes)
-        ref = {"y": res.outputs["y"][:, 0], **{p: a[:, 0] for p, a in res.probes.items()}}
-        bad = first_mismatch(ref, lava)
-        if bad:
-            failures.append(f"network {i} ({net.scenario}): {bad}")
-        seen |= _coverage(net, ref)
+    failures, seen, total = [], set(), 0
+    for round_ in range(1 + EXTRA_ROUNDS):
+        if round_ and seen >= REQUIRED:
+            break
+        nets = networks(chunk, round_)
+        jobs = [LavaJob(n.graph, {"x": n.stimulus[:, 0]}, n.probes) for n in nets]
+        lava_runs = run_jobs(jobs, STEPS)
+        for i, (net, lava) in enumerate(zip(nets, lava_runs, strict=True)):
+            res = simulate(net.graph, net.stimulus, STEPS, probes=net.probes)
+            ref = {"y": res.outputs["y"][:, 0], **{p: a[:, 0] for p, a in res.probes.items()}}
+            bad = first_mismatch(ref, lava)
+            if bad:
+                failures.append(f"network {total + i} ({net.scenario}, round {round_}): {bad}")
+            seen |= _coverage(net, ref)
+        total += len(nets)
     where = f"SNNC_DIFF_SEED={SEED}, chunk {chunk}"
-    assert not failures, f"{len(failures)} of {len(nets)} differ ({where}):\n" + "\n".join(failures)
+    assert not failures, f"{len(failures)} of {total} differ ({where}):\n" + "\n".join(failures)
     assert seen >= REQUIRED, f"chunk never reached {sorted(REQUIRED - seen)} ({where})"
