@@ -45,6 +45,12 @@ def _print_fidelity(fid: dict[str, Any]) -> None:
                    f"{row['spike_agreement']:>7.1%} {near:>9} {row['clipped_weights']:>8}")
     if fid.get("classification_agreement") is not None:
         click.echo(f"  classification agreement: {fid['classification_agreement']:.1%}")
+    align = fid.get("alignment") or {}
+    for syn, d in align.get("delays", {}).items():
+        click.echo(f"  aligned: synapse {syn!r} delayed {d} step(s) (synaptic delay)")
+    for syn, relays in align.get("relays", {}).items():
+        click.echo(f"  aligned: synapse {syn!r} behind {len(relays)} relay neuron layer(s) "
+                   f"{', '.join(relays)} (its synapse cannot hold a delay)")
 
 
 def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Path | None

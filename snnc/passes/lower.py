@@ -147,12 +147,16 @@ class LowerLoihi(Pass):
                 off = (lat.depth[layer.neuron] + 1) % interval
                 ed.replace(layer.neuron, ed.nodes[layer.neuron].replace(
                     reset_interval=interval, reset_offset=off))
+        delayed = {k: v for k, v in sorted(lat.delays.items()) if v}
+        relays = dict(graph.metadata.get("loihi.relays", {}))
         meta = {"loihi.latency": dict(sorted(lat.depth.items())),
                 "loihi.readout": _readouts(graph, lays),
                 "loihi.layers": _fill_notes(graph, lays, lat.recurrent if interval else set())}
         ctx.report(self, latency=max(lat.depth.values(), default=0), reset_interval=interval,
-                   delayed_synapses={k: v for k, v in lat.delays.items() if v},
+                   delayed_synapses=delayed, relays=relays,
                    recurrent_fill=sorted(lat.recurrent) if interval else [])
+        if delayed or relays:  # what was inserted to align paths (fidelity report)
+            meta["loihi.alignment"] = {"delays": delayed, "relays": relays}
         return ed.finish().with_metadata(**meta)
 
     @staticmethod

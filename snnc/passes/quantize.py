@@ -40,6 +40,7 @@ import numpy as np
 from ..errors import QuantizationError, SnncError, UnsupportedOpError
 from ..ir import Conv2d, Graph, Linear, QTensor, as_float
 from ..ir.traits import Trait, has
+from .align import align_paths
 from .graphutil import input_gain
 from .loihi_layers import Layer, layers, normalize
 from .manager import Pass, PassContext, Semantics
@@ -153,8 +154,12 @@ class QuantizeLoihi(Pass):
     def run(self, graph: Graph, ctx: PassContext) -> Graph:
         programmable = bool(ctx.programmable_neurons)
         g = normalize(graph)
-        lays = layers(g)
+        layers(g)  # the structure check names the offending node before anything else
         enc = choose_encodings(g, ctx.calibration, self.input, self.input_bits, self.input_max)
+        aligned = align_paths(g, binary_sources=frozenset(
+            k for k, e in enc.items() if e.kind == "spikes"))
+        g = aligned.graph
+        lays = layers(g)
         stats = calibration_stats(g, lays, ctx) if ctx.calibration else {}
         ed = g.edit()
         meta: dict[str, Any] = {}
@@ -168,9 +173,12 @@ class QuantizeLoihi(Pass):
                 raise type(exc)(f"layer {layer.neuron!r}: {exc}") from None
             self._rewrite(g, ed, layer, q, enc)
             meta[layer.neuron] = _layer_meta(layer, q)
+        relays = {k: list(v) for k, v in aligned.relays.items()}
         out = ed.finish().with_metadata(**{
-            "loihi.inputs": {k: v.as_dict() for k, v in enc.items()}, "loihi.layers": meta})
+            "loihi.inputs": {k: v.as_dict() for k, v in enc.items()}, "loihi.layers": meta,
+            **({"loihi.relays": relays} if relays else {})})
         ctx.report(self, inputs={k: v.as_dict() for k, v in enc.items()}, layers=meta,
+                   relays=relays,
                    clipped={k: sum(s["clipped"] for s in m["synapses"].values())
                             for k, m in meta.items()},
                    exact=all(m["exact"] for m in meta.values()))
