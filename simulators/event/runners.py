@@ -220,13 +220,14 @@ class LifRunner:
         contiguous = bool(np.all(np.diff(self.core) >= 0))
         self.bounds = (np.searchsorted(self.core, np.arange(n_cores + 1)).astype(np.int64)
                        if contiguous else np.zeros(0, np.int64))
+        self.v_init = full(getattr(node, "v_init", 0))  # programmable: v at start and reset
         self.u = np.zeros((batch, n), np.int64)
-        self.v = np.zeros((batch, n), np.int64)
+        self.v = np.zeros((batch, n), np.int64) + self.v_init
         self.r = np.zeros((batch, n), np.int64)  # programmable delayed subtract: last spikes
 
     def reset(self) -> None:
         self.u[:] = 0
-        self.v[:] = 0
+        self.v[:] = self.v_init
         self.r[:] = 0
 
     def run(self, a: np.ndarray, t0: int, record: bool = False) -> LifStep:
@@ -245,7 +246,8 @@ class LifRunner:
             from .prog_lif import prog_lif_run
 
             prog_lif_run(self.node, a, self.u, self.v, self.r, self.fu, self.fv, self.bias,
-                         self.vth, self.interval, self.offset, t0, s, act, rec_u, rec_v, record)
+                         self.vth, self.interval, self.offset, t0, s, act, rec_u, rec_v, record,
+                         self.v_init)
         else:
             self.k.lif_run(a, self.u, self.v, self.fu, self.fv, self.bias, self.vth,
                            self.interval, self.offset, t0, s, act, rec_u, rec_v, record,
