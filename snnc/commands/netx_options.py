@@ -7,6 +7,8 @@ They mirror ``netx.hdf5.Network``'s arguments and ``snnc.frontend.netx.read_netx
   LIF layer is reset every N steps, layer i of the network offset by its depth (``LIFReset``);
   on ``simulate`` of a ``.net`` file, ``--reset-interval`` means this (for other models it keeps
   its meaning there: zero all state every N steps);
+- ``--input-message-bits B``: the stimulus is graded, B-bit payloads (netx's
+  ``input_message_bits``; 0, the default, binary spikes) for a file without an input neuron;
 - ``--input-bias B.npy``: drive the input neuron through ``bias_mant`` as lava-dl feeds PilotNet
   and tinynet (then the stimulus is zero; ``simulate`` needs only ``--steps``).
 
@@ -37,6 +39,9 @@ def netx_options(reset: bool = True) -> Callable[[Any], Any]:
                          help="netx files: read only the first N layers (netx's num_layers)."),
             click.option("--reset-offset", type=click.IntRange(0, MAX_INTERVAL), default=0,
                          help="netx files: phase of the periodic reset (netx's reset_offset)."),
+            click.option("--input-message-bits", type=click.IntRange(0, 32), default=0,
+                         help="netx files: the stimulus carries graded payloads of this many "
+                              "bits (netx's input_message_bits; 0: binary spikes)."),
             click.option("--input-bias", type=click.Path(exists=True, dir_okay=False,
                                                          path_type=Path), default=None,
                          help="netx files: drive the input neuron through bias_mant with this "
@@ -56,10 +61,12 @@ def netx_options(reset: bool = True) -> Callable[[Any], Any]:
 
 
 def netx_load_options(model: Path, netx_layers: int | None, reset_interval: int | None,
-                      reset_offset: int, input_bias: Path | None) -> dict[str, Any]:
+                      reset_offset: int, input_bias: Path | None,
+                      input_message_bits: int = 0) -> dict[str, Any]:
     """``read_netx`` keyword options from the CLI values; refused for non-netx models."""
     given = {"--netx-layers": netx_layers, "--reset-interval": reset_interval,
-             "--input-bias": input_bias, "--reset-offset": reset_offset or None}
+             "--input-bias": input_bias, "--reset-offset": reset_offset or None,
+             "--input-message-bits": input_message_bits or None}
     used = [k for k, v in given.items() if v is not None]
     if not is_netx(model):
         if used:
@@ -76,6 +83,8 @@ def netx_load_options(model: Path, netx_layers: int | None, reset_interval: int 
         opts.update(reset_interval=reset_interval, reset_offset=reset_offset)
     if input_bias is not None:
         opts["input_bias"] = input_bias
+    if input_message_bits:
+        opts["input_message_bits"] = input_message_bits
     return opts
 
 

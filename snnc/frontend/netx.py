@@ -47,6 +47,7 @@ from ..backends.netx import format as nf
 from ..errors import FormatError, IRError, SnncError, UnsupportedOpError
 from ..ir import Flatten, Graph, Input, LoihiConv, LoihiDense, LoihiLIF, Node, Output
 from ..ir.serialize import READ_ERRORS
+from .netx_sdnn import sdnn_neuron
 
 SUPPORTED = ("input", "dense", "conv", "flatten", "average")
 NOT_IN_NETX = " (netx itself does not run them either: its create_* raises NotImplementedError)"
@@ -60,6 +61,7 @@ class _Build:
     reset_interval: int | None
     reset_offset: int
     input_message_bits: int
+    spike_exp: int = 6
     nodes: list[tuple[str, Node]] = field(default_factory=list)
     edges: list[tuple[str, str]] = field(default_factory=list)
     last: str | None = None  # node whose output feeds the next layer
@@ -86,6 +88,7 @@ def read_netx(
     reset_offset: int = 0,
     input_message_bits: int = 0,
     input_bias: str | Path | np.ndarray | None = None,
+    spike_exp: int = 6,
     **options: Any,
 ) -> Graph:
     """Read a netx ``.net`` file; options mirror ``netx.hdf5.Network``'s (see module docstring)."""
@@ -94,10 +97,13 @@ def read_netx(
     if options:
         raise SnncError(
             f"read_netx: unknown options {sorted(options)}; known: num_layers, "
-            "reset_interval, reset_offset, input_message_bits, input_bias"
+            "reset_interval, reset_offset, input_message_bits, input_bias, spike_exp"
         )
     p = Path(path)
-    b = _Build(p, reset_interval, reset_offset, input_message_bits, offset=reset_offset + 1)
+    if not 0 <= int(spike_exp) <= 7:
+        raise SnncError(f"read_netx: spike_exp must be in 0..7, got {spike_exp}")
+    b = _Build(p, reset_interval, reset_offset, input_message_bits, int(spike_exp),
+               offset=reset_offset + 1)
     with open_hdf5(p, "a lava-dl netx file (.net, HDF5)") as f:
         try:
             if not isinstance(f.get("layer"), h5py.Group):
@@ -188,7 +194,7 @@ def _input(b: _Build, g: Any, k: int, where: str) -> None:
         input="bias", input_layer=f"layer{k}", input_transform=transform, input_shape=None
     )
     src = b.add("input", Input(shape=shape), None)
-    b.last = b.add(f"layer{k}", _lif(b, g["neuron"], shape, None, where), src)
+    b.last = b.add(f"layer{k}", _lif(b, g["neuron"], shape, None, where, first=True), src)
 
 
 def _flatten(b: _Build, g: Any, k: int, where: str) -> None:
@@ -315,17 +321,29 @@ def _source(b: _Build, in_shape: tuple[int, ...], k: int, where: str, dense: boo
 
 
 def _message_bits(b: _Build, src: str) -> int:
-    return b.input_message_bits if src == "input" and b.meta.get("input") == "synapse" else 0
+    """netx: a synapse reads payloads of its source's ``output_message_bits``."""
+    if src == "input" and b.meta.get("input") == "synapse":
+        return b.input_message_bits
+    nodes = dict(b.nodes)
+    while isinstance(nodes[src], Flatten):
+        src = next(s for s, d in b.edges if d == src)
+    return int(getattr(nodes[src], "num_message_bits", 0))
 
 
 def _lif(
-    b: _Build, neuron: Any, shape: tuple[int, ...], bias: np.ndarray | None, where: str
-) -> LoihiLIF:
+    b: _Build, neuron: Any, shape: tuple[int, ...], bias: np.ndarray | None, where: str,
+    first: bool = False,
+) -> Node:
     params = nf.DEFAULT_NEURON if neuron is None else _neuron_fields(neuron)
     kind = str(params["type"])
+    if kind == "SDNN":
+        b.offset += 1
+        return sdnn_neuron(params, shape, nf.bias_from_file(bias, shape, where), first,
+                           b.spike_exp, b.reset_interval is not None, where)
     if kind not in nf.LIF_TYPES:
         raise UnsupportedOpError(
-            f"{where}: '{kind}' neurons are not supported (only LOIHI and CUBA, i.e. Lava's LIF)"
+            f"{where}: '{kind}' neurons are not supported (only LOIHI and CUBA, i.e. Lava's LIF, "
+            "and SDNN, Lava's sigma-delta neurons)"
         )
     if int(params.get("messageBits", 0)):
         raise UnsupportedOpError(
