@@ -4,6 +4,8 @@ Import as ``snnc.ir`` (never as a top-level ``ir``).
 """
 
 from .activations import QCFS, Clip, Floor, ReLU, Shift
+from .axis_sum import AxisSum
+from .broadcast import Broadcast
 from .graph import Edge, Graph, GraphEditor, Schedule, Subgraph, flatten_subgraphs
 from .loihi_ops import LoihiConv, LoihiDense, LoihiLIF
 from .loihi_sdn import LoihiDelta, LoihiSigma, LoihiSigmaDelta
@@ -28,8 +30,10 @@ from .ops import (
     SumPool2d,
     Threshold,
 )
+from .permute import Permute
 from .plastic_ops import LoihiPlasticDense
 from .qtensor import CodebookTensor, QTensor, is_qweight, weight_shape
+from .spike_product import Mul
 from .text import parse_graph, print_graph
 
 __all__ = [
@@ -40,7 +44,9 @@ __all__ = [
     "Add",
     "Affine",
     "AvgPool2d",
+    "AxisSum",
     "BatchNorm",
+    "Broadcast",
     "Clip",
     "CodebookTensor",
     "Conv1d",
@@ -64,10 +70,12 @@ __all__ = [
     "LoihiSigma",
     "LoihiSigmaDelta",
     "MaxPool2d",
+    "Mul",
     "NeuronBase",
     "Node",
     "Or",
     "Output",
+    "Permute",
     "QTensor",
     "ReLU",
     "Reshape",

@@ -32,6 +32,7 @@ FAMILIES = {
     "torch_nn": "torch",
     "functional": "torch",
     "activations": "torch",
+    "attention": "torch",
     "snnc_nn": "snnc.nn",
     "snntorch": "snntorch",
     "spikingjelly": "spikingjelly",

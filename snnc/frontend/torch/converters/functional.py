@@ -149,8 +149,9 @@ def _neg(ctx: Context, fn: Any, args: list, kwargs: dict, rec: Any) -> Port:
 def _mul(ctx: Context, fn: Any, args: list, kwargs: dict, rec: Any) -> Port:
     a, b = args[0], args[1]
     if isinstance(a, Port) and isinstance(b, Port):
-        ctx.fail("multiplies two input-dependent tensors", "products with constants; spike OR "
-                 "written as a + b - a * b")
+        from .attention import port_product
+
+        return port_product(ctx, a, b)
     port, const = (a, b) if isinstance(a, Port) else (b, a)
     return _scale(ctx, ctx.check_port(port), const, ctx.where.path)
 
@@ -185,10 +186,14 @@ def _logical_or(ctx: Context, fn: Any, args: list, kwargs: dict, rec: Any) -> Po
 def _time_reduce(ctx: Context, fn: Any, args: list, kwargs: dict, rec: Any) -> Port:
     x = ctx.check_port(args[0])
     dim = _arg(args, kwargs, 1, "dim")
+    kind = "mean" if fn in (torch.mean, "mean") else "sum"
+    if dim is not None and not (x.lead == 2 and dim in (0, (0,), [0])):
+        from .attention import axis_reduce
+
+        return axis_reduce(ctx, x, dim, bool(_arg(args, kwargs, 2, "keepdim", False)), kind)
     if x.lead != 2 or dim not in (0, (0,), [0]) or kwargs.get("keepdim"):
         ctx.fail("reduces over axes other than the time axis",
                  "mean(0)/sum(0) over SpikingJelly's time axis as the last operation")
-    kind = "mean" if fn in (torch.mean, "mean") else "sum"
     return Port(x.node, x.shape, 1, x.spiking, time_reduced=kind)
 
 
