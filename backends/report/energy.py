@@ -67,6 +67,7 @@ class EnergyModel:
     estimated_events: tuple[str, ...] = ()
     times_from_chip: bool = False  # True: the simulator's own step times apply unchanged
     system: SystemCosts | None = None  # the [system] lines (system.py); None: cores only
+    time_scale: float = 1.0  # times_from_chip: the simulator's step times x this ([scale] time)
 
     def barrier(self, tiles: int, chips: int = 1) -> float:
         """Mesh barrier time (ns), linear between the table's points, plus a per-chip term."""
@@ -143,7 +144,8 @@ def load_model(name_or_path: str | Path, chip: ChipSpec) -> EnergyModel:
                            time_ns={k: v * ts for k, v in c.time_ns.items()},
                            barrier_tiles=c.barrier_tiles,
                            barrier_ns=tuple(v * ts for v in c.barrier_ns),
-                           estimated_events=tuple(c.estimated), times_from_chip=ts == 1.0)
+                           estimated_events=tuple(c.estimated), times_from_chip=True,
+                           time_scale=ts)
     bar = data.get("barrier_ns", {})
     tiles, ns = list(bar.get("tiles", [])), list(bar.get("ns", []))
     if not tiles or len(tiles) != len(ns):

@@ -15,7 +15,8 @@ One inference is one sample of the simulated run, so its latency is the sum of i
 throughput = 1 / latency (samples run one after another; no pipelining across samples).
 
 When the energy model uses the chip's own time table the event simulator's step times are used
-as they are; another model's table re-times every core's events (the NoC term keeps the chip's
+as they are (times the model's ``[scale] time`` factor, e.g. Loihi 2's Intel 4 estimate);
+another model's table re-times every core's events (the NoC term keeps the chip's
 hop times, which every built-in model shares).
 """
 
@@ -114,10 +115,12 @@ def latency(counters: Any, model: EnergyModel, n_tiles: int, n_chips: int) -> La
     """Step times of the run in ``counters`` under ``model`` (see the module docstring)."""
     noc = np.asarray(counters.noc_ns, np.float64)
     extra = system_ns(counters, model)
-    if model.times_from_chip:
-        step = np.asarray(counters.step_ns, np.float64)
-        barrier = float(counters.barrier_ns)
-        core = np.asarray(counters.core_ns, np.float64)
+    if model.times_from_chip:  # the simulator's times, scaled by the model's [scale] time
+        k = model.time_scale
+        step = np.asarray(counters.step_ns, np.float64) * k
+        barrier = float(counters.barrier_ns) * k
+        core = np.asarray(counters.core_ns, np.float64) * k
+        noc = noc * k
         return LatencyResult(step + extra, np.maximum(step - noc - barrier, 0.0), noc, barrier,
                              core, extra)
     core = _core_ns(counters, model)

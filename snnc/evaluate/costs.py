@@ -40,7 +40,7 @@ def sample_costs(program: Any, counters: Any) -> dict[str, np.ndarray]:
     steps = float(per.step_ns.shape[0])
     msgs = per.events["host_axon_out"].astype(np.float64)
     extra = np.array([model.system.extra_ns(steps, m) if model.system else 0.0 for m in msgs])
-    latency = (per.time_ns + extra) * 1e-9
+    latency = (per.time_ns * model.time_scale + extra) * 1e-9
     bits = per.events.get("payload_bits", np.zeros(len(msgs)))
     sys_dyn, static = np.zeros(len(msgs)), np.zeros(len(msgs))
     for b in range(len(msgs)):
