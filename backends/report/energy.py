@@ -30,6 +30,7 @@ from ...errors import FormatError
 from ...io import read_toml
 from ...simulators.event.counters import EVENT_OF
 from ..loihi.chips import EVENTS, ChipSpec
+from .system import Activity, SystemCosts, parse_system, system_lines
 
 MODEL_DIR = Path(__file__).with_name("energy_models")
 HOST_LAYER = "(host input)"
@@ -65,6 +66,8 @@ class EnergyModel:
     uncertainty: dict[str, Any] = field(default_factory=dict)
     estimated_events: tuple[str, ...] = ()
     times_from_chip: bool = False  # True: the simulator's own step times apply unchanged
+    system: SystemCosts | None = None  # the [system] lines (system.py); None: cores only
+    time_scale: float = 1.0  # times_from_chip: the simulator's step times x this ([scale] time)
 
     def barrier(self, tiles: int, chips: int = 1) -> float:
         """Mesh barrier time (ns), linear between the table's points, plus a per-chip term."""
@@ -85,7 +88,8 @@ class EnergyModel:
                 "static_w_per_chip": self.static_w,
                 "static_w_range": list(self.static_range) if self.static_range else None,
                 "static_source": self.static_source,
-                "uncertainty": dict(self.uncertainty)}
+                "uncertainty": dict(self.uncertainty),
+                "system": self.system.to_dict() if self.system else None}
 
 
 def builtin_models() -> list[str]:
@@ -98,6 +102,18 @@ def _table(data: dict[str, Any], key: str, where: str) -> dict[str, float]:
     if missing:
         raise FormatError(f"{where}: [{key}] lacks {', '.join(missing)}")
     return {k: float(v) for k, v in tab.items()}
+
+
+def _scale(data: dict[str, Any], where: str) -> tuple[float, float]:
+    """``[scale] energy / time``: factors on the chip's table (e.g. a process shrink)."""
+    sc = data.get("scale", {})
+    out = []
+    for key in ("energy", "time"):
+        val = sc.get(key, 1.0)
+        if isinstance(val, bool) or not isinstance(val, int | float) or val <= 0:
+            raise FormatError(f"{where}: [scale] {key} must be a number > 0, not {val!r}")
+        out.append(float(val))
+    return out[0], out[1]
 
 
 def load_model(name_or_path: str | Path, chip: ChipSpec) -> EnergyModel:
@@ -119,12 +135,17 @@ def load_model(name_or_path: str | Path, chip: ChipSpec) -> EnergyModel:
               "estimate": bool(data.get("estimate", False)),
               "static_w": None if watts is None else float(watts), "static_range": rng,
               "static_source": str(st.get("source", "unknown")),
-              "uncertainty": dict(data.get("uncertainty", {}))}
+              "uncertainty": dict(data.get("uncertainty", {})),
+              "system": parse_system(data.get("system"), where)}
     if data.get("costs") == "chip":
         c = chip.costs
-        return EnergyModel(**common, energy_pj=dict(c.energy_pj), time_ns=dict(c.time_ns),
-                           barrier_tiles=c.barrier_tiles, barrier_ns=c.barrier_ns,
-                           estimated_events=tuple(c.estimated), times_from_chip=True)
+        es, ts = _scale(data, where)
+        return EnergyModel(**common, energy_pj={k: v * es for k, v in c.energy_pj.items()},
+                           time_ns={k: v * ts for k, v in c.time_ns.items()},
+                           barrier_tiles=c.barrier_tiles,
+                           barrier_ns=tuple(v * ts for v in c.barrier_ns),
+                           estimated_events=tuple(c.estimated), times_from_chip=True,
+                           time_scale=ts)
     bar = data.get("barrier_ns", {})
     tiles, ns = list(bar.get("tiles", [])), list(bar.get("ns", []))
     if not tiles or len(tiles) != len(ns):
@@ -157,7 +178,11 @@ def models_for_chip(chip: ChipSpec) -> list[EnergyModel]:
 
 @dataclass
 class EnergyResult:
-    """Energy per inference (J) under one model: totals, splits and per-step dynamic energy."""
+    """Energy per inference (J) under one model: totals, splits and per-step dynamic energy.
+
+    ``dynamic_j``, ``by_core``, ``by_layer`` (chip layers) and ``per_step_j`` are the
+    neuromorphic cores' and the mesh's events (``dynamic_energy``); ``lines`` are the system cost
+    lines of ``system.py`` (``with_system``); ``static_j`` = chip static + core leakage."""
 
     model: EnergyModel
     dynamic_j: float
@@ -166,17 +191,33 @@ class EnergyResult:
     by_layer: dict[str, float]
     by_core: list[float]
     per_step_j: list[float]
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    static_range_j: tuple[float, float] | None = None
+
+    @property
+    def system_dynamic_j(self) -> float:
+        return sum(ln["joules"] or 0.0 for ln in self.lines if ln["kind"] == "dynamic")
+
+    @property
+    def total_dynamic_j(self) -> float:
+        """Every dynamic line: the cores' events plus input, management and payloads."""
+        return self.dynamic_j + self.system_dynamic_j
+
+    @property
+    def board_j(self) -> float | None:
+        return next((ln["joules"] for ln in self.lines if ln["line"] == "board"), None)
 
     @property
     def total_j(self) -> float:
-        return self.dynamic_j + (self.static_j or 0.0)
+        return self.total_dynamic_j + (self.static_j or 0.0)
 
     def bounds(self, static_range_j: tuple[float, float] | None) -> tuple[float, float] | None:
         lo, hi = self.model.factor("energy", "low"), self.model.factor("energy", "high")
         if lo is None or hi is None:
             return None
         s_lo, s_hi = static_range_j or (self.static_j or 0.0, self.static_j or 0.0)
-        return self.dynamic_j * lo + s_lo, self.dynamic_j * hi + s_hi
+        d = self.total_dynamic_j
+        return d * lo + s_lo, d * hi + s_hi
 
 
 def dynamic_energy(counters: Any, model: EnergyModel, core_layer: list[str]) -> EnergyResult:
@@ -213,4 +254,26 @@ def with_static(res: EnergyResult, n_chips: int, seconds: float) -> EnergyResult
     """Add static energy = idle power x chips x run time (unknown power: stays None)."""
     if res.model.static_w is not None and math.isfinite(seconds):
         res.static_j = res.model.static_w * n_chips * seconds
+    return res
+
+
+def with_system(res: EnergyResult, act: Activity) -> EnergyResult:
+    """Add the system cost lines (``system.system_lines``) for ``act`` and set ``static_j`` to
+    chip static + core leakage (None when neither is known) and ``static_range_j``."""
+    if not math.isfinite(act.seconds):
+        return res
+    m = res.model
+    res.lines = system_lines(m.system, act, m.static_w, m.static_range)
+    static = [ln for ln in res.lines if ln["kind"] == "static" and ln["scope"] == "chip"]
+    known = [ln for ln in static if ln["joules"] is not None and
+             (ln["joules"] > 0 or ln["line"] == "chip_static")]
+    res.static_j = sum(ln["joules"] for ln in known) if known else None
+    if res.static_j is not None:
+        lo = sum((ln["range"] or [ln["joules"]] * 2)[0] for ln in known)
+        hi = sum((ln["range"] or [ln["joules"]] * 2)[1] for ln in known)
+        res.static_range_j = (lo, hi)
+    for ln in res.lines:
+        if ln["kind"] == "dynamic" and ln["joules"]:
+            res.by_kind[ln["line"]] = ln["joules"]
+            res.by_layer[f"({ln['line'].replace('_', ' ')})"] = ln["joules"]
     return res

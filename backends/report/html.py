@@ -57,6 +57,21 @@ def _cards(doc: dict) -> str:
         f'<div class="k">{escape(sub)}</div></div>' for k, v, sub in items) + "</div>"
 
 
+def _lines_table(doc: dict) -> str:
+    """Every cost line: the cores' events, then the system lines (chip / system / board)."""
+    e = doc["energy"]
+    if "lines" not in e:
+        return ""
+    rows = [["neuromorphic cores and mesh (events)", "chip", "dynamic",
+             fmt.energy(e["cores_dynamic"]), "", "per-event table"]]
+    for ln in e["lines"]:
+        val = "not modelled" if ln["joules"] is None else fmt.energy(ln["joules"])
+        rows.append([ln["line"].replace("_", " "), ln["scope"], ln["kind"], val,
+                     fmt.span(ln["range"]) if ln.get("range") else "",
+                     "ESTIMATE" if ln.get("estimate") else "sourced / calibrated"])
+    return _table(["cost line", "scope", "kind", "energy / inference", "range", "basis"], rows)
+
+
 def _header(doc: dict) -> str:
     model = doc["energy"]["model"]
     badges = []
@@ -191,7 +206,7 @@ def render_html(doc: dict) -> str:
     """The whole page for one report document."""
     notes = "".join(f"<li>{escape(n)}</li>" for n in doc["notes"])
     parts = [_header(doc), _cards(doc),
-             "<h2>Energy</h2>", _energy_charts(doc), _models_table(doc),
+             "<h2>Energy</h2>", _lines_table(doc), _energy_charts(doc), _models_table(doc),
              "<h2>Activity and latency</h2>", _activity_charts(doc), _layer_table(doc),
              "<h2>Chip</h2>", _mesh_chart(doc),
              "<h2>Float vs fixed-point fidelity</h2>", _fidelity(doc),

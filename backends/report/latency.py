@@ -5,12 +5,18 @@ step lasts as long as its slowest core's serial work (every event it handled, ti
 duration), plus the longest spike route used in the step (NoC), plus the barrier:
 
     step[t] = max_core core_ns[t, core] + noc_ns[t] + barrier(tiles in use, chips in use)
+              + system_ns[t]
+
+where ``system_ns[t]`` is the model's ``[system]`` time (``system.py``): the per-step
+management / synchronisation time of the input path (embedded x86 cores or host link) plus the
+time to write that step's input messages into the mesh (zero for a model without ``[system]``).
 
 One inference is one sample of the simulated run, so its latency is the sum of its step times;
 throughput = 1 / latency (samples run one after another; no pipelining across samples).
 
 When the energy model uses the chip's own time table the event simulator's step times are used
-as they are; another model's table re-times every core's events (the NoC term keeps the chip's
+as they are (times the model's ``[scale] time`` factor, e.g. Loihi 2's Intel 4 estimate);
+another model's table re-times every core's events (the NoC term keeps the chip's
 hop times, which every built-in model shares).
 """
 
@@ -35,6 +41,25 @@ class LatencyResult:
     noc_ns: np.ndarray  # (T,)
     barrier_ns: float
     core_ns: np.ndarray  # (T, n_cores)
+    system_ns: np.ndarray | None = None  # (T,) management + input time; None: zeros
+
+    def stages_ns(self) -> dict[str, float]:
+        """Mean time per step of each pipeline stage (ns): cores, NoC, barrier, management,
+        input (the last two from the model's [system] table)."""
+        T = max(len(self.step_ns), 1)
+        sys = np.zeros(len(self.step_ns)) if self.system_ns is None else self.system_ns
+        return {"cores": float(self.compute_ns.sum()) / T, "noc": float(self.noc_ns.sum()) / T,
+                "barrier": self.barrier_ns if len(self.step_ns) else 0.0,
+                "system": float(sys.sum()) / T}
+
+    def bottleneck_stage(self) -> tuple[str, float]:
+        """(stage with the largest share of the run time, that share)."""
+        st = self.stages_ns()
+        total = sum(st.values())
+        if total <= 0:
+            return "none", 0.0
+        name = max(st, key=lambda k: st[k])
+        return name, st[name] / total
 
     @property
     def per_inference_s(self) -> float:
@@ -75,15 +100,30 @@ def _core_ns(counters: Any, model: EnergyModel) -> np.ndarray:
     return out
 
 
+def system_ns(counters: Any, model: EnergyModel) -> np.ndarray:
+    """(T,) the model's [system] time per step: management of the input path plus the input
+    messages of the step (mean over samples) times the time per message."""
+    T = int(np.shape(counters.step_ns)[0])
+    sys = model.system
+    if sys is None:
+        return np.zeros(T)
+    msgs = np.asarray(counters.host_axon_out, np.float64) / counters.n_samples
+    return sys.mgmt_step_ns + msgs * sys.input_msg_ns
+
+
 def latency(counters: Any, model: EnergyModel, n_tiles: int, n_chips: int) -> LatencyResult:
     """Step times of the run in ``counters`` under ``model`` (see the module docstring)."""
     noc = np.asarray(counters.noc_ns, np.float64)
-    if model.times_from_chip:
-        step = np.asarray(counters.step_ns, np.float64)
-        barrier = float(counters.barrier_ns)
-        core = np.asarray(counters.core_ns, np.float64)
-        return LatencyResult(step, np.maximum(step - noc - barrier, 0.0), noc, barrier, core)
+    extra = system_ns(counters, model)
+    if model.times_from_chip:  # the simulator's times, scaled by the model's [scale] time
+        k = model.time_scale
+        step = np.asarray(counters.step_ns, np.float64) * k
+        barrier = float(counters.barrier_ns) * k
+        core = np.asarray(counters.core_ns, np.float64) * k
+        noc = noc * k
+        return LatencyResult(step + extra, np.maximum(step - noc - barrier, 0.0), noc, barrier,
+                             core, extra)
     core = _core_ns(counters, model)
     barrier = model.barrier(n_tiles, n_chips)
     compute = core.max(1, initial=0.0) if core.ndim == 2 else np.zeros(len(noc))
-    return LatencyResult(compute + noc + barrier, compute, noc, barrier, core)
+    return LatencyResult(compute + noc + barrier + extra, compute, noc, barrier, core, extra)

@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from .activity import bin_series, core_neurons, layer_rates, raster
-from .energy import EnergyModel, EnergyResult, dynamic_energy, with_static
+from .energy import EnergyModel, EnergyResult, dynamic_energy, with_system
 from .latency import LatencyResult, latency
+from .system import Activity
 
 
 def jsonable(obj: Any) -> Any:
@@ -45,27 +46,40 @@ def chip_section(program: Any) -> dict[str, Any]:
                      "chip_grid": program.chip_grid}}
 
 
+def activity(program: Any, counters: Any, lat: LatencyResult) -> Activity:
+    """Per-inference activity the system lines are charged on (``system.Activity``)."""
+    n = counters.n_samples
+    bits = (float(np.asarray(counters.payload_bits, np.float64).sum())
+            + float(np.asarray(counters.host_payload_bits, np.float64).sum())) / n
+    return Activity(steps=float(np.shape(counters.step_ns)[0]),
+                    input_msgs=float(np.asarray(counters.host_axon_out).sum()) / n,
+                    payload_bits=bits, powered_cores=int(program.n_cores),
+                    chips=int(program.n_chips), seconds=lat.per_inference_s)
+
+
 def run_model(program: Any, model: EnergyModel,
               counters: Any) -> tuple[EnergyResult, LatencyResult]:
+    """The public cost function: a program's counters -> (energy, latency) under ``model``.
+
+    Energy per inference: the cores' and mesh's events (``dynamic_energy``) plus the system
+    lines (``with_system``: input injection, management, graded payloads, chip static, core
+    leakage, board); latency: the step pipeline of ``latency.py``, system time included."""
     lat = latency(counters, model, program.n_tiles, program.n_chips)
-    en = with_static(dynamic_energy(counters, model, list(counters.core_layer)), program.n_chips,
-                     lat.per_inference_s)
+    en = with_system(dynamic_energy(counters, model, list(counters.core_layer)),
+                     activity(program, counters, lat))
     return en, lat
 
 
-def _static_range(model: EnergyModel, program: Any, seconds: float) -> list[float] | None:
-    if model.static_range is None:
-        return None
-    return [w * program.n_chips * seconds for w in model.static_range]
-
-
 def energy_section(program: Any, en: EnergyResult, lat: LatencyResult) -> dict[str, Any]:
-    srange = _static_range(en.model, program, lat.per_inference_s)
-    bounds = en.bounds(tuple(srange) if srange else None)  # type: ignore[arg-type]
+    srange = list(en.static_range_j) if en.static_range_j else None
+    bounds = en.bounds(en.static_range_j)
     return {"model": en.model.to_dict(), "unit": "J per inference", "total": en.total_j,
-            "dynamic": en.dynamic_j, "static": en.static_j, "static_range": srange,
-            "total_range": list(bounds) if bounds else None, "by_kind": en.by_kind,
-            "by_layer": en.by_layer, "by_core": en.by_core}
+            "dynamic": en.total_dynamic_j, "cores_dynamic": en.dynamic_j,
+            "system_dynamic": en.system_dynamic_j, "static": en.static_j,
+            "static_range": srange, "board": en.board_j,
+            "system_total": en.total_j + (en.board_j or 0.0),
+            "total_range": list(bounds) if bounds else None, "lines": en.lines,
+            "by_kind": en.by_kind, "by_layer": en.by_layer, "by_core": en.by_core}
 
 
 def alternatives_section(program: Any, models: list[EnergyModel],
@@ -73,11 +87,11 @@ def alternatives_section(program: Any, models: list[EnergyModel],
     rows = []
     for model in models:
         en, lat = run_model(program, model, counters)
-        srange = _static_range(model, program, lat.per_inference_s)
-        bounds = en.bounds(tuple(srange) if srange else None)  # type: ignore[arg-type]
+        bounds = en.bounds(en.static_range_j)
         rows.append({"model": model.name, "description": model.description,
                      "source": model.source, "estimate": model.estimate, "total": en.total_j,
-                     "dynamic": en.dynamic_j, "static": en.static_j,
+                     "dynamic": en.total_dynamic_j, "cores_dynamic": en.dynamic_j,
+                     "static": en.static_j,
                      "total_range": list(bounds) if bounds else None,
                      "latency_per_inference": lat.per_inference_s})
     return rows
@@ -85,6 +99,7 @@ def alternatives_section(program: Any, models: list[EnergyModel],
 
 def latency_section(program: Any, lat: LatencyResult, model: EnergyModel) -> dict[str, Any]:
     core, frac = lat.bottleneck()
+    stage, stage_share = lat.bottleneck_stage()
     step = lat.step_ns
     series, width = bin_series(step)
     lo, hi = model.factor("time", "low"), model.factor("time", "high")
@@ -97,9 +112,12 @@ def latency_section(program: Any, lat: LatencyResult, model: EnergyModel) -> dic
                          "min": float(step.min()) * 1e-9 if step.size else 0.0,
                          "compute_mean": float(lat.compute_ns.mean()) * 1e-9 if step.size else 0.0,
                          "noc_mean": float(lat.noc_ns.mean()) * 1e-9 if step.size else 0.0,
-                         "barrier": lat.barrier_ns * 1e-9},
+                         "barrier": lat.barrier_ns * 1e-9,
+                         "system_mean": lat.stages_ns()["system"] * 1e-9},
+            "stages": {k: v * 1e-9 for k, v in lat.stages_ns().items()},
             "bottleneck": {"core": core, "layer": program.cores[core].layer if core >= 0 else None,
-                           "fraction_of_steps": frac},
+                           "fraction_of_steps": frac, "stage": stage,
+                           "stage_share": stage_share},
             "over_time_ns": series, "bin_steps": width}
 
 

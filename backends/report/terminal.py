@@ -6,6 +6,12 @@ from typing import Any
 
 from . import fmt
 
+LINE_LABEL = {"input_injection": "input injection (x86)", "management": "management + sync",
+              "graded_payload": "graded payloads", "chip_static": "chip static",
+              "core_leakage": "powered cores (leakage)", "board": "board"}
+STAGE_LABEL = {"cores": "neuromorphic cores", "noc": "NoC", "barrier": "barrier",
+               "system": "x86 / host (management + input)"}
+
 
 def _summary(doc: dict) -> Any:
     from rich.table import Table
@@ -28,17 +34,32 @@ def _summary(doc: dict) -> Any:
     srange = fmt.span(e.get("static_range"))
     t.add_row("  dynamic / static", f"{fmt.energy(e['dynamic'])} / {static}",
               f"static {srange}" if srange else "")
+    if "cores_dynamic" in e:
+        t.add_row("    neuromorphic cores", fmt.energy(e["cores_dynamic"]), "chip, dynamic")
+    for ln in e.get("lines", []):
+        if ln["joules"] is None and ln["line"] != "board":
+            continue
+        val = fmt.energy(ln["joules"]) if ln["joules"] is not None else "not known"
+        est = " [yellow]estimate[/yellow]" if ln.get("estimate") else ""
+        t.add_row(f"    {LINE_LABEL.get(ln['line'], ln['line'])}", val + est,
+                  f"{ln['scope']}, {ln['kind']}" + (f" {fmt.span(ln['range'])}"
+                                                     if ln.get("range") else ""))
     t.add_row("latency / inference", fmt.seconds(lat["per_inference"]),
               fmt.span(lat.get("per_inference_range"), fmt.seconds))
     ps = lat["per_step"]
     t.add_row("  per step (mean)", fmt.seconds(ps["mean"]),
               f"slowest core {fmt.seconds(ps['compute_mean'])} + NoC "
-              f"{fmt.seconds(ps['noc_mean'])} + barrier {fmt.seconds(ps['barrier'])}")
+              f"{fmt.seconds(ps['noc_mean'])} + barrier {fmt.seconds(ps['barrier'])}"
+              + (f" + x86/host {fmt.seconds(ps['system_mean'])}" if ps.get("system_mean")
+                 else ""))
     t.add_row("throughput", fmt.rate_per_s(lat["throughput_per_s"]) + " inferences", "")
     b = lat["bottleneck"]
     if b["core"] is not None and b["core"] >= 0:
         t.add_row("bottleneck", f"core {b['core']} ({b['layer']})",
                   f"slowest in {fmt.pct(b['fraction_of_steps'], 0)} of busy steps")
+    if b.get("stage"):
+        t.add_row("  slowest stage", STAGE_LABEL.get(b["stage"], b["stage"]),
+                  f"{fmt.pct(b['stage_share'], 0)} of the run time")
     return t
 
 

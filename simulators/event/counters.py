@@ -24,6 +24,11 @@ Counting conventions (the energy report turns them into joules with the chip's c
   block per core holding part of it, on the step that ends the epoch. Both are zero without
   plastic synapses; both default to zeros, so counters saved before learning existed still load.
 
+- ``payload_bits`` (graded spikes, a hook filled by the simulator that sends graded messages):
+  payload bits of the graded messages each core sent, (T, n_cores); ``host_payload_bits`` the
+  same for the host's input messages, (T,). Binary spikes carry no payload: both default to
+  zeros. The report charges them ``[system] payload_pj_per_bit`` (``backends/report/system.py``).
+
 Per-sample figures: ``Counters.per_sample`` (a ``SampleTotals``, set by the event simulator, not
 saved with the counters) holds every sample's own whole-run total of each core and host event
 (summed over steps and cores) and its own run time (sum over steps of its slowest core + its
@@ -58,10 +63,14 @@ EVENT_OF = {"syn_ops_dense": "syn_op_dense", "syn_ops_sparse": "syn_op_sparse",
             "axon_out": "axon_out", "axon_in": "axon_in", "hops_ew": "hop_ew",
             "hops_ns": "hop_ns", "chip_hops": "chip_hop"}
 LEARNING_FIELDS = ("syn_updates", "learning_epochs")
+PAYLOAD_FIELDS = ("payload_bits", "host_payload_bits")  # graded-spike payloads (hook)
+OPTIONAL_FIELDS = LEARNING_FIELDS + PAYLOAD_FIELDS  # may be absent from saved counters
 # learning counter -> event name in the chip's cost table (learning_epochs has no published cost)
 LEARNING_EVENT_OF = {"syn_updates": "syn_update"}
 UNITS = {**{f: "events, summed over samples"
             for f in CORE_FIELDS + HOST_FIELDS + LEARNING_FIELDS},
+         "payload_bits": "bits, summed over samples",
+         "host_payload_bits": "bits, summed over samples",
          "core_ns": "ns, mean over samples", "step_ns": "ns, mean over samples",
          "noc_ns": "ns, mean over samples", "barrier_ns": "ns per step"}
 
@@ -125,13 +134,17 @@ class Counters:
     core_chip: list[int] = field(default_factory=list)
     syn_updates: np.ndarray | None = None  # (T, n_cores); None: zeros
     learning_epochs: np.ndarray | None = None  # (T, n_cores); None: zeros
+    payload_bits: np.ndarray | None = None  # (T, n_cores); None: zeros
+    host_payload_bits: np.ndarray | None = None  # (T,); None: zeros
     #: per-sample totals, set by the event simulator; not saved, not compared
     per_sample: SampleTotals | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        for name in LEARNING_FIELDS:
+        for name in (*LEARNING_FIELDS, "payload_bits"):
             if getattr(self, name) is None:
                 setattr(self, name, np.zeros(np.shape(self.syn_ops_dense), np.int64))
+        if self.host_payload_bits is None:
+            self.host_payload_bits = np.zeros(np.shape(self.host_axon_out), np.int64)
 
     @classmethod
     def zeros(cls, steps: int, n_cores: int, n_samples: int, barrier_ns: float, chip: str,
@@ -187,8 +200,8 @@ class Counters:
                 d = {k: z[k] for k in z.files}
         kw: dict[str, Any] = {}
         for f in _saved():
-            if f.name in LEARNING_FIELDS and f.name not in d:
-                continue  # saved before on-chip learning: zeros
+            if f.name in OPTIONAL_FIELDS and f.name not in d:
+                continue  # saved before on-chip learning / graded payloads: zeros
             v = d[f.name]
             if f.name in ("barrier_ns",):
                 kw[f.name] = float(np.asarray(v))

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from browser import chromium, load_page
 
-from snnc.backends.report.energy import dynamic_energy, models_for_chip
+from snnc.backends.report.energy import models_for_chip
+from snnc.backends.report.sections import run_model
 from snnc.cli import main
 from snnc.evaluate import ProgramFiles, evaluate, load_dataset
 from snnc.simulators.event.counters import Counters
@@ -58,11 +59,10 @@ def test_eval_equals_a_loop_of_simulate_calls(qsnn4_dir: Path, tmp_path: Path) -
             preds.append(int(r["output"].sum(-1).argmax()))
             fpreds.append(int(f["output"].sum(-1).argmax()))
         cnt = Counters.load(tmp_path / "c.json")
-        seconds = float(cnt.step_ns.sum()) * 1e-9
-        dyn = dynamic_energy(cnt, model, cnt.core_layer).dynamic_j
-        assert c["latency_s"][i] == pytest.approx(seconds, rel=1e-12)
-        assert c["dynamic_j"][i] == pytest.approx(dyn, rel=1e-12)
-        assert c["energy_j"][i] == pytest.approx(dyn + model.static_w * seconds, rel=1e-12)
+        en, lat = run_model(program, model, cnt)  # the report's cost function on this sample
+        assert c["latency_s"][i] == pytest.approx(lat.per_inference_s, rel=1e-12)
+        assert c["dynamic_j"][i] == pytest.approx(en.total_dynamic_j, rel=1e-12)
+        assert c["energy_j"][i] == pytest.approx(en.total_j, rel=1e-12)
     assert [c["pred"][i] for i in picked] == preds
     assert [c["float_pred"][i] for i in picked] == fpreds
     assert c["label"] == ys.tolist()
