@@ -119,7 +119,7 @@ def _progress(total: int, show: bool) -> Iterator[Any]:
 class _Run:
     """One simulation's runners (state that outlives a sample), recordings and counters."""
 
-    def __init__(self, program: ChipProgram, batch: int, use_jit: bool | None,
+    def __init__(self, program: ChipProgram, batch: int, use_jit: bool | str | None,
                  learning: LearningOptions, blocks: Mapping[str, Any] | None = None) -> None:
         self.p, self.g, self.batch, self.learning = program, program.graph, batch, learning
         self.topo = topology(self.g)
@@ -259,7 +259,7 @@ def _chunks(steps: int, size: int, reset_interval: int) -> Iterator[tuple[int, i
 
 def simulate(program: ChipProgram, inputs: np.ndarray | Mapping[str, np.ndarray],
              steps: int | None = None, probes: Iterable[str] = (), *, reset_interval: int = 0,
-             progress: bool = False, use_jit: bool | None = None,
+             progress: bool = False, use_jit: bool | str | None = None,
              chunk_steps: int | None = None, learning: LearningOptions | None = None) -> SimResult:
     """Run ``program`` on ``inputs`` ((T, B, *shape) per input node) for ``steps`` steps.
 
