@@ -6,6 +6,7 @@ Import as ``snnc.ir`` (never as a top-level ``ir``).
 from .activations import QCFS, Clip, Floor, ReLU, Shift
 from .graph import Edge, Graph, GraphEditor, Schedule, Subgraph, flatten_subgraphs
 from .loihi_ops import LoihiConv, LoihiDense, LoihiLIF
+from .loihi_sdn import LoihiDelta, LoihiSigma, LoihiSigmaDelta
 from .neurons import IF, LI, LIF, CubaLI, CubaLIF, I, NeuronBase
 from .node import Node, as_float, op_class, register, registered_ops
 from .ops import (
@@ -56,9 +57,12 @@ __all__ = [
     "Input",
     "Linear",
     "LoihiConv",
+    "LoihiDelta",
     "LoihiDense",
     "LoihiLIF",
     "LoihiPlasticDense",
+    "LoihiSigma",
+    "LoihiSigmaDelta",
     "MaxPool2d",
     "NeuronBase",
     "Node",

@@ -136,20 +136,23 @@ class LoihiLIF(SameShape, Node):
     reset: str = "hard"  # "hard": v = 0 on a spike (Lava's LIF); "subtract": v -= vth << 6
     comparator: str = ">"  # ">": Lava's LIF; ">=": Loihi 2 programmable neuron
     decay_reset: bool = True  # False: the subtraction acts on the next step's v, undecayed
+    # v at the start and after every periodic reset (integer v units, like vth << 6); Loihi 2
+    v_init: np.ndarray = iarray(0)
 
     stateful = True
 
     @property
     def programmable(self) -> bool:
         """Whether the neuron needs Loihi 2's programmable neuron model (not Lava's LIF)."""
-        return self.reset != "hard" or self.comparator != ">"
+        return self.reset != "hard" or self.comparator != ">" or bool(np.any(self.v_init != 0))
 
     def _verify(self) -> None:
         # Ranges are those Lava's models accept (netx yields du = -1 for iDecay 0, dv = 4096 for
         # vDecay 4096 and vth = 2**17 for its default non-spiking neuron); the chip's design
         # rules check the narrower hardware widths.
         for name, lo, hi in (("du", -1, 4095), ("dv", 0, 4096), ("vth", 0, 2**17),
-                             ("bias_mant", -4096, 4095), ("bias_exp", -8, 7)):
+                             ("bias_mant", -4096, 4095), ("bias_exp", -8, 7),
+                             ("v_init", -(2**23 - 1), 2**23 - 1)):
             arr = getattr(self, name)
             check_broadcast(arr, self.shape, name)
             _check_range(arr, lo, hi, name)

@@ -16,7 +16,8 @@ declaring its traits in its own file. Neuron ops derive theirs from ``spiking`` 
 - ``POOLING``: 2-d pooling windows. ``MERGE``: combines several inputs (``add``, ``or``).
 - ``MONOTONE``: output non-decreasing in every input, stateless (interval bounds pass through).
 - ``CHIP_SYNAPSE`` / ``CHIP_NEURON``: lowered Loihi synapse blocks and neuron layers;
-  ``PLASTIC``: a chip synapse whose weights learn.
+  ``PLASTIC``: a chip synapse whose weights learn; ``GRADED``: a chip neuron layer that sends
+  graded spikes (signed integer payloads of its ``num_message_bits``; ``ir/loihi_sdn.py``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Trait(enum.Enum):
     CHIP_SYNAPSE = "chip-synapse"
     CHIP_NEURON = "chip-neuron"
     PLASTIC = "plastic"
+    GRADED = "graded"
 
 
 def has(node: Any, *traits: Trait) -> bool:

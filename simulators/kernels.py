@@ -27,7 +27,8 @@ from ..errors import UnsupportedOpError
 
 _KERNELS: dict[str, Kernel] = {}
 #: the modules whose import registers the built-in kernels (relative to this package)
-BUILTIN_MODULES = (".kernels_float", ".kernels_ann", ".kernels_loihi", ".learning.kernel")
+BUILTIN_MODULES = (".kernels_float", ".kernels_ann", ".kernels_loihi", ".kernels_sdn",
+                   ".learning.kernel")
 _loaded = False
 
 

@@ -29,7 +29,8 @@ in NumPy integer types, and where those overflow, so does Lava; this module repr
   backends/lava/programmable_lif.py): ``s = v >= vth << 6`` for ``>=``; ``v[s] -= vth << 6`` for an
   immediate subtract reset; a delayed one (``decay_reset=False``) leaves v as it is and
   subtracts ``r * (vth << 6)`` from the next step's sum, inside the clip, with r the previous
-  step's spikes (zeroed by the periodic reset like u and v).
+  step's spikes (zeroed by the periodic reset like u and v). ``v_init`` (programmable, default
+  0) is v at the start and after every periodic reset (u and r go to 0 as before).
 
   with ``decay(x, f) = sign(x f) * (|x f| >> 12)`` (truncation toward zero), ``bias =
   bias_mant << bias_exp`` (``>> -bias_exp`` when negative) and t counted from 1. A u far beyond
@@ -156,7 +157,7 @@ class _LIF(Kernel):
 
     def init(self, node: Any, batch: int) -> Any:
         z = np.zeros((batch, *node.shape), np.int64)
-        return {"u": z, "v": z.copy(), "r": z.copy()}
+        return {"u": z, "v": _v_init(node, z), "r": z.copy()}
 
     def step(self, node: Any, x: np.ndarray, st: Any, t: int) -> tuple[np.ndarray, Any]:
         a = wrap32(np.asarray(x).astype(np.int64))
@@ -164,12 +165,16 @@ class _LIF(Kernel):
         if node.reset_interval > 0:
             offset = node.reset_offset % node.reset_interval
             if (t + 1) % node.reset_interval == offset:
-                u, v, r = np.zeros_like(u), np.zeros_like(v), np.zeros_like(r)
+                u, v, r = np.zeros_like(u), _v_init(node, v), np.zeros_like(r)
         if node.programmable:
             return _programmable_step(node, a, u, v, r)
         u, v, s = lif_step(a, u, v, 4096 - (node.du + 1), 4096 - node.dv, lif_bias(node),
                            node.vth << 6)
         return s.astype(np.int64), {"u": u, "v": v, "r": r}
+
+
+def _v_init(node: Any, like: np.ndarray) -> np.ndarray:
+    return np.broadcast_to(np.asarray(node.v_init, np.int64), like.shape[1:]) + np.zeros_like(like)
 
 
 def _programmable_step(node: Any, a: np.ndarray, u: np.ndarray, v: np.ndarray,

@@ -114,24 +114,26 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
 
 def simulate(model: str | Path, inputs: Any, steps: int | None = None,
              backend: str = "loihi-sim", probes: tuple[str, ...] = (), chip: str | None = None,
-             **options: Any) -> Any:
+             load_options: dict[str, Any] | None = None, **options: Any) -> Any:
     """Run a compile output directory (``program.h5``) or any model file on ``inputs``
     (time-major, per input node or one array) with a registered simulator; a ``SimResult``.
 
     What the simulator runs on (``Simulator.needs``) is made by the compile stages when the
     file does not hold it yet: a program (``loihi-sim``) is mapped on ``chip``, a lowered graph
     (``lava``) is compiled for the simulator's target; ``reference`` and ``brian2`` run the
-    graph as loaded. ``options``: ``reset_interval``, ``progress`` (loihi-sim), ``lava_hw``.
+    graph as loaded. ``load_options`` go to the model's reader (e.g. netx's ``num_layers``).
+    ``options``: ``reset_interval``, ``progress`` (loihi-sim), ``lava_hw``.
     """
     from .registry import default_registry
 
     sim = default_registry().simulator(backend)
-    subject = prepare(model, sim.needs, sim.compile_target, chip, inputs)
+    subject = prepare(model, sim.needs, sim.compile_target, chip, inputs, load_options)
     return sim.run(subject, inputs, steps, tuple(probes), **options)
 
 
 def prepare(model: str | Path, needs: str, compile_target: str | None = None,
-            chip: str | None = None, calibration: Any = None) -> Any:
+            chip: str | None = None, calibration: Any = None,
+            load_options: dict[str, Any] | None = None) -> Any:
     """The program, lowered graph or graph that a simulator ``needs``, from a compile output
     directory (or ``program.h5``) or a model file, through the compile stages."""
     from .backends.loihi.program import ChipProgram
@@ -141,7 +143,7 @@ def prepare(model: str | Path, needs: str, compile_target: str | None = None,
     if p.is_dir() or p.suffix in (".h5", ".hdf5"):
         program = ChipProgram.load(program_file(p))
         return program if needs == "program" else program.graph
-    graph = load(p)
+    graph = load(p, **(load_options or {}))
     if needs == "graph":
         return graph
     from .registry import default_registry

@@ -72,7 +72,8 @@ def lif(node: Any, name: str) -> Any:
         reset = "subtract-delayed" if not node.decay_reset else node.reset
         return ProgrammableLIF(comparator=node.comparator, reset=reset,
                                reset_interval=int(node.reset_interval),
-                               reset_offset=int(node.reset_offset), **kwargs)
+                               reset_offset=int(node.reset_offset),
+                               v_init=layout.neuron_array(node.v_init, shape), **kwargs)
     if node.reset_interval > 0:
         ri = int(node.reset_interval)
         return LIFReset(reset_interval=ri, reset_offset=int(node.reset_offset) % ri, **kwargs)

@@ -5,7 +5,9 @@ Lava 0.10.0's LIF resets v to 0 and compares with ``>``. Loihi 2 runs neuron mic
 snnc's ``loihi.lif`` may also ask for the ``>=`` comparator and a subtract (soft) reset:
 immediate (``v -= vth << 6`` on a spike) or delayed (``decay_reset = False``: snnTorch's
 ``reset_delay``; the spike subtracts ``vth << 6`` from the next step's sum, undecayed). This
-process is Lava's LIF plus those three settings and an optional periodic reset (LIFReset), and
+process is Lava's LIF plus those three settings, an initial potential ``v_init`` (v at the start
+and after every periodic reset; OPI and QCFS conversions start at half the threshold) and an
+optional periodic reset (LIFReset), and
 its model is Lava's own bit-accurate LIF arithmetic (``AbstractPyLifModelFixed``: 24-bit u with
 one wrap, 24-bit clipped v, decays truncated toward zero) with the new comparator and resets:
 
@@ -41,11 +43,12 @@ class ProgrammableLIF(LIF):
     'subtract-delayed') and a periodic reset of u, v (and r) when ``reset_interval`` > 0."""
 
     def __init__(self, *, comparator: str = ">", reset: str = "hard", reset_interval: int = 0,
-                 reset_offset: int = 0, **kwargs: Any) -> None:
+                 reset_offset: int = 0, v_init: Any = 0, **kwargs: Any) -> None:
         if comparator not in (">", ">=") or reset not in RESETS:
             raise ValueError(f"comparator {comparator!r} / reset {reset!r} not supported")
-        super().__init__(**kwargs)
+        super().__init__(v=v_init, **kwargs)
         self.r = Var(shape=self.v.shape, init=0)  # last step's spikes (delayed subtract)
+        self.v_init = Var(shape=self.v.shape, init=v_init)  # v after every periodic reset
         self.proc_params["comparator"] = comparator
         self.proc_params["reset"] = reset
         self.proc_params["reset_interval"] = int(reset_interval)
@@ -61,6 +64,7 @@ class PyProgrammableLifModelFixed(AbstractPyLifModelFixed):
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=24)
     vth: int = LavaPyType(int, np.int32, precision=17)
     r: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=1)
+    v_init: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
 
     def __init__(self, proc_params: Any) -> None:
         super().__init__(proc_params)
@@ -96,7 +100,7 @@ class PyProgrammableLifModelFixed(AbstractPyLifModelFixed):
         a_in_data = self.a_in.recv()
         if self.interval > 0 and self.time_step % self.interval == self.offset:
             self.u *= 0
-            self.v *= 0
+            self.v[:] = self.v_init
             self.r *= 0
         self.scale_bias()
         if not self.isthrscaled:

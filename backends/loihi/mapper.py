@@ -17,8 +17,9 @@ import math
 
 import numpy as np
 
-from ...errors import ResourceError
+from ...errors import ResourceError, UnsupportedOpError
 from ...ir import Graph
+from ...ir.traits import Trait, has
 from .chips import ChipSpec, load_chip
 from .partition import LayerCost, partition, split_for_fanout, syn_info
 from .program import HOST, ChipProgram, CoreAlloc, LayerMap, Route, SynapseBlock
@@ -124,10 +125,28 @@ def _routes(program: ChipProgram, topo: Topology) -> tuple[list[Route], np.ndarr
     return routes, out_edges
 
 
+def refuse_graded(graph: Graph, chip: ChipSpec) -> None:
+    """Sigma-delta layers (graded spikes): Loihi 1 has none; on Loihi 2 the mapper and the event
+    simulator do not model them yet (the reference backend runs them exactly)."""
+    graded = [n for n, node in graph.nodes.items() if has(node, Trait.GRADED)]
+    if not graded:
+        return
+    name, op = graded[0], graph.nodes[graded[0]].op
+    if not chip.neuron.programmable:
+        raise UnsupportedOpError(
+            f"layer {name!r} ({op}) sends graded spikes (sigma-delta neurons), which chip "
+            f"{chip.name!r} does not have (Loihi 1's spikes are binary); use --chip loihi2")
+    raise UnsupportedOpError(
+        f"layer {name!r} ({op}): snnc's chip mapper and event simulator (loihi-sim) do not "
+        "model sigma-delta layers yet; run the network with --backend reference, which is "
+        "Lava's fixed_pt arithmetic exactly")
+
+
 def map_graph(graph: Graph, chip: ChipSpec | str = "loihi1",
               max_chips: int | None = None) -> ChipProgram:
     """Map a lowered graph onto ``chip``; raises ``ResourceError`` when it cannot fit."""
     chip = load_chip(chip) if isinstance(chip, str) else chip
+    refuse_graded(graph, chip)
     topo = topology(graph)
     check_design_rules(graph, topo, chip)
     parts, costs = _partition_all(graph, topo, chip)

@@ -132,19 +132,12 @@ class ChipProgram:
             out[name] = m
         return out
 
-    @cached_property
-    def cache(self) -> dict[Any, Any]:
-        """Scratch space for data simulators derive from the program (never saved or compared)."""
-        return {}
-
     def connectivity(self, synapse: str) -> Any:
-        """The (cached) ``Connectivity`` of a synapse node."""
+        """The ``Connectivity`` of a synapse node, made afresh (the event simulator keeps its
+        own per program: ``simulators/event/derived.py``)."""
         from .connectivity import Connectivity
 
-        key = ("connectivity", synapse)
-        if key not in self.cache:
-            self.cache[key] = Connectivity(self.graph.nodes[synapse])
-        return self.cache[key]
+        return Connectivity(self.graph.nodes[synapse])
 
     def tile_xy(self, core: int) -> tuple[int, int, int, int]:
         """Global tile position (X, Y) and chip-grid position (cx, cy) of a core or HOST."""

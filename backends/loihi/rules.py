@@ -97,12 +97,13 @@ def rule_neuron_widths(name: str, node: Any, chip: ChipSpec) -> None:
 
 
 def rule_neuron_model(name: str, node: Any, chip: ChipSpec) -> None:
-    """Subtract reset and the '>=' comparator need programmable neurons (Loihi 2 microcode)."""
+    """Subtract reset, the '>=' comparator and v_init need programmable neurons (Loihi 2)."""
     if not getattr(node, "programmable", False) or chip.neuron.programmable:
         return
     what = " and ".join(x for x in (
         "a subtract (soft) reset" if node.reset == "subtract" else "",
-        "the '>=' comparator" if node.comparator == ">=" else "") if x)
+        "the '>=' comparator" if node.comparator == ">=" else "",
+        "an initial potential (v_init)" if np.any(getattr(node, "v_init", 0)) else "") if x)
     raise ResourceError(
         f"layer {name!r}: {what} needs a programmable neuron model, but the {chip.name} chip's "
         "neurons reset v to 0 and compare with '>' only. Compile with --chip loihi2, or retrain "

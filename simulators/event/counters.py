@@ -125,6 +125,8 @@ class Counters:
     core_chip: list[int] = field(default_factory=list)
     syn_updates: np.ndarray | None = None  # (T, n_cores); None: zeros
     learning_epochs: np.ndarray | None = None  # (T, n_cores); None: zeros
+    #: per-sample totals, set by the event simulator; not saved, not compared
+    per_sample: SampleTotals | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for name in LEARNING_FIELDS:
@@ -133,12 +135,13 @@ class Counters:
 
     @classmethod
     def zeros(cls, steps: int, n_cores: int, n_samples: int, barrier_ns: float, chip: str,
-              core_layer: list[str], core_chip: list[int]) -> Counters:
+              core_layer: list[str], core_chip: list[int],
+              per_sample: SampleTotals | None = None) -> Counters:
         z = {f: np.zeros((steps, n_cores), np.int64) for f in CORE_FIELDS}
         h = {f: np.zeros(steps, np.int64) for f in HOST_FIELDS}
         return cls(**z, **h, core_ns=np.zeros((steps, n_cores)), step_ns=np.zeros(steps),
                    noc_ns=np.zeros(steps), barrier_ns=barrier_ns, n_samples=n_samples,
-                   chip=chip, core_layer=core_layer, core_chip=core_chip)
+                   chip=chip, core_layer=core_layer, core_chip=core_chip, per_sample=per_sample)
 
     @property
     def syn_ops(self) -> np.ndarray:
@@ -155,7 +158,7 @@ class Counters:
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {}
-        for f in fields(self):
+        for f in _saved():
             val = getattr(self, f.name)
             d[f.name] = val.tolist() if isinstance(val, np.ndarray) else val
         d["units"] = UNITS
@@ -168,7 +171,7 @@ class Counters:
             if dest.suffix == ".json":
                 tmp.write_text(json.dumps(self.to_dict()))
             else:
-                arrays = {f.name: np.asarray(getattr(self, f.name)) for f in fields(self)}
+                arrays = {f.name: np.asarray(getattr(self, f.name)) for f in _saved()}
                 with tmp.open("wb") as fh:
                     np.savez(fh, **arrays)
         return dest
@@ -183,7 +186,7 @@ class Counters:
             with np.load(p) as z:
                 d = {k: z[k] for k in z.files}
         kw: dict[str, Any] = {}
-        for f in fields(cls):
+        for f in _saved():
             if f.name in LEARNING_FIELDS and f.name not in d:
                 continue  # saved before on-chip learning: zeros
             v = d[f.name]
@@ -199,3 +202,8 @@ class Counters:
             else:
                 kw[f.name] = np.asarray(v, np.float64 if f.name.endswith("_ns") else np.int64)
         return cls(**kw)
+
+
+def _saved() -> tuple[Any, ...]:
+    """The fields saved to disk (all but the run-only ``per_sample``)."""
+    return tuple(f for f in fields(Counters) if f.name != "per_sample")

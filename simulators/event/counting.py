@@ -10,6 +10,7 @@ from ``plastic.py`` and add ``syn_update`` time to the core's serial work.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ IDX = {f: i for i, f in enumerate(FIELDS)}
 SRC_FIELDS = ("axon_out", "hops_ew", "hops_ns", "chip_hops")  # counted on the sending core
 
 
-@dataclass
+@dataclass(frozen=True)
 class SynCount:
     synapse: str
     source: str
@@ -43,11 +44,14 @@ def _route_latency(program: ChipProgram) -> dict[int, float]:
     return lat
 
 
-def syn_count(program: ChipProgram, syn: str, source: str, target: str) -> SynCount:
+def syn_count(program: ChipProgram, syn: str, source: str, target: str,
+              connectivity: Any = None) -> SynCount:
+    """The counter table of synapse ``syn`` (``connectivity``: its ``Connectivity``, if known)."""
     lm = program.layers[target]
     tcores = np.asarray(lm.cores, np.int64)
     local = program.core_of_neuron(target) - tcores[0]
-    cnt = program.connectivity(syn).pre_core_counts(local, len(tcores))
+    conn = program.connectivity(syn) if connectivity is None else connectivity
+    cnt = conn.pre_core_counts(local, len(tcores))
     msg = (cnt > 0).astype(np.float64)
     n_in = cnt.shape[0]
     src_core = (program.core_of_neuron(source) if source in program.layers
@@ -63,17 +67,25 @@ def syn_count(program: ChipProgram, syn: str, source: str, target: str) -> SynCo
     return SynCount(syn, source, SYN_FIELD[fmt], tcores, scores, F)
 
 
-class CounterPlan:
-    """Per-chunk accumulation of counters for one program and batch size."""
+def syn_tables(program: ChipProgram,
+               connectivity: Callable[[ChipProgram, str], Any] | None = None
+               ) -> dict[str, SynCount]:
+    """The counter table of every synapse of ``program`` (``connectivity(program, name)``
+    gives a synapse's ``Connectivity``, for a caller that caches them)."""
+    return {s: syn_count(program, s, src, tgt,
+                         None if connectivity is None else connectivity(program, s))
+            for s, (src, tgt) in _synapses(program)}
 
-    def __init__(self, program: ChipProgram, steps: int, batch: int, kern: Any) -> None:
+
+class CounterPlan:
+    """Per-chunk accumulation of counters for one program and batch size (``tables``: the
+    program's ``syn_tables``, made here if not given)."""
+
+    def __init__(self, program: ChipProgram, steps: int, batch: int, kern: Any,
+                 tables: Mapping[str, SynCount] | None = None) -> None:
         self.program, self.batch, self.k = program, batch, kern
         self.n = program.n_cores
-        cache = program.cache
-        if "event.counts" not in cache:
-            cache["event.counts"] = {s: syn_count(program, s, src, tgt)
-                                     for s, (src, tgt) in _synapses(program)}
-        self.syns: dict[str, SynCount] = cache["event.counts"]
+        self.syns: Mapping[str, SynCount] = syn_tables(program) if tables is None else tables
         self.neurons = np.array([c.neurons for c in program.cores], np.int64)
         costs = program.chip.costs
         # serial time per event on a core; hops are paid in the NoC term instead
@@ -85,8 +97,8 @@ class CounterPlan:
         self.host_lat = lat.get(HOST, 0.0)
         self.counters = Counters.zeros(
             steps, self.n, batch, costs.barrier(program.n_tiles, program.n_chips),
-            program.chip.name, [c.layer for c in program.cores], [c.chip for c in program.cores])
-        self.counters.per_sample = SampleTotals.zeros(steps, batch, FIELDS + HOST_FIELDS)
+            program.chip.name, [c.layer for c in program.cores], [c.chip for c in program.cores],
+            per_sample=SampleTotals.zeros(steps, batch, FIELDS + HOST_FIELDS))
 
     def chunk(self, t0: int, T: int, syn_counts: dict[str, np.ndarray],
               lif_counts: dict[str, tuple],
@@ -144,6 +156,7 @@ class CounterPlan:
         for i, w in enumerate(self.weights):
             if w:
                 own += w * per[i]
+        assert c.per_sample is not None  # built with it above
         c.per_sample.add(sl, per.sum((1, 3)), host.sum(1),
                          own.max(2, initial=0.0) + noc + c.barrier_ns)
         tot = per.sum(2)  # (F, T, n)

@@ -35,9 +35,10 @@ from ...errors import SnncError, UnsupportedOpError
 from ...ir.traits import Trait, has
 from ..result import SimResult
 from ..stimulus import parse_probes, stimuli
-from .counting import CounterPlan
-from .plastic import PLASTIC_VARS, PlasticSynapseRunner, Third
-from .runners import LifRunner, SynapseRunner, kernels
+from .counting import CounterPlan, syn_tables
+from .derived import SHARED, ProgramCache
+from .plastic import PLASTIC_VARS, LearnCounts, PlasticSynapseRunner, Third
+from .runners import LifRunner, SynapseRunner, SynapseStatic, kernels
 from .stepping import step_segment, stepwise_nodes
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,8 @@ class LearningOptions:
         return self.third
 
 
-def _stimuli(program: ChipProgram, inputs: Any) -> dict[str, np.ndarray]:
+def check_stimuli(program: ChipProgram, inputs: Any) -> dict[str, np.ndarray]:
+    """The stimuli of ``inputs`` per input node, checked to be integers (spikes or payloads)."""
     out = stimuli(program.graph, inputs)
     for name, x in out.items():
         if x.dtype.kind == "f" and not np.array_equal(x, np.round(x)):
@@ -91,7 +93,8 @@ def _topo_order(program: ChipProgram) -> list[str] | None:
     return order if len(order) == len(g.nodes) else None
 
 
-def _parse_probes(program: ChipProgram, probes: Iterable[str]) -> list[tuple[str, str, str]]:
+def event_probes(program: ChipProgram, probes: Iterable[str]) -> list[tuple[str, str, str]]:
+    """``(probe, node, variable)`` of each probe, checked against what the simulator records."""
     out = parse_probes(program.graph, probes)
     for p, node, var in out:
         op = program.graph.nodes[node].op
@@ -116,12 +119,18 @@ def _progress(total: int, show: bool) -> Iterator[Any]:
         yield lambda n: bar.advance(task, n)
 
 
-class _Run:
-    """One simulation's runners (state that outlives a sample), recordings and counters."""
+class EventRun:
+    """One simulation's runners (state that outlives a sample), recordings and counters.
+
+    ``cache`` holds what is derived from the program alone (``derived.py``); ``blocks`` the
+    plastic synapses' ``PlasticDense`` blocks when a session keeps them across runs.
+    """
 
     def __init__(self, program: ChipProgram, batch: int, use_jit: bool | str | None,
-                 learning: LearningOptions, blocks: Mapping[str, Any] | None = None) -> None:
+                 learning: LearningOptions, blocks: Mapping[str, Any] | None = None,
+                 cache: ProgramCache = SHARED) -> None:
         self.p, self.g, self.batch, self.learning = program, program.graph, batch, learning
+        self.cache = cache
         self.topo = topology(self.g)
         self.k = k = kernels(use_jit)
         self.plastic = self.topo.plastic(self.g)
@@ -132,9 +141,7 @@ class _Run:
                 self.syn[s] = PlasticSynapseRunner(s, self.g.nodes[s], batch, k, local, n,
                                                    learning.learn, (blocks or {}).get(s))
             else:
-                self.syn[s] = SynapseRunner(self.g.nodes[s], batch, k,
-                                            program.cache.setdefault(("event.syn", s), {}),
-                                            program.connectivity(s).weights)
+                self.syn[s] = SynapseRunner(self.g.nodes[s], batch, k, self._static(s))
         self.lif = {name: LifRunner(self.g.nodes[name], batch, k, *self._local(name))
                     for name in self.topo.layers}
         self.sched = self.g.schedule()
@@ -146,20 +153,36 @@ class _Run:
         self.chunked = [n for n in order or () if n not in self.stepwise]
         self.t_base = 0  # chip time of the first step of the current recording
 
+    def _static(self, s: str) -> SynapseStatic:
+        def make() -> SynapseStatic:
+            return SynapseStatic.of(self.g.nodes[s], self.cache.connectivity(self.p, s).weights)
+
+        return self.cache.get(self.p, "synapse", s, make)
+
     def _local(self, layer: str) -> tuple[np.ndarray, int]:
         ids = np.asarray(self.p.layers[layer].cores)
         return self.p.core_of_neuron(layer) - ids[0], len(ids)
 
+    def set_learning(self, learning: LearningOptions) -> None:
+        """New learning options (a session's third factor may change between samples); whether
+        plastic synapses learn is fixed when the run is built."""
+        if learning.learn != self.learning.learn:
+            raise ValueError("a run's learning mode is fixed when it is built")
+        self.learning = learning
+
     def begin(self, stim: dict[str, np.ndarray], steps: int,
-              probes: list[tuple[str, str, str]]) -> None:
-        """Start recording ``steps`` steps of ``stim`` (state carries on from before)."""
-        self.stim, self.steps, self.probes = stim, steps, probes
+              probes: list[tuple[str, str, str]], t_base: int = 0) -> None:
+        """Start recording ``steps`` steps of ``stim`` from chip time ``t_base`` (state carries
+        on from before)."""
+        self.stim, self.steps, self.probes, self.t_base = stim, steps, probes, t_base
         self.record = {n for _, n, v in probes if v in ("u", "v")}
         self.rec: dict[str, list[np.ndarray]] = {o: [] for o in self.g.outputs}
         self.rec.update({p: [] for p, _, _ in probes})
-        self.counts = CounterPlan(self.p, steps, self.batch, self.k)
+        tables = self.cache.get(self.p, "counter tables", "",
+                                lambda: syn_tables(self.p, self.cache.connectivity))
+        self.counts = CounterPlan(self.p, steps, self.batch, self.k, tables)
         for name, r in self.syn.items():
-            r.F = self.counts.syns[name].F
+            r.bind_counters(tables[name].F)
 
     def reset(self) -> None:
         for r in (*self.syn.values(), *self.lif.values()):
@@ -195,10 +218,10 @@ class _Run:
             if name in self.plastic:
                 extra[name] = self.plastic_probes(name, T)
         else:
-            s, act, spk, ru, rv = self.lif[name].run(self._sum_inputs(name, vals, T),
-                                                     self.t_base + t0, name in self.record)
-            vals[name] = s
-            extra[name] = (act, spk, ru, rv)
+            step = self.lif[name].run(self._sum_inputs(name, vals, T), self.t_base + t0,
+                                      name in self.record)
+            vals[name] = step.spikes
+            extra[name] = step
 
     def plastic_probes(self, name: str, T: int) -> dict[str, np.ndarray]:
         return {v: self.syn[name].probe(v, T) for _, n, v in self.probes if n == name and v != "s"}
@@ -208,21 +231,28 @@ class _Run:
         extra: dict[str, Any] = {}
         for name in self.chunked:
             self.node(name, vals, t0, T, extra)
-        learn = step_segment(self, vals, extra, t0, T) if self.stepwise else None
-        self.finish_chunk(t0, T, vals, extra, learn)
+        seg = step_segment(self, vals, extra, t0, T) if self.stepwise else None
+        syn_counts = {n: r.counts for n, r in self.syn.items()}
+        if seg is not None:
+            syn_counts.update(seg.syn_counts)
+        self.finish_chunk(t0, T, vals, extra, syn_counts, None if seg is None else seg.learn)
 
     def finish_chunk(self, t0: int, T: int, vals: dict, extra: dict,
-                     learn: dict[str, tuple[np.ndarray, np.ndarray]] | None) -> None:
+                     syn_counts: dict[str, np.ndarray],
+                     learn: dict[str, LearnCounts] | None) -> None:
         for o in self.g.outputs:
             self.rec[o].append(vals[o].astype(np.int64))
         for p, n, var in self.probes:
             if var == "s":
                 val = vals[n]
+            elif n in self.lif:
+                val = extra[n].u if var == "u" else extra[n].v
             else:
-                val = extra[n][2 if var == "u" else 3] if n in self.lif else extra[n][var]
+                val = extra[n][var]
             self.rec[p].append(np.asarray(val, np.int64))
-        self.counts.chunk(t0, T, {n: r.counts for n, r in self.syn.items()},
-                          {n: e[:2] for n, e in extra.items() if n in self.lif}, learn)
+        self.counts.chunk(t0, T, syn_counts,
+                          {n: (e.active, e.spiking) for n, e in extra.items() if n in self.lif},
+                          learn)
 
     def advance(self, reset_interval: int = 0, chunk_steps: int | None = None,
                 progress: bool = False) -> None:
@@ -260,7 +290,8 @@ def _chunks(steps: int, size: int, reset_interval: int) -> Iterator[tuple[int, i
 def simulate(program: ChipProgram, inputs: np.ndarray | Mapping[str, np.ndarray],
              steps: int | None = None, probes: Iterable[str] = (), *, reset_interval: int = 0,
              progress: bool = False, use_jit: bool | str | None = None,
-             chunk_steps: int | None = None, learning: LearningOptions | None = None) -> SimResult:
+             chunk_steps: int | None = None, learning: LearningOptions | None = None,
+             cache: ProgramCache | None = None) -> SimResult:
     """Run ``program`` on ``inputs`` ((T, B, *shape) per input node) for ``steps`` steps.
 
     Inputs shorter than ``steps`` are padded with zeros. ``probes``: ``"layer.s"`` (any node's
@@ -270,13 +301,15 @@ def simulate(program: ChipProgram, inputs: np.ndarray | Mapping[str, np.ndarray]
     steps k * reset_interval: neuron and synapse state restart, learned weights, tags and traces
     stay. ``learning`` (default ``LearningOptions()``: plastic synapses learn) only matters for
     programs with plastic synapses. Returns a ``SimResult`` whose ``counters`` is a ``Counters``
-    (see ``counters.py``).
+    (see ``counters.py``). ``cache``: where to keep what is derived from the program
+    (default: ``derived.SHARED``).
     """
-    stim = _stimuli(program, inputs)
+    stim = check_stimuli(program, inputs)
     t_in = max(x.shape[0] for x in stim.values())
     steps = t_in if steps is None else int(steps)
     batch = next(iter(stim.values())).shape[1]
-    run = _Run(program, batch, use_jit, learning or LearningOptions())
-    run.begin(stim, steps, _parse_probes(program, probes))
+    run = EventRun(program, batch, use_jit, learning or LearningOptions(),
+                   cache=SHARED if cache is None else cache)
+    run.begin(stim, steps, event_probes(program, probes))
     run.advance(reset_interval, chunk_steps, progress)
     return run.result()

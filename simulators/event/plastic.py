@@ -18,19 +18,27 @@ there only. The block persists across samples: ``reset`` (a new sample) clears i
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ...errors import SnncError
 from ..learning.engine import PlasticDense
 from ..learning.kernel import block_from_node
-from .runners import SynapseRunner
+from .runners import SynapseRunner, SynapseStatic
 
 #: probe variables of a plastic synapse (the reference kernel's names)
 PLASTIC_VARS = ("w", "t", "d", "x1", "y1")
 
 Third = Callable[[np.ndarray, int], dict[int, np.ndarray] | None]
+
+
+class LearnCounts(NamedTuple):
+    """A plastic synapse's learning counters per core of its post layer (K,) for one step, or
+    (T, K) stacked over a chunk: synapses updated, learning epochs run."""
+
+    updates: np.ndarray
+    epochs: np.ndarray
 
 
 def check_batch(name: str, batch: int) -> None:
@@ -54,13 +62,19 @@ class PlasticSynapseRunner:
         self.n_out = int(node.out_shape[0])
         self.core = np.asarray(core_local, np.int64)
         self.core_size = np.bincount(self.core, minlength=n_cores).astype(np.int64)
-        self.F = np.zeros((0, 0), np.int64)  # counter table (counting.py), set by the engine
+        self.F = np.zeros((0, 0), np.int64)  # counter table (counting.py): bind_counters
         self.counts = np.zeros((0, batch, 0), np.int64)
         self.x = np.zeros(self.block.tx.shape, np.int64)
         self._static: SynapseRunner | None = None
         self._static_w: np.ndarray | None = None
 
     # ---- both modes ---------------------------------------------------------------------------
+
+    def bind_counters(self, table: np.ndarray) -> None:
+        """Count with ``table`` (``counting.SynCount.F``: one row of costs per input) from now."""
+        self.F = table
+        if self._static is not None:
+            self._static.bind_counters(table)
 
     def reset(self) -> None:
         """A new sample: clear the pending output; weights, tags and traces stay."""
@@ -82,11 +96,12 @@ class PlasticSynapseRunner:
         w = self.block.weights
         if self._static is None or self._static_w is not w:
             old = self._static
-            self._static = SynapseRunner(self.node, self.batch, self.k, {}, w)
+            self._static = SynapseRunner(self.node, self.batch, self.k,
+                                         SynapseStatic.of(self.node, w))
             if old is not None:
                 self._static.ring[:] = old.ring
             self._static_w = w
-        self._static.F = self.F
+            self._static.bind_counters(self.F)
         return self._static
 
     def run(self, x: np.ndarray, t0: int, emit: bool = True) -> np.ndarray:
@@ -111,14 +126,14 @@ class PlasticSynapseRunner:
             return self.static().emit(t)
         return self.block.a_buf[None].copy()
 
-    def after_step(self, post: np.ndarray, t: int, third: Third | None) -> tuple[np.ndarray, ...]:
+    def after_step(self, post: np.ndarray, t: int, third: Third | None) -> LearnCounts:
         """Spike phase with the post layer's spikes ``post`` (n_out,) of step ``t``, then the
         learning phase at an epoch's end. Returns (synapses updated, epochs) per core."""
         block = self.block
         delivered = third(post, t) if third is not None else None
         block.spike_phase(self.x, post, t, delivered)
         if not block.is_learning_step(t):
-            return np.zeros_like(self.core_size), np.zeros_like(self.core_size)
+            return LearnCounts(np.zeros_like(self.core_size), np.zeros_like(self.core_size))
         n_x = int(np.count_nonzero(block.tx > 0))
         y_core = np.bincount(self.core[block.ty > 0], minlength=len(self.core_size))
         before = block.counts["updates"]
@@ -128,4 +143,4 @@ class PlasticSynapseRunner:
         upd = n_x * self.core_size + y_core * n_pre - n_x * y_core
         if int(upd.sum()) != done:  # an epoch with an active u<k>: every synapse of the block
             upd = self.core_size * n_pre
-        return upd.astype(np.int64), np.ones_like(self.core_size)
+        return LearnCounts(upd.astype(np.int64), np.ones_like(self.core_size))

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -87,6 +88,12 @@ BLAS_MIN_DENSITY = 0.6
 BLAS_MIN_BATCH = 8
 
 
+def __getattr__(name: str) -> Any:
+    if name == "HAVE_JIT":  # whether the numba kernels (kernels_jit) import; loads them
+        return _load("numba") is not None
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _smallest_int(a: np.ndarray) -> np.ndarray:
     for dt in (np.int8, np.int16, np.int32):
         info = np.iinfo(dt)
@@ -95,54 +102,82 @@ def _smallest_int(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
+def _delays(node: Any) -> np.ndarray | None:
+    d = None if node.op == "loihi.conv" else getattr(node, "delays", None)
+    return None if d is None or d.size == 0 else d
+
+
+@dataclass(frozen=True)
+class SynapseStatic:
+    """What a synapse runner derives from its node once: the weights in kernel layout and the
+    accumulator it needs. Depends on the node (and weights) only, so a ``ProgramCache`` keeps it.
+
+    ``wt``: conv (g, cpg, kh, kw, opg); dense (in, out), both in the smallest integer type that
+    holds them. ``shift``: right shift of the sums (negative weight exponent). ``dt``: per-synapse
+    delays (in, out) for ``DelayDense``, else None. ``acc_shape`` / ``acc_dtype``: the kernel's
+    scratch accumulator (dense binary sums use the narrowest type their bound allows).
+    """
+
+    wt: np.ndarray
+    acc_shape: tuple[int, ...]
+    acc_dtype: type
+    shift: int = 0
+    dt: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, node: Any, weights: np.ndarray | None = None) -> SynapseStatic:
+        """From the node; dense ``weights`` (effective, (out, in)) if the caller has them."""
+        if node.op == "loihi.conv":
+            w = np.asarray(node.weight, np.int64)
+            g = node.groups
+            opg, cpg, kh, kw = w.shape[0] // g, *w.shape[1:]
+            out = tuple(node.out_shape)
+            return cls(_smallest_int(w.reshape(g, opg, cpg, kh, kw).transpose(0, 2, 3, 4, 1)),
+                       (out[1], out[2], out[0]), np.int64)
+        w = effective_dense_weights(node.weight, node.num_weight_bits) if weights is None \
+            else weights
+        shift = 0 if node.weight_exp >= 0 else -int(node.weight_exp)
+        if node.weight_exp > 0:
+            w = w << int(node.weight_exp)
+        n_out = int(np.prod(node.out_shape))
+        delays = _delays(node)
+        bound = np.abs(w).sum(1).max(initial=0)  # largest possible |sum| of binary inputs
+        acc_dtype = (np.int64 if node.num_message_bits > 0 or bound >= 2**31 else
+                     np.int32 if bound >= 2**15 else np.int16)
+        if delays is None:
+            return cls(_smallest_int(w.T), (n_out,), acc_dtype, shift)
+        depth = int(delays.max()) + 1
+        dt = np.ascontiguousarray(np.broadcast_to(delays, w.shape).T, np.uint8)
+        return cls(_smallest_int(w.T), (depth, n_out) if depth > 1 else (n_out,), acc_dtype,
+                   shift, dt if depth > 1 else None)
+
+
 class SynapseRunner:
     """``loihi.dense`` (with or without delays) and ``loihi.conv``."""
 
-    def __init__(self, node: Any, batch: int, kern: Any, static: dict | None = None,
-                 weights: np.ndarray | None = None) -> None:
+    def __init__(self, node: Any, batch: int, kern: Any,
+                 static: SynapseStatic | None = None) -> None:
         self.node, self.batch, self.k = node, batch, kern
         self.graded = node.num_message_bits > 0
         self.out_shape = tuple(node.out_shape)
         self.n_out = int(np.prod(self.out_shape))
         self.is_conv = node.op == "loihi.conv"
-        self.delays = None if self.is_conv else getattr(node, "delays", None)
-        depth = 1 if self.delays is None or self.delays.size == 0 else int(self.delays.max()) + 1
+        delays = _delays(node)
+        depth = 1 if delays is None else int(delays.max()) + 1
         self.ring = np.zeros((depth, batch, *self.ring_shape()), np.int64)
-        static = {} if static is None else static
-        if not static:
-            self._prepare(static, weights)
-        self.__dict__.update(static)
-        self.acc = np.zeros(static["acc_shape"], static["acc_dtype"])
-        self.wf = None
-        self.F = np.zeros((0, 0), np.int64)  # counter table (counting.py), set by the engine
+        st = SynapseStatic.of(node) if static is None else static
+        self.wt, self.shift, self.dt = st.wt, st.shift, st.dt
+        self.acc = np.zeros(st.acc_shape, st.acc_dtype)
+        self.wf: np.ndarray | None = None  # float copy of wt for the BLAS path, made on first use
+        self.F = np.zeros((0, 0), np.int64)  # counter table (counting.py): bind_counters
         self.counts = np.zeros((0, batch, 0), np.int64)  # per-event counters of the last run
+
+    def bind_counters(self, table: np.ndarray) -> None:
+        """Count with ``table`` (``counting.SynCount.F``: one row of costs per input) from now."""
+        self.F = table
 
     def ring_shape(self) -> tuple[int, ...]:
         return self.out_shape if self.is_conv else (self.n_out,)
-
-    def _prepare(self, st: dict[str, Any], weights: np.ndarray | None) -> None:
-        """Static arrays derived from the node (weights in kernel layout), cached by the caller."""
-        n = self.node
-        if self.is_conv:
-            w = np.asarray(n.weight, np.int64)
-            g = n.groups
-            opg, cpg, kh, kw = w.shape[0] // g, *w.shape[1:]
-            st["wt"] = _smallest_int(w.reshape(g, opg, cpg, kh, kw).transpose(0, 2, 3, 4, 1))
-            st["acc_shape"] = (self.out_shape[1], self.out_shape[2], self.out_shape[0])
-            st["acc_dtype"] = np.int64
-            return
-        w = effective_dense_weights(n.weight, n.num_weight_bits) if weights is None else weights
-        st["shift"] = 0 if n.weight_exp >= 0 else -int(n.weight_exp)
-        if n.weight_exp > 0:
-            w = w << int(n.weight_exp)
-        st["wt"] = _smallest_int(w.T)
-        bound = np.abs(w).sum(1).max(initial=0)  # largest possible |sum| of binary inputs
-        depth = self.ring.shape[0]
-        st["acc_shape"] = (depth, self.n_out) if depth > 1 else (self.n_out,)
-        st["acc_dtype"] = (np.int64 if self.graded or bound >= 2**31 else
-                           np.int32 if bound >= 2**15 else np.int16)
-        if depth > 1:
-            st["dt"] = np.ascontiguousarray(np.broadcast_to(self.delays, w.shape).T, np.uint8)
 
     def reset(self) -> None:
         self.ring[:] = 0
@@ -166,7 +201,7 @@ class SynapseRunner:
             self.k.conv_run(x, self.wt, np.asarray(n.stride), np.asarray(n.padding),
                             np.asarray(n.dilation), self.graded, self.ring, t0, y, self.acc, emit,
                             F, cnt)
-        elif self.ring.shape[0] > 1:
+        elif self.dt is not None:
             self.k.delay_dense_run(x, self.wt, self.dt, self.shift, self.graded, self.ring, t0, y,
                                    self.acc, emit, F, cnt)
         elif emit and self._use_blas(x):
@@ -201,6 +236,17 @@ class SynapseRunner:
         return y.reshape(self.batch, *self.out_shape)
 
 
+class LifStep(NamedTuple):
+    """A LIF layer's chunk: spikes (T, B, *shape) uint8; neurons active and spiking per core
+    (T, B, K); with recording, u and v after each step (T, B, *shape), else empty."""
+
+    spikes: np.ndarray
+    active: np.ndarray
+    spiking: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+
+
 class LifRunner:
     """``loihi.lif`` (and LIFReset): u, v state in 24-bit Lava arithmetic."""
 
@@ -226,16 +272,17 @@ class LifRunner:
         contiguous = bool(np.all(np.diff(self.core) >= 0))
         self.bounds = (np.searchsorted(self.core, np.arange(n_cores + 1)).astype(np.int64)
                        if contiguous else np.zeros(0, np.int64))
+        self.v_init = full(getattr(node, "v_init", 0))  # programmable: v at start and reset
         self.u = np.zeros((batch, n), np.int64)
-        self.v = np.zeros((batch, n), np.int64)
+        self.v = np.zeros((batch, n), np.int64) + self.v_init
         self.r = np.zeros((batch, n), np.int64)  # programmable delayed subtract: last spikes
 
     def reset(self) -> None:
         self.u[:] = 0
-        self.v[:] = 0
+        self.v[:] = self.v_init
         self.r[:] = 0
 
-    def run(self, a: np.ndarray, t0: int, record: bool = False) -> tuple[np.ndarray, ...]:
+    def run(self, a: np.ndarray, t0: int, record: bool = False) -> LifStep:
         """a (T, B, *shape) -> spikes (T, B, *shape) uint8, active and spike counts per core
         (T, B, K) and, with ``record``, u and v after each step."""
         T = a.shape[0]
@@ -251,7 +298,8 @@ class LifRunner:
             from .prog_lif import prog_lif_run
 
             prog_lif_run(self.node, a, self.u, self.v, self.r, self.fu, self.fv, self.bias,
-                         self.vth, self.interval, self.offset, t0, s, act, rec_u, rec_v, record)
+                         self.vth, self.interval, self.offset, t0, s, act, rec_u, rec_v, record,
+                         self.v_init)
         else:
             self.k.lif_run(a, self.u, self.v, self.fu, self.fv, self.bias, self.vth,
                            self.interval, self.offset, t0, s, act, rec_u, rec_v, record,
@@ -261,7 +309,7 @@ class LifRunner:
         shp = (T, self.batch, *self.shape)
         if record:
             rec_u, rec_v = rec_u.reshape(shp), rec_v.reshape(shp)
-        return s.reshape(shp), act_cnt, spk_cnt, rec_u, rec_v
+        return LifStep(s.reshape(shp), act_cnt, spk_cnt, rec_u, rec_v)
 
     def _per_core(self, flags: np.ndarray) -> np.ndarray:
         """(T, B, N) 0/1 flags -> (T, B, K) counts per core."""

@@ -30,7 +30,8 @@ from ...errors import SnncError
 from ..learning.engine import PlasticDense
 from ..learning.kernel import block_from_node
 from ..result import SimResult
-from .engine import LearningOptions, _parse_probes, _Run, _stimuli
+from .derived import ProgramCache
+from .engine import EventRun, LearningOptions, check_stimuli, event_probes
 from .plastic import Third
 
 
@@ -47,8 +48,9 @@ class EventSession:
         self.blocks: dict[str, PlasticDense] = {
             s: block_from_node(graph.nodes[s]) for s in topology(graph).plastic(graph)}
         self.steps = 0
-        self._runs: dict[tuple[int, bool], _Run] = {}
-        self._last: _Run | None = None
+        self.cache = ProgramCache()  # what the runs derive from the program, made once
+        self._runs: dict[tuple[int, bool], EventRun] = {}
+        self._last: EventRun | None = None
 
     @property
     def learn(self) -> bool:
@@ -66,12 +68,13 @@ class EventSession:
     def third(self, value: Third | Mapping[str, Third] | None) -> None:
         self.options = LearningOptions(self.options.learn, value)
 
-    def _run_for(self, batch: int) -> _Run:
+    def _run_for(self, batch: int) -> EventRun:
         key = (batch, self.options.learn)
         if key not in self._runs:
-            self._runs[key] = _Run(self.program, batch, self.use_jit, self.options, self.blocks)
+            self._runs[key] = EventRun(self.program, batch, self.use_jit, self.options,
+                                       self.blocks, self.cache)
         run = self._runs[key]
-        run.learning = self.options  # the third factor may have changed
+        run.set_learning(self.options)  # the third factor may have changed
         return run
 
     def run_sample(self, x: np.ndarray | Mapping[str, np.ndarray], steps: int | None = None,
@@ -79,7 +82,7 @@ class EventSession:
         """Run one sample ((T, B, *shape) per input; B must be 1 while learning) from chip time
         ``self.steps``; returns its outputs, probes and counters. ``reset=False`` continues the
         previous sample (same batch and learning mode) instead of starting a new one."""
-        stim = _stimuli(self.program, x)
+        stim = check_stimuli(self.program, x)
         steps = max(v.shape[0] for v in stim.values()) if steps is None else int(steps)
         run = self._run_for(next(iter(stim.values())).shape[1])
         if reset:
@@ -87,8 +90,7 @@ class EventSession:
         elif self._last is not None and run is not self._last:
             raise SnncError("reset=False continues the previous sample, which ran with another "
                             "batch size or learning mode; start a new sample instead")
-        run.t_base = self.steps
-        run.begin(stim, steps, _parse_probes(self.program, probes))
+        run.begin(stim, steps, event_probes(self.program, probes), t_base=self.steps)
         run.advance()
         self.steps += steps
         self._last = run

@@ -11,12 +11,22 @@ the steps are stacked into the chunk's arrays, so recording and counting stay pe
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ...ir import Graph
 from ...ir.traits import Trait, has
+from .plastic import LearnCounts
+from .runners import LifStep
+
+
+class Segment(NamedTuple):
+    """What a step-wise segment counted: learning counters per plastic synapse that learns, and
+    the synaptic counters (T, B, C) of the step-wise synapses."""
+
+    learn: dict[str, LearnCounts]
+    syn_counts: dict[str, np.ndarray]
 
 
 def stepwise_nodes(graph: Graph, plastic: Sequence[str], order: list[str] | None,
@@ -38,17 +48,18 @@ def stepwise_nodes(graph: Graph, plastic: Sequence[str], order: list[str] | None
 
 
 def _stack(parts: list[Any]) -> Any:
-    if isinstance(parts[0], tuple):
-        return tuple(np.concatenate(p) for p in zip(*parts, strict=True))
+    """Concatenate per-step records over time: ``LifStep``s field by field, dicts key by key."""
+    if isinstance(parts[0], LifStep):
+        return LifStep(*(np.concatenate(p) for p in zip(*parts, strict=True)))
     if isinstance(parts[0], dict):
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return np.concatenate(parts)
 
 
 def step_segment(run: Any, vals: dict[str, np.ndarray], extra: dict[str, Any], t0: int,
-                 T: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Advance ``run.stepwise`` over steps t0..t0+T-1; fill ``vals`` / ``extra`` for them and
-    return the learning counters {plastic synapse: (updates (T, K), epochs (T, K))}."""
+                 T: int) -> Segment:
+    """Advance ``run.stepwise`` (an ``engine.EventRun``) over steps t0..t0+T-1; fill ``vals`` /
+    ``extra`` for them and return their counters."""
     g, topo = run.g, run.topo
     order = [n for n in run.sched.order if n in run.stepwise]
     syns = [n for n in order if has(g.nodes[n], Trait.CHIP_SYNAPSE)]
@@ -59,7 +70,7 @@ def step_segment(run: Any, vals: dict[str, np.ndarray], extra: dict[str, Any], t
     outs: dict[str, list[Any]] = {n: [] for n in order}
     ext: dict[str, list[Any]] = {n: [] for n in order if n in run.lif or n in run.plastic}
     cnt: dict[str, list[np.ndarray]] = {s: [] for s in syns}
-    learn: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {s: [] for s in learning}
+    learn: dict[str, list[LearnCounts]] = {s: [] for s in learning}
     for i in range(T):
         t = run.t_base + t0 + i
         cur = {p: vals[p][i:i + 1] for p in boundary}
@@ -85,7 +96,6 @@ def step_segment(run: Any, vals: dict[str, np.ndarray], extra: dict[str, Any], t
         vals[n] = np.concatenate(outs[n])
         if n in ext:
             extra[n] = _stack(ext[n])
-    for s in syns:
-        run.syn[s].counts = np.concatenate(cnt[s])
-    return {s: (np.stack([u for u, _ in v]), np.stack([e for _, e in v]))
-            for s, v in learn.items()}
+    return Segment({s: LearnCounts(np.stack([c.updates for c in v]),
+                                   np.stack([c.epochs for c in v])) for s, v in learn.items()},
+                   {s: np.concatenate(cnt[s]) for s in syns})

@@ -14,6 +14,7 @@ import click
 
 from ..errors import SnncError
 from ..events.inputs import event_options, options_from
+from .netx_options import netx_load_options, netx_options
 
 
 def _echo(message: str) -> None:
@@ -45,6 +46,12 @@ def _print_fidelity(fid: dict[str, Any]) -> None:
                    f"{row['spike_agreement']:>7.1%} {near:>9} {row['clipped_weights']:>8}")
     if fid.get("classification_agreement") is not None:
         click.echo(f"  classification agreement: {fid['classification_agreement']:.1%}")
+    align = fid.get("alignment") or {}
+    for syn, d in align.get("delays", {}).items():
+        click.echo(f"  aligned: synapse {syn!r} delayed {d} step(s) (synaptic delay)")
+    for syn, relays in align.get("relays", {}).items():
+        click.echo(f"  aligned: synapse {syn!r} behind {len(relays)} relay neuron layer(s) "
+                   f"{', '.join(relays)} (its synapse cannot hold a delay)")
 
 
 def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Path | None
@@ -103,16 +110,22 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
 @click.option("--force", is_flag=True,
               help="Replace OUT even if it is a non-empty directory snnc did not write.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+@netx_options()
 def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: Path | None,
             stop_after: str | None, calibration: Path | None, input_path: Path | None,
             steps: int | None, chip: str | None,
             input_shape: str | None, factory: str | None, trust_pickle: bool, dt: str | None,
-            check: bool, force: bool, quiet: bool, **event_kw: Any) -> None:
+            check: bool, force: bool, quiet: bool, netx_layers: int | None,
+            reset_interval: int | None, reset_offset: int, input_bias: Path | None,
+            input_message_bits: int,
+            **event_kw: Any) -> None:
     """Compile MODEL for a target: folds, pruning, quantization, lowering, mapping."""
     from ..api import compile as compile_model
 
     opts = options_from(event_kw, steps, dt)
     load_options = _load_options(input_shape, factory, trust_pickle, opts.dt_s)
+    load_options.update(netx_load_options(model, netx_layers, reset_interval, reset_offset,
+                                          input_bias, input_message_bits))
     report_input, calib = _converted(model, load_options, opts, input_path, calibration)
     result = compile_model(model, target=target, pipeline=pipeline, calibration=calib,
                            steps=steps, out_dir=out, dump_ir=dump_ir, stop_after=stop_after,

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from ..errors import FormatError
 from ..ir import CodebookTensor, Graph, Node, QTensor, as_float, weight_shape
+from .netx_options import netx_load_options, netx_options
 
 
 #: Directory viewers, tried in order: ``view(path, console) -> bool`` (True when handled).
@@ -42,15 +43,20 @@ DIRECTORY_VIEWS: list[Callable[[Path, Console], bool]] = [_program_view]
               help="Print the graph in snnc's text IR (lossless, parseable) instead of a table.")
 @click.option("--dt", type=float, default=None,
               help="Time step in seconds, for NIR files that do not record one.")
-def command(file: Path, as_text: bool, dt: float | None) -> None:
+@netx_options()
+def command(file: Path, as_text: bool, dt: float | None, netx_layers: int | None,
+            reset_interval: int | None, reset_offset: int, input_bias: Path | None,
+            input_message_bits: int) -> None:
     """Print the layers, shapes and parameters of a graph file."""
     from ..api import load
 
     console = make_console()
+    netx = netx_load_options(file, netx_layers, reset_interval, reset_offset, input_bias,
+                             input_message_bits)
     if file.is_dir():
         show_directory(file, console)
         return
-    graph = load(file, **({"dt": dt} if dt is not None else {}))
+    graph = load(file, **({"dt": dt} if dt is not None else {}), **netx)
     if as_text:
         from ..ir.text import print_graph
 

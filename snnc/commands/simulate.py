@@ -28,6 +28,7 @@ from ..errors import SnncError
 from ..events.inputs import event_options, options_from
 from ..io import atomic_path, check_output_file, to_time_last
 from ..simulators.result import SimResult
+from .netx_options import is_netx, netx_load_options, netx_options
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def _simulators() -> list[str]:
     return default_registry().simulator_names()
 
 
-def _graph_of(path: Path) -> Any:
+def _graph_of(path: Path, load_options: dict[str, Any]) -> Any:
     """The graph whose input node names and shapes the input file is read against."""
     from .. import api
     from ..backends.loihi.program_io import program_file
@@ -47,16 +48,23 @@ def _graph_of(path: Path) -> Any:
         from ..backends.loihi.program import ChipProgram
 
         return ChipProgram.load(program_file(path)).graph
-    return api.load(path)
+    return api.load(path, **load_options)
 
 
-def _inputs(graph: Any, path: Path, opts: Any = None) -> tuple[np.ndarray, bool]:
+def _inputs(graph: Any, path: Path | None, opts: Any = None, steps: int | None = None
+            ) -> tuple[np.ndarray, bool]:
     from ..events.inputs import read_input
 
     names = graph.inputs
     if len(names) != 1:
         raise SnncError(f"the model has inputs {names}; snnc simulate takes one input array")
-    return read_input(path, tuple(graph.nodes[names[0]].out_shape), opts)
+    shape = tuple(graph.nodes[names[0]].out_shape)
+    if path is None:  # netx input bias: the stimulus is zero
+        if steps is None or dict(graph.metadata).get("netx", {}).get("input") != "bias":
+            raise SnncError("--input is required (it may be left out only for a netx file "
+                            "driven by --input-bias, with --steps)")
+        return np.zeros((steps, 1, *shape), np.int64), False
+    return read_input(path, shape, opts)
 
 
 def pipeline_latency(graph: Any) -> int:
@@ -67,13 +75,15 @@ def pipeline_latency(graph: Any) -> int:
     return int(max(feeding, default=0))
 
 
-def _save(path: Path, result: Any, batched: bool) -> None:
+def _save(path: Path, result: Any, batched: bool, average: np.ndarray | None = None) -> None:
     def last(a: np.ndarray) -> np.ndarray:
         a = to_time_last(a)
         return a if batched else a[0]
 
     check_output_file(path, True, _ours)
     arrays = {"output": last(result.output)}
+    if average is not None:
+        arrays["average"] = last(average)
     arrays.update({name: last(val) for name, val in result.probes.items()})
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
         np.savez(fh, **arrays)
@@ -100,7 +110,7 @@ def _ours_counters(path: Path) -> bool:
 
 @click.command("simulate")
 @click.argument("model_or_outdir", type=click.Path(exists=True, path_type=Path))
-@click.option("--input", "-i", "input_path", required=True,
+@click.option("--input", "-i", "input_path", default=None,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Input: an array .npy, time last ((*shape, T) or (B, *shape, T)); an event "
                    "file (.aedat4, .raw EVT2/3, .dat DAT or SpikeCV, tonic .npy/.npz), binned "
@@ -118,7 +128,8 @@ def _ours_counters(path: Path) -> bool:
 @click.option("--chip", default=None, help="Chip for models that still need mapping: loihi1, "
               "loihi2 or a .toml chip file.")
 @click.option("--reset-interval", type=click.IntRange(min=0), default=0,
-              help="loihi-sim: zero all state every N steps (one sample per N steps).")
+              help="loihi-sim: zero all state every N steps (one sample per N steps); for a "
+                   "netx .net file: netx's reset_interval (each layer offset by its depth).")
 @click.option("--counters", "counters_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="loihi-sim: also write the per-core counters (.json or .npz).")
 @click.option("--output", "-o", "out", required=True,
@@ -133,12 +144,19 @@ def _ours_counters(path: Path) -> bool:
                    "leading ones, so `output` has the input's steps, aligned with the float "
                    "model (probes keep the chip's own timing).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
-def command(model_or_outdir: Path, input_path: Path, steps: int | None, backend: str,
+@netx_options(reset=False)
+def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
             counters_path: Path | None, lava_hw: bool, out: Path, force: bool, align: bool,
-            quiet: bool, dt: str | None, **event_kw: Any) -> None:
+            quiet: bool, dt: str | None, netx_layers: int | None, reset_offset: int,
+            input_bias: Path | None, input_message_bits: int, **event_kw: Any) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
     opts = options_from(event_kw, steps, dt)
+    netx_reset = reset_interval if is_netx(model_or_outdir) and reset_interval else None
+    load_options = netx_load_options(model_or_outdir, netx_layers, netx_reset, reset_offset,
+                                     input_bias, input_message_bits)
+    if netx_reset:
+        reset_interval = 0  # the reader's staggered per-layer resets replace the global one
     from .. import api
     from ..registry import default_registry
 
@@ -149,8 +167,8 @@ def command(model_or_outdir: Path, input_path: Path, steps: int | None, backend:
     check_output_file(out, force, _ours)
     if counters_path is not None:
         check_output_file(counters_path, force, _ours_counters)
-    graph = _graph_of(model_or_outdir)
-    x, batched = _inputs(graph, input_path, opts)
+    graph = _graph_of(model_or_outdir, load_options)
+    x, batched = _inputs(graph, input_path, opts, steps)
     lat = pipeline_latency(graph) if align and steps is None and not reset_interval else 0
     if lat and not quiet:
         click.echo(f"aligning with the float model: the program's pipeline latency is {lat} "
@@ -158,11 +176,13 @@ def command(model_or_outdir: Path, input_path: Path, steps: int | None, backend:
                    "are dropped (--no-align keeps them)", err=True)
     result = api.simulate(model_or_outdir, x, len(x) + lat if lat else steps, backend, probes,
                           chip, reset_interval=reset_interval, progress=not quiet,
-                          lava_hw=lava_hw)
+                          lava_hw=lava_hw, load_options=load_options)
     if lat:
         result = SimResult({k: v[lat:] for k, v in result.outputs.items()}, result.probes,
                            result.counters)
-    _save(out, result, batched)
+    from ..frontend.netx import average_readout
+
+    _save(out, result, batched, average_readout(graph, result.output))
     if counters_path is not None:
         if result.counters is None:
             raise SnncError(f"--counters: backend {backend!r} does not count chip events")

@@ -47,8 +47,10 @@ from ..backends.netx import format as nf
 from ..errors import FormatError, IRError, SnncError, UnsupportedOpError
 from ..ir import Flatten, Graph, Input, LoihiConv, LoihiDense, LoihiLIF, Node, Output
 from ..ir.serialize import READ_ERRORS
+from .netx_sdnn import sdnn_neuron
 
-SUPPORTED = ("input", "dense", "conv", "flatten")
+SUPPORTED = ("input", "dense", "conv", "flatten", "average")
+NOT_IN_NETX = " (netx itself does not run them either: its create_* raises NotImplementedError)"
 
 
 @dataclass
@@ -59,6 +61,7 @@ class _Build:
     reset_interval: int | None
     reset_offset: int
     input_message_bits: int
+    spike_exp: int = 6
     nodes: list[tuple[str, Node]] = field(default_factory=list)
     edges: list[tuple[str, str]] = field(default_factory=list)
     last: str | None = None  # node whose output feeds the next layer
@@ -84,6 +87,8 @@ def read_netx(
     reset_interval: int | None = None,
     reset_offset: int = 0,
     input_message_bits: int = 0,
+    input_bias: str | Path | np.ndarray | None = None,
+    spike_exp: int = 6,
     **options: Any,
 ) -> Graph:
     """Read a netx ``.net`` file; options mirror ``netx.hdf5.Network``'s (see module docstring)."""
@@ -92,10 +97,13 @@ def read_netx(
     if options:
         raise SnncError(
             f"read_netx: unknown options {sorted(options)}; known: num_layers, "
-            "reset_interval, reset_offset, input_message_bits"
+            "reset_interval, reset_offset, input_message_bits, input_bias, spike_exp"
         )
     p = Path(path)
-    b = _Build(p, reset_interval, reset_offset, input_message_bits, offset=reset_offset + 1)
+    if not 0 <= int(spike_exp) <= 7:
+        raise SnncError(f"read_netx: spike_exp must be in 0..7, got {spike_exp}")
+    b = _Build(p, reset_interval, reset_offset, input_message_bits, int(spike_exp),
+               offset=reset_offset + 1)
     with open_hdf5(p, "a lava-dl netx file (.net, HDF5)") as f:
         try:
             if not isinstance(f.get("layer"), h5py.Group):
@@ -108,9 +116,10 @@ def read_netx(
         except READ_ERRORS as exc:
             raise FormatError(f"{p}: unreadable netx file ({type(exc).__name__}: {exc})") from None
         try:
-            return _finish(b)
+            graph = _finish(b)
         except (IRError, *READ_ERRORS) as exc:
             raise FormatError(f"{p}: the network does not form a valid graph ({exc})") from None
+    return graph if input_bias is None else _with_bias(graph, input_bias)
 
 
 def set_input_bias(graph: Graph, bias: np.ndarray) -> Graph:
@@ -145,12 +154,19 @@ def _read_layer(b: _Build, layers: Any, k: int) -> None:
     where = f"{b.path}: layer {k} ({kind})"
     if kind not in SUPPORTED:
         raise UnsupportedOpError(
-            f"{where}: snnc's netx reader does not support '{kind}' blocks (supported: "
+            f"{where}: snnc's netx reader does not support '{kind}' blocks"
+            f"{NOT_IN_NETX if kind in ('pool', 'convT', 'unpool', 'concat') else ''} (supported: "
             f"{', '.join(SUPPORTED)} with LOIHI/CUBA neurons); read the layers before it with "
-            f"num_layers={k}"
+            f"num_layers={k} (--netx-layers {k} on the command line)"
         )
+    if b.meta.get("average") is not None:
+        raise UnsupportedOpError(f"{where}: a layer after the average readout (layer "
+                                 f"{b.meta['average']['layer']}); read the layers before it "
+                                 f"with num_layers={k} (--netx-layers {k})")
+    readers = {"input": _input, "dense": _dense, "conv": _conv, "flatten": _flatten,
+               "average": _average}
     try:
-        {"input": _input, "dense": _dense, "conv": _conv, "flatten": _flatten}[kind](b, g, k, where)
+        readers[kind](b, g, k, where)
     except SnncError as exc:
         if str(exc).startswith(str(b.path)):
             raise
@@ -178,7 +194,7 @@ def _input(b: _Build, g: Any, k: int, where: str) -> None:
         input="bias", input_layer=f"layer{k}", input_transform=transform, input_shape=None
     )
     src = b.add("input", Input(shape=shape), None)
-    b.last = b.add(f"layer{k}", _lif(b, g["neuron"], shape, None, where), src)
+    b.last = b.add(f"layer{k}", _lif(b, g["neuron"], shape, None, where, first=True), src)
 
 
 def _flatten(b: _Build, g: Any, k: int, where: str) -> None:
@@ -186,6 +202,48 @@ def _flatten(b: _Build, g: Any, k: int, where: str) -> None:
         b.input_shape = (int(np.prod(b.input_shape)),)  # netx: net.inp is the next dense's input
         return
     b.flatten = k
+
+
+def _average(b: _Build, g: Any, k: int, where: str) -> None:
+    """slayer's Average readout: the mean of consecutive groups of the last layer's outputs.
+
+    netx does not run it (``create_average`` raises NotImplementedError); it is a host-side
+    decoding step, so it is kept in the metadata (``average``: layer index and number of
+    groups) and applied by ``average_readout`` to the recorded output, never on the chip."""
+    if b.last is None or b.flatten is not None:
+        raise FormatError("an average block needs a neuron layer right before it")
+    groups = int(np.prod(_shape(g)))
+    n = int(np.prod(b.shape_of(b.last)))
+    if groups < 1 or n % groups:
+        raise FormatError(f"{groups} averaging groups do not divide the previous layer's "
+                          f"{n} neurons")
+    b.meta["average"] = {"layer": k, "groups": groups}
+
+
+def average_readout(graph: Graph, output: np.ndarray) -> np.ndarray | None:
+    """The file's ``average`` block applied to ``output`` (T, B, *shape): (T, B, groups) means
+    of consecutive groups of neurons, as slayer's Average computes it; None without one."""
+    spec = dict(graph.metadata).get("netx", {}).get("average")
+    if spec is None:
+        return None
+    out = np.asarray(output, dtype=np.float64)
+    return out.reshape(*out.shape[:2], int(spec["groups"]), -1).mean(axis=3)
+
+
+def _with_bias(graph: Graph, bias: str | Path | np.ndarray) -> Graph:
+    """``set_input_bias`` from an array or .npy path, in (C, H, W) or netx's (W, H, C) order."""
+    from ..readers import read_array
+
+    arr = bias if isinstance(bias, np.ndarray) else read_array(bias, "the netx input bias")
+    name = dict(graph.metadata).get("netx", {}).get("input_layer")
+    shape = graph.nodes[name].shape if name is not None else None
+    arr = np.asarray(arr)
+    if shape is not None and arr.shape != shape and arr.shape == tuple(reversed(shape)):
+        arr = arr.transpose(tuple(reversed(range(arr.ndim))))  # netx's (W, H, C)
+    if shape is not None and arr.shape != shape:
+        raise SnncError(f"the netx input bias has shape {arr.shape}; the input neuron needs "
+                        f"{shape} (C, H, W) or netx's {tuple(reversed(shape))} (W, H, C)")
+    return set_input_bias(graph, arr)
 
 
 def _dense(b: _Build, g: Any, k: int, where: str) -> None:
@@ -263,17 +321,29 @@ def _source(b: _Build, in_shape: tuple[int, ...], k: int, where: str, dense: boo
 
 
 def _message_bits(b: _Build, src: str) -> int:
-    return b.input_message_bits if src == "input" and b.meta.get("input") == "synapse" else 0
+    """netx: a synapse reads payloads of its source's ``output_message_bits``."""
+    if src == "input" and b.meta.get("input") == "synapse":
+        return b.input_message_bits
+    nodes = dict(b.nodes)
+    while isinstance(nodes[src], Flatten):
+        src = next(s for s, d in b.edges if d == src)
+    return int(getattr(nodes[src], "num_message_bits", 0))
 
 
 def _lif(
-    b: _Build, neuron: Any, shape: tuple[int, ...], bias: np.ndarray | None, where: str
-) -> LoihiLIF:
+    b: _Build, neuron: Any, shape: tuple[int, ...], bias: np.ndarray | None, where: str,
+    first: bool = False,
+) -> Node:
     params = nf.DEFAULT_NEURON if neuron is None else _neuron_fields(neuron)
     kind = str(params["type"])
+    if kind == "SDNN":
+        b.offset += 1
+        return sdnn_neuron(params, shape, nf.bias_from_file(bias, shape, where), first,
+                           b.spike_exp, b.reset_interval is not None, where)
     if kind not in nf.LIF_TYPES:
         raise UnsupportedOpError(
-            f"{where}: '{kind}' neurons are not supported (only LOIHI and CUBA, i.e. Lava's LIF)"
+            f"{where}: '{kind}' neurons are not supported (only LOIHI and CUBA, i.e. Lava's LIF, "
+            "and SDNN, Lava's sigma-delta neurons)"
         )
     if int(params.get("messageBits", 0)):
         raise UnsupportedOpError(

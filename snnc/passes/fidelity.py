@@ -11,7 +11,8 @@ of equal spike entries, and ``near_threshold``: the fraction of neurons whose fl
 potential came within one threshold LSB (64 / S, the vth step) of the threshold at some step,
 the neurons a deployment may flip. Per output: spike or value agreement, and the classification
 agreement (argmax over the time-summed output, per sample). Clipped weights come from
-``loihi.layers``.
+``loihi.layers``. ``alignment`` lists what lowering inserted to align paths of different
+latency (``align.py``): synapse delays and relay neurons.
 """
 
 from __future__ import annotations
@@ -122,6 +123,13 @@ def _output_rows(float_graph: Graph, runs: Runs) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _alignment(lowered: Graph) -> dict[str, Any]:
+    """What lowering inserted to align paths: synaptic delays and relay neurons."""
+    meta = dict(lowered.metadata.get("loihi.alignment", {}))
+    return {"delays": dict(meta.get("delays", {})),
+            "relays": {k: list(v) for k, v in dict(meta.get("relays", {})).items()}}
+
+
 def fidelity_report(float_graph: Graph, lowered: Graph,
                     inputs: Mapping[str, np.ndarray] | np.ndarray,
                     steps: int | None = None) -> dict[str, Any]:
@@ -136,6 +144,7 @@ def fidelity_report(float_graph: Graph, lowered: Graph,
     return {"steps": runs.steps, "latency": runs.latency, "batch": batch,
             "convention": "lowered step t + D(n) == float step t; lowered run T + L steps",
             "layers": _layer_rows(float_graph, lowered, runs, names), "outputs": outputs,
+            "alignment": _alignment(lowered),
             "classification_agreement": agree[0] if agree else None}
 
 

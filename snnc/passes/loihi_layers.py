@@ -14,6 +14,9 @@ connects two processes).
   spike ``or`` of several branches is that neuron fed by each branch (identity synapses below).
   Both are exact on binary spikes and add one synapse of latency, which ``lower-loihi`` aligns;
 - ``sumpool2d`` becomes a depthwise ``conv2d`` with a kernel of ones (a synapse on Loihi);
+- a synapse (or flatten/reshape) that reads a sum of several sources (a SEW spike ADD, after
+  canonicalize bypassed the ``add``) becomes one copy per source, the bias kept on the first:
+  W(a + b) = Wa + Wb, so the sum of spikes arrives as two synapse groups on the next layer;
 - ``threshold`` becomes a memoryless ``lif`` (decay_v = 0), which can also carry a bias;
 - a synapse with several consumers is duplicated, one copy per consumer;
 - a synapse that feeds an output gets a readout neuron: ``li`` with decay 0 (v = input + bias);
@@ -80,7 +83,7 @@ def back_through_wiring(g: Graph, name: str) -> str:
     return name
 
 
-def _identity_synapse(shape: tuple[int, ...]) -> Any:
+def identity_synapse(shape: tuple[int, ...]) -> Any:
     if len(shape) == 1:
         return Linear(weight=np.eye(shape[0]))
     if len(shape) == 3:
@@ -122,7 +125,7 @@ def _insert_identities(g: Graph, ed: GraphEditor) -> None:
         for p in g.predecessors(name):
             if has(g.nodes[back_through_wiring(g, p)], Trait.SYNAPSE):
                 continue
-            syn = _identity_synapse(node.in_shape)
+            syn = identity_synapse(node.in_shape)
             if syn is not None:
                 ed.disconnect(p, name)
                 new = ed.fresh_name(f"{name}_in")
@@ -165,7 +168,7 @@ def _drop_sourceless(g: Graph, ed: GraphEditor) -> None:
             ed.remove(name)
 
 
-def _or_neuron(shape: tuple[int, ...]) -> LIF:
+def or_neuron(shape: tuple[int, ...]) -> LIF:
     """Fires when its input (a count of spikes) is > 0: an OR of binary spikes."""
     return LIF(shape=shape, decay_v=np.float64(0.0), threshold=np.float64(0.0), comparator=">")
 
@@ -181,7 +184,7 @@ def _spike_merges(g: Graph, ed: GraphEditor) -> None:
         node: Any = n
         if node.op not in ("maxpool2d", "or") or not _reads_spikes(g, name):
             continue
-        ed.replace(name, _or_neuron(node.out_shape))
+        ed.replace(name, or_neuron(node.out_shape))
         if node.op == "or":
             continue
         c = node.input_shape[0]
@@ -192,6 +195,28 @@ def _spike_merges(g: Graph, ed: GraphEditor) -> None:
         for p in g.predecessors(name):
             ed.disconnect(p, name).connect(p, win)
         ed.connect(win, name)
+
+
+def _unbiased(node: Any) -> Any:
+    if node.op == "affine":
+        return Linear(weight=node.weight)
+    return node.replace(bias=np.float64(0.0)) if hasattr(node, "bias") else node
+
+
+def _split_sums(g: Graph, ed: GraphEditor) -> bool:
+    """One copy of a synapse or wiring node per summed source (module docstring)."""
+    changed = False
+    for name, node in g.nodes.items():
+        preds = g.predecessors(name)
+        if len(preds) < 2 or not has_any(node, Trait.SYNAPSE, Trait.WIRING):
+            continue
+        for p in preds[1:]:
+            copy = ed.fresh_name(f"{name}_{p}")
+            ed.add(copy, _unbiased(node)).disconnect(p, name).connect(p, copy)
+            for s in g.successors(name):
+                ed.connect(copy, s)
+        changed = True
+    return changed
 
 
 def normalize(g: Graph) -> Graph:
@@ -208,6 +233,11 @@ def normalize(g: Graph) -> Graph:
         elif node.op == "threshold":  # a memoryless LIF, which can also hold a bias
             ed.replace(name, LIF(shape=node.shape, decay_v=np.float64(0.0),
                                  threshold=node.threshold, comparator=node.comparator))
+    g = ed.finish()
+    ed = g.edit()
+    while _split_sums(g, ed):  # a sum through flatten into a synapse takes two rounds
+        g = ed.finish()
+        ed = g.edit()
     for step in (_duplicate_synapses, _insert_readouts, _insert_identities, _move_biases,
                  _drop_sourceless):
         g = ed.finish()

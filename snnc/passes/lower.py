@@ -91,8 +91,8 @@ def lower_neuron(node: Any, name: str) -> LoihiLIF:
     if node.op == "threshold":
         vth = _int(node.threshold, "threshold", name)
         return LoihiLIF(shape=node.shape, du=np.int64(4095), dv=np.int64(4096), vth=vth)
-    if np.any(input_gain_of(node) != 1) or np.any(node.v_init != 0):
-        raise PassError(f"layer {name!r}: gain != 1 or v_init != 0; run quantize-loihi first")
+    if np.any(input_gain_of(node) != 1):
+        raise PassError(f"layer {name!r}: gain != 1; run quantize-loihi first")
     dv = _int(4096 - np.asarray(node.decays()[0]) * 4096, "decay_v * 4096", name)
     du = _int(4095 - np.asarray(node.decays()[1]) * 4096, "decay_i * 4096", name) \
         if node.current else np.int64(4095)
@@ -108,6 +108,8 @@ def lower_neuron(node: Any, name: str) -> LoihiLIF:
         # '>=' and subtract reset: Loihi 2 programmable neurons (the chip's rules check)
         model = {"comparator": node.comparator, "reset": node.reset,
                  "decay_reset": bool(node.decay_reset)}
+    if np.any(node.v_init != 0):  # Loihi 2 programmable neuron: v at start and periodic reset
+        model["v_init"] = _int(np.asarray(node.v_init) * 64, "v_init * 64", name)
     return LoihiLIF(shape=node.shape, du=du, dv=dv, vth=vth, bias_mant=bias_mant,
                     bias_exp=np.int64(bias_exp), **model)
 
@@ -147,12 +149,16 @@ class LowerLoihi(Pass):
                 off = (lat.depth[layer.neuron] + 1) % interval
                 ed.replace(layer.neuron, ed.nodes[layer.neuron].replace(
                     reset_interval=interval, reset_offset=off))
+        delayed = {k: v for k, v in sorted(lat.delays.items()) if v}
+        relays = dict(graph.metadata.get("loihi.relays", {}))
         meta = {"loihi.latency": dict(sorted(lat.depth.items())),
                 "loihi.readout": _readouts(graph, lays),
                 "loihi.layers": _fill_notes(graph, lays, lat.recurrent if interval else set())}
         ctx.report(self, latency=max(lat.depth.values(), default=0), reset_interval=interval,
-                   delayed_synapses={k: v for k, v in lat.delays.items() if v},
+                   delayed_synapses=delayed, relays=relays,
                    recurrent_fill=sorted(lat.recurrent) if interval else [])
+        if delayed or relays:  # what was inserted to align paths (fidelity report)
+            meta["loihi.alignment"] = {"delays": delayed, "relays": relays}
         return ed.finish().with_metadata(**meta)
 
     @staticmethod

@@ -90,6 +90,7 @@ class LayerQ:
     exact: bool
     notes: list[str] = field(default_factory=list)
     comparator: str = ">"  # ">=" only on programmable neurons (Loihi 2)
+    v_init: np.ndarray = field(default_factory=lambda: np.zeros((), np.int64))  # integer v
 
 
 @dataclass
@@ -199,7 +200,8 @@ def full_precision_scale(syns: list[SynapseIn]) -> float:
 
 
 def choose_scale(syns: list[SynapseIn], theta: np.ndarray | None, bias: np.ndarray,
-                 lim: Limits, whole_units: bool, frac_bits: int) -> tuple[float, bool]:
+                 lim: Limits, whole_units: bool, frac_bits: int,
+                 v_init: np.ndarray | None = None) -> tuple[float, bool]:
     """(S, on_grid).
 
     On the grid (every value dyadic and the finest grid within the hard limit): S = 64 * 2**p
@@ -212,6 +214,8 @@ def choose_scale(syns: list[SynapseIn], theta: np.ndarray | None, bias: np.ndarr
     needs += [pow2_exponent(theta) if theta is not None else None]
     eb = pow2_exponent(bias)
     needs.append(None if eb is None else eb + (0 if whole_units else 6))
+    ev = None if v_init is None else pow2_exponent(v_init)
+    needs.append(None if ev is None else ev + 6)  # v_init * S an integer
     p_min = max((-e for e in needs if e is not None), default=0)
     if lim.hard >= 64 * 2.0**p_min:
         extra = 0 if whole_units else frac_bits

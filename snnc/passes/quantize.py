@@ -25,7 +25,8 @@ with a message naming the layer and ``--chip loihi2``. Lava's vth
 is unsigned: a memoryless neuron (``threshold`` ops, decay_v = 0) with a threshold below zero
 gets the difference as bias instead (exact); a neuron with memory raises ``QuantizationError``.
 Reset "none" on spiking neurons, a delayed hard reset, non-zero reset values and initial
-potentials, and graded spikes have no Loihi equivalent: ``UnsupportedOpError`` naming the
+potentials on Loihi 1 (Loihi 2's programmable neurons take v_init: rounded to the integer v
+grid), and graded spikes have no Loihi equivalent: ``UnsupportedOpError`` naming the
 layer. A value that cannot be represented raises ``QuantizationError`` naming the layer;
 clipping is reported per layer.
 """
@@ -40,6 +41,7 @@ import numpy as np
 from ..errors import QuantizationError, SnncError, UnsupportedOpError
 from ..ir import Conv2d, Graph, Linear, QTensor, as_float
 from ..ir.traits import Trait, has
+from .align import align_paths
 from .graphutil import input_gain
 from .loihi_layers import Layer, layers, normalize
 from .manager import Pass, PassContext, Semantics
@@ -66,9 +68,11 @@ SOFT_RESET_LOIHI1 = (
 def _check_neuron(name: str, node: Any, programmable: bool) -> None:
     if node.op == "threshold":
         return
-    if np.any(node.v_init != 0):
-        raise UnsupportedOpError(f"layer {name!r}: v_init != 0 has no Lava equivalent (Lava "
-                                 "starts and resets v at 0)")
+    if np.any(node.v_init != 0) and not programmable:
+        raise UnsupportedOpError(
+            f"layer {name!r}: an initial membrane potential (v_init != 0, e.g. OPI or QCFS's "
+            "v0 = theta/2 of an ANN-to-SNN conversion) runs on Loihi 2's programmable neurons: "
+            "compile with --chip loihi2. Loihi 1 (and Lava's plain LIF) start and reset v at 0.")
     if has(node, Trait.READOUT):
         return
     if node.reset == "subtract":
@@ -153,8 +157,12 @@ class QuantizeLoihi(Pass):
     def run(self, graph: Graph, ctx: PassContext) -> Graph:
         programmable = bool(ctx.programmable_neurons)
         g = normalize(graph)
-        lays = layers(g)
+        layers(g)  # the structure check names the offending node before anything else
         enc = choose_encodings(g, ctx.calibration, self.input, self.input_bits, self.input_max)
+        aligned = align_paths(g, binary_sources=frozenset(
+            k for k, e in enc.items() if e.kind == "spikes"))
+        g = aligned.graph
+        lays = layers(g)
         stats = calibration_stats(g, lays, ctx) if ctx.calibration else {}
         ed = g.edit()
         meta: dict[str, Any] = {}
@@ -168,9 +176,12 @@ class QuantizeLoihi(Pass):
                 raise type(exc)(f"layer {layer.neuron!r}: {exc}") from None
             self._rewrite(g, ed, layer, q, enc)
             meta[layer.neuron] = _layer_meta(layer, q)
+        relays = {k: list(v) for k, v in aligned.relays.items()}
         out = ed.finish().with_metadata(**{
-            "loihi.inputs": {k: v.as_dict() for k, v in enc.items()}, "loihi.layers": meta})
+            "loihi.inputs": {k: v.as_dict() for k, v in enc.items()}, "loihi.layers": meta,
+            **({"loihi.relays": relays} if relays else {})})
         ctx.report(self, inputs={k: v.as_dict() for k, v in enc.items()}, layers=meta,
+                   relays=relays,
                    clipped={k: sum(s["clipped"] for s in m["synapses"].values())
                             for k, m in meta.items()},
                    exact=all(m["exact"] for m in meta.values()))
@@ -193,7 +204,8 @@ class QuantizeLoihi(Pass):
         lim = scale_limit(syns, theta, bias, self.headroom_bits, u_bound, v_bound, notes,
                           calibrated=stat is not None, max_weight=self.max_weight)
         whole = bool(np.isin(dv, (0, 4096)).all() and np.isin(du, (4095, -1)).all())
-        s_scale, on_grid = choose_scale(syns, theta, bias, lim, whole, self.frac_bits)
+        s_scale, on_grid = choose_scale(syns, theta, bias, lim, whole, self.frac_bits,
+                                        np.asarray(getattr(node, "v_init", 0.0), float))
         f = s_scale / 64
         e_min = 0 if self.max_weight else -7
         qs = {s.name: quantize_synapse(s, f, self.weight_search == "mse", e_min) for s in syns}
@@ -210,9 +222,11 @@ class QuantizeLoihi(Pass):
                 bias_mant * 2.0**bias_exp + 64.0 * shift, self.bias_exp)
             bias_exact = bias_exact and shifted_exact
             vth = vth + shift
-        exact = on_grid and decay_exact and bias_exact and vth_exact and all(
+        v_init, v_init_exact = _v_init(layer.neuron, node, s_scale)
+        exact = on_grid and decay_exact and bias_exact and vth_exact and v_init_exact and all(
             q.exact for q in qs.values())
-        return LayerQ(s_scale, qs, vth, bias_mant, bias_exp, du, dv, exact, notes, comparator)
+        return LayerQ(s_scale, qs, vth, bias_mant, bias_exp, du, dv, exact, notes, comparator,
+                      v_init)
 
     def _bounds(self, syns: list[SynapseIn], bias: np.ndarray, d_v: np.ndarray,
                 d_i: np.ndarray, readout: bool,
@@ -239,7 +253,8 @@ class QuantizeLoihi(Pass):
         if node.comparator == ">=":
             whole = (np.isin(dv, (0, 4096)).all() and np.isin(du, (4095, -1)).all()
                      and not np.any((bias_mant << bias_exp) % 64)
-                     and getattr(node, "reset", "hard") == "hard")
+                     and getattr(node, "reset", "hard") == "hard"
+                     and not np.any(getattr(node, "v_init", 0)))
             if whole:
                 vth = vth - 1
             elif programmable:
@@ -265,13 +280,23 @@ class QuantizeLoihi(Pass):
         ed.replace(layer.neuron, lava_units_neuron(g.nodes[layer.neuron], q))
 
 
+def _v_init(name: str, node: Any, s_scale: float) -> tuple[np.ndarray, bool]:
+    """(integer v_init = round(v_init * S), exact); within the 24-bit v."""
+    real = np.asarray(getattr(node, "v_init", 0.0), dtype=np.float64) * s_scale
+    v0 = np.round(real).astype(np.int64)
+    if np.any(np.abs(v0) > 2**23 - 1):
+        raise QuantizationError(f"layer {name!r}: the initial potential {float(np.abs(real).max())}"
+                                " (integer v units) exceeds the 24-bit membrane potential")
+    return v0, bool(np.array_equal(v0, real))
+
+
 def lava_units_neuron(node: Any, q: LayerQ) -> Any:
     """The neuron in Lava units: integer threshold, bias / 64, decays on the 12-bit grid."""
     if node.op == "threshold":
         return node.replace(threshold=_compact(q.vth.astype(float)), comparator=">")
     changes: dict[str, Any] = {
         "gain": np.float64(1.0), "bias": _compact(q.bias_mant * 2.0**q.bias_exp / 64),
-        "v_init": np.float64(0.0)}
+        "v_init": _compact(np.asarray(q.v_init, np.float64) / 64)}
     if node.leaky:
         changes["decay_v"] = _compact((4096 - q.dv) / 4096)
     if node.current:

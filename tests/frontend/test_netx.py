@@ -257,7 +257,7 @@ def test_held_stimulus_equals_bias_drive_only_without_current_memory(tmp_path, i
 # ---- errors ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["pool", "average", "concat", "convT", "dense_rec"])
+@pytest.mark.parametrize("kind", ["pool", "concat", "convT", "dense_rec"])
 def test_unsupported_block_names_index_and_type(tmp_path, kind):
     layers = [
         {"type": "input", "shape": np.array([4])},
@@ -275,7 +275,7 @@ def test_unsupported_block_names_index_and_type(tmp_path, kind):
     assert list(read_netx(path, num_layers=2).nodes) == ["input", "layer1_syn", "layer1", "output"]
 
 
-@pytest.mark.parametrize("neuron", ["SDNN", "RF_IZ", "RF_PHASE"])
+@pytest.mark.parametrize("neuron", ["RF_IZ", "RF_PHASE"])
 def test_unsupported_neurons(tmp_path, neuron):
     path = dense_net(tmp_path, np.eye(3) * 2, neuron={**LOIHI, "type": neuron})
     with pytest.raises(UnsupportedOpError, match=f"layer 1.*'{neuron}' neurons"):

@@ -145,9 +145,19 @@ def test_a_skip_connection_gets_a_synaptic_delay() -> None:
     assert compare_graphs(g, res.graph, x).identical
 
 
-def test_a_conv_skip_that_needs_a_delay_is_refused() -> None:
-    with pytest.raises(UnsupportedOpError, match="conv synapse 'skip' needs a delay of 1"):
-        compile_(residual(skip_conv=True), spikes((1, 3, 3)), "quantize-loihi,lower-loihi")
+def test_a_conv_skip_that_needs_a_delay_gets_a_relay_neuron() -> None:
+    g = residual(skip_conv=True)
+    x = spikes((1, 3, 3), t=12)
+    res, ctx = compile_(g, x, "quantize-loihi,lower-loihi")
+    assert ctx.last_report("lower-loihi")["relays"] == {"skip": ["skip_relay0"]}
+    assert res.graph.nodes["skip_relay0"].op == "loihi.lif"
+    assert compare_graphs(g, res.graph, x).identical
+
+
+def test_a_conv_skip_from_an_analog_input_is_refused() -> None:
+    x = np.random.default_rng(3).random((10, 3, 1, 3, 3))
+    with pytest.raises(UnsupportedOpError, match=r"synapse 'skip' needs a delay of 1.*binary"):
+        compile_(residual(skip_conv=True), x, "quantize-loihi,lower-loihi")
 
 
 def test_recurrence_keeps_its_one_step_delay() -> None:
