@@ -34,6 +34,8 @@ def _load(name: str) -> Any:
         try:
             if name == "aot":
                 from . import kernels_aot as mod
+
+                mod.set_threads(threads())
             elif name == "numba":
                 if os.environ.get("SNNC_NO_NUMBA", "") in ("", "0"):
                     from . import kernels_jit as mod
@@ -43,6 +45,15 @@ def _load(name: str) -> Any:
             mod = None
         _loaded[name] = mod
     return _loaded[name]
+
+
+def threads() -> int:
+    """Threads the AOT kernels use over the samples of a batch: ``SNNC_THREADS``, else every
+    core this process may run on. Results do not depend on it (samples are independent)."""
+    env = os.environ.get("SNNC_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
 def available() -> list[str]:
