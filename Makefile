@@ -39,7 +39,8 @@ assets: $(ASSETS_STAMP)
 browser:
 	scripts/setup_chromium.sh
 
-$(MAIN_STAMP): pyproject.toml requirements/main.txt scripts/setup_main.sh scripts/lib.sh scripts/check_env.py
+$(MAIN_STAMP): pyproject.toml requirements/main.txt scripts/setup_main.sh scripts/lib.sh scripts/check_env.py \
+              scripts/build_kernels.py simulators/event/kernels_aot.pyx
 	scripts/setup_main.sh $(VENV)
 	touch $@
 

@@ -131,7 +131,7 @@ def bench(name: str, spec: dict, lava_python: Path | None, repeats: int) -> None
     ev_batch = simulate(program, xb).counters.syn_ops.sum()
     per_step = (t1000 - t100) / 900
     print(f"\n== {name}: {res.counters.syn_ops.sum() / 100:.0f} synaptic events per step, "
-          f"numba={'yes' if runners.HAVE_JIT else 'no'} (first call {warm:.2f} s)")
+          f"kernels={runners.kernels().__name__.rsplit('.', 1)[-1]} (first call {warm:.2f} s)")
     print(f"snnc  map onto loihi1     : {t_map * 1e3:8.2f} ms  ({program.n_cores} cores; "
           "done once by snnc compile)")
     print(f"snnc  100 steps, 1 sample : {t_short * 1e3:8.2f} ms  (load program.h5 + simulate)")

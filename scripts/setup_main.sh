@@ -21,4 +21,12 @@ fi
 pipq "$venv" install -c "$pins" --no-deps snntorch spikingjelly norse neurobench
 # tonic (the event tests' reference) declares librosa for its audio datasets: not needed.
 pipq "$venv" install -c "$pins" --no-deps tonic importRosbag
+# The event simulator's ahead-of-time kernels (Cython -> C, built in place with the machine's
+# compiler; log in .cache/build_kernels.log). Not optional: check_env.py fails without them.
+mkdir -p .cache
+if ! "$venv/bin/python" scripts/build_kernels.py > .cache/build_kernels.log 2>&1; then
+  cat .cache/build_kernels.log >&2
+  echo "setup: building the event simulator kernels failed (see above)" >&2
+  exit 1
+fi
 "$venv/bin/python" scripts/check_env.py main

@@ -126,7 +126,7 @@ class EventRun:
     plastic synapses' ``PlasticDense`` blocks when a session keeps them across runs.
     """
 
-    def __init__(self, program: ChipProgram, batch: int, use_jit: bool | None,
+    def __init__(self, program: ChipProgram, batch: int, use_jit: bool | str | None,
                  learning: LearningOptions, blocks: Mapping[str, Any] | None = None,
                  cache: ProgramCache = SHARED) -> None:
         self.p, self.g, self.batch, self.learning = program, program.graph, batch, learning
@@ -289,7 +289,7 @@ def _chunks(steps: int, size: int, reset_interval: int) -> Iterator[tuple[int, i
 
 def simulate(program: ChipProgram, inputs: np.ndarray | Mapping[str, np.ndarray],
              steps: int | None = None, probes: Iterable[str] = (), *, reset_interval: int = 0,
-             progress: bool = False, use_jit: bool | None = None,
+             progress: bool = False, use_jit: bool | str | None = None,
              chunk_steps: int | None = None, learning: LearningOptions | None = None,
              cache: ProgramCache | None = None) -> SimResult:
     """Run ``program`` on ``inputs`` ((T, B, *shape) per input node) for ``steps`` steps.

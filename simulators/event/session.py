@@ -40,7 +40,7 @@ class EventSession:
 
     def __init__(self, program: ChipProgram, *, learn: bool = True,
                  third: Third | Mapping[str, Third] | None = None,
-                 use_jit: bool | None = None) -> None:
+                 use_jit: bool | str | None = None) -> None:
         self.program = program
         self.options = LearningOptions(learn, third)
         self.use_jit = use_jit

@@ -12,7 +12,7 @@ from snnc.backends.loihi.mapper import map_graph
 from snnc.simulators import reference
 from snnc.simulators.event import runners, simulate
 
-JIT = [False, True] if runners.HAVE_JIT else [False]
+JIT = runners.available()  # every kernel set built here: aot, numba, numpy
 
 
 def _same(ref, ev, probes) -> None:

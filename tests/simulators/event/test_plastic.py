@@ -21,7 +21,7 @@ from snnc.simulators.event import EventSession, LearningOptions, runners, simula
 from snnc.simulators.reference import Executor
 from snnc.simulators.reference import simulate as ref_simulate
 
-JIT = [False, True] if runners.HAVE_JIT else [False]
+JIT = runners.available()  # every kernel set built here: aot, numba, numpy
 HOLD = {"y_impulse": (0.0, 0.0, 0.0), "y_tau": (65535, 65535, 65535)}
 RULES_2F = [
     {"dw": "2^-2*y0*x1 - 2^-2*x0*y1"},
