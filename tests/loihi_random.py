@@ -15,7 +15,8 @@ Scenarios steer the draw toward the corners that the fixed-point reference must 
 - ``"conv_wrap"``: a conv with graded input and large weights: its 24-bit output wraps;
 - ``"graded"``: graded payloads into the first synapse (num_message_bits > 0);
 - ``"programmable"``: Loihi 2 programmable neurons: each layer draws the ``>=`` comparator and
-  a hard, subtract or delayed subtract reset (the chip must allow programmable neurons).
+  a hard, subtract or delayed subtract reset, and half the layers an initial potential v_init
+  (the chip must allow programmable neurons).
 
 Only NumPy and snnc.ir: usable by any simulator's differential tests.
 """
@@ -171,6 +172,10 @@ def _lif(rng: np.random.Generator, shape: tuple[int, ...], scenario: str,
                  "reset": "hard" if reset == "hard" else "subtract",
                  "decay_reset": reset != "subtract-delayed"}
         vth = np.minimum(vth, 2**int(rng.integers(2, 10)))  # small thresholds: many spikes
+        if rng.random() < 0.5:  # an initial potential (OPI / QCFS: theta / 2), per layer or neuron
+            top = int(np.max(vth)) << 6
+            size = shape if rng.random() < 0.3 else ()
+            extra["v_init"] = np.asarray(rng.integers(-top, top + 1, size=size))
     return ir.LoihiLIF(shape=shape, du=du, dv=dv, vth=vth, bias_mant=bias, bias_exp=bias_exp,
                        reset_interval=interval, reset_offset=int(rng.integers(-3, 12)), **extra)
 

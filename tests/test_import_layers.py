@@ -19,6 +19,7 @@ LAYERS: dict[str, str] = {
     "snnc.simulators.kernels": "semantics", "snnc.simulators.kernels_float": "semantics",
     "snnc.simulators.kernels_loihi": "semantics", "snnc.simulators.reference": "semantics",
     "snnc.simulators.kernels_ann": "semantics", "snnc.simulators.kernels_sdn": "semantics",
+    "snnc.simulators.kernels_attention": "semantics",
     "snnc.simulators.stimulus": "semantics", "snnc.simulators.result": "semantics",
     "snnc.simulators.loihi_lif": "semantics",
     "snnc.simulators.learning.engine": "semantics",

@@ -1,17 +1,21 @@
 """The ANN graph -> SNN graph rewrite: every activation becomes an integrate-and-fire neuron.
 
-An activation ``A`` with threshold theta (input units) becomes, as in SpikingJelly's
-``VoltageScaler(1/theta) -> IFNode(v_threshold=1, v_reset=None) -> VoltageScaler(theta)``:
+An activation ``A`` with threshold theta (input units) becomes
 
-    A.in   scale(1 / theta)                 the current in threshold units
-    A      if(threshold=1, comparator='>=', reset='subtract', v_init=v0)
+    A      if(threshold=theta, comparator='>=', reset='subtract', v_init=v0 * theta)
     A.out  scale(out)                       each spike carries out (theta; step * L for qcfs)
 
-so that the spike rate times ``out`` approximates the activation. v0 is 0 (threshold
-balancing, as SpikingJelly), 1/2 with OPI (optimal potential initialisation, Bu et al. 2022), and
-the QCFS shift (1/2) for ``qcfs``, where the spike count over T = L steps equals the ANN's
-quantized level exactly for a constant input. Everything else (layers, pooling, BN) is kept; the
-usual passes fold BN and the scales into the weights later.
+so that the spike rate times ``out`` approximates the activation. v0 (in thresholds) is 0
+(threshold balancing, as SpikingJelly), 1/2 with OPI (optimal potential initialisation, Bu et al.
+2022), and the QCFS shift (1/2) for ``qcfs``, where the spike count over T = L steps equals the
+ANN's quantized level exactly for a constant input. This is SpikingJelly's
+``VoltageScaler(1/theta) -> IFNode(v_threshold=1, v_reset=None) -> VoltageScaler(theta)`` with
+the potential measured in input units instead of thresholds (v_snnc = theta * v_sj): the same
+spikes in exact arithmetic, and when the weights, biases, inputs and thresholds are dyadic every
+parameter of the chip layer stays dyadic (W * theta_prev, theta), so the Loihi lowering is exact;
+a ``scale(1/theta)`` before the neuron would put 1/theta, rarely dyadic, into every weight.
+Everything else (layers, pooling, BN) is kept; the usual passes fold BN and the output scales
+into the next weights later.
 """
 
 from __future__ import annotations
@@ -78,14 +82,13 @@ def to_snn(graph: Graph, layers: list[Layer], maxpool: str = "refuse") -> Graph:
         shape = graph.nodes[lay.name].shape
         preds, succs = graph.predecessors(lay.name), graph.successors(lay.name)
         ed.remove(lay.name)
-        pre, post = ed.fresh_name(f"{lay.name}.in"), ed.fresh_name(f"{lay.name}.out")
-        ed.add(pre, Scale(shape=shape, scale=1.0 / lay.threshold))
-        ed.add(lay.name, IF(shape=shape, threshold=1.0, comparator=">=", reset="subtract",
-                            v_init=lay.v_init))
+        post = ed.fresh_name(f"{lay.name}.out")
+        ed.add(lay.name, IF(shape=shape, threshold=lay.threshold, comparator=">=",
+                            reset="subtract", v_init=lay.v_init * lay.threshold))
         ed.add(post, Scale(shape=shape, scale=lay.out))
         for p in preds:
-            ed.connect(p, pre)
-        ed.connect(pre, lay.name).connect(lay.name, post)
+            ed.connect(p, lay.name)
+        ed.connect(lay.name, post)
         for s in succs:
             ed.connect(post, s)
     meta = dict(graph.metadata)

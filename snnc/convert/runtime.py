@@ -5,12 +5,12 @@ conversion papers); the prediction is the output summed over the steps. ``run`` 
 cumulative output after each step, so one run of T_max steps gives the result for every
 T <= T_max.
 
-- ``plain``: the graph as converted (v0 as planned: 0, or 1/2 with OPI / QCFS).
+- ``plain``: the graph as converted (v0 as planned: 0, or theta/2 with OPI / QCFS).
 - ``srp`` (residual membrane potential, Hao et al., AAAI 2023): pre-simulate ``tau`` steps,
-  keep ``mask = v > 1e-3`` per neuron and sample (neurons whose residual potential went to zero
-  or below fired spikes they should not have), restart with v0 = 1/2 and multiply each neuron's
+  keep ``mask = v > 1e-3 theta`` per neuron and sample (neurons whose residual potential went
+  to zero or below fired spikes they should not have), restart with v0 = theta/2 and multiply
   spikes by its mask for the T steps.
-- ``cos`` (offset-spike calibration, Hao et al., ICLR 2023): starting from v0 = 1/2, layer by
+- ``cos`` (offset-spike calibration, Hao et al., ICLR 2023): starting from v0 = theta/2, layer by
   layer, pre-simulate ``tau`` steps and read each neuron's residual potential; below 0 means
   one spike too many, so its v0 is lowered by one threshold; at or above the threshold means
   one spike too few, so v0 is raised by one. Then run T steps from the calibrated v0.
@@ -88,18 +88,19 @@ def run(graph: Graph, x: np.ndarray, steps: int, method: str = "plain",
     x = np.asarray(x, dtype=np.float64)
     neurons = _neurons(graph)
     kernels: dict[str, Kernel] = {}
+    thr = {n: np.asarray(graph.nodes[n].threshold, np.float64) for n in neurons}
     if method == "srp":
-        half = {n: _Wrapped(v0=np.float64(0.5)) for n in neurons}
+        half = {n: _Wrapped(v0=0.5 * thr[n]) for n in neurons}
         ex = _residuals(graph, x, tau, half)  # type: ignore[arg-type]
-        kernels = {n: _Wrapped(v0=np.float64(0.5), mask=(ex.state[n]["v"] > 1e-3))
+        kernels = {n: _Wrapped(v0=0.5 * thr[n], mask=(ex.state[n]["v"] > 1e-3 * thr[n]))
                    for n in neurons}
     elif method == "cos":
-        v0 = {n: np.full((len(x), *graph.nodes[n].shape), 0.5) for n in neurons}
+        v0 = {n: np.broadcast_to(0.5 * thr[n], (len(x), *graph.nodes[n].shape)).copy()
+              for n in neurons}
         for n in neurons:
             ex = _residuals(graph, x, tau, {m: _Wrapped(v0=v0[m]) for m in neurons})
             r = ex.state[n]["v"]
-            thr = graph.nodes[n].threshold
-            v0[n] = v0[n] - (r < 0) * thr + (r >= thr) * thr
+            v0[n] = v0[n] - (r < 0) * thr[n] + (r >= thr[n]) * thr[n]
         kernels = {n: _Wrapped(v0=v0[n]) for n in neurons}
     ex = _executor(graph, len(x), kernels)
     return _steps(ex, x, steps, graph.outputs)

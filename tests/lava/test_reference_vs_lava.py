@@ -30,7 +30,7 @@ SEED = int(os.environ.get("SNNC_DIFF_SEED") or secrets.randbelow(2**31))
 CHUNKS, PER_CHUNK, STEPS = 8, 30, 32  # 240 networks per run
 # Every chunk must exercise each of these (see _coverage), or the test is not testing them.
 REQUIRED = {"u_wrap", "v_sat", "conv_wrap", "graded", "delays", "lif_reset", "spikes",
-            "subtract", "subtract_delayed", "ge"}
+            "subtract", "subtract_delayed", "ge", "v_init"}
 
 
 def networks(chunk: int, round_: int = 0) -> list[RandomNet]:
@@ -78,6 +78,7 @@ def _coverage(net: RandomNet, ref: dict[str, np.ndarray]) -> set[str]:
         seen |= {"lif_reset"} if node.reset_interval else set()
         if ref[f"{lif}.s"].any() and node.programmable:
             seen |= {"ge"} if node.comparator == ">=" else set()
+            seen |= {"v_init"} if np.any(node.v_init) else set()
             seen |= {"subtract" if node.decay_reset else "subtract_delayed"} \
                 if node.reset == "subtract" else set()
         syn_node = nodes[syn]
