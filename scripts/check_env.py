@@ -46,7 +46,6 @@ IMPORTS = {
         "snnc.ir",
         "snnc.backends",
         "snnc.simulators",
-        "snnc.simulators.event.kernels_aot",  # built by scripts/build_kernels.py
         "lava.proc.lif.process",
         "lava.proc.dense.process",
         "lava.magma.core.run_configs",
