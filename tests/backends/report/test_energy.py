@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loihi_chips import tiny_chip
+from loihi_chips import TINY_W1 as W1
+from loihi_chips import TINY_W2 as W2
+from loihi_chips import tiny_chip, tiny_program
 
-from snnc import ir
-from snnc.backends.loihi.mapper import map_graph
 from snnc.backends.report.energy import dynamic_energy, load_model, models_for_chip
 from snnc.backends.report.latency import latency
 from snnc.simulators.event import simulate
 
-W1 = np.array([[1, 0], [2, 3], [0, 1]])  # input 0 -> neurons 0, 1; input 1 -> neurons 1, 2
-W2 = np.array([[1, 0, 2], [0, 0, 3]])  # lif1 neuron 1 has no synapse: it sends no message
 X = np.array([[1, 0], [0, 1], [1, 1], [0, 0], [1, 0]])  # (T, inputs)
 E = {"syn_op_dense": 2.0, "syn_op_sparse": 2.0, "syn_op_conv": 2.0, "neuron_active": 1.0,
      "neuron_inactive": 1.0, "spike_out": 8.0, "axon_out": 16.0, "axon_in": 4.0,
@@ -46,14 +44,7 @@ def _model_file(tmp_path, static: float = 0.5):
 
 
 def _program(tmp_path):
-    lif = {"du": 4095, "dv": 4095}
-    g = ir.Graph.chain(
-        ("x", ir.Input(shape=(2,))), ("d1", ir.LoihiDense(weight=W1)),
-        ("lif1", ir.LoihiLIF(shape=(3,), vth=0, bias_mant=1, **lif)),
-        ("d2", ir.LoihiDense(weight=W2)),
-        ("lif2", ir.LoihiLIF(shape=(2,), vth=100000, **lif)), ("y", ir.Output(shape=(2,))))
-    prog = map_graph(g, tiny_chip(tmp_path, neurons=2))
-    assert [c.layer for c in prog.cores] == ["lif1", "lif1", "lif2"]
+    prog = tiny_program(tmp_path)
     assert [(c.x, c.y) for c in prog.cores] == [(0, 0), (0, 0), (1, 0)]
     return prog
 

@@ -15,10 +15,8 @@ import json
 
 import numpy as np
 import pytest
-from loihi_chips import tiny_chip
+from loihi_chips import tiny_program
 
-from snnc import ir
-from snnc.backends.loihi.mapper import map_graph
 from snnc.backends.report.energy import dynamic_energy, load_model
 from snnc.backends.report.latency import latency
 from snnc.backends.report.sections import run_model
@@ -27,8 +25,6 @@ from snnc.errors import FormatError
 from snnc.simulators.event import simulate
 from snnc.simulators.event.counters import Counters
 
-W1 = np.array([[1, 0], [2, 3], [0, 1]])
-W2 = np.array([[1, 0, 2], [0, 0, 3]])
 X = np.array([[1, 0], [0, 1], [1, 1], [0, 0], [1, 0]])  # (T, inputs)
 E = {"syn_op_dense": 2.0, "syn_op_sparse": 2.0, "syn_op_conv": 2.0, "neuron_active": 1.0,
      "neuron_inactive": 1.0, "spike_out": 8.0, "axon_out": 16.0, "axon_in": 4.0,
@@ -44,14 +40,7 @@ def _toml(table: dict) -> str:
 
 
 def _program(tmp_path):
-    lif = {"du": 4095, "dv": 4095}
-    g = ir.Graph.chain(
-        ("x", ir.Input(shape=(2,))), ("d1", ir.LoihiDense(weight=W1)),
-        ("lif1", ir.LoihiLIF(shape=(3,), vth=0, bias_mant=1, **lif)),
-        ("d2", ir.LoihiDense(weight=W2)),
-        ("lif2", ir.LoihiLIF(shape=(2,), vth=100000, **lif)), ("y", ir.Output(shape=(2,))))
-    prog = map_graph(g, tiny_chip(tmp_path, neurons=2))
-    assert [c.layer for c in prog.cores] == ["lif1", "lif1", "lif2"]
+    prog = tiny_program(tmp_path)
     return prog
 
 
