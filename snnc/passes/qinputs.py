@@ -6,7 +6,12 @@ first layer of a directly-encoded model sees analog values, so each input gets a
 - ``spikes``: values are 0/1, sent as spikes, scale 1 (exact);
 - ``integer``: values are integers (event counts), sent as graded payloads, scale 1 (exact);
 - ``analog``: sent as ``round(x * scale)`` in ``input_bits`` bits (signed if x can be negative),
-  scale = (2**bits - 1) / max|x| (or 2**(bits-1) - 1 for signed); the rounding is the only error.
+  with scale = 2**k the largest power of two such that max|x| * scale <= 2**bits - 1 (or
+  2**(bits-1) - 1 for signed). A power of two keeps the weights of the first layer dyadic (they
+  are divided by the scale), so an input on the grid 2**-k (e.g. 8-bit images divided by 256,
+  or digits divided by 16) reaches the chip exactly; any other value is rounded to the nearest
+  multiple of 2**-k, which is the only error. The price against scale = levels / max|x| is at
+  most one bit of resolution.
 
 ``auto`` picks the first that fits the calibration data (analog without calibration, with
 max|x| = ``input_max``). The choice is stored in ``graph.metadata["loihi.inputs"]`` and applied
@@ -15,6 +20,7 @@ by ``encode_inputs`` whenever a lowered graph is simulated.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -68,7 +74,7 @@ def _encoding(x: np.ndarray | None, mode: str, bits: int, input_max: float) -> I
     levels = 2 ** (bits - 1) - 1 if signed else 2**bits - 1
     if bits > 24:
         raise QuantizationError(f"input_bits={bits}: graded payloads hold at most 24 bits")
-    scale = levels / amax if amax > 0 else 1.0
+    scale = 2.0 ** math.floor(math.log2(levels / amax)) if amax > 0 else 1.0
     return InputEncoding("analog", scale, bits, float(levels))
 
 

@@ -100,8 +100,10 @@ def test_analog_inputs_are_sent_as_graded_payloads() -> None:
     x = np.random.default_rng(1).random((10, 4, 3))
     res, ctx = compile_(g, x)
     enc = ctx.last_report("quantize-loihi")["inputs"]["in"]
-    assert enc == {"encoding": "analog", "scale": pytest.approx(255 / x.max()),
-                   "message_bits": 8, "max": 255.0}
+    # the largest power of two that keeps max(x) * scale within 8 bits
+    scale = 2.0 ** np.floor(np.log2(255 / x.max()))
+    assert x.max() * scale <= 255 < 2 * x.max() * scale
+    assert enc == {"encoding": "analog", "scale": scale, "message_bits": 8, "max": 255.0}
     assert res.graph.nodes["fc1"].num_message_bits == 8
     encoded = encode_inputs(res.graph, {"in": x})["in"]
     assert np.array_equal(encoded, np.round(x * enc["scale"]))
@@ -218,3 +220,18 @@ def test_off_grid_models_keep_95_percent_of_spikes(seed: int) -> None:
                           spikes((20,), t=20, b=32, seed=100 + seed, p=0.3))
     assert min(r["spike_agreement"] for r in rep["layers"]) >= 0.95
     assert all(r["clipped_weights"] == 0 for r in rep["layers"])
+
+
+def test_analog_inputs_on_a_dyadic_grid_are_exact() -> None:
+    """Inputs that are multiples of 1/16 (digits / 16) with dyadic weights reach the chip
+    without rounding: the input scale is a power of two, so nothing but the grid is used."""
+    g = two_layers(w1=np.array([[0.25, -0.125, 0.25], [0.125, 0.25, 0.125]]))
+    x = np.random.default_rng(5).integers(0, 17, (10, 3, 3)) / 16.0
+    x[0, 0, 0] = 1.0
+    res, ctx = compile_(g, x)
+    enc = ctx.last_report("quantize-loihi")["inputs"]["in"]
+    assert enc["encoding"] == "analog"
+    assert enc["scale"] == 128.0
+    encoded = encode_inputs(res.graph, {"in": x})["in"]
+    assert np.array_equal(encoded / 128.0, x)
+    assert compare_graphs(g, res.graph, x).identical
