@@ -63,7 +63,7 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
             dump_ir: str | Path | None = None, stop_after: str | None = None,
             chip: str | None = None, load_options: dict[str, Any] | None = None,
             echo: Any = None, check: bool = False, report_input: Any = None,
-            force: bool = False) -> Any:
+            force: bool = False, conversion_data: Any = None, ann: Any = None) -> Any:
     """Compile a model file or graph for ``target``; returns a ``CompileResult``.
 
     The stages of ``snnc.stages``, in order: load -> optimize (the target's pass pipeline, or
@@ -77,6 +77,11 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     (time last); ``check`` simulates before and after every pass and fails if an exact pass
     changed the result. ``out_dir`` must be new, empty or an earlier snnc output (``force``
     replaces other directories; see ``snnc.outdir``).
+
+    ``conversion_data`` (an .npz with ``x`` (N, *shape) and labels ``y``, or an ``(x, y)`` pair)
+    on a converted SNN adds the report's accuracy-versus-T section (``stages/conversion.py``);
+    ``ann`` is the float ANN for its ANN accuracy (a path or graph; default ``ann.snnc`` next
+    to the model, as ``snnc convert`` writes it).
     """
     from .convert import refuse_ann
     from .registry import default_registry
@@ -86,14 +91,18 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     tgt = get_target(target)
     backend = default_registry().backend(tgt.backend)
     path = None if isinstance(model, Graph) else Path(model)
-    inputs = tuple(Path(p) for p in (path, calibration, report_input, dump_ir)
-                   if isinstance(p, (str, Path)))
+    inputs = tuple(Path(p) for p in (path, calibration, report_input, dump_ir, conversion_data,
+                                     ann) if isinstance(p, (str, Path)))
     if out_dir is not None:
         from .outdir import check_output_dir
 
         check_output_dir(out_dir, force, inputs)
     graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
     refuse_ann(graph)
+    conv_run = None if conversion_data is None else _conversion_runner(
+        graph, conversion_data, ann, path, steps)
+    if conv_run is not None and report_input is None:  # the report measures the data too
+        report_input = conv_run.report_input
     opt = optimize(graph, pipeline or tgt.pipeline, calibration=calibration, steps=steps,
                    dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
                    check=check, explicit=pipeline is not None,
@@ -103,13 +112,55 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     if program is not None:
         if echo is not None:
             echo("measuring activity on the event simulator for the report ...")
-        measured = measure(program, opt, report_input)
+        measured = measure(program, opt, report_input, conv_run)
         doc = report(program, measured, opt, tgt.name)
     result = CompileResult(tgt, opt, program, measured, doc,
                            dt=(load_options or {}).get("dt"))
     if out_dir is not None:
         result.save(out_dir, backend=backend, force=force, inputs=inputs)
     return result
+
+
+def _conversion_runner(graph: Graph, data: Any, ann: Any, path: Path | None,
+                       steps: int | None) -> Any:
+    """Check the labelled data (and ANN) now; the measure stage calls the returned runner."""
+    import numpy as np
+
+    from .stages.conversion import default_ann, is_converted, measure_conversion, read_labelled
+
+    if not is_converted(graph):
+        raise SnncError("--data gives the accuracy-versus-time-steps table of a converted SNN "
+                        "(written by snnc convert); this model is not one. Use --input for "
+                        "the activity the report measures")
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        raise SnncError("accuracy versus time steps needs a model with one input and one output")
+    shape = tuple(graph.nodes[graph.inputs[0]].out_shape)
+    if isinstance(data, tuple):
+        x, y = (np.asarray(v) for v in data)
+        x, y = x.astype(np.float64), y.astype(np.int64).reshape(-1)
+        source = "given"
+    else:
+        x, y = read_labelled(data, shape)
+        source = str(data)
+    ann_src = ann if ann is not None else default_ann(path)
+    ann_graph = ann_src if isinstance(ann_src, Graph) or ann_src is None else load(ann_src)
+    if ann_graph is not None:
+        a_shape = tuple(ann_graph.nodes[ann_graph.inputs[0]].out_shape)
+        if a_shape != shape or len(ann_graph.outputs) != 1:
+            raise SnncError(f"the ANN ({ann_src}) takes input shape {a_shape}, the SNN {shape}: "
+                            "give the ANN the SNN was converted from (--ann)")
+    snn = graph
+
+    def run(program: Any) -> Any:
+        return measure_conversion(program, snn, x, y, ann_graph, source=source)
+
+    from .stages.measure import MAX_SAMPLES
+    from .stages.optimize import DEFAULT_STEPS
+
+    xs = x[:MAX_SAMPLES]
+    run.report_input = {graph.inputs[0]: np.broadcast_to(xs, (steps or DEFAULT_STEPS,
+                                                               *xs.shape))}  # type: ignore
+    return run
 
 
 def simulate(model: str | Path, inputs: Any, steps: int | None = None,

@@ -18,6 +18,7 @@ from ...errors import SnncError
 from ...ir import Graph
 from .agreement import layer_fidelity
 from .analytic import analytic_estimate
+from .conversion import conversion_section
 from .energy import EnergyModel, load_model, models_for_chip
 from .neurobench import neurobench_metrics
 from .schema import SCHEMA, VERSION
@@ -138,7 +139,7 @@ def build_report(program_or_graph: Any, sim_result: Any = None, float_graph: Gra
                  chip_inputs: Any = None, float_probes: dict[str, np.ndarray] | None = None,
                  energy_model: str | None = None, target: str | None = None,
                  input_source: str | None = None,
-                 notes: tuple[str, ...] = ()) -> dict[str, Any]:
+                 notes: tuple[str, ...] = (), conversion: Any = None) -> dict[str, Any]:
     """The report document of one compiled program and (optionally) one simulated run.
 
     ``sim_result``: the event simulator's ``SimResult`` (its ``counters``, and ``"<layer>.s"``
@@ -148,7 +149,8 @@ def build_report(program_or_graph: Any, sim_result: Any = None, float_graph: Gra
     ``float_probes``: what the reference simulator recorded of ``float_graph`` on it, for the
     NeuroBench metrics, the analytic estimate and the fidelity; ``chip_inputs``: what the chip
     received, if encoded differently (default: ``inputs``); ``notes``: the measuring stage's
-    own notes (e.g. why the float model could not be run).
+    own notes (e.g. why the float model could not be run); ``conversion``: the measure stage's
+    ``ConversionRun`` of a converted SNN on labelled data (accuracy and counters per T).
     """
     program = _program(program_or_graph)
     counters = getattr(sim_result, "counters", None)
@@ -183,4 +185,6 @@ def build_report(program_or_graph: Any, sim_result: Any = None, float_graph: Gra
         "analytic": _analytic(float_graph, fprobes, program, chip_in, chip_probes, t_model),
         "fidelity": _fidelity(fidelity, float_graph, fprobes, program, chip_probes),
         "notes": notes,
+        **({"conversion": conversion_section(program, conversion, models[0])}
+           if conversion is not None else {}),
     }

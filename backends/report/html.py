@@ -181,6 +181,22 @@ def _analytic_table(doc: dict) -> str:
                      layers))
 
 
+def _conversion(doc: dict) -> str:
+    sec = doc.get("conversion")
+    if not sec:
+        return ""
+    ann = sec.get("ann_accuracy")
+    rows = [[r["T"], fmt.pct(r["snn_accuracy"]), fmt.pct(r["chip_accuracy"]),
+             fmt.energy(r["energy"]), fmt.seconds(r["latency_per_inference"])]
+            for r in sec["rows"]]
+    return ("<h2>Accuracy vs time steps (converted SNN)</h2>"
+            f'<p>ANN accuracy {"-" if ann is None else fmt.pct(ann)} on {sec["samples"]} '
+            f'samples ({escape(str(sec["source"]))}); energy model '
+            f'{escape(sec["energy_model"])}.</p><p class="note">{escape(sec["note"])}</p>'
+            + _table(["T", "SNN accuracy (float)", "SNN accuracy (chip)", "energy / inference",
+                      "latency / inference"], rows))
+
+
 def _layer_table(doc: dict) -> str:
     rows = [[lay["name"], "x".join(map(str, lay["shape"])), lay["neurons"], lay["cores"],
              fmt.count(lay["spikes"]), f"{lay['firing_rate']:.4g}", fmt.count(lay["syn_ops"]),
@@ -212,6 +228,7 @@ def render_html(doc: dict) -> str:
              "<h2>Float vs fixed-point fidelity</h2>", _fidelity(doc),
              "<h2>NeuroBench metrics</h2>", _neurobench_table(doc),
              "<h2>Analytic estimate and ANN baseline</h2>", _analytic_table(doc),
+             _conversion(doc),
              "<h2>Energy model</h2>", _model_constants(doc),
              f"<h2>Notes</h2><ul>{notes}</ul>",
              f'<p class="note">{escape(doc["generator"])}, report schema v{doc["version"]}.</p>']

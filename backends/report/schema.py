@@ -39,10 +39,16 @@ REQUIRED: dict[str, dict[str, tuple[Any, ...]]] = {
     "activity": {"per_inference": (dict,), "raster": (dict,)},
 }
 INPUT_KINDS = ("user", "example", "calibration", "worst-case")
+#: sections only some reports have (converted SNNs compiled with --data): checked when present
+OPTIONAL: dict[str, dict[str, tuple[Any, ...]]] = {
+    "conversion": {"samples": (int,), "ann_accuracy": (*NUM, type(None)), "rows": (list,),
+                   "energy_model": (str,), "unit": (str,), "note": (str,)},
+}
 
 
-def _check(doc: dict[str, Any], where: str) -> None:
-    for section, keys in REQUIRED.items():
+def _check(required: dict[str, dict[str, tuple[Any, ...]]], where: str,
+           doc: dict[str, Any]) -> None:
+    for section, keys in required.items():
         obj = doc if not section else doc.get(section)
         label = section or "top level"
         if not isinstance(obj, dict):
@@ -59,7 +65,10 @@ def validate(doc: dict[str, Any], where: str = "report") -> dict[str, Any]:
     """Raise ``FormatError`` naming the first missing or mistyped field; return ``doc``."""
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         raise FormatError(f"{where}: not an snnc report (no \"schema\": \"{SCHEMA}\")")
-    _check(doc, where)
+    _check(REQUIRED, where, doc)
+    present = {k: v for k, v in OPTIONAL.items() if doc.get(k) is not None}
+    if present:
+        _check({"": {k: (dict,) for k in present}, **present}, where, doc)
     if doc["input"]["kind"] not in INPUT_KINDS:
         raise FormatError(f"{where}: input.kind must be one of {', '.join(INPUT_KINDS)}")
     return doc

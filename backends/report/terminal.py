@@ -128,6 +128,10 @@ def render_terminal(doc: dict, verbose: bool = True) -> Any:
         nb = _neurobench(doc)
         if nb is not None:
             parts.append(nb)
+    if doc.get("conversion"):
+        from .conversion import conversion_lines
+
+        parts.append(Text("\n".join(conversion_lines(doc["conversion"]))))
     parts += [Text("note: " + n, style="dim") for n in doc["notes"]]
     return Group(*parts)
 

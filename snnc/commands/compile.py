@@ -94,6 +94,13 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
               help="Input whose activity the energy/latency report measures: X.npy (time last), "
                    "an event file binned with --dt, or static data with --encode (default: the "
                    "calibration input; with neither, the report states it is worst case).")
+@click.option("--data", "conv_data", default=None,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Converted SNNs (snnc convert): labelled .npz (x: (N, *shape), y: (N,)) for "
+                   "the report's accuracy and energy at T = 1..32 on the chip.")
+@click.option("--ann", "ann_path", default=None,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The float ANN for --data's ANN accuracy (default: ann.snnc next to MODEL).")
 @click.option("--steps", type=click.IntRange(1, 100_000), default=None,
               help="Time steps for calibration and fidelity.")
 @click.option("--chip", default=None, help="Chip spec name or TOML file (default: the target's).")
@@ -117,7 +124,7 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
             input_shape: str | None, factory: str | None, trust_pickle: bool, dt: str | None,
             check: bool, force: bool, quiet: bool, netx_layers: int | None,
             reset_interval: int | None, reset_offset: int, input_bias: Path | None,
-            input_message_bits: int,
+            input_message_bits: int, conv_data: Path | None, ann_path: Path | None,
             **event_kw: Any) -> None:
     """Compile MODEL for a target: folds, pruning, quantization, lowering, mapping."""
     from ..api import compile as compile_model
@@ -131,7 +138,8 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
                            steps=steps, out_dir=out, dump_ir=dump_ir, stop_after=stop_after,
                            chip=chip, load_options=load_options,
                            echo=None if quiet else _echo, check=check,
-                           report_input=report_input, force=force)
+                           report_input=report_input, force=force, conversion_data=conv_data,
+                           ann=ann_path)
     if result.fidelity is not None:
         _print_fidelity(result.fidelity)
     art = result.artifacts
@@ -141,4 +149,8 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
         from ..backends.report.terminal import summary_line
 
         click.echo(summary_line(result.report))
+        if result.report.get("conversion"):
+            from ..backends.report.conversion import conversion_lines
+
+            click.echo("\n".join(conversion_lines(result.report["conversion"])))
         click.echo(f"see {out / 'report.html'} or `snnc report {out}`")

@@ -18,7 +18,7 @@ samples are simulated. Nothing here knows of energy: that is the report's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ class Measurement:
     chip_inputs: dict[str, np.ndarray] | None = None
     float_probes: dict[str, np.ndarray] | None = None
     notes: tuple[str, ...] = ()
+    #: accuracy and counters per T of a converted SNN on labelled data (stages/conversion.py)
+    conversion: Any = None
 
 
 def choose_input(optimized: Optimized, report_input: Any = None
@@ -84,8 +86,17 @@ def _float(graph: Graph, stim: dict[str, np.ndarray]) -> tuple[dict | None, tupl
                       "workload metrics and measured analytic rates are left out",)
 
 
-def measure(program: Any, optimized: Optimized, report_input: Any = None) -> Measurement:
-    """Run the event simulator on the chosen input (or count the worst case)."""
+def measure(program: Any, optimized: Optimized, report_input: Any = None,
+            conversion: Any = None) -> Measurement:
+    """Run the event simulator on the chosen input (or count the worst case); ``conversion``
+    (a callable ``(program) -> ConversionRun``, see ``stages/conversion.py``) adds the
+    accuracy-versus-T runs of a converted SNN."""
+    extra = None if conversion is None else conversion(program)
+    m = _measure(program, optimized, report_input)
+    return m if extra is None else replace(m, conversion=extra)
+
+
+def _measure(program: Any, optimized: Optimized, report_input: Any = None) -> Measurement:
     from ..passes.qinputs import encode_inputs
     from ..simulators.event import simulate
     from ..simulators.event.worst_case import worst_case_counters

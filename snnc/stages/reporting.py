@@ -21,4 +21,4 @@ def build(program: Any, measurement: Measurement, optimized: Optimized,
     return build_report(program, m.sim, optimized.float_graph, optimized.fidelity, m.kind,
                         inputs=m.inputs, chip_inputs=m.chip_inputs, float_probes=m.float_probes,
                         target=target, input_source=m.source, energy_model=energy_model,
-                        notes=m.notes)
+                        notes=m.notes, conversion=m.conversion)

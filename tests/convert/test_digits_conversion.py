@@ -173,3 +173,53 @@ def test_snnc_convert_on_a_saved_torch_module(relu_model, data, tmp_path):
     assert _cli("convert", str(path), "--input-shape", "1,8,8", "--calibration",
                 str(tmp_path / "calib.npy"), "-o", str(out)).returncode == 0
     assert "accuracy_vs_timesteps" not in json.loads((out / "conversion.json").read_text())
+
+
+def test_compile_report_has_accuracy_and_chip_energy_versus_t(qcfs_model, data, tmp_path):
+    """``snnc compile OUT/snn.snnc --chip loihi2 --data D.npz``: the report (JSON, terminal,
+    HTML) gains the ANN accuracy and the SNN's accuracy in float and on loihi-sim at each T,
+    with the chip model's energy per inference at each T."""
+    pytest.importorskip("onnx")
+    _, _, xte, yte = data
+    path = tmp_path / "qcfs.onnx"
+    torch.onnx.export(qcfs_model, (torch.zeros(1, 1, 8, 8),), path, input_names=["x"],
+                      dynamo=False, dynamic_axes={"x": {0: "batch"}})
+    np.savez(tmp_path / "test.npz", x=xte[:160], y=yte[:160])
+    conv = tmp_path / "conv"
+    assert _cli("convert", str(path), "--data", str(tmp_path / "test.npz"),
+                "-o", str(conv)).returncode == 0
+    out = tmp_path / "out"
+    res = _cli("compile", str(conv / "snn.snnc"), "--chip", "loihi2", "--data",
+               str(tmp_path / "test.npz"), "-o", str(out), "-q")
+    assert res.returncode == 0, res.stderr
+    rep = json.loads((out / "report.json").read_text())
+    sec = rep["conversion"]
+    table = json.loads((conv / "conversion.json").read_text())["accuracy_vs_timesteps"]
+    assert [r["T"] for r in sec["rows"]] == [1, 2, 4, 8, 16, 32]
+    assert sec["samples"] == 160
+    assert sec["ann_accuracy"] == table["ann_accuracy"]  # ann.snnc found next to snn.snnc
+    for mine, theirs in zip(sec["rows"], table["rows"], strict=True):  # same float SNN runs
+        assert mine["snn_accuracy"] == theirs["accuracy"]["plain"]
+    chip = {r["T"]: r["chip_accuracy"] for r in sec["rows"]}
+    assert abs(chip[4] - sec["ann_accuracy"]) <= 0.02  # QCFS at T = L, on the chip
+    assert chip[1] < chip[4]
+    energy = [r["energy"] for r in sec["rows"]]
+    assert np.all(np.diff(energy) > 0)
+    # the main figure was measured on the same 32 samples for 16 steps: the same counters
+    assert rep["input"]["timesteps"] == 16 + 3
+    assert sec["rows"][4]["energy"] == pytest.approx(rep["energy"]["total"], rel=1e-9)
+    assert "accuracy vs time steps" in res.stdout
+    assert "Accuracy vs time steps" in (out / "report.html").read_text()
+    shown = _cli("report", str(out))
+    assert shown.returncode == 0
+    assert "SNN chip" in shown.stdout
+    # --data on a model that is not a converted SNN: exit 2, nothing written
+    res = _cli("compile", str(conv / "ann.snnc"), "--data", str(tmp_path / "test.npz"),
+               "-o", str(tmp_path / "out2"))
+    assert res.returncode == 2
+    assert not (tmp_path / "out2").exists()
+    res = _cli("compile", str(conv / "snn.snnc"), "--data", str(path), "-o",
+               str(tmp_path / "out3"))
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "out3").exists()
