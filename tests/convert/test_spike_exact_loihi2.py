@@ -130,3 +130,45 @@ def test_onnx_export_converted_by_the_cli_is_spike_exact_on_loihi2(act, tmp_path
         got = [v for v in snn.nodes.values() if v.op == "if"]
         assert [float(n.threshold) for n in got] == [float(lay.threshold) for lay in want]
     assert_spike_exact(snn, x_cal, x_test)
+
+
+def helper_onnx(m: nn.Module, path: Path) -> None:
+    """The ReLU ``dyadic_cnn`` written node by node with ``onnx.helper`` (not by torch)."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    def init(name, a):
+        return numpy_helper.from_array(np.asarray(a, np.float32), name)
+
+    sd = {k: v.detach().numpy() for k, v in m.state_dict().items()}
+    inits = [init("cw", sd["0.weight"]), init("cb", sd["0.bias"]), init("w1", sd["4.weight"]),
+             init("b1", sd["4.bias"]), init("w2", sd["6.weight"]), init("b2", sd["6.bias"])]
+    nodes = [helper.make_node("Conv", ["x", "cw", "cb"], ["c"], name="conv", pads=[1, 1, 1, 1],
+                              kernel_shape=[3, 3]),
+             helper.make_node("Relu", ["c"], ["r"], name="relu"),
+             helper.make_node("AveragePool", ["r"], ["p"], name="pool", kernel_shape=[2, 2],
+                              strides=[2, 2]),
+             helper.make_node("Flatten", ["p"], ["f"], name="flat", axis=1),
+             helper.make_node("Gemm", ["f", "w1", "b1"], ["h"], name="fc1", transB=1),
+             helper.make_node("Relu", ["h"], ["hr"], name="relu1"),
+             helper.make_node("Gemm", ["hr", "w2", "b2"], ["y"], name="fc2", transB=1)]
+    graph = helper.make_graph(nodes, "dyadic_cnn",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                             ["N", 1, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 10])],
+                              inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 10
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def test_onnx_helper_file_converted_is_spike_exact_on_loihi2(tmp_path):
+    m = dyadic_cnn()
+    path = tmp_path / "hand.onnx"
+    helper_onnx(m, path)
+    x_cal, x_test = digit_like(64, 0), digit_like(24, 4)
+    conv = convert(load(path), x_cal, mode="max")
+    want = convert(trace(m.double(), (1, 8, 8)), x_cal, mode="max")
+    assert [float(a.threshold) for a in conv.layers] == [float(b.threshold) for b in want.layers]
+    assert_spike_exact(conv.snn, x_cal, x_test)

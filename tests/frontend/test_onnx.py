@@ -176,19 +176,23 @@ def test_qcfs_export_becomes_one_qcfs_op(tmp_path):
     np.testing.assert_allclose(snnc_forward(path, x), ort_forward(path, x), atol=1e-5)
 
 
-def _compile(path, out):
+def _compile(path, out, command="compile"):
     """The real command line, as users run it (exit status, stderr)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "snnc", "compile", str(path), "-o", str(out)],
+    return subprocess.run([sys.executable, "-m", "snnc", command, str(path), "-o", str(out)],
                           capture_output=True, text=True, env=env, timeout=300)
 
 
-def test_truncated_file_exits_2_and_writes_nothing(tmp_path):
+BOTH = pytest.mark.parametrize("command", ["compile", "convert"])
+
+
+@BOTH
+def test_truncated_file_exits_2_and_writes_nothing(tmp_path, command):
     good = tmp_path / "hand.onnx"
     onnx.save(helper_model(np.random.default_rng(1)), good)
     bad = tmp_path / "cut.onnx"
     bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    res = _compile(bad, tmp_path / "out")
+    res = _compile(bad, tmp_path / "out", command)
     assert res.returncode == 2, res.stderr
     assert "cut.onnx" in res.stderr
     assert "truncated" in res.stderr
@@ -196,7 +200,8 @@ def test_truncated_file_exits_2_and_writes_nothing(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_unknown_op_names_the_node(tmp_path):
+@BOTH
+def test_unknown_op_names_the_node(tmp_path, command):
     model = helper_model(np.random.default_rng(1))
     model.graph.node[2].op_type = "Softplus"
     path = tmp_path / "sp.onnx"
@@ -204,20 +209,24 @@ def test_unknown_op_names_the_node(tmp_path):
     with pytest.raises(UnsupportedOpError, match=r"node 'relu' \(Softplus\).*unsupported ONNX "
                                                  r"operator Softplus.*Supported instead: .*Conv"):
         load(path)
-    res = _compile(path, tmp_path / "out")
+    res = _compile(path, tmp_path / "out", command)
     assert res.returncode == 2
+    assert "node 'relu' (Softplus)" in res.stderr
+    assert "Traceback" not in res.stderr
     assert not (tmp_path / "out").exists()
 
 
-def test_dynamic_feature_dims_are_refused_unless_given(tmp_path):
+@BOTH
+def test_dynamic_feature_dims_are_refused_unless_given(tmp_path, command):
     model = helper_model(np.random.default_rng(1))
     dims = model.graph.input[0].type.tensor_type.shape.dim
     dims[2].dim_param, dims[3].dim_param = "H", "W"
     path = tmp_path / "dyn.onnx"
     onnx.save(model, path)
-    res = _compile(path, tmp_path / "out")
+    res = _compile(path, tmp_path / "out", command)
     assert res.returncode == 2
     assert "dynamic dimensions" in res.stderr
+    assert "Traceback" not in res.stderr
     assert not (tmp_path / "out").exists()
     assert load(path, input_shape="2,6,6").nodes["input"].shape == (2, 6, 6)
 
