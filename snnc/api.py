@@ -63,7 +63,8 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
             dump_ir: str | Path | None = None, stop_after: str | None = None,
             chip: str | None = None, load_options: dict[str, Any] | None = None,
             echo: Any = None, check: bool = False, report_input: Any = None,
-            force: bool = False, conversion_data: Any = None, ann: Any = None) -> Any:
+            force: bool = False, conversion_data: Any = None, ann: Any = None,
+            conversion_methods: tuple[str, ...] = ("plain",), tau: int = 8) -> Any:
     """Compile a model file or graph for ``target``; returns a ``CompileResult``.
 
     The stages of ``snnc.stages``, in order: load -> optimize (the target's pass pipeline, or
@@ -81,7 +82,8 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     ``conversion_data`` (an .npz with ``x`` (N, *shape) and labels ``y``, or an ``(x, y)`` pair)
     on a converted SNN adds the report's accuracy-versus-T section (``stages/conversion.py``);
     ``ann`` is the float ANN for its ANN accuracy (a path or graph; default ``ann.snnc`` next
-    to the model, as ``snnc convert`` writes it).
+    to the model, as ``snnc convert`` writes it); ``conversion_methods`` adds SRP / COS
+    (``tau`` pre-run steps) in float and in the chip's arithmetic.
     """
     from .convert import refuse_ann
     from .registry import default_registry
@@ -100,7 +102,7 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
     refuse_ann(graph)
     conv_run = None if conversion_data is None else _conversion_runner(
-        graph, conversion_data, ann, path, steps)
+        graph, conversion_data, ann, path, steps, tuple(conversion_methods), tau)
     if conv_run is not None and report_input is None:  # the report measures the data too
         report_input = conv_run.report_input
     opt = optimize(graph, pipeline or tgt.pipeline, calibration=calibration, steps=steps,
@@ -122,12 +124,17 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
 
 
 def _conversion_runner(graph: Graph, data: Any, ann: Any, path: Path | None,
-                       steps: int | None) -> Any:
+                       steps: int | None, methods: tuple[str, ...], tau: int) -> Any:
     """Check the labelled data (and ANN) now; the measure stage calls the returned runner."""
     import numpy as np
 
+    from .convert.runtime import METHODS
     from .stages.conversion import default_ann, is_converted, measure_conversion, read_labelled
 
+    if not methods or any(m not in METHODS for m in methods):
+        raise SnncError(f"conversion methods {methods}: choose from {', '.join(METHODS)}")
+    if tau < 1:
+        raise SnncError(f"--tau {tau}: SRP and COS need at least one pre-run step")
     if not is_converted(graph):
         raise SnncError("--data gives the accuracy-versus-time-steps table of a converted SNN "
                         "(written by snnc convert); this model is not one. Use --input for "
@@ -152,7 +159,8 @@ def _conversion_runner(graph: Graph, data: Any, ann: Any, path: Path | None,
     snn = graph
 
     def run(program: Any) -> Any:
-        return measure_conversion(program, snn, x, y, ann_graph, source=source)
+        return measure_conversion(program, snn, x, y, ann_graph, source=source,
+                                  methods=methods, tau=tau)
 
     from .stages.measure import MAX_SAMPLES
     from .stages.optimize import DEFAULT_STEPS

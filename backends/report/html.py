@@ -186,15 +186,19 @@ def _conversion(doc: dict) -> str:
     if not sec:
         return ""
     ann = sec.get("ann_accuracy")
+    extra = [m for m in sec.get("methods", []) if m != "plain"]
     rows = [[r["T"], fmt.pct(r["snn_accuracy"]), fmt.pct(r["chip_accuracy"]),
+             *[f'{fmt.pct(r["methods"][m]["snn_accuracy"])} / '
+               f'{fmt.pct(r["methods"][m]["chip_accuracy"])}' for m in extra],
              fmt.energy(r["energy"]), fmt.seconds(r["latency_per_inference"])]
             for r in sec["rows"]]
     return ("<h2>Accuracy vs time steps (converted SNN)</h2>"
             f'<p>ANN accuracy {"-" if ann is None else fmt.pct(ann)} on {sec["samples"]} '
             f'samples ({escape(str(sec["source"]))}); energy model '
             f'{escape(sec["energy_model"])}.</p><p class="note">{escape(sec["note"])}</p>'
-            + _table(["T", "SNN accuracy (float)", "SNN accuracy (chip)", "energy / inference",
-                      "latency / inference"], rows))
+            + _table(["T", "SNN accuracy (float)", "SNN accuracy (chip)",
+                      *[f"{m} (float / chip)" for m in extra], "energy / inference (plain)",
+                      "latency / inference (plain)"], rows))
 
 
 def _layer_table(doc: dict) -> str:

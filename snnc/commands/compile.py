@@ -101,6 +101,11 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
 @click.option("--ann", "ann_path", default=None,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The float ANN for --data's ANN accuracy (default: ann.snnc next to MODEL).")
+@click.option("--method", "conv_methods", default="plain", show_default=True,
+              help="With --data: conversion methods plain, srp, cos (comma-separated); SRP/COS "
+                   "run with a host-driven pre-run in the chip's arithmetic.")
+@click.option("--tau", "conv_tau", type=int, default=8, show_default=True,
+              help="With --data: pre-run steps of SRP and COS.")
 @click.option("--steps", type=click.IntRange(1, 100_000), default=None,
               help="Time steps for calibration and fidelity.")
 @click.option("--chip", default=None, help="Chip spec name or TOML file (default: the target's).")
@@ -125,6 +130,7 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
             check: bool, force: bool, quiet: bool, netx_layers: int | None,
             reset_interval: int | None, reset_offset: int, input_bias: Path | None,
             input_message_bits: int, conv_data: Path | None, ann_path: Path | None,
+            conv_methods: str, conv_tau: int,
             **event_kw: Any) -> None:
     """Compile MODEL for a target: folds, pruning, quantization, lowering, mapping."""
     from ..api import compile as compile_model
@@ -139,7 +145,8 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
                            chip=chip, load_options=load_options,
                            echo=None if quiet else _echo, check=check,
                            report_input=report_input, force=force, conversion_data=conv_data,
-                           ann=ann_path)
+                           ann=ann_path, tau=conv_tau, conversion_methods=tuple(
+                               m.strip() for m in conv_methods.split(",") if m.strip()))
     if result.fidelity is not None:
         _print_fidelity(result.fidelity)
     art = result.artifacts

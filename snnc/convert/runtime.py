@@ -15,8 +15,11 @@ T <= T_max.
   one spike too many, so its v0 is lowered by one threshold; at or above the threshold means
   one spike too few, so v0 is raised by one. Then run T steps from the calibrated v0.
 
-Both need a per-sample host-driven restart, so they run in snnc's reference simulator only (the
-chip runs the ``plain`` graph); the latency they report is ``tau + T``.
+Both need a per-sample host-driven restart: a pre-run, a read of every neuron's potential, then
+new initial potentials (COS) or masks on the neurons' outputs (SRP) for the run proper. Here they
+run in snnc's reference simulator on the float SNN; ``convert/chip.py`` runs the same two phases
+in the chip's fixed-point arithmetic (the lowered graph). ``two_phase`` holds the procedure
+for both; the latency they report is ``tau + T``.
 """
 
 from __future__ import annotations
@@ -33,18 +36,26 @@ METHODS = ("plain", "srp", "cos")
 
 
 class _Wrapped(Kernel):
-    """The float neuron kernel with a given initial v and an optional output mask."""
+    """A neuron kernel (default the float ``if``) with a given initial v and an optional output
+    mask."""
 
-    def __init__(self, v0: np.ndarray | None = None, mask: np.ndarray | None = None) -> None:
-        self.base, self.v0, self.mask = KERNELS["if"], v0, mask
+    def __init__(self, v0: np.ndarray | None = None, mask: np.ndarray | None = None,
+                 op: str = "if") -> None:
+        self.base, self.v0, self.mask = KERNELS[op], v0, mask
 
     def init(self, node: Any, batch: int) -> Any:
         st = self.base.init(node, batch)
         if self.v0 is not None:
-            st["v"] = np.array(np.broadcast_to(self.v0, st["v"].shape), dtype=np.float64)
+            st["v"] = np.array(np.broadcast_to(self.v0, st["v"].shape), dtype=st["v"].dtype)
         return st
 
     def step(self, node: Any, x: np.ndarray, st: Any, t: int) -> tuple[np.ndarray, Any]:
+        iv = int(getattr(node, "reset_interval", 0) or 0)
+        if self.v0 is not None and iv > 0 and (t + 1) % iv == int(node.reset_offset) % iv:
+            # a lowered layer restarts when its input first arrives (alignment): from our v0
+            st = {k: np.zeros_like(v) for k, v in st.items()}
+            st["v"] = np.array(np.broadcast_to(self.v0, st["v"].shape), dtype=st["v"].dtype)
+            node = node.replace(reset_interval=0)
         y, st = self.base.step(node, x, st, t)
         return (y if self.mask is None else y * self.mask), st
 
@@ -71,11 +82,44 @@ def _steps(ex: Any, x: np.ndarray, steps: int, outputs: list[str]) -> np.ndarray
     return np.stack(out)
 
 
-def _residuals(graph: Graph, x: np.ndarray, tau: int, kernels: dict[str, Kernel]) -> Any:
-    ex = _executor(graph, len(x), kernels)
-    for t in range(tau):
-        ex.step(t, {"input": x})
-    return ex
+def _residuals(graph: Graph, feed: dict[str, np.ndarray], tau: int, kernels: dict[str, Kernel],
+               depth: dict[str, int], batch: int) -> dict[str, np.ndarray]:
+    """Each neuron's v once it has integrated ``tau`` steps of input (step depth + tau - 1)."""
+    ex = _executor(graph, batch, kernels)
+    out: dict[str, np.ndarray] = {}
+    for t in range(tau + max(depth.values(), default=0)):
+        ex.step(t, feed)
+        for n, d in depth.items():
+            if t == d + tau - 1:
+                out[n] = np.array(ex.state[n]["v"])
+    return out
+
+
+def two_phase(graph: Graph, feed: dict[str, np.ndarray], batch: int, method: str, tau: int,
+              thr: dict[str, np.ndarray], depth: dict[str, int], op: str = "if"
+              ) -> dict[str, Kernel]:
+    """The kernels of the run proper after SRP's or COS's pre-simulation (module docstring).
+
+    ``thr``: each neuron layer's threshold in the units of its ``v``; ``depth``: the step at
+    which it first sees the input (0 in the float SNN, the layer's latency on the chip);
+    ``feed``: the (constant) input of every step; ``op``: the neurons' kernel."""
+    neurons = list(thr)
+    shape = {n: (batch, *graph.nodes[n].shape) for n in neurons}
+    half = {n: np.broadcast_to(thr[n] / 2 if op == "if" else thr[n] // 2, shape[n]).copy()
+            for n in neurons}
+    if method == "plain":
+        return {}
+    if method == "srp":
+        res = _residuals(graph, feed, tau, {n: _Wrapped(half[n], op=op) for n in neurons},
+                         depth, batch)
+        return {n: _Wrapped(half[n], mask=(res[n] > 1e-3 * thr[n]), op=op) for n in neurons}
+    v0 = dict(half)
+    for n in neurons:  # layer by layer, each with the calibrated v0 of the layers before it
+        res = _residuals(graph, feed, tau, {m: _Wrapped(v0[m], op=op) for m in neurons},
+                         {n: depth[n]}, batch)
+        r = res[n]
+        v0[n] = v0[n] - (r < 0) * thr[n] + (r >= thr[n]) * thr[n]
+    return {n: _Wrapped(v0[n], op=op) for n in neurons}
 
 
 def run(graph: Graph, x: np.ndarray, steps: int, method: str = "plain",
@@ -87,21 +131,8 @@ def run(graph: Graph, x: np.ndarray, steps: int, method: str = "plain",
         raise SnncError("accuracy runs need a graph with one input and one output")
     x = np.asarray(x, dtype=np.float64)
     neurons = _neurons(graph)
-    kernels: dict[str, Kernel] = {}
     thr = {n: np.asarray(graph.nodes[n].threshold, np.float64) for n in neurons}
-    if method == "srp":
-        half = {n: _Wrapped(v0=0.5 * thr[n]) for n in neurons}
-        ex = _residuals(graph, x, tau, half)  # type: ignore[arg-type]
-        kernels = {n: _Wrapped(v0=0.5 * thr[n], mask=(ex.state[n]["v"] > 1e-3 * thr[n]))
-                   for n in neurons}
-    elif method == "cos":
-        v0 = {n: np.broadcast_to(0.5 * thr[n], (len(x), *graph.nodes[n].shape)).copy()
-              for n in neurons}
-        for n in neurons:
-            ex = _residuals(graph, x, tau, {m: _Wrapped(v0=v0[m]) for m in neurons})
-            r = ex.state[n]["v"]
-            v0[n] = v0[n] - (r < 0) * thr[n] + (r >= thr[n]) * thr[n]
-        kernels = {n: _Wrapped(v0=v0[n]) for n in neurons}
+    kernels = two_phase(graph, {"input": x}, len(x), method, tau, thr, dict.fromkeys(neurons, 0))
     ex = _executor(graph, len(x), kernels)
     return _steps(ex, x, steps, graph.outputs)
 

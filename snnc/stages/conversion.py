@@ -13,9 +13,12 @@ them) on a graph ``snnc convert`` wrote (``metadata["converted"]``) runs, for T 
   input for T steps, then L steps draining), whose counters the report prices as the energy
   and latency of one inference at that T.
 
-Only the ``plain`` method runs on the chip: SRP and COS restart every sample after a
-pre-simulation whose outcome sets per-sample initial potentials or masks, which a compiled
-program does not hold (see README Known limits). Nothing here knows of energy.
+With ``methods`` beyond ``plain``, SRP and COS run too: in float (``convert/runtime.py``) and
+in the chip's arithmetic (``convert/chip.py``: the lowered graph in the fixed-point reference,
+bit-identical to loihi-sim, with the host-driven pre-run and per-sample restart). The event
+simulator cannot restart a sample with per-sample potentials or masks, so their energy is not
+measured; the plain program's energy at T is a lower bound (they add tau + L pre-run steps, COS
+once per converted layer). Nothing here knows of energy.
 """
 
 from __future__ import annotations
@@ -47,6 +50,10 @@ class ConversionRun:
     counters: dict[int, Any] = field(repr=False)
     energy_samples: int = 0
     notes: tuple[str, ...] = ()
+    #: SRP / COS (and plain) accuracies per T: {method: {T: acc}}, float SNN and chip
+    snn_methods: dict[str, dict[int, float]] = field(default_factory=dict)
+    chip_methods: dict[str, dict[int, float]] = field(default_factory=dict)
+    tau: int = 8
 
 
 def is_converted(graph: Graph) -> bool:
@@ -103,8 +110,10 @@ def _accuracy(scores: np.ndarray, y: np.ndarray) -> float:
 
 def measure_conversion(program: Any, snn: Graph, x: np.ndarray, y: np.ndarray,
                        ann: Graph | None = None, steps: tuple[int, ...] = STEPS,
-                       source: str | None = None) -> ConversionRun:
+                       source: str | None = None, methods: tuple[str, ...] = ("plain",),
+                       tau: int = 8) -> ConversionRun:
     """Run what the module docstring says; ``snn`` is the float SNN, ``ann`` the float ANN."""
+    from ..convert.chip import scores
     from ..convert.runtime import ann_output, run
     from ..passes.qinputs import encode_inputs
     from ..simulators.event import simulate
@@ -124,6 +133,17 @@ def measure_conversion(program: Any, snn: Graph, x: np.ndarray, y: np.ndarray,
     chip = _chip_scores(program, x, t_max)
     chip_acc = {t: _accuracy(chip[t - 1], y) for t in steps}
     g = program.graph
+    snn_m: dict[str, dict[int, float]] = {}
+    chip_m: dict[str, dict[int, float]] = {}
+    for m in methods:
+        if m == "plain":
+            continue
+        cum = run(snn, x, t_max, m, tau)
+        snn_m[m] = {t: _accuracy(cum[t - 1], y) for t in steps}
+        chip_x = encode_inputs(g, {g.inputs[0]: x[None]})[g.inputs[0]][0]
+        cum = np.concatenate([scores(g, chip_x[i:i + CHUNK], t_max, m, tau)
+                              for i in range(0, len(x), CHUNK)], axis=1)
+        chip_m[m] = {t: _accuracy(cum[t - 1], y) for t in steps}
     lat = max(dict(g.metadata.get("loihi.latency", {})).values(), default=0)
     xe = x[:ENERGY_SAMPLES]
     counters = {}
@@ -131,7 +151,7 @@ def measure_conversion(program: Any, snn: Graph, x: np.ndarray, y: np.ndarray,
         stim = encode_inputs(g, {g.inputs[0]: np.broadcast_to(xe, (t, *xe.shape))})
         counters[t] = simulate(program, stim, t + lat).counters
     return ConversionRun(tuple(steps), len(y), source, ann_acc, snn_acc, chip_acc, counters,
-                         len(xe), tuple(notes))
+                         len(xe), tuple(notes), snn_m, chip_m, tau)
 
 
 def default_ann(model_path: Path | None) -> Path | None:

@@ -186,11 +186,12 @@ def test_compile_report_has_accuracy_and_chip_energy_versus_t(qcfs_model, data, 
                       dynamo=False, dynamic_axes={"x": {0: "batch"}})
     np.savez(tmp_path / "test.npz", x=xte[:160], y=yte[:160])
     conv = tmp_path / "conv"
-    assert _cli("convert", str(path), "--data", str(tmp_path / "test.npz"),
-                "-o", str(conv)).returncode == 0
+    assert _cli("convert", str(path), "--data", str(tmp_path / "test.npz"), "--method",
+                "plain,srp,cos", "--tau", "4", "-o", str(conv)).returncode == 0
     out = tmp_path / "out"
     res = _cli("compile", str(conv / "snn.snnc"), "--chip", "loihi2", "--data",
-               str(tmp_path / "test.npz"), "-o", str(out), "-q")
+               str(tmp_path / "test.npz"), "--method", "plain,srp,cos", "--tau", "4",
+               "-o", str(out), "-q")
     assert res.returncode == 0, res.stderr
     rep = json.loads((out / "report.json").read_text())
     sec = rep["conversion"]
@@ -198,8 +199,13 @@ def test_compile_report_has_accuracy_and_chip_energy_versus_t(qcfs_model, data, 
     assert [r["T"] for r in sec["rows"]] == [1, 2, 4, 8, 16, 32]
     assert sec["samples"] == 160
     assert sec["ann_accuracy"] == table["ann_accuracy"]  # ann.snnc found next to snn.snnc
+    assert sec["methods"] == ["plain", "srp", "cos"]
     for mine, theirs in zip(sec["rows"], table["rows"], strict=True):  # same float SNN runs
         assert mine["snn_accuracy"] == theirs["accuracy"]["plain"]
+        for m in ("srp", "cos"):
+            assert mine["methods"][m]["snn_accuracy"] == theirs["accuracy"][m]
+            # the chip's two-phase run (fixed point) stays within 2 points of the float one
+            assert abs(mine["methods"][m]["chip_accuracy"] - theirs["accuracy"][m]) <= 0.02
     chip = {r["T"]: r["chip_accuracy"] for r in sec["rows"]}
     assert abs(chip[4] - sec["ann_accuracy"]) <= 0.02  # QCFS at T = L, on the chip
     assert chip[1] < chip[4]
@@ -213,6 +219,7 @@ def test_compile_report_has_accuracy_and_chip_energy_versus_t(qcfs_model, data, 
     shown = _cli("report", str(out))
     assert shown.returncode == 0
     assert "SNN chip" in shown.stdout
+    assert "cos chip" in shown.stdout
     # --data on a model that is not a converted SNN: exit 2, nothing written
     res = _cli("compile", str(conv / "ann.snnc"), "--data", str(tmp_path / "test.npz"),
                "-o", str(tmp_path / "out2"))

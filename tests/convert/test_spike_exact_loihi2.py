@@ -172,3 +172,41 @@ def test_onnx_helper_file_converted_is_spike_exact_on_loihi2(tmp_path):
     want = convert(trace(m.double(), (1, 8, 8)), x_cal, mode="max")
     assert [float(a.threshold) for a in conv.layers] == [float(b.threshold) for b in want.layers]
     assert_spike_exact(conv.snn, x_cal, x_test)
+
+
+@pytest.mark.parametrize("method", ["srp", "cos"])
+def test_srp_and_cos_two_phase_runs_are_exact_in_the_chips_arithmetic(method):
+    """The host-driven pre-run on the lowered graph (fixed point) finds the same SRP masks and
+    COS initial potentials as the float SNN's, in the chip's units, and the runs proper then
+    classify identically; plain, the same path agrees with loihi-sim's readout."""
+    from snnc.convert.chip import converted_neurons, scores, two_phase_kernels
+    from snnc.convert.runtime import run, two_phase
+
+    m = dyadic_cnn().double()
+    x_cal, x = digit_like(64, 0), digit_like(24, 5)
+    conv = convert(trace(m, (1, 8, 8)), x_cal, mode="max")
+    res = compile_model(conv.snn, target="loihi-sim", chip="loihi2",
+                        calibration=np.broadcast_to(x_cal, (T, *x_cal.shape)).copy())
+    low = res.program.graph
+    neurons = converted_neurons(low)
+    assert neurons == [lay.name for lay in conv.layers]
+    chip_x = encode_inputs(low, {"input": x[None]})["input"][0]
+    thr = {n: np.asarray(conv.snn.nodes[n].threshold, np.float64) for n in neurons}
+    want = two_phase(conv.snn, {"input": x}, len(x), method, 4, thr, dict.fromkeys(neurons, 0))
+    got = two_phase_kernels(low, chip_x, method, 4)
+    for n in neurons:
+        units = (int(low.nodes[n].vth) << 6) / thr[n]  # chip v per unit of float v
+        if method == "srp":
+            assert 0 < want[n].mask.mean() < 1
+            assert np.array_equal(got[n].mask, want[n].mask)
+        else:
+            assert np.any(want[n].v0 != thr[n] / 2)  # COS moved some potentials
+            assert np.array_equal(got[n].v0, want[n].v0 * units)
+    chip, ref = scores(low, chip_x, 8, method, 4), run(conv.snn, x, 8, method, 4)
+    agree = (chip.argmax(-1) == ref.reshape(8, len(x), -1).argmax(-1)).mean()
+    assert agree >= 0.95  # only the readout layer's weights are rounded
+    plain = scores(low, chip_x, T)
+    ev = chip_simulate(res.program, encode_inputs(low, {"input": np.broadcast_to(
+        x, (T, *x.shape))}), T + 3, ["6_readout.v"]).probes["6_readout.v"][3:]
+    scale = low.metadata["loihi.readout"]["output"]["scale"]
+    np.testing.assert_array_equal(plain, np.cumsum(ev.reshape(T, len(x), -1) * scale, axis=0))
