@@ -220,6 +220,12 @@ def test_compile_report_has_accuracy_and_chip_energy_versus_t(qcfs_model, data, 
     assert shown.returncode == 0
     assert "SNN chip" in shown.stdout
     assert "cos chip" in shown.stdout
+    from snnc.backends.report.schema import validate
+    from snnc.errors import FormatError
+
+    del rep["conversion"]["rows"]  # the optional section is checked when present
+    with pytest.raises(FormatError, match="conversion lacks 'rows'"):
+        validate(rep)
     # --data on a model that is not a converted SNN: exit 2, nothing written
     res = _cli("compile", str(conv / "ann.snnc"), "--data", str(tmp_path / "test.npz"),
                "-o", str(tmp_path / "out2"))
