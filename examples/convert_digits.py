@@ -3,6 +3,8 @@ here in seconds, converted by snnc and evaluated at T = 1..32 with each method.
 
     python examples/convert_digits.py            # prints the accuracy-vs-T tables (README)
     python examples/convert_digits.py --onnx DIR # also writes both ANNs as ONNX files + data
+    python examples/convert_digits.py --chip     # also compiles each SNN for Loihi 2 and
+                                                 # prints accuracy and energy vs T on loihi-sim
 
 The QCFS activation is written the way Bu et al. (ICLR 2022) write it: clamp(x / theta, 0, 1),
 then floor(. * L + 0.5) / L with a straight-through gradient, times theta (theta trained).
@@ -85,6 +87,20 @@ def train(kind: str, levels: int = 4, epochs: int | None = None, seed: int = 0) 
     return model.eval()
 
 
+def chip_table(conv, xtr, xte, yte, methods) -> dict:
+    """``snnc compile --chip loihi2 --data``'s report section for one converted SNN."""
+    from snnc.api import compile as compile_model
+    from snnc.backends.report.conversion import conversion_lines
+
+    calib = np.broadcast_to(xtr[:64], (16, 64, 1, 8, 8)).copy()
+    res = compile_model(conv.snn, target="loihi-sim", chip="loihi2", calibration=calib,
+                        conversion_data=(xte, yte), ann=conv.ann, conversion_methods=methods,
+                        tau=4)
+    sec = res.report["conversion"]
+    print("\n".join(conversion_lines(sec)))
+    return sec
+
+
 def main(argv: list[str] | None = None) -> dict[str, dict]:
     from snnc.convert import convert
     from snnc.convert.table import accuracy_table, format_table
@@ -92,6 +108,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--onnx", type=Path, default=None)
+    ap.add_argument("--chip", action="store_true")
     args = ap.parse_args(argv)
     xtr, _, xte, yte = digits()
     tables = {}
@@ -108,6 +125,10 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
             tables[name] = tab
             print(f"== {name}")
             print("\n".join(format_table(tab)))
+            if args.chip:
+                tables[f"{name} on loihi2"] = chip_table(conv, xtr, xte, yte,
+                                                         ("plain",) if opi else
+                                                         ("plain", "srp", "cos"))
         if args.onnx is not None:
             args.onnx.mkdir(parents=True, exist_ok=True)
             torch.onnx.export(model, (torch.zeros(1, 1, 8, 8),), args.onnx / f"{kind}.onnx",
