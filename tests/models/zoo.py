@@ -107,6 +107,42 @@ def reset_spikingjelly(net: nn.Module) -> None:
     functional.reset_net(net)
 
 
+class SEWBlock(nn.Module):
+    """SEW-ResNet's basic block (Fang et al. 2021) as SpikingJelly's sew_resnet writes it: a
+    conv-BN-neuron branch whose spikes meet the block's input spikes in ``cnf`` (ADD: ``out +
+    identity``; OR, as SynA-ResNet: ``out + identity - out * identity``)."""
+
+    def __init__(self, channels: int, cnf: str, node: str) -> None:
+        from spikingjelly.activation_based import layer, neuron, surrogate
+
+        super().__init__()
+        cell = neuron.IFNode if node == "IF" else neuron.LIFNode
+        self.conv = nn.Sequential(
+            layer.Conv2d(channels, channels, 3, padding=1, bias=False),
+            layer.BatchNorm2d(channels), cell(surrogate_function=surrogate.ATan()))
+        self.cnf = cnf
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.conv(x)
+        if self.cnf == "ADD":
+            return out + x
+        return out + x - out * x
+
+
+def spikingjelly_sew(cnf: str = "ADD", node: str = "IF") -> nn.Module:
+    """A SEW residual block between a stem and a classifier, average pooling after the merge."""
+    from spikingjelly.activation_based import functional, layer, neuron, surrogate
+
+    cell = neuron.IFNode if node == "IF" else neuron.LIFNode
+    net = nn.Sequential(
+        layer.Conv2d(1, 8, 3, padding=1, bias=False), layer.BatchNorm2d(8),
+        cell(surrogate_function=surrogate.ATan()),
+        SEWBlock(8, cnf, node), layer.AvgPool2d(2), layer.Flatten(),
+        layer.Linear(8 * 4 * 4, 10, bias=False), cell(surrogate_function=surrogate.ATan()))
+    functional.set_step_mode(net, "m")
+    return net
+
+
 @dataclass(frozen=True)
 class ZooModel:
     name: str
@@ -131,5 +167,9 @@ MODELS: dict[str, ZooModel] = {m.name: m for m in (
     ZooModel("spikingjelly_lif_conv", lambda: spikingjelly_conv("LIF"), run_spikingjelly,
              reset_spikingjelly, conv=True, chip="loihi2"),
     ZooModel("spikingjelly_if_conv", lambda: spikingjelly_conv("IF"), run_spikingjelly,
+             reset_spikingjelly, conv=True, chip="loihi2"),
+    ZooModel("spikingjelly_sew_add", lambda: spikingjelly_sew("ADD"), run_spikingjelly,
+             reset_spikingjelly, conv=True, chip="loihi2"),
+    ZooModel("spikingjelly_sew_or", lambda: spikingjelly_sew("OR"), run_spikingjelly,
              reset_spikingjelly, conv=True, chip="loihi2"),
 )}
