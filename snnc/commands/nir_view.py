@@ -80,7 +80,8 @@ def _shape_of(node: Any) -> str:
         if isinstance(types, dict) and types:
             shape = next(iter(types.values()))
             if shape is not None and np.size(shape):
-                return "(" + ",".join(str(int(d)) for d in np.asarray(shape).ravel()) + ")"
+                dims = [str(int(d)) for d in np.asarray(shape).ravel()]
+                return "(" + ",".join(dims) + ("," if len(dims) == 1 else "") + ")"
     return ""
 
 

@@ -167,17 +167,22 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     if counters_path is not None:
         check_output_file(counters_path, force, _ours_counters)
     graph = _graph_of(model_or_outdir, load_options)
-    if not is_compiled(model_or_outdir) and not quiet:
+    if not is_compiled(model_or_outdir):
         print_notes(graph)
     x, batched = _inputs(graph, input_path, opts, steps)
-    lat = pipeline_latency(graph) if align and steps is None and not reset_interval else 0
+    sim = default_registry().simulator(backend)
+    # what the simulator runs (a model file is compiled here, as api.simulate does), so that
+    # the latency is the program's also when the program is made on the fly
+    subject = api.prepare(model_or_outdir, sim.needs, sim.compile_target, chip, x,
+                          load_options)
+    ran = getattr(subject, "graph", subject)
+    lat = pipeline_latency(ran) if align and steps is None and not reset_interval else 0
     if lat and not quiet:
         click.echo(f"aligning with the float model: the program's pipeline latency is {lat} "
                    f"step(s), so {len(x) + lat} steps run and the first {lat} output steps "
                    "are dropped (--no-align keeps them)", err=True)
-    result = api.simulate(model_or_outdir, x, len(x) + lat if lat else steps, backend, probes,
-                          chip, reset_interval=reset_interval, progress=not quiet,
-                          lava_hw=lava_hw, load_options=load_options)
+    result = sim.run(subject, x, len(x) + lat if lat else steps, tuple(probes),
+                     reset_interval=reset_interval, progress=not quiet, lava_hw=lava_hw)
     if lat:
         result = SimResult({k: v[lat:] for k, v in result.outputs.items()}, result.probes,
                            result.counters)
