@@ -442,3 +442,34 @@ def test_simulate_uncompiled_qsnn4_on_every_backend(tmp_path, capsys):
     assert outs["reference"].any()
     if "brian2" in outs:
         assert np.array_equal(outs["brian2"], outs["reference"])  # both run the float graph
+
+
+# ---- snnTorch's own NIR export ------------------------------------------------------------------
+
+
+@pytest.mark.requires("snntorch", "nir", "nirtorch")
+def test_snntorch_export_to_nir_with_default_reset_is_noted(tmp_path, capsys):
+    """snnTorch's default Leaky (subtract reset) exported with export_to_nir: inspect shows the
+    NIR parameters without --dt, and both inspect and compile say that NIR resets to v_reset."""
+    import nir
+    import snntorch
+    from snntorch.export_nir import export_to_nir
+
+    def leaky(n: int, beta: float, **kw: Any) -> nn.Module:  # the exporter needs per-neuron
+        return snntorch.Leaky(beta=torch.full((n,), beta), threshold=torch.ones(n),
+                              init_hidden=True, **kw)
+
+    net = nn.Sequential(nn.Linear(16, 12), leaky(12, 0.5), nn.Linear(12, 5),
+                        leaky(5, 0.75, output=True))
+    nir.write(tmp_path / "net.nir", export_to_nir(net, torch.zeros(1, 16), ignore_dims=[0]))
+    np.save(tmp_path / "x.npy", spikes(2, (16,), 8, p=0.5))
+    code, out, err = run(["inspect", str(tmp_path / "net.nir")], capsys)
+    assert code == 0, err
+    assert "LIF" in out
+    assert "v_threshold=1" in out
+    assert "subtract reset" in err
+    assert "export_to_nir" in err
+    code, _, err = run(["compile", str(tmp_path / "net.nir"), "--dt", "1e-4", "--calibration",
+                        str(tmp_path / "x.npy"), "-o", str(tmp_path / "o"), "-q"], capsys)
+    assert code == 0, err
+    assert "note: net.nir: NIR's LIF neurons reset the membrane to v_reset" in err
