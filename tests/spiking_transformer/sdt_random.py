@@ -9,7 +9,7 @@ exact) and every comparison of spikes is a real test.
 from __future__ import annotations
 
 import torch
-from sdt_models import SpikeDrivenTransformer
+from spiking_transformer.sdt_models import SpikeDrivenTransformer
 from torch import nn
 
 
