@@ -120,6 +120,23 @@ def _absorbed_layout(g: Graph, name: str) -> list[str]:
     return chain
 
 
+def drop_zeros(g: Graph, info: dict[str, Any]) -> Graph:
+    """Remove products and maps that lost an operand (``prune`` removed a silent source: the
+    value is identically zero, so is the product), until none is left; their consumers lose
+    that input, which is exact (a zero input)."""
+    while True:
+        gone = [k for k, v in g.nodes.items()
+                if (v.op == "mul" and len(g.predecessors(k)) < v.arity)  # type: ignore[attr-defined]
+                or (v.op in MAPS and not g.predecessors(k))]
+        if not gone:
+            return g
+        ed = g.edit()
+        for k in gone:
+            ed.remove(k)
+        info["zero"].extend(gone)
+        g = ed.finish()
+
+
 def _lower_products(g: Graph, ctx: PassContext, info: dict[str, Any]) -> Graph:
     ed = g.edit()
     made: dict[str, str] = {}
@@ -274,15 +291,17 @@ class LowerSpikeProducts(Pass):
     semantics = Semantics.EXACT
 
     def run(self, graph: Graph, ctx: PassContext) -> Graph:
-        info: dict[str, Any] = {"products": {}, "maps": {}}
+        info: dict[str, Any] = {"products": {}, "maps": {}, "zero": []}
         g = graph
+        if any(n.op in ("mul", *COMPOSE) for n in g.nodes.values()):
+            g = drop_zeros(g, info)
         if any(n.op == "mul" for n in g.nodes.values()):
             g = _lower_products(g, ctx, info)
         if any(n.op in COMPOSE for n in g.nodes.values()):
             g = _lower_maps(g, info)
         if any(n.op == "conv1d" for n in g.nodes.values()):
             g = _conv1d_to_2d(g)
-        g = split_views(g) if info["products"] or info["maps"] else g
+        g = split_views(g) if info["products"] or info["maps"] or info["zero"] else g
         ctx.report(self, **info)
         if info["products"] or info["maps"]:
             g = g.with_metadata(**{"loihi.spike_products": info})
