@@ -63,8 +63,9 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
             dump_ir: str | Path | None = None, stop_after: str | None = None,
             chip: str | None = None, load_options: dict[str, Any] | None = None,
             echo: Any = None, check: bool = False, report_input: Any = None,
-            force: bool = False, conversion_data: Any = None, ann: Any = None,
-            conversion_methods: tuple[str, ...] = ("plain",), tau: int = 8) -> Any:
+            force: bool = False, note: Any = None, conversion_data: Any = None,
+            ann: Any = None, conversion_methods: tuple[str, ...] = ("plain",),
+            tau: int = 8) -> Any:
     """Compile a model file or graph for ``target``; returns a ``CompileResult``.
 
     The stages of ``snnc.stages``, in order: load -> optimize (the target's pass pipeline, or
@@ -77,7 +78,9 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     ``calibration`` is a time-major array (T, B, *shape), a dict per input, or a .npy/.npz file
     (time last); ``check`` simulates before and after every pass and fails if an exact pass
     changed the result. ``out_dir`` must be new, empty or an earlier snnc output (``force``
-    replaces other directories; see ``snnc.outdir``).
+    replaces other directories; see ``snnc.outdir``). ``note`` (a callable taking one line) is
+    told, before the passes run, how the model was read (the loader's ``load_notes``) and what
+    the input is taken to be (binary spikes, integers or analog values, and from what).
 
     ``conversion_data`` (an .npz with ``x`` (N, *shape) and labels ``y``, or an ``(x, y)`` pair)
     on a converted SNN adds the report's accuracy-versus-T section (``stages/conversion.py``);
@@ -101,6 +104,13 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
         check_output_dir(out_dir, force, inputs)
     graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
     refuse_ann(graph)
+    if note is not None:
+        from .stages.optimize import input_assumption
+
+        for line in dict(graph.metadata).get("load_notes", ()) or ():
+            note(f"note: {line}")
+        if tgt.lowers:
+            note(f"note: {input_assumption(graph, calibration, path)}")
     conv_run = None if conversion_data is None else _conversion_runner(
         graph, conversion_data, ann, path, steps, tuple(conversion_methods), tau)
     if conv_run is not None and report_input is None:  # the report measures the data too
