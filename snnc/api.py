@@ -111,6 +111,9 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
             note(f"note: {line}")
         if tgt.lowers:
             note(f"note: {input_assumption(graph, calibration, path)}")
+    if conversion_data is not None and not tgt.lowers:
+        raise SnncError(f"--data measures a converted SNN on a chip; target {tgt.name!r} does "
+                        "not map onto one (use loihi-sim)")
     conv_run = None if conversion_data is None else _conversion_runner(
         graph, conversion_data, ann, path, steps, tuple(conversion_methods), tau)
     if conv_run is not None and report_input is None:  # the report measures the data too

@@ -236,3 +236,10 @@ def test_compile_report_has_accuracy_and_chip_energy_versus_t(qcfs_model, data, 
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
     assert not (tmp_path / "out3").exists()
+    for bad, why in ((("--target", "nir"), "does not map onto"),
+                     (("--method", "srp,foo"), "choose from plain, srp, cos")):
+        res = _cli("compile", str(conv / "snn.snnc"), *bad, "--data",
+                   str(tmp_path / "test.npz"), "-o", str(tmp_path / "out4"))
+        assert res.returncode == 2
+        assert why in res.stderr
+        assert not (tmp_path / "out4").exists()
