@@ -93,11 +93,16 @@ def cli(*args: str) -> Any:
 MIN_AGREEMENT = {"snntorch_conv": 0.985, "spikingjelly_if_conv": 0.985}
 
 CASES = {
+    "snntorch_mlp": ["--model", "user_models:snntorch_mlp"],  # range(x.shape[0]) loop inside
     "snntorch_conv": ["--model", "user_models:snntorch_conv"],
     "spikingjelly_lif_conv": [],
     "spikingjelly_if_conv": [],
     "spikingjelly_sew_add": ["--trust-pickle"],  # a user's block class: whole pickle
     "spikingjelly_sew_or": ["--trust-pickle"],
+    "hand_lif_4bit": ["--trust-pickle"],  # plain-PyTorch neurons, fake-quantized weights
+    "hand_lif_binary": ["--trust-pickle"],
+    "hand_if_4bit": ["--trust-pickle"],
+    "hand_if_binary": ["--trust-pickle"],
 }
 
 
@@ -106,9 +111,10 @@ def test_compiles_and_agrees_with_the_framework(trained: Any, name: str) -> None
     d, ref = trained(name)
     dg = _digits()
     out = d / "out"
+    m = _zoo().MODELS[name]
     res = cli("compile", str(d / "model.pt"), "-o", str(out), "--target", "loihi-sim",
-              "--chip", "loihi2", "--input-shape", "1,8,8", "--calibration", str(d / "X.npy"),
-              "-q", *CASES[name])
+              "--chip", m.chip, "--input-shape", "1,8,8" if m.conv else "64",
+              "--calibration", str(d / "X.npy"), "-q", *CASES[name])
     assert res.exit_code == 0, res.output
     res = cli("simulate", str(out), "--input", str(d / "X.npy"), "-o", str(d / "r.npz"), "-q")
     assert res.exit_code == 0, res.output
