@@ -121,7 +121,8 @@ def test_attribute_state_neurons_simulate_like_the_module(reset: str) -> None:
     x = dyadic_input(12, 5, (6,))
     g = trace(net, (6,))
     assert g.nodes["n1"].op == "lif"
-    assert float(g.nodes["n1"].decay_v) == 0.5 and float(g.nodes["n2"].threshold) == 0.5
+    assert float(g.nodes["n1"].decay_v) == 0.5
+    assert float(g.nodes["n2"].threshold) == 0.5
     assert g.nodes["n1"].reset == reset
     check_identical(g, x, run_cells(net, x))
 
@@ -149,7 +150,8 @@ def test_an_unrecognised_neuron_names_itself_and_register_neuron() -> None:
     with pytest.raises(UnsupportedOpError) as exc:
         trace(net, (6,))
     msg = str(exc.value)
-    assert "Adaptive" in msg and "register_neuron" in msg
+    assert "Adaptive" in msg
+    assert "register_neuron" in msg
     assert "2 state tensors" in msg
 
 
@@ -162,7 +164,8 @@ def test_register_neuron_converts_the_rest() -> None:
         g = trace(dyadic_model(StepNet(Adaptive(), Adaptive())), (6,))
     finally:
         neurons.REGISTERED.pop(Adaptive)
-    assert g.nodes["n1"].op == "lif" and float(g.nodes["n1"].decay_v) == 0.5
+    assert g.nodes["n1"].op == "lif"
+    assert float(g.nodes["n1"].decay_v) == 0.5
 
 
 def test_a_comparison_on_weights_stays_a_weight_quantizer() -> None:

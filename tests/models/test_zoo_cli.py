@@ -8,6 +8,7 @@ accuracy is modest, which does not matter: agreement is what is checked.
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Any:
         d = tmp_path_factory.mktemp(name)
         try:  # whole-module pickle, as SpikingJelly users save
             torch.save(net, d / "model.pt")
-        except (AttributeError, TypeError):  # snnTorch's surrogates do not pickle: state_dict
+        except (AttributeError, TypeError, pickle.PicklingError):  # snnTorch's surrogates,
+            # Norse's parameter tuples do not pickle: a state_dict
             torch.save(net.state_dict(), d / "model.pt")
             shutil.copy(HERE / "zoo.py", d / "user_models.py")  # the user's model.py
         np.save(d / "X.npy", np.moveaxis(xt, 0, -1))  # (N, *shape, T): time last
@@ -99,6 +101,7 @@ CASES = {
     "spikingjelly_if_conv": [],
     "spikingjelly_sew_add": ["--trust-pickle"],  # a user's block class: whole pickle
     "spikingjelly_sew_or": ["--trust-pickle"],
+    "norse_lif": ["--model", "user_models:norse_lif"],
     "hand_lif_4bit": ["--trust-pickle"],  # plain-PyTorch neurons, fake-quantized weights
     "hand_lif_binary": ["--trust-pickle"],
     "hand_if_4bit": ["--trust-pickle"],

@@ -280,6 +280,22 @@ def hand_if_4bit() -> nn.Module:
     return HandIFNet(bits=4)
 
 
+# --- Norse ----------------------------------------------------------------------------------
+
+def norse_lif() -> nn.Module:
+    """Norse's sequence neurons (``norse.torch.LIF`` loops over T) in ``SequentialState``."""
+    from norse.torch import LIF, LIFParameters, SequentialState
+
+    p = LIFParameters(v_th=torch.tensor(0.5))
+    # bias=False: a bias before a current-based neuron has no Lava equivalent (Known limits)
+    return SequentialState(nn.Linear(64, 128, bias=False), LIF(p),
+                           nn.Linear(128, 10, bias=False), LIF(p))
+
+
+def run_norse(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return net(x)[0]
+
+
 @dataclass(frozen=True)
 class ZooModel:
     name: str
@@ -313,6 +329,7 @@ MODELS: dict[str, ZooModel] = {m.name: m for m in (
              chip="loihi2"),
     ZooModel("hand_if_4bit", hand_if_4bit, _call, None, conv=False, chip="loihi1"),
     ZooModel("hand_if_binary", hand_if_binary, _call, None, conv=False, chip="loihi1"),
+    ZooModel("norse_lif", norse_lif, run_norse, None, conv=False, chip="loihi1", lr=1e-2),
     ZooModel("spikingjelly_sew_or", lambda: spikingjelly_sew("OR"), run_spikingjelly,
              reset_spikingjelly, conv=True, chip="loihi2"),
 )}
