@@ -87,12 +87,14 @@ def cli(*args: str) -> Any:
     return CliRunner().invoke(main, list(args))
 
 
-# The issue asks for >= 99 %. Measured (2 epochs on 1400 digits): SpikingJelly LIF 99.4-99.7 %,
-# snnTorch conv 98.9 %: its BatchNorm folds into conv weights that are not on a power-of-two grid,
-# and 8-bit weights flip a few of the many tied spike counts of a briefly trained model.
-# SpikingJelly IF: 99.4 % when torch trains on two threads, 98.9 % (356/360) on one (as CI runs;
-# 3 epochs gave the same). Both stay below the issue's target, which is still open.
-MIN_AGREEMENT = {"snntorch_conv": 0.985, "spikingjelly_if_conv": 0.985}
+# The issue asks for >= 99 %. Measured (2 epochs on 1400 digits, one thread): snnTorch MLP
+# 99.7 %, conv 99.7 % (98.9 % before off-grid scales kept the threshold whole, see DESIGN.md),
+# SpikingJelly LIF 99.4-99.7 %, SEW ADD 99.4 %, SEW OR 99.2 % (96.9 % before), hand-written
+# LIF 4-bit 99.7 % / binary 99.2 %, hand-written IF binary 100 % (spike-exact), Norse LIF 99.4 %.
+# SpikingJelly IF stays at 98.9 % (4 of 360): its briefly trained output fires 1-3 spikes per
+# sample, 97 samples have a top-two margin of <= 1 spike (50 are ties), and each disagreement is
+# one output spike flipped by 8-bit weights (layer spike agreement 99.5 %); not a lowering error.
+MIN_AGREEMENT = {"spikingjelly_if_conv": 0.985}
 
 CASES = {
     "snntorch_mlp": ["--model", "user_models:snntorch_mlp"],  # range(x.shape[0]) loop inside
