@@ -144,3 +144,31 @@ def test_snntorch_default_reset_on_loihi1_says_chip_loihi2(trained: Any, capsys:
     assert "subtract" in err
     assert "--chip loihi2" in err
     assert not (d / "out1").exists()
+
+
+def test_snntorch_export_to_nir_file_compiles_and_agrees(trained: Any, tmp_path: Path) -> None:
+    """snnTorch's own exporter (``snntorch.export_to_nir`` + ``nir.write``), as its NIR tutorial
+    saves a model; snnc compiles the file with the exporter's dt (1e-4) and says what NIR's
+    reset means."""
+    pytest.importorskip("nir")
+    import nir
+    from snntorch.export_nir import export_to_nir
+
+    d, ref = trained("snntorch_nir_mlp")
+    zoo, dg = _zoo(), _digits()
+    net = zoo.snntorch_nir_mlp()
+    net.load_state_dict(torch.load(d / "model.pt"))
+    zoo.reset_snntorch(net)
+    nir.write(tmp_path / "model.nir", export_to_nir(net, torch.zeros(1, 64), ignore_dims=[0]))
+    out = tmp_path / "out"
+    res = cli("compile", str(tmp_path / "model.nir"), "-o", str(out), "--target", "loihi-sim",
+              "--dt", "1e-4", "--calibration", str(d / "X.npy"), "-q")
+    assert res.exit_code == 0, res.output
+    res = cli("simulate", str(out), "--input", str(d / "X.npy"), "-o", str(tmp_path / "r.npz"),
+              "-q")
+    assert res.exit_code == 0, res.output
+    got = np.load(tmp_path / "r.npz")["output"]
+    chip = dg.predict(np.moveaxis(got, -1, 0))
+    assert np.mean(ref) > 0.01
+    agree = float(np.mean(chip == dg.predict(ref)))
+    assert agree >= 0.99, f"snnTorch NIR export: {agree:.1%} agreement"

@@ -59,6 +59,19 @@ def snntorch_conv() -> nn.Module:
         snn.Leaky(beta=BETA, init_hidden=True, output=True))
 
 
+def snntorch_nir_mlp() -> nn.Module:
+    """The shape snnTorch's ``export_to_nir`` needs: per-neuron ``beta``/``threshold`` tensors
+    and ``reset_mechanism="zero"`` (NIR's LIF resets to v_reset; subtract reset is dropped)."""
+    import snntorch as snn
+
+    def leaky(n: int, **kw: Any) -> nn.Module:
+        return snn.Leaky(beta=torch.full((n,), BETA), threshold=torch.ones(n), init_hidden=True,
+                         reset_mechanism="zero", **kw)
+
+    return nn.Sequential(nn.Linear(64, 128), leaky(128), nn.Linear(128, 10),
+                         leaky(10, output=True))
+
+
 def run_snntorch_sequential(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
     from snntorch import utils
 
@@ -315,6 +328,8 @@ def _call(net: nn.Module, x: torch.Tensor) -> Any:
 
 MODELS: dict[str, ZooModel] = {m.name: m for m in (
     ZooModel("snntorch_mlp", snntorch_mlp, _call, None, conv=False, chip="loihi2"),
+    ZooModel("snntorch_nir_mlp", snntorch_nir_mlp, run_snntorch_sequential,
+             reset_snntorch, conv=False, chip="loihi1"),
     ZooModel("snntorch_conv", snntorch_conv, run_snntorch_sequential, reset_snntorch,
              conv=True, chip="loihi2"),
     ZooModel("spikingjelly_lif_conv", lambda: spikingjelly_conv("LIF"), run_spikingjelly,
