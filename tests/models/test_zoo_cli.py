@@ -172,3 +172,31 @@ def test_snntorch_export_to_nir_file_compiles_and_agrees(trained: Any, tmp_path:
     assert np.mean(ref) > 0.01
     agree = float(np.mean(chip == dg.predict(ref)))
     assert agree >= 0.99, f"snnTorch NIR export: {agree:.1%} agreement"
+
+
+@pytest.mark.parametrize("name", ["spikingjelly_lif_conv", "spikingjelly_if_conv"])
+def test_spikingjelly_torchscript_file_compiles_and_agrees(trained: Any, tmp_path: Path,
+                                                          name: str) -> None:
+    """``torch.jit.trace`` of SpikingJelly's multi-step net, saved with ``torch.jit.save``: its
+    neurons are SpikingJelly's registered TorchScript ops, which snnc registers before loading."""
+    from spikingjelly.activation_based import functional
+
+    d, ref = trained(name)
+    dg = _digits()
+    net = torch.load(d / "model.pt", weights_only=False).eval()
+    functional.reset_net(net)
+    with torch.no_grad():
+        ts = torch.jit.trace(net, torch.zeros(4, 2, 1, 8, 8), check_trace=False)
+    torch.jit.save(ts, tmp_path / "model.pt")
+    out = tmp_path / "out"
+    res = cli("compile", str(tmp_path / "model.pt"), "-o", str(out), "--target", "loihi-sim",
+              "--chip", "loihi2", "--input-shape", "1,8,8", "--calibration", str(d / "X.npy"),
+              "-q")
+    assert res.exit_code == 0, res.output
+    res = cli("simulate", str(out), "--input", str(d / "X.npy"), "-o", str(tmp_path / "r.npz"),
+              "-q")
+    assert res.exit_code == 0, res.output
+    got = np.load(tmp_path / "r.npz")["output"]
+    chip = dg.predict(np.moveaxis(got, -1, 0))
+    agree = float(np.mean(chip == dg.predict(ref)))
+    assert agree >= MIN_AGREEMENT.get(name, 0.99), f"{name} TorchScript: {agree:.1%} agreement"
