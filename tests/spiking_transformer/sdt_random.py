@@ -33,11 +33,16 @@ def on_grid(model: nn.Module, seed: int, dtype: torch.dtype = torch.float64) -> 
                 mod.running_var.copy_(4.0 ** ints((c,), 0, 2))
                 mod.weight.copy_(2.0 ** ints((c,), 0, 2))
                 mod.bias.copy_(ints((c,), -2, 3) / 4)
+        for name, par in model.named_parameters():
+            if name.rsplit(".", 1)[-1] in ("gamma1", "gamma2"):  # layer scale: 1/2, 1 or 2
+                par.copy_(2.0 ** ints(tuple(par.shape), -1, 2))
     return model
 
 
 def random_sdt(seed: int, neuron: str = "sj", depth: int = 1, dim: int = 8, heads: int = 2,
-               patch: int = 4, dtype: torch.dtype = torch.float64) -> nn.Module:
+               patch: int = 4, dtype: torch.dtype = torch.float64,
+               layer_scale: bool = False) -> nn.Module:
     torch.manual_seed(seed)
-    net = SpikeDrivenTransformer(patch, dim, heads, 2 * dim, 5, depth=depth, neuron=neuron)
+    net = SpikeDrivenTransformer(patch, dim, heads, 2 * dim, 5, depth=depth, neuron=neuron,
+                                 layer_scale=layer_scale)
     return on_grid(net, seed, dtype)
