@@ -46,3 +46,29 @@ def random_sdt(seed: int, neuron: str = "sj", depth: int = 1, dim: int = 8, head
     net = SpikeDrivenTransformer(patch, dim, heads, 2 * dim, 5, depth=depth, neuron=neuron,
                                  layer_scale=layer_scale)
     return on_grid(net, seed, dtype)
+
+
+def build_sdt() -> nn.Module:
+    """Factory for ``--model spiking_transformer.sdt_random:build_sdt`` (float64 weights)."""
+    return random_sdt(0)
+
+
+class IntegerAttention(nn.Module):
+    """QSD/BESTformer-style Q (Kᵀ V) of spike matrices: Kᵀ V is an integer matrix."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from spiking_transformer.sdt_models import make_neuron, tokens
+
+        self.q, self.k, self.v = (tokens("sj", 4, 4, bias=False) for _ in range(3))
+        self.q_lif, self.k_lif, self.v_lif = (make_neuron("sj") for _ in range(3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q = self.q_lif(self.q(x)).transpose(-1, -2)  # (N, C)
+        k = self.k_lif(self.k(x)).transpose(-1, -2)
+        v = self.v_lif(self.v(x)).transpose(-1, -2)
+        return q @ (k.transpose(-1, -2) @ v)  # the line the refusal names
+
+
+def build_integer_attention() -> nn.Module:
+    return on_grid(IntegerAttention(), 0)
