@@ -213,7 +213,18 @@ def _with_prelude(strategy: st.SearchStrategy[Case], prelude: str) -> st.SearchS
     return strategy.map(lambda c: Case(c.graph, c.inputs, names))
 
 
+def _sdsa_case(seed: int) -> Case:
+    """A random spike-driven self-attention block (tests/sdsa_random.py) on spikes."""
+    from sdsa_random import random_sdsa, spikes
+
+    rng = np.random.default_rng([seed, 17])
+    g = random_sdsa(rng)
+    return Case(g, {"in": spikes(rng, g.nodes["in"].out_shape, t=8, b=2)})
+
+
 STRATEGIES: dict[str, st.SearchStrategy[Case]] = {
+    "lower-spike-products": _with_prelude(st.integers(0, 2**31 - 1).map(_sdsa_case),
+                                          FLOAT_PIPELINE),
     "canonicalize": snn_graphs(),
     "dce": snn_graphs(),
     "fold-bn": snn_graphs(),
