@@ -100,7 +100,7 @@ def command(model: Path, out: Path, data: Path | None, calibration: Path | None,
     from ..convert.runtime import METHODS
     from ..convert.table import accuracy_table, format_table
     from ..outdir import check_output_dir
-    from .compile import _load_options
+    from .load_options import load_options_from
 
     method_list = tuple(m.strip() for m in methods.split(",") if m.strip())
     if not method_list or any(m not in METHODS for m in method_list):
@@ -108,7 +108,9 @@ def command(model: Path, out: Path, data: Path | None, calibration: Path | None,
     steps = _steps(steps_text)
     inputs = [p for p in (model, data, calibration) if p is not None]
     check_output_dir(out, force, inputs)
-    ann = load(model, **_load_options(input_shape, factory, trust_pickle, None))
+    ann = load(model, **load_options_from(model, {"input_shape": input_shape,
+                                                  "factory": factory,
+                                                  "trust_pickle": trust_pickle}))
     shape = ann.nodes[ann.inputs[0]].shape
     cal_path = calibration or data
     x_cal = None if cal_path is None else _samples(cal_path, _array(cal_path, "x"), shape)
