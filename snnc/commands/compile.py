@@ -90,7 +90,7 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
                    "exact pass changes the result (agreements go into compile.json).")
 @click.option("--force", is_flag=True,
               help="Replace OUT even if it is a non-empty directory snnc did not write.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines or notes.")
 def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: Path | None,
             stop_after: str | None, calibration: Path | None, input_path: Path | None,
             steps: int | None, chip: str | None, dt: str | None,
@@ -107,7 +107,8 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
                            steps=steps, out_dir=out, dump_ir=dump_ir, stop_after=stop_after,
                            chip=chip, load_options=load_options,
                            echo=None if quiet else _echo, check=check,
-                           report_input=report_input, force=force, note=_echo)
+                           report_input=report_input, force=force,
+                           note=None if quiet else _echo)
     if result.fidelity is not None:
         _print_fidelity(result.fidelity)
     art = result.artifacts

@@ -167,7 +167,7 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     if counters_path is not None:
         check_output_file(counters_path, force, _ours_counters)
     graph = _graph_of(model_or_outdir, load_options)
-    if not is_compiled(model_or_outdir):
+    if not is_compiled(model_or_outdir) and not quiet:
         print_notes(graph)
     x, batched = _inputs(graph, input_path, opts, steps)
     sim = default_registry().simulator(backend)
