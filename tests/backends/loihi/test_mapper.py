@@ -48,11 +48,14 @@ def _check_limits(prog: ChipProgram) -> None:
 
 
 def test_benchmark_net_fits_one_loihi1_chip() -> None:
-    prog = map_graph(dense_net(), "loihi1")
+    prog = map_graph(dense_net(), "loihi1", strategy="compact")
     assert prog.n_chips == 1
     assert [len(lm.cores) for lm in prog.layers.values()] == [4, 2, 1]
     _check_limits(prog)
     assert {(r.src, r.dst) for r in prog.routes} >= {(HOST, 0), (0, 4), (4, 6)}
+    bal = map_graph(dense_net(), "loihi1")  # balanced: the heavy first layer gets more cores
+    assert bal.n_chips == 1 and bal.n_cores <= prog.n_cores + len(prog.layers)
+    _check_limits(bal)
 
 
 def test_loihi2_shares_memory_and_packs_tighter() -> None:
