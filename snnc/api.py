@@ -63,7 +63,7 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
             dump_ir: str | Path | None = None, stop_after: str | None = None,
             chip: str | None = None, load_options: dict[str, Any] | None = None,
             echo: Any = None, check: bool = False, report_input: Any = None,
-            force: bool = False) -> Any:
+            force: bool = False, mapping: str | None = None) -> Any:
     """Compile a model file or graph for ``target``; returns a ``CompileResult``.
 
     The stages of ``snnc.stages``, in order: load -> optimize (the target's pass pipeline, or
@@ -75,8 +75,9 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
 
     ``calibration`` is a time-major array (T, B, *shape), a dict per input, or a .npy/.npz file
     (time last); ``check`` simulates before and after every pass and fails if an exact pass
-    changed the result. ``out_dir`` must be new, empty or an earlier snnc output (``force``
-    replaces other directories; see ``snnc.outdir``).
+    changed the result; ``mapping`` is the chip mapper's strategy (``balanced``, the default,
+    or ``compact``: backends/loihi/mapper.py). ``out_dir`` must be new, empty or an earlier
+    snnc output (``force`` replaces other directories; see ``snnc.outdir``).
     """
     from .convert import refuse_ann
     from .registry import default_registry
@@ -98,7 +99,8 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
                    dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
                    check=check, explicit=pipeline is not None,
                    programmable=programmable_neurons(tgt, chip))
-    program = map_program(opt, tgt, chip, backend) if tgt.lowers or opt.lowered else None
+    program = (map_program(opt, tgt, chip, backend, mapping) if tgt.lowers or opt.lowered
+               else None)
     measured = doc = None
     if program is not None:
         if echo is not None:

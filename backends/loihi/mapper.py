@@ -31,7 +31,15 @@ from ...errors import ResourceError, UnsupportedOpError
 from ...ir import Graph
 from ...ir.traits import Trait, has
 from .chips import ChipSpec, load_chip
-from .partition import LayerCost, balance, partition, split_for_fanout, syn_info
+from .partition import (
+    LayerCost,
+    balance,
+    partition,
+    split_for_fanout,
+    syn_info,
+    work,
+    work_per_position,
+)
 from .program import HOST, ChipProgram, CoreAlloc, LayerMap, Route, SynapseBlock
 from .rules import check_design_rules
 from .topology import Topology, topology
@@ -251,4 +259,21 @@ def map_graph(graph: Graph, chip: ChipSpec | str = "loihi1",
     cores = list(prog.cores)
     routes, out_edges = _routes(prog, topo)
     cores = [CoreAlloc(**{**c.__dict__, "output_axons": int(out_edges[c.core])}) for c in cores]
-    return ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), tuple(routes), grid)
+    return ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), tuple(routes), grid,
+                       strategy)
+
+
+def packing(program: ChipProgram) -> list[dict]:
+    """Per layer, the packing choice: cores used, the fewest that fit the core limits, and the
+    estimated work per step (ns, ``partition.work``) of its busiest and its mean core."""
+    topo = topology(program.graph)
+    parts, costs = _partition_all(program.graph, topo, program.chip)
+    rows = []
+    for name, lm in program.layers.items():
+        cost = costs[name]
+        per = work_per_position(cost)
+        ws = [work(cost, program.cores[i].start, program.cores[i].stop, per) for i in lm.cores]
+        rows.append({"layer": name, "cores": len(lm.cores), "min_cores": len(parts[name][1]),
+                     "work_max_ns": max(ws, default=0.0),
+                     "work_mean_ns": sum(ws) / len(ws) if ws else 0.0})
+    return rows

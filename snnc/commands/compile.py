@@ -97,6 +97,9 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
 @click.option("--steps", type=click.IntRange(1, 100_000), default=None,
               help="Time steps for calibration and fidelity.")
 @click.option("--chip", default=None, help="Chip spec name or TOML file (default: the target's).")
+@click.option("--mapping", type=click.Choice(["balanced", "compact"]), default=None,
+              help="Chip mapping: balanced (default: more cores for the busiest layers, NoC-aware "
+                   "placement) or compact (fewest cores, snake placement: the earlier mapping).")
 @click.option("--input-shape", default=None, help="Per-sample input shape, e.g. 2,34,34.")
 @click.option("--model", "factory", default=None,
               help="pkg.module:factory building the module a state_dict is loaded into.")
@@ -113,7 +116,7 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
 @netx_options()
 def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: Path | None,
             stop_after: str | None, calibration: Path | None, input_path: Path | None,
-            steps: int | None, chip: str | None,
+            steps: int | None, chip: str | None, mapping: str | None,
             input_shape: str | None, factory: str | None, trust_pickle: bool, dt: str | None,
             check: bool, force: bool, quiet: bool, netx_layers: int | None,
             reset_interval: int | None, reset_offset: int, input_bias: Path | None,
@@ -131,7 +134,7 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
                            steps=steps, out_dir=out, dump_ir=dump_ir, stop_after=stop_after,
                            chip=chip, load_options=load_options,
                            echo=None if quiet else _echo, check=check,
-                           report_input=report_input, force=force)
+                           report_input=report_input, force=force, mapping=mapping)
     if result.fidelity is not None:
         _print_fidelity(result.fidelity)
     art = result.artifacts
