@@ -40,13 +40,13 @@ def utilisation(program: ChipProgram) -> dict[str, float]:
             "input_axons": sum(c.input_axons for c in cs) / (n * core.input_axons)}
 
 
-def describe_program(path: str | Path | ChipProgram) -> Any:
-    """A rich renderable: chip, cores per layer, worst-core utilisation, chips and routes."""
+def describe_program(path: str | Path | ChipProgram, packing: list[dict] | None = None) -> Any:
+    """A rich renderable: chip, cores per layer, worst-core utilisation, chips and routes;
+    with ``packing`` (``mapper.packing``: the driver computes it, this layer may not import the
+    mapper) also the fewest cores each layer needs and its cores' estimated work."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
-
-    from .mapper import packing
 
     program = path if isinstance(path, ChipProgram) else ChipProgram.load(path)
     chip = program.chip
@@ -63,7 +63,8 @@ def describe_program(path: str | Path | ChipProgram) -> Any:
     for col in ("layer", "shape", "neurons", "cores", "fewest", "chips", "neurons/core",
                 "syn. memory", "input axons", "output edges", "work max/mean"):
         table.add_column(col, justify="left" if col in ("layer", "shape") else "right")
-    for r, p in zip(layer_rows(program), packing(program), strict=True):
+    empty = {"min_cores": "-", "work_max_ns": float("nan"), "work_mean_ns": float("nan")}
+    for r, p in zip(layer_rows(program), packing or [empty] * len(program.layers), strict=True):
         chips = ",".join(str(c) for c in r["chips"])
         table.add_row(r["layer"], "x".join(map(str, r["shape"])), str(r["neurons"]),
                       str(r["cores"]), str(p["min_cores"]), chips,
