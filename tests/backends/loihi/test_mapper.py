@@ -275,3 +275,16 @@ def test_traffic_placement_beats_the_snake_and_keeps_the_snake_when_it_is_cheape
     chain = dense_net((16, 8, 8, 8), seed=2)
     p2 = map_graph(chain, chip)
     assert [(c.x, c.y) for c in p2.cores] == [(c.x, c.y) for c in _snake(p2).cores]
+
+
+def test_balanced_keeps_the_fewest_cores_when_more_would_need_another_chip(tmp_path) -> None:
+    chip = tiny_chip(tmp_path, neurons=16)  # 4 cores per chip
+    g = dense_net((64, 16, 16, 16, 4))
+    assert map_graph(g, chip, strategy="compact").n_cores == 4
+    free = map_graph(g, chip)
+    assert free.n_cores == 5  # the busy first layer gets a second core, on a second chip
+    assert free.n_chips == 2
+    one = map_graph(g, chip, max_chips=1)
+    assert one.n_cores == 4
+    assert one.n_chips == 1
+    _check_limits(one)
