@@ -4,8 +4,9 @@
 2. Each layer is split into core ranges (``partition.py``): the fewest cores that respect every
    per-core limit (neurons, synaptic memory in its storage format, input axons); with the
    ``balanced`` strategy (the default) layers that carry more than the mean per-core work get
-   more cores (``partition.balance``), unless that needs more chips than allowed. Ranges
-   whose neurons send to too many cores are split further (output-edge limit).
+   more cores (``partition.balance``), unless that needs more chips than the fewest cores do
+   (then the fewest cores are kept). Ranges whose neurons send to too many cores are split
+   further (output-edge limit).
 3. Cores get global ids in layer order; a chip is filled before the next one is used; chips form
    a square-ish row-major grid. Within a chip, ``compact`` places them along a snake path over
    the tiles (left-to-right on even tile rows, right-to-left on odd ones), ``cores_per_tile``
@@ -241,15 +242,18 @@ def map_graph(graph: Graph, chip: ChipSpec | str = "loihi1",
     topo = topology(graph)
     check_design_rules(graph, topo, chip)
     parts, costs = _partition_all(graph, topo, chip)
+    compact = _fanout_split(graph, topo, chip, dict(parts))
     placed = None
     if strategy == "balanced":
         bal = balance(costs, {n: r for n, (_, r) in parts.items()})
         balanced = _fanout_split(graph, topo, chip, {n: (lm, bal[n]) for n, (lm, _) in
                                                      parts.items()})
-        with contextlib.suppress(ResourceError):  # more chips than allowed: the fewest cores
-            placed = _place(balanced, costs, chip, max_chips)
+        # never more chips than the fewest cores need (nor than allowed)
+        chips = math.ceil(sum(len(r) for _, r in compact.values()) / chip.mesh.cores_per_chip)
+        with contextlib.suppress(ResourceError):
+            placed = _place(balanced, costs, chip, min(chips, max_chips or chips))
     if placed is None:
-        placed = _place(_fanout_split(graph, topo, chip, dict(parts)), costs, chip, max_chips)
+        placed = _place(compact, costs, chip, max_chips)
     layers, cores, blocks = placed
     blocks = [SynapseBlock(b.synapse, topo.synapses[b.synapse][0], b.target, b.core, b.fmt,
                            b.synapses, b.memory_bits, b.input_axons) for b in blocks]

@@ -277,14 +277,14 @@ def test_traffic_placement_beats_the_snake_and_keeps_the_snake_when_it_is_cheape
     assert [(c.x, c.y) for c in p2.cores] == [(c.x, c.y) for c in _snake(p2).cores]
 
 
-def test_balanced_keeps_the_fewest_cores_when_more_would_need_another_chip(tmp_path) -> None:
+def test_balanced_never_takes_another_chip(tmp_path) -> None:
     chip = tiny_chip(tmp_path, neurons=16)  # 4 cores per chip
-    g = dense_net((64, 16, 16, 16, 4))
-    assert map_graph(g, chip, strategy="compact").n_cores == 4
-    free = map_graph(g, chip)
-    assert free.n_cores == 5  # the busy first layer gets a second core, on a second chip
-    assert free.n_chips == 2
-    one = map_graph(g, chip, max_chips=1)
-    assert one.n_cores == 4
-    assert one.n_chips == 1
-    _check_limits(one)
+    three = dense_net((64, 16, 16, 4))  # compact: 3 cores; balanced: the busy layer gets 2
+    assert map_graph(three, chip, strategy="compact").n_cores == 3
+    assert map_graph(three, chip).n_cores == 4
+    four = dense_net((64, 16, 16, 16, 4))  # compact fills the chip: a 5th core needs a 2nd chip
+    for kw in ({}, {"max_chips": 1}):
+        prog = map_graph(four, chip, **kw)
+        assert prog.n_cores == 4
+        assert prog.n_chips == 1
+        _check_limits(prog)
