@@ -117,7 +117,7 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
             input_shape: str | None, factory: str | None, trust_pickle: bool, dt: str | None,
             check: bool, force: bool, quiet: bool, netx_layers: int | None,
             reset_interval: int | None, reset_offset: int, input_bias: Path | None,
-            input_message_bits: int,
+            input_message_bits: int, netx_skip_layers: int,
             **event_kw: Any) -> None:
     """Compile MODEL for a target: folds, pruning, quantization, lowering, mapping."""
     from ..api import compile as compile_model
@@ -125,7 +125,7 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
     opts = options_from(event_kw, steps, dt)
     load_options = _load_options(input_shape, factory, trust_pickle, opts.dt_s)
     load_options.update(netx_load_options(model, netx_layers, reset_interval, reset_offset,
-                                          input_bias, input_message_bits))
+                                          input_bias, input_message_bits, netx_skip_layers))
     report_input, calib = _converted(model, load_options, opts, input_path, calibration)
     result = compile_model(model, target=target, pipeline=pipeline, calibration=calib,
                            steps=steps, out_dir=out, dump_ir=dump_ir, stop_after=stop_after,

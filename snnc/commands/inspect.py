@@ -46,13 +46,13 @@ DIRECTORY_VIEWS: list[Callable[[Path, Console], bool]] = [_program_view]
 @netx_options()
 def command(file: Path, as_text: bool, dt: float | None, netx_layers: int | None,
             reset_interval: int | None, reset_offset: int, input_bias: Path | None,
-            input_message_bits: int) -> None:
+            input_message_bits: int, netx_skip_layers: int) -> None:
     """Print the layers, shapes and parameters of a graph file."""
     from ..api import load
 
     console = make_console()
     netx = netx_load_options(file, netx_layers, reset_interval, reset_offset, input_bias,
-                             input_message_bits)
+                             input_message_bits, netx_skip_layers)
     if file.is_dir():
         show_directory(file, console)
         return

@@ -149,12 +149,13 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
             counters_path: Path | None, lava_hw: bool, out: Path, force: bool, align: bool,
             quiet: bool, dt: str | None, netx_layers: int | None, reset_offset: int,
-            input_bias: Path | None, input_message_bits: int, **event_kw: Any) -> None:
+            input_bias: Path | None, input_message_bits: int, netx_skip_layers: int,
+            **event_kw: Any) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
     opts = options_from(event_kw, steps, dt)
     netx_reset = reset_interval if is_netx(model_or_outdir) and reset_interval else None
     load_options = netx_load_options(model_or_outdir, netx_layers, netx_reset, reset_offset,
-                                     input_bias, input_message_bits)
+                                     input_bias, input_message_bits, netx_skip_layers)
     if netx_reset:
         reset_interval = 0  # the reader's staggered per-layer resets replace the global one
     from .. import api

@@ -94,6 +94,7 @@ def read_netx(
     input_message_bits: int = 0,
     input_bias: str | Path | np.ndarray | None = None,
     spike_exp: int = 6,
+    skip_layers: int = 0,
     **options: Any,
 ) -> Graph:
     """Read a netx ``.net`` file; options mirror ``netx.hdf5.Network``'s (see module docstring)."""
@@ -102,7 +103,8 @@ def read_netx(
     if options:
         raise SnncError(
             f"read_netx: unknown options {sorted(options)}; known: num_layers, "
-            "reset_interval, reset_offset, input_message_bits, input_bias, spike_exp"
+            "reset_interval, reset_offset, input_message_bits, input_bias, spike_exp, "
+            "skip_layers"
         )
     p = Path(path)
     if not 0 <= int(spike_exp) <= 7:
@@ -120,6 +122,8 @@ def read_netx(
             b.meta.update(Ts=_opt_num(sim, "Ts"), tSample=_opt_num(sim, "tSample"))
         except READ_ERRORS as exc:
             raise FormatError(f"{p}: unreadable netx file ({type(exc).__name__}: {exc})") from None
+        if skip_layers:
+            _skip(b, int(skip_layers), count)
         try:
             graph = _finish(b)
         except (IRError, *READ_ERRORS) as exc:
@@ -400,6 +404,32 @@ def _neuron_fields(g: Any) -> dict[str, Any]:
         val = g[key][()]
         out[key] = val.decode("ascii") if isinstance(val, bytes) else val
     return out
+
+
+def _skip(b: _Build, skip: int, count: int) -> None:
+    """netx's ``skip_layers``: the first ``skip`` layers are read (they give the message bits of
+    what follows) but not built; the stimulus enters the first kept layer's synapse, as lava-dl
+    connects a source to ``net.in_layer.synapse.s_in`` (PilotNet SDNN's square network)."""
+    if not 0 < skip < count:
+        raise SnncError(f"skip_layers={skip}: the file has {count} layers to read; skip 1.."
+                        f"{count - 1}")
+    if b.reset_interval is not None:
+        raise UnsupportedOpError("skip_layers with reset_interval: netx offsets the kept "
+                                 "layers' resets differently; not supported")
+    first = f"layer{skip}_syn"
+    names = dict(b.nodes)
+    if first not in names:
+        raise UnsupportedOpError(f"{b.path}: layer {skip} is not a dense or conv block; "
+                                 "skip_layers must leave a synapse first")
+    keep = {n for n in names if n == "output" or not n.startswith("layer")
+            or int(n[5:].split("_")[0]) >= skip} - {"input"}
+    if b.last not in keep:
+        raise SnncError(f"skip_layers={skip} leaves no layer with neurons")
+    syn = names[first]
+    b.nodes = [("input", Input(shape=syn.in_shape))] + [(n, v) for n, v in b.nodes if n in keep]
+    b.edges = [("input", first)] + [(u, v) for u, v in b.edges if u in keep and v in keep]
+    b.meta.update(input="synapse", input_layer=None, input_transform=None, input_shape=None,
+                  skip_layers=skip, input_message_bits=int(syn.num_message_bits))
 
 
 def _finish(b: _Build) -> Graph:

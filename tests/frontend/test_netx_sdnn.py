@@ -1,6 +1,7 @@
 """lava-dl's SDNN networks and blocks through ``snnc simulate --backend reference``, exactly.
 
-Ground truth (lava-dl 0.6.0's netx tests, recorded in Lava's fixed_pt models):
+Ground truth (lava-dl 0.6.0's netx tests, recorded in Lava's fixed_pt models; each test runs
+through the reference and through the default backend, loihi-sim on Loihi 2):
 ``gts/pilotnet_sdnn`` (``network.net``: the input held for every step, as lava-dl's RingBuffer
 source does; ``output`` over 9 steps, and the per-layer recordings ``act0`` = the Delta input's
 graded spikes, ``sigma1``/``sigma2`` = the first two SigmaDelta layers' sigma state, 20 steps)
@@ -53,6 +54,35 @@ def test_pilotnet_sdnn_every_recorded_layer(tmp_path, capsys, lavadl_assets, bac
         gt = np.load(d / f"{name}.npy")
         assert np.abs(gt).sum() > 0
         np.testing.assert_array_equal(_wh(r[probe]), gt, err_msg=name)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pilotnet_sdnn_square_sigma1_to_4(tmp_path, capsys, lavadl_assets, backend):
+    """``square_network.net`` as lava-dl's test runs it: netx ``skip_layers=1`` (the Delta input
+    layer is read for its message bits but not built), the source feeding layer 1's synapse with
+    ``act0[:33, :33]`` (the recorded graded spikes); ``sigma1_square`` .. ``sigma4_square`` are
+    the four conv SigmaDelta layers' sigma over 20 steps."""
+    d = lavadl_assets / "gts/pilotnet_sdnn"
+    x = np.load(d / "act0.npy")[:33, :33].transpose(2, 1, 0, 3)  # (C, H, W, T)
+    probes = [a for k in range(1, 5) for a in ("-p", f"layer{k}.sigma")]
+    r = _simulate(tmp_path, capsys, d / "square_network.net", x, "--netx-skip-layers", "1",
+                  *probes, backend=backend)
+    for k in range(1, 5):
+        gt = np.load(d / f"sigma{k}_square.npy")
+        assert gt.shape[-1] == 20
+        assert np.abs(gt[..., -1]).sum() > 1e6
+        np.testing.assert_array_equal(_wh(r[f"layer{k}.sigma"]), gt, err_msg=f"sigma{k}")
+
+
+def test_skip_layers_refusals(tmp_path, capsys, lavadl_assets):
+    d = lavadl_assets / "gts/pilotnet_sdnn"
+    x = tmp_path / "x.npy"
+    np.save(x, np.zeros((3, 33, 33, 2)))
+    code, _, err = run(["simulate", str(d / "square_network.net"), "-i", str(x),
+                        "--netx-skip-layers", "99", "-o", str(tmp_path / "r.npz")], capsys)
+    assert code == 2
+    assert "skip_layers=99" in err
+    assert not (tmp_path / "r.npz").exists()
 
 
 def test_pilotnet_sdnn_fields(lavadl_assets):
