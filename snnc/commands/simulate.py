@@ -143,12 +143,18 @@ def _ours_counters(path: Path) -> bool:
               help="Compiled programs: run the pipeline latency's extra steps and drop the "
                    "leading ones, so `output` has the input's steps, aligned with the float "
                    "model (probes keep the chip's own timing).")
+@click.option("--fidelity", type=click.Choice(["fixed_pt", "silicon"]), default="fixed_pt",
+              show_default=True,
+              help="fixed_pt: Lava's CPU models (bit-exact with Lava); silicon: also the Loihi 2 "
+                   "behaviours Lava leaves out (periodic reset every interval + 1 steps; v "
+                   "reads 128 after a spike), see docs/loihi-sim.md.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 @netx_options(reset=False)
 def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
             counters_path: Path | None, lava_hw: bool, out: Path, force: bool, align: bool,
-            quiet: bool, dt: str | None, netx_layers: int | None, reset_offset: int,
+            fidelity: str, quiet: bool, dt: str | None, netx_layers: int | None,
+            reset_offset: int,
             input_bias: Path | None, input_message_bits: int, netx_skip_layers: int,
             **event_kw: Any) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
@@ -177,7 +183,7 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
                    "are dropped (--no-align keeps them)", err=True)
     result = api.simulate(model_or_outdir, x, len(x) + lat if lat else steps, backend, probes,
                           chip, reset_interval=reset_interval, progress=not quiet,
-                          lava_hw=lava_hw, load_options=load_options)
+                          lava_hw=lava_hw, load_options=load_options, fidelity=fidelity)
     if lat:
         result = SimResult({k: v[lat:] for k, v in result.outputs.items()}, result.probes,
                            result.counters)
