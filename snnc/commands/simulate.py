@@ -28,7 +28,8 @@ from ..errors import SnncError
 from ..events.inputs import event_options, options_from
 from ..io import atomic_path, check_output_file, to_time_last
 from ..simulators.result import SimResult
-from .netx_options import is_netx, netx_load_options, netx_options
+from .load_options import is_compiled, load_options_from, loading_options, print_notes
+from .netx_options import is_netx
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +116,7 @@ def _ours_counters(path: Path) -> bool:
               help="Input: an array .npy, time last ((*shape, T) or (B, *shape, T)); an event "
                    "file (.aedat4, .raw EVT2/3, .dat DAT or SpikeCV, tonic .npy/.npz), binned "
                    "with --dt; or static data with --encode.")
-@click.option("--dt", default=None, help="Events: time one step stands for (1ms, 250us, or "
-              "seconds).")
+@loading_options(netx_reset=False)
 @event_options
 @click.option("--steps", "-T", type=click.IntRange(1, 10_000_000), default=None,
               help="Time steps (default: the input's length; shorter inputs are zero-padded).")
@@ -149,19 +149,16 @@ def _ours_counters(path: Path) -> bool:
                    "behaviours Lava leaves out (periodic reset every interval + 1 steps; v "
                    "reads 128 after a spike), see docs/loihi-sim.md.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
-@netx_options(reset=False)
 def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
             counters_path: Path | None, lava_hw: bool, out: Path, force: bool, align: bool,
-            fidelity: str, quiet: bool, dt: str | None, netx_layers: int | None,
-            reset_offset: int,
-            input_bias: Path | None, input_message_bits: int, netx_skip_layers: int,
-            **event_kw: Any) -> None:
+            fidelity: str, quiet: bool, dt: str | None, **kw: Any) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
-    opts = options_from(event_kw, steps, dt)
+    opts = options_from(kw, steps, dt)
     netx_reset = reset_interval if is_netx(model_or_outdir) and reset_interval else None
-    load_options = netx_load_options(model_or_outdir, netx_layers, netx_reset, reset_offset,
-                                     input_bias, input_message_bits, netx_skip_layers)
+    examples = () if opts.encode else (input_path,)
+    load_options = load_options_from(model_or_outdir, kw, dt_s=opts.dt_s,
+                                     reset_interval=netx_reset, examples=examples)
     if netx_reset:
         reset_interval = 0  # the reader's staggered per-layer resets replace the global one
     from .. import api
@@ -175,15 +172,31 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     if counters_path is not None:
         check_output_file(counters_path, force, _ours_counters)
     graph = _graph_of(model_or_outdir, load_options)
+    if not is_compiled(model_or_outdir):
+        print_notes(graph)
     x, batched = _inputs(graph, input_path, opts, steps)
-    lat = pipeline_latency(graph) if align and steps is None and not reset_interval else 0
+    sim = default_registry().simulator(backend)
+    # what the simulator runs (a model file is compiled here, as api.simulate does), so that
+    # the latency is the program's also when the program is made on the fly
+    subject = api.prepare(model_or_outdir, sim.needs, sim.compile_target, chip, x,
+                          load_options)
+    if fidelity == "silicon":
+        from ..simulators import silicon
+
+        subject = silicon.silicon_subject(subject)
+    ran = getattr(subject, "graph", subject)
+    lat = pipeline_latency(ran) if align and steps is None and not reset_interval else 0
     if lat and not quiet:
         click.echo(f"aligning with the float model: the program's pipeline latency is {lat} "
                    f"step(s), so {len(x) + lat} steps run and the first {lat} output steps "
                    "are dropped (--no-align keeps them)", err=True)
-    result = api.simulate(model_or_outdir, x, len(x) + lat if lat else steps, backend, probes,
-                          chip, reset_interval=reset_interval, progress=not quiet,
-                          lava_hw=lava_hw, load_options=load_options, fidelity=fidelity)
+    run_probes = tuple(probes)
+    if fidelity == "silicon":
+        run_probes = silicon.probes_needed(ran, probes)
+    result = sim.run(subject, x, len(x) + lat if lat else steps, run_probes,
+                     reset_interval=reset_interval, progress=not quiet, lava_hw=lava_hw)
+    if fidelity == "silicon":
+        result = silicon.silicon_readout(ran, result, probes)
     if lat:
         result = SimResult({k: v[lat:] for k, v in result.outputs.items()}, result.probes,
                            result.counters)
