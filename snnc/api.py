@@ -63,9 +63,9 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
             dump_ir: str | Path | None = None, stop_after: str | None = None,
             chip: str | None = None, load_options: dict[str, Any] | None = None,
             echo: Any = None, check: bool = False, report_input: Any = None,
-            force: bool = False, note: Any = None, conversion_data: Any = None,
-            ann: Any = None, conversion_methods: tuple[str, ...] = ("plain",),
-            tau: int = 8) -> Any:
+            force: bool = False, note: Any = None, mapping: str | None = None,
+            conversion_data: Any = None, ann: Any = None,
+            conversion_methods: tuple[str, ...] = ("plain",), tau: int = 8) -> Any:
     """Compile a model file or graph for ``target``; returns a ``CompileResult``.
 
     The stages of ``snnc.stages``, in order: load -> optimize (the target's pass pipeline, or
@@ -81,6 +81,8 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     replaces other directories; see ``snnc.outdir``). ``note`` (a callable taking one line) is
     told, before the passes run, how the model was read (the loader's ``load_notes``) and what
     the input is taken to be (binary spikes, integers or analog values, and from what).
+    ``mapping`` is the chip mapper's strategy (``balanced``, the default, or ``compact``:
+    backends/loihi/mapper.py).
 
     ``conversion_data`` (an .npz with ``x`` (N, *shape) and labels ``y``, or an ``(x, y)`` pair)
     on a converted SNN adds the report's accuracy-versus-T section (``stages/conversion.py``);
@@ -122,7 +124,8 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
                    dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
                    check=check, explicit=pipeline is not None,
                    programmable=programmable_neurons(tgt, chip))
-    program = map_program(opt, tgt, chip, backend) if tgt.lowers or opt.lowered else None
+    program = (map_program(opt, tgt, chip, backend, mapping) if tgt.lowers or opt.lowered
+               else None)
     measured = doc = None
     if program is not None:
         if echo is not None:
@@ -186,7 +189,8 @@ def _conversion_runner(graph: Graph, data: Any, ann: Any, path: Path | None,
 
 def simulate(model: str | Path, inputs: Any, steps: int | None = None,
              backend: str = "loihi-sim", probes: tuple[str, ...] = (), chip: str | None = None,
-             load_options: dict[str, Any] | None = None, **options: Any) -> Any:
+             load_options: dict[str, Any] | None = None, fidelity: str = "fixed_pt",
+             **options: Any) -> Any:
     """Run a compile output directory (``program.h5``) or any model file on ``inputs``
     (time-major, per input node or one array) with a registered simulator; a ``SimResult``.
 
@@ -194,13 +198,22 @@ def simulate(model: str | Path, inputs: Any, steps: int | None = None,
     file does not hold it yet: a program (``loihi-sim``) is mapped on ``chip``, a lowered graph
     (``lava``) is compiled for the simulator's target; ``reference`` and ``brian2`` run the
     graph as loaded. ``load_options`` go to the model's reader (e.g. netx's ``num_layers``).
-    ``options``: ``reset_interval``, ``progress`` (loihi-sim), ``lava_hw``.
+    ``options``: ``reset_interval``, ``progress`` (loihi-sim), ``lava_hw``. ``fidelity``:
+    ``"fixed_pt"`` (Lava's CPU semantics) or ``"silicon"`` (the Loihi 2 behaviours Lava leaves
+    out, ``simulators/silicon.py``).
     """
     from .registry import default_registry
+    from .simulators import silicon
 
+    silicon.check_fidelity(fidelity)
     sim = default_registry().simulator(backend)
     subject = prepare(model, sim.needs, sim.compile_target, chip, inputs, load_options)
-    return sim.run(subject, inputs, steps, tuple(probes), **options)
+    if fidelity == "fixed_pt":
+        return sim.run(subject, inputs, steps, tuple(probes), **options)
+    subject = silicon.silicon_subject(subject)
+    graph = subject if isinstance(subject, Graph) else subject.graph
+    result = sim.run(subject, inputs, steps, silicon.probes_needed(graph, probes), **options)
+    return silicon.silicon_readout(graph, result, probes)
 
 
 def prepare(model: str | Path, needs: str, compile_target: str | None = None,

@@ -100,7 +100,7 @@ def check_output_dir(path: str | os.PathLike[str], force: bool = False,
                      inputs: Iterable[str | os.PathLike[str]] = (), what: str = "output") -> Path:
     """Raise ``OutputError`` unless ``path`` may be written as an output directory."""
     dest = Path(path)
-    inputs = [Path(p) for p in inputs]
+    paths = [Path(p) for p in inputs]
     if len(dest.name.encode()) + _TAG_ROOM > _NAME_MAX:
         raise OutputError(f"-o {dest}: the name is too long ({len(dest.name.encode())} bytes; "
                           f"at most {_NAME_MAX - _TAG_ROOM})")
@@ -116,7 +116,7 @@ def check_output_dir(path: str | os.PathLike[str], force: bool = False,
     if not dest.is_dir():
         raise OutputError(f"-o {dest}: is a file; the {what} is a directory: name a new or "
                           "empty directory, or an earlier snnc output")
-    why = _protected(dest, inputs)
+    why = _protected(dest, paths)
     if why is not None:
         raise OutputError(f"-o {dest}: snnc never replaces this directory ({why}), not even "
                           "with --force; name a new directory for the output")

@@ -95,6 +95,9 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
 @click.option("--steps", type=click.IntRange(1, 100_000), default=None,
               help="Time steps for calibration and fidelity.")
 @click.option("--chip", default=None, help="Chip spec name or TOML file (default: the target's).")
+@click.option("--mapping", type=click.Choice(["balanced", "compact"]), default=None,
+              help="Chip mapping: balanced (default: more cores for the busiest layers, NoC-aware "
+                   "placement) or compact (fewest cores, snake placement: the earlier mapping).")
 @loading_options()
 @event_options
 @click.option("--check", is_flag=True,
@@ -102,10 +105,10 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
                    "exact pass changes the result (agreements go into compile.json).")
 @click.option("--force", is_flag=True,
               help="Replace OUT even if it is a non-empty directory snnc did not write.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines or notes.")
 def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: Path | None,
             stop_after: str | None, calibration: Path | None, input_path: Path | None,
-            steps: int | None, chip: str | None, dt: str | None,
+            steps: int | None, chip: str | None, mapping: str | None, dt: str | None,
             check: bool, force: bool, quiet: bool, reset_interval: int | None,
             conv_data: Path | None, ann_path: Path | None, conv_methods: str, conv_tau: int,
             **kw: Any) -> None:
@@ -120,7 +123,8 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
                            steps=steps, out_dir=out, dump_ir=dump_ir, stop_after=stop_after,
                            chip=chip, load_options=load_options,
                            echo=None if quiet else _echo, check=check,
-                           report_input=report_input, force=force, note=_echo,
+                           report_input=report_input, force=force,
+                           note=None if quiet else _echo, mapping=mapping,
                            conversion_data=conv_data, ann=ann_path, tau=conv_tau,
                            conversion_methods=tuple(m.strip() for m in conv_methods.split(",")
                                                     if m.strip()))

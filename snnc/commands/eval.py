@@ -22,6 +22,9 @@ from ..errors import SnncError
 from ..io import atomic_path
 
 MARK_HTML = "<title>snnc eval</title>"
+#: bounds of the integer options (as snnc compile's --steps; a batch or a worker count beyond
+#: these is a typo, not a plan)
+MAX_STEPS, MAX_SAMPLES, MAX_WORKERS, MAX_BATCH = 100_000, 10**9, 1024, 65536
 
 
 def check_ours(path: Path, marker: str) -> None:
@@ -120,14 +123,17 @@ def run_eval(out_dir: Path, data_path: Path, *, x_key: str = "x", y_key: str = "
 @click.option("--y-key", default="y", show_default=True, help="Array holding the labels.")
 @click.option("--encode", type=click.Choice(["rate", "latency", "delta", "direct"]),
               default=None, help="Encode static samples (N, *shape) over --steps steps.")
-@click.option("--steps", type=click.IntRange(min=1), default=None, help="Steps for --encode.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Rate encoder seed.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="First N samples only.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--steps", type=click.IntRange(1, MAX_STEPS), default=None,
+              help="Steps for --encode.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Rate encoder seed.")
+@click.option("--limit", type=click.IntRange(1, MAX_SAMPLES), default=None,
+              help="First N samples only.")
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=1, show_default=True,
               help="Parallel workers; >1 runs shards as Ray tasks (needs ray).")
 @click.option("--address", default=None,
               help="Attach to this Ray cluster ('auto' or host:port) instead of a local one.")
-@click.option("--batch", type=click.IntRange(min=1), default=64, show_default=True,
+@click.option("--batch", type=click.IntRange(1, MAX_BATCH), default=64, show_default=True,
               help="Samples simulated together.")
 @click.option("-o", "--output", "dest", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Where eval.json / eval.html go (default: OUT_DIR).")

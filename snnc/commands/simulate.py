@@ -29,7 +29,7 @@ from ..events.inputs import event_options, options_from
 from ..io import atomic_path, check_output_file, to_time_last
 from ..simulators.result import SimResult
 from .load_options import is_compiled, load_options_from, loading_options, print_notes
-from .netx_options import is_netx
+from .netx_options import MAX_INTERVAL, is_netx
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def _ours_counters(path: Path) -> bool:
               help="Record a layer's state or output (repeatable).")
 @click.option("--chip", default=None, help="Chip for models that still need mapping: loihi1, "
               "loihi2 or a .toml chip file.")
-@click.option("--reset-interval", type=click.IntRange(min=0), default=0,
+@click.option("--reset-interval", type=click.IntRange(0, MAX_INTERVAL), default=0,
               help="loihi-sim: zero all state every N steps (one sample per N steps); for a "
                    "netx .net file: netx's reset_interval (each layer offset by its depth).")
 @click.option("--counters", "counters_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -143,11 +143,16 @@ def _ours_counters(path: Path) -> bool:
               help="Compiled programs: run the pipeline latency's extra steps and drop the "
                    "leading ones, so `output` has the input's steps, aligned with the float "
                    "model (probes keep the chip's own timing).")
+@click.option("--fidelity", type=click.Choice(["fixed_pt", "silicon"]), default="fixed_pt",
+              show_default=True,
+              help="fixed_pt: Lava's CPU models (bit-exact with Lava); silicon: also the Loihi 2 "
+                   "behaviours Lava leaves out (periodic reset every interval + 1 steps; v "
+                   "reads 128 after a spike), see docs/loihi-sim.md.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
             counters_path: Path | None, lava_hw: bool, out: Path, force: bool, align: bool,
-            quiet: bool, dt: str | None, **kw: Any) -> None:
+            fidelity: str, quiet: bool, dt: str | None, **kw: Any) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
     opts = options_from(kw, steps, dt)
     netx_reset = reset_interval if is_netx(model_or_outdir) and reset_interval else None
@@ -167,7 +172,7 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     if counters_path is not None:
         check_output_file(counters_path, force, _ours_counters)
     graph = _graph_of(model_or_outdir, load_options)
-    if not is_compiled(model_or_outdir):
+    if not is_compiled(model_or_outdir) and not quiet:
         print_notes(graph)
     x, batched = _inputs(graph, input_path, opts, steps)
     sim = default_registry().simulator(backend)
@@ -175,14 +180,23 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     # the latency is the program's also when the program is made on the fly
     subject = api.prepare(model_or_outdir, sim.needs, sim.compile_target, chip, x,
                           load_options)
+    if fidelity == "silicon":
+        from ..simulators import silicon
+
+        subject = silicon.silicon_subject(subject)
     ran = getattr(subject, "graph", subject)
     lat = pipeline_latency(ran) if align and steps is None and not reset_interval else 0
     if lat and not quiet:
         click.echo(f"aligning with the float model: the program's pipeline latency is {lat} "
                    f"step(s), so {len(x) + lat} steps run and the first {lat} output steps "
                    "are dropped (--no-align keeps them)", err=True)
-    result = sim.run(subject, x, len(x) + lat if lat else steps, tuple(probes),
+    run_probes = tuple(probes)
+    if fidelity == "silicon":
+        run_probes = silicon.probes_needed(ran, probes)
+    result = sim.run(subject, x, len(x) + lat if lat else steps, run_probes,
                      reset_interval=reset_interval, progress=not quiet, lava_hw=lava_hw)
+    if fidelity == "silicon":
+        result = silicon.silicon_readout(ran, result, probes)
     if lat:
         result = SimResult({k: v[lat:] for k, v in result.outputs.items()}, result.probes,
                            result.counters)

@@ -20,6 +20,7 @@ import click
 
 from ..errors import SnncError
 from ..io import atomic_path
+from .eval import MAX_SAMPLES, MAX_WORKERS
 
 
 def _data_spec(grid: Any, data_path: Path | None, x_key: str | None, y_key: str | None,
@@ -64,13 +65,13 @@ def _write_pages(root: Path, docs: list[dict[str, Any]], experiment: dict[str, A
               default=None, help="Dataset .npz (x, y) as for snnc eval (or [data] path).")
 @click.option("--x-key", default=None, help="Array holding the samples (default x).")
 @click.option("--y-key", default=None, help="Array holding the labels (default y).")
-@click.option("--limit", type=click.IntRange(min=1), default=None,
+@click.option("--limit", type=click.IntRange(1, MAX_SAMPLES), default=None,
               help="Evaluate the first N samples only.")
 @click.option("--encode", type=click.Choice(["rate", "latency", "delta", "direct"]),
               default=None, help="Encode static samples (the steps axis sets the length).")
 @click.option("-o", "--output", "root", required=True, type=click.Path(path_type=Path),
               help="Sweep directory (cache, results, sweep.html).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=1, show_default=True,
               help="Points run in parallel as Ray tasks when > 1.")
 @click.option("--address", default=None, help="Attach to this Ray cluster instead.")
 @click.option("--trust-pickle", is_flag=True, help="Allow arbitrary pickled classes (runs code).")
@@ -101,7 +102,11 @@ def command(model: Path, grid_path: Path, data_path: Path | None, x_key: str | N
                               "directory, or pass --force to replace it (and delete everything "
                               "in it) once the sweep has finished.") from None
         raise
-    args = (model, grid, grid_path, data, workers, address, trust_pickle, quiet)
+    from .. import api
+
+    # the model is read before anything is written: a damaged file leaves no sweep directory
+    graph = api.load(model, **({"trust_pickle": True} if trust_pickle else {}))
+    args = (model, graph, grid, grid_path, data, workers, address, quiet)
     if in_place:
         docs = _sweep(root, *args)
     else:
@@ -113,10 +118,9 @@ def command(model: Path, grid_path: Path, data_path: Path | None, x_key: str | N
                (f" ({failed} point(s) failed; see the table)" if failed else ""))
 
 
-def _sweep(root: Path, model: Path, grid: Any, grid_path: Path, data: Any, workers: int,
-           address: str | None, trust_pickle: bool, quiet: bool) -> list[dict[str, Any]]:
+def _sweep(root: Path, model: Path, graph: Any, grid: Any, grid_path: Path, data: Any,
+           workers: int, address: str | None, quiet: bool) -> list[dict[str, Any]]:
     """Run the points not cached in ``root``; write results.json and sweep.html there."""
-    from .. import api
     from ..evaluate.engine import Progress, map_shards
     from ..passes import DEFAULT_PIPELINE
     from ..sweep.run import PointTask, fingerprint, open_root, pending
@@ -131,7 +135,6 @@ def _sweep(root: Path, model: Path, grid: Any, grid_path: Path, data: Any, worke
         click.echo(f"sweep: {len(points)} points, {len(done)} cached, {len(todo)} to run",
                    err=True)
     if todo:
-        graph = api.load(model, **({"trust_pickle": True} if trust_pickle else {}))
         calib = model.with_name(model.stem + ".input.npy")
         tasks = []
         for p, key in todo:

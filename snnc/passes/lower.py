@@ -39,6 +39,8 @@ from .qlayer import VTH_NEVER, dense_encoding
 from .quant_schema import INPUTS_KEY, LAYERS_KEY, read_layers
 
 AUTO_RESET_INTERVAL = 2**30
+#: the largest reset interval accepted (an int32)
+MAX_RESET_INTERVAL = 2**31 - 1
 
 
 def _int(value: Any, what: str, name: str) -> np.ndarray:
@@ -127,6 +129,12 @@ class LowerLoihi(Pass):
                "semantics; align path latencies with delays and staggered resets.")
     semantics = Semantics.LOWERING
     reset_interval: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.reset_interval <= MAX_RESET_INTERVAL:
+            raise ValueError(f"reset_interval={self.reset_interval} is outside [0, "
+                             f"{MAX_RESET_INTERVAL}] (0: a reset every 2**30 steps when a layer "
+                             "has a bias, else none)")
 
     def requires(self, graph: Graph) -> None:
         if INPUTS_KEY not in graph.metadata:

@@ -138,6 +138,19 @@ class QuantizeLoihi(Pass):
     max_weight: int = 0
     bias_exp: int | None = None
 
+    def __post_init__(self) -> None:
+        """Options out of range are refused here (``make_pass`` reports the ValueError)."""
+        for key, lo, hi in (("headroom_bits", 0, 23), ("frac_bits", 0, 23),
+                            ("input_bits", 1, 24), ("max_weight", 0, 32767)):
+            v = getattr(self, key)
+            if not lo <= v <= hi:
+                raise ValueError(f"{key}={v} is outside [{lo}, {hi}]")
+        if self.bias_exp is not None and not 0 <= self.bias_exp <= 7:
+            raise ValueError(f"bias_exp={self.bias_exp} is outside [0, 7] (Lava's bias "
+                             "exponent)")
+        if not (np.isfinite(self.input_max) and self.input_max > 0):
+            raise ValueError(f"input_max={self.input_max} must be a finite number > 0")
+
     def requires(self, graph: Graph) -> None:
         """NaN or infinite parameters cannot be put on an integer grid: say which and where."""
         for name, node in graph.nodes.items():

@@ -177,7 +177,7 @@ def _traced_factories(tracer: fx.Tracer) -> Any:
         def call(*args: Any, **kwargs: Any) -> Any:
             flat = [*args, *(args[0] if args and isinstance(args[0], tuple | list) else ()),
                     *kwargs.values()]
-            if any(isinstance(a, fx.Proxy) for a in flat):
+            if any(isinstance(a, fx.Proxy) and a.tracer is tracer for a in flat):
                 return tracer.create_proxy("call_function", fn, args, kwargs)
             return fn(*args, **kwargs)
         return call
