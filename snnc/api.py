@@ -115,7 +115,8 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
 def simulate(model: str | Path, inputs: Any, steps: int | None = None,
              backend: str = "loihi-sim", probes: tuple[str, ...] = (), chip: str | None = None,
              load_options: dict[str, Any] | None = None, **options: Any) -> Any:
-    """Run a compile output directory (``program.h5``) or any model file on ``inputs``
+    """Run a compile output directory (``program.h5``), a loaded ``ChipProgram`` or any model
+    file on ``inputs``
     (time-major, per input node or one array) with a registered simulator; a ``SimResult``.
 
     What the simulator runs on (``Simulator.needs``) is made by the compile stages when the
@@ -139,6 +140,8 @@ def prepare(model: str | Path, needs: str, compile_target: str | None = None,
     from .backends.loihi.program import ChipProgram
     from .backends.loihi.program_io import program_file
 
+    if isinstance(model, ChipProgram):  # a program the caller has loaded already
+        return model if needs == "program" else model.graph
     p = Path(model)
     if p.is_dir() or p.suffix in (".h5", ".hdf5"):
         program = ChipProgram.load(program_file(p))

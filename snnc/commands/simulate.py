@@ -39,16 +39,18 @@ def _simulators() -> list[str]:
     return default_registry().simulator_names()
 
 
-def _graph_of(path: Path, load_options: dict[str, Any]) -> Any:
-    """The graph whose input node names and shapes the input file is read against."""
+def _subject_of(path: Path, load_options: dict[str, Any]) -> tuple[Any, Any]:
+    """(what ``api.simulate`` runs: the loaded program of a compile output, else the path;
+    the graph whose input node names and shapes the input file is read against)."""
     from .. import api
     from ..backends.loihi.program_io import program_file
 
     if path.is_dir() or path.suffix in (".h5", ".hdf5"):
         from ..backends.loihi.program import ChipProgram
 
-        return ChipProgram.load(program_file(path)).graph
-    return api.load(path, **load_options)
+        program = ChipProgram.load(program_file(path))  # read once, simulated below
+        return program, program.graph
+    return path, api.load(path, **load_options)
 
 
 def _inputs(graph: Any, path: Path | None, opts: Any = None, steps: int | None = None
@@ -160,29 +162,33 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     from .. import api
     from ..registry import default_registry
 
-    if backend not in _simulators():
+    registry = default_registry()
+    if not registry.has_simulator(backend):
         raise click.BadParameter(f"{backend!r} is not one of {', '.join(_simulators())}",
                                  param_hint="'--backend'")
-    default_registry().simulator(backend)  # a broken plug-in fails before any work
+    registry.simulator(backend)  # a broken plug-in fails before any work
     check_output_file(out, force, _ours)
     if counters_path is not None:
         check_output_file(counters_path, force, _ours_counters)
-    graph = _graph_of(model_or_outdir, load_options)
+    subject, graph = _subject_of(model_or_outdir, load_options)
     x, batched = _inputs(graph, input_path, opts, steps)
     lat = pipeline_latency(graph) if align and steps is None and not reset_interval else 0
     if lat and not quiet:
         click.echo(f"aligning with the float model: the program's pipeline latency is {lat} "
                    f"step(s), so {len(x) + lat} steps run and the first {lat} output steps "
                    "are dropped (--no-align keeps them)", err=True)
-    result = api.simulate(model_or_outdir, x, len(x) + lat if lat else steps, backend, probes,
+    result = api.simulate(subject, x, len(x) + lat if lat else steps, backend, probes,
                           chip, reset_interval=reset_interval, progress=not quiet,
                           lava_hw=lava_hw, load_options=load_options)
     if lat:
         result = SimResult({k: v[lat:] for k, v in result.outputs.items()}, result.probes,
                            result.counters)
-    from ..frontend.netx import average_readout
+    average = None
+    if "netx" in dict(graph.metadata):  # a netx file's average readout block
+        from ..frontend.netx import average_readout
 
-    _save(out, result, batched, average_readout(graph, result.output))
+        average = average_readout(graph, result.output)
+    _save(out, result, batched, average)
     if counters_path is not None:
         if result.counters is None:
             raise SnncError(f"--counters: backend {backend!r} does not count chip events")
