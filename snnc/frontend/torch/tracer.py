@@ -52,10 +52,27 @@ _LIB_PREFIXES = ("torch.nn.", "snntorch", "spikingjelly", "norse")
 _SHAPE_QUERIES = {"size", "dim", "shape", "dtype", "device", "ndim", "numel"}
 
 
+_TORCH_DIR = str(Path(torch.__file__).parent)
+_THIS_FILE = __file__
+
+
 class _Tracer(fx.Tracer):
-    def __init__(self) -> None:
-        super().__init__()
-        self.record_stack_traces = True
+    """fx's tracer with snnc's leaf modules; each node keeps the user's frames of its creation
+    (for error messages naming the model's line). Recorded here with the standard library's
+    ``traceback``: fx's own ``record_stack_traces`` symbolizes through torch's profiler, whose
+    first use imports torch._dynamo and torch._inductor (seconds of every compile)."""
+
+    def create_node(self, kind: str, target: Any, args: Any, kwargs: Any,
+                    name: str | None = None, type_expr: Any = None) -> fx.Node:
+        import traceback
+
+        node = super().create_node(kind, target, args, kwargs, name, type_expr)
+        if not node.stack_trace:
+            frames = [f for f in traceback.extract_stack(limit=64)[:-1]
+                      if not f.filename.startswith(_TORCH_DIR) and f.filename != _THIS_FILE]
+            if frames:
+                node.stack_trace = "".join(traceback.format_list(frames[-8:])).rstrip()
+        return node
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
         if reg.find_module_converter(m) is not None or reg.is_stateful(m):
