@@ -237,17 +237,28 @@ def check_array(a: Any, where: str, finite: bool = True) -> np.ndarray:
         raise FormatError(f"{where}: is a 0-d scalar; expected an array")
     if a.size == 0:
         raise FormatError(f"{where}: is empty (shape {a.shape})")
-    if finite and a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+    if finite and a.dtype.kind == "f" and not _all_finite(a):
         raise FormatError(f"{where}: holds NaN or infinite values")
     return a
 
 
+def _all_finite(a: np.ndarray, block_bytes: int = 64 << 20) -> bool:
+    """``np.isfinite(a).all()`` over blocks of the first axis (a memory-mapped array is read a
+    block at a time instead of into one temporary as large as itself)."""
+    if a.ndim == 0 or a.nbytes <= block_bytes:
+        return bool(np.all(np.isfinite(a)))
+    step = max(1, block_bytes // max(1, a[0].nbytes))
+    return all(bool(np.all(np.isfinite(a[i:i + step]))) for i in range(0, len(a), step))
+
+
 def read_array(path: str | os.PathLike[str], what: str,
-               names: tuple[str, ...] | None = None) -> np.ndarray | dict[str, np.ndarray]:
-    """A ``.npy`` array or the arrays of an ``.npz`` (``names`` required), validated."""
+               names: tuple[str, ...] | None = None,
+               mmap: bool = False) -> np.ndarray | dict[str, np.ndarray]:
+    """A ``.npy`` array or the arrays of an ``.npz`` (``names`` required), validated.
+    ``mmap``: a ``.npy`` array is memory-mapped read-only (pages are read when used)."""
     p = regular_file(path, what)
     try:
-        data = np.load(p, allow_pickle=False)
+        data = np.load(p, allow_pickle=False, mmap_mode="r" if mmap else None)
         if not isinstance(data, np.lib.npyio.NpzFile):
             return check_array(data, f"{p}: {what}")
         with data:

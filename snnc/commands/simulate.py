@@ -18,6 +18,7 @@ last; with ``--counters`` the event simulator's counters go to a JSON or NPZ fil
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,89 @@ def _ours_counters(path: Path) -> bool:
     return "syn_ops_dense" in read_json(path, "counters")
 
 
+CHUNK_BYTES = 64 << 20  # input bytes (as int64) of one streamed chunk of samples
+
+
+def _chunk_samples(x: np.ndarray, steps: int | None, asked: int | None) -> int:
+    """Samples per chunk: ``asked``, else as many as keep one chunk's input near CHUNK_BYTES."""
+    if asked is not None:
+        return asked
+    per_sample = max(int(steps or len(x)), len(x)) * int(np.prod(x.shape[2:])) * 8
+    return max(1, CHUNK_BYTES // max(per_sample, 1))
+
+
+def _simulate_streamed(program: Any, x: np.ndarray, steps: int | None, lat: int,
+                       probes: tuple[str, ...], chunk: int, reset_interval: int, out: Path,
+                       quiet: bool) -> None:
+    """The samples of ``x`` (T, B, *shape; a memory-mapped file's view) ``chunk`` at a time:
+    each chunk is read from disk, simulated (samples are independent, so the results equal one
+    batch's) and appended to one temporary .npy per result array, time last; R.npz is then
+    assembled from those files. Memory holds one chunk, whatever the number of samples."""
+    import zipfile
+
+    from ..simulators.event import simulate
+
+    n = x.shape[1]
+    parts: dict[str, tuple[Path, Any]] = {}
+    syn = spikes = 0.0
+    tmp_dir = out.parent if str(out.parent) else Path(".")
+    try:
+        for b0 in range(0, n, chunk):
+            xc = np.ascontiguousarray(x[:, b0:b0 + chunk])  # reads this chunk only
+            res = simulate(program, xc, steps, probes, reset_interval=reset_interval)
+            arrays = {"output": res.output[lat:] if lat else res.output, **res.probes}
+            for name, val in arrays.items():
+                last = np.ascontiguousarray(to_time_last(val))  # (b, *shape, T)
+                if name not in parts:
+                    parts[name] = _open_part(tmp_dir, out, (n, *last.shape[1:]), last.dtype)
+                parts[name][1].write(last.tobytes())
+            tot = res.counters.totals()
+            syn += (tot["syn_ops_dense"] + tot["syn_ops_sparse"] + tot["syn_ops_conv"]) \
+                * xc.shape[1]
+            spikes += tot["spikes_out"] * xc.shape[1]
+        for _, fh in parts.values():
+            fh.close()
+        with atomic_path(out) as tmp, \
+                zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            for name, (path, _) in parts.items():
+                _copy_member(zf, path, name)
+    finally:
+        for path, fh in parts.values():
+            fh.close()
+            path.unlink(missing_ok=True)
+    if not quiet:
+        click.echo(f"loihi-sim: {x.shape[0] if steps is None else steps - lat} steps x {n} "
+                   f"sample(s) in chunks of {chunk} -> {out} ({syn / n:.0f} synaptic ops, "
+                   f"{spikes / n:.0f} spikes per sample)")
+
+
+def _open_part(tmp_dir: Path, out: Path, shape: tuple[int, ...], dtype: np.dtype
+               ) -> tuple[Path, Any]:
+    """A temporary .npy file beside ``out`` with the header of ``shape``; rows are appended."""
+    import tempfile
+
+    from numpy.lib import format as npf
+
+    try:
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{out.name[:200]}.", suffix=".part.npy",
+                                    dir=tmp_dir)
+    except OSError as exc:
+        raise SnncError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+    fh = os.fdopen(fd, "wb")
+    npf.write_array_header_2_0(fh, {"descr": npf.dtype_to_descr(np.dtype(dtype)),
+                                    "fortran_order": False, "shape": shape})
+    return Path(name), fh
+
+
+def _copy_member(zf: Any, path: Path, name: str) -> None:
+    """The .npy file ``path`` into the archive as ``name.npy``, a megabyte at a time."""
+    import shutil
+
+    with path.open("rb") as src, zf.open(f"{name}.npy", "w", force_zip64=True) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+
+
 @click.command("simulate")
 @click.argument("model_or_outdir", type=click.Path(exists=True, path_type=Path))
 @click.option("--input", "-i", "input_path", default=None,
@@ -145,13 +229,18 @@ def _ours_counters(path: Path) -> bool:
               help="Compiled programs: run the pipeline latency's extra steps and drop the "
                    "leading ones, so `output` has the input's steps, aligned with the float "
                    "model (probes keep the chip's own timing).")
+@click.option("--chunk-samples", type=click.IntRange(min=1), default=None,
+              help="loihi-sim on a compile output: simulate this many samples at a time "
+                   "(default: as many as fit in about 64 MB of input), reading a memory-mapped "
+                   "X.npy chunk by chunk and streaming the results to R.npz.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 @netx_options(reset=False)
 def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
             counters_path: Path | None, lava_hw: bool, out: Path, force: bool, align: bool,
             quiet: bool, dt: str | None, netx_layers: int | None, reset_offset: int,
-            input_bias: Path | None, input_message_bits: int, **event_kw: Any) -> None:
+            input_bias: Path | None, input_message_bits: int, chunk_samples: int | None,
+            **event_kw: Any) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
     opts = options_from(event_kw, steps, dt)
     netx_reset = reset_interval if is_netx(model_or_outdir) and reset_interval else None
@@ -177,7 +266,14 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
         click.echo(f"aligning with the float model: the program's pipeline latency is {lat} "
                    f"step(s), so {len(x) + lat} steps run and the first {lat} output steps "
                    "are dropped (--no-align keeps them)", err=True)
-    result = api.simulate(subject, x, len(x) + lat if lat else steps, backend, probes,
+    run_steps = len(x) + lat if lat else steps
+    chunk = _chunk_samples(x, run_steps, chunk_samples)
+    if (batched and chunk < x.shape[1] and backend == "loihi-sim" and counters_path is None
+            and not isinstance(subject, Path) and "netx" not in dict(graph.metadata)):
+        _simulate_streamed(subject, x, run_steps, lat, probes, chunk, reset_interval, out,
+                           quiet)
+        return
+    result = api.simulate(subject, x, run_steps, backend, probes,
                           chip, reset_interval=reset_interval, progress=not quiet,
                           lava_hw=lava_hw, load_options=load_options)
     if lat:
