@@ -22,23 +22,28 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 
-def write_input(path: Path, n: int, steps: int, seed: int) -> None:
-    """N x 784 x T uint8 spikes, written a block of samples at a time."""
-    from numpy.lib.format import open_memmap
+WRITE_INPUT = """
+import numpy as np
+from numpy.lib.format import open_memmap
+n, steps, seed, path = {n}, {steps}, {seed}, {path!r}
+rng = np.random.default_rng(seed)
+x = open_memmap(path, mode="w+", dtype=np.uint8, shape=(n, 784, steps))
+for b0 in range(0, n, 256):
+    b1 = min(n, b0 + 256)
+    x[b0:b1] = rng.random((b1 - b0, 784, steps)) < 0.1
+x.flush()
+"""
 
-    rng = np.random.default_rng(seed)
-    x = open_memmap(path, mode="w+", dtype=np.uint8, shape=(n, 784, steps))
-    for b0 in range(0, n, 256):
-        b1 = min(n, b0 + 256)
-        x[b0:b1] = rng.random((b1 - b0, 784, steps)) < 0.1
-    x.flush()
-    del x
+
+def write_input(path: Path, n: int, steps: int, seed: int) -> None:
+    """N x 784 x T uint8 spikes, written by a separate process: a child's peak RSS (ru_maxrss)
+    starts from the parent's at fork, so the parent must never hold the input's pages."""
+    subprocess.run([sys.executable, "-c", WRITE_INPUT.format(n=n, steps=steps, seed=seed,
+                                                             path=str(path))], check=True)
 
 
 def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:

@@ -92,23 +92,35 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
         from .outdir import check_output_dir
 
         check_output_dir(out_dir, force, inputs)
-    graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
-    refuse_ann(graph)
-    opt = optimize(graph, pipeline or tgt.pipeline, calibration=calibration, steps=steps,
-                   dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
-                   check=check, explicit=pipeline is not None,
-                   programmable=programmable_neurons(tgt, chip))
-    program = map_program(opt, tgt, chip, backend) if tgt.lowers or opt.lowered else None
-    measured = doc = None
-    if program is not None:
-        if echo is not None:
-            echo("measuring activity on the event simulator for the report ...")
-        measured = measure(program, opt, report_input)
-        doc = report(program, measured, opt, tgt.name)
-    result = CompileResult(tgt, opt, program, measured, doc,
-                           dt=(load_options or {}).get("dt"))
-    if out_dir is not None:
-        result.save(out_dir, backend=backend, force=force, inputs=inputs)
+    from .progress import Stages
+
+    names = ["load", "optimize", "map", "measure", "report", "write"]
+    with Stages("compile", names, enabled=echo is not None) as bar:
+        with bar.stage("load"):
+            graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
+        refuse_ann(graph)
+        with bar.stage("optimize"):
+            opt = optimize(graph, pipeline or tgt.pipeline, calibration=calibration,
+                           steps=steps, dump_ir=dump_ir, stop_after=stop_after, model_path=path,
+                           echo=echo, check=check, explicit=pipeline is not None,
+                           programmable=programmable_neurons(tgt, chip))
+        with bar.stage("map"):
+            program = map_program(opt, tgt, chip, backend) if tgt.lowers or opt.lowered \
+                else None
+        measured = doc = None
+        with bar.stage("measure"):
+            if program is not None:
+                if echo is not None:
+                    echo("measuring activity on the event simulator for the report ...")
+                measured = measure(program, opt, report_input)
+        with bar.stage("report"):
+            if program is not None:
+                doc = report(program, measured, opt, tgt.name)
+        result = CompileResult(tgt, opt, program, measured, doc,
+                               dt=(load_options or {}).get("dt"))
+        with bar.stage("write"):
+            if out_dir is not None:
+                result.save(out_dir, backend=backend, force=force, inputs=inputs)
     return result
 
 

@@ -147,6 +147,7 @@ def _simulate_streamed(program: Any, x: np.ndarray, steps: int | None, lat: int,
                 if name not in parts:
                     parts[name] = _open_part(tmp_dir, out, (n, *last.shape[1:]), last.dtype)
                 parts[name][1].write(last.tobytes())
+            _release(x)
             tot = res.counters.totals()
             syn += (tot["syn_ops_dense"] + tot["syn_ops_sparse"] + tot["syn_ops_conv"]) \
                 * xc.shape[1]
@@ -165,6 +166,18 @@ def _simulate_streamed(program: Any, x: np.ndarray, steps: int | None, lat: int,
         click.echo(f"loihi-sim: {x.shape[0] if steps is None else steps - lat} steps x {n} "
                    f"sample(s) in chunks of {chunk} -> {out} ({syn / n:.0f} synaptic ops, "
                    f"{spikes / n:.0f} spikes per sample)")
+
+
+def _release(x: np.ndarray) -> None:
+    """Let the kernel drop the pages of a memory-mapped input that were read so far (they count
+    in the process's resident memory until it needs them elsewhere); they are re-read on use."""
+    import mmap
+
+    base: Any = x
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = getattr(base, "_mmap", None) or getattr(base, "base", None)
+    if isinstance(base, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        base.madvise(mmap.MADV_DONTNEED)
 
 
 def _open_part(tmp_dir: Path, out: Path, shape: tuple[int, ...], dtype: np.dtype
