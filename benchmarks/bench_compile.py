@@ -6,7 +6,8 @@
   five conv and four dense layers, already integer);
 - ``resnet18-sized``: the conv layers of a CIFAR ResNet-18 on a 3x32x32 input as one chain of
   Loihi conv + LIF layers (64x5 @32x32, 128x4 @16x16, 256x4 @8x8, 448x5 @4x4, stride 2 at each
-  stage's first conv; 448 not 512 channels, see RESNET_STAGES) and a dense 7168 -> 10 readout:
+  stage's first conv; 448 not 512 channels, see RESNET_STAGES), global pooling (a depthwise
+  4x4 conv) and a dense 448 -> 10 readout:
   11.0 M conv weights, random 8-bit integers (the residual adds are left out: they change
   neither the weight count nor the mapping work), compiled for Loihi 2 from a lowered ``.snnc``
   file.
@@ -56,6 +57,12 @@ def resnet18_sized(path: Path) -> int:
             nodes += [(f"conv{k}", syn), (f"lif{k}", ir.LoihiLIF(
                 shape=shape, du=4095, dv=256, vth=int(64 * 9 * shape[0] ** 0.5)))]
             k += 1
+    c, h, w_ = shape  # global pooling as a depthwise conv (ResNet's average pool), then fc
+    pool = ir.LoihiConv(input_shape=shape, weight=np.ones((c, 1, h, w_), np.int64),
+                        stride=(h, w_), groups=c)
+    nodes += [("pool", pool), ("pool_lif", ir.LoihiLIF(shape=pool.out_shape, du=4095, dv=4095,
+                                                       vth=4))]
+    shape = pool.out_shape
     nodes.append(("flat", ir.Flatten(input_shape=shape)))
     w = rng.integers(-128, 128, size=(10, int(np.prod(shape))))
     nodes += [("fc", ir.LoihiDense(weight=w)),

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -66,6 +68,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", default="256,1024,4096")
     ap.add_argument("--steps", type=int, default=100)
+    ap.add_argument("--threads", default="",
+                    help="also run the largest input with SNNC_THREADS set to each of these "
+                         "(e.g. 1,2: one core against both; the results must be identical)")
     args = ap.parse_args()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
@@ -86,6 +91,19 @@ def main() -> None:
             per_sample = float(out.rsplit("(", 1)[1].split()[0])
             print(f"{n:8d} {args.steps:6d} {x.stat().st_size / 1e6:11.1f} {peak:14.0f} "
                   f"{wall:9.2f} {per_sample * n / wall:13.3g}")
+            if n == max(int(v) for v in args.samples.split(",")) and args.threads:
+                results = []
+                for th in args.threads.split(","):
+                    r = t / f"r{th}.npz"
+                    wall, peak, _ = run([*snnc, "simulate", str(t / "out"), "-i", str(x),
+                                         "--no-align", "-o", str(r), "--force", "-q"],
+                                        {**env, "SNNC_THREADS": th})
+                    results.append(np.load(r)["output"])
+                    print(f"{'':8s} SNNC_THREADS={th}: {wall:.2f} s, peak {peak:.0f} MB, "
+                          f"{per_sample * n / wall:.3g} syn events/s")
+                same = all(np.array_equal(results[0], o) for o in results[1:])
+                print(f"{'':8s} outputs identical across thread counts: {same}")
+                assert same
             x.unlink()
     print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 

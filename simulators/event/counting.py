@@ -56,7 +56,7 @@ def syn_count(program: ChipProgram, syn: str, source: str, target: str,
     src_core = (program.core_of_neuron(source) if source in program.layers
                 else np.full(n_in, HOST, np.int64))
     scores, inv = np.unique(src_core, return_inverse=True)
-    hops = np.array([[program.hops(int(s), int(d)) for d in tcores] for s in scores], np.int64)
+    hops = program.hops_between(scores, tcores)  # (Ks, K, 3)
     # integer columns written in place: [cnt | msg | per source core: messages, hops x 3]
     ks = len(scores)
     F = np.zeros((n_in, 2 * k + 4 * ks), np.int64)
@@ -65,8 +65,10 @@ def syn_count(program: ChipProgram, syn: str, source: str, target: str,
     np.greater(cnt, 0, out=msg, casting="unsafe")
     rows = np.arange(n_in)
     F[rows, 2 * k + inv] = msg.sum(1)
-    for s in range(ks):  # hops of each input's messages, grouped by its source core
-        mine = np.flatnonzero(inv == s)
+    order = np.argsort(inv, kind="stable")  # inputs grouped by their source core
+    bounds = np.searchsorted(inv[order], np.arange(ks + 1))
+    for s in range(ks):  # hops of each input's messages
+        mine = order[bounds[s]:bounds[s + 1]]
         per = msg[mine] @ hops[s]  # (n, 3)
         for i in range(3):
             F[mine, 2 * k + (i + 1) * ks + s] = per[:, i]
