@@ -65,7 +65,47 @@ def write_nir(graph: Graph, path: str | Path, dt: float | None = None) -> Path:
 
 
 def read_nir(path: str | Path, dt: float | None = None, **_: Any) -> Graph:
-    """Read a NIR file; ``dt`` is needed unless snnc wrote the file (it records its dt)."""
+    """Read a NIR file; ``dt`` is needed unless snnc wrote the file (it records its dt).
+
+    A file from another tool whose neurons reset (IF, LIF, CubaLIF) gets a ``load_notes``
+    entry: NIR resets them to ``v_reset``, so a subtract reset does not survive the export."""
+    p = Path(path)
+    nir_graph = read_nir_graph(p)
+    try:
+        graph = from_nir(nir_graph, dt, where=str(p))
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise FormatError(f"{p}: malformed snnc metadata or NIR graph ({type(exc).__name__}: "
+                          f"{exc})") from None
+    note = reset_note(nir_graph, p.name)
+    return graph.with_metadata(load_notes=[note]) if note else graph
+
+
+RESETTING = ("IF", "LIF", "CubaLIF")
+
+
+def reset_note(nir_graph: Any, where: str) -> str | None:
+    """The note on NIR's reset semantics for a file snnc did not write, or None."""
+    if "snnc.version" in dict(getattr(nir_graph, "metadata", None) or {}):
+        return None  # snnc records a subtract reset in its own metadata: read back exactly
+
+    def kinds(g: Any) -> list[str]:
+        out = []
+        for n in g.nodes.values():
+            k = type(n).__name__
+            out += kinds(n) if k == "NIRGraph" else [k] if k in RESETTING else []
+        return out
+
+    found = sorted(set(kinds(nir_graph)))
+    if not found:
+        return None
+    return (f"{where}: NIR's {'/'.join(found)} neurons reset the membrane to v_reset (a hard "
+            "reset), and that is the model snnc reads; NIR cannot state a subtract reset, so "
+            "snnTorch's export_to_nir drops it (snnTorch's default). If the model was trained "
+            "with a subtract reset, compile the PyTorch model itself instead")
+
+
+def read_nir_graph(path: str | Path) -> Any:
+    """The ``nir.NIRGraph`` in a NIR file, read defensively (``FormatError`` if it is not one)."""
     nir = import_nir()
     p = Path(path)
     if not p.exists():
@@ -86,11 +126,7 @@ def read_nir(path: str | Path, dt: float | None = None, **_: Any) -> Graph:
         raise
     except Exception as exc:  # nir's reader raises anything on a bad file
         raise FormatError(f"{p}: not a readable NIR file ({h5_reason(exc)})") from None
-    try:
-        return from_nir(nir_graph, dt, where=str(p))
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-        raise FormatError(f"{p}: malformed snnc metadata or NIR graph ({type(exc).__name__}: "
-                          f"{exc})") from None
+    return nir_graph
 
 
 def _dict_to_nir(nir: Any, d: dict[str, Any]) -> Any:

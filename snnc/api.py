@@ -63,7 +63,7 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
             dump_ir: str | Path | None = None, stop_after: str | None = None,
             chip: str | None = None, load_options: dict[str, Any] | None = None,
             echo: Any = None, check: bool = False, report_input: Any = None,
-            force: bool = False) -> Any:
+            force: bool = False, note: Any = None) -> Any:
     """Compile a model file or graph for ``target``; returns a ``CompileResult``.
 
     The stages of ``snnc.stages``, in order: load -> optimize (the target's pass pipeline, or
@@ -76,7 +76,9 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     ``calibration`` is a time-major array (T, B, *shape), a dict per input, or a .npy/.npz file
     (time last); ``check`` simulates before and after every pass and fails if an exact pass
     changed the result. ``out_dir`` must be new, empty or an earlier snnc output (``force``
-    replaces other directories; see ``snnc.outdir``).
+    replaces other directories; see ``snnc.outdir``). ``note`` (a callable taking one line) is
+    told, before the passes run, how the model was read (the loader's ``load_notes``) and what
+    the input is taken to be (binary spikes, integers or analog values, and from what).
     """
     from .convert import refuse_ann
     from .registry import default_registry
@@ -99,6 +101,13 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
         with bar.stage("load"):
             graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
         refuse_ann(graph)
+        if note is not None:
+            from .stages.optimize import input_assumption
+
+            for line in dict(graph.metadata).get("load_notes", ()) or ():
+                note(f"note: {line}")
+            if tgt.lowers:
+                note(f"note: {input_assumption(graph, calibration, path)}")
         with bar.stage("optimize"):
             opt = optimize(graph, pipeline or tgt.pipeline, calibration=calibration,
                            steps=steps, dump_ir=dump_ir, stop_after=stop_after, model_path=path,

@@ -1,4 +1,5 @@
-"""Output directories that cannot destroy anything (``snnc compile -o``, ``snnc learn -o``).
+"""Output directories that cannot destroy anything (``snnc compile -o``, ``snnc learn -o``,
+``snnc convert -o``, ``snnc eval -o``, ``snnc sweep -o``).
 
 Rules (README "Outputs", docs/DESIGN.md "Safe outputs"):
 
@@ -63,6 +64,18 @@ def is_snnc_output(path: Path) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(doc, dict) and {"target", "pipeline", "passes"} <= set(doc)
+
+
+def output_kind(path: Path) -> str | None:
+    """What wrote the snnc output ``path`` (its marker's ``"snnc"``: compile, eval, sweep, ...;
+    ``compile`` for an older output with only ``compile.json``); None if snnc did not."""
+    if not is_snnc_output(path):
+        return None
+    try:
+        doc = json.loads((path / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "compile"
+    return str(doc.get("snnc", "compile")) if isinstance(doc, dict) else "compile"
 
 
 def _protected(dest: Path, inputs: Iterable[Path]) -> str | None:

@@ -14,25 +14,11 @@ import click
 
 from ..errors import SnncError
 from ..events.inputs import event_options, options_from
-from .netx_options import netx_load_options, netx_options
+from .load_options import load_options_from, loading_options
 
 
 def _echo(message: str) -> None:
     click.echo(message, err=True)
-
-
-def _load_options(input_shape: str | None, model: str | None, trust_pickle: bool,
-                  dt: float | None) -> dict[str, Any]:
-    opts: dict[str, Any] = {}
-    if input_shape:
-        opts["input_shape"] = input_shape
-    if model:
-        opts["model"] = model
-    if trust_pickle:
-        opts["trust_pickle"] = True
-    if dt is not None:
-        opts["dt"] = dt
-    return opts
 
 
 def _print_fidelity(fid: dict[str, Any]) -> None:
@@ -97,12 +83,7 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
 @click.option("--steps", type=click.IntRange(1, 100_000), default=None,
               help="Time steps for calibration and fidelity.")
 @click.option("--chip", default=None, help="Chip spec name or TOML file (default: the target's).")
-@click.option("--input-shape", default=None, help="Per-sample input shape, e.g. 2,34,34.")
-@click.option("--model", "factory", default=None,
-              help="pkg.module:factory building the module a state_dict is loaded into.")
-@click.option("--trust-pickle", is_flag=True, help="Allow arbitrary pickled classes (runs code).")
-@click.option("--dt", default=None, help="Time one step stands for (1ms, 250us, or seconds): "
-              "NIR files without a dt, and the bin width of event inputs.")
+@loading_options()
 @event_options
 @click.option("--check", is_flag=True,
               help="Simulate before and after every pass on the calibration input; fail if an "
@@ -110,28 +91,23 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
 @click.option("--force", is_flag=True,
               help="Replace OUT even if it is a non-empty directory snnc did not write.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
-@netx_options()
 def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: Path | None,
             stop_after: str | None, calibration: Path | None, input_path: Path | None,
-            steps: int | None, chip: str | None,
-            input_shape: str | None, factory: str | None, trust_pickle: bool, dt: str | None,
-            check: bool, force: bool, quiet: bool, netx_layers: int | None,
-            reset_interval: int | None, reset_offset: int, input_bias: Path | None,
-            input_message_bits: int,
-            **event_kw: Any) -> None:
+            steps: int | None, chip: str | None, dt: str | None,
+            check: bool, force: bool, quiet: bool, reset_interval: int | None,
+            **kw: Any) -> None:
     """Compile MODEL for a target: folds, pruning, quantization, lowering, mapping."""
     from ..api import compile as compile_model
 
-    opts = options_from(event_kw, steps, dt)
-    load_options = _load_options(input_shape, factory, trust_pickle, opts.dt_s)
-    load_options.update(netx_load_options(model, netx_layers, reset_interval, reset_offset,
-                                          input_bias, input_message_bits))
+    opts = options_from(kw, steps, dt)
+    load_options = load_options_from(model, kw, dt_s=opts.dt_s, reset_interval=reset_interval,
+                                     examples=() if opts.encode else (calibration, input_path))
     report_input, calib = _converted(model, load_options, opts, input_path, calibration)
     result = compile_model(model, target=target, pipeline=pipeline, calibration=calib,
                            steps=steps, out_dir=out, dump_ir=dump_ir, stop_after=stop_after,
                            chip=chip, load_options=load_options,
                            echo=None if quiet else _echo, check=check,
-                           report_input=report_input, force=force)
+                           report_input=report_input, force=force, note=_echo)
     if result.fidelity is not None:
         _print_fidelity(result.fidelity)
     art = result.artifacts

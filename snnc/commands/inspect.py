@@ -20,7 +20,7 @@ from rich.table import Table
 
 from ..errors import FormatError
 from ..ir import CodebookTensor, Graph, Node, QTensor, as_float, weight_shape
-from .netx_options import netx_load_options, netx_options
+from .load_options import load_options_from, loading_options, print_notes
 
 
 #: Directory viewers, tried in order: ``view(path, console) -> bool`` (True when handled).
@@ -41,22 +41,26 @@ DIRECTORY_VIEWS: list[Callable[[Path, Console], bool]] = [_program_view]
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--text", "as_text", is_flag=True,
               help="Print the graph in snnc's text IR (lossless, parseable) instead of a table.")
-@click.option("--dt", type=float, default=None,
-              help="Time step in seconds, for NIR files that do not record one.")
-@netx_options()
-def command(file: Path, as_text: bool, dt: float | None, netx_layers: int | None,
-            reset_interval: int | None, reset_offset: int, input_bias: Path | None,
-            input_message_bits: int) -> None:
+@loading_options()
+def command(file: Path, as_text: bool, dt: str | None, reset_interval: int | None,
+            **kw: Any) -> None:
     """Print the layers, shapes and parameters of a graph file."""
     from ..api import load
+    from ..events.inputs import parse_duration
 
     console = make_console()
-    netx = netx_load_options(file, netx_layers, reset_interval, reset_offset, input_bias,
-                             input_message_bits)
+    dt_s = parse_duration(dt)
+    options = load_options_from(file, kw, dt_s=dt_s, reset_interval=reset_interval)
     if file.is_dir():
         show_directory(file, console)
         return
-    graph = load(file, **({"dt": dt} if dt is not None else {}), **netx)
+    if file.suffix.lower() == ".nir" and dt_s is None and not as_text:
+        from .nir_view import show_nir
+
+        if show_nir(file, console):  # NIR's own parameters: no dt needed to show them
+            return
+    graph = load(file, **options)
+    print_notes(graph)
     if as_text:
         from ..ir.text import print_graph
 

@@ -29,7 +29,8 @@ from ..errors import SnncError
 from ..events.inputs import event_options, options_from
 from ..io import atomic_path, check_output_file, to_time_last
 from ..simulators.result import SimResult
-from .netx_options import is_netx, netx_load_options, netx_options
+from .load_options import is_compiled, load_options_from, loading_options, print_notes
+from .netx_options import is_netx
 
 log = logging.getLogger(__name__)
 
@@ -214,8 +215,7 @@ def _copy_member(zf: Any, path: Path, name: str) -> None:
               help="Input: an array .npy, time last ((*shape, T) or (B, *shape, T)); an event "
                    "file (.aedat4, .raw EVT2/3, .dat DAT or SpikeCV, tonic .npy/.npz), binned "
                    "with --dt; or static data with --encode.")
-@click.option("--dt", default=None, help="Events: time one step stands for (1ms, 250us, or "
-              "seconds).")
+@loading_options(netx_reset=False)
 @event_options
 @click.option("--steps", "-T", type=click.IntRange(1, 10_000_000), default=None,
               help="Time steps (default: the input's length; shorter inputs are zero-padded).")
@@ -247,18 +247,17 @@ def _copy_member(zf: Any, path: Path, name: str) -> None:
                    "(default: as many as fit in about 64 MB of input), reading a memory-mapped "
                    "X.npy chunk by chunk and streaming the results to R.npz.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
-@netx_options(reset=False)
 def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
             counters_path: Path | None, lava_hw: bool, out: Path, force: bool, align: bool,
-            quiet: bool, dt: str | None, netx_layers: int | None, reset_offset: int,
-            input_bias: Path | None, input_message_bits: int, chunk_samples: int | None,
-            **event_kw: Any) -> None:
+            quiet: bool, dt: str | None, **kw: Any) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
-    opts = options_from(event_kw, steps, dt)
+    chunk_samples = kw.pop("chunk_samples", None)
+    opts = options_from(kw, steps, dt)
     netx_reset = reset_interval if is_netx(model_or_outdir) and reset_interval else None
-    load_options = netx_load_options(model_or_outdir, netx_layers, netx_reset, reset_offset,
-                                     input_bias, input_message_bits)
+    examples = () if opts.encode else (input_path,)
+    load_options = load_options_from(model_or_outdir, kw, dt_s=opts.dt_s,
+                                     reset_interval=netx_reset, examples=examples)
     if netx_reset:
         reset_interval = 0  # the reader's staggered per-layer resets replace the global one
     from .. import api
@@ -272,9 +271,16 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     check_output_file(out, force, _ours)
     if counters_path is not None:
         check_output_file(counters_path, force, _ours_counters)
-    subject, graph = _subject_of(model_or_outdir, load_options)
+    loaded, graph = _subject_of(model_or_outdir, load_options)
+    if not is_compiled(model_or_outdir):
+        print_notes(graph)
     x, batched = _inputs(graph, input_path, opts, steps)
-    lat = pipeline_latency(graph) if align and steps is None and not reset_interval else 0
+    sim = registry.simulator(backend)
+    # what the simulator runs (a model file is compiled here, as api.simulate does), so that
+    # the latency is the program's also when the program is made on the fly
+    subject = api.prepare(loaded, sim.needs, sim.compile_target, chip, x, load_options)
+    ran = getattr(subject, "graph", subject)
+    lat = pipeline_latency(ran) if align and steps is None and not reset_interval else 0
     if lat and not quiet:
         click.echo(f"aligning with the float model: the program's pipeline latency is {lat} "
                    f"step(s), so {len(x) + lat} steps run and the first {lat} output steps "
@@ -282,13 +288,12 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     run_steps = len(x) + lat if lat else steps
     chunk = _chunk_samples(x, run_steps, chunk_samples)
     if (batched and chunk < x.shape[1] and backend == "loihi-sim" and counters_path is None
-            and not isinstance(subject, Path) and "netx" not in dict(graph.metadata)):
+            and sim.needs == "program" and "netx" not in dict(graph.metadata)):
         _simulate_streamed(subject, x, run_steps, lat, probes, chunk, reset_interval, out,
                            quiet)
         return
-    result = api.simulate(subject, x, run_steps, backend, probes,
-                          chip, reset_interval=reset_interval, progress=not quiet,
-                          lava_hw=lava_hw, load_options=load_options)
+    result = sim.run(subject, x, run_steps, tuple(probes),
+                     reset_interval=reset_interval, progress=not quiet, lava_hw=lava_hw)
     if lat:
         result = SimResult({k: v[lat:] for k, v in result.outputs.items()}, result.probes,
                            result.counters)

@@ -6,7 +6,8 @@ calibration input (``passes/fidelity.py``). An already-lowered graph (a lava-dl 
 no passes.
 
 Calibration input: ``calibration`` (time-major array or dict, or a ``.npy``/``.npz`` file with
-time LAST, as all user files), else ``<model>.input.npy`` next to the model file, else a
+time LAST, as all user files), else ``<model>.input.npy`` next to the model file (or an
+``example_input.npy`` / ``X.npy`` there whose shape fits the model), else a
 synthetic uniform [0, 1) input of ``steps`` x 8 samples (noted in the result).
 """
 
@@ -29,6 +30,7 @@ from ..passes.pipeline import parse_pipeline
 
 DEFAULT_STEPS = 16
 SYNTHETIC_BATCH = 8
+EXAMPLE_NAMES = ("example_input.npy", "X.npy")
 SYNTHETIC = "synthetic uniform [0, 1), seed 0; pass --calibration for a faithful report"
 
 
@@ -61,9 +63,7 @@ def load_calibration(graph: Graph, calibration: Any, model_path: Path | None,
                      steps: int | None) -> tuple[dict[str, np.ndarray], str]:
     """Time-major calibration stimuli per input node, and where they came from."""
     if calibration is None and model_path is not None:
-        sibling = model_path.with_name(model_path.stem + ".input.npy")
-        if sibling.is_file():
-            calibration = sibling
+        calibration = example_beside(graph, model_path)
     if isinstance(calibration, str | Path):
         return read_stimulus(graph, Path(calibration), "calibration"), str(calibration)
     if isinstance(calibration, Mapping):
@@ -74,6 +74,44 @@ def load_calibration(graph: Graph, calibration: Any, model_path: Path | None,
     t = steps or DEFAULT_STEPS
     out = {n: rng.random((t, SYNTHETIC_BATCH, *graph.nodes[n].out_shape)) for n in graph.inputs}
     return out, SYNTHETIC
+
+
+def example_beside(graph: Graph, model_path: Path) -> Path | None:
+    """An example input saved beside the model: ``<model>.input.npy``, else
+    ``example_input.npy`` or ``X.npy`` when its shape fits the model's input."""
+    sibling = model_path.with_name(model_path.stem + ".input.npy")
+    if sibling.is_file():
+        return sibling
+    if len(graph.inputs) != 1:
+        return None
+    for name in EXAMPLE_NAMES:
+        p = model_path.with_name(name)
+        if p.is_file():
+            try:
+                read_stimulus(graph, p, "example input")
+            except FormatError:
+                continue
+            return p
+    return None
+
+
+def input_assumption(graph: Graph, calibration: Any, model_path: Path | None) -> str:
+    """One line saying what compile takes the input to be, and from what."""
+    from ..passes.qinputs import choose_encodings
+
+    calib, source = load_calibration(graph, calibration, model_path, None)
+    if source == SYNTHETIC:
+        return ("no calibration input (--calibration, or <model>.input.npy / X.npy beside the "
+                "model): assuming analog (direct-encoded) input in [0, 1), sent as graded "
+                "payloads; if the model takes rate-coded (binary) spikes, pass --calibration "
+                "X.npy with them (Loihi 1 takes only binary spikes)")
+    enc = choose_encodings(graph, calib, "auto", 8, 1.0)
+    kinds = {"spikes": "binary (rate-coded) spikes, sent as spikes",
+             "integer": "integer counts, sent as graded payloads",
+             "analog": "analog values, sent as graded payloads"}
+    what = "; ".join(f"{n}: {kinds.get(e.kind, e.kind)}" if len(enc) > 1 else kinds.get(
+        e.kind, e.kind) for n, e in enc.items())
+    return f"input taken to be {what} (detected from {source})"
 
 
 def read_stimulus(graph: Graph, path: Path, what: str) -> dict[str, np.ndarray]:

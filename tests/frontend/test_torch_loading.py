@@ -92,10 +92,17 @@ def test_state_dict_with_factory(tmp_path):
 
 
 def test_missing_input_shape_is_explained(tmp_path):
+    """A conv first layer says its channels but not height and width: with no example input
+    the error says what was tried and asks for --input-shape. A Linear first layer says it."""
     path = tmp_path / "m.pt"
-    torch.save(nn.Sequential(nn.Linear(4, 2), snn.IF()), path)
-    with pytest.raises(FormatError, match="--input-shape"):
+    torch.save(nn.Sequential(nn.Conv2d(2, 4, 3), snn.IF()), path)
+    with pytest.raises(FormatError, match="--input-shape") as exc:
         load_torch(path)
+    assert "in_channels=2" in str(exc.value) and "example input" in str(exc.value)
+    torch.save(nn.Sequential(nn.Linear(4, 2), snn.IF()), path)
+    graph = load_torch(path)
+    assert graph.nodes["input"].out_shape == (4,)
+    assert "in_features=4" in graph.metadata["load_notes"][0]
 
 
 def test_torchscript_sequential(tmp_path):

@@ -44,19 +44,27 @@ def test_text_option_prints_parseable_ir(tmp_path, capsys):
 
 
 @pytest.mark.requires("nir")
-def test_nir_file_needs_dt_unless_recorded(tmp_path, capsys):
+def test_nir_file_shows_nir_parameters_without_dt_and_compile_needs_it(tmp_path, capsys):
+    """A NIR file from another tool: inspect shows its continuous-time parameters as NIR
+    states them (no --dt needed) and notes NIR's reset-to-v_reset; compile asks for --dt."""
     import nir
 
     g = nir.NIRGraph.from_list(nir.Affine(weight=np.eye(2), bias=np.zeros(2)),
-                               nir.LIF(tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2),
-                                       v_threshold=np.ones(2)))
+                               nir.LIF(tau=np.full(2, 0.004), r=np.ones(2), v_leak=np.zeros(2),
+                                       v_threshold=np.full(2, 1.5)))
     nir.write(tmp_path / "m.nir", g)
-    code, _, err = run(["inspect", str(tmp_path / "m.nir")], capsys)
+    code, out, err = run(["inspect", str(tmp_path / "m.nir")], capsys)
+    assert code == 0, err
+    assert "LIF" in out and "tau=0.004" in out and "v_threshold=1.5" in out
+    assert "compile needs --dt" in out
+    assert "v_reset" in err and "subtract reset" in err
+    code, _, err = run(["compile", str(tmp_path / "m.nir"), "-o", str(tmp_path / "o")], capsys)
     assert code == 2
-    assert "--dt" in err
-    code, out, _ = run(["inspect", "--dt", "0.25", str(tmp_path / "m.nir")], capsys)
+    assert "--dt" in err and not (tmp_path / "o").exists()
+    code, out, err = run(["inspect", "--dt", "0.001", str(tmp_path / "m.nir")], capsys)
     assert code == 0
-    assert "decay=0.75" in out
+    assert "decay=0.75" in out  # 1 - dt / tau
+    assert "note:" in err and "v_reset" in err
 
 
 def test_directory_shows_graphs_and_has_a_viewer_hook(tmp_path, capsys, monkeypatch):

@@ -96,6 +96,8 @@ CASES = {
     "snntorch_conv": ["--model", "user_models:snntorch_conv"],
     "spikingjelly_lif_conv": [],
     "spikingjelly_if_conv": [],
+    "spikingjelly_sew_add": ["--trust-pickle"],  # a user's block class: whole pickle
+    "spikingjelly_sew_or": ["--trust-pickle"],
 }
 
 

@@ -18,17 +18,18 @@ The per-sample input shape comes from the file where it can (``.pt2``; a module 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from ...errors import FormatError
+from ...errors import FormatError, UnsupportedOpError
 from ...io import parse_input_shape
 from ...ir import Graph
 from .script import rebuild_script_module
@@ -41,23 +42,48 @@ STATE_KEYS = ("state_dict", "model_state_dict", "model", "net")
 
 
 def load_torch(path: str | Path, *, input_shape: Any = None, model: str | None = None,
-               trust_pickle: bool = False, **_: Any) -> Graph:
-    """Read a PyTorch model file and trace it into an IR graph (see the module docstring)."""
-    path = Path(path)
-    obj, file_shape = load_model(path, model=model, trust_pickle=trust_pickle)
-    shape = parse_input_shape(input_shape) if input_shape is not None else file_shape
-    if shape is None:
-        raise FormatError(f"{path}: the file does not record the input shape; pass "
-                          "--input-shape with the per-sample shape, e.g. --input-shape 64 or "
-                          "--input-shape 2,34,34")
-    graph = trace(obj, shape)
-    return graph.with_metadata(file=path.name)
+               trust_pickle: bool = False, example_input: Any = (), **_: Any) -> Graph:
+    """Read a PyTorch model file and trace it into an IR graph (see the module docstring).
 
+    ``example_input``: paths of example inputs (``--calibration``, ``--input``) that the input
+    shape may be inferred from when neither ``input_shape`` nor the file gives it
+    (``shapes.infer_input_shape``); the graph's ``load_notes`` metadata says how it was."""
+    path = Path(path)
+    obj, file_shape, checkpoint = _load_model(path, model=model, trust_pickle=trust_pickle)
+    shape = parse_input_shape(input_shape) if input_shape is not None else file_shape
+    notes: list[str] = []
+    if shape is None:
+        from .shapes import infer_input_shape
+
+        examples = [example_input] if isinstance(example_input, str | Path) else example_input
+        shape, how = infer_input_shape(path, obj, checkpoint, tuple(examples or ()))
+        if shape is None:
+            raise FormatError(f"{path}: the input shape could not be inferred (tried: {how}); "
+                              "pass --input-shape with the per-sample shape, without batch or "
+                              "time axes, e.g. --input-shape 64 or --input-shape 2,34,34")
+        notes.append(f"{path.name}: {how}")
+        log.info("%s: %s", path, how)
+    try:
+        graph = trace(obj, shape)
+    except UnsupportedOpError as exc:
+        if not notes or "--input-shape" not in str(exc):
+            raise
+        raise UnsupportedOpError(f"{exc} ({notes[0]}; pass --input-shape if that is not the "
+                                 "sample's shape)") from None
+    graph = graph.with_metadata(file=path.name)
+    return graph.with_metadata(load_notes=notes) if notes else graph
 
 
 def load_model(path: Path, *, model: str | None = None,
                trust_pickle: bool = False) -> tuple[nn.Module, tuple[int, ...] | None]:
     """The module stored in ``path`` and the input shape the file records (or None)."""
+    module, shape, _ = _load_model(path, model=model, trust_pickle=trust_pickle)
+    return module, shape
+
+
+def _load_model(path: Path, *, model: str | None = None, trust_pickle: bool = False
+                ) -> tuple[nn.Module, tuple[int, ...] | None, Any]:
+    """The module, the input shape the file records (or None) and the raw checkpoint object."""
     from ...readers import regular_file
     from ..policy import check_loadable
 
@@ -67,18 +93,18 @@ def load_model(path: Path, *, model: str | None = None,
         if kind != "export":
             raise FormatError(f"{path}: not a torch.export archive (torch.export.save writes "
                               ".pt2 files)")
-        return _load_export(path)
+        return (*_load_export(path), None)
     if kind == "torchscript":
-        return rebuild_script_module(path), None
+        return rebuild_script_module(path), None, None
     if kind not in ("torch-zip", "pickle"):
         raise FormatError(f"{path}: not a PyTorch file (torch.save, torch.jit.save or "
                           "torch.export.save writes them)")
     obj = _load_pickle(path, trust_pickle)
     if isinstance(obj, nn.Module):
-        return obj, _attr_shape(obj)
+        return obj, _attr_shape(obj), None
     if isinstance(obj, Mapping):
         module = _from_state_dict(path, obj, model)
-        return module, _attr_shape(module)
+        return module, _attr_shape(module), obj
     raise FormatError(f"{path}: holds a {type(obj).__name__}, not a module or a state_dict")
 
 
@@ -102,7 +128,8 @@ def allowed_class(name: str) -> type | None:
 def _load_pickle(path: Path, trust_pickle: bool) -> Any:
     if trust_pickle:
         log.warning("%s: loading with --trust-pickle: the file may run arbitrary code", path)
-        return _torch_load(path, weights_only=False)
+        with _search_path((Path.cwd(), path.parent)):  # the user's model.py, as --model finds it
+            return _torch_load(path, weights_only=False)
     # check_loadable (snnc.frontend.policy) has refused every other global; torch's own
     # weights_only unpickler then enforces the same allow-list while loading.
     try:
@@ -120,6 +147,19 @@ def _load_pickle(path: Path, trust_pickle: bool) -> Any:
 def _torch_load(path: Path, weights_only: bool) -> Any:
     try:
         return torch.load(str(path), map_location="cpu", weights_only=weights_only)
+    except (AttributeError, ModuleNotFoundError) as exc:
+        if not weights_only and "__main__" in str(exc):
+            raise FormatError(
+                f"{path}: the pickle names a class of the script that saved it ({exc}); "
+                "`python train.py` saves its classes as __main__.X, which no other program can "
+                "import. Move the class into a module (e.g. model.py, next to the file or in "
+                "the current directory) and save again, or save the state_dict and pass "
+                "--model model:factory") from None
+        if not weights_only:
+            raise FormatError(f"{path}: the pickle's classes cannot be imported ({exc}); "
+                              "snnc looked in the installed packages, the current directory "
+                              "and the model file's directory") from None
+        raise FormatError(f"{path}: cannot be loaded as a PyTorch file: {exc}") from None
     except Exception as exc:
         raise FormatError(f"{path}: cannot be loaded as a PyTorch file: {exc}") from None
 
@@ -151,10 +191,17 @@ def _import(modname: str, search: tuple[Path, ...]) -> Any:
     except ModuleNotFoundError as exc:
         if exc.name != modname.split(".")[0] or not search:
             raise
+    with _search_path(search):
+        return importlib.import_module(modname)
+
+
+@contextlib.contextmanager
+def _search_path(search: tuple[Path, ...]) -> Iterator[None]:
+    """``sys.path`` with ``search`` in front, restored afterwards (imported modules stay)."""
     saved = list(sys.path)
     sys.path[:0] = [str(d.resolve()) for d in search]
     try:
-        return importlib.import_module(modname)
+        yield
     finally:
         sys.path[:] = saved
 
