@@ -96,31 +96,42 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
         from .outdir import check_output_dir
 
         check_output_dir(out_dir, force, inputs)
-    graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
-    refuse_ann(graph)
-    if note is not None:
-        from .stages.optimize import input_assumption
+    from .progress import Stages
 
-        for line in dict(graph.metadata).get("load_notes", ()) or ():
-            note(f"note: {line}")
-        if tgt.lowers:
-            note(f"note: {input_assumption(graph, calibration, path)}")
-    opt = optimize(graph, pipeline or tgt.pipeline, calibration=calibration, steps=steps,
-                   dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
-                   check=check, explicit=pipeline is not None,
-                   programmable=programmable_neurons(tgt, chip))
-    program = (map_program(opt, tgt, chip, backend, mapping) if tgt.lowers or opt.lowered
-               else None)
-    measured = doc = None
-    if program is not None:
-        if echo is not None:
-            echo("measuring activity on the event simulator for the report ...")
-        measured = measure(program, opt, report_input)
-        doc = report(program, measured, opt, tgt.name)
-    result = CompileResult(tgt, opt, program, measured, doc,
-                           dt=(load_options or {}).get("dt"))
-    if out_dir is not None:
-        result.save(out_dir, backend=backend, force=force, inputs=inputs)
+    names = ["load", "optimize", "map", "measure", "report", "write"]
+    with Stages("compile", names, enabled=echo is not None) as bar:
+        with bar.stage("load"):
+            graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
+        refuse_ann(graph)
+        if note is not None:
+            from .stages.optimize import input_assumption
+
+            for line in dict(graph.metadata).get("load_notes", ()) or ():
+                note(f"note: {line}")
+            if tgt.lowers:
+                note(f"note: {input_assumption(graph, calibration, path)}")
+        with bar.stage("optimize"):
+            opt = optimize(graph, pipeline or tgt.pipeline, calibration=calibration,
+                           steps=steps, dump_ir=dump_ir, stop_after=stop_after, model_path=path,
+                           echo=echo, check=check, explicit=pipeline is not None,
+                           programmable=programmable_neurons(tgt, chip))
+        with bar.stage("map"):
+            program = (map_program(opt, tgt, chip, backend, mapping)
+                       if tgt.lowers or opt.lowered else None)
+        measured = doc = None
+        with bar.stage("measure"):
+            if program is not None:
+                if echo is not None:
+                    echo("measuring activity on the event simulator for the report ...")
+                measured = measure(program, opt, report_input)
+        with bar.stage("report"):
+            if program is not None:
+                doc = report(program, measured, opt, tgt.name)
+        result = CompileResult(tgt, opt, program, measured, doc,
+                               dt=(load_options or {}).get("dt"))
+        with bar.stage("write"):
+            if out_dir is not None:
+                result.save(out_dir, backend=backend, force=force, inputs=inputs)
     return result
 
 
@@ -128,7 +139,8 @@ def simulate(model: str | Path, inputs: Any, steps: int | None = None,
              backend: str = "loihi-sim", probes: tuple[str, ...] = (), chip: str | None = None,
              load_options: dict[str, Any] | None = None, fidelity: str = "fixed_pt",
              **options: Any) -> Any:
-    """Run a compile output directory (``program.h5``) or any model file on ``inputs``
+    """Run a compile output directory (``program.h5``), a loaded ``ChipProgram`` or any model
+    file on ``inputs``
     (time-major, per input node or one array) with a registered simulator; a ``SimResult``.
 
     What the simulator runs on (``Simulator.needs``) is made by the compile stages when the
@@ -161,6 +173,8 @@ def prepare(model: str | Path, needs: str, compile_target: str | None = None,
     from .backends.loihi.program import ChipProgram
     from .backends.loihi.program_io import program_file
 
+    if isinstance(model, ChipProgram):  # a program the caller has loaded already
+        return model if needs == "program" else model.graph
     p = Path(model)
     if p.is_dir() or p.suffix in (".h5", ".hdf5"):
         program = ChipProgram.load(program_file(p))
