@@ -40,7 +40,7 @@ browser:
 	scripts/setup_chromium.sh
 
 $(MAIN_STAMP): pyproject.toml requirements/main.txt scripts/setup_main.sh scripts/lib.sh scripts/check_env.py \
-              scripts/build_kernels.py simulators/event/kernels_aot.pyx
+              scripts/build_kernels.py simulators/event/kernels_aot.pyx simulators/loihi_lif.py
 	scripts/setup_main.sh $(VENV)
 	touch $@
 

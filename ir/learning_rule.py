@@ -121,8 +121,9 @@ class _Parser:
         first = self.take()
         if first in ("+", "-"):
             sign_v, first = (-1 if first == "-" else 1), self.take()
-        if _literal(first):
-            const = _const(_literal(first)) * sign_v
+        lit = _literal(first)
+        if lit is not None:
+            const = _const(lit) * sign_v
             op = self.take()
             var = self.take()
             sign_v = -1 if op == "-" else 1

@@ -51,8 +51,8 @@ class _LoihiSynapse(Node):
 
     stateful = True
 
-    def _check_common(self) -> None:
-        _check_range(self.weight, -256, 255, "weight")
+    def _check_common(self, weight: np.ndarray) -> None:
+        _check_range(weight, -256, 255, "weight")
         if not 1 <= self.num_weight_bits <= 8:
             raise IRError(f"num_weight_bits must be in 1..8, got {self.num_weight_bits}")
         if not -8 <= self.weight_exp <= 7:
@@ -77,7 +77,7 @@ class LoihiDense(_LoihiSynapse):
     def _verify(self) -> None:
         if self.weight.ndim != 2:
             raise IRError(f"weight must be 2-d (out, in), got {self.weight.shape}")
-        self._check_common()
+        self._check_common(self.weight)
         if self.delays is not None:
             if self.delays.shape != self.weight.shape and self.delays.ndim != 0:
                 raise IRError(f"delays must be a scalar or {self.weight.shape}")
@@ -110,7 +110,7 @@ class LoihiConv(InputShaped, _LoihiSynapse):
             raise IRError(f"needs a 4-d weight and (C, H, W) input, got {self.weight.shape}, "
                           f"{self.input_shape}")
         check_groups(self.input_shape[0], self.groups, self.weight.shape)
-        self._check_common()
+        self._check_common(self.weight)
         if any(d <= 0 for d in self.out_shape):
             raise IRError(f"output shape {self.out_shape} is empty")
 

@@ -25,7 +25,7 @@ bias = dt*v_leak/tau.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -34,6 +34,13 @@ from .node import Node, SameShape, Shape, check_broadcast, farray, register, sha
 from .traits import Trait
 
 RESETS = ("hard", "subtract", "none")
+
+
+class SpikingFields(Protocol):
+    """The fields every op with ``spiking = True`` declares."""
+
+    comparator: str
+    reset: str
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -71,11 +78,12 @@ class NeuronBase(SameShape, Node):
     def _verify(self) -> None:
         for name in self._param_names():
             check_broadcast(getattr(self, name), self.shape, name)
-        if self.spiking:
-            if self.comparator not in (">", ">="):
-                raise IRError(f"comparator must be '>' or '>=', got {self.comparator!r}")
-            if self.reset not in RESETS:
-                raise IRError(f"reset must be one of {RESETS}, got {self.reset!r}")
+        if self.spiking:  # spiking ops declare comparator and reset (SpikingFields)
+            sp = cast(SpikingFields, self)
+            if sp.comparator not in (">", ">="):
+                raise IRError(f"comparator must be '>' or '>=', got {sp.comparator!r}")
+            if sp.reset not in RESETS:
+                raise IRError(f"reset must be one of {RESETS}, got {sp.reset!r}")
 
     def decays(self) -> tuple[np.ndarray, np.ndarray]:
         """(decay_v, decay_i) with the implicit values of non-leaky / current-free ops."""

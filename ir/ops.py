@@ -161,7 +161,9 @@ class _ConvBase(InputShaped, Node):
         return conv_out_shape(self, weight_shape(self.weight))
 
     def float_weight(self) -> np.ndarray:
-        return as_float(self.weight)
+        w = as_float(self.weight)
+        assert w is not None  # verified: a conv always has a weight
+        return w
 
 
 @register("conv1d")

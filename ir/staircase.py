@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import QCFS
+from .activations import QCFS, Floor
 from .graph import Graph
 
 _POINTWISE = ("scale", "shift", "clip", "relu", "floor")
@@ -137,7 +137,9 @@ def _best(graph: Graph, chain: list[str]) -> tuple[list[str], QCFS] | None:
     fi = chain.index(next(n for n in chain if graph.nodes[n].op == "floor"))
     for i in range(fi + 1):
         for j in range(len(chain), fi, -1):
-            q = as_qcfs([graph.nodes[n] for n in chain[i:j]], graph.nodes[chain[fi]].shape)
+            floor = graph.nodes[chain[fi]]
+            assert isinstance(floor, Floor)
+            q = as_qcfs([graph.nodes[n] for n in chain[i:j]], floor.shape)
             if q is not None:
                 return chain[i:j], q
     return None

@@ -48,7 +48,7 @@ import numpy as np
 from ..ir.weights import effective_dense_weights
 from .kernels import Kernel, kernel
 from .kernels_float import conv_nd
-from .loihi_lif import lif_step, shift
+from .loihi_lif import lif_step, prog_lif_step, shift
 
 
 def wrap32(x: np.ndarray) -> np.ndarray:
@@ -179,20 +179,11 @@ def _v_init(node: Any, like: np.ndarray) -> np.ndarray:
 
 def _programmable_step(node: Any, a: np.ndarray, u: np.ndarray, v: np.ndarray,
                        r: np.ndarray) -> tuple[np.ndarray, Any]:
-    """Loihi 2's programmable neuron: the LIF step with '>=' and subtract resets (docstring)."""
-    vth = node.vth << 6
-    u = wrap32(decay(u, 4096 - (node.du + 1)) + (a << 6))
-    u = np.where(u > 2**23, u - 2**24, np.where(u <= -(2**23), u + 2**24, u))
-    v = wrap32(decay(v, 4096 - node.dv) + u + lif_bias(node) - r * vth)
-    v = np.clip(v, -(2**23 - 1), 2**23 - 1)
-    s = v >= vth if node.comparator == ">=" else v > vth
-    if node.reset == "hard":
-        v = np.where(s, 0, v)
-    elif node.decay_reset:
-        v = np.where(s, v - vth, v)
-    else:
-        r = s.astype(np.int64)
-    return s.astype(np.int64), {"u": u, "v": v, "r": r}
+    """Loihi 2's programmable neuron: ``loihi_lif.prog_lif_step`` (docstring above)."""
+    u, v, r, s = prog_lif_step(a, u, v, r, 4096 - (node.du + 1), 4096 - node.dv,
+                               lif_bias(node), node.vth << 6, node.comparator == ">=",
+                               node.reset, node.decay_reset)
+    return s.astype(np.int64), {"u": u, "v": v, "r": np.asarray(r, np.int64)}
 
 
 kernel("loihi.lif")(_LIF())

@@ -39,6 +39,28 @@ def lif_step(x: Any, u: Any, v: Any, fu: Any, fv: Any, bias: Any, vth: Any
     return un, vn * (1 - s), s
 
 
+def prog_lif_step(x: Any, u: Any, v: Any, r: Any, fu: Any, fv: Any, bias: Any, vth: Any,
+                  ge: bool, reset: str, decay_reset: bool) -> tuple[Any, Any, Any, Any]:
+    """Loihi 2's programmable neuron: ``lif_step``'s u and v with the comparator ``>=`` when
+    ``ge``, and a ``"hard"`` (v = 0) or ``"subtract"`` reset (v -= vth at once when
+    ``decay_reset``, else on the next step through ``r``, the previous step's spikes).
+    Returns (u, v, r, s).
+
+    The u and v arithmetic is ``lif_step``'s: with the threshold at ``V_MAX`` no value spikes
+    (v is clipped to V_MAX), so it returns v before any reset; the delayed subtract enters as a
+    bias of ``-r * vth`` (v = wrap32(decay + u + bias - r * vth) either way).
+    """
+    un, vn, _ = lif_step(x, u, v, fu, fv, bias - r * vth, V_MAX)
+    s = vn > vth - int(ge)  # integers: v >= vth is v > vth - 1
+    if reset == "hard":
+        vn = vn * (1 - s)
+    elif decay_reset:
+        vn = vn - s * vth
+    else:
+        r = s
+    return un, vn, r, s
+
+
 def shift(acc: Any, exp: int) -> Any:
     """``acc << exp`` for exp >= 0, floor ``acc >> -exp`` otherwise."""
     return acc << exp if exp >= 0 else acc >> -exp

@@ -63,7 +63,7 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
             dump_ir: str | Path | None = None, stop_after: str | None = None,
             chip: str | None = None, load_options: dict[str, Any] | None = None,
             echo: Any = None, check: bool = False, report_input: Any = None,
-            force: bool = False, note: Any = None) -> Any:
+            force: bool = False, note: Any = None, mapping: str | None = None) -> Any:
     """Compile a model file or graph for ``target``; returns a ``CompileResult``.
 
     The stages of ``snnc.stages``, in order: load -> optimize (the target's pass pipeline, or
@@ -79,6 +79,8 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     replaces other directories; see ``snnc.outdir``). ``note`` (a callable taking one line) is
     told, before the passes run, how the model was read (the loader's ``load_notes``) and what
     the input is taken to be (binary spikes, integers or analog values, and from what).
+    ``mapping`` is the chip mapper's strategy (``balanced``, the default, or ``compact``:
+    backends/loihi/mapper.py).
     """
     from .convert import refuse_ann
     from .registry import default_registry
@@ -107,7 +109,8 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
                    dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
                    check=check, explicit=pipeline is not None,
                    programmable=programmable_neurons(tgt, chip))
-    program = map_program(opt, tgt, chip, backend) if tgt.lowers or opt.lowered else None
+    program = (map_program(opt, tgt, chip, backend, mapping) if tgt.lowers or opt.lowered
+               else None)
     measured = doc = None
     if program is not None:
         if echo is not None:

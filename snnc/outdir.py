@@ -1,4 +1,5 @@
-"""Output directories that cannot destroy anything (``snnc compile -o``, ``snnc learn -o``).
+"""Output directories that cannot destroy anything (``snnc compile -o``, ``snnc learn -o``,
+``snnc convert -o``, ``snnc eval -o``, ``snnc sweep -o``).
 
 Rules (README "Outputs", docs/DESIGN.md "Safe outputs"):
 
@@ -65,6 +66,18 @@ def is_snnc_output(path: Path) -> bool:
     return isinstance(doc, dict) and {"target", "pipeline", "passes"} <= set(doc)
 
 
+def output_kind(path: Path) -> str | None:
+    """What wrote the snnc output ``path`` (its marker's ``"snnc"``: compile, eval, sweep, ...;
+    ``compile`` for an older output with only ``compile.json``); None if snnc did not."""
+    if not is_snnc_output(path):
+        return None
+    try:
+        doc = json.loads((path / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "compile"
+    return str(doc.get("snnc", "compile")) if isinstance(doc, dict) else "compile"
+
+
 def _protected(dest: Path, inputs: Iterable[Path]) -> str | None:
     """Why ``dest`` may never be replaced, or None."""
     real = dest.resolve()
@@ -87,7 +100,7 @@ def check_output_dir(path: str | os.PathLike[str], force: bool = False,
                      inputs: Iterable[str | os.PathLike[str]] = (), what: str = "output") -> Path:
     """Raise ``OutputError`` unless ``path`` may be written as an output directory."""
     dest = Path(path)
-    inputs = [Path(p) for p in inputs]
+    paths = [Path(p) for p in inputs]
     if len(dest.name.encode()) + _TAG_ROOM > _NAME_MAX:
         raise OutputError(f"-o {dest}: the name is too long ({len(dest.name.encode())} bytes; "
                           f"at most {_NAME_MAX - _TAG_ROOM})")
@@ -103,7 +116,7 @@ def check_output_dir(path: str | os.PathLike[str], force: bool = False,
     if not dest.is_dir():
         raise OutputError(f"-o {dest}: is a file; the {what} is a directory: name a new or "
                           "empty directory, or an earlier snnc output")
-    why = _protected(dest, inputs)
+    why = _protected(dest, paths)
     if why is not None:
         raise OutputError(f"-o {dest}: snnc never replaces this directory ({why}), not even "
                           "with --force; name a new directory for the output")

@@ -9,7 +9,10 @@ Shared by the exact-lowering tests (tests/passes/test_alignment.py) and the Lava
 - ``current``: a neuron fed by a two-conv path and a one-conv shortcut (two synapse groups onto
   one compartment, the shortcut one layer shorter);
 - ``or``: a spike OR (SynA-ResNet) of a two-layer branch and the block input, then a conv;
-- ``dense``: the SEW block on flat vectors (dense synapses hold the delays themselves).
+- ``dense``: the SEW block on flat vectors (dense synapses hold the delays themselves);
+- ``sew_avgpool``: SEW-ResNet's downsampling, ``avgpool(sn(conv(sn(conv(x)))) + x)`` read by
+  the linear readout (fold-affine distributes the pool and the readout over both branches);
+- ``or_maxpool``: a spike OR then a max-pool of it (binary, so an OR neuron over the window).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 
 from snnc import ir
 
-KINDS = ("sew", "current", "or", "dense")
+KINDS = ("sew", "current", "or", "dense", "sew_avgpool", "or_maxpool")
 
 
 def dyadic(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -90,6 +93,12 @@ def random_residual(rng: np.random.Generator, kind: str) -> ir.Graph:
     if kind == "or":
         y = net.add("merge", ir.Or(shape=(c, h, h)), a, x)
         return net.readout(net.conv_layer("after", y, c, c, h), (c, h, h))
+    if kind in ("sew_avgpool", "or_maxpool"):
+        merge = ir.Add(shape=(c, h, h)) if kind == "sew_avgpool" else ir.Or(shape=(c, h, h))
+        y = net.add("merge", merge, a, x)
+        pool = ir.AvgPool2d if kind == "sew_avgpool" else ir.MaxPool2d
+        p = net.add("pool", pool(input_shape=(c, h, h), kernel_size=(2, 2), stride=(2, 2)), y)
+        return net.readout(p, (c, h // 2, h // 2))
     y = net.add("sum1", ir.Add(shape=(c, h, h)), a, x)
     b = net.conv_layer("b3", y, c, c, h)
     z = net.add("sum2", ir.Add(shape=(c, h, h)), b, y)

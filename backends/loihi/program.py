@@ -2,7 +2,8 @@
 
 Layout on disk (``program.h5`` in a compile output directory)::
 
-    /            attrs: format = "snnc.chipprogram", version, chip (JSON of the ChipSpec)
+    /            attrs: format = "snnc.chipprogram", version, chip (JSON of the ChipSpec),
+             chip_grid, strategy (the mapping strategy; absent in older files: "unknown")
     /graph       the lowered graph (snnc.ir.serialize.write_graph_group)
     /layers/<L>  attrs: order ("flat" or "hwc"), shape; dataset ``cores`` (global core ids)
     /cores       one column per CoreAlloc field
@@ -103,6 +104,7 @@ class ChipProgram:
     blocks: tuple[SynapseBlock, ...]
     routes: tuple[Route, ...]
     chip_grid: int = 1
+    strategy: str = "unknown"  # the mapper's strategy (mapper.STRATEGIES); not part of equality
 
     @property
     def n_cores(self) -> int:

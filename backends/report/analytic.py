@@ -14,16 +14,32 @@ are charged as MACs, once if the input is the same at every step (direct encodin
 input, which the papers count once) or T times if it changes; with spiking input (only -1, 0, 1)
 they are charged as ACs like every other layer. These are estimates for 45 nm digital logic,
 not for any neuromorphic chip: the report quotes them next to the chip model to show the gap.
+
+Spike-driven self-attention (Spike-driven Transformer V1, Yao et al., NeurIPS 2023, energy
+appendix: E = E_MAC * FL_conv^1 + E_AC * T * (sum_n FL_conv^n * fr^n + sum_m FL_MLP^m * fr^m),
+FL_conv = k^2 * h * w * c_in * c_out, FL_MLP = in * out): its projections are the connection
+layers above; its Hadamard products are masks (no arithmetic, as the paper argues) and its column
+sum over tokens adds ``fr * T * n_in`` ACs (n_in the elements of K * V summed; an ``axis_sum``
+row, ``kind = "attention-sum"``). ``per_block`` groups these rows and the chip's per-layer
+energy by block (the ``blocks.<i>`` prefix of the PyTorch module path), so the report shows
+both per block.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 
 from ...ir import Graph
-from .graphstats import connection_nodes, dense_flops, node_input, reads_graph_input
+from .graphstats import (
+    attention_sums,
+    connection_nodes,
+    dense_flops,
+    node_input,
+    reads_graph_input,
+)
 
 SOURCE = "Horowitz, ISSCC 2014, 45 nm (E_MAC = mult + add, E_AC = add)"
 PRESETS = {"fp32": (4.6, 0.9), "fp16": (1.5, 0.4), "int8": (0.23, 0.03)}
@@ -56,11 +72,55 @@ def analytic_estimate(graph: Graph, probes: dict[str, np.ndarray] | None, steps:
         row = _layer(graph, name, x, steps)
         row["energy"] = row["ops"] * (e_mac if row["charged_as"] == "MAC" else e_ac) * 1e-12
         layers.append(row)
+    for name in attention_sums(graph):
+        x = None if probes is None else node_input(graph, name, probes)
+        n_in = int(np.prod(graph.nodes[name].input_shape))
+        rate = 1.0 if x is None else float(np.count_nonzero(x)) / max(x.size, 1)
+        layers.append({"layer": name, "kind": "attention-sum", "flops": n_in, "input_rate": rate,
+                       "first": False, "charged_as": "AC", "steps": steps,
+                       "ops": rate * steps * n_in, "energy": rate * steps * n_in * e_ac * 1e-12})
     snn = sum(r["energy"] for r in layers)
-    ann = e_mac * sum(r["flops"] for r in layers) * 1e-12
+    ann = e_mac * sum(r["flops"] for r in layers if "kind" not in r) * 1e-12
     return {"source": SOURCE, "precision": precision, "e_mac_pj": e_mac, "e_ac_pj": e_ac,
             "timesteps": steps, "snn_energy": snn, "ann_energy": ann,
             "ann_over_snn": ann / snn if snn > 0 else None,
             "rates_from": "worst case (every input non-zero)" if probes is None
             else "measured activity of the float model",
             "layers": layers}
+
+
+_BLOCK = re.compile(r"^(.*?\b(?:blocks?|layers?|stages?)\.\d+)(?:\.|_|$)")
+
+
+def block_of(name: str) -> str:
+    """``blocks.0.attn.q.0`` -> ``blocks.0``; names outside numbered blocks group by their first
+    word (``embed.0`` and relays ``embed.0_..._relay1`` -> ``embed``; ``head_lif`` -> ``head``)."""
+    m = _BLOCK.match(name)
+    if m:
+        return m.group(1)
+    return re.split(r"[._]", name, maxsplit=1)[0] or name
+
+
+def per_block(chip_layers: list[dict[str, Any]], analytic: dict[str, Any] | None
+              ) -> list[dict[str, Any]]:
+    """Chip energy from counted events and the 45 nm estimate, per block (first seen first)."""
+    rows: dict[str, dict[str, Any]] = {}
+
+    def row(b: str) -> dict[str, Any]:
+        return rows.setdefault(b, {"block": b, "chip_energy": 0.0, "chip_syn_ops": 0.0,
+                                   "chip_spikes": 0.0, "chip_layers": 0, "analytic_energy": 0.0,
+                                   "analytic_mac": 0.0, "analytic_ac": 0.0,
+                                   "analytic_layers": 0})
+
+    for r in chip_layers:
+        b = row(block_of(r["name"]))
+        b["chip_energy"] += float(r.get("energy", 0.0))
+        b["chip_syn_ops"] += float(r.get("syn_ops", 0.0))
+        b["chip_spikes"] += float(r.get("spikes", 0.0))
+        b["chip_layers"] += 1
+    for r in (analytic or {}).get("layers", []):
+        b = row(block_of(r["layer"]))
+        b["analytic_energy"] += float(r["energy"])
+        b["analytic_mac" if r["charged_as"] == "MAC" else "analytic_ac"] += float(r["ops"])
+        b["analytic_layers"] += 1
+    return list(rows.values())

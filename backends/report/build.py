@@ -17,7 +17,7 @@ from ... import __version__
 from ...errors import SnncError
 from ...ir import Graph
 from .agreement import layer_fidelity
-from .analytic import analytic_estimate
+from .analytic import analytic_estimate, per_block
 from .energy import EnergyModel, load_model, models_for_chip
 from .neurobench import neurobench_metrics
 from .schema import SCHEMA, VERSION
@@ -168,6 +168,10 @@ def build_report(program_or_graph: Any, sim_result: Any = None, float_graph: Gra
     fprobes = float_probes
     t_model = _input_steps(inputs, T)
     chip_in = inputs if chip_inputs is None else chip_inputs
+    layers = layers_section(program, counters, en)
+    analytic = _analytic(float_graph, fprobes, program, chip_in, chip_probes, t_model)
+    if analytic is not None:
+        analytic["blocks"] = per_block(layers, analytic)
     return {
         "schema": SCHEMA, "version": VERSION, "generator": f"snnc {__version__}",
         "target": target, "chip": chip_section(program),
@@ -176,11 +180,11 @@ def build_report(program_or_graph: Any, sim_result: Any = None, float_graph: Gra
         "energy": energy_section(program, en, lat),
         "alternative_energy": alternatives_section(program, models, counters),
         "latency": latency_section(program, lat, models[0]),
-        "layers": layers_section(program, counters, en),
+        "layers": layers,
         "cores": cores_section(program, counters, en, lat),
         "activity": activity_section(counters, chip_probes, list(program.layers)),
         "neurobench": _neurobench(float_graph, fprobes, program, chip_in, chip_probes),
-        "analytic": _analytic(float_graph, fprobes, program, chip_in, chip_probes, t_model),
+        "analytic": analytic,
         "fidelity": _fidelity(fidelity, float_graph, fprobes, program, chip_probes),
         "notes": notes,
     }

@@ -26,11 +26,19 @@ from ...ir.traits import Trait, has
 from ..loihi.connectivity import Connectivity
 
 CONNECTION_OPS = ("affine", "linear", "conv1d", "conv2d", "loihi.dense", "loihi.conv")
+#: spike-driven self-attention's additions: the column sum over tokens of K * V (the Hadamard
+#: products themselves are masks, no arithmetic: Spike-driven Transformer V1)
+ATTENTION_SUM_OPS = ("axis_sum",)
 
 
 def connection_nodes(graph: Graph) -> list[str]:
     """Connection nodes in schedule order."""
     return [n for n in graph.schedule().order if graph.nodes[n].op in CONNECTION_OPS]
+
+
+def attention_sums(graph: Graph) -> list[str]:
+    """Sums over tokens (``axis_sum``) in schedule order."""
+    return [n for n in graph.schedule().order if graph.nodes[n].op in ATTENTION_SUM_OPS]
 
 
 def neuron_nodes(graph: Graph) -> list[str]:
@@ -120,7 +128,7 @@ def node_input(graph: Graph, name: str, probes: dict[str, np.ndarray]) -> np.nda
 def input_probes(graph: Graph) -> list[str]:
     """Probes that record every connection node's input and every neuron's output and state."""
     out: list[str] = []
-    for n in connection_nodes(graph):
+    for n in connection_nodes(graph) + attention_sums(graph):
         out += [f"{p}.s" for p in graph.predecessors(n)]
     for n in neuron_nodes(graph):
         out += [f"{n}.s", f"{n}.v"] + ([] if graph.nodes[n].op == "loihi.lif" else [f"{n}.i"])

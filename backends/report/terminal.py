@@ -57,6 +57,12 @@ def _summary(doc: dict) -> Any:
     if b["core"] is not None and b["core"] >= 0:
         t.add_row("bottleneck", f"core {b['core']} ({b['layer']})",
                   f"slowest in {fmt.pct(b['fraction_of_steps'], 0)} of busy steps")
+        pipe = lat.get("pipeline")
+        if pipe:
+            st = {k: v for k, v in pipe["bottleneck_core_stages"].items() if v > 0}
+            t.add_row("  its pipeline / step", " + ".join(
+                f"{k.replace('_', ' ')} {fmt.seconds(v)}" for k, v in st.items()) or "idle",
+                f"slowest core {fmt.pct(pipe['slowest_core_share'], 0)} of a step")
     if b.get("stage"):
         t.add_row("  slowest stage", STAGE_LABEL.get(b["stage"], b["stage"]),
                   f"{fmt.pct(b['stage_share'], 0)} of the run time")
@@ -117,6 +123,26 @@ def _neurobench(doc: dict) -> Any:
     return t
 
 
+def _blocks(doc: dict) -> Any:
+    """Per block: the chip estimate from counted events next to the papers' 45 nm estimate
+    (shown when the model has numbered blocks, e.g. a spiking transformer)."""
+    from rich.table import Table
+
+    rows = (doc.get("analytic") or {}).get("blocks") or []
+    if not any("." in r["block"] for r in rows):
+        return None
+    t = Table(title="Per block: chip (counted events) vs the papers' 45 nm estimate",
+              title_justify="left")
+    for col in ("block", "chip energy", "chip syn ops", "45 nm energy", "45 nm MACs",
+                "45 nm ACs"):
+        t.add_column(col, justify="left" if col == "block" else "right")
+    for r in rows:
+        t.add_row(r["block"], fmt.energy(r["chip_energy"]), f"{r['chip_syn_ops']:.0f}",
+                  fmt.energy(r["analytic_energy"]), f"{r['analytic_mac']:.0f}",
+                  f"{r['analytic_ac']:.0f}")
+    return t
+
+
 def render_terminal(doc: dict, verbose: bool = True) -> Any:
     """A rich ``Group``: summary, then (with ``verbose``) layers, estimates, NeuroBench, notes."""
     from rich.console import Group
@@ -125,6 +151,9 @@ def render_terminal(doc: dict, verbose: bool = True) -> Any:
     parts = [_summary(doc)]
     if verbose:
         parts += [_layers(doc), _estimates(doc)]
+        blocks = _blocks(doc)
+        if blocks is not None:
+            parts.append(blocks)
         nb = _neurobench(doc)
         if nb is not None:
             parts.append(nb)

@@ -19,6 +19,7 @@ import click
 import numpy as np
 
 from ..errors import FormatError, SnncError
+from .eval import MAX_STEPS
 
 
 def _array(path: Path, key: str, required: bool = True) -> np.ndarray | None:
@@ -46,8 +47,9 @@ def _steps(text: str) -> tuple[int, ...]:
         steps = tuple(sorted({int(v) for v in text.split(",") if v.strip()}))
     except ValueError:
         steps = ()
-    if not steps or steps[0] < 1:
-        raise SnncError(f"--steps {text!r} is not a list of positive integers such as 1,2,4,8")
+    if not steps or steps[0] < 1 or steps[-1] > MAX_STEPS:
+        raise SnncError(f"--steps {text!r} is not a list of integers in [1, {MAX_STEPS}] such "
+                        "as 1,2,4,8")
     return steps
 
 
@@ -76,13 +78,13 @@ def _write(out: Path, conv: Any, doc: dict[str, Any], force: bool, inputs: list[
 @click.option("--opi", is_flag=True, help="Start every neuron at half its threshold (OPI).")
 @click.option("--method", "methods", default="plain", show_default=True,
               help="Methods evaluated in the table: plain, srp, cos (comma-separated).")
-@click.option("--tau", type=int, default=8, show_default=True,
+@click.option("--tau", type=click.IntRange(1, MAX_STEPS), default=8, show_default=True,
               help="Pre-simulation steps of SRP and COS.")
 @click.option("--steps", "steps_text", default="1,2,4,8,16,32", show_default=True,
               help="Time steps of the accuracy table.")
 @click.option("--maxpool", type=click.Choice(["refuse", "spike"]), default="refuse",
               show_default=True, help="Max pooling: refuse, or pool the spikes (approximate).")
-@click.option("--calib-batch", type=int, default=None,
+@click.option("--calib-batch", type=click.IntRange(1, 10**7), default=None,
               help="Calibration batch size (SpikingJelly's momentum 0.1 between batches).")
 @click.option("--input-shape", default=None, help="Per-sample input shape, e.g. 1,28,28.")
 @click.option("--model", "factory", default=None,

@@ -2,8 +2,12 @@
 
 OUT is a ``snnc compile`` output directory. Writes ``eval.json`` (merged counts, accuracy,
 confusion matrix, chip/float agreement, energy and latency distributions) and ``eval.html``
-into OUT (or ``-o DIR``) and prints a summary. ``--workers N`` > 1 runs shards as Ray tasks on a
-local Ray instance (or the cluster at ``--address``); ``--workers 1`` runs in this process.
+into OUT (or ``-o DIR``) and prints a summary. ``-o DIR`` follows ``snnc/outdir.py``'s rules:
+DIR is new, empty, an earlier snnc eval output (replaced whole, atomically) or another snnc
+output such as a compile directory (the two files are added to it, each replaced only if snnc
+eval wrote it); any other non-empty DIR is refused unless ``--force``. ``--workers N`` > 1 runs
+shards as Ray tasks on a local Ray instance (or the cluster at ``--address``); ``--workers 1``
+runs in this process.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from ..errors import SnncError
 from ..io import atomic_path
 
 MARK_HTML = "<title>snnc eval</title>"
+#: bounds of the integer options (as snnc compile's --steps; a batch or a worker count beyond
+#: these is a typo, not a plan)
+MAX_STEPS, MAX_SAMPLES, MAX_WORKERS, MAX_BATCH = 100_000, 10**9, 1024, 65536
 
 
 def check_ours(path: Path, marker: str) -> None:
@@ -28,6 +35,8 @@ def check_ours(path: Path, marker: str) -> None:
 
 
 def write_eval(dest: Path, doc: dict[str, Any]) -> tuple[Path, Path]:
+    """eval.json and eval.html written into ``dest`` (each replaced only if snnc eval wrote
+    it)."""
     from ..evaluate.report import KIND, html
 
     dest.mkdir(parents=True, exist_ok=True)
@@ -39,6 +48,41 @@ def write_eval(dest: Path, doc: dict[str, Any]) -> tuple[Path, Path]:
     with atomic_path(page) as tmp:
         tmp.write_text(html(doc))
     return js, page
+
+
+def _adds_to(dest: Path) -> bool:
+    """True when eval's files go into ``dest`` beside what is there: another kind of snnc
+    output (a compile directory); an eval output of its own, a new, empty or foreign
+    directory is written whole (``snnc/outdir.py``)."""
+    from ..outdir import output_kind
+
+    if not dest.is_dir():
+        return False
+    kind = output_kind(dest)
+    if kind is not None:
+        return kind != "eval"
+    # an eval -o directory of an earlier snnc (no marker): only files snnc eval wrote
+    from ..evaluate.report import KIND
+
+    names = {p.name for p in dest.iterdir()}
+    marks = {"eval.json": f'"kind": "{KIND}"', "eval.html": MARK_HTML}
+    return bool(names) and names <= set(marks) and all(
+        (dest / n).is_file() and marks[n] in (dest / n).read_text(errors="replace")[:4096]
+        for n in names)
+
+
+def _check_dest(dest: Path, force: bool, inputs: list[Path]) -> None:
+    from ..outdir import OutputError, check_output_dir
+
+    try:
+        check_output_dir(dest, force, inputs)
+    except OutputError as exc:
+        if "was not written by snnc" in str(exc):
+            raise OutputError(f"-o {dest}: the directory exists, is not empty and was not "
+                              "written by snnc eval; snnc does not replace it. Name a new "
+                              "directory, or pass --force to replace it and delete everything "
+                              "in it.") from None
+        raise
 
 
 def run_eval(out_dir: Path, data_path: Path, *, x_key: str = "x", y_key: str = "y",
@@ -79,28 +123,43 @@ def run_eval(out_dir: Path, data_path: Path, *, x_key: str = "x", y_key: str = "
 @click.option("--y-key", default="y", show_default=True, help="Array holding the labels.")
 @click.option("--encode", type=click.Choice(["rate", "latency", "delta", "direct"]),
               default=None, help="Encode static samples (N, *shape) over --steps steps.")
-@click.option("--steps", type=click.IntRange(min=1), default=None, help="Steps for --encode.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Rate encoder seed.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="First N samples only.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--steps", type=click.IntRange(1, MAX_STEPS), default=None,
+              help="Steps for --encode.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Rate encoder seed.")
+@click.option("--limit", type=click.IntRange(1, MAX_SAMPLES), default=None,
+              help="First N samples only.")
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=1, show_default=True,
               help="Parallel workers; >1 runs shards as Ray tasks (needs ray).")
 @click.option("--address", default=None,
               help="Attach to this Ray cluster ('auto' or host:port) instead of a local one.")
-@click.option("--batch", type=click.IntRange(min=1), default=64, show_default=True,
+@click.option("--batch", type=click.IntRange(1, MAX_BATCH), default=64, show_default=True,
               help="Samples simulated together.")
 @click.option("-o", "--output", "dest", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Where eval.json / eval.html go (default: OUT_DIR).")
+@click.option("--force", is_flag=True,
+              help="Replace -o DIR even if it is a non-empty directory snnc did not write.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def command(out_dir: Path, data_path: Path, x_key: str, y_key: str, encode: str | None,
             steps: int | None, seed: int, limit: int | None, workers: int, address: str | None,
-            batch: int, dest: Path | None, quiet: bool) -> None:
+            batch: int, dest: Path | None, force: bool, quiet: bool) -> None:
     """Evaluate a whole dataset on a compiled program: accuracy, confusion matrix, agreement
     with the float model, and energy and latency per sample."""
     from ..evaluate.report import terminal
+    from ..outdir import output_dir
 
+    own_dir = dest is not None and not _adds_to(dest)
+    if own_dir:  # refused before the (long) evaluation, not after
+        _check_dest(dest, force, [out_dir, data_path])
     doc = run_eval(out_dir, data_path, x_key=x_key, y_key=y_key, encode=encode, steps=steps,
                    seed=seed, limit=limit, workers=workers, address=address, batch=batch,
                    quiet=quiet)
-    js, page = write_eval(dest or out_dir, doc)
+    if own_dir:
+        assert dest is not None
+        with output_dir(dest, force, [out_dir, data_path], kind="eval") as tmp:
+            write_eval(tmp, doc)
+        js, page = dest / "eval.json", dest / "eval.html"
+    else:
+        js, page = write_eval(dest or out_dir, doc)
     click.echo(terminal(doc))
     click.echo(f"wrote {js} and {page}")

@@ -71,7 +71,8 @@ def _default_layer(graph) -> str:
               type=click.Choice(["stdp", "rstdp", "error3f", "bso"]), help="Built-in rule.")
 @click.option("--layers", default=None, help="Comma-separated layers that learn (default: last).")
 @click.option("--epochs", default=1, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--eval-every", default=0, type=click.IntRange(0), help="Samples between tests.")
+@click.option("--eval-every", default=0, type=click.IntRange(0, 10**9),
+              help="Samples between tests.")
 @click.option("--error-scale", default=32, show_default=True, type=click.IntRange(1, 63))
 @click.option("--reset-layers", is_flag=True, help="Start the learning layers from zero weights.")
 @click.option("--chip", default="loihi1", show_default=True,

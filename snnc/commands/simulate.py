@@ -29,7 +29,7 @@ from ..events.inputs import event_options, options_from
 from ..io import atomic_path, check_output_file, to_time_last
 from ..simulators.result import SimResult
 from .load_options import is_compiled, load_options_from, loading_options, print_notes
-from .netx_options import is_netx
+from .netx_options import MAX_INTERVAL, is_netx
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def _ours_counters(path: Path) -> bool:
               help="Record a layer's state or output (repeatable).")
 @click.option("--chip", default=None, help="Chip for models that still need mapping: loihi1, "
               "loihi2 or a .toml chip file.")
-@click.option("--reset-interval", type=click.IntRange(min=0), default=0,
+@click.option("--reset-interval", type=click.IntRange(0, MAX_INTERVAL), default=0,
               help="loihi-sim: zero all state every N steps (one sample per N steps); for a "
                    "netx .net file: netx's reset_interval (each layer offset by its depth).")
 @click.option("--counters", "counters_path", type=click.Path(dir_okay=False, path_type=Path),

@@ -2,7 +2,13 @@
 compiled and evaluated; ``sweep.html`` plots accuracy against energy and latency with the
 Pareto fronts, and a table. Finished points are cached in SWEEP_DIR, so running the same
 command again after an interruption only runs the points that had not finished
-(``snnc/sweep/run.py``)."""
+(``snnc/sweep/run.py``).
+
+SWEEP_DIR follows ``snnc/outdir.py``'s rules: a new or empty directory, or an earlier sweep
+(resumed in place), is used as it is; another non-empty directory is refused, unless
+``--force`` (or it is another snnc output, which snnc may replace): then the sweep runs in a
+temporary directory beside it that replaces it, atomically, only when the sweep has finished.
+A directory holding the model, the grid or the dataset is never replaced."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ import click
 
 from ..errors import SnncError
 from ..io import atomic_path
+from .eval import MAX_SAMPLES, MAX_WORKERS
 
 
 def _data_spec(grid: Any, data_path: Path | None, x_key: str | None, y_key: str | None,
@@ -58,30 +65,66 @@ def _write_pages(root: Path, docs: list[dict[str, Any]], experiment: dict[str, A
               default=None, help="Dataset .npz (x, y) as for snnc eval (or [data] path).")
 @click.option("--x-key", default=None, help="Array holding the samples (default x).")
 @click.option("--y-key", default=None, help="Array holding the labels (default y).")
-@click.option("--limit", type=click.IntRange(min=1), default=None,
+@click.option("--limit", type=click.IntRange(1, MAX_SAMPLES), default=None,
               help="Evaluate the first N samples only.")
 @click.option("--encode", type=click.Choice(["rate", "latency", "delta", "direct"]),
               default=None, help="Encode static samples (the steps axis sets the length).")
 @click.option("-o", "--output", "root", required=True, type=click.Path(path_type=Path),
               help="Sweep directory (cache, results, sweep.html).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=1, show_default=True,
               help="Points run in parallel as Ray tasks when > 1.")
 @click.option("--address", default=None, help="Attach to this Ray cluster instead.")
 @click.option("--trust-pickle", is_flag=True, help="Allow arbitrary pickled classes (runs code).")
+@click.option("--force", is_flag=True,
+              help="Replace SWEEP_DIR even if it is a non-empty directory snnc did not write "
+                   "(only once the sweep has finished).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def command(model: Path, grid_path: Path, data_path: Path | None, x_key: str | None,
             y_key: str | None, limit: int | None, encode: str | None, root: Path, workers: int,
-            address: str | None, trust_pickle: bool, quiet: bool) -> None:
+            address: str | None, trust_pickle: bool, force: bool, quiet: bool) -> None:
     """Compile and evaluate every point of a design grid; plot the Pareto fronts."""
-    from .. import api
-    from ..evaluate.engine import Progress, map_shards
-    from ..passes import DEFAULT_PIPELINE
+    from ..outdir import OutputError, check_output_dir, output_dir
     from ..sweep.grid import read_grid
     from ..sweep.pareto import terminal
-    from ..sweep.run import PointTask, fingerprint, open_root, pending
+    from ..sweep.run import is_sweep_dir
 
     grid = read_grid(grid_path)
     data = _data_spec(grid, data_path, x_key, y_key, limit, encode)
+    inputs = [model, grid_path, Path(data.path)]
+    resume = is_sweep_dir(root)
+    in_place = resume or not root.is_dir() or not any(root.iterdir())
+    try:  # an earlier sweep is resumed, not replaced: only the name and input checks apply
+        check_output_dir(root, force or resume, inputs, what="sweep")
+    except OutputError as exc:
+        if "was not written by snnc" in str(exc):
+            raise OutputError(f"-o {root}: the directory is not empty and is not an snnc sweep "
+                              "directory (no sweep.json); snnc does not replace it. Name a new "
+                              "directory, or pass --force to replace it (and delete everything "
+                              "in it) once the sweep has finished.") from None
+        raise
+    from .. import api
+
+    # the model is read before anything is written: a damaged file leaves no sweep directory
+    graph = api.load(model, **({"trust_pickle": True} if trust_pickle else {}))
+    args = (model, graph, grid, grid_path, data, workers, address, quiet)
+    if in_place:
+        docs = _sweep(root, *args)
+    else:
+        with output_dir(root, force, inputs, kind="sweep") as tmp:
+            docs = _sweep(tmp, *args)
+    click.echo(terminal(docs))
+    failed = sum("summary" not in d for d in docs)
+    click.echo(f"wrote {root / 'sweep.html'}" +
+               (f" ({failed} point(s) failed; see the table)" if failed else ""))
+
+
+def _sweep(root: Path, model: Path, graph: Any, grid: Any, grid_path: Path, data: Any,
+           workers: int, address: str | None, quiet: bool) -> list[dict[str, Any]]:
+    """Run the points not cached in ``root``; write results.json and sweep.html there."""
+    from ..evaluate.engine import Progress, map_shards
+    from ..passes import DEFAULT_PIPELINE
+    from ..sweep.run import PointTask, fingerprint, open_root, pending
+
     fp = fingerprint(model, Path(data.path)) + json.dumps(data.__dict__, sort_keys=True)
     points = grid.points()
     experiment = {"model": str(model), "data": data.path, "grid": str(grid_path),
@@ -92,7 +135,6 @@ def command(model: Path, grid_path: Path, data_path: Path | None, x_key: str | N
         click.echo(f"sweep: {len(points)} points, {len(done)} cached, {len(todo)} to run",
                    err=True)
     if todo:
-        graph = api.load(model, **({"trust_pickle": True} if trust_pickle else {}))
         calib = model.with_name(model.stem + ".input.npy")
         tasks = []
         for p, key in todo:
@@ -103,10 +145,8 @@ def command(model: Path, grid_path: Path, data_path: Path | None, x_key: str | N
             results = map_shards(_run_and_store, tasks, workers, address, bar)
         done.update({r["key"]: r for r in results})
     docs = [done[p.key(fp)] for p in points]
-    page = _write_pages(root, docs, experiment)
-    click.echo(terminal(docs))
-    failed = sum("summary" not in d for d in docs)
-    click.echo(f"wrote {page}" + (f" ({failed} point(s) failed; see the table)" if failed else ""))
+    _write_pages(root, docs, experiment)
+    return docs
 
 
 def _run_and_store(task: Any) -> dict[str, Any]:

@@ -5,4 +5,10 @@
 - ``snnc.frontend.netx``: lava-dl netx ``.net`` files.
 
 NIR files are read by ``snnc.ir.nir_io``. ``snnc.api.load`` picks the reader by file suffix.
+``register_neuron(cls, to_ir)`` (``snnc.frontend.neurons``) converts neuron modules that snnc
+does not recognise.
 """
+
+from .neurons import register_neuron
+
+__all__ = ["register_neuron"]

@@ -27,6 +27,7 @@ from ..ir import Graph
 from ..simulators.reference import simulate
 from .graphutil import is_spiking
 from .qinputs import encode_inputs
+from .quant_schema import read_layers
 
 
 def is_lowered(g: Graph) -> bool:
@@ -95,18 +96,19 @@ def _near_threshold(node: Any, runs: Runs, name: str, lsb: float) -> float | Non
 
 def _layer_rows(float_graph: Graph, lowered: Graph, runs: Runs,
                 names: list[str]) -> list[dict[str, Any]]:
-    meta = dict(lowered.metadata.get("loihi.layers", {}))
+    meta = read_layers(lowered)
     rows = []
     for n in names:
         fs, xs = runs.float_[f"{n}.s"], runs.fixed[f"{n}.s"]
-        m = meta.get(n, {})
-        clipped = sum(int(s.get("clipped", 0)) for s in m.get("synapses", {}).values())
-        near = _near_threshold(float_graph.nodes[n], runs, n, float(m.get("vth_lsb", 0.0)))
+        m = meta.get(n)
+        clipped = m.clipped if m is not None else 0
+        near = _near_threshold(float_graph.nodes[n], runs, n, m.vth_lsb if m is not None else 0.0)
         rows.append({"layer": n, "neurons": int(np.prod(fs.shape[2:])),
                      "float_spikes": int(fs.sum()), "fixed_spikes": int(xs.sum()),
                      "spike_agreement": float((fs == (xs != 0)).mean()) if fs.size else 1.0,
                      "near_threshold": near, "clipped_weights": clipped,
-                     "exact": bool(m.get("exact", False)), "notes": list(m.get("notes", []))})
+                     "exact": m is not None and m.exact,
+                     "notes": list(m.notes) if m is not None else []})
     return rows
 
 

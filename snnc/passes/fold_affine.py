@@ -9,7 +9,14 @@ fold-affine merges a producer A into its only consumer B (B's only input), until
   (kernel <= stride, no pool padding): one conv with a dilated-by-stride composite kernel;
 - any other chain of linear ops (pools, convs, scales, batch norms, reshapes) ending in a
   synapse: materialised into one affine over the flattened source (reshaped back to a conv's
-  output shape), when the matrix has at most ``max_elements`` entries.
+  output shape), when the matrix has at most ``max_elements`` entries;
+- a linear op that reads a sum of several branches (a SEW spike ADD followed by average
+  pooling, a scale, a sum of convs) is distributed over them when a synapse follows it: one
+  copy per branch, its constant term (bias) on the first copy only, each copy feeding what
+  the original fed, since f(a + b) = f(a) + f(b) - f(0). The copies then fold branch by
+  branch with the rules above, and the branches arrive as separate synapse groups on the
+  next neuron (a Loihi layer with several synapses). A pool or scale that reads a sum and feeds
+  a neuron is left to ``loihi_layers.normalize`` (which copies synapses per source).
 
 avgpool-to-sumpool replaces each ``avgpool2d`` by a ``sumpool2d`` and moves the 1/k factor into
 the next synapse's weights (through flatten/reshape), else into the next neuron; otherwise the
@@ -141,6 +148,57 @@ def _scale_after_synapses(g: Graph, name: str) -> tuple[Graph, str] | None:
     return ed.bypass(name).finish(), "+".join([*ps, name])
 
 
+def _feeds_synapse(g: Graph, name: str) -> bool:
+    """A synapse follows ``name`` through a one-successor chain of linear ops."""
+    cur = name
+    while (s := only_succ(g, cur)) is not None and has(g.nodes[s], Trait.LINEAR_MAP):
+        if has(g.nodes[s], Trait.SYNAPSE):
+            return True
+        cur = s
+    return False
+
+
+def _without_constant(node: Any) -> Any:
+    """``node`` with f(0) = 0 (a synapse without its bias), or None if it has another constant."""
+    if has(node, Trait.SYNAPSE):
+        if not np.any(bias_vector(node)):
+            return node
+        return Linear(weight=node.weight) if has(node, Trait.DENSE) \
+            else node.replace(bias=np.float64(0.0))
+    zero = apply_chain([node], np.zeros((1, *node.in_shape)))
+    return None if np.any(zero) else node
+
+
+def _distributable(g: Graph, name: str) -> bool:
+    node = g.nodes[name]
+    preds = g.predecessors(name)
+    if len(preds) < 2 or not has(node, Trait.LINEAR_MAP):
+        return False
+    if any(g.nodes[s].op == "output" for s in g.successors(name)) or name in preds:
+        return False
+    if has(node, Trait.SYNAPSE) or has(node, Trait.WIRING):
+        # worth it only when a branch is a linear op that can then fold into its copy
+        return any(has(g.nodes[p], Trait.LINEAR_MAP) and g.successors(p) == [name]
+                   for p in preds)
+    return _feeds_synapse(g, name)
+
+
+def _distribute(g: Graph, name: str) -> tuple[Graph, str] | None:
+    """One copy of ``name`` per summed branch (module docstring)."""
+    node = g.nodes[name]
+    rest = _without_constant(node)
+    if rest is None:
+        return None
+    preds, succs = g.predecessors(name), g.successors(name)
+    ed = g.edit().remove(name)
+    for i, p in enumerate(preds):
+        copy = name if i == 0 else ed.fresh_name(f"{name}_{p}")
+        ed.add(copy, node if i == 0 else rest).connect(p, copy)
+        for s in succs:
+            ed.connect(copy, s)
+    return ed.finish(), f"{name} distributed over {', '.join(preds)}"
+
+
 def _chain_into(g: Graph, name: str) -> list[str]:
     """Linear ops feeding ``name`` one-to-one (nearest last), ``name`` excluded."""
     chain: list[str] = []
@@ -176,6 +234,10 @@ class FoldAffine(Pass):
                     return out
             if has(node, Trait.SYNAPSE):
                 out = self._materialize(g, name)
+                if out is not None:
+                    return out
+            if _distributable(g, name):
+                out = _distribute(g, name)
                 if out is not None:
                     return out
         return None

@@ -173,9 +173,18 @@ def or_neuron(shape: tuple[int, ...]) -> LIF:
     return LIF(shape=shape, decay_v=np.float64(0.0), threshold=np.float64(0.0), comparator=">")
 
 
+def _binary(g: Graph, name: str) -> bool:
+    """``name`` outputs binary spikes: a spiking neuron, or an OR / max-pool of binary spikes
+    (both become OR neurons here), e.g. a max-pool after a SynA-ResNet spike OR."""
+    node = g.nodes[name]
+    if is_spiking(node):
+        return True
+    return node.op in ("or", "maxpool2d") and _reads_spikes(g, name)
+
+
 def _reads_spikes(g: Graph, name: str) -> bool:
     preds = g.predecessors(name)
-    return bool(preds) and all(is_spiking(g.nodes[back_through_wiring(g, p)]) for p in preds)
+    return bool(preds) and all(_binary(g, back_through_wiring(g, p)) for p in preds)
 
 
 def _spike_merges(g: Graph, ed: GraphEditor) -> None:

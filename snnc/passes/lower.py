@@ -30,13 +30,17 @@ import numpy as np
 from ..errors import PassError, UnsupportedOpError
 from ..ir import Graph, LoihiConv, LoihiDense, LoihiLIF, QTensor
 from ..ir.traits import Trait, has
+from . import quant_schema
 from .latency import compute_latency
 from .loihi_layers import Layer, back_through_wiring, layers
 from .manager import Pass, PassContext, Semantics
 from .qinputs import encodings_of
 from .qlayer import VTH_NEVER, dense_encoding
+from .quant_schema import INPUTS_KEY, LAYERS_KEY, read_layers
 
 AUTO_RESET_INTERVAL = 2**30
+#: the largest reset interval accepted (an int32)
+MAX_RESET_INTERVAL = 2**31 - 1
 
 
 def _int(value: Any, what: str, name: str) -> np.ndarray:
@@ -126,11 +130,18 @@ class LowerLoihi(Pass):
     semantics = Semantics.LOWERING
     reset_interval: int = 0
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.reset_interval <= MAX_RESET_INTERVAL:
+            raise ValueError(f"reset_interval={self.reset_interval} is outside [0, "
+                             f"{MAX_RESET_INTERVAL}] (0: a reset every 2**30 steps when a layer "
+                             "has a bias, else none)")
+
     def requires(self, graph: Graph) -> None:
-        if "loihi.inputs" not in graph.metadata:
+        if INPUTS_KEY not in graph.metadata:
             raise PassError("lower-loihi needs a graph quantized by quantize-loihi (no "
                             "'loihi.inputs' metadata); run quantize-loihi first")
         layers(graph)
+        quant_schema.verify(graph)
 
     def run(self, graph: Graph, ctx: PassContext) -> Graph:
         lays = layers(graph)
@@ -153,7 +164,7 @@ class LowerLoihi(Pass):
         relays = dict(graph.metadata.get("loihi.relays", {}))
         meta = {"loihi.latency": dict(sorted(lat.depth.items())),
                 "loihi.readout": _readouts(graph, lays),
-                "loihi.layers": _fill_notes(graph, lays, lat.recurrent if interval else set())}
+                LAYERS_KEY: _fill_notes(graph, lays, lat.recurrent if interval else set())}
         ctx.report(self, latency=max(lat.depth.values(), default=0), reset_interval=interval,
                    delayed_synapses=delayed, relays=relays,
                    recurrent_fill=sorted(lat.recurrent) if interval else [])
@@ -178,23 +189,21 @@ FILL_NOTE = ("a recurrent synapse carries spikes of the pipeline fill (biases in
 
 def _fill_notes(g: Graph, lays: list[Layer], recurrent: Any) -> dict[str, Any]:
     """``loihi.layers`` with the layers fed by a recurrent synapse marked inexact."""
-    meta = {k: dict(v) for k, v in dict(g.metadata).get("loihi.layers", {}).items()}
+    meta = read_layers(g)
     for layer in lays:
         if any(s.name in recurrent for s in layer.synapses) and layer.neuron in meta:
-            entry = meta[layer.neuron]
-            entry["exact"] = False
-            entry["notes"] = [*entry.get("notes", []), FILL_NOTE]
-    return meta
+            meta[layer.neuron] = meta[layer.neuron].with_note(FILL_NOTE)
+    return {k: q.as_dict() for k, q in meta.items()}
 
 
 def _readouts(g: Graph, lays: list[Layer]) -> dict[str, dict[str, Any]]:
-    layer_meta = dict(g.metadata).get("loihi.layers", {})
+    layer_meta = read_layers(g)
     names = {layer.neuron for layer in lays if has(g.nodes[layer.neuron], Trait.READOUT)}
     out = {}
     for o in g.outputs:
         for p in g.predecessors(o):
             src = back_through_wiring(g, p) if has(g.nodes[p], Trait.WIRING) else p
             if src in names:
-                scale = float(layer_meta.get(src, {}).get("scale", 64.0))
+                scale = layer_meta[src].scale if src in layer_meta else 64.0
                 out[o] = {"node": src, "var": "v", "scale": 1.0 / scale}
     return out

@@ -35,6 +35,7 @@ BUILTIN_PASSES: dict[str, str] = {
     "fold-affine": "snnc.passes.fold_affine:FoldAffine",
     "avgpool-to-sumpool": "snnc.passes.fold_affine:AvgPoolToSumPool",
     "prune": "snnc.passes.prune:Prune",
+    "lower-spike-products": "snnc.passes.spike_products:LowerSpikeProducts",
     "quantize-loihi": "snnc.passes.quantize:QuantizeLoihi",
     "lower-loihi": "snnc.passes.lower:LowerLoihi",
 }

@@ -16,7 +16,6 @@ by ``encode_inputs`` whenever a lowered graph is simulated.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,25 +23,12 @@ import numpy as np
 from ..errors import QuantizationError
 from ..ir import Graph
 from .loihi_layers import Layer
+from .quant_schema import INPUTS_KEY, InputEncoding, read_inputs
 
-METADATA_KEY = "loihi.inputs"
+__all__ = ["METADATA_KEY", "InputEncoding", "calibration_stats", "choose_encodings",
+           "encode_inputs", "encodings_of"]
 
-
-@dataclass(frozen=True)
-class InputEncoding:
-    kind: str  # "spikes" | "integer" | "analog"
-    scale: float
-    message_bits: int
-    x_max: float  # largest |encoded value|
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"encoding": self.kind, "scale": self.scale, "message_bits": self.message_bits,
-                "max": self.x_max}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> InputEncoding:
-        return cls(str(d["encoding"]), float(d["scale"]), int(d["message_bits"]),
-                   float(d.get("max", 1.0)))
+METADATA_KEY = INPUTS_KEY
 
 
 def _bits_for(vmax: float, signed: bool) -> int:
@@ -83,8 +69,8 @@ def choose_encodings(g: Graph, calibration: Mapping[str, np.ndarray] | None, mod
 
 
 def encodings_of(g: Graph) -> dict[str, InputEncoding]:
-    meta = dict(g.metadata).get(METADATA_KEY, {})
-    return {k: InputEncoding.from_dict(v) for k, v in dict(meta).items()}
+    """The verified ``loihi.inputs`` of ``g`` (``quant_schema.read_inputs``)."""
+    return read_inputs(g)
 
 
 def encode_inputs(g: Graph, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

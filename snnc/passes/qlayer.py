@@ -208,7 +208,9 @@ def choose_scale(syns: list[SynapseIn], theta: np.ndarray | None, bias: np.ndarr
     with p the finest grid exponent, plus up to ``frac_bits`` extra fractional bits for leaky
     layers within the soft limit (integer dynamics, ``whole_units``, gain nothing from them).
     Otherwise S = the full-precision scale times 2**frac_bits, within the soft limit, but not
-    below the full-precision scale while the hard limit allows.
+    below the full-precision scale while the hard limit allows; then lowered by less than one
+    part in theta * S / 64 so that a uniform threshold is a whole number of v units (see
+    ``snap_to_threshold``).
     """
     needs = [pow2_exponent(s.weight) for s in syns]
     needs += [pow2_exponent(theta) if theta is not None else None]
@@ -223,9 +225,25 @@ def choose_scale(syns: list[SynapseIn], theta: np.ndarray | None, bias: np.ndarr
         return 64.0 * 2.0 ** max(p_min, min(p_min + extra, p_soft)), True
     full = full_precision_scale(syns)
     if math.isinf(full):
-        return (lim.hard if lim.hard < math.inf else 64.0), False
+        return snap_to_threshold(lim.hard if lim.hard < math.inf else 64.0, theta), False
     s = min(full * 2.0**frac_bits, lim.soft)
-    return (s if s >= full else min(full, lim.hard)), False
+    return snap_to_threshold(s if s >= full else min(full, lim.hard), theta), False
+
+
+def snap_to_threshold(s: float, theta: np.ndarray | None) -> float:
+    """The largest S' <= S with theta * S' / 64 an integer, for one threshold theta > 0 shared
+    by the layer (else S). An off-grid scale would round the threshold independently of the
+    weights and the bias, which flips every neuron whose float potential sits between the two
+    roundings (e.g. a trained bias of 0.997 theta that rounds up to the rounded threshold);
+    with the threshold exact, only the weights' and bias's own rounding remain. S' loses less
+    than one part in theta * S / 64 of weight resolution."""
+    if theta is None or theta.size == 0:
+        return s
+    t = float(theta.flat[0])
+    if t <= 0 or not np.all(theta == t):
+        return s
+    units = math.floor(t * s / 64)
+    return 64.0 * units / t if units >= 1 else s
 
 
 def quantize_bias(b_int: np.ndarray, exp: int | None = None) -> tuple[np.ndarray, int, bool]:

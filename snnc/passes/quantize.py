@@ -57,6 +57,7 @@ from .qlayer import (
     scale_limit,
     signed_bits,
 )
+from .quant_schema import LayerQuant, SynapseQuant, with_quant
 
 SOFT_RESET_LOIHI1 = (
     "layer {name!r}: subtract (soft) reset, as snnTorch's default reset_mechanism='subtract' and "
@@ -137,6 +138,19 @@ class QuantizeLoihi(Pass):
     max_weight: int = 0
     bias_exp: int | None = None
 
+    def __post_init__(self) -> None:
+        """Options out of range are refused here (``make_pass`` reports the ValueError)."""
+        for key, lo, hi in (("headroom_bits", 0, 23), ("frac_bits", 0, 23),
+                            ("input_bits", 1, 24), ("max_weight", 0, 32767)):
+            v = getattr(self, key)
+            if not lo <= v <= hi:
+                raise ValueError(f"{key}={v} is outside [{lo}, {hi}]")
+        if self.bias_exp is not None and not 0 <= self.bias_exp <= 7:
+            raise ValueError(f"bias_exp={self.bias_exp} is outside [0, 7] (Lava's bias "
+                             "exponent)")
+        if not (np.isfinite(self.input_max) and self.input_max > 0):
+            raise ValueError(f"input_max={self.input_max} must be a finite number > 0")
+
     def requires(self, graph: Graph) -> None:
         """NaN or infinite parameters cannot be put on an integer grid: say which and where."""
         for name, node in graph.nodes.items():
@@ -165,7 +179,7 @@ class QuantizeLoihi(Pass):
         lays = layers(g)
         stats = calibration_stats(g, lays, ctx) if ctx.calibration else {}
         ed = g.edit()
-        meta: dict[str, Any] = {}
+        meta: dict[str, LayerQuant] = {}
         for i, layer in enumerate(lays):
             ctx.say(f"quantize-loihi: layer {i + 1}/{len(lays)} {layer.neuron}")
             try:
@@ -177,14 +191,13 @@ class QuantizeLoihi(Pass):
             self._rewrite(g, ed, layer, q, enc)
             meta[layer.neuron] = _layer_meta(layer, q)
         relays = {k: list(v) for k, v in aligned.relays.items()}
-        out = ed.finish().with_metadata(**{
-            "loihi.inputs": {k: v.as_dict() for k, v in enc.items()}, "loihi.layers": meta,
-            **({"loihi.relays": relays} if relays else {})})
-        ctx.report(self, inputs={k: v.as_dict() for k, v in enc.items()}, layers=meta,
-                   relays=relays,
-                   clipped={k: sum(s["clipped"] for s in m["synapses"].values())
-                            for k, m in meta.items()},
-                   exact=all(m["exact"] for m in meta.values()))
+        out = with_quant(ed.finish(), inputs=enc, layers=meta)
+        if relays:
+            out = out.with_metadata(**{"loihi.relays": relays})
+        ctx.report(self, inputs={k: v.as_dict() for k, v in enc.items()},
+                   layers={k: m.as_dict() for k, m in meta.items()}, relays=relays,
+                   clipped={k: m.clipped for k, m in meta.items()},
+                   exact=all(m.exact for m in meta.values()))
         return out
 
     def _layer(self, g: Graph, layer: Layer, enc: dict[str, InputEncoding],
@@ -313,10 +326,9 @@ def _compact(a: np.ndarray) -> np.ndarray:
     return np.asarray(a.flat[0]) if a.size and np.all(a == a.flat[0]) else a
 
 
-def _layer_meta(layer: Layer, q: LayerQ) -> dict[str, Any]:
-    return {
-        "scale": q.scale, "vth_lsb": 64.0 / q.scale, "exact": q.exact, "notes": q.notes,
-        "synapses": {name: {"exp": s.exp, "clipped": s.clipped, "max_error": s.max_error,
-                            "exact": s.exact, "from_input": ref.from_input, "source": ref.source}
-                     for ref in layer.synapses for name, s in [(ref.name, q.synapses[ref.name])]},
-    }
+def _layer_meta(layer: Layer, q: LayerQ) -> LayerQuant:
+    return LayerQuant(
+        float(q.scale), 64.0 / float(q.scale), bool(q.exact), tuple(q.notes),
+        {ref.name: SynapseQuant(int(s.exp), int(s.clipped), float(s.max_error), bool(s.exact),
+                                ref.from_input, ref.source)
+         for ref in layer.synapses for s in [q.synapses[ref.name]]})

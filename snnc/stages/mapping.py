@@ -13,8 +13,9 @@ from .optimize import Optimized
 
 
 def map_program(optimized: Optimized, target: Any, chip: str | None = None,
-                backend: Any = None) -> Any:
-    """The ``ChipProgram`` of ``optimized.lowered`` on ``chip`` (default: the target's)."""
+                backend: Any = None, mapping: str | None = None) -> Any:
+    """The ``ChipProgram`` of ``optimized.lowered`` on ``chip`` (default: the target's), with
+    the mapper's strategy ``mapping`` (None: the backend's default)."""
     if optimized.lowered is None:
         return None
     if backend is None:
@@ -22,7 +23,9 @@ def map_program(optimized: Optimized, target: Any, chip: str | None = None,
 
         backend = default_registry().backend(target.backend)
     try:
-        return backend.map(optimized, chip or target.chip)
+        if mapping is None:
+            return backend.map(optimized, chip or target.chip)
+        return backend.map(optimized, chip or target.chip, mapping=mapping)
     except ResourceError as exc:
         if not optimized.synthetic or "payload" not in str(exc):
             raise

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import SnncError
 from ..io import atomic_path
+from ..outdir import MARKER
 from .grid import Point
 from .pipeline import point_pipeline
 
@@ -141,21 +142,27 @@ def write_point(point_dir: Path, doc: dict[str, Any]) -> None:
         tmp.write_text(json.dumps(doc, indent=1, default=str))
 
 
+def is_sweep_dir(root: Path) -> bool:
+    """True if ``root`` is a directory an earlier ``snnc sweep`` wrote (its ``sweep.json``)."""
+    try:
+        return json.loads((root / "sweep.json").read_text()).get("kind") == KIND
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def open_root(root: Path, experiment: dict[str, Any]) -> None:
     """Create the sweep directory, or reuse one this sweep wrote; refuse anything else."""
     marker = root / "sweep.json"
     if root.exists() and not root.is_dir():
         raise SnncError(f"{root} exists and is not a directory")
-    if root.is_dir() and any(root.iterdir()):
-        try:
-            ok = json.loads(marker.read_text()).get("kind") == KIND
-        except (OSError, ValueError, AttributeError):
-            ok = False
-        if not ok:
-            raise SnncError(f"{root} is not empty and is not an snnc sweep directory (no "
-                            "sweep.json); choose another -o (snnc never overwrites files it "
-                            "did not write)")
+    if root.is_dir() and any(root.iterdir()) and not is_sweep_dir(root):
+        raise SnncError(f"{root} is not empty and is not an snnc sweep directory (no "
+                        "sweep.json); choose another -o (snnc never overwrites files it "
+                        "did not write)")
     (root / "points").mkdir(parents=True, exist_ok=True)
+    own = root / MARKER
+    if not own.exists():  # snnc/outdir.py's marker: the directory is an snnc output
+        own.write_text(json.dumps({"snnc": "sweep"}) + "\n")
     with atomic_path(marker) as tmp:
         tmp.write_text(json.dumps({"kind": KIND, "version": 1, **experiment}, indent=1,
                                   default=str))

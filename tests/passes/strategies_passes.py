@@ -6,7 +6,7 @@ give bit-identical outputs on the reference simulator.
 
 ``snn_graphs(grid=False)``: chains of dense / conv blocks (float, QTensor uniform or binary,
 codebook weights), batch norms, scales, avg/sum pools, affine chains without neurons, residual
-adds, identity ops, silent channels, dead branches, any neuron semantics, spike or readout
+adds, SEW spike adds (optionally pooled or scaled before the next synapse), identity ops, silent channels, dead branches, any neuron semantics, spike or readout
 outputs. ``grid=True`` keeps to what Loihi represents exactly: IF, memoryless LIF and CUBA
 neurons (decays 0 or 1), ``threshold``, hard reset to 0, no initial potential.
 
@@ -163,6 +163,17 @@ def _block(draw: Any, b: GraphBuilder, x: str, grid: bool, recurrent: bool) -> s
             and draw(st.sampled_from([False, True])):
         rec = b.add("rec", ir.Linear(weight=weights(draw, (shape[0], shape[0]), None)), y)
         b.edges.append((rec, y))  # recurrence: the float schedule reads y's previous output
+    if not grid and neuron.op in ("lif", "if", "cubalif", "threshold") \
+            and draw(st.booleans()):  # a SEW spike ADD, pooled below
+        if len(shape) == 3:
+            w = weights(draw, (shape[0], shape[0], 3, 3), None)
+            branch = b.add("sewconv", ir.Conv2d(input_shape=shape, weight=w, padding=(1, 1)), y)
+        else:
+            branch = b.add("sewfc", ir.Linear(weight=weights(draw, (shape[0],) * 2, None)), y)
+        z = b.add("sewn", draw(neurons(shape, grid, integrating_current=False)), branch)
+        y = b.add("sew", ir.Add(shape=shape), z, y)
+        if len(shape) == 1 and draw(st.booleans()):
+            y = b.add("sewscale", ir.Scale(shape=shape, scale=draw(st.sampled_from(POW2))), y)
     if len(shape) == 3 and shape[1] >= 2 and shape[2] >= 2 and draw(st.booleans()):
         pool = draw(st.sampled_from(["avgpool2d", "sumpool2d"]))
         y = b.add("pool", ir.op_class(pool)(input_shape=shape, kernel_size=(2, 2),
@@ -202,7 +213,18 @@ def _with_prelude(strategy: st.SearchStrategy[Case], prelude: str) -> st.SearchS
     return strategy.map(lambda c: Case(c.graph, c.inputs, names))
 
 
+def _sdsa_case(seed: int) -> Case:
+    """A random spike-driven self-attention block (tests/sdsa_random.py) on spikes."""
+    from sdsa_random import random_sdsa, spikes
+
+    rng = np.random.default_rng([seed, 17])
+    g = random_sdsa(rng)
+    return Case(g, {"in": spikes(rng, g.nodes["in"].out_shape, t=8, b=2)})
+
+
 STRATEGIES: dict[str, st.SearchStrategy[Case]] = {
+    "lower-spike-products": _with_prelude(st.integers(0, 2**31 - 1).map(_sdsa_case),
+                                          FLOAT_PIPELINE),
     "canonicalize": snn_graphs(),
     "dce": snn_graphs(),
     "fold-bn": snn_graphs(),

@@ -38,10 +38,12 @@ def test_residual_paths_lower_exactly(kind: str, seed: int) -> None:
     align = low.metadata.get("loihi.alignment", {"delays": {}, "relays": {}})
     if not all(n in low.nodes for n in ("b1", "b2")[:1 if kind == "current" else 2]):
         return  # prune removed a silent branch: the paths are of one length again
-    if kind == "dense":  # the shortcut's copy of the head synapse waits 2 steps itself
-        assert align["delays"]
+    if kind in ("dense", "sew_avgpool"):  # the shortcut's copy of the (dense) head synapse
+        assert align["delays"]            # waits 2 steps itself; the pool folded into it
         assert not align["relays"]
         assert max(align["delays"].values()) == 2
+        if kind == "sew_avgpool":
+            assert not any(n.op in ("sumpool2d", "avgpool2d") for n in low.nodes.values())
     else:  # conv synapses cannot wait: relay neurons repeat the shortcut's spikes
         assert align["relays"]
         assert all(low.nodes[r].op == "loihi.lif" for rs in align["relays"].values() for r in rs)

@@ -9,8 +9,13 @@ _FRAMEWORKS = ("snntorch", "spikingjelly", "norse")
 
 
 def reset_model(model: nn.Module) -> None:
-    """Reset the state of every stateful neuron (snnc.nn, snnTorch, SpikingJelly)."""
+    """Reset the state of every stateful neuron (snnc.nn, snnTorch, SpikingJelly, hand-written
+    neurons: ``handwritten.reset_user_neuron``)."""
+    from .handwritten import is_candidate, is_user_module, reset_user_neuron
+
     for m in model.modules():
+        if is_user_module(m) and is_candidate(m):
+            reset_user_neuron(m)
         if hasattr(m, "reset_state") and type(m).__module__.startswith("snnc."):
             m.reset_state()
         elif hasattr(m, "reset_mem") and type(m).__module__.startswith("snntorch"):
@@ -21,8 +26,11 @@ def reset_model(model: nn.Module) -> None:
 
 
 def uses_multi_step(model: nn.Module) -> bool:
-    """True for SpikingJelly models that take (T, B, ...) inputs."""
+    """True for SpikingJelly models that take (T, B, ...) inputs, and for models with Norse
+    sequence neurons (``norse.torch.LIF``, which loop over T themselves)."""
     for m in model.modules():
+        if type(m).__module__.startswith("norse.torch.module") and type(m).__name__ == "LIF":
+            return True
         if not type(m).__module__.startswith("spikingjelly"):
             continue
         if getattr(m, "step_mode", "s") == "m" or type(m).__name__ in (

@@ -20,6 +20,7 @@ neurons several times and is refused with a message saying so.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import logging
@@ -35,6 +36,7 @@ from ...ir import Graph, Input, Output
 from ...ir.staircase import fuse_staircases
 from . import converters as reg
 from .context import Context, Port, State, Where, is_dynamic, spike_or
+from .handwritten import is_user_module
 from .loops import (
     StepValue,
     cse_key,
@@ -52,10 +54,42 @@ _LIB_PREFIXES = ("torch.nn.", "snntorch", "spikingjelly", "norse")
 _SHAPE_QUERIES = {"size", "dim", "shape", "dtype", "device", "ndim", "numel"}
 
 
+class _ShapedProxy(fx.Proxy):
+    """The input of a model traced with a concrete input shape: ``x.shape``, ``x.size()`` and
+    ``x.dim()`` are numbers, so ``for step in range(x.shape[0])`` and ``torch.zeros(x.shape[1],
+    n)`` trace (the loop is unrolled for the example's T steps)."""
+
+    def __init__(self, node: fx.Node, tracer: Any, shape: tuple[int, ...]) -> None:
+        super().__init__(node, tracer)
+        self._snnc_shape = torch.Size(shape)
+
+    def __getattr__(self, k: str) -> Any:
+        if k == "shape":
+            return self._snnc_shape
+        if k == "ndim":
+            return len(self._snnc_shape)
+        return super().__getattr__(k)
+
+    def size(self, dim: int | None = None) -> Any:
+        return self._snnc_shape if dim is None else self._snnc_shape[dim]
+
+    def dim(self) -> int:
+        return len(self._snnc_shape)
+
+
 class _Tracer(fx.Tracer):
-    def __init__(self) -> None:
+    def __init__(self, input_shape: tuple[int, ...] | None = None) -> None:
         super().__init__()
         self.record_stack_traces = True
+        self.input_shape = input_shape
+        self._placeholders = 0
+
+    def proxy(self, node: fx.Node) -> fx.Proxy:
+        if node.op == "placeholder" and self.input_shape is not None:
+            self._placeholders += 1
+            if self._placeholders == 1:
+                return _ShapedProxy(node, self, self.input_shape)
+        return super().proxy(node)
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
         if reg.find_module_converter(m) is not None or reg.is_stateful(m):
@@ -91,16 +125,33 @@ def where_failed(model: nn.Module, exc: BaseException) -> str:
     return f"{name} ({f.filename}:{f.lineno}, in {f.name}: {(f.line or '').strip()[:80]})"
 
 
-def _symbolic_trace(model: nn.Module) -> fx.GraphModule:
+#: T of the example input when a model's forward loops over ``range(x.shape[0])``
+LOOP_STEPS = 3
+
+
+def _symbolic_trace(model: nn.Module, input_shape: tuple[int, ...] = ()) -> fx.GraphModule:
     if isinstance(model, fx.GraphModule):  # a torch.export program: already a graph
         _rewrite_spike_or(model.graph)
         return model
     tracer = _Tracer()
     try:
-        graph = tracer.trace(model, concrete_args=_concrete_args(model) or None)
+        with _traced_factories(tracer):
+            graph = tracer.trace(model, concrete_args=_concrete_args(model) or None)
     except UnsupportedOpError:
         raise
     except Exception as exc:  # fx raises many kinds (TraceError, TypeError, RuntimeError)
+        # a loop over range(x.shape[0]) (snnTorch tutorials): retry with a concrete
+        # time-major input shape (T, B, *shape); keep the first error if that fails too
+        tracer = _Tracer((LOOP_STEPS, 2, *input_shape))
+        try:
+            with _traced_factories(tracer):
+                graph = tracer.trace(model, concrete_args=_concrete_args(model) or None)
+        except Exception:
+            graph = None
+        if graph is not None and time_indexed_length(fx.GraphModule(tracer.root, graph)):
+            gm = fx.GraphModule(tracer.root, graph)
+            _rewrite_spike_or(gm.graph)
+            return gm
         raise UnsupportedOpError(
             f"torch.fx could not trace {where_failed(model, exc)}: {first_line(exc)}. snnc "
             "traces one time step without data-dependent Python control flow; write forward as "
@@ -110,6 +161,34 @@ def _symbolic_trace(model: nn.Module) -> fx.GraphModule:
     gm = fx.GraphModule(tracer.root, graph)
     _rewrite_spike_or(gm.graph)
     return gm
+
+
+_FACTORIES = ("zeros", "ones", "full", "empty", "zeros_like", "ones_like")
+
+
+@contextlib.contextmanager
+def _traced_factories(tracer: fx.Tracer) -> Any:
+    """``torch.zeros(x.shape[1], n)`` (an initial state sized by the batch) cannot take fx's
+    proxies as sizes: while tracing, such calls are recorded as graph nodes instead (run with
+    the real sizes later, and static since sizes are shape queries)."""
+    originals = {name: getattr(torch, name) for name in _FACTORIES}
+
+    def wrap(fn: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            flat = [*args, *(args[0] if args and isinstance(args[0], tuple | list) else ()),
+                    *kwargs.values()]
+            if any(isinstance(a, fx.Proxy) and a.tracer is tracer for a in flat):
+                return tracer.create_proxy("call_function", fn, args, kwargs)
+            return fn(*args, **kwargs)
+        return call
+
+    try:
+        for name, fn in originals.items():
+            setattr(torch, name, wrap(fn))
+        yield
+    finally:
+        for name, fn in originals.items():
+            setattr(torch, name, fn)
 
 
 _ADD = (operator.add, torch.add, torch.ops.aten.add.Tensor)
@@ -167,8 +246,10 @@ def _static_nodes(gm: fx.GraphModule) -> set[fx.Node]:
             static.add(n)  # torch.export's shape guards
         elif n.op in ("call_function", "call_method", "call_module"):
             ins = n.all_input_nodes
-            if n.op == "call_module" and reg.is_stateful(gm.get_submodule(n.target)):
-                continue
+            if n.op == "call_module" and reg.is_stateful(gm.get_submodule(n.target)) \
+                    and not (is_user_module(gm.get_submodule(n.target))
+                             and all(i in static for i in ins)):
+                continue  # a user module applied to weights only (a quantizer) stays static
             if all(i in static for i in ins) or _is_shape_query(n):
                 static.add(n)
     return static
@@ -202,7 +283,7 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], *, multi_step: bool | 
     reset_model(model)  # also drops autograd history held in neuron states, so deepcopy works
     model = copy.deepcopy(model).eval()
     multi = uses_multi_step(model) if multi_step is None else multi_step
-    gm = _symbolic_trace(model)
+    gm = _symbolic_trace(model, tuple(input_shape))
     steps = loop_steps(gm)
     t_indexed = time_indexed_length(gm)
     rec = _Recorder(gm)
@@ -272,9 +353,30 @@ def _convert_node(gm: fx.GraphModule, n: fx.Node, args: list[Any], kwargs: dict[
         return getattr(args[0], args[1])
     _refuse_decomposed_neuron(ctx, n)
     fn = reg.find_function_converter(n.op, n.target)
-    if fn is None:
-        ctx.fail(f"unsupported operation {name}", f"the functions {reg.supported_functions()}")
-    return fn(ctx, n.target, args, kwargs, values.get(n))
+    try:
+        if fn is None:
+            ctx.fail(f"unsupported operation {name}",
+                     f"the functions {reg.supported_functions()}")
+        return fn(ctx, n.target, args, kwargs, values.get(n))
+    except UnsupportedOpError as exc:
+        owner = _user_owner(gm, n)
+        if owner is None:
+            raise
+        raise UnsupportedOpError(
+            f"{exc} This operation is inside your module {owner}, which snnc traced through "
+            "as ordinary code: if it is a neuron, snnc did not recognise it (see README, "
+            "hand-written neurons); register it with snnc.frontend.register_neuron(cls, "
+            "to_ir).") from exc
+
+
+def _user_owner(gm: fx.GraphModule, n: fx.Node) -> str | None:
+    """``path (module.Class)`` of the innermost user module (not a library's) around ``n``."""
+    stack = n.meta.get("nn_module_stack") or {}
+    for path, cls in reversed(list(stack.values())):
+        if isinstance(cls, type) and not cls.__module__.startswith(
+                ("torch", "snntorch", "spikingjelly", "norse", "snnc")) and path:
+            return f"'{path}' ({cls.__module__}.{cls.__qualname__})"
+    return None
 
 
 def _function_base(gm: fx.GraphModule, n: fx.Node) -> str:

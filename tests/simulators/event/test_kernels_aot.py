@@ -78,3 +78,79 @@ def test_default_kernels_are_aot_and_named_sets_are_checked() -> None:
     assert runners.kernels() is aot or runners.os.environ.get("SNNC_KERNELS")
     with pytest.raises(Exception, match="not available"):
         runners.kernels("fortran")
+
+
+def _build_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "scripts" / "build_kernels.py"
+    spec = importlib.util.spec_from_file_location("build_kernels", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_the_cython_lif_step_is_generated_from_the_one_definition() -> None:
+    import ast
+    import inspect
+
+    from snnc.simulators import loihi_lif
+
+    bk = _build_script()
+    code = bk.lif_cython()
+    fn = ast.parse(inspect.getsource(loihi_lif.lif_step)).body[0]
+    assigned = [s.targets[0].id for s in fn.body if isinstance(s, ast.Assign)]
+    body = [ln.strip() for ln in code.splitlines() if " = " in ln and "cdef" not in ln]
+    # one generated line per assignment of lif_step, in order, then the three results
+    assert [ln.split(" = ")[0] for ln in body] == [*assigned, "r.u", "r.v", "r.s"]
+    assert "<<" not in code  # shifts left of possibly negative values became products
+    # the built module is not older than the definition it was generated from
+    so = bk.target()
+    if so.exists():
+        assert so.stat().st_mtime >= bk.LIF_SRC.stat().st_mtime, "rebuild: build_kernels.py"
+
+
+def test_the_generator_refuses_what_it_cannot_translate(tmp_path) -> None:
+    bk = _build_script()
+    src = tmp_path / "loihi_lif.py"
+    src.write_text("def lif_step(x, u, v, fu, fv, bias, vth):\n"
+                   "    if x > 0:\n        x = 0\n    return u, v, x\n")
+    bk.LIF_SRC = src
+    with pytest.raises(ValueError, match="only 'name = expression'"):
+        bk.lif_cython()
+    src.write_text("def lif_step(x, u, v, fu, fv, bias, vth):\n"
+                   "    u = u << x\n    return u, v, x\n")
+    with pytest.raises(ValueError, match="'<<' by a non-constant"):
+        bk.lif_cython()
+    src.write_text("def lif_step(x, u, v, fu, fv, bias, vth):\n"
+                   "    u = u // 4096\n    return u, v, x\n")
+    with pytest.raises(ValueError, match="unsupported expression: u // 4096"):
+        bk.lif_cython()
+
+
+@pytest.mark.parametrize("scenario", ["plain", "u_wrap", "v_sat", "graded"])
+def test_aot_numba_and_numpy_agree_on_random_batched_programs(tmp_path, scenario: str) -> None:
+    from loihi_chips import tiny_chip
+    from loihi_random import SCENARIOS, random_network
+
+    chip = tiny_chip(tmp_path, neurons=5)
+    sets = [k for k in runners.available() if k != "aot"]
+    for seed in range(4):
+        rng = np.random.default_rng([seed, 40 + SCENARIOS.index(scenario)])
+        net = random_network(rng, scenario, steps=20)
+        prog = map_graph(net.graph, chip)
+        x = np.concatenate([net.stimulus, np.roll(net.stimulus, 3, axis=0),
+                            net.stimulus[::-1]], axis=1)  # a batch of 3
+        old = aot.set_threads(2)
+        try:
+            want = simulate(prog, x, probes=net.probes, use_jit="aot")
+        finally:
+            aot.set_threads(old)
+        for k in sets:
+            got = simulate(prog, x, probes=net.probes, use_jit=k)
+            np.testing.assert_array_equal(got.output, want.output, err_msg=k)
+            for p in net.probes:
+                np.testing.assert_array_equal(got.probes[p], want.probes[p], err_msg=f"{k} {p}")
+            np.testing.assert_array_equal(got.counters.neurons_active,
+                                          want.counters.neurons_active, err_msg=k)

@@ -78,6 +78,10 @@ def find_module_converter(mod: Any) -> ModuleConverter | None:
     """The converter for ``mod``'s class. Subclasses of stateful (neuron) classes never inherit
     it: they may change the dynamics without touching ``forward``."""
     cls = type(mod)
+    if _user_neuron(mod):
+        from .handwritten import convert_user_neuron
+
+        return convert_user_neuron
     for base in cls.__mro__:
         entry = MODULES.get(base)
         if entry is None:
@@ -90,7 +94,19 @@ def find_module_converter(mod: Any) -> ModuleConverter | None:
 
 
 def is_stateful(mod: Any) -> bool:
-    return any(base in STATEFUL for base in type(mod).__mro__)
+    return _user_neuron(mod) or any(base in STATEFUL for base in type(mod).__mro__)
+
+
+def _user_neuron(mod: Any) -> bool:
+    """A class given to ``snnc.frontend.register_neuron``, or a plain-PyTorch module that
+    computes a neuron's pattern (``handwritten.is_candidate``)."""
+    from ...neurons import registered_for
+
+    if registered_for(type(mod)) is not None:
+        return True
+    from ..handwritten import is_candidate, is_user_module
+
+    return is_user_module(mod) and is_candidate(mod)
 
 
 def find_function_converter(kind: str, target: Any) -> FunctionConverter | None:

@@ -81,7 +81,7 @@ def _flatten(ctx: Context, fn: Any, args: list, kwargs: dict, rec: Any) -> Port:
 
 @function_converter("method:view", "method:reshape", torch.reshape, "method:squeeze",
                     "method:unsqueeze", torch.squeeze, torch.unsqueeze, "method:view_as",
-                    "method:reshape_as")
+                    "method:reshape_as", "method:unflatten", torch.unflatten)
 def _reshape(ctx: Context, fn: Any, args: list, kwargs: dict, rec: Any) -> Port:
     x = ctx.check_port(args[0])
     if not isinstance(rec, torch.Tensor) or tuple(rec.shape[:x.lead]) != LEAD_DIMS[x.lead]:
