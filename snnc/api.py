@@ -126,7 +126,8 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
 
 def simulate(model: str | Path, inputs: Any, steps: int | None = None,
              backend: str = "loihi-sim", probes: tuple[str, ...] = (), chip: str | None = None,
-             load_options: dict[str, Any] | None = None, **options: Any) -> Any:
+             load_options: dict[str, Any] | None = None, fidelity: str = "fixed_pt",
+             **options: Any) -> Any:
     """Run a compile output directory (``program.h5``) or any model file on ``inputs``
     (time-major, per input node or one array) with a registered simulator; a ``SimResult``.
 
@@ -134,13 +135,22 @@ def simulate(model: str | Path, inputs: Any, steps: int | None = None,
     file does not hold it yet: a program (``loihi-sim``) is mapped on ``chip``, a lowered graph
     (``lava``) is compiled for the simulator's target; ``reference`` and ``brian2`` run the
     graph as loaded. ``load_options`` go to the model's reader (e.g. netx's ``num_layers``).
-    ``options``: ``reset_interval``, ``progress`` (loihi-sim), ``lava_hw``.
+    ``options``: ``reset_interval``, ``progress`` (loihi-sim), ``lava_hw``. ``fidelity``:
+    ``"fixed_pt"`` (Lava's CPU semantics) or ``"silicon"`` (the Loihi 2 behaviours Lava leaves
+    out, ``simulators/silicon.py``).
     """
     from .registry import default_registry
+    from .simulators import silicon
 
+    silicon.check_fidelity(fidelity)
     sim = default_registry().simulator(backend)
     subject = prepare(model, sim.needs, sim.compile_target, chip, inputs, load_options)
-    return sim.run(subject, inputs, steps, tuple(probes), **options)
+    if fidelity == "fixed_pt":
+        return sim.run(subject, inputs, steps, tuple(probes), **options)
+    subject = silicon.silicon_subject(subject)
+    graph = subject if isinstance(subject, Graph) else subject.graph
+    result = sim.run(subject, inputs, steps, silicon.probes_needed(graph, probes), **options)
+    return silicon.silicon_readout(graph, result, probes)
 
 
 def prepare(model: str | Path, needs: str, compile_target: str | None = None,

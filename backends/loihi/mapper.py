@@ -215,20 +215,14 @@ def _routes(program: ChipProgram, topo: Topology) -> tuple[list[Route], np.ndarr
 
 
 def refuse_graded(graph: Graph, chip: ChipSpec) -> None:
-    """Sigma-delta layers (graded spikes): Loihi 1 has none; on Loihi 2 the mapper and the event
-    simulator do not model them yet (the reference backend runs them exactly)."""
+    """Sigma-delta layers (graded spikes) need Loihi 2: Loihi 1's spikes are binary."""
     graded = [n for n, node in graph.nodes.items() if has(node, Trait.GRADED)]
-    if not graded:
+    if not graded or chip.neuron.max_message_bits:
         return
     name, op = graded[0], graph.nodes[graded[0]].op
-    if not chip.neuron.programmable:
-        raise UnsupportedOpError(
-            f"layer {name!r} ({op}) sends graded spikes (sigma-delta neurons), which chip "
-            f"{chip.name!r} does not have (Loihi 1's spikes are binary); use --chip loihi2")
     raise UnsupportedOpError(
-        f"layer {name!r} ({op}): snnc's chip mapper and event simulator (loihi-sim) do not "
-        "model sigma-delta layers yet; run the network with --backend reference, which is "
-        "Lava's fixed_pt arithmetic exactly")
+        f"layer {name!r} ({op}) sends graded spikes (sigma-delta neurons), which chip "
+        f"{chip.name!r} does not have (Loihi 1's spikes are binary); use --chip loihi2")
 
 
 def map_graph(graph: Graph, chip: ChipSpec | str = "loihi1",

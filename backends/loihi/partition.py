@@ -7,7 +7,9 @@ A core holds a contiguous range of the layer's mapping positions (see ``program.
   range, at most ``core.input_axons``;
 - memory bits, at most ``synapse_memory_bits`` (or ``shared_memory_bits``, which also holds
   ``neuron_state_bits`` per neuron, plus ``programmable_state_bits`` for a programmable neuron
-  with a delayed subtract reset, which keeps its last spike). Per synapse node and core, by
+  with a delayed subtract reset, which keeps its last spike; a sigma-delta neuron (graded spikes,
+  Loihi 2) holds instead one ``neuron.state_bits`` word per state variable of Lava's model
+  (``sdn_state_bits``) plus the LIF's parameter bits). Per synapse node and core, by
   storage format, with s = weight bits + delay bits + learning bits per synapse:
 
   =========  ==============================================================================
@@ -108,6 +110,23 @@ def syn_info(name: str, node: Any, chip: ChipSpec) -> SynInfo:
                    plastic)
 
 
+#: the state a sigma-delta neuron keeps between steps (Lava's fixed_pt models; ``error`` only
+#: with ``cum_error``)
+SDN_STATE_VARS = {"loihi.delta": ("act", "residue"), "loihi.sigma_delta": ("sigma", "act",
+                                                                          "residue"),
+                  "loihi.sigma": ("sigma",)}
+
+
+def sdn_state_bits(node: Any, chip: Any) -> int:
+    """Neuron-state bits of one sigma-delta neuron: a ``state_bits`` word (24 on Loihi 2, the
+    precision of Lava's sdn Vars) per state variable, plus the parameter bits a LIF neuron has
+    beyond its u and v (``neuron_state_bits - 2 * state_bits``). An estimate [E]: Intel has not
+    published the SDNN microcode's memory layout."""
+    n_vars = len(SDN_STATE_VARS[node.op]) + (1 if getattr(node, "cum_error", False) else 0)
+    param = max(chip.core.neuron_state_bits - 2 * chip.neuron.state_bits, 0)
+    return n_vars * chip.neuron.state_bits + param
+
+
 class LayerCost:
     """Resource needs of any range of one layer's mapping positions."""
 
@@ -117,6 +136,8 @@ class LayerCost:
         # a programmable neuron with a delayed reset keeps its last spike: extra state bits
         delayed = neuron is not None and not getattr(neuron, "decay_reset", True)
         self.extra_state_bits = chip.neuron.programmable_state_bits if delayed else 0
+        if neuron is not None and neuron.op in SDN_STATE_VARS:
+            self.extra_state_bits = sdn_state_bits(neuron, chip) - chip.core.neuron_state_bits
         self.counts = [s.conn.fanin_counts() for s in syns]
 
     @property

@@ -4,6 +4,8 @@ For each synapse node, a precomputed integer table ``F`` (n_in, cols) holds what
 input i costs: columns = [synapses into each target core | messages into each target core | per
 source core: messages out, E-W hops, N-S hops, chip hops]. Each chunk adds the rows of the inputs
 that were non-zero (``gather_counts``): work proportional to the events, as on the chip.
+Graded messages (a synapse with ``num_message_bits`` > 0 reads them) add that many payload bits
+per message to the sending core's ``payload_bits`` (the host's to ``host_payload_bits``).
 Learning counts (``syn_updates``, ``learning_epochs``) come per plastic synapse and target core
 from ``plastic.py`` and add ``syn_update`` time to the core's serial work.
 """
@@ -33,6 +35,7 @@ class SynCount:
     tcores: np.ndarray  # global ids of the target layer's cores, (K,)
     scores: np.ndarray  # source core ids (HOST for input), (Ks,)
     F: np.ndarray  # (n_in, 2K + 4Ks) int64
+    payload_bits: int = 0  # bits a graded message into this synapse carries (0: binary spikes)
 
 
 def _route_latency(program: ChipProgram) -> dict[int, float]:
@@ -64,7 +67,8 @@ def syn_count(program: ChipProgram, syn: str, source: str, target: str,
     F = np.hstack([cnt.astype(np.float64), msg] + [onehot * v[:, None] for v in per_src])
     F = np.ascontiguousarray(np.rint(F), np.int64)
     fmt = next(b.fmt for b in program.blocks if b.synapse == syn)
-    return SynCount(syn, source, SYN_FIELD[fmt], tcores, scores, F)
+    bits = int(program.graph.nodes[syn].num_message_bits)
+    return SynCount(syn, source, SYN_FIELD[fmt], tcores, scores, F, bits)
 
 
 def syn_tables(program: ChipProgram,
@@ -114,6 +118,8 @@ class CounterPlan:
             learn[1][:, ids] += ep
         per = np.zeros((len(FIELDS), T, self.batch, self.n), np.int64)
         host = np.zeros((4, T, self.batch), np.int64)
+        self.payload = np.zeros((T, self.n), np.int64)
+        self.host_payload = np.zeros(T, np.int64)
         for name, (act, spk) in lif_counts.items():
             ids = np.asarray(self.program.layers[name].cores)
             per[IDX["neurons_active"]][:, :, ids] += act
@@ -132,10 +138,14 @@ class CounterPlan:
         on_chip = sc.scores != HOST
         if not on_chip.all():
             host += src[..., ~on_chip].sum(-1)
+            self.host_payload += sc.payload_bits * src[0][..., ~on_chip].sum((1, 2))
         if on_chip.any():
             rows = [IDX[f] for f in SRC_FIELDS]
             for i, f in enumerate(rows):
                 per[f][:, :, sc.scores[on_chip]] += src[i][..., on_chip]
+            if sc.payload_bits:  # graded messages: each carries the payload's bits
+                np.add.at(self.payload, (slice(None), sc.scores[on_chip]),
+                          sc.payload_bits * src[0][..., on_chip].sum(1))
 
     def _store(self, t0: int, T: int, per: np.ndarray, host: np.ndarray,
                learn: np.ndarray) -> None:
@@ -145,6 +155,8 @@ class CounterPlan:
         core_ns += (learn[0] * self.update_ns)[:, None, :]
         c.syn_updates[sl] = learn[0]
         c.learning_epochs[sl] = learn[1]
+        c.payload_bits[sl] = self.payload
+        c.host_payload_bits[sl] = self.host_payload
         sent = per[IDX["axon_out"]] > 0
         noc = np.where(sent, self.core_lat, 0.0).max(2, initial=0.0)
         noc = np.maximum(noc, np.where(host[0] > 0, self.host_lat, 0.0))

@@ -143,11 +143,16 @@ def _ours_counters(path: Path) -> bool:
               help="Compiled programs: run the pipeline latency's extra steps and drop the "
                    "leading ones, so `output` has the input's steps, aligned with the float "
                    "model (probes keep the chip's own timing).")
+@click.option("--fidelity", type=click.Choice(["fixed_pt", "silicon"]), default="fixed_pt",
+              show_default=True,
+              help="fixed_pt: Lava's CPU models (bit-exact with Lava); silicon: also the Loihi 2 "
+                   "behaviours Lava leaves out (periodic reset every interval + 1 steps; v "
+                   "reads 128 after a spike), see docs/loihi-sim.md.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
             counters_path: Path | None, lava_hw: bool, out: Path, force: bool, align: bool,
-            quiet: bool, dt: str | None, **kw: Any) -> None:
+            fidelity: str, quiet: bool, dt: str | None, **kw: Any) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
     opts = options_from(kw, steps, dt)
     netx_reset = reset_interval if is_netx(model_or_outdir) and reset_interval else None
@@ -175,14 +180,23 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     # the latency is the program's also when the program is made on the fly
     subject = api.prepare(model_or_outdir, sim.needs, sim.compile_target, chip, x,
                           load_options)
+    if fidelity == "silicon":
+        from ..simulators import silicon
+
+        subject = silicon.silicon_subject(subject)
     ran = getattr(subject, "graph", subject)
     lat = pipeline_latency(ran) if align and steps is None and not reset_interval else 0
     if lat and not quiet:
         click.echo(f"aligning with the float model: the program's pipeline latency is {lat} "
                    f"step(s), so {len(x) + lat} steps run and the first {lat} output steps "
                    "are dropped (--no-align keeps them)", err=True)
-    result = sim.run(subject, x, len(x) + lat if lat else steps, tuple(probes),
+    run_probes = tuple(probes)
+    if fidelity == "silicon":
+        run_probes = silicon.probes_needed(ran, probes)
+    result = sim.run(subject, x, len(x) + lat if lat else steps, run_probes,
                      reset_interval=reset_interval, progress=not quiet, lava_hw=lava_hw)
+    if fidelity == "silicon":
+        result = silicon.silicon_readout(ran, result, probes)
     if lat:
         result = SimResult({k: v[lat:] for k, v in result.outputs.items()}, result.probes,
                            result.counters)

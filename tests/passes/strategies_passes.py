@@ -6,9 +6,10 @@ give bit-identical outputs on the reference simulator.
 
 ``snn_graphs(grid=False)``: chains of dense / conv blocks (float, QTensor uniform or binary,
 codebook weights), batch norms, scales, avg/sum pools, affine chains without neurons, residual
-adds, SEW spike adds (optionally pooled or scaled before the next synapse), identity ops, silent channels, dead branches, any neuron semantics, spike or readout
-outputs. ``grid=True`` keeps to what Loihi represents exactly: IF, memoryless LIF and CUBA
-neurons (decays 0 or 1), ``threshold``, hard reset to 0, no initial potential.
+adds, SEW spike adds (optionally pooled or scaled before the next synapse), identity ops,
+silent channels, dead branches, any neuron semantics, spike or readout outputs. ``grid=True``
+keeps to what Loihi represents exactly: IF, memoryless LIF and CUBA neurons (decays 0 or 1),
+``threshold``, hard reset to 0, no initial potential.
 
 ``STRATEGIES`` maps every registered pass to a strategy of ``Case`` (graph, inputs, and the
 passes to run first so that the graph meets the pass's ``requires``).
