@@ -63,7 +63,7 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
             dump_ir: str | Path | None = None, stop_after: str | None = None,
             chip: str | None = None, load_options: dict[str, Any] | None = None,
             echo: Any = None, check: bool = False, report_input: Any = None,
-            force: bool = False, note: Any = None) -> Any:
+            force: bool = False, note: Any = None, mapping: str | None = None) -> Any:
     """Compile a model file or graph for ``target``; returns a ``CompileResult``.
 
     The stages of ``snnc.stages``, in order: load -> optimize (the target's pass pipeline, or
@@ -79,6 +79,8 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     replaces other directories; see ``snnc.outdir``). ``note`` (a callable taking one line) is
     told, before the passes run, how the model was read (the loader's ``load_notes``) and what
     the input is taken to be (binary spikes, integers or analog values, and from what).
+    ``mapping`` is the chip mapper's strategy (``balanced``, the default, or ``compact``:
+    backends/loihi/mapper.py).
     """
     from .convert import refuse_ann
     from .registry import default_registry
@@ -94,50 +96,73 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
         from .outdir import check_output_dir
 
         check_output_dir(out_dir, force, inputs)
-    graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
-    refuse_ann(graph)
-    if note is not None:
-        from .stages.optimize import input_assumption
+    from .progress import Stages
 
-        for line in dict(graph.metadata).get("load_notes", ()) or ():
-            note(f"note: {line}")
-        if tgt.lowers:
-            note(f"note: {input_assumption(graph, calibration, path)}")
-    opt = optimize(graph, pipeline or tgt.pipeline, calibration=calibration, steps=steps,
-                   dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
-                   check=check, explicit=pipeline is not None,
-                   programmable=programmable_neurons(tgt, chip))
-    program = map_program(opt, tgt, chip, backend) if tgt.lowers or opt.lowered else None
-    measured = doc = None
-    if program is not None:
-        if echo is not None:
-            echo("measuring activity on the event simulator for the report ...")
-        measured = measure(program, opt, report_input)
-        doc = report(program, measured, opt, tgt.name)
-    result = CompileResult(tgt, opt, program, measured, doc,
-                           dt=(load_options or {}).get("dt"))
-    if out_dir is not None:
-        result.save(out_dir, backend=backend, force=force, inputs=inputs)
+    names = ["load", "optimize", "map", "measure", "report", "write"]
+    with Stages("compile", names, enabled=echo is not None) as bar:
+        with bar.stage("load"):
+            graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
+        refuse_ann(graph)
+        if note is not None:
+            from .stages.optimize import input_assumption
+
+            for line in dict(graph.metadata).get("load_notes", ()) or ():
+                note(f"note: {line}")
+            if tgt.lowers:
+                note(f"note: {input_assumption(graph, calibration, path)}")
+        with bar.stage("optimize"):
+            opt = optimize(graph, pipeline or tgt.pipeline, calibration=calibration,
+                           steps=steps, dump_ir=dump_ir, stop_after=stop_after, model_path=path,
+                           echo=echo, check=check, explicit=pipeline is not None,
+                           programmable=programmable_neurons(tgt, chip))
+        with bar.stage("map"):
+            program = (map_program(opt, tgt, chip, backend, mapping)
+                       if tgt.lowers or opt.lowered else None)
+        measured = doc = None
+        with bar.stage("measure"):
+            if program is not None:
+                if echo is not None:
+                    echo("measuring activity on the event simulator for the report ...")
+                measured = measure(program, opt, report_input)
+        with bar.stage("report"):
+            if program is not None:
+                doc = report(program, measured, opt, tgt.name)
+        result = CompileResult(tgt, opt, program, measured, doc,
+                               dt=(load_options or {}).get("dt"))
+        with bar.stage("write"):
+            if out_dir is not None:
+                result.save(out_dir, backend=backend, force=force, inputs=inputs)
     return result
 
 
 def simulate(model: str | Path, inputs: Any, steps: int | None = None,
              backend: str = "loihi-sim", probes: tuple[str, ...] = (), chip: str | None = None,
-             load_options: dict[str, Any] | None = None, **options: Any) -> Any:
-    """Run a compile output directory (``program.h5``) or any model file on ``inputs``
+             load_options: dict[str, Any] | None = None, fidelity: str = "fixed_pt",
+             **options: Any) -> Any:
+    """Run a compile output directory (``program.h5``), a loaded ``ChipProgram`` or any model
+    file on ``inputs``
     (time-major, per input node or one array) with a registered simulator; a ``SimResult``.
 
     What the simulator runs on (``Simulator.needs``) is made by the compile stages when the
     file does not hold it yet: a program (``loihi-sim``) is mapped on ``chip``, a lowered graph
     (``lava``) is compiled for the simulator's target; ``reference`` and ``brian2`` run the
     graph as loaded. ``load_options`` go to the model's reader (e.g. netx's ``num_layers``).
-    ``options``: ``reset_interval``, ``progress`` (loihi-sim), ``lava_hw``.
+    ``options``: ``reset_interval``, ``progress`` (loihi-sim), ``lava_hw``. ``fidelity``:
+    ``"fixed_pt"`` (Lava's CPU semantics) or ``"silicon"`` (the Loihi 2 behaviours Lava leaves
+    out, ``simulators/silicon.py``).
     """
     from .registry import default_registry
+    from .simulators import silicon
 
+    silicon.check_fidelity(fidelity)
     sim = default_registry().simulator(backend)
     subject = prepare(model, sim.needs, sim.compile_target, chip, inputs, load_options)
-    return sim.run(subject, inputs, steps, tuple(probes), **options)
+    if fidelity == "fixed_pt":
+        return sim.run(subject, inputs, steps, tuple(probes), **options)
+    subject = silicon.silicon_subject(subject)
+    graph = subject if isinstance(subject, Graph) else subject.graph
+    result = sim.run(subject, inputs, steps, silicon.probes_needed(graph, probes), **options)
+    return silicon.silicon_readout(graph, result, probes)
 
 
 def prepare(model: str | Path, needs: str, compile_target: str | None = None,
@@ -148,6 +173,8 @@ def prepare(model: str | Path, needs: str, compile_target: str | None = None,
     from .backends.loihi.program import ChipProgram
     from .backends.loihi.program_io import program_file
 
+    if isinstance(model, ChipProgram):  # a program the caller has loaded already
+        return model if needs == "program" else model.graph
     p = Path(model)
     if p.is_dir() or p.suffix in (".h5", ".hdf5"):
         program = ChipProgram.load(program_file(p))

@@ -29,10 +29,10 @@ class ChipBackend:
     name: str
     description: str
 
-    def map(self, optimized: Any, chip: str | None) -> Any:
+    def map(self, optimized: Any, chip: str | None, mapping: str = "balanced") -> Any:
         from .backends.loihi.mapper import map_graph
 
-        return map_graph(optimized.lowered, chip or "loihi1")
+        return map_graph(optimized.lowered, chip or "loihi1", strategy=mapping)
 
     def write(self, result: Any, out: Path) -> list[str]:
         return [Path(result.program.save(out)).name]

@@ -44,7 +44,8 @@ TINY_W2 = np.array([[1, 0, 2], [0, 0, 3]])
 
 
 def tiny_program(tmp_path):
-    """Map the tiny program onto a chip of 2 neurons per core: lif1 on two cores, lif2 on one."""
+    """Map the tiny program onto a chip of 2 neurons per core: lif1 on two cores, lif2 on one
+    (the compact mapping: the hand sums of the energy tests assume this layout)."""
     from snnc import ir
     from snnc.backends.loihi.mapper import map_graph
 
@@ -54,6 +55,6 @@ def tiny_program(tmp_path):
         ("lif1", ir.LoihiLIF(shape=(3,), vth=0, bias_mant=1, **lif)),
         ("d2", ir.LoihiDense(weight=TINY_W2)),
         ("lif2", ir.LoihiLIF(shape=(2,), vth=100000, **lif)), ("y", ir.Output(shape=(2,))))
-    prog = map_graph(g, tiny_chip(tmp_path, neurons=2))
+    prog = map_graph(g, tiny_chip(tmp_path, neurons=2), strategy="compact")  # the layout above
     assert [c.layer for c in prog.cores] == ["lif1", "lif1", "lif2"]
     return prog

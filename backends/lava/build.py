@@ -9,6 +9,8 @@ One Lava process per hardware op, with the integers of the IR node:
   (W, H, C), stride/padding/dilation as (x, y).
 - ``loihi.lif`` -> ``LIF``, or ``LIFReset`` when ``reset_interval > 0``: du, dv, vth, bias_mant,
   bias_exp.
+- ``loihi.delta`` / ``loihi.sigma_delta`` / ``loihi.sigma`` -> Lava's own ``Delta`` /
+  ``SigmaDelta`` / ``Sigma`` (``lava.proc.sdn``), whose fixed_pt models the IR's ops copy.
 - ``flatten`` / ``reshape`` -> virtual ports (transpose to IR order, reshape, transpose back).
 - ``input`` / ``output`` -> the ports users connect their sources and sinks to.
 
@@ -30,8 +32,15 @@ from ...ir import Graph, flatten_subgraphs
 from ._env import require_lava
 
 PASSIVE_OPS = ("input", "output", "flatten", "reshape")
-IN_PORT = {"loihi.dense": "s_in", "loihi.conv": "s_in", "loihi.lif": "a_in"}
-OUT_PORT = {"loihi.dense": "a_out", "loihi.conv": "a_out", "loihi.lif": "s_out"}
+SDN_OPS = ("loihi.delta", "loihi.sigma_delta", "loihi.sigma")
+IN_PORT = {"loihi.dense": "s_in", "loihi.conv": "s_in", "loihi.lif": "a_in",
+           **dict.fromkeys(SDN_OPS, "a_in")}
+OUT_PORT = {"loihi.dense": "a_out", "loihi.conv": "a_out", "loihi.lif": "s_out",
+            **dict.fromkeys(SDN_OPS, "s_out")}
+#: the state Vars a probe may read, per op (Lava's names, which are the reference's too)
+PROBE_VARS = {"loihi.lif": ("u", "v"), "loihi.delta": ("act", "residue", "error"),
+              "loihi.sigma_delta": ("sigma", "act", "residue", "error"),
+              "loihi.sigma": ("sigma",)}
 
 
 @dataclass
@@ -65,11 +74,13 @@ class LavaNetwork:
         return self._wiring.output_ports(output)
 
     def var(self, node: str, var: str) -> Any:
-        """The Lava Var ``var`` (``u`` or ``v``) of a ``loihi.lif`` node."""
+        """The Lava Var ``var`` of a node: ``u``/``v`` of ``loihi.lif``, the sigma-delta ops'
+        ``sigma``/``act``/``residue``/``error`` (``PROBE_VARS``)."""
         proc = self.processes.get(node)
-        if proc is None or self.graph.nodes[node].op != "loihi.lif" or var not in ("u", "v"):
-            raise BackendError(f"probe {node}.{var}: the Lava backend records 's' of any node "
-                               f"and 'u'/'v' of loihi.lif nodes only")
+        if proc is None or var not in PROBE_VARS.get(self.graph.nodes[node].op, ()):
+            raise BackendError(f"probe {node}.{var}: the Lava backend records 's' of any node, "
+                               f"'u'/'v' of loihi.lif nodes and the sigma-delta ops' "
+                               f"sigma/act/residue/error only")
         return getattr(proc, var)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from lava.proc.conv.process import Conv
 from lava.proc.dense.process import DelayDense, Dense
 from lava.proc.lif.process import LIF, LIFReset
+from lava.proc.sdn.process import ActivationMode, Delta, Sigma, SigmaDelta
 
 from ...errors import BackendError
 from . import layout
@@ -80,8 +81,33 @@ def lif(node: Any, name: str) -> Any:
     return LIF(**kwargs)
 
 
+def delta(node: Any, name: str) -> Any:
+    """Lava's own ``Delta`` (``lava.proc.sdn``): it pre-scales vth by 2**(spike_exp+state_exp)
+    as ``loihi.delta`` defines it."""
+    return Delta(shape=layout.lava_shape(node.shape), vth=int(node.vth),
+                 cum_error=bool(node.cum_error), spike_exp=int(node.spike_exp),
+                 state_exp=int(node.state_exp))  # Lava's Delta takes no name
+
+
+def sigma_delta(node: Any, name: str) -> Any:
+    """Lava's own ``SigmaDelta``: the bias per neuron (Lava layout), pre-scaled by Lava."""
+    mode = ActivationMode.RELU if node.act_mode == "relu" else ActivationMode.UNIT
+    return SigmaDelta(shape=layout.lava_shape(node.shape), vth=int(node.vth),
+                      bias=layout.neuron_array(node.bias, node.shape), act_mode=mode,
+                      cum_error=bool(node.cum_error), spike_exp=int(node.spike_exp),
+                      state_exp=int(node.state_exp), name=name)
+
+
+def sigma(node: Any, name: str) -> Any:
+    """Lava's own ``Sigma`` decoder."""
+    return Sigma(shape=layout.lava_shape(node.shape))  # Lava's Sigma takes no name
+
+
 CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
     "loihi.dense": dense,
     "loihi.conv": conv,
     "loihi.lif": lif,
+    "loihi.delta": delta,
+    "loihi.sigma_delta": sigma_delta,
+    "loihi.sigma": sigma,
 }

@@ -30,28 +30,48 @@ def layer_rows(program: ChipProgram) -> list[dict[str, Any]]:
     return rows
 
 
-def describe_program(path: str | Path | ChipProgram) -> Any:
-    """A rich renderable: chip, cores per layer, worst-core utilisation, chips and routes."""
+def utilisation(program: ChipProgram) -> dict[str, float]:
+    """Whole-program use of the allocated cores: neurons, synaptic memory, input axons."""
+    core, n = program.chip.core, max(program.n_cores, 1)
+    mem = core.synapse_memory_bits or core.shared_memory_bits
+    cs = program.cores
+    return {"neurons": sum(c.neurons for c in cs) / (n * core.neurons),
+            "memory": sum(c.synapse_bits for c in cs) / (n * mem) if mem else 0.0,
+            "input_axons": sum(c.input_axons for c in cs) / (n * core.input_axons)}
+
+
+def describe_program(path: str | Path | ChipProgram, packing: list[dict] | None = None) -> Any:
+    """A rich renderable: chip, cores per layer, worst-core utilisation, chips and routes;
+    with ``packing`` (``mapper.packing``: the driver computes it, this layer may not import the
+    mapper) also the fewest cores each layer needs and its cores' estimated work."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     program = path if isinstance(path, ChipProgram) else ChipProgram.load(path)
     chip = program.chip
+    u = utilisation(program)
     head = Text.assemble(
         ("Chip program ", "bold"), f"for {chip.name}: {program.n_cores} cores on "
         f"{program.n_tiles} tiles of {program.n_chips} chip(s) "
-        f"({chip.mesh.cores_per_chip} cores per chip, {chip.core.neurons} neurons per core)")
-    table = Table(title="Cores per layer (utilisation of the fullest core)")
-    for col in ("layer", "shape", "neurons", "cores", "chips", "neurons/core", "syn. memory",
-                "input axons", "output edges"):
+        f"({chip.mesh.cores_per_chip} cores per chip, {chip.core.neurons} neurons per core); "
+        f"mapping strategy {program.strategy!r}; allocated cores hold "
+        f"{100 * u['neurons']:.0f}% of their neurons, {100 * u['memory']:.0f}% of their "
+        f"synaptic memory, {100 * u['input_axons']:.0f}% of their input axons")
+    table = Table(title="Cores per layer (utilisation of the fullest core; work = estimated "
+                        "serial ns per step at 10 % activity)")
+    for col in ("layer", "shape", "neurons", "cores", "fewest", "chips", "neurons/core",
+                "syn. memory", "input axons", "output edges", "work max/mean"):
         table.add_column(col, justify="left" if col in ("layer", "shape") else "right")
-    for r in layer_rows(program):
+    empty = {"min_cores": "-", "work_max_ns": float("nan"), "work_mean_ns": float("nan")}
+    for r, p in zip(layer_rows(program), packing or [empty] * len(program.layers), strict=True):
         chips = ",".join(str(c) for c in r["chips"])
         table.add_row(r["layer"], "x".join(map(str, r["shape"])), str(r["neurons"]),
-                      str(r["cores"]), chips, f"{100 * r['neuron_util']:.0f}%",
+                      str(r["cores"]), str(p["min_cores"]), chips,
+                      f"{100 * r['neuron_util']:.0f}%",
                       f"{100 * r['memory_util']:.0f}%", f"{100 * r['axon_util']:.0f}%",
-                      f"{100 * r['fanout_util']:.0f}%")
+                      f"{100 * r['fanout_util']:.0f}%",
+                      f"{p['work_max_ns']:.0f}/{p['work_mean_ns']:.0f}")
     hops = [r.hops_ew + r.hops_ns for r in program.routes]
     inter = sum(1 for r in program.routes if r.chip_hops)
     host = sum(1 for r in program.routes if r.src == HOST)

@@ -1,18 +1,30 @@
 """Map a lowered graph onto one or more chips: partition layers, place cores, route spikes.
 
 1. ``topology`` checks the graph is lowered; ``check_design_rules`` checks widths.
-2. Each layer is split into core ranges (``partition.py``); ranges whose neurons send to too
-   many cores are split further (output-edge limit).
-3. Cores are placed in layer order along a snake path over the tiles of each chip
-   (left-to-right on even tile rows, right-to-left on odd ones), ``cores_per_tile`` per tile, so
-   that consecutive layers sit on neighbouring tiles and spike traffic stays short. A chip is
-   filled before the next one is used; chips form a square-ish row-major grid.
+2. Each layer is split into core ranges (``partition.py``): the fewest cores that respect every
+   per-core limit (neurons, synaptic memory in its storage format, input axons); with the
+   ``balanced`` strategy (the default) layers that carry more than the mean per-core work get
+   more cores (``partition.balance``), unless that needs more chips than the fewest cores do
+   (then the fewest cores are kept). Ranges whose neurons send to too many cores are split
+   further (output-edge limit).
+3. Cores get global ids in layer order; a chip is filled before the next one is used; chips form
+   a square-ish row-major grid. Within a chip, ``compact`` places them along a snake path over
+   the tiles (left-to-right on even tile rows, right-to-left on odd ones), ``cores_per_tile``
+   per tile. ``balanced`` places them on the same number of tiles, chosen nearest the host
+   port, greedily: each core in id order goes to the free slot that minimises the NoC energy of
+   its messages to and from the cores already placed (and the host), messages weighted by how
+   many presynaptic neurons use the route; the snake placement is kept if it is cheaper.
 4. Routes are the (source core, destination core) pairs joined by at least one non-zero
    synapse; input spikes come from the host port (``HOST``) at tile (0, 0) of chip 0.
+
+``STRATEGIES``: ``balanced`` (default) and ``compact`` (snnc's mapping before issue 19: fewest
+cores, snake placement). Both give the same neuron-to-layer semantics; only core boundaries and
+positions differ, so every simulator gives the same spikes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -21,10 +33,20 @@ from ...errors import ResourceError, UnsupportedOpError
 from ...ir import Graph
 from ...ir.traits import Trait, has
 from .chips import ChipSpec, load_chip
-from .partition import LayerCost, partition, split_for_fanout, syn_info
+from .partition import (
+    LayerCost,
+    balance,
+    partition,
+    split_for_fanout,
+    syn_info,
+    work,
+    work_per_position,
+)
 from .program import HOST, ChipProgram, CoreAlloc, LayerMap, Route, SynapseBlock
 from .rules import check_design_rules
 from .topology import Topology, topology
+
+STRATEGIES = ("balanced", "compact")
 
 
 def _order(shape: tuple[int, ...]) -> str:
@@ -104,6 +126,73 @@ def _place(parts: dict, costs: dict, chip: ChipSpec, max_chips: int | None) -> t
     return layers, cores, blocks
 
 
+def _traffic(program: ChipProgram, topo: Topology) -> dict[tuple[int, int], int]:
+    """(source core or HOST, destination core) -> presynaptic neurons that use the route."""
+    out: dict[tuple[int, int], int] = {}
+    for s, (src, tgt) in topo.synapses.items():
+        tcores = np.asarray(program.layers[tgt].cores)
+        local = program.core_of_neuron(tgt) - tcores[0]
+        cnt = program.connectivity(s).pre_core_counts(local, len(tcores)) > 0
+        scores = (program.core_of_neuron(src) if src in program.layers
+                  else np.full(cnt.shape[0], HOST))
+        for sc in np.unique(scores):
+            per = cnt[scores == sc].sum(0)
+            for k in np.flatnonzero(per):
+                key = (int(sc), int(tcores[k]))
+                out[key] = out.get(key, 0) + int(per[k])
+    return out
+
+
+def noc_cost(program: ChipProgram, traffic: dict[tuple[int, int], int]) -> float:
+    """NoC energy (pJ) of one message on every route, weighted by ``traffic``."""
+    e = program.chip.costs.energy_pj
+    total = 0.0
+    for (a, b), w in traffic.items():
+        ew, ns, ch = program.hops(a, b)
+        total += w * (ew * e["hop_ew"] + ns * e["hop_ns"] + ch * e["chip_hop"])
+    return total
+
+
+def _hop_energy(t: tuple[int, int], near: list[tuple[tuple[int, int], int]],
+                e: dict[str, float]) -> float:
+    return sum(w * (abs(t[0] - q[0]) * e["hop_ew"] + abs(t[1] - q[1]) * e["hop_ns"])
+               for q, w in near)
+
+
+def _greedy_place(cores: list[CoreAlloc], traffic: dict[tuple[int, int], int],
+                  chip: ChipSpec) -> list[CoreAlloc]:
+    """Positions within each chip that reduce the weighted NoC energy (module docstring)."""
+    m, e = chip.mesh, chip.costs.energy_pj
+    partners: dict[int, list[tuple[int, int]]] = {}
+    for (a, b), w in traffic.items():
+        if a != b:
+            partners.setdefault(b, []).append((a, w))
+            if a != HOST:
+                partners.setdefault(a, []).append((b, w))
+    out = list(cores)
+    by_chip: dict[int, list[int]] = {}
+    for c in cores:
+        by_chip.setdefault(c.chip, []).append(c.core)
+    for chip_i, ids in by_chip.items():
+        tiles = sorted(((x, y) for y in range(m.tiles_y) for x in range(m.tiles_x)),
+                       key=lambda t: (t[0] + t[1], t[1], t[0]))
+        tiles = tiles[:math.ceil(len(ids) / m.cores_per_tile)]
+        free = {t: m.cores_per_tile for t in tiles}
+        pos: dict[int, tuple[int, int]] = {HOST: (0, 0)} if chip_i == 0 else {}
+        mine = set(ids)
+        for cid in ids:
+            near = [(pos[p], w) for p, w in partners.get(cid, [])
+                    if p in pos and (p == HOST or p in mine)]
+            best = min((t for t in tiles if free[t]),
+                       key=lambda t, near=near: _hop_energy(t, near, e))
+            slot = m.cores_per_tile - free[best]
+            free[best] -= 1
+            pos[cid] = best
+            out[cid] = CoreAlloc(**{**cores[cid].__dict__, "x": best[0], "y": best[1],
+                                    "slot": slot})
+    return out
+
+
 def _routes(program: ChipProgram, topo: Topology) -> tuple[list[Route], np.ndarray]:
     """Routes, and the output edges (messages per spike summed over neurons) of each core."""
     pairs: set[tuple[int, int]] = set()
@@ -116,8 +205,11 @@ def _routes(program: ChipProgram, topo: Topology) -> tuple[list[Route], np.ndarr
             scores = program.core_of_neuron(src)
         else:
             scores = np.full(cnt.shape[0], HOST)
-        for sc in np.unique(scores):
-            hit = cnt[scores == sc]
+        order = np.argsort(scores, kind="stable")  # inputs grouped by their source core
+        uniq, starts = np.unique(scores[order], return_index=True)
+        ends = [*starts[1:].tolist(), len(order)]
+        for sc, a, b in zip(uniq.tolist(), starts.tolist(), ends, strict=True):
+            hit = cnt[order[a:b]]
             pairs.update((int(sc), int(tcores[k])) for k in np.flatnonzero(hit.any(0)))
             if sc != HOST:
                 out_edges[sc] += int(hit.sum())
@@ -126,37 +218,69 @@ def _routes(program: ChipProgram, topo: Topology) -> tuple[list[Route], np.ndarr
 
 
 def refuse_graded(graph: Graph, chip: ChipSpec) -> None:
-    """Sigma-delta layers (graded spikes): Loihi 1 has none; on Loihi 2 the mapper and the event
-    simulator do not model them yet (the reference backend runs them exactly)."""
+    """Sigma-delta layers (graded spikes) need Loihi 2: Loihi 1's spikes are binary."""
     graded = [n for n, node in graph.nodes.items() if has(node, Trait.GRADED)]
-    if not graded:
+    if not graded or chip.neuron.max_message_bits:
         return
     name, op = graded[0], graph.nodes[graded[0]].op
-    if not chip.neuron.programmable:
-        raise UnsupportedOpError(
-            f"layer {name!r} ({op}) sends graded spikes (sigma-delta neurons), which chip "
-            f"{chip.name!r} does not have (Loihi 1's spikes are binary); use --chip loihi2")
     raise UnsupportedOpError(
-        f"layer {name!r} ({op}): snnc's chip mapper and event simulator (loihi-sim) do not "
-        "model sigma-delta layers yet; run the network with --backend reference, which is "
-        "Lava's fixed_pt arithmetic exactly")
+        f"layer {name!r} ({op}) sends graded spikes (sigma-delta neurons), which chip "
+        f"{chip.name!r} does not have (Loihi 1's spikes are binary); use --chip loihi2")
 
 
 def map_graph(graph: Graph, chip: ChipSpec | str = "loihi1",
-              max_chips: int | None = None) -> ChipProgram:
-    """Map a lowered graph onto ``chip``; raises ``ResourceError`` when it cannot fit."""
+              max_chips: int | None = None, strategy: str = "balanced") -> ChipProgram:
+    """Map a lowered graph onto ``chip`` with ``strategy`` (``STRATEGIES``, module docstring);
+    raises ``ResourceError`` when it cannot fit."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"mapping strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
     chip = load_chip(chip) if isinstance(chip, str) else chip
     refuse_graded(graph, chip)
     topo = topology(graph)
     check_design_rules(graph, topo, chip)
     parts, costs = _partition_all(graph, topo, chip)
-    parts = _fanout_split(graph, topo, chip, parts)
-    layers, cores, blocks = _place(parts, costs, chip, max_chips)
+    compact = _fanout_split(graph, topo, chip, dict(parts))
+    placed = None
+    if strategy == "balanced":
+        bal = balance(costs, {n: r for n, (_, r) in parts.items()})
+        balanced = _fanout_split(graph, topo, chip, {n: (lm, bal[n]) for n, (lm, _) in
+                                                     parts.items()})
+        # never more chips than the fewest cores need (nor than allowed)
+        chips = math.ceil(sum(len(r) for _, r in compact.values()) / chip.mesh.cores_per_chip)
+        with contextlib.suppress(ResourceError):
+            placed = _place(balanced, costs, chip, min(chips, max_chips or chips))
+    if placed is None:
+        placed = _place(compact, costs, chip, max_chips)
+    layers, cores, blocks = placed
     blocks = [SynapseBlock(b.synapse, topo.synapses[b.synapse][0], b.target, b.core, b.fmt,
                            b.synapses, b.memory_bits, b.input_axons) for b in blocks]
     n_chips = max((c.chip for c in cores), default=0) + 1
     grid = math.ceil(math.sqrt(n_chips))
     prog = ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), (), grid)
+    if strategy == "balanced" and len(cores) > 1:
+        traffic = _traffic(prog, topo)
+        placed = ChipProgram(graph, chip, layers, tuple(_greedy_place(cores, traffic, chip)),
+                             tuple(blocks), (), grid)
+        if noc_cost(placed, traffic) < noc_cost(prog, traffic):
+            prog = placed
+    cores = list(prog.cores)
     routes, out_edges = _routes(prog, topo)
     cores = [CoreAlloc(**{**c.__dict__, "output_axons": int(out_edges[c.core])}) for c in cores]
-    return ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), tuple(routes), grid)
+    return ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), tuple(routes), grid,
+                       strategy)
+
+
+def packing(program: ChipProgram) -> list[dict]:
+    """Per layer, the packing choice: cores used, the fewest that fit the core limits, and the
+    estimated work per step (ns, ``partition.work``) of its busiest and its mean core."""
+    topo = topology(program.graph)
+    parts, costs = _partition_all(program.graph, topo, program.chip)
+    rows = []
+    for name, lm in program.layers.items():
+        cost = costs[name]
+        per = work_per_position(cost)
+        ws = [work(cost, program.cores[i].start, program.cores[i].stop, per) for i in lm.cores]
+        rows.append({"layer": name, "cores": len(lm.cores), "min_cores": len(parts[name][1]),
+                     "work_max_ns": max(ws, default=0.0),
+                     "work_mean_ns": sum(ws) / len(ws) if ws else 0.0})
+    return rows

@@ -87,6 +87,7 @@ def save_program(program: ChipProgram, path: str | Path) -> Path:
         f.attrs["version"] = VERSION
         f.attrs["chip"] = program.chip.to_json()
         f.attrs["chip_grid"] = program.chip_grid
+        f.attrs["strategy"] = program.strategy
         write_graph_group(f.create_group("graph"), program.graph)
         lg = f.create_group("layers")
         for i, (name, lm) in enumerate(program.layers.items()):
@@ -135,7 +136,8 @@ def load_program(path: str | Path) -> ChipProgram:
             at = "tables"
             prog = ChipProgram(graph, chip, layers, _read_table(f["cores"], CoreAlloc, where),
                                _read_table(f["blocks"], SynapseBlock, where),
-                               _read_table(f["routes"], Route, where), int(f.attrs["chip_grid"]))
+                               _read_table(f["routes"], Route, where), int(f.attrs["chip_grid"]),
+                               str(f.attrs.get("strategy", "unknown")))
     except READ_ERRORS as exc:
         raise FormatError(f"{where}: {at}: unreadable chip program ({exc})") from None
     return check_program(prog, where)

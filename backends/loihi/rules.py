@@ -13,6 +13,7 @@ import numpy as np
 
 from ...errors import ResourceError
 from ...ir import Graph
+from ...ir.traits import Trait, has
 from .chips import ChipSpec
 from .topology import Topology
 
@@ -81,6 +82,9 @@ def rule_message_bits(name: str, node: Any, chip: ChipSpec) -> None:
 
 
 def rule_neuron_widths(name: str, node: Any, chip: ChipSpec) -> None:
+    if has(node, Trait.GRADED):
+        rule_graded_widths(name, node, chip)
+        return
     n = chip.neuron
     # Lava's model ranges: du = -1 (no current decay), dv = 2**bits (v = u + bias) and
     # vth = 2**bits (a neuron that never spikes) are what netx produces for its default neuron.
@@ -94,6 +98,18 @@ def rule_neuron_widths(name: str, node: Any, chip: ChipSpec) -> None:
         if arr.size and (arr.min() < lo or arr.max() > hi):
             raise _fail(name, f"{field}", f"in [{arr.min()}, {arr.max()}]", f"[{lo}, {hi}]",
                         "Re-quantize the neuron parameters for this chip.")
+
+
+def rule_graded_widths(name: str, node: Any, chip: ChipSpec) -> None:
+    """A sigma-delta layer: graded spikes at all, then its payload width (Loihi 2 microcode)."""
+    if not chip.neuron.max_message_bits:
+        raise ResourceError(
+            f"layer {name!r} ({node.op}) sends graded spikes (sigma-delta neurons), which the "
+            f"{chip.name} chip does not have (its spikes are binary); compile with --chip loihi2")
+    if node.num_message_bits > chip.neuron.max_message_bits:
+        raise _fail(name, "the spike payload width", f"{node.num_message_bits} bits",
+                    f"graded spikes of at most {chip.neuron.max_message_bits} bits",
+                    "Lower the layer's messageBits (netx) or num_message_bits.")
 
 
 def rule_neuron_model(name: str, node: Any, chip: ChipSpec) -> None:

@@ -1,7 +1,8 @@
 """The shape of a lowered graph as the chip sees it: neuron layers, synapses, host inputs.
 
 A lowered graph holds ``input`` nodes (spikes or graded payloads injected by the host),
-``loihi.dense`` / ``loihi.plastic_dense`` / ``loihi.conv`` synapses, ``loihi.lif`` neuron layers,
+``loihi.dense`` / ``loihi.plastic_dense`` / ``loihi.conv`` synapses, neuron layers (ops with the
+``CHIP_NEURON`` trait: ``loihi.lif``, and on Loihi 2 the graded sigma-delta ops),
 ``output`` nodes and the zero-cost re-indexing ops ``flatten`` / ``reshape`` (C-order, so flat
 indices are unchanged). A ``loihi.plastic_dense`` is a ``loihi.dense`` whose weights learn: it maps
 like one (with a larger synaptic memory cost, ``partition.py``), and its post-synaptic population
@@ -21,6 +22,11 @@ from ...ir import Graph
 from ...ir.traits import Trait, has, has_any
 
 
+def is_layer(node: Any) -> bool:
+    """A neuron layer: ``loihi.lif`` or a sigma-delta op (trait ``CHIP_NEURON``)."""
+    return has(node, Trait.CHIP_NEURON)
+
+
 def on_chip(node: Any) -> bool:
     """An op a lowered graph may hold: chip synapses and layers, wiring, inputs and outputs."""
     return has_any(node, Trait.CHIP_SYNAPSE, Trait.CHIP_NEURON, Trait.WIRING, Trait.HOST)
@@ -28,7 +34,7 @@ def on_chip(node: Any) -> bool:
 
 @dataclass(frozen=True)
 class Topology:
-    """Layers (``loihi.lif`` names, schedule order), inputs, and synapse -> (source, target)."""
+    """Layers (neuron layer names, schedule order), inputs, and synapse -> (source, target)."""
 
     layers: tuple[str, ...]
     inputs: tuple[str, ...]
@@ -83,7 +89,7 @@ def topology(graph: Graph) -> Topology:
         node = graph.nodes[name]
         if has(node, Trait.CHIP_SYNAPSE):
             synapses[name] = (_synapse_source(graph, name), _synapse_target(graph, name))
-        elif node.op == "loihi.lif":
+        elif is_layer(node):
             for p in graph.predecessors(name):
                 src = _back(graph, p)
                 if not has_any(graph.nodes[src], Trait.CHIP_SYNAPSE, Trait.HOST):
@@ -92,10 +98,10 @@ def topology(graph: Graph) -> Topology:
     for name in graph.outputs:
         preds = graph.predecessors(name)
         src = _back(graph, preds[0]) if len(preds) == 1 else None
-        if src is None or graph.nodes[src].op not in ("loihi.lif", "input"):
+        if src is None or not (is_layer(graph.nodes[src]) or graph.nodes[src].op == "input"):
             raise _unsupported(name, "an output must record exactly one layer's spikes")
         outputs[name] = src
-    layers = tuple(n for n in order if graph.nodes[n].op == "loihi.lif")
+    layers = tuple(n for n in order if is_layer(graph.nodes[n]))
     return Topology(layers, tuple(graph.inputs), synapses, outputs)
 
 
@@ -104,7 +110,7 @@ def _synapse_source(graph: Graph, name: str) -> str:
     if len(preds) != 1:
         raise _unsupported(name, f"a synapse needs exactly one source, has {len(preds)}")
     src = _back(graph, preds[0])
-    if graph.nodes[src].op not in ("loihi.lif", "input"):
+    if not (is_layer(graph.nodes[src]) or graph.nodes[src].op == "input"):
         raise _unsupported(name, f"synapse reads {src!r} ({graph.nodes[src].op}), "
                                  "not a neuron layer or input")
     return src
@@ -112,6 +118,6 @@ def _synapse_source(graph: Graph, name: str) -> str:
 
 def _synapse_target(graph: Graph, name: str) -> str:
     succ = _forward(graph, name)
-    if len(succ) != 1 or graph.nodes[succ[0]].op != "loihi.lif":
-        raise _unsupported(name, f"a synapse must feed exactly one loihi.lif layer, feeds {succ}")
+    if len(succ) != 1 or not is_layer(graph.nodes[succ[0]]):
+        raise _unsupported(name, f"a synapse must feed exactly one neuron layer, feeds {succ}")
     return succ[0]

@@ -14,6 +14,14 @@ time to write that step's input messages into the mesh (zero for a model without
 One inference is one sample of the simulated run, so its latency is the sum of its step times;
 throughput = 1 / latency (samples run one after another; no pipelining across samples).
 
+The cores' work is a pipeline of stages (``CORE_STAGES``), each the core's events of that stage
+times their time: ``synapse`` (synaptic ops of every storage format), ``neuron`` (dendrite and
+soma updates, active and inactive), ``spike_out`` (spike generation and the messages sent),
+``axon_in`` (messages received), ``learning`` (synaptic updates). Loihi's cores are
+asynchronous (no clock), so stage times are ns, not cycles. ``core_stages`` gives each stage's
+(T, n_cores) time; the report shows the bottleneck core's stages and the share of the step it
+takes, and splits the ``[system]`` time into management (per step) and input (per message).
+
 When the energy model uses the chip's own time table the event simulator's step times are used
 as they are (times the model's ``[scale] time`` factor, e.g. Loihi 2's Intel 4 estimate);
 another model's table re-times every core's events (the NoC term keeps the chip's
@@ -30,6 +38,10 @@ import numpy as np
 from .energy import EnergyModel, event_fields
 
 NOC_EVENTS = ("hop_ew", "hop_ns", "chip_hop")  # paid in the NoC term, not on a core
+CORE_STAGES = {"synapse": ("syn_op_dense", "syn_op_sparse", "syn_op_conv"),
+               "neuron": ("neuron_active", "neuron_inactive"),
+               "spike_out": ("spike_out", "axon_out"), "axon_in": ("axon_in",),
+               "learning": ("syn_update",)}
 
 
 @dataclass
@@ -42,6 +54,19 @@ class LatencyResult:
     barrier_ns: float
     core_ns: np.ndarray  # (T, n_cores)
     system_ns: np.ndarray | None = None  # (T,) management + input time; None: zeros
+    core_stages: dict[str, np.ndarray] | None = None  # stage -> (T, n_cores) ns (core_stages)
+    system_split: dict[str, float] | None = None  # management / input, mean ns per step
+
+    def pipeline(self) -> dict[str, Any]:
+        """The bottleneck core's stages (mean ns per step), its mean share of the step time,
+        and the [system] split: what ``latency.pipeline`` of the report holds."""
+        core, frac = self.bottleneck()
+        T = max(len(self.step_ns), 1)
+        stages = {k: (float(v[:, core].sum()) / T if core >= 0 else 0.0)
+                  for k, v in (self.core_stages or {}).items()}
+        return {"bottleneck_core": core, "bottleneck_fraction_of_steps": frac,
+                "bottleneck_core_stages_ns": stages, "slowest_core_share": self.core_share(),
+                "system_ns": dict(self.system_split or {"management": 0.0, "input": 0.0})}
 
     def stages_ns(self) -> dict[str, float]:
         """Mean time per step of each pipeline stage (ns): cores, NoC, barrier, management,
@@ -78,6 +103,13 @@ class LatencyResult:
             return [0.0] * self.core_ns.shape[1]
         return [float(x) / total for x in self.core_ns.sum(0)]
 
+    def core_share(self) -> float:
+        """Mean over steps of the slowest core's share of the step time (0 when idle)."""
+        busy = self.step_ns > 0
+        if not busy.any():
+            return 0.0
+        return float(np.mean(self.compute_ns[busy] / self.step_ns[busy]))
+
     def bottleneck(self) -> tuple[int, float]:
         """(core that is slowest most often, fraction of steps it is the slowest)."""
         if self.core_ns.size == 0 or self.core_ns.shape[1] == 0:
@@ -98,6 +130,32 @@ def _core_ns(counters: Any, model: EnergyModel) -> np.ndarray:
         if ev not in NOC_EVENTS and ev in model.time_ns:
             out += np.asarray(getattr(counters, fld), np.float64) * (model.time_ns[ev] / n)
     return out
+
+
+def core_stages(counters: Any, model: EnergyModel) -> dict[str, np.ndarray]:
+    """Per stage (``CORE_STAGES``): (T, n_cores) ns per step, mean over samples; their sum is
+    the cores' serial work (``LatencyResult.core_ns``)."""
+    n = counters.n_samples
+    ev_of = dict(event_fields(counters, model))
+    out = {}
+    for stage, events in CORE_STAGES.items():
+        arr = np.zeros(np.shape(counters.core_ns), np.float64)
+        for fld, ev in ev_of.items():
+            if ev in events and ev in model.time_ns:
+                arr = arr + np.asarray(getattr(counters, fld), np.float64) * (model.time_ns[ev] / n)
+        out[stage] = arr
+    return out
+
+
+def system_split_ns(counters: Any, model: EnergyModel) -> dict[str, float]:
+    """Mean per step of the [system] time: ``management`` (per step) and ``input`` (the input
+    messages written into the mesh); zeros for a model without ``[system]``."""
+    sys = model.system
+    if sys is None:
+        return {"management": 0.0, "input": 0.0}
+    T = max(int(np.shape(counters.step_ns)[0]), 1)
+    msgs = float(np.asarray(counters.host_axon_out, np.float64).sum()) / counters.n_samples
+    return {"management": sys.mgmt_step_ns, "input": msgs * sys.input_msg_ns / T}
 
 
 def system_ns(counters: Any, model: EnergyModel) -> np.ndarray:
@@ -122,8 +180,10 @@ def latency(counters: Any, model: EnergyModel, n_tiles: int, n_chips: int) -> La
         core = np.asarray(counters.core_ns, np.float64) * k
         noc = noc * k
         return LatencyResult(step + extra, np.maximum(step - noc - barrier, 0.0), noc, barrier,
-                             core, extra)
+                             core, extra, core_stages(counters, model),
+                             system_split_ns(counters, model))
     core = _core_ns(counters, model)
     barrier = model.barrier(n_tiles, n_chips)
     compute = core.max(1, initial=0.0) if core.ndim == 2 else np.zeros(len(noc))
-    return LatencyResult(compute + noc + barrier + extra, compute, noc, barrier, core, extra)
+    return LatencyResult(compute + noc + barrier + extra, compute, noc, barrier, core, extra,
+                         core_stages(counters, model), system_split_ns(counters, model))

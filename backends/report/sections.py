@@ -97,6 +97,17 @@ def alternatives_section(program: Any, models: list[EnergyModel],
     return rows
 
 
+def _pipeline_s(lat: LatencyResult) -> dict[str, Any]:
+    """``LatencyResult.pipeline`` with its times in seconds (the section's unit)."""
+    p = lat.pipeline()
+    return {"bottleneck_core": p["bottleneck_core"],
+            "bottleneck_fraction_of_steps": p["bottleneck_fraction_of_steps"],
+            "bottleneck_core_stages": {k: v * 1e-9
+                                       for k, v in p["bottleneck_core_stages_ns"].items()},
+            "slowest_core_share": p["slowest_core_share"],
+            "system": {k: v * 1e-9 for k, v in p["system_ns"].items()}}
+
+
 def latency_section(program: Any, lat: LatencyResult, model: EnergyModel) -> dict[str, Any]:
     core, frac = lat.bottleneck()
     stage, stage_share = lat.bottleneck_stage()
@@ -115,6 +126,7 @@ def latency_section(program: Any, lat: LatencyResult, model: EnergyModel) -> dic
                          "barrier": lat.barrier_ns * 1e-9,
                          "system_mean": lat.stages_ns()["system"] * 1e-9},
             "stages": {k: v * 1e-9 for k, v in lat.stages_ns().items()},
+            "pipeline": _pipeline_s(lat),
             "bottleneck": {"core": core, "layer": program.cores[core].layer if core >= 0 else None,
                            "fraction_of_steps": frac, "stage": stage,
                            "stage_share": stage_share},
@@ -145,7 +157,8 @@ def cores_section(program: Any, counters: Any, en: EnergyResult, lat: LatencyRes
     return [{"core": c.core, "layer": c.layer, "chip": c.chip, "x": c.x, "y": c.y, "slot": c.slot,
              "neurons": int(neurons[c.core]), "syn_ops": float(syn[c.core]),
              "spikes": float(spk[c.core]), "energy": en.by_core[c.core],
-             "utilisation": util[c.core], "busy_ns": float(lat.core_ns[:, c.core].sum())}
+             "utilisation": util[c.core], "busy_ns": float(lat.core_ns[:, c.core].sum()),
+             "stage_ns": {k: float(v[:, c.core].sum()) for k, v in (lat.core_stages or {}).items()}}
             for c in program.cores]
 
 

@@ -57,6 +57,12 @@ def _summary(doc: dict) -> Any:
     if b["core"] is not None and b["core"] >= 0:
         t.add_row("bottleneck", f"core {b['core']} ({b['layer']})",
                   f"slowest in {fmt.pct(b['fraction_of_steps'], 0)} of busy steps")
+        pipe = lat.get("pipeline")
+        if pipe:
+            st = {k: v for k, v in pipe["bottleneck_core_stages"].items() if v > 0}
+            t.add_row("  its pipeline / step", " + ".join(
+                f"{k.replace('_', ' ')} {fmt.seconds(v)}" for k, v in st.items()) or "idle",
+                f"slowest core {fmt.pct(pipe['slowest_core_share'], 0)} of a step")
     if b.get("stage"):
         t.add_row("  slowest stage", STAGE_LABEL.get(b["stage"], b["stage"]),
                   f"{fmt.pct(b['stage_share'], 0)} of the run time")

@@ -4,6 +4,8 @@ For each synapse node, a precomputed integer table ``F`` (n_in, cols) holds what
 input i costs: columns = [synapses into each target core | messages into each target core | per
 source core: messages out, E-W hops, N-S hops, chip hops]. Each chunk adds the rows of the inputs
 that were non-zero (``gather_counts``): work proportional to the events, as on the chip.
+Graded messages (a synapse with ``num_message_bits`` > 0 reads them) add that many payload bits
+per message to the sending core's ``payload_bits`` (the host's to ``host_payload_bits``).
 Learning counts (``syn_updates``, ``learning_epochs``) come per plastic synapse and target core
 from ``plastic.py`` and add ``syn_update`` time to the core's serial work.
 """
@@ -33,6 +35,7 @@ class SynCount:
     tcores: np.ndarray  # global ids of the target layer's cores, (K,)
     scores: np.ndarray  # source core ids (HOST for input), (Ks,)
     F: np.ndarray  # (n_in, 2K + 4Ks) int64
+    payload_bits: int = 0  # bits a graded message into this synapse carries (0: binary spikes)
 
 
 def _route_latency(program: ChipProgram) -> dict[int, float]:
@@ -52,19 +55,29 @@ def syn_count(program: ChipProgram, syn: str, source: str, target: str,
     local = program.core_of_neuron(target) - tcores[0]
     conn = program.connectivity(syn) if connectivity is None else connectivity
     cnt = conn.pre_core_counts(local, len(tcores))
-    msg = (cnt > 0).astype(np.float64)
-    n_in = cnt.shape[0]
+    n_in, k = cnt.shape
     src_core = (program.core_of_neuron(source) if source in program.layers
                 else np.full(n_in, HOST, np.int64))
     scores, inv = np.unique(src_core, return_inverse=True)
-    hops = np.array([[program.hops(int(s), int(d)) for d in tcores] for s in scores], np.float64)
-    per_src = [msg.sum(1)] + [(msg * hops[inv, :, i]).sum(1) for i in range(3)]
-    onehot = np.zeros((n_in, len(scores)))
-    onehot[np.arange(n_in), inv] = 1.0
-    F = np.hstack([cnt.astype(np.float64), msg] + [onehot * v[:, None] for v in per_src])
-    F = np.ascontiguousarray(np.rint(F), np.int64)
+    hops = program.hops_between(scores, tcores)  # (Ks, K, 3)
+    # integer columns written in place: [cnt | msg | per source core: messages, hops x 3]
+    ks = len(scores)
+    F = np.zeros((n_in, 2 * k + 4 * ks), np.int64)
+    F[:, :k] = cnt
+    msg = F[:, k:2 * k]
+    np.greater(cnt, 0, out=msg, casting="unsafe")
+    rows = np.arange(n_in)
+    F[rows, 2 * k + inv] = msg.sum(1)
+    order = np.argsort(inv, kind="stable")  # inputs grouped by their source core
+    bounds = np.searchsorted(inv[order], np.arange(ks + 1))
+    for s in range(ks):  # hops of each input's messages
+        mine = order[bounds[s]:bounds[s + 1]]
+        per = msg[mine] @ hops[s]  # (n, 3)
+        for i in range(3):
+            F[mine, 2 * k + (i + 1) * ks + s] = per[:, i]
     fmt = next(b.fmt for b in program.blocks if b.synapse == syn)
-    return SynCount(syn, source, SYN_FIELD[fmt], tcores, scores, F)
+    bits = int(program.graph.nodes[syn].num_message_bits)
+    return SynCount(syn, source, SYN_FIELD[fmt], tcores, scores, F, bits)
 
 
 def syn_tables(program: ChipProgram,
@@ -114,6 +127,8 @@ class CounterPlan:
             learn[1][:, ids] += ep
         per = np.zeros((len(FIELDS), T, self.batch, self.n), np.int64)
         host = np.zeros((4, T, self.batch), np.int64)
+        self.payload = np.zeros((T, self.n), np.int64)
+        self.host_payload = np.zeros(T, np.int64)
         for name, (act, spk) in lif_counts.items():
             ids = np.asarray(self.program.layers[name].cores)
             per[IDX["neurons_active"]][:, :, ids] += act
@@ -132,10 +147,14 @@ class CounterPlan:
         on_chip = sc.scores != HOST
         if not on_chip.all():
             host += src[..., ~on_chip].sum(-1)
+            self.host_payload += sc.payload_bits * src[0][..., ~on_chip].sum((1, 2))
         if on_chip.any():
             rows = [IDX[f] for f in SRC_FIELDS]
             for i, f in enumerate(rows):
                 per[f][:, :, sc.scores[on_chip]] += src[i][..., on_chip]
+            if sc.payload_bits:  # graded messages: each carries the payload's bits
+                np.add.at(self.payload, (slice(None), sc.scores[on_chip]),
+                          sc.payload_bits * src[0][..., on_chip].sum(1))
 
     def _store(self, t0: int, T: int, per: np.ndarray, host: np.ndarray,
                learn: np.ndarray) -> None:
@@ -145,6 +164,8 @@ class CounterPlan:
         core_ns += (learn[0] * self.update_ns)[:, None, :]
         c.syn_updates[sl] = learn[0]
         c.learning_epochs[sl] = learn[1]
+        c.payload_bits[sl] = self.payload
+        c.host_payload_bits[sl] = self.host_payload
         sent = per[IDX["axon_out"]] > 0
         noc = np.where(sent, self.core_lat, 0.0).max(2, initial=0.0)
         noc = np.maximum(noc, np.where(host[0] > 0, self.host_lat, 0.0))

@@ -39,6 +39,7 @@ from .counting import CounterPlan, syn_tables
 from .derived import SHARED, ProgramCache
 from .plastic import PLASTIC_VARS, LearnCounts, PlasticSynapseRunner, Third
 from .runners import LifRunner, SynapseRunner, SynapseStatic, kernels
+from .sdn import SDN_OPS, SDN_VARS, SdnRunner
 from .stepping import step_segment, stepwise_nodes
 
 log = logging.getLogger(__name__)
@@ -99,10 +100,11 @@ def event_probes(program: ChipProgram, probes: Iterable[str]) -> list[tuple[str,
     for p, node, var in out:
         op = program.graph.nodes[node].op
         ok = var == "s" or (op == "loihi.lif" and var in ("u", "v")) or (
-            op == "loihi.plastic_dense" and var in PLASTIC_VARS)
+            op == "loihi.plastic_dense" and var in PLASTIC_VARS) or var in SDN_VARS.get(op, ())
         if not ok:
             raise SnncError(f"probe {p!r}: {node!r} ({op}) has no variable {var!r}; use .s, "
-                            f".u / .v on a loihi.lif layer, or .{' / .'.join(PLASTIC_VARS)} on "
+                            f".u / .v on a loihi.lif layer, .sigma / .act / .residue / .error "
+                            f"on a sigma-delta layer, or .{' / .'.join(PLASTIC_VARS)} on "
                             "a loihi.plastic_dense synapse")
     return out
 
@@ -142,8 +144,8 @@ class EventRun:
                                                    learning.learn, (blocks or {}).get(s))
             else:
                 self.syn[s] = SynapseRunner(self.g.nodes[s], batch, k, self._static(s))
-        self.lif = {name: LifRunner(self.g.nodes[name], batch, k, *self._local(name))
-                    for name in self.topo.layers}
+        self.lif = {name: (SdnRunner if self.g.nodes[name].op in SDN_OPS else LifRunner)(
+            self.g.nodes[name], batch, k, *self._local(name)) for name in self.topo.layers}
         self.sched = self.g.schedule()
         order = _topo_order(program)
         if order is None and self.sched.delayed:
@@ -175,7 +177,7 @@ class EventRun:
         """Start recording ``steps`` steps of ``stim`` from chip time ``t_base`` (state carries
         on from before)."""
         self.stim, self.steps, self.probes, self.t_base = stim, steps, probes, t_base
-        self.record = {n for _, n, v in probes if v in ("u", "v")}
+        self.record = {n for _, n, v in probes if v != "s" and n in self.lif}
         self.rec: dict[str, list[np.ndarray]] = {o: [] for o in self.g.outputs}
         self.rec.update({p: [] for p, _, _ in probes})
         tables = self.cache.get(self.p, "counter tables", "",
@@ -246,7 +248,7 @@ class EventRun:
             if var == "s":
                 val = vals[n]
             elif n in self.lif:
-                val = extra[n].u if var == "u" else extra[n].v
+                val = extra[n].var(var)
             else:
                 val = extra[n][var]
             self.rec[p].append(np.asarray(val, np.int64))

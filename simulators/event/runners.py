@@ -257,6 +257,10 @@ class LifStep(NamedTuple):
     u: np.ndarray
     v: np.ndarray
 
+    def var(self, name: str) -> np.ndarray:
+        """A recorded state variable: ``u`` or ``v``."""
+        return self.u if name == "u" else self.v
+
 
 class LifRunner:
     """``loihi.lif`` (and LIFReset): u, v state in 24-bit Lava arithmetic."""

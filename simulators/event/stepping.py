@@ -19,6 +19,7 @@ from ...ir import Graph
 from ...ir.traits import Trait, has
 from .plastic import LearnCounts
 from .runners import LifStep
+from .sdn import SdnStep
 
 
 class Segment(NamedTuple):
@@ -51,6 +52,10 @@ def _stack(parts: list[Any]) -> Any:
     """Concatenate per-step records over time: ``LifStep``s field by field, dicts key by key."""
     if isinstance(parts[0], LifStep):
         return LifStep(*(np.concatenate(p) for p in zip(*parts, strict=True)))
+    if isinstance(parts[0], SdnStep):
+        return SdnStep(*(np.concatenate([getattr(p, f) for p in parts])
+                         for f in ("spikes", "active", "spiking")),
+                       {k: np.concatenate([p.state[k] for p in parts]) for k in parts[0].state})
     if isinstance(parts[0], dict):
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return np.concatenate(parts)

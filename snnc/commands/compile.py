@@ -83,6 +83,9 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
 @click.option("--steps", type=click.IntRange(1, 100_000), default=None,
               help="Time steps for calibration and fidelity.")
 @click.option("--chip", default=None, help="Chip spec name or TOML file (default: the target's).")
+@click.option("--mapping", type=click.Choice(["balanced", "compact"]), default=None,
+              help="Chip mapping: balanced (default: more cores for the busiest layers, NoC-aware "
+                   "placement) or compact (fewest cores, snake placement: the earlier mapping).")
 @loading_options()
 @event_options
 @click.option("--check", is_flag=True,
@@ -90,10 +93,10 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
                    "exact pass changes the result (agreements go into compile.json).")
 @click.option("--force", is_flag=True,
               help="Replace OUT even if it is a non-empty directory snnc did not write.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines or notes.")
 def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: Path | None,
             stop_after: str | None, calibration: Path | None, input_path: Path | None,
-            steps: int | None, chip: str | None, dt: str | None,
+            steps: int | None, chip: str | None, mapping: str | None, dt: str | None,
             check: bool, force: bool, quiet: bool, reset_interval: int | None,
             **kw: Any) -> None:
     """Compile MODEL for a target: folds, pruning, quantization, lowering, mapping."""
@@ -107,7 +110,8 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
                            steps=steps, out_dir=out, dump_ir=dump_ir, stop_after=stop_after,
                            chip=chip, load_options=load_options,
                            echo=None if quiet else _echo, check=check,
-                           report_input=report_input, force=force, note=_echo)
+                           report_input=report_input, force=force,
+                           note=None if quiet else _echo, mapping=mapping)
     if result.fidelity is not None:
         _print_fidelity(result.fidelity)
     art = result.artifacts

@@ -110,7 +110,8 @@ def command(model: Path, out: Path, data: Path | None, calibration: Path | None,
     steps = _steps(steps_text)
     inputs = [p for p in (model, data, calibration) if p is not None]
     check_output_dir(out, force, inputs)
-    ann = load(model, **load_options_from(model, {"input_shape": input_shape, "factory": factory,
+    ann = load(model, **load_options_from(model, {"input_shape": input_shape,
+                                                  "factory": factory,
                                                   "trust_pickle": trust_pickle}))
     shape = ann.nodes[ann.inputs[0]].shape
     cal_path = calibration or data

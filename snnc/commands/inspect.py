@@ -29,8 +29,11 @@ def _program_view(path: Path, console: Console) -> bool:
     if not (path / "program.h5").exists():
         return False
     from ..backends.loihi.describe import describe_program
+    from ..backends.loihi.mapper import packing
+    from ..backends.loihi.program import ChipProgram
 
-    console.print(describe_program(path))
+    program = ChipProgram.load(path)
+    console.print(describe_program(program, packing(program)))
     return True
 
 

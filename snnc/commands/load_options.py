@@ -74,7 +74,7 @@ def load_options_from(model: Path, kw: dict[str, Any], *, dt_s: float | None = N
     trust = bool(kw.pop("trust_pickle", False))
     netx = netx_load_options(model, kw.pop("netx_layers", None), reset_interval,
                              kw.pop("reset_offset", 0), kw.pop("input_bias", None),
-                             kw.pop("input_message_bits", 0))
+                             kw.pop("input_message_bits", 0), kw.pop("netx_skip_layers", 0))
     given = [name for name, v in (("--input-shape", input_shape), ("--model", factory),
                                   ("--trust-pickle", trust)) if v]
     if given and is_compiled(Path(model)):

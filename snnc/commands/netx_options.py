@@ -3,6 +3,8 @@
 They mirror ``netx.hdf5.Network``'s arguments and ``snnc.frontend.netx.read_netx``'s options:
 
 - ``--netx-layers N``: read only the first N layers of the file (netx's ``num_layers``);
+- ``--netx-skip-layers N``: read but do not build the first N layers; the stimulus feeds the next
+  layer's synapse, with the skipped layer's message bits (netx's ``skip_layers``);
 - ``--reset-interval N`` / ``--reset-offset K``: netx's ``reset_interval``/``reset_offset``: every
   LIF layer is reset every N steps, layer i of the network offset by its depth (``LIFReset``);
   on ``simulate`` of a ``.net`` file, ``--reset-interval`` means this (for other models it keeps
@@ -37,6 +39,9 @@ def netx_options(reset: bool = True) -> Callable[[Any], Any]:
         opts = [
             click.option("--netx-layers", type=click.IntRange(1, MAX_LAYERS), default=None,
                          help="netx files: read only the first N layers (netx's num_layers)."),
+            click.option("--netx-skip-layers", type=click.IntRange(0, MAX_LAYERS), default=0,
+                         help="netx files: read but do not build the first N layers; the "
+                              "stimulus feeds the next layer's synapse (netx's skip_layers)."),
             click.option("--reset-offset", type=click.IntRange(0, MAX_INTERVAL), default=0,
                          help="netx files: phase of the periodic reset (netx's reset_offset)."),
             click.option("--input-message-bits", type=click.IntRange(0, 32), default=0,
@@ -62,11 +67,12 @@ def netx_options(reset: bool = True) -> Callable[[Any], Any]:
 
 def netx_load_options(model: Path, netx_layers: int | None, reset_interval: int | None,
                       reset_offset: int, input_bias: Path | None,
-                      input_message_bits: int = 0) -> dict[str, Any]:
+                      input_message_bits: int = 0, skip_layers: int = 0) -> dict[str, Any]:
     """``read_netx`` keyword options from the CLI values; refused for non-netx models."""
     given = {"--netx-layers": netx_layers, "--reset-interval": reset_interval,
              "--input-bias": input_bias, "--reset-offset": reset_offset or None,
-             "--input-message-bits": input_message_bits or None}
+             "--input-message-bits": input_message_bits or None,
+             "--netx-skip-layers": skip_layers or None}
     used = [k for k, v in given.items() if v is not None]
     if not is_netx(model):
         if used:
@@ -85,6 +91,8 @@ def netx_load_options(model: Path, netx_layers: int | None, reset_interval: int 
         opts["input_bias"] = input_bias
     if input_message_bits:
         opts["input_message_bits"] = input_message_bits
+    if skip_layers:
+        opts["skip_layers"] = skip_layers
     return opts
 
 

@@ -1,14 +1,17 @@
 """Read lava-dl netx ``.net`` files (HDF5) into an IR graph of ``loihi.*`` ops, as netx builds them.
 
 Supported blocks: ``input`` (with or without a LOIHI/CUBA neuron group), ``dense`` (with axonal,
-per-input or per-synapse delays -> ``loihi.dense`` ``delays``), ``conv`` and ``flatten``. Every
-other block (pool, convT, unpool, average, concat, dense_rec, dense_comp) and every other neuron
-(SDNN, RF, ...) raises ``UnsupportedOpError`` naming the layer index; ``num_layers`` stops before
-it, as in ``netx.hdf5.Network(num_layers=...)``. The arithmetic is netx's, exactly
-(shared/reference/loihi.md §4.2): ``du = iDecay - 1``, ``dv = vDecay``, ``vth = vThMant``,
-``bias_exp = 6``, ``bias_mant = int(bias)``; dense weights through netx's ``optimize_weight_bits``
-and Lava's clip/truncation (``snnc.backends.netx.format``); conv weights as stored. A dense layer
-without a neuron group gets netx's non-spiking default (du -1, dv 4096, vth 2**17).
+per-input or per-synapse delays -> ``loihi.dense`` ``delays``), ``dense_rec`` (netx's
+RecurrentDense: a second ``loihi.dense`` ``layer{k}_rec`` from the layer to itself), ``conv``,
+``flatten``, and ``average`` (a host readout, below); SDNN neurons (``netx_sdnn.py``). Every other
+block (pool, convT, unpool, concat: netx itself cannot build them; dense_comp with RF neurons)
+and every other neuron (RF, ...) raises ``UnsupportedOpError`` naming the layer index;
+``num_layers`` stops before it, as in ``netx.hdf5.Network(num_layers=...)``. The arithmetic is
+netx's, exactly (shared/reference/loihi.md §4.2): ``du = iDecay - 1``, ``dv = vDecay``,
+``vth = vThMant``, ``bias_exp = 6``, ``bias_mant = int(bias)``; dense weights through netx's
+``optimize_weight_bits`` and Lava's clip/truncation (``snnc.backends.netx.format``); conv weights
+as stored. A dense layer without a neuron group gets netx's non-spiking default (du -1, dv 4096,
+vth 2**17).
 
 Names. File layer ``k`` becomes node ``layer{k}`` (its ``loihi.lif``, i.e. the block's output; or
 the ``flatten`` op for a flatten layer) and ``layer{k}_syn`` (its ``loihi.dense``/``loihi.conv``).
@@ -36,6 +39,7 @@ a neuron-less input layer, so that the writer restores an absorbed flatten), ``r
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +53,8 @@ from ..ir import Flatten, Graph, Input, LoihiConv, LoihiDense, LoihiLIF, Node, O
 from ..ir.serialize import READ_ERRORS
 from .netx_sdnn import sdnn_neuron
 
-SUPPORTED = ("input", "dense", "conv", "flatten", "average")
+SUPPORTED = ("input", "dense", "dense_rec", "conv", "flatten", "average")
+log = logging.getLogger(__name__)
 NOT_IN_NETX = " (netx itself does not run them either: its create_* raises NotImplementedError)"
 
 
@@ -89,6 +94,7 @@ def read_netx(
     input_message_bits: int = 0,
     input_bias: str | Path | np.ndarray | None = None,
     spike_exp: int = 6,
+    skip_layers: int = 0,
     **options: Any,
 ) -> Graph:
     """Read a netx ``.net`` file; options mirror ``netx.hdf5.Network``'s (see module docstring)."""
@@ -97,7 +103,8 @@ def read_netx(
     if options:
         raise SnncError(
             f"read_netx: unknown options {sorted(options)}; known: num_layers, "
-            "reset_interval, reset_offset, input_message_bits, input_bias, spike_exp"
+            "reset_interval, reset_offset, input_message_bits, input_bias, spike_exp, "
+            "skip_layers"
         )
     p = Path(path)
     if not 0 <= int(spike_exp) <= 7:
@@ -115,6 +122,8 @@ def read_netx(
             b.meta.update(Ts=_opt_num(sim, "Ts"), tSample=_opt_num(sim, "tSample"))
         except READ_ERRORS as exc:
             raise FormatError(f"{p}: unreadable netx file ({type(exc).__name__}: {exc})") from None
+        if skip_layers:
+            _skip(b, int(skip_layers), count)
         try:
             graph = _finish(b)
         except (IRError, *READ_ERRORS) as exc:
@@ -163,8 +172,8 @@ def _read_layer(b: _Build, layers: Any, k: int) -> None:
         raise UnsupportedOpError(f"{where}: a layer after the average readout (layer "
                                  f"{b.meta['average']['layer']}); read the layers before it "
                                  f"with num_layers={k} (--netx-layers {k})")
-    readers = {"input": _input, "dense": _dense, "conv": _conv, "flatten": _flatten,
-               "average": _average}
+    readers = {"input": _input, "dense": _dense, "dense_rec": _dense_rec, "conv": _conv,
+               "flatten": _flatten, "average": _average}
     try:
         readers[kind](b, g, k, where)
     except SnncError as exc:
@@ -246,25 +255,50 @@ def _with_bias(graph: Graph, bias: str | Path | np.ndarray) -> Graph:
     return set_input_bias(graph, arr)
 
 
-def _dense(b: _Build, g: Any, k: int, where: str) -> None:
+def _dense(b: _Build, g: Any, k: int, where: str, rec: bool = False) -> None:
     w_file = _ints(g["weight"][()])
     n_out = int(np.prod(_shape(g)))
     w_file = w_file.reshape(n_out, -1) if w_file.ndim == 1 else w_file
     if w_file.shape[0] != n_out:
         raise FormatError(f"weight {w_file.shape} does not give the layer's {n_out} neurons")
     src = _source(b, (w_file.shape[1],), k, where, dense=True)
+    n_in = w_file.shape[1]
+    if rec:  # netx quantizes both matrices together: one weight_exp, one num_weight_bits
+        w_rec = _ints(g["weight_rec"][()])
+        w_rec = w_rec.reshape(n_out, -1) if w_rec.ndim == 1 else w_rec
+        if w_rec.shape != (n_out, n_out):
+            raise FormatError(f"weight_rec {w_rec.shape} must be ({n_out}, {n_out})")
+        w_file = np.hstack([w_file, w_rec])
     w, exp, bits = nf.dense_from_file(w_file, where)
-    delays = nf.delays_from_file(g["delay"][()], w.shape, where) if "delay" in g else None
-    syn = LoihiDense(
-        weight=w,
-        weight_exp=exp,
-        num_weight_bits=bits,
-        delays=delays,
-        num_message_bits=_message_bits(b, src),
-    )
+    delays = nf.delays_from_file(g["delay"][()], (n_out, n_in), where) if "delay" in g else None
+    bits_in = _message_bits(b, src)
+    if rec and delays is not None and exp:
+        # netx's RecurrentDense builds its DelayDense synapses without weight_exp (lava-dl 0.6.0)
+        log.warning("%s: weight_exp %d dropped, as netx's RecurrentDense does with delays",
+                    where, exp)
+        exp = 0
+    syn = LoihiDense(weight=w[:, :n_in], weight_exp=exp, num_weight_bits=bits, delays=delays,
+                     num_message_bits=bits_in)
     name = b.add(f"layer{k}_syn", syn, src)
     neuron = g.get("neuron")
     b.last = b.add(f"layer{k}", _lif(b, neuron, (n_out,), _bias(g), where), name)
+    if rec:
+        if delays is not None and n_in != n_out:
+            raise UnsupportedOpError(
+                f"{where}: netx gives the recurrent synapses the input synapses' delay matrix "
+                f"({n_out}, {n_in}), which does not fit the recurrent ({n_out}, {n_out}) weights")
+        # netx (RecurrentDense): the recurrent synapse reads the block's *input* message bits,
+        # whatever the neuron sends, and takes the same delays
+        loop = LoihiDense(weight=w[:, n_in:], weight_exp=exp, num_weight_bits=bits,
+                          delays=delays, num_message_bits=bits_in)
+        b.add(f"layer{k}_rec", loop, b.last)
+        b.edges.append((f"layer{k}_rec", b.last))
+
+
+def _dense_rec(b: _Build, g: Any, k: int, where: str) -> None:
+    """netx's ``RecurrentDense``: a dense block whose neurons also feed themselves through
+    ``weight_rec`` (node ``layer{k}_rec``, one step later like every synapse)."""
+    _dense(b, g, k, where, rec=True)
 
 
 def _conv(b: _Build, g: Any, k: int, where: str) -> None:
@@ -370,6 +404,32 @@ def _neuron_fields(g: Any) -> dict[str, Any]:
         val = g[key][()]
         out[key] = val.decode("ascii") if isinstance(val, bytes) else val
     return out
+
+
+def _skip(b: _Build, skip: int, count: int) -> None:
+    """netx's ``skip_layers``: the first ``skip`` layers are read (they give the message bits of
+    what follows) but not built; the stimulus enters the first kept layer's synapse, as lava-dl
+    connects a source to ``net.in_layer.synapse.s_in`` (PilotNet SDNN's square network)."""
+    if not 0 < skip < count:
+        raise SnncError(f"skip_layers={skip}: the file has {count} layers to read; skip 1.."
+                        f"{count - 1}")
+    if b.reset_interval is not None:
+        raise UnsupportedOpError("skip_layers with reset_interval: netx offsets the kept "
+                                 "layers' resets differently; not supported")
+    first = f"layer{skip}_syn"
+    names = dict(b.nodes)
+    if first not in names:
+        raise UnsupportedOpError(f"{b.path}: layer {skip} is not a dense or conv block; "
+                                 "skip_layers must leave a synapse first")
+    keep = {n for n in names if n == "output" or not n.startswith("layer")
+            or int(n[5:].split("_")[0]) >= skip} - {"input"}
+    if b.last not in keep:
+        raise SnncError(f"skip_layers={skip} leaves no layer with neurons")
+    syn = names[first]
+    b.nodes = [("input", Input(shape=syn.in_shape))] + [(n, v) for n, v in b.nodes if n in keep]
+    b.edges = [("input", first)] + [(u, v) for u, v in b.edges if u in keep and v in keep]
+    b.meta.update(input="synapse", input_layer=None, input_transform=None, input_shape=None,
+                  skip_layers=skip, input_message_bits=int(syn.num_message_bits))
 
 
 def _finish(b: _Build) -> Graph:

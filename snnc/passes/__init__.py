@@ -21,7 +21,8 @@ from .pipeline import (
 FLOAT_PIPELINE = ("canonicalize,fold-bn,avgpool-to-sumpool,fold-affine,fold-scale,canonicalize,"
                   "prune,dce")
 #: Float clean-up, spike products to neurons (exact), quantization and lowering to loihi.* ops.
-DEFAULT_PIPELINE = f"{FLOAT_PIPELINE},lower-spike-products,quantize-loihi,lower-loihi,canonicalize,dce"
+DEFAULT_PIPELINE = (f"{FLOAT_PIPELINE},lower-spike-products,quantize-loihi,lower-loihi,"
+                    "canonicalize,dce")
 
 __all__ = [
     "BUILTIN_PASSES", "DEFAULT_PIPELINE", "ENTRY_POINT_GROUP", "FLOAT_PIPELINE", "Pass",

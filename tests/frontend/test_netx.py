@@ -257,7 +257,7 @@ def test_held_stimulus_equals_bias_drive_only_without_current_memory(tmp_path, i
 # ---- errors ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["pool", "concat", "convT", "dense_rec"])
+@pytest.mark.parametrize("kind", ["pool", "concat", "convT", "unpool", "dense_comp"])
 def test_unsupported_block_names_index_and_type(tmp_path, kind):
     layers = [
         {"type": "input", "shape": np.array([4])},

@@ -98,7 +98,8 @@ def test_missing_input_shape_is_explained(tmp_path):
     torch.save(nn.Sequential(nn.Conv2d(2, 4, 3), snn.IF()), path)
     with pytest.raises(FormatError, match="--input-shape") as exc:
         load_torch(path)
-    assert "in_channels=2" in str(exc.value) and "example input" in str(exc.value)
+    assert "in_channels=2" in str(exc.value)
+    assert "example input" in str(exc.value)
     torch.save(nn.Sequential(nn.Linear(4, 2), snn.IF()), path)
     graph = load_torch(path)
     assert graph.nodes["input"].out_shape == (4,)

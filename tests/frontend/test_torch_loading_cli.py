@@ -243,9 +243,9 @@ def _conv_pickle(path: Path) -> None:
 
 
 def _argv(command: str, model: Path, tmp: Path, *extra: str) -> list[str]:
-    tail = {"compile": ["-o", str(tmp / "out"), "-q", "--chip", "loihi2", "--force"],
+    tail = {"compile": ["-o", str(tmp / "out"), "--chip", "loihi2", "--force"],
             "inspect": [],
-            "simulate": ["-i", str(tmp / "x" / "X.npy"), "-o", str(tmp / "r.npz"), "-q"]}
+            "simulate": ["-i", str(tmp / "x" / "X.npy"), "-o", str(tmp / "r.npz"), "--force"]}
     return [command, str(model), *tail[command], *extra]
 
 
@@ -470,6 +470,6 @@ def test_snntorch_export_to_nir_with_default_reset_is_noted(tmp_path, capsys):
     assert "subtract reset" in err
     assert "export_to_nir" in err
     code, _, err = run(["compile", str(tmp_path / "net.nir"), "--dt", "1e-4", "--calibration",
-                        str(tmp_path / "x.npy"), "-o", str(tmp_path / "o"), "-q"], capsys)
+                        str(tmp_path / "x.npy"), "-o", str(tmp_path / "o")], capsys)
     assert code == 0, err
     assert "note: net.nir: NIR's LIF neurons reset the membrane to v_reset" in err

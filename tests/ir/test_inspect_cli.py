@@ -55,16 +55,21 @@ def test_nir_file_shows_nir_parameters_without_dt_and_compile_needs_it(tmp_path,
     nir.write(tmp_path / "m.nir", g)
     code, out, err = run(["inspect", str(tmp_path / "m.nir")], capsys)
     assert code == 0, err
-    assert "LIF" in out and "tau=0.004" in out and "v_threshold=1.5" in out
+    assert "LIF" in out
+    assert "tau=0.004" in out
+    assert "v_threshold=1.5" in out
     assert "compile needs --dt" in out
-    assert "v_reset" in err and "subtract reset" in err
+    assert "v_reset" in err
+    assert "subtract reset" in err
     code, _, err = run(["compile", str(tmp_path / "m.nir"), "-o", str(tmp_path / "o")], capsys)
     assert code == 2
-    assert "--dt" in err and not (tmp_path / "o").exists()
+    assert "--dt" in err
+    assert not (tmp_path / "o").exists()
     code, out, err = run(["inspect", "--dt", "0.001", str(tmp_path / "m.nir")], capsys)
     assert code == 0
     assert "decay=0.75" in out  # 1 - dt / tau
-    assert "note:" in err and "v_reset" in err
+    assert "note:" in err
+    assert "v_reset" in err
 
 
 def test_directory_shows_graphs_and_has_a_viewer_hook(tmp_path, capsys, monkeypatch):

@@ -8,6 +8,7 @@ accuracy is modest, which does not matter: agreement is what is checked.
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Any:
         d = tmp_path_factory.mktemp(name)
         try:  # whole-module pickle, as SpikingJelly users save
             torch.save(net, d / "model.pt")
-        except (AttributeError, TypeError):  # snnTorch's surrogates do not pickle: state_dict
+        except (AttributeError, TypeError, pickle.PicklingError):  # snnTorch's surrogates,
+            # Norse's parameter tuples do not pickle: a state_dict
             torch.save(net.state_dict(), d / "model.pt")
             shutil.copy(HERE / "zoo.py", d / "user_models.py")  # the user's model.py
         np.save(d / "X.npy", np.moveaxis(xt, 0, -1))  # (N, *shape, T): time last
@@ -85,19 +87,27 @@ def cli(*args: str) -> Any:
     return CliRunner().invoke(main, list(args))
 
 
-# The issue asks for >= 99 %. Measured (2 epochs on 1400 digits): SpikingJelly LIF 99.4-99.7 %,
-# snnTorch conv 98.9 %: its BatchNorm folds into conv weights that are not on a power-of-two grid,
-# and 8-bit weights flip a few of the many tied spike counts of a briefly trained model.
-# SpikingJelly IF: 99.4 % when torch trains on two threads, 98.9 % (356/360) on one (as CI runs;
-# 3 epochs gave the same). Both stay below the issue's target, which is still open.
-MIN_AGREEMENT = {"snntorch_conv": 0.985, "spikingjelly_if_conv": 0.985}
+# The issue asks for >= 99 %. Measured (2 epochs on 1400 digits, one thread): snnTorch MLP
+# 99.7 %, conv 99.7 % (98.9 % before off-grid scales kept the threshold whole, see DESIGN.md),
+# SpikingJelly LIF 99.4-99.7 %, SEW ADD 99.4 %, SEW OR 99.2 % (96.9 % before), hand-written
+# LIF 4-bit 99.7 % / binary 99.2 %, hand-written IF binary 100 % (spike-exact), Norse LIF 99.4 %.
+# SpikingJelly IF stays at 98.9 % (4 of 360): its briefly trained output fires 1-3 spikes per
+# sample, 97 samples have a top-two margin of <= 1 spike (50 are ties), and each disagreement is
+# one output spike flipped by 8-bit weights (layer spike agreement 99.5 %); not a lowering error.
+MIN_AGREEMENT = {"spikingjelly_if_conv": 0.985}
 
 CASES = {
+    "snntorch_mlp": ["--model", "user_models:snntorch_mlp"],  # range(x.shape[0]) loop inside
     "snntorch_conv": ["--model", "user_models:snntorch_conv"],
     "spikingjelly_lif_conv": [],
     "spikingjelly_if_conv": [],
     "spikingjelly_sew_add": ["--trust-pickle"],  # a user's block class: whole pickle
     "spikingjelly_sew_or": ["--trust-pickle"],
+    "norse_lif": ["--model", "user_models:norse_lif"],
+    "hand_lif_4bit": ["--trust-pickle"],  # plain-PyTorch neurons, fake-quantized weights
+    "hand_lif_binary": ["--trust-pickle"],
+    "hand_if_4bit": ["--trust-pickle"],
+    "hand_if_binary": ["--trust-pickle"],
 }
 
 
@@ -106,9 +116,10 @@ def test_compiles_and_agrees_with_the_framework(trained: Any, name: str) -> None
     d, ref = trained(name)
     dg = _digits()
     out = d / "out"
+    m = _zoo().MODELS[name]
     res = cli("compile", str(d / "model.pt"), "-o", str(out), "--target", "loihi-sim",
-              "--chip", "loihi2", "--input-shape", "1,8,8", "--calibration", str(d / "X.npy"),
-              "-q", *CASES[name])
+              "--chip", m.chip, "--input-shape", "1,8,8" if m.conv else "64",
+              "--calibration", str(d / "X.npy"), "-q", *CASES[name])
     assert res.exit_code == 0, res.output
     res = cli("simulate", str(out), "--input", str(d / "X.npy"), "-o", str(d / "r.npz"), "-q")
     assert res.exit_code == 0, res.output
@@ -133,3 +144,59 @@ def test_snntorch_default_reset_on_loihi1_says_chip_loihi2(trained: Any, capsys:
     assert "subtract" in err
     assert "--chip loihi2" in err
     assert not (d / "out1").exists()
+
+
+def test_snntorch_export_to_nir_file_compiles_and_agrees(trained: Any, tmp_path: Path) -> None:
+    """snnTorch's own exporter (``snntorch.export_to_nir`` + ``nir.write``), as its NIR tutorial
+    saves a model; snnc compiles the file with the exporter's dt (1e-4) and says what NIR's
+    reset means."""
+    pytest.importorskip("nir")
+    import nir
+    from snntorch.export_nir import export_to_nir
+
+    d, ref = trained("snntorch_nir_mlp")
+    zoo, dg = _zoo(), _digits()
+    net = zoo.snntorch_nir_mlp()
+    net.load_state_dict(torch.load(d / "model.pt"))
+    zoo.reset_snntorch(net)
+    nir.write(tmp_path / "model.nir", export_to_nir(net, torch.zeros(1, 64), ignore_dims=[0]))
+    out = tmp_path / "out"
+    res = cli("compile", str(tmp_path / "model.nir"), "-o", str(out), "--target", "loihi-sim",
+              "--dt", "1e-4", "--calibration", str(d / "X.npy"), "-q")
+    assert res.exit_code == 0, res.output
+    res = cli("simulate", str(out), "--input", str(d / "X.npy"), "-o", str(tmp_path / "r.npz"),
+              "-q")
+    assert res.exit_code == 0, res.output
+    got = np.load(tmp_path / "r.npz")["output"]
+    chip = dg.predict(np.moveaxis(got, -1, 0))
+    assert np.mean(ref) > 0.01
+    agree = float(np.mean(chip == dg.predict(ref)))
+    assert agree >= 0.99, f"snnTorch NIR export: {agree:.1%} agreement"
+
+
+@pytest.mark.parametrize("name", ["spikingjelly_lif_conv", "spikingjelly_if_conv"])
+def test_spikingjelly_torchscript_file_compiles_and_agrees(trained: Any, tmp_path: Path,
+                                                          name: str) -> None:
+    """``torch.jit.trace`` of SpikingJelly's multi-step net, saved with ``torch.jit.save``: its
+    neurons are SpikingJelly's registered TorchScript ops, which snnc registers before loading."""
+    from spikingjelly.activation_based import functional
+
+    d, ref = trained(name)
+    dg = _digits()
+    net = torch.load(d / "model.pt", weights_only=False).eval()
+    functional.reset_net(net)
+    with torch.no_grad():
+        ts = torch.jit.trace(net, torch.zeros(4, 2, 1, 8, 8), check_trace=False)
+    torch.jit.save(ts, tmp_path / "model.pt")
+    out = tmp_path / "out"
+    res = cli("compile", str(tmp_path / "model.pt"), "-o", str(out), "--target", "loihi-sim",
+              "--chip", "loihi2", "--input-shape", "1,8,8", "--calibration", str(d / "X.npy"),
+              "-q")
+    assert res.exit_code == 0, res.output
+    res = cli("simulate", str(out), "--input", str(d / "X.npy"), "-o", str(tmp_path / "r.npz"),
+              "-q")
+    assert res.exit_code == 0, res.output
+    got = np.load(tmp_path / "r.npz")["output"]
+    chip = dg.predict(np.moveaxis(got, -1, 0))
+    agree = float(np.mean(chip == dg.predict(ref)))
+    assert agree >= MIN_AGREEMENT.get(name, 0.99), f"{name} TorchScript: {agree:.1%} agreement"

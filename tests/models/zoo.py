@@ -59,6 +59,19 @@ def snntorch_conv() -> nn.Module:
         snn.Leaky(beta=BETA, init_hidden=True, output=True))
 
 
+def snntorch_nir_mlp() -> nn.Module:
+    """The shape snnTorch's ``export_to_nir`` needs: per-neuron ``beta``/``threshold`` tensors
+    and ``reset_mechanism="zero"`` (NIR's LIF resets to v_reset; subtract reset is dropped)."""
+    import snntorch as snn
+
+    def leaky(n: int, **kw: Any) -> nn.Module:
+        return snn.Leaky(beta=torch.full((n,), BETA), threshold=torch.ones(n), init_hidden=True,
+                         reset_mechanism="zero", **kw)
+
+    return nn.Sequential(nn.Linear(64, 128), leaky(128), nn.Linear(128, 10),
+                         leaky(10, output=True))
+
+
 def run_snntorch_sequential(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
     from snntorch import utils
 
@@ -280,6 +293,22 @@ def hand_if_4bit() -> nn.Module:
     return HandIFNet(bits=4)
 
 
+# --- Norse ----------------------------------------------------------------------------------
+
+def norse_lif() -> nn.Module:
+    """Norse's sequence neurons (``norse.torch.LIF`` loops over T) in ``SequentialState``."""
+    from norse.torch import LIF, LIFParameters, SequentialState
+
+    p = LIFParameters(v_th=torch.tensor(0.5))
+    # bias=False: a bias before a current-based neuron has no Lava equivalent (Known limits)
+    return SequentialState(nn.Linear(64, 128, bias=False), LIF(p),
+                           nn.Linear(128, 10, bias=False), LIF(p))
+
+
+def run_norse(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return net(x)[0]
+
+
 @dataclass(frozen=True)
 class ZooModel:
     name: str
@@ -299,6 +328,8 @@ def _call(net: nn.Module, x: torch.Tensor) -> Any:
 
 MODELS: dict[str, ZooModel] = {m.name: m for m in (
     ZooModel("snntorch_mlp", snntorch_mlp, _call, None, conv=False, chip="loihi2"),
+    ZooModel("snntorch_nir_mlp", snntorch_nir_mlp, run_snntorch_sequential,
+             reset_snntorch, conv=False, chip="loihi1"),
     ZooModel("snntorch_conv", snntorch_conv, run_snntorch_sequential, reset_snntorch,
              conv=True, chip="loihi2"),
     ZooModel("spikingjelly_lif_conv", lambda: spikingjelly_conv("LIF"), run_spikingjelly,
@@ -313,6 +344,7 @@ MODELS: dict[str, ZooModel] = {m.name: m for m in (
              chip="loihi2"),
     ZooModel("hand_if_4bit", hand_if_4bit, _call, None, conv=False, chip="loihi1"),
     ZooModel("hand_if_binary", hand_if_binary, _call, None, conv=False, chip="loihi1"),
+    ZooModel("norse_lif", norse_lif, run_norse, None, conv=False, chip="loihi1", lr=1e-2),
     ZooModel("spikingjelly_sew_or", lambda: spikingjelly_sew("OR"), run_spikingjelly,
              reset_spikingjelly, conv=True, chip="loihi2"),
 )}

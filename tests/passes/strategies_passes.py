@@ -6,9 +6,10 @@ give bit-identical outputs on the reference simulator.
 
 ``snn_graphs(grid=False)``: chains of dense / conv blocks (float, QTensor uniform or binary,
 codebook weights), batch norms, scales, avg/sum pools, affine chains without neurons, residual
-adds, SEW spike adds (optionally pooled or scaled before the next synapse), identity ops, silent channels, dead branches, any neuron semantics, spike or readout
-outputs. ``grid=True`` keeps to what Loihi represents exactly: IF, memoryless LIF and CUBA
-neurons (decays 0 or 1), ``threshold``, hard reset to 0, no initial potential.
+adds, SEW spike adds (optionally pooled or scaled before the next synapse), identity ops,
+silent channels, dead branches, any neuron semantics, spike or readout outputs. ``grid=True``
+keeps to what Loihi represents exactly: IF, memoryless LIF and CUBA neurons (decays 0 or 1),
+``threshold``, hard reset to 0, no initial potential.
 
 ``STRATEGIES`` maps every registered pass to a strategy of ``Case`` (graph, inputs, and the
 passes to run first so that the graph meets the pass's ``requires``).
@@ -213,7 +214,18 @@ def _with_prelude(strategy: st.SearchStrategy[Case], prelude: str) -> st.SearchS
     return strategy.map(lambda c: Case(c.graph, c.inputs, names))
 
 
+def _sdsa_case(seed: int) -> Case:
+    """A random spike-driven self-attention block (tests/sdsa_random.py) on spikes."""
+    from sdsa_random import random_sdsa, spikes
+
+    rng = np.random.default_rng([seed, 17])
+    g = random_sdsa(rng)
+    return Case(g, {"in": spikes(rng, g.nodes["in"].out_shape, t=8, b=2)})
+
+
 STRATEGIES: dict[str, st.SearchStrategy[Case]] = {
+    "lower-spike-products": _with_prelude(st.integers(0, 2**31 - 1).map(_sdsa_case),
+                                          FLOAT_PIPELINE),
     "canonicalize": snn_graphs(),
     "dce": snn_graphs(),
     "fold-bn": snn_graphs(),

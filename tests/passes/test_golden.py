@@ -91,7 +91,21 @@ def g_quantize() -> ir.Graph:
         ("out", ir.Output(shape=(1,))))
 
 
+def g_spike_products() -> ir.Graph:
+    """K * V of two spiking layers on (heads=1, N=3, d=2), summed over tokens into a neuron."""
+    nodes = {"in": ir.Input(shape=(2, 3)), "k": ir.IF(shape=(2, 3), threshold=0.5),
+             "v": ir.IF(shape=(2, 3), threshold=0.25),
+             "kt": ir.Permute(input_shape=(2, 3), perm=(1, 0)),
+             "vt": ir.Permute(input_shape=(2, 3), perm=(1, 0)), "kv": ir.Mul(shape=(3, 2)),
+             "col": ir.AxisSum(input_shape=(3, 2), axes=(0,), keepdim=True),
+             "talk": ir.IF(shape=(1, 2), threshold=0.5), "out": ir.Output(shape=(1, 2))}
+    edges = [("in", "k"), ("in", "v"), ("k", "kt"), ("v", "vt"), ("kt", "kv"), ("vt", "kv"),
+             ("kv", "col"), ("col", "talk"), ("talk", "out")]
+    return ir.Graph.build(nodes, edges)
+
+
 CASES: dict[str, tuple[Callable[[], ir.Graph], str]] = {
+    "lower-spike-products": (g_spike_products, "lower-spike-products"),
     "canonicalize": (g_canonicalize, "canonicalize"),
     "dce": (g_dce, "dce"),
     "fold-bn": (g_fold_bn, "fold-bn"),

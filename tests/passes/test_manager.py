@@ -161,7 +161,9 @@ def test_differential_check_measures_lowering_with_the_latency_convention() -> N
     ctx = PassContext(calibration={"in": spikes(12)})
     PassManager(parse_pipeline(DEFAULT_PIPELINE), [check]).run(small_graph(), ctx)
     lowering = [r for r in check.results if r["semantics"] != "exact"]
-    assert [r["pass"] for r in lowering] == ["quantize-loihi", "lower-loihi"]
+    assert [r["pass"] for r in lowering] == ["lower-spike-products", "quantize-loihi",
+                                             "lower-loihi"]
+    assert lowering[0]["identical"] is True  # a no-op without attention
     assert lowering[-1]["identical"] is True
 
 

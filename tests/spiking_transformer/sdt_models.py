@@ -82,18 +82,24 @@ class MLP(nn.Module):
 
 
 class Block(nn.Module):
-    """Membrane shortcut: each sub-block starts with a neuron and adds its current back."""
+    """Membrane shortcut: each sub-block starts with a neuron and adds its current back; with
+    ``layer_scale`` each sub-block's output is multiplied by a learned per-channel gamma."""
 
-    def __init__(self, dim: int, heads: int, hidden: int, neuron: str = "sj") -> None:
+    def __init__(self, dim: int, heads: int, hidden: int, neuron: str = "sj",
+                 layer_scale: bool = False) -> None:
         super().__init__()
         self.attn_lif = make_neuron(neuron)
         self.attn = SDSA(dim, heads, neuron)
         self.mlp_lif = make_neuron(neuron)
         self.mlp = MLP(dim, hidden, neuron)
+        self.gamma1 = nn.Parameter(torch.ones(dim, 1)) if layer_scale else None
+        self.gamma2 = nn.Parameter(torch.ones(dim, 1)) if layer_scale else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.attn_lif(x))
-        return x + self.mlp(self.mlp_lif(x))
+        a = self.attn(self.attn_lif(x))
+        x = x + (a if self.gamma1 is None else self.gamma1 * a)
+        m = self.mlp(self.mlp_lif(x))
+        return x + (m if self.gamma2 is None else self.gamma2 * m)
 
 
 class SpikeDrivenTransformer(nn.Module):
@@ -101,10 +107,11 @@ class SpikeDrivenTransformer(nn.Module):
     over tokens and a linear classifier. Input (..., P, N): N tokens of P pixels each."""
 
     def __init__(self, patch: int, dim: int, heads: int, hidden: int, classes: int,
-                 depth: int = 1, neuron: str = "sj") -> None:
+                 depth: int = 1, neuron: str = "sj", layer_scale: bool = False) -> None:
         super().__init__()
         self.embed = tokens(neuron, patch, dim, bias=False)
-        self.blocks = nn.ModuleList(Block(dim, heads, hidden, neuron) for _ in range(depth))
+        self.blocks = nn.ModuleList(Block(dim, heads, hidden, neuron, layer_scale)
+                                    for _ in range(depth))
         self.head_lif = make_neuron(neuron)
         self.head = nn.Linear(dim, classes)
         if neuron == "sj":

@@ -33,11 +33,42 @@ def on_grid(model: nn.Module, seed: int, dtype: torch.dtype = torch.float64) -> 
                 mod.running_var.copy_(4.0 ** ints((c,), 0, 2))
                 mod.weight.copy_(2.0 ** ints((c,), 0, 2))
                 mod.bias.copy_(ints((c,), -2, 3) / 4)
+        for name, par in model.named_parameters():
+            if name.rsplit(".", 1)[-1] in ("gamma1", "gamma2"):  # layer scale: 1/2, 1 or 2
+                par.copy_(2.0 ** ints(tuple(par.shape), -1, 2))
     return model
 
 
 def random_sdt(seed: int, neuron: str = "sj", depth: int = 1, dim: int = 8, heads: int = 2,
-               patch: int = 4, dtype: torch.dtype = torch.float64) -> nn.Module:
+               patch: int = 4, dtype: torch.dtype = torch.float64,
+               layer_scale: bool = False) -> nn.Module:
     torch.manual_seed(seed)
-    net = SpikeDrivenTransformer(patch, dim, heads, 2 * dim, 5, depth=depth, neuron=neuron)
+    net = SpikeDrivenTransformer(patch, dim, heads, 2 * dim, 5, depth=depth, neuron=neuron,
+                                 layer_scale=layer_scale)
     return on_grid(net, seed, dtype)
+
+
+def build_sdt() -> nn.Module:
+    """Factory for ``--model spiking_transformer.sdt_random:build_sdt`` (float64 weights)."""
+    return random_sdt(0)
+
+
+class IntegerAttention(nn.Module):
+    """QSD/BESTformer-style Q (Kᵀ V) of spike matrices: Kᵀ V is an integer matrix."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from spiking_transformer.sdt_models import make_neuron, tokens
+
+        self.q, self.k, self.v = (tokens("sj", 4, 4, bias=False) for _ in range(3))
+        self.q_lif, self.k_lif, self.v_lif = (make_neuron("sj") for _ in range(3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q = self.q_lif(self.q(x)).transpose(-1, -2)  # (N, C)
+        k = self.k_lif(self.k(x)).transpose(-1, -2)
+        v = self.v_lif(self.v(x)).transpose(-1, -2)
+        return q @ (k.transpose(-1, -2) @ v)  # the line the refusal names
+
+
+def build_integer_attention() -> nn.Module:
+    return on_grid(IntegerAttention(), 0)

@@ -26,8 +26,11 @@ def reset_model(model: nn.Module) -> None:
 
 
 def uses_multi_step(model: nn.Module) -> bool:
-    """True for SpikingJelly models that take (T, B, ...) inputs."""
+    """True for SpikingJelly models that take (T, B, ...) inputs, and for models with Norse
+    sequence neurons (``norse.torch.LIF``, which loop over T themselves)."""
     for m in model.modules():
+        if type(m).__module__.startswith("norse.torch.module") and type(m).__name__ == "LIF":
+            return True
         if not type(m).__module__.startswith("spikingjelly"):
             continue
         if getattr(m, "step_mode", "s") == "m" or type(m).__name__ in (

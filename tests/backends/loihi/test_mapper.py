@@ -48,11 +48,15 @@ def _check_limits(prog: ChipProgram) -> None:
 
 
 def test_benchmark_net_fits_one_loihi1_chip() -> None:
-    prog = map_graph(dense_net(), "loihi1")
+    prog = map_graph(dense_net(), "loihi1", strategy="compact")
     assert prog.n_chips == 1
     assert [len(lm.cores) for lm in prog.layers.values()] == [4, 2, 1]
     _check_limits(prog)
     assert {(r.src, r.dst) for r in prog.routes} >= {(HOST, 0), (0, 4), (4, 6)}
+    bal = map_graph(dense_net(), "loihi1")  # balanced: the heavy first layer gets more cores
+    assert bal.n_chips == 1
+    assert bal.n_cores <= prog.n_cores + len(prog.layers)
+    _check_limits(bal)
 
 
 def test_loihi2_shares_memory_and_packs_tighter() -> None:
@@ -164,3 +168,123 @@ def test_describe_program_lists_every_layer(tmp_path) -> None:
 
 def test_loaded_chip_is_the_builtin() -> None:
     assert load_chip("loihi1").core.neurons == 1024
+
+
+# ---- mapping strategies (issue 19): balanced partition, NoC-aware placement ----------------
+
+
+def test_core_work_is_hand_computed() -> None:
+    """partition.work on a 4 -> 3 dense layer, loihi1 times: syn op 4.0 ns, neuron update
+    9.7 ns, spike out 30 ns, axon in 20 ns, at the assumed 10 % activity."""
+    from snnc.backends.loihi.partition import LayerCost, syn_info, work
+
+    chip = load_chip("loihi1")
+    w = np.array([[1, 2, 3, 4], [0, 5, 0, 6], [0, 0, 0, 0]])  # 6 stored synapses, 4 axons
+    g = ir.Graph.chain(("x", ir.Input(shape=(4,))), ("d", ir.LoihiDense(weight=w)),
+                       ("l", ir.LoihiLIF(shape=(3,), du=4095, dv=4095, vth=10)),
+                       ("y", ir.Output(shape=(3,))))
+    node = g.nodes["d"]
+    cost = LayerCost("l", np.arange(3), [syn_info("d", node, chip)], chip)
+    # 0.1 * 4.0 * 6 + 3 * (9.7 + 0.1 * 30) + 0.1 * 20 * 4 = 2.4 + 38.1 + 8.0
+    assert work(cost, 0, 3) == pytest.approx(48.5)
+    # neuron 2 alone: no synapse, no axon: 9.7 + 3.0
+    assert work(cost, 2, 3) == pytest.approx(12.7)
+    assert work(cost, 0, 3, rate=0.0) == pytest.approx(3 * 9.7)  # no activity: updates only
+
+
+def _max_work(prog: ChipProgram) -> float:
+    from snnc.backends.loihi.mapper import packing
+
+    return max(r["work_max_ns"] for r in packing(prog))
+
+
+def test_balanced_lowers_the_busiest_core_within_one_core_per_layer() -> None:
+    g = dense_net()
+    comp, bal = map_graph(g, strategy="compact"), map_graph(g)
+    assert comp.strategy == "compact"
+    assert bal.strategy == "balanced"
+    assert comp.n_cores < bal.n_cores <= comp.n_cores + len(comp.layers)
+    assert _max_work(bal) < 0.8 * _max_work(comp)
+    _check_limits(bal)
+
+
+def test_balanced_and_compact_give_the_same_spikes() -> None:
+    from snnc.simulators.event import simulate
+
+    g = dense_net()
+    x = (np.random.default_rng(3).random((12, 2, 784)) < 0.2).astype(np.int8)
+    probes = [f"lif{i}.s" for i in range(3)]
+    a = simulate(map_graph(g, strategy="compact"), x, probes=probes).probes
+    b = simulate(map_graph(g), x, probes=probes).probes
+    for p in probes:
+        np.testing.assert_array_equal(a[p], b[p])
+    assert np.asarray(a["lif2.s"]).any()  # the comparison is not of silent layers
+
+
+def _one_core_tiles(tmp_path):
+    import dataclasses
+
+    chip = load_chip("loihi1")
+    return dataclasses.replace(chip, mesh=dataclasses.replace(chip.mesh, cores_per_tile=1))
+
+
+def _snake(prog: ChipProgram) -> ChipProgram:
+    import dataclasses
+
+    from snnc.backends.loihi.mapper import _tile
+
+    cores = []
+    for c in prog.cores:
+        x, y, slot = _tile(c.core % prog.chip.mesh.cores_per_chip, prog.chip)
+        cores.append(dataclasses.replace(c, x=x, y=y, slot=slot))
+    return dataclasses.replace(prog, cores=tuple(cores))
+
+
+def _skip_net() -> ir.Graph:
+    """in -> l0 -> l1 -> l2 -> l3, and in -> l3 directly through 64 inputs (a skip)."""
+    rng = np.random.default_rng(1)
+    nodes = [("in", ir.Input(shape=(64,))),
+             ("skip", ir.LoihiDense(weight=rng.integers(1, 9, size=(8, 64))))]
+    edges = [("in", "skip"), ("skip", "l3"), ("l3", "out")]
+    prev = "in"
+    for i in range(4):
+        nodes += [(f"d{i}", ir.LoihiDense(weight=rng.integers(1, 9, size=(8, 64 if i == 0
+                                                                           else 8)))),
+                  (f"l{i}", ir.LoihiLIF(shape=(8,), du=4095, dv=4095, vth=100))]
+        edges += [(prev, f"d{i}"), (f"d{i}", f"l{i}")]
+        prev = f"l{i}"
+    return ir.Graph.build([*nodes, ("out", ir.Output(shape=(8,)))], edges)
+
+
+def test_traffic_placement_beats_the_snake_and_keeps_the_snake_when_it_is_cheaper(
+        tmp_path) -> None:
+    from snnc.backends.loihi.mapper import _traffic, noc_cost
+    from snnc.backends.loihi.topology import topology
+
+    chip = _one_core_tiles(tmp_path)
+    g = _skip_net()
+    prog = map_graph(g, chip)
+    traffic = _traffic(prog, topology(g))
+    assert traffic[(HOST, prog.layers["l3"].cores[0])] == 64  # every input reaches l3's core
+    snake = _snake(prog)
+    # snake: l3 sits 3 E-W hops from the host port; the placement puts it next to the host
+    assert noc_cost(prog, traffic) < noc_cost(snake, traffic)
+    c3 = prog.cores[prog.layers["l3"].cores[0]]
+    assert c3.x + c3.y <= 1
+    # a plain chain: the snake is already optimal on one row, and it is kept
+    chain = dense_net((16, 8, 8, 8), seed=2)
+    p2 = map_graph(chain, chip)
+    assert [(c.x, c.y) for c in p2.cores] == [(c.x, c.y) for c in _snake(p2).cores]
+
+
+def test_balanced_never_takes_another_chip(tmp_path) -> None:
+    chip = tiny_chip(tmp_path, neurons=16)  # 4 cores per chip
+    three = dense_net((64, 16, 16, 4))  # compact: 3 cores; balanced: the busy layer gets 2
+    assert map_graph(three, chip, strategy="compact").n_cores == 3
+    assert map_graph(three, chip).n_cores == 4
+    four = dense_net((64, 16, 16, 16, 4))  # compact fills the chip: a 5th core needs a 2nd chip
+    for kw in ({}, {"max_chips": 1}):
+        prog = map_graph(four, chip, **kw)
+        assert prog.n_cores == 4
+        assert prog.n_chips == 1
+        _check_limits(prog)

@@ -113,3 +113,29 @@ def test_per_block_groups_chip_and_analytic_rows() -> None:
     assert rows["embed"]["analytic_mac"] == 8.0
     assert rows["embed"]["chip_energy"] == 0.0
     assert rows["head"]["chip_layers"] == 1
+
+
+def test_sdt_appendix_formula_by_hand_on_an_sdsa_block() -> None:
+    """E = E_AC * T * (sum_n FL_n * fr_n + fr_KV * N * D) for spike input (no MAC layer), with
+    FL of a kernel-1 Conv1d = c_out * N * c_in and of a Linear = out * in (S1, S2)."""
+    from sdsa_random import random_sdsa, spikes
+
+    from snnc.simulators.reference import simulate
+
+    rng = np.random.default_rng([1, 17])
+    g = random_sdsa(rng)
+    T = 6
+    x = spikes(rng, g.nodes["in"].out_shape, t=T, b=2)
+    est = analytic_estimate(g, record(g, x), T)
+    c_in, n = g.nodes["in"].out_shape
+    c = g.nodes["a"].shape[0]
+    probes = simulate(g, x, probes=["a.s", "q.s", "kv.s", "y.s", "m.s"]).probes
+    fr = {k: float(np.mean(v != 0)) for k, v in probes.items()}
+    terms = [(c * n * c_in, float(np.mean(x != 0))),  # embed reads the input spikes
+             *[(c * n * c, fr["a.s"])] * 3,  # q, k, v convs read a
+             (c * n * c, fr["y.s"]),  # the projection reads Q * KV
+             (3 * c * n, fr["m.s"]),  # the readout Linear
+             (c * n, fr["kv.s"])]  # the column sum over tokens of K * V
+    want = 0.9e-12 * T * sum(f * r for f, r in terms)
+    assert est["snn_energy"] == pytest.approx(want)
+    assert all(r["charged_as"] == "AC" for r in est["layers"])

@@ -8,7 +8,9 @@ With ``a = dt * tau_mem_inv`` and ``b = dt * tau_syn_inv``, Norse computes per s
 
 that is the IR's ``lif`` / ``cubalif`` with decay_v = 1 - a, gain = a, bias = a * v_leak,
 decay_i = 1 - b, the ``>`` comparator, and initial v = v_leak. The state returned by the cell
-is only usable as an output.
+is only usable as an output. ``norse.torch.LIF`` (the sequence module: it loops over the
+leading T axis of its (T, B, ...) input with the same step as ``LIFCell``) is the same neuron;
+a model that contains one takes time-major input (``states.uses_multi_step``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from norse.torch.functional.reset import reset_subtract, reset_value
+from norse.torch.module.lif import LIF as LIFSequence
 from norse.torch.module.lif import LIFCell
 from norse.torch.module.lif_box import LIFBoxCell
 
@@ -49,6 +52,16 @@ def _lif_box(ctx: Context, mod: Any, path: str, args: list, kwargs: dict, offset
     require_no_state(ctx, args[1] if len(args) > 1 else kwargs.get("state"), "state")
     out = add_neuron(ctx, path, LIF, x, **_common(ctx, mod, x), **_reset(ctx, mod.p, x))
     return out, State(out.node, "v", ("v",))
+
+
+@module_converter(LIFSequence, stateful=True)
+def _lif_sequence(ctx: Context, mod: Any, path: str, args: list, kwargs: dict,
+                  offset: int) -> Any:
+    x = ctx.check_port(args[0])
+    if x.lead != 2:
+        ctx.fail("norse.torch.LIF on a tensor without a leading time axis",
+                 "(T, B, ...) input to norse.torch.LIF, or LIFCell for one step")
+    return _lif_cell(ctx, mod, path, args, kwargs, offset)
 
 
 @module_converter(LIFCell, stateful=True)
