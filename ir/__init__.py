@@ -34,7 +34,17 @@ from .permute import Permute
 from .plastic_ops import LoihiPlasticDense
 from .qtensor import CodebookTensor, QTensor, is_qweight, weight_shape
 from .spike_product import Mul
-from .text import parse_graph, print_graph
+
+
+# the text form (its parser compiles regular expressions) is imported on first use: programs
+# and graphs loaded from HDF5 never need it
+def __getattr__(name: str):
+    if name in ("parse_graph", "print_graph"):
+        from . import text
+
+        return getattr(text, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "IF",

@@ -104,38 +104,49 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
         from .outdir import check_output_dir
 
         check_output_dir(out_dir, force, inputs)
-    graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
-    refuse_ann(graph)
-    if note is not None:
-        from .stages.optimize import input_assumption
+    from .progress import Stages
 
-        for line in dict(graph.metadata).get("load_notes", ()) or ():
-            note(f"note: {line}")
-        if tgt.lowers:
-            note(f"note: {input_assumption(graph, calibration, path)}")
-    if conversion_data is not None and not tgt.lowers:
-        raise SnncError(f"--data measures a converted SNN on a chip; target {tgt.name!r} does "
-                        "not map onto one (use loihi-sim)")
-    conv_run = None if conversion_data is None else _conversion_runner(
-        graph, conversion_data, ann, path, steps, tuple(conversion_methods), tau)
-    if conv_run is not None and report_input is None:  # the report measures the data too
-        report_input = conv_run.report_input
-    opt = optimize(graph, pipeline or tgt.pipeline, calibration=calibration, steps=steps,
-                   dump_ir=dump_ir, stop_after=stop_after, model_path=path, echo=echo,
-                   check=check, explicit=pipeline is not None,
-                   programmable=programmable_neurons(tgt, chip))
-    program = (map_program(opt, tgt, chip, backend, mapping) if tgt.lowers or opt.lowered
-               else None)
-    measured = doc = None
-    if program is not None:
-        if echo is not None:
-            echo("measuring activity on the event simulator for the report ...")
-        measured = measure(program, opt, report_input, conv_run)
-        doc = report(program, measured, opt, tgt.name)
-    result = CompileResult(tgt, opt, program, measured, doc,
-                           dt=(load_options or {}).get("dt"))
-    if out_dir is not None:
-        result.save(out_dir, backend=backend, force=force, inputs=inputs)
+    names = ["load", "optimize", "map", "measure", "report", "write"]
+    with Stages("compile", names, enabled=echo is not None) as bar:
+        with bar.stage("load"):
+            graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
+        refuse_ann(graph)
+        if note is not None:
+            from .stages.optimize import input_assumption
+
+            for line in dict(graph.metadata).get("load_notes", ()) or ():
+                note(f"note: {line}")
+            if tgt.lowers:
+                note(f"note: {input_assumption(graph, calibration, path)}")
+        if conversion_data is not None and not tgt.lowers:
+            raise SnncError(f"--data measures a converted SNN on a chip; target {tgt.name!r} "
+                            "does not map onto one (use loihi-sim)")
+        conv_run = None if conversion_data is None else _conversion_runner(
+            graph, conversion_data, ann, path, steps, tuple(conversion_methods), tau)
+        if conv_run is not None and report_input is None:  # the report measures the data too
+            report_input = conv_run.report_input
+        with bar.stage("optimize"):
+            opt = optimize(graph, pipeline or tgt.pipeline, calibration=calibration,
+                           steps=steps, dump_ir=dump_ir, stop_after=stop_after, model_path=path,
+                           echo=echo, check=check, explicit=pipeline is not None,
+                           programmable=programmable_neurons(tgt, chip))
+        with bar.stage("map"):
+            program = (map_program(opt, tgt, chip, backend, mapping)
+                       if tgt.lowers or opt.lowered else None)
+        measured = doc = None
+        with bar.stage("measure"):
+            if program is not None:
+                if echo is not None:
+                    echo("measuring activity on the event simulator for the report ...")
+                measured = measure(program, opt, report_input, conv_run)
+        with bar.stage("report"):
+            if program is not None:
+                doc = report(program, measured, opt, tgt.name)
+        result = CompileResult(tgt, opt, program, measured, doc,
+                               dt=(load_options or {}).get("dt"))
+        with bar.stage("write"):
+            if out_dir is not None:
+                result.save(out_dir, backend=backend, force=force, inputs=inputs)
     return result
 
 
@@ -191,7 +202,8 @@ def simulate(model: str | Path, inputs: Any, steps: int | None = None,
              backend: str = "loihi-sim", probes: tuple[str, ...] = (), chip: str | None = None,
              load_options: dict[str, Any] | None = None, fidelity: str = "fixed_pt",
              **options: Any) -> Any:
-    """Run a compile output directory (``program.h5``) or any model file on ``inputs``
+    """Run a compile output directory (``program.h5``), a loaded ``ChipProgram`` or any model
+    file on ``inputs``
     (time-major, per input node or one array) with a registered simulator; a ``SimResult``.
 
     What the simulator runs on (``Simulator.needs``) is made by the compile stages when the
@@ -224,6 +236,8 @@ def prepare(model: str | Path, needs: str, compile_target: str | None = None,
     from .backends.loihi.program import ChipProgram
     from .backends.loihi.program_io import program_file
 
+    if isinstance(model, ChipProgram):  # a program the caller has loaded already
+        return model if needs == "program" else model.graph
     p = Path(model)
     if p.is_dir() or p.suffix in (".h5", ".hdf5"):
         program = ChipProgram.load(program_file(p))

@@ -129,6 +129,19 @@ def check_output_dir(path: str | os.PathLike[str], force: bool = False,
     return dest
 
 
+def marker(out: Path, kind: str) -> dict[str, object]:
+    """The marker's content: what wrote the directory and the SHA-256 of each HDF5 file in it
+    (``snnc.readers.open_hdf5`` skips its forked probe of a file whose digest matches: a file
+    snnc wrote with h5py and nobody changed since cannot be one that hangs the library)."""
+    from .readers import hdf5_digests
+
+    doc: dict[str, object] = {"snnc": kind}
+    digests = hdf5_digests(out)
+    if digests:
+        doc["sha256"] = digests
+    return doc
+
+
 def clean_leftovers(dest: Path) -> None:
     """Remove the snnc-named temp/backup folders a killed run left beside ``dest``."""
     parent = dest.parent
@@ -188,7 +201,7 @@ def output_dir(path: str | os.PathLike[str], force: bool = False,
                           f"({exc.strerror or exc})") from None
     try:
         yield tmp
-        (tmp / MARKER).write_text(json.dumps({"snnc": kind}) + "\n")
+        (tmp / MARKER).write_text(json.dumps(marker(tmp, kind)) + "\n")
         _swap_in(tmp, dest)
     except OSError as exc:
         raise OutputError(f"-o {dest}: cannot write the output ({exc.strerror or exc})") from None

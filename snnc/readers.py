@@ -104,9 +104,47 @@ def _walk(f: Any) -> None:
     f.visititems(visit)
 
 
+OUTPUT_MARKER = ".snnc-output"  # snnc.outdir.MARKER
+_MARKER_MAX_BYTES = 1 << 16
+
+
+def _sha256(p: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with p.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def hdf5_digests(out: Path) -> dict[str, str]:
+    """SHA-256 of the probe-sized HDF5 files directly in ``out`` (for its output marker)."""
+    found = {}
+    for p in sorted(out.iterdir()):
+        if p.suffix in (".h5", ".hdf5", ".snnc") and p.is_file() \
+                and p.stat().st_size <= _PROBE_MAX_BYTES and _has_signature(p):
+            found[p.name] = _sha256(p)
+    return found
+
+
+def written_by_snnc(p: Path) -> bool:
+    """Whether the output marker beside ``p`` records ``p``'s current SHA-256 (any doubt: no)."""
+    m = p.parent / OUTPUT_MARKER
+    try:
+        if not m.is_file() or m.stat().st_size > _MARKER_MAX_BYTES:
+            return False
+        want = json.loads(m.read_text(encoding="utf-8")).get("sha256", {}).get(p.name)
+        return isinstance(want, str) and want == _sha256(p)
+    except (OSError, ValueError, AttributeError, UnicodeDecodeError):
+        return False
+
+
 def _probe(p: Path, what: str) -> None:
-    """Walk the whole file in a forked child; refuse the file if the child hangs or crashes."""
-    if not hasattr(os, "fork") or p.stat().st_size > _PROBE_MAX_BYTES:
+    """Walk the whole file in a forked child; refuse the file if the child hangs or crashes.
+
+    Skipped for a file the output marker beside it vouches for (``written_by_snnc``)."""
+    if not hasattr(os, "fork") or p.stat().st_size > _PROBE_MAX_BYTES or written_by_snnc(p):
         return
     import h5py
 
@@ -130,8 +168,29 @@ def _probe(p: Path, what: str) -> None:
 
 
 def _wait(pid: int, timeout: float) -> int | None:
+    """The child's exit status, or None after killing it when it outlives ``timeout``.
+
+    On Linux a pidfd wakes the parent the moment the child exits (a sleep-and-poll loop costs
+    up to its last sleep, tens of milliseconds of every program load)."""
     import time
 
+    if hasattr(os, "pidfd_open"):
+        import select
+
+        try:
+            fd = os.pidfd_open(pid)
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            try:
+                ready, _, _ = select.select([fd], [], [], timeout)
+            finally:
+                os.close(fd)
+            if not ready:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+                return None
+            return os.waitpid(pid, 0)[1]
     deadline = time.monotonic() + timeout
     delay = 0.001
     while True:
@@ -178,17 +237,28 @@ def check_array(a: Any, where: str, finite: bool = True) -> np.ndarray:
         raise FormatError(f"{where}: is a 0-d scalar; expected an array")
     if a.size == 0:
         raise FormatError(f"{where}: is empty (shape {a.shape})")
-    if finite and a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+    if finite and a.dtype.kind == "f" and not _all_finite(a):
         raise FormatError(f"{where}: holds NaN or infinite values")
     return a
 
 
+def _all_finite(a: np.ndarray, block_bytes: int = 64 << 20) -> bool:
+    """``np.isfinite(a).all()`` over blocks of the first axis (a memory-mapped array is read a
+    block at a time instead of into one temporary as large as itself)."""
+    if a.ndim == 0 or a.nbytes <= block_bytes:
+        return bool(np.all(np.isfinite(a)))
+    step = max(1, block_bytes // max(1, a[0].nbytes))
+    return all(bool(np.all(np.isfinite(a[i:i + step]))) for i in range(0, len(a), step))
+
+
 def read_array(path: str | os.PathLike[str], what: str,
-               names: tuple[str, ...] | None = None) -> np.ndarray | dict[str, np.ndarray]:
-    """A ``.npy`` array or the arrays of an ``.npz`` (``names`` required), validated."""
+               names: tuple[str, ...] | None = None,
+               mmap: bool = False) -> np.ndarray | dict[str, np.ndarray]:
+    """A ``.npy`` array or the arrays of an ``.npz`` (``names`` required), validated.
+    ``mmap``: a ``.npy`` array is memory-mapped read-only (pages are read when used)."""
     p = regular_file(path, what)
     try:
-        data = np.load(p, allow_pickle=False)
+        data = np.load(p, allow_pickle=False, mmap_mode="r" if mmap else None)
         if not isinstance(data, np.lib.npyio.NpzFile):
             return check_array(data, f"{p}: {what}")
         with data:

@@ -77,14 +77,25 @@ class _Table:
     protocol: type
     paths: dict[str, str]
     loaded: dict[str, Any] = field(default_factory=dict)
+    #: called once, before the first look-up of a name that is not built in (entry points)
+    extend: Any = None
+
+    def _extended(self) -> dict[str, str]:
+        if self.extend is not None:
+            extend, self.extend = self.extend, None
+            extend()
+        return self.paths
 
     def names(self) -> list[str]:
-        return list(self.paths)
+        return list(self._extended())
+
+    def has(self, name: str) -> bool:
+        return name in self.paths or name in self._extended()
 
     def get(self, name: str) -> Any:
         if name in self.loaded:
             return self.loaded[name]
-        if name not in self.paths:
+        if name not in self.paths and name not in self._extended():
             raise SnncError(f"unknown {self.kind} {name!r}; available: {', '.join(self.paths)} "
                             f"(see `snnc list backends`)")
         module, _, attr = self.paths[name].partition(":")
@@ -129,6 +140,9 @@ class Registry:
     def simulator_names(self) -> list[str]:
         return self._simulators.names()
 
+    def has_simulator(self, name: str) -> bool:
+        return self._simulators.has(name)
+
     def describe(self) -> list[tuple[str, str, str]]:
         """(name, roles, description) of every backend and simulator, in registry order."""
         rows: dict[str, tuple[list[str], str]] = {}
@@ -148,16 +162,27 @@ def _description(table: _Table, name: str) -> str:
 
 
 def default_registry() -> Registry:
-    """Built-ins plus the backends and simulators of installed packages (entry points)."""
-    from importlib.metadata import entry_points
+    """Built-ins plus the backends and simulators of installed packages (entry points).
 
+    The installed packages' entry points are read only when a name that is not built in is
+    looked up or the names are listed: scanning every distribution's metadata costs tens of
+    milliseconds, a large part of a ``snnc simulate`` start-up that needs only built-ins."""
     reg = Registry()
-    for group, builtin, add in ((BACKEND_GROUP, BUILTIN_BACKENDS, reg.add_backend),
-                                (SIMULATOR_GROUP, BUILTIN_SIMULATORS, reg.add_simulator)):
-        for ep in entry_points(group=group):
+    for group, builtin, table in ((BACKEND_GROUP, BUILTIN_BACKENDS, reg._backends),
+                                  (SIMULATOR_GROUP, BUILTIN_SIMULATORS, reg._simulators)):
+        table.extend = _entry_point_reader(group, builtin, table.paths)
+    return reg
+
+
+def _entry_point_reader(group: str, builtin: dict[str, str], paths: dict[str, str]) -> Any:
+    def read() -> None:
+        import importlib.metadata
+
+        for ep in importlib.metadata.entry_points(group=group):
             if ep.name in builtin:
                 log.warning("entry point %s=%s ignored: %r is built in", ep.name, ep.value,
                             ep.name)
                 continue
-            add(ep.name, ep.value)
-    return reg
+            paths[ep.name] = ep.value
+
+    return read

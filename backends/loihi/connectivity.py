@@ -81,24 +81,37 @@ class Connectivity:
             return self.nonzero[rows].any(0)
         return self._conv_fanin(rows)
 
+    @cached_property
+    def _conv_masks(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per output channel: input channels (of its group) with a non-zero tap, (Cout, Cin/g),
+        and taps with a non-zero weight from any input channel, (Cout, kH, kW)."""
+        return self.nonzero.any((2, 3)), self.nonzero.any(1)
+
     def _conv_fanin(self, rows: np.ndarray) -> np.ndarray:
+        """Per group of the rows' output channels: every input channel any of them reads, at
+        every input pixel any of their positions reads through a tap any of them uses (the
+        axons a core holding these rows receives)."""
         n = self.node
         cin, h, w = n.in_shape
         cout, oh, ow = n.out_shape
         g = n.groups
         cpg, opg = cin // g, cout // g
+        chan_of, taps_of = self._conv_masks
         co, pos = np.divmod(rows, oh * ow)
-        oy, ox = np.divmod(pos, ow)
         out = np.zeros((cin, h, w), bool)
-        for grp in np.unique(co // opg):
-            sel = co // opg == grp
-            nzg = self.nonzero[np.unique(co[sel])]  # (k, cpg, kH, kW)
-            chans = grp * cpg + np.flatnonzero(nzg.any((0, 2, 3)))
+        grp_of = co // opg
+        for grp in np.unique(grp_of):
+            sel = grp_of == grp if g > 1 else slice(None)
+            present = np.zeros(cout, bool)
+            present[co[sel]] = True
+            chans = grp * cpg + np.flatnonzero(chan_of[present].any(0))
+            at = np.zeros(oh * ow, bool)  # the rows' output positions, each once
+            at[pos[sel]] = True
+            oy, ox = np.divmod(np.flatnonzero(at), ow)
             pix = np.zeros((h, w), bool)
-            yx = np.unique(np.stack([oy[sel], ox[sel]]), axis=1)
-            for ky, kx in zip(*np.nonzero(nzg.any((0, 1))), strict=True):
-                iy = yx[0] * n.stride[0] - n.padding[0] + ky * n.dilation[0]
-                ix = yx[1] * n.stride[1] - n.padding[1] + kx * n.dilation[1]
+            for ky, kx in zip(*np.nonzero(taps_of[present].any(0)), strict=True):
+                iy = oy * n.stride[0] - n.padding[0] + ky * n.dilation[0]
+                ix = ox * n.stride[1] - n.padding[1] + kx * n.dilation[1]
                 ok = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
                 pix[iy[ok], ix[ok]] = True
             out[chans] |= pix
@@ -113,36 +126,51 @@ class Connectivity:
             onehot = np.zeros((self.n_out, n_cores), np.float32)
             onehot[np.arange(self.n_out), core_of_post] = 1.0
             return np.rint(self.nonzero.T.astype(np.float32) @ onehot).astype(np.int64)
-        onehot = np.zeros((self.n_out, n_cores), np.float64)
-        onehot[np.arange(self.n_out), core_of_post] = 1.0
-        return self._conv_transpose(onehot)
+        return self._conv_transpose(np.asarray(core_of_post, np.int64), n_cores)
 
-    def _conv_transpose(self, onehot: np.ndarray) -> np.ndarray:
+    def _conv_transpose(self, core_of_post: np.ndarray, n_cores: int) -> np.ndarray:
+        """Per core, the transposed convolution of its posts' indicator with the non-zero
+        pattern. Each post lies on one core, so a core's sum runs over the output channels it
+        holds only (work ~ (Cout + cores) x positions, not cores x Cout x positions)."""
         n = self.node
         cin, h, w = n.in_shape
         cout, oh, ow = n.out_shape
         g = n.groups
         cpg, opg = cin // g, cout // g
-        k = onehot.shape[1]
-        ind = onehot.T.reshape(k, cout, oh, ow)
-        out = np.zeros((k, cin, h, w))
+        out = np.zeros((n_cores, cin, h, w))
         sy, sx = n.stride
-        for ky in range(n.weight.shape[2]):
-            y0, y1, iy0 = _span(oh, h, sy, ky * n.dilation[0] - n.padding[0])
-            for kx in range(n.weight.shape[3]):
-                x0, x1, ix0 = _span(ow, w, sx, kx * n.dilation[1] - n.padding[1])
-                if y1 <= y0 or x1 <= x0:
-                    continue
-                for grp in range(g):
-                    m = self.nonzero[grp * opg:(grp + 1) * opg, :, ky, kx].astype(np.float64)
-                    if not m.any():
-                        continue
-                    sub = ind[:, grp * opg:(grp + 1) * opg, y0:y1, x0:x1]
-                    part = np.einsum("kcyx,cm->kmyx", sub, m)
-                    ys = slice(iy0, iy0 + (y1 - y0 - 1) * sy + 1, sy)
-                    xs = slice(ix0, ix0 + (x1 - x0 - 1) * sx + 1, sx)
-                    out[:, grp * cpg:(grp + 1) * cpg, ys, xs] += part
-        return np.rint(out.reshape(k, -1).T).astype(np.int64)
+        core_grid = core_of_post.reshape(cout, oh, ow)
+        nz = self.nonzero.astype(np.float64)  # (Cout, Cin/g, kH, kW)
+        for k in range(n_cores):
+            ind = core_grid == k  # (Cout, oh, ow)
+            chans = np.flatnonzero(ind.any((1, 2)))
+            if chans.size == 0:
+                continue
+            rows_at, cols_at = np.flatnonzero(ind.any((0, 2))), np.flatnonzero(ind.any((0, 1)))
+            by0, by1 = int(rows_at[0]), int(rows_at[-1]) + 1  # the core's bounding box
+            bx0, bx1 = int(cols_at[0]), int(cols_at[-1]) + 1
+            for grp in np.unique(chans // opg):
+                cs = chans[chans // opg == grp]
+                sub_all = ind[cs].astype(np.float64)  # (c, oh, ow)
+                for ky in range(n.weight.shape[2]):
+                    y0, y1, iy0 = _span(oh, h, sy, ky * n.dilation[0] - n.padding[0])
+                    iy0 += max(0, by0 - y0) * sy
+                    y0, y1 = max(y0, by0), min(y1, by1)
+                    for kx in range(n.weight.shape[3]):
+                        x0, x1, ix0 = _span(ow, w, sx, kx * n.dilation[1] - n.padding[1])
+                        ix0 += max(0, bx0 - x0) * sx
+                        x0, x1 = max(x0, bx0), min(x1, bx1)
+                        if y1 <= y0 or x1 <= x0:
+                            continue
+                        m = nz[cs, :, ky, kx]  # (c, Cin/g)
+                        if not m.any():
+                            continue
+                        sub = sub_all[:, y0:y1, x0:x1]
+                        part = np.tensordot(m, sub, axes=(0, 0))  # (Cin/g, y, x)
+                        ys = slice(iy0, iy0 + (y1 - y0 - 1) * sy + 1, sy)
+                        xs = slice(ix0, ix0 + (x1 - x0 - 1) * sx + 1, sx)
+                        out[k, grp * cpg:(grp + 1) * cpg, ys, xs] += part
+        return np.rint(out.reshape(n_cores, -1).T).astype(np.int64)
 
 
 def _valid(o: int, k: int, n: int, s: int, p: int, d: int) -> np.ndarray:

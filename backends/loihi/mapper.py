@@ -205,8 +205,11 @@ def _routes(program: ChipProgram, topo: Topology) -> tuple[list[Route], np.ndarr
             scores = program.core_of_neuron(src)
         else:
             scores = np.full(cnt.shape[0], HOST)
-        for sc in np.unique(scores):
-            hit = cnt[scores == sc]
+        order = np.argsort(scores, kind="stable")  # inputs grouped by their source core
+        uniq, starts = np.unique(scores[order], return_index=True)
+        ends = [*starts[1:].tolist(), len(order)]
+        for sc, a, b in zip(uniq.tolist(), starts.tolist(), ends, strict=True):
+            hit = cnt[order[a:b]]
             pairs.update((int(sc), int(tcores[k])) for k in np.flatnonzero(hit.any(0)))
             if sc != HOST:
                 out_edges[sc] += int(hit.sum())

@@ -20,7 +20,7 @@ chip ``chip``; chips sit in a row-major grid ``chip_grid`` wide, so a global til
 from __future__ import annotations
 
 import json
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -150,6 +150,25 @@ class ChipProgram:
         m = self.chip.mesh
         return cx * m.tiles_x + c.x, cy * m.tiles_y + c.y, cx, cy
 
+    def hops_between(self, srcs: Any, dsts: Any) -> np.ndarray:
+        """``hops(s, d)`` for every pair of ``srcs`` x ``dsts`` (core ids or HOST), as an int64
+        array (len(srcs), len(dsts), 3)."""
+        m = self.chip.mesh
+        chip = np.array([c.chip for c in self.cores], np.int64)
+        cx, cy = chip % self.chip_grid, chip // self.chip_grid
+        tx = cx * m.tiles_x + np.array([c.x for c in self.cores], np.int64)
+        ty = cy * m.tiles_y + np.array([c.y for c in self.cores], np.int64)
+
+        def pos(ids: Any) -> np.ndarray:
+            ids = np.asarray(ids, np.int64)
+            host = ids == HOST
+            k = np.where(host, 0, ids)
+            return np.stack([np.where(host, 0, v[k]) for v in (tx, ty, cx, cy)], axis=1)
+
+        a, b = pos(srcs)[:, None, :], pos(dsts)[None, :, :]
+        d = np.abs(b - a)
+        return np.stack([d[..., 0], d[..., 1], d[..., 2] + d[..., 3]], axis=-1)
+
     def hops(self, src: int, dst: int) -> tuple[int, int, int]:
         """(E-W tile hops, N-S tile hops, chip-to-chip hops) from ``src`` to ``dst``."""
         x0, y0, cx0, cy0 = self.tile_xy(src)
@@ -185,9 +204,8 @@ def table_columns(rows: tuple[Any, ...], kind: type) -> dict[str, list[Any]]:
     """Column lists of a tuple of dataclass rows (for HDF5 tables)."""
     names = [f.name for f in fields(kind)]
     cols: dict[str, list[Any]] = {n: [] for n in names}
-    for r in rows:
-        for n, v in zip(names, astuple(r), strict=True):
-            cols[n].append(v)
+    for n in names:  # the fields are ints and strs: no deep copy (astuple) needed
+        cols[n] = [getattr(r, n) for r in rows]
     return cols
 
 

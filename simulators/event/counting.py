@@ -55,17 +55,26 @@ def syn_count(program: ChipProgram, syn: str, source: str, target: str,
     local = program.core_of_neuron(target) - tcores[0]
     conn = program.connectivity(syn) if connectivity is None else connectivity
     cnt = conn.pre_core_counts(local, len(tcores))
-    msg = (cnt > 0).astype(np.float64)
-    n_in = cnt.shape[0]
+    n_in, k = cnt.shape
     src_core = (program.core_of_neuron(source) if source in program.layers
                 else np.full(n_in, HOST, np.int64))
     scores, inv = np.unique(src_core, return_inverse=True)
-    hops = np.array([[program.hops(int(s), int(d)) for d in tcores] for s in scores], np.float64)
-    per_src = [msg.sum(1)] + [(msg * hops[inv, :, i]).sum(1) for i in range(3)]
-    onehot = np.zeros((n_in, len(scores)))
-    onehot[np.arange(n_in), inv] = 1.0
-    F = np.hstack([cnt.astype(np.float64), msg] + [onehot * v[:, None] for v in per_src])
-    F = np.ascontiguousarray(np.rint(F), np.int64)
+    hops = program.hops_between(scores, tcores)  # (Ks, K, 3)
+    # integer columns written in place: [cnt | msg | per source core: messages, hops x 3]
+    ks = len(scores)
+    F = np.zeros((n_in, 2 * k + 4 * ks), np.int64)
+    F[:, :k] = cnt
+    msg = F[:, k:2 * k]
+    np.greater(cnt, 0, out=msg, casting="unsafe")
+    rows = np.arange(n_in)
+    F[rows, 2 * k + inv] = msg.sum(1)
+    order = np.argsort(inv, kind="stable")  # inputs grouped by their source core
+    bounds = np.searchsorted(inv[order], np.arange(ks + 1))
+    for s in range(ks):  # hops of each input's messages
+        mine = order[bounds[s]:bounds[s + 1]]
+        per = msg[mine] @ hops[s]  # (n, 3)
+        for i in range(3):
+            F[mine, 2 * k + (i + 1) * ks + s] = per[:, i]
     fmt = next(b.fmt for b in program.blocks if b.synapse == syn)
     bits = int(program.graph.nodes[syn].num_message_bits)
     return SynCount(syn, source, SYN_FIELD[fmt], tcores, scores, F, bits)

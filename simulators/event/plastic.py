@@ -18,14 +18,15 @@ there only. The block persists across samples: ``reset`` (a new sample) clears i
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from ...errors import SnncError
-from ..learning.engine import PlasticDense
-from ..learning.kernel import block_from_node
 from .runners import SynapseRunner, SynapseStatic
+
+if TYPE_CHECKING:  # the learning engine is imported only when a plastic synapse runs
+    from ..learning.engine import PlasticDense
 
 #: probe variables of a plastic synapse (the reference kernel's names)
 PLASTIC_VARS = ("w", "t", "d", "x1", "y1")
@@ -58,7 +59,11 @@ class PlasticSynapseRunner:
         if learn:
             check_batch(name, batch)
         self.name, self.node, self.batch, self.k, self.learn = name, node, batch, kern, learn
-        self.block = block_from_node(node) if block is None else block
+        if block is None:
+            from ..learning.kernel import block_from_node
+
+            block = block_from_node(node)
+        self.block = block
         self.n_out = int(node.out_shape[0])
         self.core = np.asarray(core_local, np.int64)
         self.core_size = np.bincount(self.core, minlength=n_cores).astype(np.int64)

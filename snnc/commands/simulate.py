@@ -18,6 +18,7 @@ last; with ``--counters`` the event simulator's counters go to a JSON or NPZ fil
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -40,16 +41,18 @@ def _simulators() -> list[str]:
     return default_registry().simulator_names()
 
 
-def _graph_of(path: Path, load_options: dict[str, Any]) -> Any:
-    """The graph whose input node names and shapes the input file is read against."""
+def _subject_of(path: Path, load_options: dict[str, Any]) -> tuple[Any, Any]:
+    """(what ``api.simulate`` runs: the loaded program of a compile output, else the path;
+    the graph whose input node names and shapes the input file is read against)."""
     from .. import api
     from ..backends.loihi.program_io import program_file
 
     if path.is_dir() or path.suffix in (".h5", ".hdf5"):
         from ..backends.loihi.program import ChipProgram
 
-        return ChipProgram.load(program_file(path)).graph
-    return api.load(path, **load_options)
+        program = ChipProgram.load(program_file(path))  # read once, simulated below
+        return program, program.graph
+    return path, api.load(path, **load_options)
 
 
 def _inputs(graph: Any, path: Path | None, opts: Any = None, steps: int | None = None
@@ -109,6 +112,102 @@ def _ours_counters(path: Path) -> bool:
     return "syn_ops_dense" in read_json(path, "counters")
 
 
+CHUNK_BYTES = 64 << 20  # input bytes (as int64) of one streamed chunk of samples
+
+
+def _chunk_samples(x: np.ndarray, steps: int | None, asked: int | None) -> int:
+    """Samples per chunk: ``asked``, else as many as keep one chunk's input near CHUNK_BYTES."""
+    if asked is not None:
+        return asked
+    per_sample = max(int(steps or len(x)), len(x)) * int(np.prod(x.shape[2:])) * 8
+    return max(1, CHUNK_BYTES // max(per_sample, 1))
+
+
+def _simulate_streamed(program: Any, x: np.ndarray, steps: int | None, lat: int,
+                       probes: tuple[str, ...], chunk: int, reset_interval: int, out: Path,
+                       quiet: bool) -> None:
+    """The samples of ``x`` (T, B, *shape; a memory-mapped file's view) ``chunk`` at a time:
+    each chunk is read from disk, simulated (samples are independent, so the results equal one
+    batch's) and appended to one temporary .npy per result array, time last; R.npz is then
+    assembled from those files. Memory holds one chunk, whatever the number of samples."""
+    import zipfile
+
+    from ..simulators.event import simulate
+
+    n = x.shape[1]
+    parts: dict[str, tuple[Path, Any]] = {}
+    syn = spikes = 0.0
+    tmp_dir = out.parent if str(out.parent) else Path(".")
+    try:
+        for b0 in range(0, n, chunk):
+            xc = np.ascontiguousarray(x[:, b0:b0 + chunk])  # reads this chunk only
+            res = simulate(program, xc, steps, probes, reset_interval=reset_interval)
+            arrays = {"output": res.output[lat:] if lat else res.output, **res.probes}
+            for name, val in arrays.items():
+                last = np.ascontiguousarray(to_time_last(val))  # (b, *shape, T)
+                if name not in parts:
+                    parts[name] = _open_part(tmp_dir, out, (n, *last.shape[1:]), last.dtype)
+                parts[name][1].write(last.tobytes())
+            _release(x)
+            tot = res.counters.totals()
+            syn += (tot["syn_ops_dense"] + tot["syn_ops_sparse"] + tot["syn_ops_conv"]) \
+                * xc.shape[1]
+            spikes += tot["spikes_out"] * xc.shape[1]
+        for _, fh in parts.values():
+            fh.close()
+        with atomic_path(out) as tmp, \
+                zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            for name, (path, _) in parts.items():
+                _copy_member(zf, path, name)
+    finally:
+        for path, fh in parts.values():
+            fh.close()
+            path.unlink(missing_ok=True)
+    if not quiet:
+        click.echo(f"loihi-sim: {x.shape[0] if steps is None else steps - lat} steps x {n} "
+                   f"sample(s) in chunks of {chunk} -> {out} ({syn / n:.0f} synaptic ops, "
+                   f"{spikes / n:.0f} spikes per sample)")
+
+
+def _release(x: np.ndarray) -> None:
+    """Let the kernel drop the pages of a memory-mapped input that were read so far (they count
+    in the process's resident memory until it needs them elsewhere); they are re-read on use."""
+    import mmap
+
+    base: Any = x
+    while base is not None and not isinstance(base, mmap.mmap):
+        base = getattr(base, "_mmap", None) or getattr(base, "base", None)
+    if isinstance(base, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        base.madvise(mmap.MADV_DONTNEED)
+
+
+def _open_part(tmp_dir: Path, out: Path, shape: tuple[int, ...], dtype: np.dtype
+               ) -> tuple[Path, Any]:
+    """A temporary .npy file beside ``out`` with the header of ``shape``; rows are appended."""
+    import tempfile
+
+    from numpy.lib import format as npf
+
+    try:
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{out.name[:200]}.", suffix=".part.npy",
+                                    dir=tmp_dir)
+    except OSError as exc:
+        raise SnncError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+    fh = os.fdopen(fd, "wb")
+    npf.write_array_header_2_0(fh, {"descr": npf.dtype_to_descr(np.dtype(dtype)),
+                                    "fortran_order": False, "shape": shape})
+    return Path(name), fh
+
+
+def _copy_member(zf: Any, path: Path, name: str) -> None:
+    """The .npy file ``path`` into the archive as ``name.npy``, a megabyte at a time."""
+    import shutil
+
+    with path.open("rb") as src, zf.open(f"{name}.npy", "w", force_zip64=True) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+
+
 @click.command("simulate")
 @click.argument("model_or_outdir", type=click.Path(exists=True, path_type=Path))
 @click.option("--input", "-i", "input_path", default=None,
@@ -148,12 +247,17 @@ def _ours_counters(path: Path) -> bool:
               help="fixed_pt: Lava's CPU models (bit-exact with Lava); silicon: also the Loihi 2 "
                    "behaviours Lava leaves out (periodic reset every interval + 1 steps; v "
                    "reads 128 after a spike), see docs/loihi-sim.md.")
+@click.option("--chunk-samples", type=click.IntRange(min=1), default=None,
+              help="loihi-sim on a compile output: simulate this many samples at a time "
+                   "(default: as many as fit in about 64 MB of input), reading a memory-mapped "
+                   "X.npy chunk by chunk and streaming the results to R.npz.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
             counters_path: Path | None, lava_hw: bool, out: Path, force: bool, align: bool,
             fidelity: str, quiet: bool, dt: str | None, **kw: Any) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
+    chunk_samples = kw.pop("chunk_samples", None)
     opts = options_from(kw, steps, dt)
     netx_reset = reset_interval if is_netx(model_or_outdir) and reset_interval else None
     examples = () if opts.encode else (input_path,)
@@ -164,22 +268,22 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     from .. import api
     from ..registry import default_registry
 
-    if backend not in _simulators():
+    registry = default_registry()
+    if not registry.has_simulator(backend):
         raise click.BadParameter(f"{backend!r} is not one of {', '.join(_simulators())}",
                                  param_hint="'--backend'")
-    default_registry().simulator(backend)  # a broken plug-in fails before any work
+    registry.simulator(backend)  # a broken plug-in fails before any work
     check_output_file(out, force, _ours)
     if counters_path is not None:
         check_output_file(counters_path, force, _ours_counters)
-    graph = _graph_of(model_or_outdir, load_options)
+    loaded, graph = _subject_of(model_or_outdir, load_options)
     if not is_compiled(model_or_outdir) and not quiet:
         print_notes(graph)
     x, batched = _inputs(graph, input_path, opts, steps)
-    sim = default_registry().simulator(backend)
+    sim = registry.simulator(backend)
     # what the simulator runs (a model file is compiled here, as api.simulate does), so that
     # the latency is the program's also when the program is made on the fly
-    subject = api.prepare(model_or_outdir, sim.needs, sim.compile_target, chip, x,
-                          load_options)
+    subject = api.prepare(loaded, sim.needs, sim.compile_target, chip, x, load_options)
     if fidelity == "silicon":
         from ..simulators import silicon
 
@@ -193,16 +297,27 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     run_probes = tuple(probes)
     if fidelity == "silicon":
         run_probes = silicon.probes_needed(ran, probes)
-    result = sim.run(subject, x, len(x) + lat if lat else steps, run_probes,
+    run_steps = len(x) + lat if lat else steps
+    chunk = _chunk_samples(x, run_steps, chunk_samples)
+    if (batched and chunk < x.shape[1] and backend == "loihi-sim" and counters_path is None
+            and fidelity == "fixed_pt" and sim.needs == "program"
+            and "netx" not in dict(graph.metadata)):
+        _simulate_streamed(subject, x, run_steps, lat, probes, chunk, reset_interval, out,
+                           quiet)
+        return
+    result = sim.run(subject, x, run_steps, run_probes,
                      reset_interval=reset_interval, progress=not quiet, lava_hw=lava_hw)
     if fidelity == "silicon":
         result = silicon.silicon_readout(ran, result, probes)
     if lat:
         result = SimResult({k: v[lat:] for k, v in result.outputs.items()}, result.probes,
                            result.counters)
-    from ..frontend.netx import average_readout
+    average = None
+    if "netx" in dict(graph.metadata):  # a netx file's average readout block
+        from ..frontend.netx import average_readout
 
-    _save(out, result, batched, average_readout(graph, result.output))
+        average = average_readout(graph, result.output)
+    _save(out, result, batched, average)
     if counters_path is not None:
         if result.counters is None:
             raise SnncError(f"--counters: backend {backend!r} does not count chip events")

@@ -148,7 +148,7 @@ def read_input(path: str | Path, sample_shape: tuple[int, ...],
         return _static(p, shape, opts)
     from ..readers import read_array
 
-    x = read_array(p, "the input array")
+    x = read_array(p, "the input array", mmap=True)  # read in chunks by snnc simulate
     if not isinstance(x, np.ndarray):
         raise FormatError(f"{p}: is an .npz archive of plain arrays; --input takes one .npy "
                           "array, time last ((*shape, T) or (B, *shape, T)), or an event file")

@@ -52,6 +52,39 @@ def test_hdf5_that_makes_the_library_spin_is_refused_in_bounded_time(tmp_path, m
     assert time.monotonic() - t0 < 30
 
 
+def test_probe_is_skipped_only_for_files_the_output_marker_vouches_for(tmp_path, monkeypatch,
+                                                                       compiled):
+    """A compile output's marker records the SHA-256 of its HDF5 files: loading its own
+    program.h5 needs no forked probe; a file whose digest differs (here the hanging file under
+    a marker naming program.h5 with another file's digest) is still probed and refused."""
+    import hashlib
+    import shutil
+
+    from snnc import readers
+    from snnc.backends.loihi.program_io import load_program
+
+    marker = json.loads((compiled / ".snnc-output").read_text())
+    digest = hashlib.sha256((compiled / "program.h5").read_bytes()).hexdigest()
+    assert marker["sha256"]["program.h5"] == digest
+    assert set(marker["sha256"]) >= {"program.h5", "graph.float.snnc", "graph.lowered.snnc"}
+
+    def no_fork():
+        raise AssertionError("probed a file the marker vouches for")
+
+    with monkeypatch.context() as m:
+        m.setattr(readers.os, "fork", no_fork)
+        assert load_program(compiled).n_cores >= 1
+    forged = tmp_path / "out"
+    forged.mkdir()
+    shutil.copy(DATA / "hang_program.h5", forged / "program.h5")
+    (forged / ".snnc-output").write_text(json.dumps({"snnc": "compile",
+                                                     "sha256": {"program.h5": digest}}))
+    assert not readers.written_by_snnc(forged / "program.h5")
+    monkeypatch.setenv("SNNC_HDF5_TIMEOUT", "2")
+    with pytest.raises(FormatError, match="did not finish in 2 s"):
+        load_program(forged)
+
+
 @pytest.mark.parametrize("what", ["fifo", "devzero"])
 def test_fifo_and_dev_zero_are_not_read(tmp_path, capsys, what, compiled):
     p = tmp_path / "x.npy"

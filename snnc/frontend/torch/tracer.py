@@ -77,12 +77,32 @@ class _ShapedProxy(fx.Proxy):
         return len(self._snnc_shape)
 
 
+_TORCH_DIR = str(Path(torch.__file__).parent)
+_THIS_FILE = __file__
+
+
 class _Tracer(fx.Tracer):
+    """fx's tracer with snnc's leaf modules; each node keeps the user's frames of its creation
+    (for error messages naming the model's line). Recorded here with the standard library's
+    ``traceback``: fx's own ``record_stack_traces`` symbolizes through torch's profiler, whose
+    first use imports torch._dynamo and torch._inductor (seconds of every compile)."""
+
     def __init__(self, input_shape: tuple[int, ...] | None = None) -> None:
         super().__init__()
-        self.record_stack_traces = True
         self.input_shape = input_shape
         self._placeholders = 0
+
+    def create_node(self, kind: str, target: Any, args: Any, kwargs: Any,
+                    name: str | None = None, type_expr: Any = None) -> fx.Node:
+        import traceback
+
+        node = super().create_node(kind, target, args, kwargs, name, type_expr)
+        if not node.stack_trace:
+            frames = [f for f in traceback.extract_stack(limit=64)[:-1]
+                      if not f.filename.startswith(_TORCH_DIR) and f.filename != _THIS_FILE]
+            if frames:
+                node.stack_trace = "".join(traceback.format_list(frames[-8:])).rstrip()
+        return node
 
     def proxy(self, node: fx.Node) -> fx.Proxy:
         if node.op == "placeholder" and self.input_shape is not None:

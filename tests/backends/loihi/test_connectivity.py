@@ -38,3 +38,52 @@ def test_counts_match_brute_force(seed) -> None:
         core = rng.integers(0, k, size=m.shape[0])
         want = np.stack([m[core == c].sum(0) for c in range(k)], axis=1)
         np.testing.assert_array_equal(conn.pre_core_counts(core, k), want)
+
+
+def _conv_fanin_loops(node, rows) -> np.ndarray:
+    """The conv fan-in the mapper sizes cores by, written as plain loops: per group of the
+    rows' output channels, every input channel one of those channels reads (non-zero tap)
+    at every input pixel one of the rows' positions reads through a tap one of them uses."""
+    cin, h, w = node.in_shape
+    cout, oh, ow = node.out_shape
+    g = node.groups
+    cpg, opg = cin // g, cout // g
+    nz = node.weight != 0
+    out = np.zeros((cin, h, w), bool)
+    for grp in range(g):
+        mine = [r for r in rows if r // (oh * ow) // opg == grp]
+        if not mine:
+            continue
+        chans_out = {r // (oh * ow) for r in mine}
+        chans = {grp * cpg + ci for co in chans_out for ci in range(cpg) if nz[co, ci].any()}
+        taps = {(ky, kx) for co in chans_out for ky in range(nz.shape[2])
+                for kx in range(nz.shape[3]) if nz[co, :, ky, kx].any()}
+        pix = set()
+        for r in mine:
+            oy, ox = divmod(r % (oh * ow), ow)
+            for ky, kx in taps:
+                iy = oy * node.stride[0] - node.padding[0] + ky * node.dilation[0]
+                ix = ox * node.stride[1] - node.padding[1] + kx * node.dilation[1]
+                if 0 <= iy < h and 0 <= ix < w:
+                    pix.add((iy, ix))
+        for c in chans:
+            for iy, ix in pix:
+                out[c, iy, ix] = True
+    return out.ravel()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_conv_fanin_equals_the_loop_definition(seed) -> None:
+    net = random_network(np.random.default_rng([seed, 3]), "plain")
+    rng = np.random.default_rng([seed, 9])
+    for name in net.synapses:
+        node = net.graph.nodes[name]
+        if node.op != "loihi.conv":
+            continue
+        conn = Connectivity(node)
+        for frac in (0.05, 0.5, 1.0):
+            rows = np.flatnonzero(rng.random(conn.n_out) < frac)
+            np.testing.assert_array_equal(conn.fanin(rows), _conv_fanin_loops(node, rows))
+        a = int(rng.integers(0, conn.n_out))  # a contiguous range, as the partitioner asks
+        rows = np.arange(a, min(conn.n_out, a + int(rng.integers(1, 64))))
+        np.testing.assert_array_equal(conn.fanin(rows), _conv_fanin_loops(node, rows))

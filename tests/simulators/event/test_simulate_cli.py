@@ -72,3 +72,35 @@ def test_lava_hw_needs_the_lava_backend(setup, capsys) -> None:
     assert exc.value.code == 2
     assert "use it with --backend lava" in capsys.readouterr().err
     assert not (d / "r.npz").exists()
+
+
+def test_streamed_chunks_of_samples_equal_one_batch_and_the_reference(setup, monkeypatch
+                                                                     ) -> None:
+    """A batched X.npy is memory-mapped and run --chunk-samples at a time, results streamed
+    into R.npz: output and probes equal one whole-batch run and the reference, and no
+    temporary part file is left beside R.npz."""
+    net, d = setup
+    rng = np.random.default_rng(5)
+    shape = net.stimulus.shape[2:]
+    x = (rng.random((7, *shape, 15)) < 0.3).astype(np.uint8)  # 7 samples, time last
+    np.save(d / "x7.npy", x)
+    probe = f"{net.neurons[0]}.v"
+    _run("simulate", str(d / "out"), "-i", str(d / "x7.npy"), "-p", probe, "-q",
+         "-o", str(d / "whole.npz"))
+    loads = []
+    real_load = np.load
+    monkeypatch.setattr(np, "load", lambda *a, **k: loads.append(k.get("mmap_mode"))
+                        or real_load(*a, **k))
+    _run("simulate", str(d / "out"), "-i", str(d / "x7.npy"), "-p", probe, "-q",
+         "--chunk-samples", "3", "-o", str(d / "chunked.npz"))
+    monkeypatch.undo()
+    assert "r" in loads  # the input was memory-mapped
+    whole, chunked = np.load(d / "whole.npz"), np.load(d / "chunked.npz")
+    assert sorted(whole.files) == sorted(chunked.files) == sorted(["output", probe])
+    for k in whole.files:
+        np.testing.assert_array_equal(chunked[k], whole[k])
+        assert chunked[k].dtype == whole[k].dtype
+    program_graph = net.graph
+    want = reference.simulate(program_graph, np.moveaxis(x, -1, 0), probes=[probe])
+    np.testing.assert_array_equal(chunked[probe], np.moveaxis(want.probes[probe], 0, -1))
+    assert not [p for p in d.iterdir() if p.name.endswith(".part.npy")]

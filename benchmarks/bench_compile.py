@@ -1,0 +1,122 @@
+"""Compile time and peak memory of three models, each ``snnc compile`` as a fresh process.
+
+- ``qsnn4``: the shipped example, ``examples/models/qsnn4.pt`` (64-128-10, 4-bit, snnc.nn; traced
+  with torch.fx, 12 passes, fidelity run, mapping, report);
+- ``pilotnet-lif``: lava-dl's PilotNet LIF netx file (``.cache/lava-dl/netx/gts/pilotnet_lif``,
+  five conv and four dense layers, already integer);
+- ``resnet18-sized``: the conv layers of a CIFAR ResNet-18 on a 3x32x32 input as one chain of
+  Loihi conv + LIF layers (64x5 @32x32, 128x4 @16x16, 256x4 @8x8, 448x5 @4x4, stride 2 at each
+  stage's first conv; 448 not 512 channels, see RESNET_STAGES), global pooling (a depthwise
+  4x4 conv) and a dense 448 -> 10 readout:
+  11.0 M conv weights, random 8-bit integers (the residual adds are left out: they change
+  neither the weight count nor the mapping work), compiled for Loihi 2 from a lowered ``.snnc``
+  file.
+
+Each row: the wall time and CPU time (user + system, ``os.wait4``) of the whole process, its
+peak resident memory (ru_maxrss), the size of the ``program.h5`` it wrote and peak / program.
+Usage: ``.venv/bin/python benchmarks/bench_compile.py [--only NAME] [--repeats 1]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+PILOTNET = REPO / ".cache" / "lava-dl" / "netx" / "gts" / "pilotnet_lif" / "network.net"
+
+# channels, convs, stride; the last stage has 448 channels, not 512: a Loihi 2 core accepts 4096
+# input axons and a 3x3 conv from 512 channels needs 4608 (snnc refuses it, naming the layer),
+# and a fifth conv there keeps the weight count at ResNet-18's 11 M
+RESNET_STAGES = ((64, 5, 1), (128, 4, 2), (256, 4, 2), (448, 5, 2))
+
+
+def resnet18_sized(path: Path) -> int:
+    """Write the ResNet-18-sized chain as a lowered graph; its number of conv weights."""
+    from snnc import ir
+    from snnc.ir.serialize import write_graph
+
+    rng = np.random.default_rng(0)
+    shape: tuple[int, ...] = (3, 32, 32)
+    nodes: list[tuple[str, ir.Node]] = [("x", ir.Input(shape=shape))]
+    n_weights, k = 0, 0
+    for ch, convs, stride in RESNET_STAGES:
+        for j in range(convs):
+            s = stride if j == 0 else 1
+            w = rng.integers(-128, 128, size=(ch, shape[0], 3, 3))
+            n_weights += w.size
+            syn = ir.LoihiConv(input_shape=shape, weight=w, padding=(1, 1), stride=(s, s))
+            shape = syn.out_shape
+            nodes += [(f"conv{k}", syn), (f"lif{k}", ir.LoihiLIF(
+                shape=shape, du=4095, dv=256, vth=int(64 * 9 * shape[0] ** 0.5)))]
+            k += 1
+    c, h, w_ = shape  # global pooling as a depthwise conv (ResNet's average pool), then fc
+    pool = ir.LoihiConv(input_shape=shape, weight=np.ones((c, 1, h, w_), np.int64),
+                        stride=(h, w_), groups=c)
+    nodes += [("pool", pool), ("pool_lif", ir.LoihiLIF(shape=pool.out_shape, du=4095, dv=4095,
+                                                       vth=4))]
+    shape = pool.out_shape
+    nodes.append(("flat", ir.Flatten(input_shape=shape)))
+    w = rng.integers(-128, 128, size=(10, int(np.prod(shape))))
+    nodes += [("fc", ir.LoihiDense(weight=w)),
+              ("out_lif", ir.LoihiLIF(shape=(10,), du=4095, dv=256, vth=20000)),
+              ("y", ir.Output(shape=(10,)))]
+    write_graph(ir.Graph.chain(*nodes), path)
+    return n_weights
+
+
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak RSS MB) of one process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{cmd} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", default=None, choices=("qsnn4", "pilotnet-lif", "resnet18-sized"))
+    ap.add_argument("--repeats", type=int, default=1)
+    args = ap.parse_args()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["SNNC_PROGRESS"] = "0"
+    snnc = [sys.executable, "-m", "snnc", "compile"]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        models = {"qsnn4": ([str(REPO / "examples" / "models" / "qsnn4.pt")], ""),
+                  "pilotnet-lif": ([str(PILOTNET)], "")}
+        if args.only in (None, "resnet18-sized"):
+            n = resnet18_sized(t / "resnet18.snnc")
+            models["resnet18-sized"] = ([str(t / "resnet18.snnc"), "--chip", "loihi2"],
+                                        f"{n / 1e6:.1f} M conv weights")
+        for name, (argv, note) in models.items():
+            if args.only not in (None, name) or (name == "pilotnet-lif" and not PILOTNET.exists()):
+                continue
+            out = t / f"out-{name}"
+            runs = [run([*snnc, *argv, "-o", str(out), "--force"], env)
+                    for _ in range(args.repeats)]
+            wall, cpu, peak = min(runs)
+            size = (out / "program.h5").stat().st_size / 2**20
+            rows.append((name, wall, cpu, peak, size, note))
+    print(f"\n{'model':16s} {'wall (s)':>9s} {'CPU (s)':>8s} {'peak RSS (MB)':>14s} "
+          f"{'program.h5 (MB)':>16s} {'peak / program':>15s}")
+    for name, wall, cpu, peak, size, note in rows:
+        print(f"{name:16s} {wall:9.2f} {cpu:8.2f} {peak:14.0f} {size:16.2f} "
+              f"{peak / max(size, 1e-9):15.1f}  {note}")
+    print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()
