@@ -58,7 +58,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Any:
         net = m.build()
         opt = torch.optim.Adam(net.parameters(), lr=m.lr)
         x_all, y_all = torch.from_numpy(xs[:, :N_TRAIN]), torch.from_numpy(ys[:N_TRAIN]).long()
-        for _ in range(2):
+        for _ in range(m.cli_epochs):
             for i in range(0, N_TRAIN, 50):
                 loss = dg.rate_loss(m.run(net, x_all[:, i:i + 50]), y_all[i:i + 50])
                 opt.zero_grad()
@@ -91,10 +91,10 @@ def cli(*args: str) -> Any:
 # 99.7 %, conv 99.7 % (98.9 % before off-grid scales kept the threshold whole, see DESIGN.md),
 # SpikingJelly LIF 99.4-99.7 %, SEW ADD 99.4 %, SEW OR 99.2 % (96.9 % before), hand-written
 # LIF 4-bit 99.7 % / binary 99.2 %, hand-written IF binary 100 % (spike-exact), Norse LIF 99.4 %.
-# SpikingJelly IF stays at 98.9 % (4 of 360): its briefly trained output fires 1-3 spikes per
-# sample, 97 samples have a top-two margin of <= 1 spike (50 are ties), and each disagreement is
-# one output spike flipped by 8-bit weights (layer spike agreement 99.5 %); not a lowering error.
-MIN_AGREEMENT = {"spikingjelly_if_conv": 0.985}
+# SpikingJelly IF after 2 epochs fires 1-3 output spikes per sample (50 of 360 samples are exact
+# ties), so one spike flipped by 8-bit weights changes the class: 98.9 %. Trained 4 epochs, as
+# the model needs, its output is decisive and agreement is 99.2 %.
+MIN_AGREEMENT: dict[str, float] = {}
 
 CASES = {
     "snntorch_mlp": ["--model", "user_models:snntorch_mlp"],  # range(x.shape[0]) loop inside

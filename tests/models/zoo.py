@@ -319,6 +319,7 @@ class ZooModel:
     chip: str  # the chip the model needs ("loihi2" for subtract reset and '>=')
     epochs: int = 3
     lr: float = 5e-3
+    cli_epochs: int = 2  # epochs of the CLI test's quick training (tests/models/test_zoo_cli.py)
     notes: str = ""
 
 
@@ -335,7 +336,7 @@ MODELS: dict[str, ZooModel] = {m.name: m for m in (
     ZooModel("spikingjelly_lif_conv", lambda: spikingjelly_conv("LIF"), run_spikingjelly,
              reset_spikingjelly, conv=True, chip="loihi2"),
     ZooModel("spikingjelly_if_conv", lambda: spikingjelly_conv("IF"), run_spikingjelly,
-             reset_spikingjelly, conv=True, chip="loihi2"),
+             reset_spikingjelly, conv=True, chip="loihi2", cli_epochs=4),
     ZooModel("spikingjelly_sew_add", lambda: spikingjelly_sew("ADD"), run_spikingjelly,
              reset_spikingjelly, conv=True, chip="loihi2"),
     ZooModel("hand_lif_4bit", hand_lif_4bit, run_stepwise, reset_stepwise, conv=False,
