@@ -97,8 +97,12 @@ def _protected(dest: Path, inputs: Iterable[Path]) -> str | None:
 
 
 def check_output_dir(path: str | os.PathLike[str], force: bool = False,
-                     inputs: Iterable[str | os.PathLike[str]] = (), what: str = "output") -> Path:
-    """Raise ``OutputError`` unless ``path`` may be written as an output directory."""
+                     inputs: Iterable[str | os.PathLike[str]] = (), what: str = "output",
+                     not_ours: str | None = None) -> Path:
+    """Raise ``OutputError`` unless ``path`` may be written as an output directory.
+
+    ``not_ours``: the refusal for a non-empty directory snnc did not write, without ``--force``
+    (a command's own wording; ``{dest}`` is filled in), instead of the generic one."""
     dest = Path(path)
     paths = [Path(p) for p in inputs]
     if len(dest.name.encode()) + _TAG_ROOM > _NAME_MAX:
@@ -123,6 +127,8 @@ def check_output_dir(path: str | os.PathLike[str], force: bool = False,
     if not any(dest.iterdir()) or is_snnc_output(dest):
         return dest
     if not force:
+        if not_ours is not None:
+            raise OutputError(not_ours.format(dest=dest))
         raise OutputError(f"-o {dest}: the directory exists, is not empty and was not written "
                           "by snnc; snnc does not replace it. Name a new directory, or pass "
                           "--force to replace it and delete everything in it.")

@@ -72,17 +72,12 @@ def _adds_to(dest: Path) -> bool:
 
 
 def _check_dest(dest: Path, force: bool, inputs: list[Path]) -> None:
-    from ..outdir import OutputError, check_output_dir
+    from ..outdir import check_output_dir
 
-    try:
-        check_output_dir(dest, force, inputs)
-    except OutputError as exc:
-        if "was not written by snnc" in str(exc):
-            raise OutputError(f"-o {dest}: the directory exists, is not empty and was not "
-                              "written by snnc eval; snnc does not replace it. Name a new "
-                              "directory, or pass --force to replace it and delete everything "
-                              "in it.") from None
-        raise
+    check_output_dir(dest, force, inputs, not_ours=(
+        "-o {dest}: the directory exists, is not empty and was not written by snnc eval; snnc "
+        "does not replace it. Name a new directory, or pass --force to replace it and delete "
+        "everything in it."))
 
 
 def run_eval(out_dir: Path, data_path: Path, *, x_key: str = "x", y_key: str = "y",

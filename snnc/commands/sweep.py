@@ -83,7 +83,7 @@ def command(model: Path, grid_path: Path, data_path: Path | None, x_key: str | N
             y_key: str | None, limit: int | None, encode: str | None, root: Path, workers: int,
             address: str | None, trust_pickle: bool, force: bool, quiet: bool) -> None:
     """Compile and evaluate every point of a design grid; plot the Pareto fronts."""
-    from ..outdir import OutputError, check_output_dir, output_dir
+    from ..outdir import check_output_dir, output_dir
     from ..sweep.grid import read_grid
     from ..sweep.pareto import terminal
     from ..sweep.run import is_sweep_dir
@@ -93,15 +93,11 @@ def command(model: Path, grid_path: Path, data_path: Path | None, x_key: str | N
     inputs = [model, grid_path, Path(data.path)]
     resume = is_sweep_dir(root)
     in_place = resume or not root.is_dir() or not any(root.iterdir())
-    try:  # an earlier sweep is resumed, not replaced: only the name and input checks apply
-        check_output_dir(root, force or resume, inputs, what="sweep")
-    except OutputError as exc:
-        if "was not written by snnc" in str(exc):
-            raise OutputError(f"-o {root}: the directory is not empty and is not an snnc sweep "
-                              "directory (no sweep.json); snnc does not replace it. Name a new "
-                              "directory, or pass --force to replace it (and delete everything "
-                              "in it) once the sweep has finished.") from None
-        raise
+    # an earlier sweep is resumed, not replaced: only the name and input checks apply
+    check_output_dir(root, force or resume, inputs, what="sweep", not_ours=(
+        "-o {dest}: the directory is not empty and is not an snnc sweep directory (no "
+        "sweep.json); snnc does not replace it. Name a new directory, or pass --force to "
+        "replace it (and delete everything in it) once the sweep has finished."))
     from .. import api
 
     # the model is read before anything is written: a damaged file leaves no sweep directory
