@@ -115,57 +115,82 @@ def _ours_counters(path: Path) -> bool:
 CHUNK_BYTES = 64 << 20  # input bytes (as int64) of one streamed chunk of samples
 
 
+def _sample_bytes(x: np.ndarray, steps: int | None) -> int:
+    """Bytes (as int64) of one sample's input over the whole run."""
+    return max(int(steps or len(x)), len(x)) * int(np.prod(x.shape[2:])) * 8
+
+
 def _chunk_samples(x: np.ndarray, steps: int | None, asked: int | None) -> int:
     """Samples per chunk: ``asked``, else as many as keep one chunk's input near CHUNK_BYTES."""
     if asked is not None:
         return asked
-    per_sample = max(int(steps or len(x)), len(x)) * int(np.prod(x.shape[2:])) * 8
-    return max(1, CHUNK_BYTES // max(per_sample, 1))
+    return max(1, CHUNK_BYTES // max(_sample_bytes(x, steps), 1))
+
+
+def _single(outputs: dict[str, np.ndarray]) -> np.ndarray:
+    if len(outputs) != 1:
+        raise SnncError(f"the program has outputs {sorted(outputs)}; snnc simulate writes one")
+    return next(iter(outputs.values()))
 
 
 def _simulate_streamed(program: Any, x: np.ndarray, steps: int | None, lat: int,
                        probes: tuple[str, ...], chunk: int, reset_interval: int, out: Path,
-                       quiet: bool) -> None:
-    """The samples of ``x`` (T, B, *shape; a memory-mapped file's view) ``chunk`` at a time:
-    each chunk is read from disk, simulated (samples are independent, so the results equal one
-    batch's) and appended to one temporary .npy per result array, time last; R.npz is then
-    assembled from those files. Memory holds one chunk, whatever the number of samples."""
+                       quiet: bool, batched: bool, chunk_steps: int | None = None) -> None:
+    """The samples of ``x`` (T, B, *shape; a memory-mapped file's view) ``chunk`` at a time,
+    and each chunk's steps window after window (``simulate_pieces``): every window reads its
+    own steps of the input and its results are written at once into one memory-mapped
+    temporary .npy per result array (time last), whose pages are then released; R.npz is
+    assembled from those files. Memory holds one window, whatever the numbers of samples and
+    steps. Samples are independent and windows continue the state, so the results equal one
+    whole run's."""
     import zipfile
 
-    from ..simulators.event import simulate
+    from ..simulators.event import simulate_pieces
 
-    n = x.shape[1]
+    n, total = x.shape[1], x.shape[0] if steps is None else steps
     parts: dict[str, tuple[Path, Any]] = {}
     syn = spikes = 0.0
+    windows = 0
     tmp_dir = out.parent if str(out.parent) else Path(".")
     try:
         for b0 in range(0, n, chunk):
-            xc = np.ascontiguousarray(x[:, b0:b0 + chunk])  # reads this chunk only
-            res = simulate(program, xc, steps, probes, reset_interval=reset_interval)
-            arrays = {"output": res.output[lat:] if lat else res.output, **res.probes}
-            for name, val in arrays.items():
-                last = np.ascontiguousarray(to_time_last(val))  # (b, *shape, T)
-                if name not in parts:
-                    parts[name] = _open_part(tmp_dir, out, (n, *last.shape[1:]), last.dtype)
-                parts[name][1].write(last.tobytes())
-            _release(x)
-            tot = res.counters.totals()
-            syn += (tot["syn_ops_dense"] + tot["syn_ops_sparse"] + tot["syn_ops_conv"]) \
-                * xc.shape[1]
-            spikes += tot["spikes_out"] * xc.shape[1]
-        for _, fh in parts.values():
-            fh.close()
+            xc = x[:, b0:b0 + chunk]  # a view: each window reads its own steps
+            for piece in simulate_pieces(program, xc, total, probes, chunk_steps=chunk_steps,
+                                         reset_interval=reset_interval):
+                arrays = {"output": (_single(piece.outputs), lat),
+                          **{k: (v, 0) for k, v in piece.probes.items()}}
+                for name, (val, skip) in arrays.items():
+                    lo = max(skip - piece.t0, 0)
+                    if lo >= piece.T:
+                        continue
+                    last = to_time_last(val[lo:])  # (b, *shape, T_window)
+                    if name not in parts:
+                        shape = (n, *last.shape[1:-1], total - skip)
+                        parts[name] = _open_part(tmp_dir, out, shape if batched else shape[1:])
+                    mm = parts[name][1] if batched else parts[name][1][None]
+                    t = piece.t0 + lo - skip
+                    mm[b0:b0 + last.shape[0], ..., t:t + last.shape[-1]] = last
+                for _, mm in parts.values():
+                    mm.flush()
+                    _release(mm)
+                _release(x)
+                tot = piece.counters.totals()
+                syn += (tot["syn_ops_dense"] + tot["syn_ops_sparse"] + tot["syn_ops_conv"]) \
+                    * xc.shape[1]
+                spikes += tot["spikes_out"] * xc.shape[1]
+                windows += 1
+        for _, mm in parts.values():
+            mm.flush()
         with atomic_path(out) as tmp, \
                 zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
             for name, (path, _) in parts.items():
                 _copy_member(zf, path, name)
     finally:
-        for path, fh in parts.values():
-            fh.close()
+        for path, _ in parts.values():
             path.unlink(missing_ok=True)
     if not quiet:
-        click.echo(f"loihi-sim: {x.shape[0] if steps is None else steps - lat} steps x {n} "
-                   f"sample(s) in chunks of {chunk} -> {out} ({syn / n:.0f} synaptic ops, "
+        click.echo(f"loihi-sim: {total - lat} steps x {n} sample(s) in chunks of {chunk} "
+                   f"({windows} windows) -> {out} ({syn / n:.0f} synaptic ops, "
                    f"{spikes / n:.0f} spikes per sample)")
 
 
@@ -181,23 +206,20 @@ def _release(x: np.ndarray) -> None:
         base.madvise(mmap.MADV_DONTNEED)
 
 
-def _open_part(tmp_dir: Path, out: Path, shape: tuple[int, ...], dtype: np.dtype
-               ) -> tuple[Path, Any]:
-    """A temporary .npy file beside ``out`` with the header of ``shape``; rows are appended."""
+def _open_part(tmp_dir: Path, out: Path, shape: tuple[int, ...]) -> tuple[Path, Any]:
+    """A temporary int64 .npy file of ``shape`` beside ``out``, memory-mapped for writing."""
     import tempfile
 
-    from numpy.lib import format as npf
+    from numpy.lib.format import open_memmap
 
     try:
         tmp_dir.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{out.name[:200]}.", suffix=".part.npy",
                                     dir=tmp_dir)
+        os.close(fd)
+        return Path(name), open_memmap(name, mode="w+", dtype=np.int64, shape=shape)
     except OSError as exc:
         raise SnncError(f"{out}: cannot write here ({exc.strerror or exc})") from None
-    fh = os.fdopen(fd, "wb")
-    npf.write_array_header_2_0(fh, {"descr": npf.dtype_to_descr(np.dtype(dtype)),
-                                    "fortran_order": False, "shape": shape})
-    return Path(name), fh
 
 
 def _copy_member(zf: Any, path: Path, name: str) -> None:
@@ -251,6 +273,10 @@ def _copy_member(zf: Any, path: Path, name: str) -> None:
               help="loihi-sim on a compile output: simulate this many samples at a time "
                    "(default: as many as fit in about 64 MB of input), reading a memory-mapped "
                    "X.npy chunk by chunk and streaming the results to R.npz.")
+@click.option("--chunk-steps", type=click.IntRange(min=1), default=None,
+              help="loihi-sim on a compile output: write results every this many steps "
+                   "(default: windows of about 64 MB of simulator values; inputs or runs too "
+                   "large for one chunk are streamed window by window, memory flat in steps).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
@@ -258,6 +284,7 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
             fidelity: str, quiet: bool, dt: str | None, **kw: Any) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
     chunk_samples = kw.pop("chunk_samples", None)
+    chunk_steps = kw.pop("chunk_steps", None)
     opts = options_from(kw, steps, dt)
     netx_reset = reset_interval if is_netx(model_or_outdir) and reset_interval else None
     examples = () if opts.encode else (input_path,)
@@ -299,11 +326,12 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
         run_probes = silicon.probes_needed(ran, probes)
     run_steps = len(x) + lat if lat else steps
     chunk = _chunk_samples(x, run_steps, chunk_samples)
-    if (batched and chunk < x.shape[1] and backend == "loihi-sim" and counters_path is None
+    large = chunk < x.shape[1] or _sample_bytes(x, run_steps) > CHUNK_BYTES or chunk_steps
+    if (large and backend == "loihi-sim" and counters_path is None
             and fidelity == "fixed_pt" and sim.needs == "program"
             and "netx" not in dict(graph.metadata)):
         _simulate_streamed(subject, x, run_steps, lat, probes, chunk, reset_interval, out,
-                           quiet)
+                           quiet, batched, chunk_steps)
         return
     result = sim.run(subject, x, run_steps, run_probes,
                      reset_interval=reset_interval, progress=not quiet, lava_hw=lava_hw)

@@ -104,3 +104,29 @@ def test_streamed_chunks_of_samples_equal_one_batch_and_the_reference(setup, mon
     want = reference.simulate(program_graph, np.moveaxis(x, -1, 0), probes=[probe])
     np.testing.assert_array_equal(chunked[probe], np.moveaxis(want.probes[probe], 0, -1))
     assert not [p for p in d.iterdir() if p.name.endswith(".part.npy")]
+
+
+@pytest.mark.parametrize("samples", [None, "3"])
+def test_streamed_windows_of_steps_equal_one_run(setup, samples) -> None:
+    """--chunk-steps writes the results window after window of steps (with or without chunks
+    of samples): R.npz equals one whole run's, batched and unbatched, aligned and not."""
+    net, d = setup
+    rng = np.random.default_rng(8)
+    x = (rng.random((5, *net.stimulus.shape[2:], 23)) < 0.3).astype(np.uint8)
+    np.save(d / "x5.npy", x)
+    np.save(d / "x1l.npy", x[0])
+    probe = f"{net.neurons[0]}.v"
+    for name in ("x5.npy", "x1l.npy"):
+        for steps in ((), ("--steps", "26")):
+            common = ["simulate", str(d / "out"), "-i", str(d / name), "-p", probe, "-q",
+                      *steps]
+            _run(*common, "-o", str(d / "whole.npz"))
+            more = ("--chunk-samples", samples) if samples else ()
+            _run(*common, "--chunk-steps", "4", *more, "-o", str(d / "win.npz"), "--force")
+            whole, win = np.load(d / "whole.npz"), np.load(d / "win.npz")
+            assert sorted(whole.files) == sorted(win.files) == sorted(["output", probe])
+            for k in whole.files:
+                assert win[k].shape == whole[k].shape
+                np.testing.assert_array_equal(win[k], whole[k], err_msg=f"{name} {steps} {k}")
+            assert whole["output"].any()
+    assert not [p for p in d.iterdir() if p.name.endswith(".part.npy")]
