@@ -68,9 +68,13 @@ class LearningOptions:
 
 
 def check_stimuli(program: ChipProgram, inputs: Any) -> dict[str, np.ndarray]:
-    """The stimuli of ``inputs`` per input node, checked to be integers (spikes or payloads)."""
+    """The stimuli of ``inputs`` per input node, checked to be integers (spikes or payloads).
+    A stimulus may also be a source read window by window (``window(t0, T)``, ``shape``,
+    ``dtype``, e.g. ``snnc.stepfile.TimeLastFile``), which checks its own windows."""
     out = stimuli(program.graph, inputs)
     for name, x in out.items():
+        if hasattr(x, "window"):
+            continue
         if x.dtype.kind == "f" and not np.array_equal(x, np.round(x)):
             raise SnncError(f"stimulus for {name!r} has non-integer values; the chip takes "
                             "spikes (0/1) or integer graded payloads")
@@ -191,7 +195,8 @@ class EventRun:
             r.reset()
 
     def _stim(self, name: str, t0: int, T: int) -> np.ndarray:
-        x = self.stim[name][t0:t0 + T]
+        src = self.stim[name]
+        x = src.window(t0, T) if hasattr(src, "window") else src[t0:t0 + T]
         if x.shape[0] < T:
             pad = np.zeros((T - x.shape[0], *x.shape[1:]), x.dtype)
             x = np.concatenate([x, pad])

@@ -138,7 +138,7 @@ def _simulate_streamed(program: Any, x: np.ndarray, steps: int | None, lat: int,
                        quiet: bool, batched: bool, chunk_steps: int | None = None) -> None:
     """The samples of ``x`` (T, B, *shape; a memory-mapped file's view) ``chunk`` at a time,
     and each chunk's steps window after window (``simulate_pieces``): every window reads its
-    own steps of the input and its results are written at once into one memory-mapped
+    own steps of the input (``stepfile.TimeLastFile``) and its results are written at once into one memory-mapped
     temporary .npy per result array (time last), whose pages are then released; R.npz is
     assembled from those files. Memory holds one window, whatever the numbers of samples and
     steps. Samples are independent and windows continue the state, so the results equal one
@@ -148,13 +148,16 @@ def _simulate_streamed(program: Any, x: np.ndarray, steps: int | None, lat: int,
     from ..simulators.event import simulate_pieces
 
     n, total = x.shape[1], x.shape[0] if steps is None else steps
+    from ..stepfile import TimeLastFile
+
+    src = TimeLastFile.of(x, batched)  # read by positioned reads, window by window
     parts: dict[str, tuple[Path, Any]] = {}
     syn = spikes = 0.0
     windows = 0
     tmp_dir = out.parent if str(out.parent) else Path(".")
     try:
         for b0 in range(0, n, chunk):
-            xc = x[:, b0:b0 + chunk]  # a view: each window reads its own steps
+            xc: Any = x[:, b0:b0 + chunk] if src is None else src.samples(b0, b0 + chunk)
             for piece in simulate_pieces(program, xc, total, probes, chunk_steps=chunk_steps,
                                          reset_interval=reset_interval):
                 arrays = {"output": (_single(piece.outputs), lat),
@@ -194,15 +197,22 @@ def _simulate_streamed(program: Any, x: np.ndarray, steps: int | None, lat: int,
                    f"{spikes / n:.0f} spikes per sample)")
 
 
-def _release(x: np.ndarray) -> None:
-    """Let the kernel drop the pages of a memory-mapped input that were read so far (they count
-    in the process's resident memory until it needs them elsewhere); they are re-read on use."""
+def _mmap_of(x: Any) -> Any:
     import mmap
 
     base: Any = x
     while base is not None and not isinstance(base, mmap.mmap):
         base = getattr(base, "_mmap", None) or getattr(base, "base", None)
-    if isinstance(base, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+    return base
+
+
+def _release(x: np.ndarray) -> None:
+    """Let the kernel drop the pages of a memory-mapped input that were read so far (they count
+    in the process's resident memory until it needs them elsewhere); they are re-read on use."""
+    import mmap
+
+    base = _mmap_of(x)
+    if base is not None and hasattr(mmap, "MADV_DONTNEED"):
         base.madvise(mmap.MADV_DONTNEED)
 
 
