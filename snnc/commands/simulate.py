@@ -138,11 +138,11 @@ def _simulate_streamed(program: Any, x: np.ndarray, steps: int | None, lat: int,
                        quiet: bool, batched: bool, chunk_steps: int | None = None) -> None:
     """The samples of ``x`` (T, B, *shape; a memory-mapped file's view) ``chunk`` at a time,
     and each chunk's steps window after window (``simulate_pieces``): every window reads its
-    own steps of the input (``stepfile.TimeLastFile``) and its results are written at once into one memory-mapped
-    temporary .npy per result array (time last), whose pages are then released; R.npz is
-    assembled from those files. Memory holds one window, whatever the numbers of samples and
-    steps. Samples are independent and windows continue the state, so the results equal one
-    whole run's."""
+    own steps of the input (``stepfile.TimeLastFile``) and its results are written at once
+    into one memory-mapped temporary .npy per result array (time last), whose pages are then
+    released; R.npz is assembled from those files. Memory holds one window, whatever the
+    numbers of samples and steps. Samples are independent and windows continue the state, so
+    the results equal one whole run's."""
     import zipfile
 
     from ..simulators.event import simulate_pieces
