@@ -15,8 +15,9 @@ Threads: the loops over samples (b) of the synapse and LIF kernels run in parall
 (``prange``) when the batch has at least two samples and ``set_threads`` allows it; every
 sample owns its rows of every array, so results do not depend on the thread count. A single
 sample of a large layer is split over its neurons instead: each thread runs all T steps of the
-chunk for its own slice of output columns (dense synapses) or neurons (LIF), with at least
-``set_split``'s minimum (default 256) per thread; a column's sums and a neuron's state depend
+chunk for its own slice of output columns (dense synapses), output channels (conv: 8+ per
+thread, 4096+ outputs) or neurons (LIF), with at least ``set_split``'s minimum (default 256)
+per thread; a column's sums and a neuron's state depend
 on nothing outside it within a chunk, so this too is bit-identical to one thread. Counters
 that sum over inputs or cores are added by one thread (dense) or after the threads (LIF).
 """
@@ -75,6 +76,16 @@ cdef inline int _nsplit(Py_ssize_t B, Py_ssize_t N) noexcept nogil:
     if B != 1 or _threads < 2:
         return 1
     k = N // _min_split
+    return <int>(k if k < _threads else _threads) if k > 1 else 1
+
+
+cdef inline int _nsplit_conv(Py_ssize_t B, Py_ssize_t OPG, Py_ssize_t outputs) noexcept nogil:
+    """Threads over the output channels of a single sample's conv: at least ``_min_split``
+    // 32 channels (8 by default) per thread and 16 x ``_min_split`` outputs in all."""
+    cdef Py_ssize_t per = _min_split // 32, k
+    if B != 1 or _threads < 2 or outputs < 16 * _min_split:
+        return 1
+    k = OPG // (per if per > 1 else 1)
     return <int>(k if k < _threads else _threads) if k > 1 else 1
 
 
@@ -251,7 +262,10 @@ cdef void _conv_sample(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt
                        const int64_t[:, ::1] F, int64_t[:, :, ::1] cnt, int64_t[::1] ny,
                        int64_t[:, ::1] ky_of, int64_t[:, ::1] oy_of, int64_t[::1] nx,
                        int64_t[:, ::1] kx_of, int64_t[:, ::1] ox_of, Py_ssize_t OH,
-                       Py_ssize_t OW, Py_ssize_t CO, Py_ssize_t b) noexcept nogil:
+                       Py_ssize_t OW, Py_ssize_t CO, Py_ssize_t b, Py_ssize_t o0,
+                       Py_ssize_t o1, bint count) noexcept nogil:
+    """Sample b, output channels o0..o1-1 of every group, all T steps; ``count``: also add
+    the inputs' counter rows."""
     cdef Py_ssize_t T = x.shape[0], Cin = x.shape[2], H = x.shape[3], W = x.shape[4]
     cdef Py_ssize_t CPG = wt.shape[1], OPG = wt.shape[4], R = ring.shape[0], C = F.shape[1]
     cdef Py_ssize_t t, ci, g, cl, iy, ix, i, c, a, e, ky, oy, kx, ox, o, co, slot, nxt
@@ -263,6 +277,8 @@ cdef void _conv_sample(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt
         nxt = (t0 + t + 1) % R
         if emit:
             for co in range(CO):
+                if co % OPG < o0 or co % OPG >= o1:
+                    continue
                 for oy in range(OH):
                     for ox in range(OW):
                         y[t, b, co, oy, ox] = ring[slot, b, co, oy, ox]  # already 24-bit
@@ -277,8 +293,9 @@ cdef void _conv_sample(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt
                     if v == 0:
                         continue
                     i = (ci * H + iy) * W + ix
-                    for c in range(C):
-                        cnt[t, b, c] += F[i, c]
+                    if count:
+                        for c in range(C):
+                            cnt[t, b, c] += F[i, c]
                     if not graded:
                         v = 1
                     for a in range(ny[iy]):
@@ -289,11 +306,13 @@ cdef void _conv_sample(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt
                             ox = ox_of[ix, e]
                             dst = &ac[(oy * OW + ox) * CO + g * OPG]
                             wk = &wt[g, cl, ky, kx, 0]
-                            for o in range(OPG):
+                            for o in range(o0, o1):
                                 dst[o] += wk[o] * v
         for oy in range(OH):
             for ox in range(OW):
                 for co in range(CO):
+                    if co % OPG < o0 or co % OPG >= o1:
+                        continue
                     s = ac[(oy * OW + ox) * CO + co]
                     ring[nxt, b, co, oy, ox] += ((s + 8388608) & 16777215) - 8388608
 
@@ -306,7 +325,8 @@ def conv_run(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt, stride, 
     cdef Py_ssize_t B = x.shape[1], H = x.shape[3], W = x.shape[4]
     cdef Py_ssize_t KH = wt.shape[2], KW = wt.shape[3]
     cdef Py_ssize_t OH = acc.shape[0], OW = acc.shape[1], CO = acc.shape[2], b
-    cdef int nt = _nthreads(B)
+    cdef Py_ssize_t OPG = wt.shape[4]
+    cdef int nt = _nthreads(B), ns = _nsplit_conv(B, OPG, OH * OW * CO), k
     cdef int64_t* ac
     if OH * OW * CO == 0:
         return
@@ -314,16 +334,25 @@ def conv_run(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt, stride, 
     nx_, kxo_, oxo_ = _reach(W, KW, OW, int(stride[1]), int(pad[1]), int(dil[1]))
     cdef int64_t[::1] ny = ny_, nx = nx_
     cdef int64_t[:, ::1] ky_of = kyo_, oy_of = oyo_, kx_of = kxo_, ox_of = oxo_
+    if ns > 1:  # one sample: threads over slices of each group's output channels
+        with nogil, parallel(num_threads=ns):
+            ac = <int64_t*>calloc(OH * OW * CO, sizeof(int64_t))  # own rows: no false sharing
+            for k in prange(ns, schedule="static", chunksize=1):
+                _conv_sample(x, wt, graded, ring, t0, y, ac, emit, F, cnt, ny, ky_of, oy_of,
+                             nx, kx_of, ox_of, OH, OW, CO, 0, OPG * k // ns,
+                             OPG * (k + 1) // ns, k == 0)
+            free(ac)
+        return
     if nt == 1:
         for b in range(B):
             _conv_sample(x, wt, graded, ring, t0, y, &acc[0, 0, 0], emit, F, cnt, ny, ky_of,
-                         oy_of, nx, kx_of, ox_of, OH, OW, CO, b)
+                         oy_of, nx, kx_of, ox_of, OH, OW, CO, b, 0, OPG, True)
         return
     with nogil, parallel(num_threads=nt):
         ac = <int64_t*>calloc(OH * OW * CO, sizeof(int64_t))
         for b in prange(B, schedule="static"):
             _conv_sample(x, wt, graded, ring, t0, y, ac, emit, F, cnt, ny, ky_of, oy_of, nx,
-                         kx_of, ox_of, OH, OW, CO, b)
+                         kx_of, ox_of, OH, OW, CO, b, 0, OPG, True)
         free(ac)
 
 

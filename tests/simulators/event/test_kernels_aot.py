@@ -179,7 +179,7 @@ def _same_everything(got, want, probes, what) -> None:
                                       err_msg=f"{what} {f}")
 
 
-@pytest.mark.parametrize("scenario", ["plain", "u_wrap", "v_sat", "graded"])
+@pytest.mark.parametrize("scenario", ["plain", "u_wrap", "v_sat", "conv_wrap", "graded"])
 def test_one_sample_split_over_threads_equals_one_thread(tmp_path, scenario: str) -> None:
     """A single sample's layers split over 2 threads by neurons: bit-identical to 1 thread,
     numpy and the reference, counters included (random programs)."""
@@ -197,6 +197,20 @@ def test_one_sample_split_over_threads_equals_one_thread(tmp_path, scenario: str
         np.testing.assert_array_equal(one.output, ref.output)
         for k, got in enumerate([*split, npy]):
             _same_everything(got, one, net.probes, f"seed {seed} run {k}")
+
+
+def test_one_sample_conv_split_by_channels_equals_one_thread() -> None:
+    rng = np.random.default_rng(9)
+    graph = _net(rng)
+    prog = map_graph(graph, "loihi1")
+    x = (rng.random((30, 1, 2, 8, 8)) < 0.3).astype(np.uint8)
+    probes = ["l0.v", "l1.u"]
+    one, split = _split_runs(prog, x, probes)
+    ref = reference.simulate(graph, x, probes=probes)
+    assert ref.output.any()
+    np.testing.assert_array_equal(one.output, ref.output)
+    for k, got in enumerate(split):
+        _same_everything(got, one, probes, f"run {k}")
 
 
 def test_one_large_sample_split_in_vectors_equals_one_thread() -> None:
