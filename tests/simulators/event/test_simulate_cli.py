@@ -117,7 +117,7 @@ def test_streamed_windows_of_steps_equal_one_run(setup, samples) -> None:
     np.save(d / "x1l.npy", x[0])
     probe = f"{net.neurons[0]}.v"
     for name in ("x5.npy", "x1l.npy"):
-        for steps in ((), ("--steps", "26")):
+        for steps in ((), ("--steps", "26"), ("--reset-interval", "6")):
             common = ["simulate", str(d / "out"), "-i", str(d / name), "-p", probe, "-q",
                       *steps]
             _run(*common, "-o", str(d / "whole.npz"))
