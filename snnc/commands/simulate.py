@@ -18,7 +18,6 @@ last; with ``--counters`` the event simulator's counters go to a JSON or NPZ fil
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from ..io import atomic_path, check_output_file, to_time_last
 from ..simulators.result import SimResult
 from .load_options import is_compiled, load_options_from, loading_options, print_notes
 from .netx_options import MAX_INTERVAL, is_netx
+from .streamed import CHUNK_BYTES, chunk_samples_for, sample_bytes, simulate_streamed
 
 log = logging.getLogger(__name__)
 
@@ -110,134 +110,6 @@ def _ours_counters(path: Path) -> bool:
         with zipfile.ZipFile(path) as zf:
             return "syn_ops_dense.npy" in zf.namelist()
     return "syn_ops_dense" in read_json(path, "counters")
-
-
-CHUNK_BYTES = 64 << 20  # input bytes (as int64) of one streamed chunk of samples
-
-
-def _sample_bytes(x: np.ndarray, steps: int | None) -> int:
-    """Bytes (as int64) of one sample's input over the whole run."""
-    return max(int(steps or len(x)), len(x)) * int(np.prod(x.shape[2:])) * 8
-
-
-def _chunk_samples(x: np.ndarray, steps: int | None, asked: int | None) -> int:
-    """Samples per chunk: ``asked``, else as many as keep one chunk's input near CHUNK_BYTES."""
-    if asked is not None:
-        return asked
-    return max(1, CHUNK_BYTES // max(_sample_bytes(x, steps), 1))
-
-
-def _single(outputs: dict[str, np.ndarray]) -> np.ndarray:
-    if len(outputs) != 1:
-        raise SnncError(f"the program has outputs {sorted(outputs)}; snnc simulate writes one")
-    return next(iter(outputs.values()))
-
-
-def _simulate_streamed(program: Any, x: np.ndarray, steps: int | None, lat: int,
-                       probes: tuple[str, ...], chunk: int, reset_interval: int, out: Path,
-                       quiet: bool, batched: bool, chunk_steps: int | None = None) -> None:
-    """The samples of ``x`` (T, B, *shape; a memory-mapped file's view) ``chunk`` at a time,
-    and each chunk's steps window after window (``simulate_pieces``): every window reads its
-    own steps of the input (``stepfile.TimeLastFile``) and its results are written at once
-    into one memory-mapped temporary .npy per result array (time last), whose pages are then
-    released; R.npz is assembled from those files. Memory holds one window, whatever the
-    numbers of samples and steps. Samples are independent and windows continue the state, so
-    the results equal one whole run's."""
-    import zipfile
-
-    from ..simulators.event import simulate_pieces
-
-    n, total = x.shape[1], x.shape[0] if steps is None else steps
-    from ..stepfile import TimeLastFile
-
-    src = TimeLastFile.of(x, batched)  # read by positioned reads, window by window
-    parts: dict[str, tuple[Path, Any]] = {}
-    syn = spikes = 0.0
-    windows = 0
-    tmp_dir = out.parent if str(out.parent) else Path(".")
-    try:
-        for b0 in range(0, n, chunk):
-            xc: Any = x[:, b0:b0 + chunk] if src is None else src.samples(b0, b0 + chunk)
-            for piece in simulate_pieces(program, xc, total, probes, chunk_steps=chunk_steps,
-                                         reset_interval=reset_interval):
-                arrays = {"output": (_single(piece.outputs), lat),
-                          **{k: (v, 0) for k, v in piece.probes.items()}}
-                for name, (val, skip) in arrays.items():
-                    lo = max(skip - piece.t0, 0)
-                    if lo >= piece.T:
-                        continue
-                    last = to_time_last(val[lo:])  # (b, *shape, T_window)
-                    if name not in parts:
-                        shape = (n, *last.shape[1:-1], total - skip)
-                        parts[name] = _open_part(tmp_dir, out, shape if batched else shape[1:])
-                    mm = parts[name][1] if batched else parts[name][1][None]
-                    t = piece.t0 + lo - skip
-                    mm[b0:b0 + last.shape[0], ..., t:t + last.shape[-1]] = last
-                for _, mm in parts.values():
-                    mm.flush()
-                    _release(mm)
-                _release(x)
-                tot = piece.counters.totals()
-                syn += (tot["syn_ops_dense"] + tot["syn_ops_sparse"] + tot["syn_ops_conv"]) \
-                    * xc.shape[1]
-                spikes += tot["spikes_out"] * xc.shape[1]
-                windows += 1
-        for _, mm in parts.values():
-            mm.flush()
-        with atomic_path(out) as tmp, \
-                zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-            for name, (path, _) in parts.items():
-                _copy_member(zf, path, name)
-    finally:
-        for path, _ in parts.values():
-            path.unlink(missing_ok=True)
-    if not quiet:
-        click.echo(f"loihi-sim: {total - lat} steps x {n} sample(s) in chunks of {chunk} "
-                   f"({windows} windows) -> {out} ({syn / n:.0f} synaptic ops, "
-                   f"{spikes / n:.0f} spikes per sample)")
-
-
-def _mmap_of(x: Any) -> Any:
-    import mmap
-
-    base: Any = x
-    while base is not None and not isinstance(base, mmap.mmap):
-        base = getattr(base, "_mmap", None) or getattr(base, "base", None)
-    return base
-
-
-def _release(x: np.ndarray) -> None:
-    """Let the kernel drop the pages of a memory-mapped input that were read so far (they count
-    in the process's resident memory until it needs them elsewhere); they are re-read on use."""
-    import mmap
-
-    base = _mmap_of(x)
-    if base is not None and hasattr(mmap, "MADV_DONTNEED"):
-        base.madvise(mmap.MADV_DONTNEED)
-
-
-def _open_part(tmp_dir: Path, out: Path, shape: tuple[int, ...]) -> tuple[Path, Any]:
-    """A temporary int64 .npy file of ``shape`` beside ``out``, memory-mapped for writing."""
-    import tempfile
-
-    from numpy.lib.format import open_memmap
-
-    try:
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{out.name[:200]}.", suffix=".part.npy",
-                                    dir=tmp_dir)
-        os.close(fd)
-        return Path(name), open_memmap(name, mode="w+", dtype=np.int64, shape=shape)
-    except OSError as exc:
-        raise SnncError(f"{out}: cannot write here ({exc.strerror or exc})") from None
-
-
-def _copy_member(zf: Any, path: Path, name: str) -> None:
-    """The .npy file ``path`` into the archive as ``name.npy``, a megabyte at a time."""
-    import shutil
-
-    with path.open("rb") as src, zf.open(f"{name}.npy", "w", force_zip64=True) as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
 
 
 @click.command("simulate")
@@ -335,13 +207,16 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     if fidelity == "silicon":
         run_probes = silicon.probes_needed(ran, probes)
     run_steps = len(x) + lat if lat else steps
-    chunk = _chunk_samples(x, run_steps, chunk_samples)
-    large = chunk < x.shape[1] or _sample_bytes(x, run_steps) > CHUNK_BYTES or chunk_steps
-    if (large and backend == "loihi-sim" and counters_path is None
-            and fidelity == "fixed_pt" and sim.needs == "program"
-            and "netx" not in dict(graph.metadata)):
-        _simulate_streamed(subject, x, run_steps, lat, probes, chunk, reset_interval, out,
-                           quiet, batched, chunk_steps)
+    chunk = chunk_samples_for(x, run_steps, chunk_samples)
+    large = chunk < x.shape[1] or sample_bytes(x, run_steps) > CHUNK_BYTES or chunk_steps
+    # counters stream as .npz window by window, over one chunk of samples (their means over
+    # samples are then the whole batch's, bit for bit)
+    counters_ok = counters_path is None or (counters_path.suffix == ".npz"
+                                            and chunk >= x.shape[1])
+    if (large and counters_ok and backend == "loihi-sim" and fidelity == "fixed_pt"
+            and sim.needs == "program" and "netx" not in dict(graph.metadata)):
+        simulate_streamed(subject, x, run_steps, lat, probes, chunk, reset_interval, out,
+                          quiet, batched, chunk_steps, counters_path)
         return
     result = sim.run(subject, x, run_steps, run_probes,
                      reset_interval=reset_interval, progress=not quiet, lava_hw=lava_hw)
