@@ -11,7 +11,9 @@ the chunk, in three phases as the reference does (synapses emit, neurons update 
 order, synapses absorb; ``stepping.py``): a graph with cycles entirely, and, while plastic
 synapses learn, every node downstream of a plastic synapse (its weights change with the spikes
 it causes); the nodes upstream of them still run chunked. Synaptic work is event-driven: only
-non-zero inputs touch their weight rows (``kernels_jit``).
+non-zero inputs touch their weight rows (``kernels_jit``). Each chunk's results are a
+``Piece`` (``pieces.py``): ``simulate`` collects them into one result, ``simulate_pieces``
+hands them to a consumer one window at a time (``snnc simulate`` on long inputs).
 
 Plastic synapses (``loihi.plastic_dense``, ``plastic.py``) learn by default, as in the reference
 (batch 1); ``learning=LearningOptions(learn=False)`` runs them as static dense synapses with
@@ -180,8 +182,8 @@ class EventRun:
     def begin(self, stim: dict[str, np.ndarray], steps: int,
               probes: list[tuple[str, str, str]], t_base: int = 0) -> None:
         """Start recording ``steps`` steps of ``stim`` from chip time ``t_base`` (state carries
-        on from before). ``stim`` may be a lazy view (a memory-mapped file's): each chunk reads
-        its own steps only."""
+        on from before). A stimulus may be a lazy view (a memory-mapped file's) or a source
+        with ``window(t0, T)``: each chunk reads its own steps only."""
         self.stim, self.steps, self.probes, self.t_base = stim, steps, probes, t_base
         self.record = {n for _, n, v in probes if v != "s" and n in self.lif}
         tables = self.cache.get(self.p, "counter tables", "",
