@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+
 from snnc import ir
 from snnc.ir.serialize import write_graph
 from snnc.simulators import recording, reference
@@ -36,7 +37,8 @@ def test_pilotnet_lif_compare_gt_both_modes(tmp_path, capsys, lavadl_assets):
                              "--compare-gt", str(d), "--compare-json", str(js), *probes], capsys)
     assert code == 0, err
     doc = json.loads(js.read_text())
-    assert doc["modes"] == ["fixed_pt", "silicon"] and doc["backend"] == "reference"
+    assert doc["modes"] == ["fixed_pt", "silicon"]
+    assert doc["backend"] == "reference"
     assert _table(doc, "fixed_pt") == FIXED_PT
     assert _table(doc, "silicon") == SILICON
     independent = bench.matches(d, dict(np.load(out)))  # the -o run is the silicon one
@@ -44,7 +46,8 @@ def test_pilotnet_lif_compare_gt_both_modes(tmp_path, capsys, lavadl_assets):
                                       for k, v in independent.items()}
     fc3 = {r["var"]: r for r in doc["layers"] if r["layer"] == "layer10"}
     assert fc3["u"]["first_mismatch"] == {"fixed_pt": 8, "silicon": 8}
-    assert fc3["u"]["file"] == "fc-3-u.npy" and fc3["u"]["steps"] == 24  # 25 recorded
+    assert fc3["u"]["file"] == "fc-3-u.npy"
+    assert fc3["u"]["steps"] == 24
     # the terminal table: one row per layer, equal/compared per mode and variable
     row = next(ln for ln in stdout.splitlines() if ln.strip().startswith("layer1 "))
     assert row.split()[1:] == ["conv-0", "17/24", "18/24", "0/24", "24/24", "24/24", "24/24"]
@@ -92,10 +95,15 @@ def test_refusals(tmp_path, capsys):
     empty.mkdir()
     base = ["simulate", str(model), "-i", str(x), "-b", "reference", "-o", str(tmp_path / "r.npz")]
     code, _, err = run([*base, "--compare-gt", str(empty)], capsys)
-    assert code == 2 and "no recorded layer" in err and "Traceback" not in err
+    assert code == 2
+    assert "no recorded layer" in err
+    assert "Traceback" not in err
     np.save(empty / "n.u.npy", np.zeros((3, 5)))
     code, _, err = run([*base, "--compare-gt", str(empty)], capsys)
-    assert code == 2 and "fits neither" in err
+    assert code == 2
+    assert "fits neither" in err
     code, _, err = run([*base, "--compare-json", str(tmp_path / "c.json")], capsys)
-    assert code == 2 and "--compare-json needs --compare-gt" in err
-    assert not (tmp_path / "r.npz").exists() and not (tmp_path / "c.json").exists()
+    assert code == 2
+    assert "--compare-json needs --compare-gt" in err
+    assert not (tmp_path / "r.npz").exists()
+    assert not (tmp_path / "c.json").exists()
