@@ -77,7 +77,8 @@ def main() -> None:
     rec_v = np.load(d / "fc-3-v.npy")[0].astype(np.int64)
     print("fc-3 weights", w.tolist(), "weight_exp", syn.weight_exp)
     print("chip u/64 ", (rec_u[:T] >> 6).tolist())
-    print("model u/64", np.concatenate([[0], a[:-1]]).tolist(), "(fc-2 spikes of t arrive at t + 1)")
+    print("model u/64", np.concatenate([[0], a[:-1]]).tolist(),
+          "(fc-2 spikes of t arrive at t + 1)")
     for want in sorted({int(x) >> 6 for x in rec_u if x}):
         subsets = [c for r in range(len(w) + 1) for c in itertools.combinations(range(len(w)), r)
                    if int(w[list(c)].sum()) >> -syn.weight_exp == want]

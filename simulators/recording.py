@@ -5,7 +5,8 @@ either name:
 
 - snnc's probe names: ``<node>.s.npy``, ``<node>.u.npy``, ``<node>.v.npy`` (probe layout:
   ``(*shape, T)`` in snnc's (C, H, W) order);
-- for a graph read from a netx file, lava-dl's names, as ``gts/pilotnet_lif`` has them: the
+- for a graph read from a netx file of LIF layers, lava-dl's names, as ``gts/pilotnet_lif``
+  has them (its SDNN recordings are named otherwise, and are not guessed at): the
   file's layers in order are ``input`` (a layer without a synapse), ``conv-<i>`` and ``fc-<i>``
   (the i-th conv or dense layer); spikes ``<stem>.npy`` (else ``<stem>-s.npy``), state
   ``<stem>-u.npy`` and ``<stem>-v.npy``, in netx's axis order (W, H, C) or snnc's.
@@ -50,6 +51,8 @@ def lavadl_stems(graph: Graph) -> dict[str, str]:
     """node -> lava-dl recording stem for the neuron layers of a netx graph (else empty)."""
     if "netx" not in dict(graph.metadata):
         return {}
+    if any(n.op in NEURON_OPS and n.op != "loihi.lif" for n in graph.nodes.values()):
+        return {}  # the naming is PilotNet LIF's; SDNN recordings (act0, sigma1, ...) differ
     layers = sorted((int(m.group(1)), n) for n in graph.nodes if (m := _LAYER.match(n)))
     stems: dict[str, str] = {}
     counts = {"conv": 0, "fc": 0}

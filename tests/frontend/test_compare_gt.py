@@ -107,3 +107,13 @@ def test_refusals(tmp_path, capsys):
     assert "--compare-json needs --compare-gt" in err
     assert not (tmp_path / "r.npz").exists()
     assert not (tmp_path / "c.json").exists()
+
+
+def test_lavadl_names_only_for_lif_networks(lavadl_assets):
+    from snnc.frontend.netx import read_netx
+
+    lif = read_netx(lavadl_assets / "gts/pilotnet_lif/network.net")
+    assert recording.lavadl_stems(lif)["layer10"] == "fc-3"
+    assert recording.lavadl_stems(lif)["layer1"] == "conv-0"
+    sdnn = read_netx(lavadl_assets / "gts/pilotnet_sdnn/network.net")
+    assert recording.lavadl_stems(sdnn) == {}  # its input.npy is the image, not layer0
