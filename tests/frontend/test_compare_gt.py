@@ -53,6 +53,27 @@ def test_pilotnet_lif_compare_gt_both_modes(tmp_path, capsys, lavadl_assets):
     assert row.split()[1:] == ["conv-0", "17/24", "18/24", "0/24", "24/24", "24/24", "24/24"]
 
 
+def test_fc3_recording_is_lavas_run_with_resets_one_step_earlier(tmp_path, capsys,
+                                                                 lavadl_assets):
+    """fc-3's recording (25 float steps) equals fixed_pt with netx reset_offset 15 at every
+    recorded step (s, u, v), while that run departs from layers 0-9's recordings
+    (docs/loihi-sim.md: no single run reproduces both)."""
+    d = lavadl_assets / "gts/pilotnet_lif"
+    js = tmp_path / "cmp.json"
+    code, _, err = run(["simulate", str(d / "network.net"), "--input-bias", str(d / "image.npy"),
+                        "--reset-interval", "16", "--reset-offset", "15", "--steps", "25", "-q",
+                        "-b", "reference", "-o", str(tmp_path / "r.npz"), "--compare-gt", str(d),
+                        "--compare-json", str(js)], capsys)
+    assert code == 0, err
+    doc = json.loads(js.read_text())
+    fc3 = {r["var"]: r for r in doc["layers"] if r["layer"] == "layer10"}
+    assert {v: (r["equal"]["fixed_pt"], r["steps"]) for v, r in fc3.items()} == {
+        "s": (25, 25), "u": (25, 25), "v": (25, 25)}
+    assert (fc3["u"]["equal"]["silicon"], fc3["v"]["equal"]["silicon"]) == (21, 11)
+    fc2_u = next(r for r in doc["layers"] if r["layer"] == "layer9" and r["var"] == "u")
+    assert fc2_u["equal"]["fixed_pt"] < 24
+
+
 def _net():
     return ir.Graph.chain(
         ("x", ir.Input(shape=(2, 3))), ("f", ir.Flatten(input_shape=(2, 3))),
