@@ -1,5 +1,5 @@
 """The hypotheses tested for the last layer (fc-3) of lava-dl's Loihi 2 PilotNet LIF recording,
-and the best match each reaches (docs/loihi-sim.md, "Not explained").
+and the best match each reaches, then the run that reproduces it (docs/loihi-sim.md).
 
 fc-3 is one integrator (du 4095: u is the step's input; dv 0; vth 2**17 - 1, never spikes) fed
 by fc-2, whose spikes equal the chip's at all 24 steps. Each hypothesis drives fc-3 with the
@@ -135,6 +135,14 @@ def main() -> None:
                               interval, offset))
         print("whole network, reset interval 4-24 x offset 0-11 (u, v, mode, interval, offset):",
               best(whole), "best u:", max(whole)[:2])
+    # the explanation (docs/loihi-sim.md): every layer's reset one step earlier, period 16
+    gg = read_netx(d / "network.net", reset_interval=16, reset_offset=15,
+                   input_bias=np.load(d / "image.npy"))
+    x = np.zeros((T + 1, 1, *gg.nodes["input"].out_shape), np.int64)
+    r = reference.simulate(gg, x, probes=("layer10.u", "layer10.v"))
+    print("fixed_pt, reset interval 16, offset 15 (u, v of 25):",
+          int((r.probes["layer10.u"][:, 0, 0] == rec_u).sum()),
+          int((r.probes["layer10.v"][:, 0, 0] == rec_v).sum()))
 
 
 if __name__ == "__main__":
