@@ -48,7 +48,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_loihi1_published import NETS, calibrate, peers_network
 
 from snnc.backends.loihi.mapper import map_graph
+from snnc.backends.loihi.chips import load_chip
 from snnc.backends.report.energy import MODEL_DIR, load_model
+from snnc.backends.report.loihi2_facts import loihi2_system, summary
 from snnc.backends.report.sections import run_model
 from snnc.backends.report.system import SystemCosts
 from snnc.simulators.event import simulate
@@ -171,6 +173,49 @@ def toml_block(sysc: SystemCosts, fitted: dict, rows: list[str], estimate: bool)
     return "\n".join(lines)
 
 
+def loihi2_block(l1: SystemCosts) -> str:
+    """The [system] table of ``loihi2-estimate``: Loihi 1's calibrated lines scaled to Loihi 2
+    by the factors of ``loihi2_facts`` (Loihi 2's own message cost, step time, x86 power)."""
+    c = load_chip("loihi1").costs
+    s = loihi2_system(l1, c.energy_pj, c.time_ns)
+    f = summary(c.energy_pj, c.time_ns)
+    lr = s.core_leak_range or (0.0, 0.0)
+    est = list(s.estimated)
+    lines = [MARKER, "# Loihi 2's lines, derived from Loihi 1's calibration by "
+             "backends/report/loihi2_facts.py (no Loihi 2 measurement is fitted)", "[system]",
+             f'input_path = "{s.input_path}"  # "x86" (embedded cores feed the input) or "host"',
+             f"mgmt_w = {s.mgmt_w:.4f}  # [D] Loihi 1's fitted {l1.mgmt_w:.4f} W x "
+             f"{f['x86_power_factor']:.3f} (Lakemont on Intel 4, process scaling)",
+             f"input_msg_pj = {s.input_msg_pj:.4f}  # [D] Loihi 2 axon_out (111 pJ x "
+             f"{f['energy']['central']:.4f})",
+             f"input_msg_ns = {s.input_msg_ns:.4f}  # [D] Loihi 2 axon_out (5.1 ns x "
+             f"{f['time']['central']:.4f})",
+             f"payload_pj_per_bit = {s.payload_pj_per_bit:.5f}  # [D] Loihi 2 axon_out / 32",
+             f"core_leak_w = {s.core_leak_w:.8f}  # [D] Loihi 1's x core area 0.21/0.41",
+             f"core_leak_range = [{lr[0]:.8f}, {lr[1]:.8f}]  # [D] Loihi 1's x core area",
+             f"estimated = {est!r}".replace("'", '"'),
+             "", "[system.step_ns]",
+             f"x86 = {s.step_ns['x86']:.0f}  # [D] Loihi 1's fitted {l1.step_ns['x86']:.0f} x "
+             f"{f['step_ratio']:.3f} (fastest step: Hala Point 5 µs vs Pohoiki Springs 5.8 µs)",
+             f"host = {s.step_ns['host']:.0f}  # [D] Loihi 1's fitted {l1.step_ns['host']:.0f} x "
+             f"{f['step_ratio']:.3f}",
+             "", "[system.sources]",
+             'mgmt_w = "derived: Loihi 1 fit (calibrate.py) x process scaling of the x86 cores"',
+             'step_ns = "derived: Loihi 1 fit x fastest published step, Hala Point (Intel 2024) '
+             'vs Pohoiki Springs (Frady 2020)"',
+             'input_msg = "derived: one Loihi 2 mesh message (axon_out x the energy and time '
+             'factors)"',
+             'core_leak = "derived: Loihi 1 per-core leakage (Frady 2020 vs Blouw 2019) x core '
+             'area (Intel brief)"', ""]
+    return "\n".join(lines)
+
+
+def current_system(model_name: str) -> SystemCosts:
+    model = load_model(model_name, load_chip("loihi1"))
+    assert model.system is not None
+    return model.system
+
+
 def write(model_name: str, block: str) -> Path:
     path = MODEL_DIR / f"{model_name}.toml"
     text = path.read_text()
@@ -187,7 +232,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=2)
     ap.add_argument("--dry-run", action="store_true", help="print, do not write the TOMLs")
+    ap.add_argument("--loihi2-only", action="store_true",
+                    help="rewrite loihi2-estimate's [system] from loihi1-sanafe's, no refit")
     args = ap.parse_args()
+    if args.loihi2_only:
+        block = loihi2_block(current_system("loihi1-sanafe"))
+        print(block if args.dry_run else f"# wrote {write('loihi2-estimate', block)}")
+        return
     pts = points(args.samples)
     graph, x = peers_network()
     peers_prog = map_graph(graph)
@@ -224,8 +275,7 @@ def main() -> None:
         if not args.dry_run:
             print(f"# wrote {write(name, toml_block(sysc, fitted, rows, False))}")
             if name == "loihi1-sanafe":
-                l2 = dataclasses.replace(sysc, estimated=(*sysc.estimated, "management"))
-                print(f"# wrote {write('loihi2-estimate', toml_block(l2, fitted, rows, True))}")
+                print(f"# wrote {write('loihi2-estimate', loihi2_block(sysc))}")
 
 
 if __name__ == "__main__":
