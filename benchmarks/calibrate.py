@@ -47,8 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_loihi1_published import NETS, calibrate, peers_network
 
-from snnc.backends.loihi.mapper import map_graph
 from snnc.backends.loihi.chips import load_chip
+from snnc.backends.loihi.mapper import map_graph
 from snnc.backends.report.energy import MODEL_DIR, load_model
 from snnc.backends.report.loihi2_facts import loihi2_system, summary
 from snnc.backends.report.sections import run_model

@@ -24,8 +24,12 @@ def _summary(doc: dict) -> Any:
     t.add_column("value")
     t.add_column("range / detail", style="dim")
     label = model["name"] + (" [red]ESTIMATE[/red]" if model["estimate"] else "")
+    mp = chip.get("mapping") or {}
     t.add_row("chip", f"{chip['name']}: {chip['cores']} cores on {chip['tiles']} tiles of "
-              f"{chip['chips']} chip(s)", "")
+              f"{chip['chips']} chip(s)",
+              f"{mp.get('strategy', 'unknown')} mapping, per-core work weighed at "
+              + ("the measured activity" if mp.get("activity") == "measured"
+                 else "an assumed 10 % activity") if mp else "")
     kind = inp["kind"] if inp["kind"] != "worst-case" else "[bold red]WORST CASE[/bold red]"
     t.add_row("input", f"{kind}: {inp['timesteps']} steps x {inp['samples']} sample(s)", "")
     t.add_row("energy model", label, model["source"])

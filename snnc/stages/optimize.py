@@ -58,6 +58,18 @@ class Optimized:
     def synthetic(self) -> bool:
         return self.calibration.startswith("synthetic")
 
+    def layer_rates(self) -> dict[str, float] | None:
+        """Spikes per neuron per step of each chip layer and input, measured on the calibration
+        input by the fidelity report (the lowered graph's run); None when the input is the
+        synthetic assumption or nothing was measured. The balanced mapping weighs per-core work
+        with these (``partition.balance``)."""
+        if self.synthetic or not self.fidelity:
+            return None
+        out = {r["layer"]: float(r["fixed_rate"]) for r in self.fidelity.get("layers", ())
+               if "fixed_rate" in r}
+        out.update({k: float(v) for k, v in dict(self.fidelity.get("input_rates", {})).items()})
+        return out or None
+
 
 def load_calibration(graph: Graph, calibration: Any, model_path: Path | None,
                      steps: int | None) -> tuple[dict[str, np.ndarray], str]:

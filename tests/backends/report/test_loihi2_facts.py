@@ -66,7 +66,8 @@ def test_the_model_file_holds_the_derivation() -> None:
 def test_loihi2_system_lines_are_loihi2s_not_loihi1s() -> None:
     l1 = load_model("loihi1-sanafe", load_chip("loihi1")).system
     l2 = load_model("loihi2-estimate", load_chip("loihi2")).system
-    assert l1 is not None and l2 is not None
+    assert l1 is not None
+    assert l2 is not None
     want = loihi2_system(l1, L1.energy_pj, L1.time_ns)
     e, t = energy_factor(L1.energy_pj).central, time_factor(L1.time_ns).central
     assert l2.input_msg_pj == pytest.approx(111.0 * e, rel=1e-3) != l1.input_msg_pj
