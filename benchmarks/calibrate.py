@@ -96,7 +96,8 @@ def system_for(model_name: str, chip, fitted: dict) -> SystemCosts:
         mgmt_w=fitted["mgmt_w"], input_msg_pj=c.energy_pj["axon_out"],
         input_msg_ns=c.time_ns["axon_out"], payload_pj_per_bit=c.energy_pj["axon_out"] / 32,
         core_leak_w=LEAK_W, core_leak_range=(0.0, LEAK_HI), board_w=None,
-        estimated=("input_injection", "graded_payload", "core_leakage"))
+        estimated=("input_injection", "graded_payload", "core_leakage"),
+        fitted=("management",))
 
 
 def predict(p: Point, model, sysc: SystemCosts) -> dict[str, float]:
@@ -164,6 +165,7 @@ def toml_block(sysc: SystemCosts, fitted: dict, rows: list[str], estimate: bool)
              f"core_leak_w = {sysc.core_leak_w}  # [D] half of (0.104 - 0.029) W / 127 cores",
              f"core_leak_range = [0.0, {LEAK_HI:.6f}]  # [D] Frady 2020 per chip vs Blouw 2019",
              f"estimated = {est!r}".replace("'", '"'),
+             f"fitted = {list(sysc.fitted)!r}".replace("'", '"'),
              "", "[system.step_ns]",
              f"x86 = {fitted['x86']:.0f}  # [F] fitted on NxTF MNIST's time per step",
              f"host = {fitted['host']:.0f}  # [F] fitted on the keyword spotter's time per step",

@@ -141,7 +141,8 @@ def loihi2_system(l1: SystemCosts, l1_energy_pj: dict[str, float],
         mgmt_w=l1.mgmt_w * X86_POWER_FACTOR, input_msg_pj=axon_pj, input_msg_ns=axon_ns,
         payload_pj_per_bit=axon_pj / 32, core_leak_w=l1.core_leak_w * area,
         core_leak_range=None if lr is None else (lr[0] * area, lr[1] * area),
-        estimated=tuple(dict.fromkeys([*l1.estimated, "management", "input_injection"])))
+        estimated=tuple(dict.fromkeys([*l1.estimated, "management", "input_injection",
+                                       "chip_static"])), fitted=())
 
 
 def summary(l1_energy_pj: dict[str, float], l1_time_ns: dict[str, float]) -> dict[str, Any]:

@@ -96,3 +96,19 @@ def test_each_loihi2_line_is_zero_without_its_activity() -> None:
     assert got["chip_static"] == pytest.approx(m.static_w)
     assert got["core_leakage"] == pytest.approx(s.core_leak_w)
     assert got["board"] is None
+
+
+def test_lines_say_estimate_or_fitted() -> None:
+    """Loihi 1's management line is fitted to silicon; on Loihi 2 nothing is fitted and every
+    derived line, chip static included, is an estimate."""
+    one = Activity(steps=1, input_msgs=1, payload_bits=1, powered_cores=1, chips=1, seconds=1.0)
+    l1 = load_model("loihi1-sanafe", load_chip("loihi1"))
+    l2 = load_model("loihi2-estimate", load_chip("loihi2"))
+    by1 = {ln["line"]: ln for ln in system_lines(l1.system, one, l1.static_w, l1.static_range)}
+    by2 = {ln["line"]: ln for ln in system_lines(l2.system, one, l2.static_w, l2.static_range)}
+    assert by1["management"]["fitted"]
+    assert not by1["management"]["estimate"]
+    assert not by1["chip_static"]["estimate"]  # Blouw 2019's measured idle power
+    assert not any(ln["fitted"] for ln in by2.values())
+    for name in ("management", "input_injection", "chip_static", "core_leakage"):
+        assert by2[name]["estimate"], name
