@@ -333,3 +333,20 @@ def test_measured_rates_steer_balancing_and_are_recorded(tmp_path) -> None:
     back = ChipProgram.load(measured.save(tmp_path))
     assert back.rates == measured.rates
     assert ChipProgram.load(assumed.save(tmp_path / "a")).rates == ()
+
+
+def test_loihi2_neurons_and_synapses_trade_in_one_memory() -> None:
+    """Loihi 2's 192 KB (1,572,864 bits) per core hold both: a dense block costs 32 bits per
+    input axon plus 9 bits (8-bit weight + sign) per synapse, and each neuron 64 state bits. Fan-in
+    1024: (1,572,864 - 1024 x 32) / (1024 x 9 + 64) = 165.96 -> 165 neurons per core; fan-in 16:
+    (1,572,864 - 16 x 32) / (16 x 9 + 64) = 7559.4 -> 7559, below the 8192-neuron limit."""
+    def cores(fanin: int, n: int) -> int:
+        w = np.full((n, fanin), 2)
+        w[0, 0] = -2  # mixed sign: 9-bit weights
+        g = ir.Graph.chain(("x", ir.Input(shape=(fanin,))), ("d", ir.LoihiDense(weight=w)),
+                           ("l", ir.LoihiLIF(shape=(n,), du=4095, dv=0, vth=100)),
+                           ("y", ir.Output(shape=(n,))))
+        return map_graph(g, "loihi2", strategy="compact").n_cores
+
+    assert (cores(1024, 165), cores(1024, 166)) == (1, 2)
+    assert (cores(16, 7559), cores(16, 7560)) == (1, 2)
