@@ -215,3 +215,25 @@ def test_balancing_without_calibration_says_it_assumed(tmp_path: Path) -> None:
     result = compile_model(g, chip="loihi2")  # synthetic analog input: graded payloads
     assert result.program.rates == ()
     assert result.report["chip"]["mapping"]["activity"] == "assumed"
+
+
+def test_an_already_lowered_model_is_balanced_at_its_measured_activity() -> None:
+    """A graph that arrives lowered (as a lava-dl .net does) has no fidelity run; with a
+    calibration input its layers' rates are measured on the reference simulator instead."""
+    from snnc.simulators.reference import simulate
+
+    rng = np.random.default_rng(0)
+    w1, w2 = (rng.integers(-20, 40, (32, 16)) >> 1) << 1, (rng.integers(-20, 40, (4, 32)) >> 1) << 1
+    g = ir.Graph.chain(("in", ir.Input(shape=(16,))), ("d1", ir.LoihiDense(weight=w1)),
+                       ("l1", ir.LoihiLIF(shape=(32,), du=4095, dv=0, vth=200)),
+                       ("d2", ir.LoihiDense(weight=w2)),
+                       ("l2", ir.LoihiLIF(shape=(4,), du=4095, dv=0, vth=200)),
+                       ("out", ir.Output(shape=(4,))))
+    x = (rng.random((10, 3, 16)) < 0.3).astype(np.float64)
+    result = compile_model(g, calibration=x)
+    rates = dict(result.program.rates)
+    ref = simulate(g, x, probes=["l1.s", "l2.s"])
+    assert rates["l1"] == pytest.approx(float((ref.probes["l1.s"] != 0).mean()))
+    assert rates["l2"] == pytest.approx(float((ref.probes["l2.s"] != 0).mean()))
+    assert rates["in"] == pytest.approx(float(x.mean()))
+    assert result.report["chip"]["mapping"]["activity"] == "measured"

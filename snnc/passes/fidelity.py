@@ -155,6 +155,27 @@ def fidelity_report(float_graph: Graph, lowered: Graph,
             "classification_agreement": agree[0] if agree else None}
 
 
+def measured_rates(lowered: Graph, inputs: Mapping[str, np.ndarray] | np.ndarray,
+                   steps: int | None = None, max_samples: int = 8,
+                   max_steps: int = 256) -> dict[str, float]:
+    """Non-zero outputs (spikes, graded messages) per neuron per step of every neuron node of an
+    already-lowered graph (``loihi.*`` nodes without weights) and of its inputs, on the
+    reference simulator: what the fidelity report measures for graphs snnc lowers itself, for a
+    graph that arrives lowered (a lava-dl ``.net`` file). At most ``max_samples`` samples and
+    ``max_steps`` steps (the rates are for balancing, an estimate: a bounded run suffices)."""
+    stim = {k: np.asarray(v)[:, :max_samples] for k, v in _as_dict(lowered, inputs).items()}
+    enc = encode_inputs(lowered, stim)
+    t = min(steps or max((x.shape[0] for x in enc.values()), default=0), max_steps)
+    names = [n for n, node in lowered.nodes.items()
+             if node.op.startswith("loihi.") and getattr(node, "weight", None) is None]
+    res = simulate(lowered, enc, steps=t, probes=[f"{n}.s" for n in names])
+    out = {n: float((res.probes[f"{n}.s"] != 0).mean()) if res.probes[f"{n}.s"].size else 0.0
+           for n in names}
+    out.update({k: float((np.asarray(v)[:t] != 0).mean()) if np.size(v) else 0.0
+                for k, v in enc.items()})
+    return out
+
+
 @dataclass
 class Comparison:
     identical: bool
