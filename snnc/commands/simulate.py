@@ -159,6 +159,14 @@ def _ours_counters(path: Path) -> bool:
               help="loihi-sim on a compile output: write results every this many steps "
                    "(default: windows of about 64 MB of simulator values; inputs or runs too "
                    "large for one chunk are streamed window by window, memory flat in steps).")
+@click.option("--compare-gt", "compare_gt", default=None,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A recording to compare with (e.g. lava-dl's gts/pilotnet_lif): print per "
+                   "layer how many steps fixed_pt and silicon each reproduce exactly (both "
+                   "modes run; -o holds the --fidelity run).")
+@click.option("--compare-json", "compare_json", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="With --compare-gt: also write the comparison to this JSON file.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
@@ -167,6 +175,9 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     """Run a model or compiled program and save its output spikes and probes."""
     chunk_samples = kw.pop("chunk_samples", None)
     chunk_steps = kw.pop("chunk_steps", None)
+    compare_gt, compare_json = kw.pop("compare_gt", None), kw.pop("compare_json", None)
+    if compare_json is not None and compare_gt is None:
+        raise SnncError("--compare-json needs --compare-gt (the recording to compare with)")
     opts = options_from(kw, steps, dt)
     netx_reset = reset_interval if is_netx(model_or_outdir) and reset_interval else None
     examples = () if opts.encode else (input_path,)
@@ -185,6 +196,10 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     check_output_file(out, force, _ours)
     if counters_path is not None:
         check_output_file(counters_path, force, _ours_counters)
+    if compare_gt is not None:
+        from .ground_truth import check_json
+
+        check_json(compare_json, force)
     loaded, graph = _subject_of(model_or_outdir, load_options)
     if not is_compiled(model_or_outdir) and not quiet:
         print_notes(graph)
@@ -193,6 +208,11 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     # what the simulator runs (a model file is compiled here, as api.simulate does), so that
     # the latency is the program's also when the program is made on the fly
     subject = api.prepare(loaded, sim.needs, sim.compile_target, chip, x, load_options)
+    comparison = None
+    if compare_gt is not None:  # before the run: a recording that does not fit fails early
+        from .ground_truth import ground_truth_report
+
+        comparison = ground_truth_report(sim, subject, x, steps, reset_interval, compare_gt)
     if fidelity == "silicon":
         from ..simulators import silicon
 
@@ -214,7 +234,8 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     counters_ok = counters_path is None or (counters_path.suffix == ".npz"
                                             and chunk >= x.shape[1])
     if (large and counters_ok and backend == "loihi-sim" and fidelity == "fixed_pt"
-            and sim.needs == "program" and "netx" not in dict(graph.metadata)):
+            and comparison is None and sim.needs == "program"
+            and "netx" not in dict(graph.metadata)):
         simulate_streamed(subject, x, run_steps, lat, probes, chunk, reset_interval, out,
                           quiet, batched, chunk_steps, counters_path)
         return
@@ -235,6 +256,10 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
         if result.counters is None:
             raise SnncError(f"--counters: backend {backend!r} does not count chip events")
         result.counters.save(counters_path)
+    if comparison is not None:
+        from .ground_truth import emit
+
+        emit(comparison, compare_json, quiet)
     if not quiet:
         t, b = result.output.shape[:2]
         msg = f"{backend}: {t} steps x {b} sample(s) -> {out}"
