@@ -340,10 +340,11 @@ def simulate_pieces(program: ChipProgram, inputs: np.ndarray | Mapping[str, np.n
                     steps: int | None = None, probes: Iterable[str] = (), *,
                     reset_interval: int = 0, use_jit: bool | str | None = None,
                     chunk_steps: int | None = None, learning: LearningOptions | None = None,
-                    cache: ProgramCache | None = None) -> Iterator[Piece]:
+                    cache: ProgramCache | None = None, progress: bool = False
+                    ) -> Iterator[Piece]:
     """``simulate`` as a stream: one ``Piece`` (outputs, probes, counters of a window of
     ``chunk_steps`` steps, default sized by ``CHUNK_ELEMENTS``) after another, so a consumer that
     writes them out holds one window at a time. ``inputs`` may be memory-mapped views; each
     window reads its own steps."""
     run = _run(program, inputs, steps, probes, use_jit, learning, cache)
-    yield from run.pieces(reset_interval, chunk_steps)
+    yield from run.pieces(reset_interval, chunk_steps, progress)

@@ -72,7 +72,8 @@ def simulate_streamed(program: Any, x: np.ndarray, steps: int | None, lat: int,
         for b0 in range(0, n, chunk):
             xc: Any = x[:, b0:b0 + chunk] if src is None else src.samples(b0, b0 + chunk)
             for piece in simulate_pieces(program, xc, total, probes, chunk_steps=chunk_steps,
-                                         reset_interval=reset_interval):
+                                         reset_interval=reset_interval,
+                                         progress=not quiet and chunk >= n):
                 arrays = {"output": (_single(piece.outputs), lat),
                           **{k: (v, 0) for k, v in piece.probes.items()}}
                 for name, (val, skip) in arrays.items():
