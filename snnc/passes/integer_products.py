@@ -1,0 +1,375 @@
+"""Integer-valued spike products and multi-level spikes as binary neurons (``lower-spike-products``).
+
+QSD-Transformer-style models send **multi-level integer spikes** (a per-step quantized activation,
+``qcfs``: ``y = step * clip(floor(x * L / theta + offset), 0, L)``) and compute the spike-matrix
+form **Q(KᵀV)** whose Kᵀ V is an integer matrix. Both are exact sums of binary spikes, which is
+how this module lowers them (no graded payloads, no multiplying synapse):
+
+- **Unary (thermometer) code.** ``n = clip(floor(x L / theta + offset), 0, L)`` is the number of
+  j in 1..L with ``x >= (j - offset) theta / L``. A ``qcfs`` of shape (C, ...) becomes one
+  memoryless ``lif`` population U of shape (L C, ...) (decay_v = 0, comparator ``>=``, level j
+  in channel block j with threshold ``(j - offset) theta / L``), whose input synapses are tiled
+  L times along their output axis; ``y = step * sum_j U_j``. Exact for every input.
+- **Products as ANDs.** Every operand of a product is a fixed linear map of binary spike
+  populations (through ``permute``/``broadcast``/``axis_sum``/``scale``/reshapes, a U above, or
+  an earlier product): ``a_e = sum_i A[e, i] s_i``. Then ``prod_k a_k[e] = sum over one index per
+  operand of (prod of coefficients) * AND(s_i, s_j, ...)``, the AND of binary spikes in the same
+  step. Each distinct AND becomes one coincidence neuron (threshold = its number of distinct
+  inputs - 1, comparator ``>``), and the product is the fixed matrix P of those coefficients
+  over the AND population. Q(Kᵀ V) is thus ANDs of (Q, AND(K, V)), and an integer spike
+  times another multiplies L_a L_b pairs of unary spikes.
+- **Consumers.** A value ``P s`` (a U or a product, seen through maps) folds into the synapse
+  that reads it (``linear``/``affine``: W P; a convolution becomes its dense matrix first, exact
+  but without weight sharing), or reaches a neuron through a new ``linear`` synapse P.
+
+Latency (``latency.py``): U is one layer like the neuron it replaces; each product adds one
+layer (its AND neurons), so Q(KᵀV) adds two steps before the synapse that reads it, and
+``align_paths`` delays the shorter paths (Q into the outer ANDs, the membrane shortcut).
+Refused by name: an operand that is not a map of binary spikes (a current, a graded neuron),
+a ``qcfs`` read by an output or fed by something other than synapses, and products needing more
+than ``MAX_ANDS`` coincidence neurons.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from ..errors import UnsupportedOpError
+from ..ir import LIF, Affine, Flatten, Graph, GraphEditor, Linear, Reshape, as_float
+from .graphutil import is_spiking
+
+#: maps (per-sample linear, fixed) through which a value is followed
+MAPS = ("permute", "broadcast", "axis_sum", "reshape", "flatten", "scale")
+#: the largest number of coincidence neurons one product may need
+MAX_ANDS = 1 << 16
+
+Terms = list[tuple[str, np.ndarray]]  # value_flat = sum of M @ flat(population)
+
+
+def push(node: Any, x: np.ndarray) -> np.ndarray:
+    from .spike_products import push as _push
+
+    return _push(node, x)
+
+
+def chain_matrix(node: Any, m: np.ndarray, in_shape: tuple[int, ...]) -> np.ndarray:
+    """The map ``node`` applied to the columns of ``m`` (rows = flat values of shape in_shape)."""
+    k = m.shape[1]
+    x = m.T.reshape(k, *in_shape)
+    return np.ascontiguousarray(push(node, x).reshape(k, -1).T)
+
+
+def conv_matrix(node: Any) -> np.ndarray:
+    """The dense matrix (out, in) of a conv1d/conv2d without its bias (exact)."""
+    w = as_float(node.weight)
+    nd = w.ndim - 2
+    cin, sp_in = node.input_shape[0], tuple(node.input_shape[1:])
+    out = node.out_shape
+    mat = np.zeros((int(np.prod(out)), int(np.prod(node.input_shape))))
+    g = node.groups
+    og, ig = w.shape[0] // g, cin // g
+    pad, st, dil = (tuple(getattr(node, a)) for a in ("padding", "stride", "dilation"))
+    in_idx = np.arange(mat.shape[1]).reshape(node.input_shape)
+    out_idx = np.arange(mat.shape[0]).reshape(out)
+    for o in range(w.shape[0]):
+        grp = o // og
+        for pos in itertools.product(*(range(n) for n in out[1:])):
+            for ci in range(ig):
+                for kp in itertools.product(*(range(n) for n in w.shape[2:])):
+                    src = tuple(pos[d] * st[d] - pad[d] + kp[d] * dil[d] for d in range(nd))
+                    if all(0 <= src[d] < sp_in[d] for d in range(nd)):
+                        c = grp * ig + ci
+                        mat[out_idx[(o, *pos)], in_idx[(c, *src)]] += w[(o, ci, *kp)]
+    return mat
+
+
+def _dense(node: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(W, b) of a synapse as a dense map of flat vectors."""
+    if node.op in ("conv1d", "conv2d"):
+        b = np.broadcast_to(np.asarray(node.bias, np.float64).reshape(
+            (-1,) + (1,) * (len(node.out_shape) - 1)), node.out_shape).reshape(-1)
+        return conv_matrix(node), b
+    w = as_float(node.weight)
+    return w, np.broadcast_to(np.asarray(getattr(node, "bias", 0.0), np.float64), (w.shape[0],))
+
+
+def _synapse(w: np.ndarray, b: np.ndarray | None) -> Any:
+    if b is not None and np.any(b != 0):
+        return Affine(weight=w, bias=np.array(b, dtype=np.float64))
+    return Linear(weight=w)
+
+
+class Lowering:
+    """One run over the graph in topological order (module docstring)."""
+
+    def __init__(self, g: Graph, info: dict[str, Any]) -> None:
+        self.g, self.info = g, info
+        self.ed: GraphEditor = g.edit()
+        self.terms: dict[str, Terms] = {}
+        self.flat: dict[str, str] = {}
+        self.views: set[str] = set()  # reshapes after synapses made by consume
+
+    def flat_of(self, src: str, shape: tuple[int, ...]) -> str:
+        if len(shape) == 1:
+            return src
+        if src not in self.flat:
+            self.flat[src] = self.ed.fresh_name(f"{src}_flat")
+            self.ed.add(self.flat[src], Flatten(input_shape=shape)).connect(src, self.flat[src])
+        return self.flat[src]
+
+    def shape_of(self, name: str) -> tuple[int, ...]:
+        return tuple(self.ed.nodes[name].out_shape)
+
+    def run(self, targets: set[str]) -> Graph:
+        g = self.g
+        for name in g.schedule().order:
+            node: Any = g.nodes[name]
+            preds = g.predecessors(name)
+            if node.op == "qcfs":
+                self.unary(name, node)
+            elif node.op in MAPS and len(preds) == 1 and preds[0] in self.terms:
+                shape = g.nodes[preds[0]].out_shape
+                self.terms[name] = [(p, chain_matrix(node, m, shape))
+                                    for p, m in self.terms[preds[0]]]
+            elif node.op == "mul" and name in targets:
+                self.product(name, node)
+            elif any(p in self.terms for p in preds):
+                self.consume(name, node)
+        for name in self.terms:  # the value nodes, replaced by populations
+            if name in self.ed.nodes and name not in self.info["unary"]:
+                self.ed.remove(name)
+        return self.ed.finish()
+
+    # ---- multi-level spikes ------------------------------------------------------------------
+    def preds_now(self, name: str) -> list[str]:
+        return [a for a, b in self.ed.edges if b == name]
+
+    def unary(self, name: str, node: Any) -> None:
+        ed, lv = self.ed, int(node.levels)
+        shape = tuple(node.shape)
+        theta, off, step = (np.broadcast_to(np.asarray(getattr(node, a), np.float64), shape)
+                            for a in ("threshold", "offset", "step"))
+        thr = np.concatenate([(j - off) * theta / lv for j in range(1, lv + 1)], axis=0)
+        ushape = (lv * shape[0], *shape[1:])
+        n = int(np.prod(shape))
+        for p in self.preds_now(name):
+            if p in self.terms:  # a product or multi-level value: a synapse per population
+                ed.disconnect(p, name)
+                for pop, m in self.terms[p]:
+                    syn = ed.fresh_name(f"{name}_{pop}")
+                    ed.add(syn, Linear(weight=np.concatenate([m] * lv, axis=0)))
+                    view = ed.fresh_name(f"{syn}_view")
+                    ed.add(view, Reshape(input_shape=(lv * n,), output_shape=ushape))
+                    ed.connect(self.flat_of(pop, self.shape_of(pop)), syn)
+                    ed.connect(syn, view).connect(view, name)
+                continue
+            syn_name, view = p, None
+            if ed.nodes[p].op == "reshape" and p in self.views:  # a synapse made by consume
+                view = p
+                syn_name = self.preds_now(p)[0]
+            syn: Any = ed.nodes[syn_name]
+            outs = [b for a, b in ed.edges if a == (view or syn_name)]
+            if syn.op not in ("linear", "affine", "conv1d", "conv2d") or outs != [name]:
+                raise UnsupportedOpError(
+                    f"node {name!r} (qcfs, multi-level integer spikes) reads {p!r} ({syn.op}); "
+                    "a multi-level spike neuron lowers to one binary neuron per level fed by "
+                    "its synapses tiled per level, so its inputs must be synapses (linear or "
+                    "conv) that feed only it")
+            w = as_float(syn.weight)
+            if syn.op in ("conv1d", "conv2d"):
+                bias = np.broadcast_to(np.asarray(syn.bias, np.float64), (w.shape[0],))
+                tiled = syn.replace(weight=np.concatenate([w] * lv, axis=0),
+                                    bias=np.tile(bias, lv))
+            else:
+                b = np.broadcast_to(np.asarray(getattr(syn, "bias", 0.0)), (w.shape[0],))
+                tiled = _synapse(np.concatenate([w] * lv, axis=0), np.tile(b, lv))
+            ed.replace(syn_name, tiled)
+            if view is not None:
+                ed.replace(view, Reshape(input_shape=(lv * n,), output_shape=ushape))
+        lif = LIF(shape=ushape, decay_v=np.float64(0.0), threshold=thr, comparator=">=")
+        ed.replace(name, lif)
+        m = np.concatenate([np.diag(step.reshape(-1))] * lv, axis=1)
+        self.terms[name] = [(name, m)]
+        self.info["unary"][name] = {"levels": lv, "neurons": int(np.prod(ushape)),
+                                    "step": step.reshape(-1).tolist()[:1]}
+
+    # ---- products ----------------------------------------------------------------------------
+    def operand(self, mul: str, p: str) -> Terms:
+        if p in self.terms:
+            return self.terms[p]
+        g = self.g
+        chain: list[str] = []
+        src = p
+        while g.nodes[src].op in MAPS and len(g.predecessors(src)) == 1:
+            chain.append(src)
+            src = g.predecessors(src)[0]
+            if src in self.terms:
+                break
+        chain.reverse()
+        if src in self.terms:
+            terms = self.terms[src]
+        elif is_spiking(g.nodes[src]):
+            n = int(np.prod(g.nodes[src].out_shape))
+            terms = [(src, np.eye(n))]
+        else:
+            raise UnsupportedOpError(
+                f"node {mul!r} (mul): operand {p!r} comes from {src!r} ({g.nodes[src].op}), "
+                "which is not a fixed map of spikes. Products lower when every operand is "
+                "binary spikes, multi-level integer spikes (qcfs) or sums of them (Q(K^T V)): "
+                "each becomes ANDs of binary spikes; a product of currents or of graded values "
+                "has no exact lowering. Put a spiking neuron on each operand, or simulate with "
+                "the float reference (-b reference)")
+        for c in chain:
+            shape = g.nodes[g.predecessors(c)[0]].out_shape
+            terms = [(s, chain_matrix(g.nodes[c], m, shape)) for s, m in terms]
+        return terms
+
+    def product(self, name: str, node: Any) -> None:
+        ops = [self.operand(name, p) for p in self.g.predecessors(name)]
+        pops: list[str] = []
+        for terms in ops:
+            pops.extend(s for s, _ in terms if s not in pops)
+        size = int(np.prod(node.shape))
+        keys: dict[tuple[tuple[int, int], ...], int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        for e in range(size):
+            factors = []
+            for terms in ops:
+                f = [((pops.index(s), int(j)), float(m[e, j]))
+                     for s, m in terms for j in np.flatnonzero(m[e])]
+                factors.append(f)
+            for combo in itertools.product(*factors):
+                key = tuple(sorted({k for k, _ in combo}))
+                col = keys.setdefault(key, len(keys))
+                if len(keys) > MAX_ANDS:
+                    raise UnsupportedOpError(
+                        f"node {name!r} (mul): the product needs more than {MAX_ANDS} "
+                        "coincidence neurons (one per distinct AND of unary or binary spikes); "
+                        "use fewer levels, tokens or heads")
+                rows.append(e)
+                cols.append(col)
+                vals.append(float(np.prod([c for _, c in combo])))
+        n_and = max(len(keys), 1)
+        mat = np.zeros((size, n_and))
+        np.add.at(mat, (rows, cols), vals)
+        thr = np.array([len(k) - 1 for k in keys] or [0], dtype=np.float64)
+        ed = self.ed
+        and_name = ed.fresh_name(f"{name}_and")
+        ed.add(and_name, LIF(shape=(n_and,), decay_v=np.float64(0.0), threshold=thr,
+                             comparator=">"))
+        for pi, pop in enumerate(pops):
+            w = np.zeros((n_and, int(np.prod(self.shape_of(pop)))))
+            for key, col in keys.items():
+                for qi, j in key:
+                    if qi == pi:
+                        w[col, j] += 1.0
+            syn = ed.fresh_name(f"{name}_in{pi}")
+            ed.add(syn, Linear(weight=w)).connect(self.flat_of(pop, self.shape_of(pop)), syn)
+            ed.connect(syn, and_name)
+        self.terms[name] = [(and_name, mat)]
+        self.info["products"][name] = {"neuron": and_name, "operands": pops, "ands": n_and,
+                                       "integer": True}
+
+    # ---- consumers ---------------------------------------------------------------------------
+    def tiled_conv(self, name: str, node: Any, derived: list[str]) -> bool:
+        """A convolution reading a multi-level spike directly (and nothing else) reads its
+        unary population with the kernel tiled per level along the input channels, times the
+        level's value: conv(step * sum_j U_j) = sum_j conv(step * U_j). Keeps weight sharing."""
+        g = self.g
+        if node.op not in ("conv1d", "conv2d") or node.groups != 1 or len(derived) != 1 or (
+                derived[0] not in self.info["unary"]) or len(g.predecessors(name)) != 1:
+            return False
+        q: Any = g.nodes[derived[0]]
+        step = _per_channel(np.broadcast_to(np.asarray(q.step, np.float64), q.shape))
+        if step is None:
+            return False
+        w = as_float(node.weight) * step.reshape((1, -1) + (1,) * (node.weight.ndim - 2))
+        lv = int(q.levels)
+        conv = node.replace(input_shape=self.shape_of(derived[0]),
+                            weight=np.concatenate([w] * lv, axis=1))
+        self.ed.replace(name, conv).connect(derived[0], name)
+        return True
+
+    def consume(self, name: str, node: Any) -> None:
+        g, ed = self.g, self.ed
+        derived = [p for p in g.predecessors(name) if p in self.terms]
+        synapse = node.op in ("linear", "affine", "conv1d", "conv2d")
+        if not synapse and not (is_neuron(node)):
+            raise UnsupportedOpError(
+                f"node {name!r} ({node.op}) reads {derived[0]!r}, an integer-valued value "
+                "(multi-level spikes or a spike product) lowered to binary neurons; only a "
+                "synapse (linear, conv) or a neuron can read it: put a synapse and a neuron "
+                "before the output")
+        for p in derived:
+            ed.disconnect(p, name)
+        if synapse and self.tiled_conv(name, node, derived):
+            return
+        if synapse:
+            w, b = _dense(node)
+            outs = g.successors(name)
+            others = [p for p in g.predecessors(name) if p not in derived]
+            keep_bias = not others
+            for p in derived:
+                for pop, m in self.terms[p]:
+                    syn = ed.fresh_name(f"{name}_{pop}")
+                    ed.add(syn, _synapse(w @ m, b if keep_bias else None))
+                    keep_bias = False
+                    ed.connect(self.flat_of(pop, self.shape_of(pop)), syn)
+                    view = ed.fresh_name(f"{syn}_view")
+                    ed.add(view, Reshape(input_shape=(w.shape[0],),
+                                         output_shape=tuple(node.out_shape)))
+                    ed.connect(syn, view)
+                    self.views.add(view)
+                    for s in outs:
+                        ed.connect(view, s)
+            if not others:
+                ed.remove(name)
+            return
+        for p in derived:
+            for pop, m in self.terms[p]:
+                syn = ed.fresh_name(f"{p}_{pop}_syn")
+                ed.add(syn, Linear(weight=m)).connect(self.flat_of(pop, self.shape_of(pop)), syn)
+                view = ed.fresh_name(f"{syn}_view")
+                ed.add(view, Reshape(input_shape=(m.shape[0],),
+                                     output_shape=tuple(g.nodes[p].out_shape)))
+                ed.connect(syn, view).connect(view, name)
+
+
+def _per_channel(step: np.ndarray) -> np.ndarray | None:
+    per_c = step.reshape(step.shape[0], -1)
+    return per_c[:, 0] if np.all(per_c == per_c[:, :1]) else None
+
+
+def is_neuron(node: Any) -> bool:
+    from ..ir.traits import Trait, has
+
+    return has(node, Trait.NEURON)
+
+
+def integer_targets(g: Graph) -> set[str]:
+    """The products that are not plain ANDs of binary spikes (an operand is not a rearrangement
+    of one binary spiking source), and so need this module."""
+    from .spike_products import REARRANGE, chain_back
+
+    out: set[str] = set()
+    for name, node in g.nodes.items():
+        if node.op != "mul":
+            continue
+        for p in g.predecessors(name):
+            src, _ = chain_back(g, p, (*REARRANGE, "broadcast"))
+            if not is_spiking(g.nodes[src]):
+                out.add(name)
+    return out
+
+
+def lower_integer(g: Graph, info: dict[str, Any]) -> Graph:
+    """Lower every ``qcfs`` and every remaining product (run after the binary products are
+    coincidence neurons: each remaining one has an operand that is not a rearrangement of one
+    binary source; module docstring)."""
+    info.setdefault("unary", {})
+    return Lowering(g, info).run({k for k, v in g.nodes.items() if v.op == "mul"})
