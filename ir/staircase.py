@@ -124,11 +124,16 @@ def _chain_around(graph: Graph, floor: str) -> list[str]:
         return (nodes[name].op in _POINTWISE and len(graph.predecessors(name)) == 1
                 and len(graph.successors(name)) == 1)
 
+    def last(name: str) -> bool:  # the chain's end may feed several nodes
+        return nodes[name].op in _POINTWISE and len(graph.predecessors(name)) == 1
+
     chain = [floor]
     while single(chain[0]) and single(graph.predecessors(chain[0])[0]):
         chain.insert(0, graph.predecessors(chain[0])[0])
-    while single(chain[-1]) and single(graph.successors(chain[-1])[0]):
+    while len(graph.successors(chain[-1])) == 1 and last(graph.successors(chain[-1])[0]):
         chain.append(graph.successors(chain[-1])[0])
+        if not single(chain[-1]):
+            break
     return chain
 
 

@@ -1,4 +1,4 @@
-"""Integer-valued spike products and multi-level spikes as binary neurons (``lower-spike-products``).
+"""Integer-valued spike products and multi-level spikes as binary neurons (lower-spike-products).
 
 QSD-Transformer-style models send **multi-level integer spikes** (a per-step quantized activation,
 ``qcfs``: ``y = step * clip(floor(x * L / theta + offset), 0, L)``) and compute the spike-matrix
@@ -166,35 +166,49 @@ class Lowering:
                     ed.connect(self.flat_of(pop, self.shape_of(pop)), syn)
                     ed.connect(syn, view).connect(view, name)
                 continue
-            syn_name, view = p, None
-            if ed.nodes[p].op == "reshape" and p in self.views:  # a synapse made by consume
-                view = p
-                syn_name = self.preds_now(p)[0]
-            syn: Any = ed.nodes[syn_name]
-            outs = [b for a, b in ed.edges if a == (view or syn_name)]
-            if syn.op not in ("linear", "affine", "conv1d", "conv2d") or outs != [name]:
-                raise UnsupportedOpError(
-                    f"node {name!r} (qcfs, multi-level integer spikes) reads {p!r} ({syn.op}); "
-                    "a multi-level spike neuron lowers to one binary neuron per level fed by "
-                    "its synapses tiled per level, so its inputs must be synapses (linear or "
-                    "conv) that feed only it")
-            w = as_float(syn.weight)
-            if syn.op in ("conv1d", "conv2d"):
-                bias = np.broadcast_to(np.asarray(syn.bias, np.float64), (w.shape[0],))
-                tiled = syn.replace(weight=np.concatenate([w] * lv, axis=0),
-                                    bias=np.tile(bias, lv))
-            else:
-                b = np.broadcast_to(np.asarray(getattr(syn, "bias", 0.0)), (w.shape[0],))
-                tiled = _synapse(np.concatenate([w] * lv, axis=0), np.tile(b, lv))
-            ed.replace(syn_name, tiled)
-            if view is not None:
-                ed.replace(view, Reshape(input_shape=(lv * n,), output_shape=ushape))
+            self.tile_input(name, p, lv, ushape)
         lif = LIF(shape=ushape, decay_v=np.float64(0.0), threshold=thr, comparator=">=")
         ed.replace(name, lif)
         m = np.concatenate([np.diag(step.reshape(-1))] * lv, axis=1)
         self.terms[name] = [(name, m)]
         self.info["unary"][name] = {"levels": lv, "neurons": int(np.prod(ushape)),
                                     "step": step.reshape(-1).tolist()[:1]}
+
+    def tile_input(self, name: str, p: str, lv: int, ushape: tuple[int, ...]) -> None:
+        """Feed the unary population ``name`` from the synapse behind ``p`` (through wiring),
+        tiled L times along its output axis (level-major, as U's channel blocks): a copy if the
+        synapse also feeds others (a residual), and the old path removed if left unused."""
+        ed = self.ed
+        chain = [p]
+        while ed.nodes[chain[-1]].op in ("reshape", "flatten") and len(
+                self.preds_now(chain[-1])) == 1:
+            chain.append(self.preds_now(chain[-1])[0])
+        syn_name = chain[-1]
+        syn: Any = ed.nodes[syn_name]
+        if syn.op not in ("linear", "affine", "conv1d", "conv2d"):
+            raise UnsupportedOpError(
+                f"node {name!r} (qcfs, multi-level integer spikes) reads {p!r} ({syn.op}); "
+                "a multi-level spike neuron lowers to one binary neuron per level fed by its "
+                "synapses tiled per level, so its inputs must be synapses (linear or conv, "
+                "possibly reshaped)")
+        w = as_float(syn.weight)
+        if syn.op in ("conv1d", "conv2d"):
+            bias = np.broadcast_to(np.asarray(syn.bias, np.float64), (w.shape[0],))
+            tiled = syn.replace(weight=np.concatenate([w] * lv, axis=0), bias=np.tile(bias, lv))
+        else:
+            b = np.broadcast_to(np.asarray(getattr(syn, "bias", 0.0)), (w.shape[0],))
+            tiled = _synapse(np.concatenate([w] * lv, axis=0), np.tile(b, lv))
+        copy = ed.fresh_name(f"{syn_name}_{name}")
+        view = ed.fresh_name(f"{copy}_view")
+        ed.add(copy, tiled).add(view, Reshape(input_shape=tuple(tiled.out_shape),
+                                              output_shape=ushape))
+        for a in self.preds_now(syn_name):
+            ed.connect(a, copy)
+        ed.disconnect(p, name).connect(copy, view).connect(view, name)
+        for c in chain:  # the untiled path, if nothing else reads it
+            if any(a == c for a, _ in ed.edges):
+                break
+            ed.remove(c)
 
     # ---- products ----------------------------------------------------------------------------
     def operand(self, mul: str, p: str) -> Terms:
@@ -288,7 +302,8 @@ class Lowering:
         step = _per_channel(np.broadcast_to(np.asarray(q.step, np.float64), q.shape))
         if step is None:
             return False
-        w = as_float(node.weight) * step.reshape((1, -1) + (1,) * (node.weight.ndim - 2))
+        w = as_float(node.weight)
+        w = w * step.reshape((1, -1) + (1,) * (w.ndim - 2))
         lv = int(q.levels)
         conv = node.replace(input_shape=self.shape_of(derived[0]),
                             weight=np.concatenate([w] * lv, axis=1))
