@@ -1,0 +1,130 @@
+"""QSD-Transformer-style blocks (multi-level integer spikes, Q(KᵀV) with integer KᵀV) traced from
+PyTorch equal the forward value for value; lowered for Loihi 2 (unary neurons per level, ANDs
+of binary spikes with fixed coefficient synapses) the program equals the float graph under the
+latency convention, and loihi-sim runs it as snnc's reference runs the program."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from frontend.fe_torch_util import run_steps  # noqa: E402
+from spiking_transformer.qsd_models import random_qsd  # noqa: E402
+
+from snnc import ir  # noqa: E402
+from snnc.backends.loihi.mapper import map_graph  # noqa: E402
+from snnc.errors import UnsupportedOpError  # noqa: E402
+from snnc.frontend.torch import trace  # noqa: E402
+from snnc.passes import DEFAULT_PIPELINE, PassContext, PassManager, parse_pipeline  # noqa: E402
+from snnc.passes.fidelity import compare_graphs  # noqa: E402
+from snnc.passes.qinputs import encode_inputs  # noqa: E402
+from snnc.passes.spike_products import LowerSpikeProducts  # noqa: E402
+from snnc.simulators import event  # noqa: E402
+from snnc.simulators.reference import simulate  # noqa: E402
+
+pytestmark = [pytest.mark.torch]
+SHAPE = (4, 4)  # 4 tokens of 4 pixels
+CASES = [(2, 4, 1, 2), (4, 4, 2, 2), (9, 4, 1, 3)]  # seed, dim, heads, levels
+
+
+def spikes(seed: int, t: int = 6, b: int = 2) -> np.ndarray:
+    return (np.random.default_rng(seed).random((t, b, *SHAPE)) < 0.5).astype(np.float64)
+
+
+def lower(g: ir.Graph, x: np.ndarray) -> tuple[ir.Graph, PassContext]:
+    ctx = PassContext(calibration={g.inputs[0]: x}, programmable_neurons=True)
+    return PassManager(parse_pipeline(DEFAULT_PIPELINE)).run(g, ctx).graph, ctx
+
+
+@pytest.mark.parametrize(("seed", "dim", "heads", "levels"), CASES)
+def test_traced_qsd_equals_the_forward(seed: int, dim: int, heads: int, levels: int) -> None:
+    model = random_qsd(seed, dim, heads, levels)
+    g = trace(model, SHAPE)
+    ops = [n.op for n in g.nodes.values()]
+    assert ops.count("qcfs") == 7 and ops.count("mul") == 2
+    x = spikes(seed)
+    with torch.no_grad():
+        want = run_steps(model, torch.from_numpy(x)).numpy()
+    out = simulate(g, x).output
+    assert np.array_equal(out, want), f"{np.sum(out != want)} of {want.size} differ"
+    assert len(np.unique(want)) > 5
+    # the multi-level spikes use more than one level, and Q(K^T V) is not 0/1
+    probes = simulate(g, x, probes=["attn.q_s.s", "attn.matmul_1.s", "attn.s"]).probes
+    assert probes["attn.q_s.s"].max() >= 2
+    assert probes["attn.matmul_1.s"].max() > 1
+    assert 0.1 < probes["attn.s"].mean() < levels - 0.1  # the attention neuron varies
+
+
+@pytest.mark.parametrize(("seed", "dim", "heads", "levels"), CASES)
+def test_qsd_lowers_exactly_and_runs_on_loihi_sim(seed: int, dim: int, heads: int,
+                                                  levels: int) -> None:
+    g = trace(random_qsd(seed, dim, heads, levels), SHAPE)
+    x = spikes(seed)
+    low, ctx = lower(g, x)
+    info = ctx.last_report("lower-spike-products")
+    assert len(info["unary"]) == 7 and all(u["levels"] == levels for u in info["unary"].values())
+    assert {p["integer"] for p in info["products"].values()} == {True}
+    assert all(m["exact"] for m in low.metadata["loihi.layers"].values())
+    assert not any(n.op in ("mul", "qcfs", "axis_sum", "permute") for n in low.nodes.values())
+    cmp = compare_graphs(g, low, x)
+    assert cmp.identical, cmp
+    lat = max(low.metadata["loihi.latency"].values())
+    steps = len(x) + lat
+    stim = encode_inputs(low, {g.inputs[0]: x})[g.inputs[0]]
+    ref = simulate(low, stim, steps=steps)
+    ev = event.simulate(map_graph(low, "loihi2"), np.concatenate(
+        [stim, np.zeros((lat, *stim.shape[1:]))]), steps)
+    np.testing.assert_array_equal(ev.output, ref.output)
+    # the outer ANDs (Q with AND(K, V)) fire: the integer attention is not silent on the chip
+    outer = info["products"]["attn.matmul_1_prod"]["neuron"]
+    fired = event.simulate(map_graph(low, "loihi2"), np.concatenate(
+        [stim, np.zeros((lat, *stim.shape[1:]))]), steps, probes=(f"{outer}.s",))
+    assert fired.probes[f"{outer}.s"].any()
+
+
+def test_qsd_latency_is_as_stated() -> None:
+    """Unary neurons replace the neuron they are (one layer each); each product adds one layer:
+    Q(KᵀV) reads Q at D(q) and AND(K, V) at D(q) + 1, so its ANDs sit at D(q) + 2."""
+    g = trace(random_qsd(2), SHAPE)
+    low, ctx = lower(g, spikes(2))
+    d = low.metadata["loihi.latency"]
+    info = ctx.last_report("lower-spike-products")["products"]
+    assert d["attn.q_s"] == d["attn.k_s"] == d["attn_s"] + 1
+    assert d[info["attn.matmul_prod"]["neuron"]] == d["attn.k_s"] + 1
+    assert d[info["attn.matmul_1_prod"]["neuron"]] == d["attn.q_s"] + 2
+    assert d["attn"] == d["attn.q_s"] + 3
+
+
+def test_unary_neurons_count_levels() -> None:
+    """A qcfs of L levels is L binary neurons of thresholds (j - offset) theta / L: their spike
+    count times step is the qcfs value for every input, offsets and per-channel thresholds."""
+    rng = np.random.default_rng(3)
+    shape = (3, 2)
+    q = ir.QCFS(shape=shape, threshold=np.array([[1.0], [2.0], [0.5]]), levels=3,
+                offset=np.float64(0.5), step=np.array([[0.5], [1.0], [2.0]]))
+    g = ir.Graph.build({"in": ir.Input(shape=(2,)), "fc": ir.Linear(weight=rng.normal(
+        size=(6, 2))), "r": ir.Reshape(input_shape=(6,), output_shape=shape), "q": q,
+        "f": ir.Flatten(input_shape=shape), "fc2": ir.Linear(weight=np.eye(6)),
+        "n": ir.LI(shape=(6,), decay_v=np.float64(0.0)), "out": ir.Output(shape=(6,))},
+        [("in", "fc"), ("fc", "r"), ("r", "q"), ("q", "f"), ("f", "fc2"), ("fc2", "n"),
+         ("n", "out")])
+    x = rng.normal(scale=2.0, size=(40, 5, 2))
+    low = LowerSpikeProducts().run(g, PassContext())
+    assert low.nodes["q"].op == "lif" and low.nodes["q"].shape == (9, 2)
+    want = simulate(g, x).output
+    assert len(np.unique(want)) > 6
+    np.testing.assert_allclose(simulate(low, x).output, want, rtol=0, atol=1e-12)
+
+
+def test_product_of_currents_is_refused_by_name() -> None:
+    n = 4
+    nodes = {"in": ir.Input(shape=(n,)), "a": ir.Linear(weight=np.eye(n)),
+             "s": ir.IF(shape=(n,), threshold=0.5), "m": ir.Mul(shape=(n,)),
+             "fc": ir.Linear(weight=np.eye(n)), "o": ir.LI(shape=(n,)),
+             "out": ir.Output(shape=(n,))}
+    edges = [("in", "a"), ("in", "s"), ("a", "m"), ("s", "m"), ("m", "fc"), ("fc", "o"),
+             ("o", "out")]
+    with pytest.raises(UnsupportedOpError, match=r"'m' \(mul\).*'a' \(linear\).*not a fixed "
+                       r"map of spikes.*product of currents"):
+        LowerSpikeProducts().run(ir.Graph.build(nodes, edges), PassContext())
