@@ -1,0 +1,54 @@
+"""Spiking transformers traced from PyTorch run in Lava itself as in loihi-sim: the README
+example (trained in its quick mode), a QSD-style block (multi-level spikes as unary neurons,
+Q(KᵀV) as ANDs) and a random SDT V1 block with snnTorch neurons, compiled for Loihi 2 in the
+main environment (tests/spiking_transformer/save_programs.py; the Lava environment has no
+torch), then run by Lava's ``fixed_pt`` models and by the event simulator: the output and every
+neuron's s, u and v equal at every step."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_example_models import main_python
+
+from snnc.backends.loihi.mapper import map_graph
+from snnc.simulators.event import simulate
+
+pytestmark = pytest.mark.lava
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "tests" / "spiking_transformer" / "save_programs.py"
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("transformers")
+    done = subprocess.run([str(main_python()), str(SCRIPT), str(out)], cwd=REPO,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
+@pytest.mark.parametrize("name", ["example", "qsd", "sdt"])
+def test_traced_transformer_runs_identically_in_lava(programs: Path, name: str) -> None:
+    from snnc.backends.lava import run_lava
+    from snnc.backends.loihi.program import ChipProgram
+
+    low = ChipProgram.load(programs / name).graph
+    stim = np.load(programs / name / "stim.npy")
+    steps = len(stim)
+    lifs = [n for n, v in low.nodes.items() if v.op == "loihi.lif"]
+    probes = tuple(f"{n}.{var}" for n in lifs for var in ("s", "u", "v"))
+    lava = run_lava(low, stim, steps, probes=probes)
+    ev = simulate(map_graph(low, "loihi2"), stim, steps, probes=probes)
+    np.testing.assert_array_equal(ev.output, lava.output)
+    assert np.unique(lava.output).size > 2, "a constant output: a vacuous comparison"
+    ands = [n for n in lifs if n.endswith("_and")]
+    assert len(ands) == 2
+    for a in ands:  # the attention's coincidence neurons fire in Lava
+        assert lava.probes[f"{a}.s"].any(), a
+    for p in probes:
+        np.testing.assert_array_equal(ev.probes[p], lava.probes[p].reshape(ev.probes[p].shape),
+                                      err_msg=p)
