@@ -7,12 +7,12 @@ neuron's s, u and v equal at every step."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from test_example_models import main_python
 
 from snnc.backends.loihi.mapper import map_graph
 from snnc.simulators.event import simulate
@@ -20,6 +20,13 @@ from snnc.simulators.event import simulate
 pytestmark = pytest.mark.lava
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "tests" / "spiking_transformer" / "save_programs.py"
+
+
+def main_python() -> Path:
+    path = Path(os.environ.get("SNNC_MAIN_PYTHON") or REPO / ".venv" / "bin" / "python")
+    if not path.exists():
+        pytest.skip(f"no main-environment Python at {path} to trace the PyTorch models")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +51,9 @@ def test_traced_transformer_runs_identically_in_lava(programs: Path, name: str) 
     lava = run_lava(low, stim, steps, probes=probes)
     ev = simulate(map_graph(low, "loihi2"), stim, steps, probes=probes)
     np.testing.assert_array_equal(ev.output, lava.output)
-    assert np.unique(lava.output).size > 2, "a constant output: a vacuous comparison"
+    readout = low.metadata["loihi.readout"][low.outputs[0]]  # the scores, read as v
+    scores = lava.probes[f"{readout['node']}.{readout['var']}"]
+    assert np.unique(scores).size > 5, "constant scores: a vacuous comparison"
     ands = [n for n in lifs if n.endswith("_and")]
     assert len(ands) == 2
     for a in ands:  # the attention's coincidence neurons fire in Lava
