@@ -128,3 +128,22 @@ def test_product_of_currents_is_refused_by_name() -> None:
     with pytest.raises(UnsupportedOpError, match=r"'m' \(mul\).*'a' \(linear\).*not a fixed "
                        r"map of spikes.*product of currents"):
         LowerSpikeProducts().run(ir.Graph.build(nodes, edges), PassContext())
+
+
+def test_qsd_compiles_exactly_for_loihi1() -> None:
+    """The lowering uses binary spikes only (no graded payloads): on Loihi 1 the unary neurons'
+    ``>=`` becomes ``> theta - 1`` on the integer grid (memoryless, whole input units), exact."""
+    from snnc import api
+
+    g = trace(random_qsd(2), SHAPE)
+    x = spikes(2)
+    res = api.compile(g, "loihi-sim", chip="loihi1", calibration=x)
+    low = res.program.graph
+    assert all(m["exact"] for m in low.metadata["loihi.layers"].values())
+    assert not any(getattr(n, "programmable", False) for n in low.nodes.values())
+    assert compare_graphs(g, low, x).identical
+    lat = max(low.metadata["loihi.latency"].values())
+    stim = encode_inputs(low, {g.inputs[0]: x})[g.inputs[0]]
+    stim = np.concatenate([stim, np.zeros((lat, *stim.shape[1:]))])
+    ev = event.simulate(map_graph(low, "loihi1"), stim, len(stim))
+    np.testing.assert_array_equal(ev.output, simulate(low, stim).output)
