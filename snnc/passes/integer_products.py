@@ -38,8 +38,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import UnsupportedOpError
-from ..ir import LIF, Affine, Flatten, Graph, GraphEditor, Linear, Reshape, as_float
+from ..ir import LIF, Flatten, Graph, GraphEditor, Linear, Reshape
 from .graphutil import is_spiking
+from .synapse_maps import chain_matrix, dense_of, per_channel, synapse_of, weight_of
 
 #: maps (per-sample linear, fixed) through which a value is followed
 MAPS = ("permute", "broadcast", "axis_sum", "reshape", "flatten", "scale")
@@ -47,59 +48,6 @@ MAPS = ("permute", "broadcast", "axis_sum", "reshape", "flatten", "scale")
 MAX_ANDS = 1 << 16
 
 Terms = list[tuple[str, np.ndarray]]  # value_flat = sum of M @ flat(population)
-
-
-def push(node: Any, x: np.ndarray) -> np.ndarray:
-    from .spike_products import push as _push
-
-    return _push(node, x)
-
-
-def chain_matrix(node: Any, m: np.ndarray, in_shape: tuple[int, ...]) -> np.ndarray:
-    """The map ``node`` applied to the columns of ``m`` (rows = flat values of shape in_shape)."""
-    k = m.shape[1]
-    x = m.T.reshape(k, *in_shape)
-    return np.ascontiguousarray(push(node, x).reshape(k, -1).T)
-
-
-def conv_matrix(node: Any) -> np.ndarray:
-    """The dense matrix (out, in) of a conv1d/conv2d without its bias (exact)."""
-    w = as_float(node.weight)
-    nd = w.ndim - 2
-    cin, sp_in = node.input_shape[0], tuple(node.input_shape[1:])
-    out = node.out_shape
-    mat = np.zeros((int(np.prod(out)), int(np.prod(node.input_shape))))
-    g = node.groups
-    og, ig = w.shape[0] // g, cin // g
-    pad, st, dil = (tuple(getattr(node, a)) for a in ("padding", "stride", "dilation"))
-    in_idx = np.arange(mat.shape[1]).reshape(node.input_shape)
-    out_idx = np.arange(mat.shape[0]).reshape(out)
-    for o in range(w.shape[0]):
-        grp = o // og
-        for pos in itertools.product(*(range(n) for n in out[1:])):
-            for ci in range(ig):
-                for kp in itertools.product(*(range(n) for n in w.shape[2:])):
-                    src = tuple(pos[d] * st[d] - pad[d] + kp[d] * dil[d] for d in range(nd))
-                    if all(0 <= src[d] < sp_in[d] for d in range(nd)):
-                        c = grp * ig + ci
-                        mat[out_idx[(o, *pos)], in_idx[(c, *src)]] += w[(o, ci, *kp)]
-    return mat
-
-
-def _dense(node: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(W, b) of a synapse as a dense map of flat vectors."""
-    if node.op in ("conv1d", "conv2d"):
-        b = np.broadcast_to(np.asarray(node.bias, np.float64).reshape(
-            (-1,) + (1,) * (len(node.out_shape) - 1)), node.out_shape).reshape(-1)
-        return conv_matrix(node), b
-    w = as_float(node.weight)
-    return w, np.broadcast_to(np.asarray(getattr(node, "bias", 0.0), np.float64), (w.shape[0],))
-
-
-def _synapse(w: np.ndarray, b: np.ndarray | None) -> Any:
-    if b is not None and np.any(b != 0):
-        return Affine(weight=w, bias=np.array(b, dtype=np.float64))
-    return Linear(weight=w)
 
 
 class Lowering:
@@ -110,7 +58,6 @@ class Lowering:
         self.ed: GraphEditor = g.edit()
         self.terms: dict[str, Terms] = {}
         self.flat: dict[str, str] = {}
-        self.views: set[str] = set()  # reshapes after synapses made by consume
 
     def flat_of(self, src: str, shape: tuple[int, ...]) -> str:
         if len(shape) == 1:
@@ -191,13 +138,13 @@ class Lowering:
                 "a multi-level spike neuron lowers to one binary neuron per level fed by its "
                 "synapses tiled per level, so its inputs must be synapses (linear or conv, "
                 "possibly reshaped)")
-        w = as_float(syn.weight)
+        w = weight_of(syn)
         if syn.op in ("conv1d", "conv2d"):
             bias = np.broadcast_to(np.asarray(syn.bias, np.float64), (w.shape[0],))
             tiled = syn.replace(weight=np.concatenate([w] * lv, axis=0), bias=np.tile(bias, lv))
         else:
             b = np.broadcast_to(np.asarray(getattr(syn, "bias", 0.0)), (w.shape[0],))
-            tiled = _synapse(np.concatenate([w] * lv, axis=0), np.tile(b, lv))
+            tiled = synapse_of(np.concatenate([w] * lv, axis=0), np.tile(b, lv))
         copy = ed.fresh_name(f"{syn_name}_{name}")
         view = ed.fresh_name(f"{copy}_view")
         ed.add(copy, tiled).add(view, Reshape(input_shape=tuple(tiled.out_shape),
@@ -299,10 +246,10 @@ class Lowering:
                 derived[0] not in self.info["unary"]) or len(g.predecessors(name)) != 1:
             return False
         q: Any = g.nodes[derived[0]]
-        step = _per_channel(np.broadcast_to(np.asarray(q.step, np.float64), q.shape))
+        step = per_channel(np.broadcast_to(np.asarray(q.step, np.float64), q.shape))
         if step is None:
             return False
-        w = as_float(node.weight)
+        w = weight_of(node)
         w = w * step.reshape((1, -1) + (1,) * (w.ndim - 2))
         lv = int(q.levels)
         conv = node.replace(input_shape=self.shape_of(derived[0]),
@@ -325,21 +272,20 @@ class Lowering:
         if synapse and self.tiled_conv(name, node, derived):
             return
         if synapse:
-            w, b = _dense(node)
+            w, b = dense_of(node)
             outs = g.successors(name)
             others = [p for p in g.predecessors(name) if p not in derived]
             keep_bias = not others
             for p in derived:
                 for pop, m in self.terms[p]:
                     syn = ed.fresh_name(f"{name}_{pop}")
-                    ed.add(syn, _synapse(w @ m, b if keep_bias else None))
+                    ed.add(syn, synapse_of(w @ m, b if keep_bias else None))
                     keep_bias = False
                     ed.connect(self.flat_of(pop, self.shape_of(pop)), syn)
                     view = ed.fresh_name(f"{syn}_view")
                     ed.add(view, Reshape(input_shape=(w.shape[0],),
                                          output_shape=tuple(node.out_shape)))
                     ed.connect(syn, view)
-                    self.views.add(view)
                     for s in outs:
                         ed.connect(view, s)
             if not others:
@@ -353,11 +299,6 @@ class Lowering:
                 ed.add(view, Reshape(input_shape=(m.shape[0],),
                                      output_shape=tuple(g.nodes[p].out_shape)))
                 ed.connect(syn, view).connect(view, name)
-
-
-def _per_channel(step: np.ndarray) -> np.ndarray | None:
-    per_c = step.reshape(step.shape[0], -1)
-    return per_c[:, 0] if np.all(per_c == per_c[:, :1]) else None
 
 
 def is_neuron(node: Any) -> bool:

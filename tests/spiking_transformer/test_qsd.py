@@ -42,7 +42,8 @@ def test_traced_qsd_equals_the_forward(seed: int, dim: int, heads: int, levels: 
     model = random_qsd(seed, dim, heads, levels)
     g = trace(model, SHAPE)
     ops = [n.op for n in g.nodes.values()]
-    assert ops.count("qcfs") == 7 and ops.count("mul") == 2
+    assert ops.count("qcfs") == 7
+    assert ops.count("mul") == 2
     x = spikes(seed)
     with torch.no_grad():
         want = run_steps(model, torch.from_numpy(x)).numpy()
@@ -63,7 +64,8 @@ def test_qsd_lowers_exactly_and_runs_on_loihi_sim(seed: int, dim: int, heads: in
     x = spikes(seed)
     low, ctx = lower(g, x)
     info = ctx.last_report("lower-spike-products")
-    assert len(info["unary"]) == 7 and all(u["levels"] == levels for u in info["unary"].values())
+    assert len(info["unary"]) == 7
+    assert all(u["levels"] == levels for u in info["unary"].values())
     assert {p["integer"] for p in info["products"].values()} == {True}
     assert all(m["exact"] for m in low.metadata["loihi.layers"].values())
     assert not any(n.op in ("mul", "qcfs", "axis_sum", "permute") for n in low.nodes.values())
@@ -111,7 +113,8 @@ def test_unary_neurons_count_levels() -> None:
          ("n", "out")])
     x = rng.normal(scale=2.0, size=(40, 5, 2))
     low = LowerSpikeProducts().run(g, PassContext())
-    assert low.nodes["q"].op == "lif" and low.nodes["q"].shape == (9, 2)
+    assert low.nodes["q"].op == "lif"
+    assert low.nodes["q"].shape == (9, 2)
     want = simulate(g, x).output
     assert len(np.unique(want)) > 6
     np.testing.assert_allclose(simulate(low, x).output, want, rtol=0, atol=1e-12)

@@ -135,4 +135,5 @@ def test_float_attention_modules_are_refused_naming_module_and_line(kind: str) -
     msg = str(err.value)
     assert f"{kind} (float attention" in msg
     assert "test_sdt_trace.py:" in msg  # the model line
-    assert "spike-driven self-attention" in msg and "multi-level integer" in msg
+    assert "spike-driven self-attention" in msg
+    assert "multi-level integer" in msg
