@@ -76,3 +76,8 @@ class QSDNet(nn.Module):
 def random_qsd(seed: int, dim: int = 4, heads: int = 1, levels: int = 2) -> nn.Module:
     torch.manual_seed(seed)
     return on_grid(QSDNet(dim=dim, heads=heads, levels=levels), seed)
+
+
+def build_qsd() -> nn.Module:
+    """Factory for ``--model spiking_transformer.qsd_models:build_qsd``."""
+    return random_qsd(2)

@@ -150,3 +150,25 @@ def test_qsd_compiles_exactly_for_loihi1() -> None:
     stim = np.concatenate([stim, np.zeros((lat, *stim.shape[1:]))])
     ev = event.simulate(map_graph(low, "loihi1"), stim, len(stim))
     np.testing.assert_array_equal(ev.output, simulate(low, stim).output)
+
+
+def test_45nm_estimate_counts_one_ac_per_unit_of_a_multi_level_spike() -> None:
+    """QSD / SpikeYOLO expand an integer spike n into n binary spikes (virtual time steps): the
+    layer reading a qcfs of step 0.5 is charged mean(n) * T * FLOPs ACs, n = value / 0.5."""
+    from snnc.backends.report.analytic import analytic_estimate
+
+    rng = np.random.default_rng(4)
+    q = ir.QCFS(shape=(3,), threshold=np.float64(1.5), levels=3, offset=np.float64(0.0),
+                step=np.float64(0.5))
+    g = ir.Graph.build({"in": ir.Input(shape=(2,)), "a": ir.Linear(weight=rng.normal(
+        size=(3, 2))), "q": q, "b": ir.Linear(weight=np.ones((4, 3))),
+        "n": ir.LI(shape=(4,)), "out": ir.Output(shape=(4,))},
+        [("in", "a"), ("a", "q"), ("q", "b"), ("b", "n"), ("n", "out")])
+    x = (rng.random((5, 2, 2)) < 0.5).astype(np.float64)
+    probes = simulate(g, x, probes=["in.s", "q.s"]).probes
+    n = probes["q.s"] / 0.5
+    assert n.max() > 1  # several levels used
+    rows = {r["layer"]: r for r in analytic_estimate(g, probes, steps=5)["layers"]}
+    assert rows["b"]["input_rate"] == pytest.approx(n.mean())
+    assert rows["b"]["ops"] == pytest.approx(n.mean() * 5 * 12)
+    assert rows["b"]["charged_as"] == "AC"
