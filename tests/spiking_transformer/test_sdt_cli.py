@@ -16,6 +16,7 @@ from spiking_transformer.sdt_random import (  # noqa: E402
     build_current_product,
     build_integer_attention,
     build_sdt,
+    build_softmax_attention,
 )
 
 pytestmark = [pytest.mark.torch, pytest.mark.requires("spikingjelly")]
@@ -74,4 +75,20 @@ def test_product_of_currents_is_refused_with_exit_2(tmp_path, capsys):
     assert "Traceback" not in err
     assert "(mul)" in err
     assert "product of currents" in err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_softmax_attention_is_refused_with_exit_2_naming_op_and_line(tmp_path, capsys):
+    weights = tmp_path / "sm.pth"
+    torch.save(build_softmax_attention().state_dict(), weights)
+    x = _spikes_file(tmp_path, shape=(4, 4))
+    out = tmp_path / "out"
+    code, _, err = run(["compile", str(weights), "-o", str(out), "--model",
+                        "spiking_transformer.sdt_random:build_softmax_attention",
+                        "--input-shape", "4,4", "--input", str(x), "--chip", "loihi2"], capsys)
+    assert code == 2
+    assert "Traceback" not in err
+    assert "softmax" in err
+    assert "sdt_random.py:" in err  # the model line
+    assert "spike-driven self-attention" in err
     assert not out.exists() or not any(out.iterdir())
