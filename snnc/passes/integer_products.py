@@ -132,12 +132,21 @@ class Lowering:
             chain.append(self.preds_now(chain[-1])[0])
         syn_name = chain[-1]
         syn: Any = ed.nodes[syn_name]
+        if syn.op == "input" or is_spiking(syn):  # read directly: an identity synapse, tiled
+            n = int(np.prod(ed.nodes[p].out_shape))
+            tile = ed.fresh_name(f"{p}_{name}")
+            view = ed.fresh_name(f"{tile}_view")
+            ed.add(tile, Linear(weight=np.concatenate([np.eye(n)] * lv, axis=0)))
+            ed.add(view, Reshape(input_shape=(lv * n,), output_shape=ushape))
+            ed.connect(self.flat_of(p, tuple(ed.nodes[p].out_shape)), tile)
+            ed.disconnect(p, name).connect(tile, view).connect(view, name)
+            return
         if syn.op not in ("linear", "affine", "conv1d", "conv2d"):
             raise UnsupportedOpError(
                 f"node {name!r} (qcfs, multi-level integer spikes) reads {p!r} ({syn.op}); "
                 "a multi-level spike neuron lowers to one binary neuron per level fed by its "
                 "synapses tiled per level, so its inputs must be synapses (linear or conv, "
-                "possibly reshaped)")
+                "possibly reshaped), the graph input or spikes")
         w = weight_of(syn)
         if syn.op in ("conv1d", "conv2d"):
             bias = np.broadcast_to(np.asarray(syn.bias, np.float64), (w.shape[0],))

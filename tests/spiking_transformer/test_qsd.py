@@ -172,3 +172,18 @@ def test_45nm_estimate_counts_one_ac_per_unit_of_a_multi_level_spike() -> None:
     assert rows["b"]["input_rate"] == pytest.approx(n.mean())
     assert rows["b"]["ops"] == pytest.approx(n.mean() * 5 * 12)
     assert rows["b"]["charged_as"] == "AC"
+
+
+def test_multi_level_spike_of_the_input_itself() -> None:
+    """A qcfs reading the graph input directly gets an identity synapse tiled per level."""
+    q = ir.QCFS(shape=(4,), threshold=np.float64(2.0), levels=2, offset=np.float64(0.0),
+                step=np.float64(1.0))
+    g = ir.Graph.build({"in": ir.Input(shape=(4,)), "q": q, "fc": ir.Linear(
+        weight=np.arange(16.0).reshape(4, 4) / 4), "n": ir.LI(shape=(4,), decay_v=0.0),
+        "out": ir.Output(shape=(4,))}, [("in", "q"), ("q", "fc"), ("fc", "n"), ("n", "out")])
+    x = np.random.default_rng(0).integers(0, 4, size=(6, 2, 4)).astype(np.float64)
+    low = LowerSpikeProducts().run(g, PassContext())
+    assert low.nodes["q"].op == "lif"
+    want = simulate(g, x).output
+    assert len(np.unique(want)) > 3
+    np.testing.assert_array_equal(simulate(low, x).output, want)
