@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UnsupportedOpError
-from ..ir import LIF, Flatten, Graph, GraphEditor, Linear, Reshape
+from ..ir import LI, LIF, Flatten, Graph, GraphEditor, Linear, Reshape
 from .graphutil import is_spiking
 from .synapse_maps import chain_matrix, dense_of, per_channel, synapse_of, weight_of
 
@@ -95,76 +95,104 @@ class Lowering:
         return [a for a, b in self.ed.edges if b == name]
 
     def unary(self, name: str, node: Any) -> None:
+        """Level j of n = clip(rnd(z), 0, L), z = x L / theta + offset, is reached iff
+        z >= j (floor), or z > j - 1/2 for odd j and z >= j - 1/2 for even j (halves to even):
+        one population per comparator (the first keeps the node's name)."""
         ed, lv = self.ed, int(node.levels)
         shape = tuple(node.shape)
         theta, off, step = (np.broadcast_to(np.asarray(getattr(node, a), np.float64), shape)
                             for a in ("threshold", "offset", "step"))
-        thr = np.concatenate([(j - off) * theta / lv for j in range(1, lv + 1)], axis=0)
-        ushape = (lv * shape[0], *shape[1:])
-        n = int(np.prod(shape))
+        if node.rounding == "half_even":
+            groups = [(">=", [j for j in range(1, lv + 1) if j % 2 == 0], -0.5),
+                      (">", [j for j in range(1, lv + 1) if j % 2], -0.5)]
+        else:
+            groups = [(">=", list(range(1, lv + 1)), 0.0)]
+        pops = []
+        for i, (cmp, js, shift) in enumerate(g for g in groups if g[1]):
+            pop = name if i == 0 else ed.fresh_name(f"{name}_odd")
+            thr = np.concatenate([(j + shift - off) * theta / lv for j in js], axis=0)
+            ushape = (len(js) * shape[0], *shape[1:])
+            pops.append((pop, len(js), ushape, LIF(shape=ushape, decay_v=np.float64(0.0),
+                                                   threshold=thr, comparator=cmp)))
+        for pop, _, _, lif in pops[1:]:
+            ed.add(pop, lif)
         for p in self.preds_now(name):
-            if p in self.terms:  # a product or multi-level value: a synapse per population
-                ed.disconnect(p, name)
-                for pop, m in self.terms[p]:
-                    syn = ed.fresh_name(f"{name}_{pop}")
-                    ed.add(syn, Linear(weight=np.concatenate([m] * lv, axis=0)))
-                    view = ed.fresh_name(f"{syn}_view")
-                    ed.add(view, Reshape(input_shape=(lv * n,), output_shape=ushape))
-                    ed.connect(self.flat_of(pop, self.shape_of(pop)), syn)
-                    ed.connect(syn, view).connect(view, name)
-                continue
-            self.tile_input(name, p, lv, ushape)
-        lif = LIF(shape=ushape, decay_v=np.float64(0.0), threshold=thr, comparator=">=")
-        ed.replace(name, lif)
-        m = np.concatenate([np.diag(step.reshape(-1))] * lv, axis=1)
-        self.terms[name] = [(name, m)]
-        self.info["unary"][name] = {"levels": lv, "neurons": int(np.prod(ushape)),
-                                    "step": step.reshape(-1).tolist()[:1]}
+            self.tile_input(name, p, [(pop, k, ushape) for pop, k, ushape, _ in pops])
+        ed.replace(name, pops[0][3])
+        self.terms[name] = [(pop, np.concatenate([np.diag(step.reshape(-1))] * k, axis=1))
+                            for pop, k, _, _ in pops]
+        self.info["unary"][name] = {"levels": lv, "rounding": node.rounding,
+                                    "populations": [pop for pop, *_ in pops],
+                                    "neurons": lv * int(np.prod(shape))}
 
-    def tile_input(self, name: str, p: str, lv: int, ushape: tuple[int, ...]) -> None:
-        """Feed the unary population ``name`` from the synapse behind ``p`` (through wiring),
-        tiled L times along its output axis (level-major, as U's channel blocks): a copy if the
-        synapse also feeds others (a residual), and the old path removed if left unused."""
+    def tile_input(self, name: str, p: str, pops: list[tuple[str, int, tuple[int, ...]]]
+                   ) -> None:
+        """Feed each unary population (name, k levels, shape) from what ``p`` sends into
+        ``name``: a product or multi-level value (a synapse per source population), the graph
+        input or spikes (an identity synapse), or the synapse behind ``p`` (through wiring),
+        each tiled k times along its output axis (level-major, as the populations' channel
+        blocks); the untiled path is removed if nothing else reads it."""
         ed = self.ed
-        chain = [p]
-        while ed.nodes[chain[-1]].op in ("reshape", "flatten") and len(
-                self.preds_now(chain[-1])) == 1:
-            chain.append(self.preds_now(chain[-1])[0])
-        syn_name = chain[-1]
-        syn: Any = ed.nodes[syn_name]
-        if syn.op == "input" or is_spiking(syn):  # read directly: an identity synapse, tiled
-            n = int(np.prod(ed.nodes[p].out_shape))
-            tile = ed.fresh_name(f"{p}_{name}")
-            view = ed.fresh_name(f"{tile}_view")
-            ed.add(tile, Linear(weight=np.concatenate([np.eye(n)] * lv, axis=0)))
-            ed.add(view, Reshape(input_shape=(lv * n,), output_shape=ushape))
-            ed.connect(self.flat_of(p, tuple(ed.nodes[p].out_shape)), tile)
-            ed.disconnect(p, name).connect(tile, view).connect(view, name)
+        ed.disconnect(p, name)
+
+        def feed(syn: Any, src: str, pop: str, ushape: tuple[int, ...]) -> None:
+            s_name = ed.fresh_name(f"{src}_{pop}")
+            view = ed.fresh_name(f"{s_name}_view")
+            ed.add(s_name, syn).add(view, Reshape(input_shape=tuple(syn.out_shape),
+                                                  output_shape=ushape))
+            ed.connect(s_name, view).connect(view, pop)
+            if src in ed.nodes and ed.nodes[src].op not in ("linear", "affine", "conv1d",
+                                                            "conv2d"):
+                ed.connect(self.flat_of(src, self.shape_of(src)) if syn.op in (
+                    "linear", "affine") else src, s_name)
+            else:
+                for a in self.preds_now(src):
+                    ed.connect(a, s_name)
+
+        visited: list[str] = []
+
+        def leaves(node: str) -> list[str]:  # back through wiring; a sum of views fans out
+            visited.append(node)
+            if node in self.terms or ed.nodes[node].op not in ("reshape", "flatten"):
+                return [node]
+            return [x for a in self.preds_now(node) for x in leaves(a)]
+
+        for leaf in leaves(p):
+            self.tile_leaf(name, leaf, pops, feed)
+        for c in visited:  # the untiled path, if nothing else reads it
+            if c in ed.nodes and c not in self.terms and not any(a == c for a, _ in ed.edges):
+                ed.remove(c)
+
+    def tile_leaf(self, name: str, leaf: str, pops: list[tuple[str, int, tuple[int, ...]]],
+                  feed: Any) -> None:
+        ed = self.ed
+        if leaf in self.terms:
+            for src, m in self.terms[leaf]:
+                for pop, k, ushape in pops:
+                    feed(Linear(weight=np.concatenate([m] * k, axis=0)), src, pop, ushape)
+            return
+        syn: Any = ed.nodes[leaf]
+        if syn.op == "input" or is_spiking(syn):
+            n = int(np.prod(syn.out_shape))
+            for pop, k, ushape in pops:
+                feed(Linear(weight=np.concatenate([np.eye(n)] * k, axis=0)), leaf, pop, ushape)
             return
         if syn.op not in ("linear", "affine", "conv1d", "conv2d"):
             raise UnsupportedOpError(
-                f"node {name!r} (qcfs, multi-level integer spikes) reads {p!r} ({syn.op}); "
+                f"node {name!r} (qcfs, multi-level integer spikes) reads {leaf!r} ({syn.op}); "
                 "a multi-level spike neuron lowers to one binary neuron per level fed by its "
                 "synapses tiled per level, so its inputs must be synapses (linear or conv, "
                 "possibly reshaped), the graph input or spikes")
         w = weight_of(syn)
-        if syn.op in ("conv1d", "conv2d"):
-            bias = np.broadcast_to(np.asarray(syn.bias, np.float64), (w.shape[0],))
-            tiled = syn.replace(weight=np.concatenate([w] * lv, axis=0), bias=np.tile(bias, lv))
-        else:
-            b = np.broadcast_to(np.asarray(getattr(syn, "bias", 0.0)), (w.shape[0],))
-            tiled = synapse_of(np.concatenate([w] * lv, axis=0), np.tile(b, lv))
-        copy = ed.fresh_name(f"{syn_name}_{name}")
-        view = ed.fresh_name(f"{copy}_view")
-        ed.add(copy, tiled).add(view, Reshape(input_shape=tuple(tiled.out_shape),
-                                              output_shape=ushape))
-        for a in self.preds_now(syn_name):
-            ed.connect(a, copy)
-        ed.disconnect(p, name).connect(copy, view).connect(view, name)
-        for c in chain:  # the untiled path, if nothing else reads it
-            if any(a == c for a, _ in ed.edges):
-                break
-            ed.remove(c)
+        for pop, k, ushape in pops:
+            if syn.op in ("conv1d", "conv2d"):
+                bias = np.broadcast_to(np.asarray(syn.bias, np.float64), (w.shape[0],))
+                tiled = syn.replace(weight=np.concatenate([w] * k, axis=0),
+                                    bias=np.tile(bias, k))
+            else:
+                b = np.broadcast_to(np.asarray(getattr(syn, "bias", 0.0)), (w.shape[0],))
+                tiled = synapse_of(np.concatenate([w] * k, axis=0), np.tile(b, k))
+            feed(tiled, leaf, pop, ushape)
 
     # ---- products ----------------------------------------------------------------------------
     def operand(self, mul: str, p: str) -> Terms:
@@ -252,7 +280,8 @@ class Lowering:
         level's value: conv(step * sum_j U_j) = sum_j conv(step * U_j). Keeps weight sharing."""
         g = self.g
         if node.op not in ("conv1d", "conv2d") or node.groups != 1 or len(derived) != 1 or (
-                derived[0] not in self.info["unary"]) or len(g.predecessors(name)) != 1:
+                derived[0] not in self.info["unary"]) or len(g.predecessors(name)) != 1 or (
+                len(self.terms[derived[0]]) != 1):
             return False
         q: Any = g.nodes[derived[0]]
         step = per_channel(np.broadcast_to(np.asarray(q.step, np.float64), q.shape))
@@ -284,6 +313,17 @@ class Lowering:
             w, b = dense_of(node)
             outs = g.successors(name)
             others = [p for p in g.predecessors(name) if p not in derived]
+            copies = sum(len(self.terms[p]) for p in derived) + len(others)
+            if copies > 1 and any(g.nodes[s].op == "output" for s in outs):
+                # several synapse copies into an output: one readout for their sum (lowering
+                # would give each its own; a memoryless li outputs its input, exact)
+                readout = ed.fresh_name(f"{name}_sum")
+                ed.add(readout, LI(shape=tuple(node.out_shape), decay_v=np.float64(0.0)))
+                for s in outs:
+                    ed.disconnect(name, s).connect(readout, s)
+                if others:
+                    ed.connect(name, readout)
+                outs = [readout]
             keep_bias = not others
             for p in derived:
                 for pop, m in self.terms[p]:

@@ -1,7 +1,8 @@
 """QSD-Transformer-style blocks: multi-level integer spikes and the spike-matrix form Q(KᵀV).
 
-``MultiSpike`` is the per-step integer neuron of QSD-Transformer / SpikeYOLO-style models written
-as its code writes it: ``clamp(floor(x / theta), 0, L)`` (stateless, an integer 0..L per step).
+``MultiSpike`` is a per-step integer neuron, ``clamp(floor(x / theta), 0, L)`` (stateless, an
+integer 0..L per step); ``RoundSpike`` is the one QSD-Transformer's and SpikeYOLO's code write,
+a ``torch.autograd.Function`` computing ``round(clamp(x, 0, D))`` divided by a norm.
 ``QSDAttention`` projects (C, N) tokens with Conv1d + BN to multi-level Q, K, V, splits heads,
 computes ``Q @ (Kᵀ @ V) * scale`` (an integer matrix product) and a multi-level neuron, and
 projects back (Conv1d + BN). ``QSDNet`` adds a patch embedding, the membrane shortcut, a
@@ -26,17 +27,49 @@ class MultiSpike(nn.Module):
         return torch.clamp(torch.floor(x / self.theta), 0, self.levels)
 
 
+class Quant(torch.autograd.Function):
+    """QSD-Transformer / SpikeYOLO's integer spike: round(clamp(x, 0, D)), straight-through."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, lo: int = 0, hi: int = 4) -> torch.Tensor:  # type: ignore[override]
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        return torch.round(torch.clamp(x, min=lo, max=hi))
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        (x,) = ctx.saved_tensors
+        return grad * ((x >= ctx.lo) & (x <= ctx.hi)), None, None
+
+
+class RoundSpike(nn.Module):
+    """The multi-level spike as those papers' code writes it: ``Quant.apply(x, 0, D) / Norm``
+    (round halves to even, so ties of the dyadic test values exercise the rule)."""
+
+    def __init__(self, levels: int = 2, norm: float = 1.0) -> None:
+        super().__init__()
+        self.levels, self.norm = levels, norm
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return Quant.apply(x, 0, self.levels) / self.norm
+
+
 def _proj(c_in: int, c_out: int) -> nn.Module:
     return tokens("plain", c_in, c_out, bias=False)
 
 
+def spike(levels: int, kind: str) -> nn.Module:
+    return RoundSpike(levels, norm=2.0) if kind == "round" else MultiSpike(levels)
+
+
 class QSDAttention(nn.Module):
-    def __init__(self, dim: int, heads: int, levels: int = 2, scale: float = 0.25) -> None:
+    def __init__(self, dim: int, heads: int, levels: int = 2, scale: float = 0.25,
+                 kind: str = "floor") -> None:
         super().__init__()
         self.heads, self.scale = heads, scale
         self.q, self.k, self.v = (_proj(dim, dim) for _ in range(3))
-        self.q_s, self.k_s, self.v_s = (MultiSpike(levels) for _ in range(3))
-        self.attn_s = MultiSpike(levels)
+        self.q_s, self.k_s, self.v_s = (spike(levels, kind) for _ in range(3))
+        self.attn_s = spike(levels, kind)
         self.proj = _proj(dim, dim)
 
     def _heads(self, s: torch.Tensor) -> torch.Tensor:
@@ -56,14 +89,15 @@ class QSDNet(nn.Module):
     """Input (P, N) per step (one call per time step, the loop outside the model)."""
 
     def __init__(self, patch: int = 4, dim: int = 4, heads: int = 1, levels: int = 2,
-                 classes: int = 3, binary_q: bool = False) -> None:
+                 classes: int = 3, kind: str = "floor") -> None:
         super().__init__()
         self.embed = _proj(patch, dim)
-        self.attn_s = MultiSpike(levels)
-        self.attn = QSDAttention(dim, heads, levels)
-        self.mlp_s = MultiSpike(levels)
+        self.attn_s = spike(levels, kind)
+        self.attn = QSDAttention(dim, heads, levels, kind=kind,
+                                 scale=1.0 if kind == "round" else 0.25)
+        self.mlp_s = spike(levels, kind)
         self.fc = _proj(dim, dim)
-        self.head_s = MultiSpike(levels)
+        self.head_s = spike(levels, kind)
         self.head = nn.Linear(dim, classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -73,9 +107,11 @@ class QSDNet(nn.Module):
         return self.head(self.head_s(x).mean(dim=-1))
 
 
-def random_qsd(seed: int, dim: int = 4, heads: int = 1, levels: int = 2) -> nn.Module:
+def random_qsd(seed: int, dim: int = 4, heads: int = 1, levels: int = 2,
+               kind: str = "floor") -> nn.Module:
+    """``kind``: "floor" (``clamp(floor(x), 0, L)``) or "round" (``Quant.apply(x, 0, L) / 2``)."""
     torch.manual_seed(seed)
-    return on_grid(QSDNet(dim=dim, heads=heads, levels=levels), seed)
+    return on_grid(QSDNet(dim=dim, heads=heads, levels=levels, kind=kind), seed)
 
 
 def build_qsd() -> nn.Module:

@@ -25,7 +25,13 @@ from snnc.simulators.reference import simulate  # noqa: E402
 
 pytestmark = [pytest.mark.torch]
 SHAPE = (4, 4)  # 4 tokens of 4 pixels
-CASES = [(2, 4, 1, 2), (4, 4, 2, 2), (9, 4, 1, 3)]  # seed, dim, heads, levels
+# seed, dim, heads, levels, kind ("floor": clamp(floor(x), 0, L); "round": QSD's Quant.apply)
+CASES = [(2, 4, 1, 2, "floor"), (4, 4, 2, 2, "floor"), (9, 4, 1, 3, "floor"),
+         (0, 4, 1, 2, "round"), (2, 4, 2, 3, "round")]
+
+
+def attention_neuron(g: ir.Graph) -> str:
+    return "attn.attn_s" if "attn.attn_s" in g.nodes else "attn"
 
 
 def spikes(seed: int, t: int = 6, b: int = 2) -> np.ndarray:
@@ -37,12 +43,15 @@ def lower(g: ir.Graph, x: np.ndarray) -> tuple[ir.Graph, PassContext]:
     return PassManager(parse_pipeline(DEFAULT_PIPELINE)).run(g, ctx).graph, ctx
 
 
-@pytest.mark.parametrize(("seed", "dim", "heads", "levels"), CASES)
-def test_traced_qsd_equals_the_forward(seed: int, dim: int, heads: int, levels: int) -> None:
-    model = random_qsd(seed, dim, heads, levels)
+@pytest.mark.parametrize(("seed", "dim", "heads", "levels", "kind"), CASES)
+def test_traced_qsd_equals_the_forward(seed: int, dim: int, heads: int, levels: int,
+                                       kind: str) -> None:
+    model = random_qsd(seed, dim, heads, levels, kind)
     g = trace(model, SHAPE)
     ops = [n.op for n in g.nodes.values()]
     assert ops.count("qcfs") == 7
+    want_rounding = "half_even" if kind == "round" else "floor"
+    assert {n.rounding for n in g.nodes.values() if n.op == "qcfs"} == {want_rounding}
     assert ops.count("mul") == 2
     x = spikes(seed)
     with torch.no_grad():
@@ -51,16 +60,18 @@ def test_traced_qsd_equals_the_forward(seed: int, dim: int, heads: int, levels: 
     assert np.array_equal(out, want), f"{np.sum(out != want)} of {want.size} differ"
     assert len(np.unique(want)) > 5
     # the multi-level spikes use more than one level, and Q(K^T V) is not 0/1
-    probes = simulate(g, x, probes=["attn.q_s.s", "attn.matmul_1.s", "attn.s"]).probes
-    assert probes["attn.q_s.s"].max() >= 2
-    assert probes["attn.matmul_1.s"].max() > 1
-    assert 0.1 < probes["attn.s"].mean() < levels - 0.1  # the attention neuron varies
+    an = attention_neuron(g)
+    probes = simulate(g, x, probes=["attn.q_s.s", "attn.matmul_1.s", f"{an}.s"]).probes
+    unit = 0.5 if kind == "round" else 1.0  # RoundSpike divides by a norm of 2
+    assert probes["attn.q_s.s"].max() >= 2 * unit
+    assert probes["attn.matmul_1.s"].max() > unit
+    assert 0.1 * unit < probes[f"{an}.s"].mean() < (levels - 0.1) * unit  # it varies
 
 
-@pytest.mark.parametrize(("seed", "dim", "heads", "levels"), CASES)
+@pytest.mark.parametrize(("seed", "dim", "heads", "levels", "kind"), CASES)
 def test_qsd_lowers_exactly_and_runs_on_loihi_sim(seed: int, dim: int, heads: int,
-                                                  levels: int) -> None:
-    g = trace(random_qsd(seed, dim, heads, levels), SHAPE)
+                                                  levels: int, kind: str) -> None:
+    g = trace(random_qsd(seed, dim, heads, levels, kind), SHAPE)
     x = spikes(seed)
     low, ctx = lower(g, x)
     info = ctx.last_report("lower-spike-products")
@@ -98,26 +109,37 @@ def test_qsd_latency_is_as_stated() -> None:
     assert d["attn"] == d["attn.q_s"] + 3
 
 
-def test_unary_neurons_count_levels() -> None:
-    """A qcfs of L levels is L binary neurons of thresholds (j - offset) theta / L: their spike
-    count times step is the qcfs value for every input, offsets and per-channel thresholds."""
+@pytest.mark.parametrize("rounding", ["floor", "half_even"])
+def test_unary_neurons_count_levels(rounding: str) -> None:
+    """A qcfs of L levels is L binary neurons of thresholds (j - offset) theta / L (halves to
+    even: (j - 1/2 - offset) theta / L, '>' for odd j, '>=' for even j): their spike count
+    times step is the qcfs value for every input, ties included, offsets and per-channel
+    thresholds."""
     rng = np.random.default_rng(3)
     shape = (3, 2)
-    q = ir.QCFS(shape=shape, threshold=np.array([[1.0], [2.0], [0.5]]), levels=3,
-                offset=np.float64(0.5), step=np.array([[0.5], [1.0], [2.0]]))
-    g = ir.Graph.build({"in": ir.Input(shape=(2,)), "fc": ir.Linear(weight=rng.normal(
-        size=(6, 2))), "r": ir.Reshape(input_shape=(6,), output_shape=shape), "q": q,
+    q = ir.QCFS(shape=shape, threshold=np.array([[1.5], [3.0], [0.75]]), levels=3,
+                offset=np.float64(0.5), step=np.array([[0.5], [1.0], [2.0]]),
+                rounding=rounding)
+    g = ir.Graph.build({"in": ir.Input(shape=(2,)), "fc": ir.Linear(weight=rng.integers(
+        -4, 5, size=(6, 2)) / 4), "r": ir.Reshape(input_shape=(6,), output_shape=shape), "q": q,
         "f": ir.Flatten(input_shape=shape), "fc2": ir.Linear(weight=np.eye(6)),
         "n": ir.LI(shape=(6,), decay_v=np.float64(0.0)), "out": ir.Output(shape=(6,))},
         [("in", "fc"), ("fc", "r"), ("r", "q"), ("q", "f"), ("f", "fc2"), ("fc2", "n"),
          ("n", "out")])
-    x = rng.normal(scale=2.0, size=(40, 5, 2))
+    x = rng.integers(-16, 17, size=(40, 5, 2)) / 2  # z = x L / theta + 1/2 hits halves
     low = LowerSpikeProducts().run(g, PassContext())
     assert low.nodes["q"].op == "lif"
-    assert low.nodes["q"].shape == (9, 2)
+    pops = [n for n, v in low.nodes.items() if v.op == "lif" and n in ("q", "q_odd")]
+    assert sum(low.nodes[n].shape[0] for n in pops) == 9
+    assert len(pops) == (2 if rounding == "half_even" else 1)
     want = simulate(g, x).output
     assert len(np.unique(want)) > 6
-    np.testing.assert_allclose(simulate(low, x).output, want, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(simulate(low, x).output, want)
+    # the rounding matters on these inputs: the other rule gives other values
+    other = "floor" if rounding == "half_even" else "half_even"
+    g2 = g.edit().replace("q", q.replace(rounding=other, offset=np.float64(
+        0.5 if other == "half_even" else 1.0))).finish()
+    assert not np.array_equal(simulate(g2, x).output, want)
 
 
 def test_product_of_currents_is_refused_by_name() -> None:
