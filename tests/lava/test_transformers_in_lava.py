@@ -1,6 +1,6 @@
 """Spiking transformers traced from PyTorch run in Lava itself as in loihi-sim: the README
-example (trained in its quick mode), a QSD-style block (multi-level spikes as unary neurons,
-Q(KᵀV) as ANDs) and a random SDT V1 block with snnTorch neurons, compiled for Loihi 2 in the
+example (trained in its quick mode), QSD-style blocks (multi-level spikes as unary neurons,
+floor and round-half-even; Q(KᵀV) as ANDs) and a random SDT V1 block with snnTorch neurons, compiled for Loihi 2 in the
 main environment (tests/spiking_transformer/save_programs.py; the Lava environment has no
 torch), then run by Lava's ``fixed_pt`` models and by the event simulator: the output and every
 neuron's s, u and v equal at every step."""
@@ -38,7 +38,7 @@ def programs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.mark.parametrize("name", ["example", "qsd", "sdt"])
+@pytest.mark.parametrize("name", ["example", "qsd", "qsd_round", "sdt"])
 def test_traced_transformer_runs_identically_in_lava(programs: Path, name: str) -> None:
     from snnc.backends.lava import run_lava
     from snnc.backends.loihi.program import ChipProgram

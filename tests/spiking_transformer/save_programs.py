@@ -4,7 +4,8 @@ has no torch): ``python save_programs.py DIR`` writes ``DIR/<name>/program.h5`` 
 
 - ``example``: the README example (examples/spiking_transformer_digits.py) trained in its quick
   mode (2 epochs, 300 digits), traced and compiled for Loihi 2 as the example compiles it;
-- ``qsd``: a QSD-style block (multi-level spikes, Q(KᵀV); tests/spiking_transformer/qsd_models.py);
+- ``qsd``, ``qsd_round``: QSD-style blocks (multi-level spikes, Q(KᵀV); qsd_models.py), with
+  ``clamp(floor(x), 0, L)`` and with the papers' ``round(clamp(x, 0, D))`` spike;
 - ``sdt``: a random Spike-driven Transformer V1 block with snnTorch neurons (sdt_random.py).
 
 Run by tests/lava/test_transformers_in_lava.py through the main environment's Python.
@@ -66,6 +67,15 @@ def qsd(dest: Path) -> None:
     save(dest, trace(random_qsd(2), (4, 4)), x, x)
 
 
+def qsd_round(dest: Path) -> None:
+    from spiking_transformer.qsd_models import random_qsd
+
+    from snnc.frontend.torch import trace
+
+    x = (np.random.default_rng(0).random((6, 2, 4, 4)) < 0.5).astype(np.float64)
+    save(dest, trace(random_qsd(0, kind="round"), (4, 4)), x, x)
+
+
 def sdt(dest: Path) -> None:
     import torch
     from spiking_transformer.sdt_random import random_sdt
@@ -79,5 +89,5 @@ def sdt(dest: Path) -> None:
 
 if __name__ == "__main__":
     out = Path(sys.argv[1])
-    for name in sys.argv[2:] or ("example", "qsd", "sdt"):
+    for name in sys.argv[2:] or ("example", "qsd", "qsd_round", "sdt"):
         globals()[name](out / name)
