@@ -1,9 +1,9 @@
 """Spiking transformers traced from PyTorch run in Lava itself as in loihi-sim: the README
 example (trained in its quick mode), QSD-style blocks (multi-level spikes as unary neurons,
-floor and round-half-even; Q(KᵀV) as ANDs) and a random SDT V1 block with snnTorch neurons, compiled for Loihi 2 in the
-main environment (tests/spiking_transformer/save_programs.py; the Lava environment has no
-torch), then run by Lava's ``fixed_pt`` models and by the event simulator: the output and every
-neuron's s, u and v equal at every step."""
+floor and round-half-even; Q(KᵀV) as ANDs) and a random SDT V1 block with snnTorch neurons,
+compiled for Loihi 2 in the main environment (tests/spiking_transformer/save_programs.py; the
+Lava environment has no torch), then run by Lava's ``fixed_pt`` models and by the event
+simulator: the output and every neuron's s, u and v equal at every step."""
 
 from __future__ import annotations
 
