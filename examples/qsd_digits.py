@@ -77,21 +77,31 @@ class Attention(nn.Module):
         return self.proj(self.attn_s(y).transpose(-1, -2).flatten(-3, -2))
 
 
+class Block(nn.Module):
+    def __init__(self, dim: int, heads: int, hidden: int) -> None:
+        super().__init__()
+        self.attn_s, self.attn = MultiSpike(), Attention(dim, heads)
+        self.mlp_s, self.fc1, self.fc1_s, self.fc2 = (MultiSpike(), tokens(dim, hidden),
+                                                      MultiSpike(), tokens(hidden, dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.attn_s(x))  # membrane shortcuts: sums of currents
+        return x + self.fc2(self.fc1_s(self.fc1(self.mlp_s(x))))
+
+
 class QSDDigits(nn.Module):
     """One time step: (B, PATCH, TOKENS) spikes -> (B, 10) scores."""
 
     def __init__(self, dim: int = 8, heads: int = 2, hidden: int = 16) -> None:
         super().__init__()
         self.embed = tokens(PATCH, dim)
-        self.attn_s, self.attn = MultiSpike(), Attention(dim, heads)
-        self.mlp_s, self.fc1, self.fc1_s, self.fc2 = (MultiSpike(), tokens(dim, hidden),
-                                                      MultiSpike(), tokens(hidden, dim))
+        self.blocks = nn.ModuleList([Block(dim, heads, hidden)])
         self.head_s, self.head = MultiSpike(), nn.Linear(dim * TOKENS, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.embed(x)
-        x = x + self.attn(self.attn_s(x))  # membrane shortcuts: sums of currents
-        x = x + self.fc2(self.fc1_s(self.fc1(self.mlp_s(x))))
+        for blk in self.blocks:
+            x = blk(x)
         return self.head(self.head_s(x).flatten(-2))
 
 
@@ -180,10 +190,18 @@ def run(epochs: int, n_train: int | None, n_test: int | None, quiet: bool = Fals
            "latency_steps": d_out, "cores": len(prog.cores),
            "neurons": int(sum(np.prod(v.shape) for v in lifs)),
            "energy_per_inference": res.report["energy"]["total"],
-           "analytic_snn_energy": res.report["analytic"]["snn_energy"]}
+           "analytic_snn_energy": res.report["analytic"]["snn_energy"],
+           "and_neurons": int(sum(np.prod(v.shape) for n, v in low.nodes.items()
+                                  if v.op == "loihi.lif" and n.endswith("_and"))),
+           "blocks": res.report["analytic"]["blocks"]}
     if not quiet:
         for k, v in out.items():
-            print(f"{k}: {v}")
+            if k != "blocks":
+                print(f"{k}: {v}")
+        for b in out["blocks"]:
+            print(f"  {b['block']:8s} chip {b['chip_energy'] * 1e6:8.3f} uJ "
+                  f"{b['chip_syn_ops']:9.0f} syn ops | 45 nm {b['analytic_energy'] * 1e9:7.3f} nJ "
+                  f"{b['analytic_ac']:8.0f} ACs")
     return out
 
 
