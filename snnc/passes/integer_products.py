@@ -5,11 +5,14 @@ QSD-Transformer-style models send **multi-level integer spikes** (a per-step qua
 form **Q(KᵀV)** whose Kᵀ V is an integer matrix. Both are exact sums of binary spikes, which is
 how this module lowers them (no graded payloads, no multiplying synapse):
 
-- **Unary (thermometer) code.** ``n = clip(floor(x L / theta + offset), 0, L)`` is the number of
-  j in 1..L with ``x >= (j - offset) theta / L``. A ``qcfs`` of shape (C, ...) becomes one
-  memoryless ``lif`` population U of shape (L C, ...) (decay_v = 0, comparator ``>=``, level j
-  in channel block j with threshold ``(j - offset) theta / L``), whose input synapses are tiled
-  L times along their output axis; ``y = step * sum_j U_j``. Exact for every input.
+- **Unary (thermometer) code** (``unary_spikes.py``). ``n = clip(floor(x L / theta + offset),
+  0, L)`` is the number of j in 1..L with ``x >= (j - offset) theta / L``. A ``qcfs`` of shape
+  (C, ...) becomes one memoryless ``lif`` population U of shape (L C, ...) (decay_v = 0,
+  comparator ``>=``, level j in channel block j with threshold ``(j - offset) theta / L``),
+  whose input synapses are tiled L times along their output axis; ``y = step * sum_j U_j``.
+  With ``rounding = "half_even"`` (``torch.round``) level j is reached at the midpoint
+  ``j - 1/2`` with ``>`` for odd j and ``>=`` for even j: two populations. Exact for every
+  input.
 - **Products as ANDs.** Every operand of a product is a fixed linear map of binary spike
   populations (through ``permute``/``broadcast``/``axis_sum``/``scale``/reshapes, a U above, or
   an earlier product): ``a_e = sum_i A[e, i] s_i``. Then ``prod_k a_k[e] = sum over one index per
@@ -20,14 +23,17 @@ how this module lowers them (no graded payloads, no multiplying synapse):
   times another multiplies L_a L_b pairs of unary spikes.
 - **Consumers.** A value ``P s`` (a U or a product, seen through maps) folds into the synapse
   that reads it (``linear``/``affine``: W P; a convolution becomes its dense matrix first, exact
-  but without weight sharing), or reaches a neuron through a new ``linear`` synapse P.
+  but without weight sharing, except one reading a unary population directly, which keeps its
+  kernel tiled over the levels' channels), or reaches a neuron through a new ``linear``
+  synapse P; several synapse copies into an output share one memoryless readout.
 
 Latency (``latency.py``): U is one layer like the neuron it replaces; each product adds one
 layer (its AND neurons), so Q(KᵀV) adds two steps before the synapse that reads it, and
 ``align_paths`` delays the shorter paths (Q into the outer ANDs, the membrane shortcut).
 Refused by name: an operand that is not a map of binary spikes (a current, a graded neuron),
-a ``qcfs`` read by an output or fed by something other than synapses, and products needing more
-than ``MAX_ANDS`` coincidence neurons.
+a value read by something other than a synapse or neuron, a ``qcfs`` fed by something other
+than synapses, the input or spikes, and products needing more than ``MAX_ANDS`` coincidence
+neurons.
 """
 
 from __future__ import annotations
@@ -38,37 +44,19 @@ from typing import Any
 import numpy as np
 
 from ..errors import UnsupportedOpError
-from ..ir import LI, LIF, Flatten, Graph, GraphEditor, Linear, Reshape
+from ..ir import LI, LIF, Graph, Linear, Reshape
 from .graphutil import is_spiking
 from .synapse_maps import chain_matrix, dense_of, per_channel, synapse_of, weight_of
+from .unary_spikes import LoweringBase, Terms
 
 #: maps (per-sample linear, fixed) through which a value is followed
 MAPS = ("permute", "broadcast", "axis_sum", "reshape", "flatten", "scale")
 #: the largest number of coincidence neurons one product may need
 MAX_ANDS = 1 << 16
 
-Terms = list[tuple[str, np.ndarray]]  # value_flat = sum of M @ flat(population)
 
-
-class Lowering:
+class Lowering(LoweringBase):
     """One run over the graph in topological order (module docstring)."""
-
-    def __init__(self, g: Graph, info: dict[str, Any]) -> None:
-        self.g, self.info = g, info
-        self.ed: GraphEditor = g.edit()
-        self.terms: dict[str, Terms] = {}
-        self.flat: dict[str, str] = {}
-
-    def flat_of(self, src: str, shape: tuple[int, ...]) -> str:
-        if len(shape) == 1:
-            return src
-        if src not in self.flat:
-            self.flat[src] = self.ed.fresh_name(f"{src}_flat")
-            self.ed.add(self.flat[src], Flatten(input_shape=shape)).connect(src, self.flat[src])
-        return self.flat[src]
-
-    def shape_of(self, name: str) -> tuple[int, ...]:
-        return tuple(self.ed.nodes[name].out_shape)
 
     def run(self, targets: set[str]) -> Graph:
         g = self.g
@@ -89,110 +77,6 @@ class Lowering:
             if name in self.ed.nodes and name not in self.info["unary"]:
                 self.ed.remove(name)
         return self.ed.finish()
-
-    # ---- multi-level spikes ------------------------------------------------------------------
-    def preds_now(self, name: str) -> list[str]:
-        return [a for a, b in self.ed.edges if b == name]
-
-    def unary(self, name: str, node: Any) -> None:
-        """Level j of n = clip(rnd(z), 0, L), z = x L / theta + offset, is reached iff
-        z >= j (floor), or z > j - 1/2 for odd j and z >= j - 1/2 for even j (halves to even):
-        one population per comparator (the first keeps the node's name)."""
-        ed, lv = self.ed, int(node.levels)
-        shape = tuple(node.shape)
-        theta, off, step = (np.broadcast_to(np.asarray(getattr(node, a), np.float64), shape)
-                            for a in ("threshold", "offset", "step"))
-        if node.rounding == "half_even":
-            groups = [(">=", [j for j in range(1, lv + 1) if j % 2 == 0], -0.5),
-                      (">", [j for j in range(1, lv + 1) if j % 2], -0.5)]
-        else:
-            groups = [(">=", list(range(1, lv + 1)), 0.0)]
-        pops = []
-        for i, (cmp, js, shift) in enumerate(g for g in groups if g[1]):
-            pop = name if i == 0 else ed.fresh_name(f"{name}_odd")
-            thr = np.concatenate([(j + shift - off) * theta / lv for j in js], axis=0)
-            ushape = (len(js) * shape[0], *shape[1:])
-            pops.append((pop, len(js), ushape, LIF(shape=ushape, decay_v=np.float64(0.0),
-                                                   threshold=thr, comparator=cmp)))
-        for pop, _, _, lif in pops[1:]:
-            ed.add(pop, lif)
-        for p in self.preds_now(name):
-            self.tile_input(name, p, [(pop, k, ushape) for pop, k, ushape, _ in pops])
-        ed.replace(name, pops[0][3])
-        self.terms[name] = [(pop, np.concatenate([np.diag(step.reshape(-1))] * k, axis=1))
-                            for pop, k, _, _ in pops]
-        self.info["unary"][name] = {"levels": lv, "rounding": node.rounding,
-                                    "populations": [pop for pop, *_ in pops],
-                                    "neurons": lv * int(np.prod(shape))}
-
-    def tile_input(self, name: str, p: str, pops: list[tuple[str, int, tuple[int, ...]]]
-                   ) -> None:
-        """Feed each unary population (name, k levels, shape) from what ``p`` sends into
-        ``name``: a product or multi-level value (a synapse per source population), the graph
-        input or spikes (an identity synapse), or the synapse behind ``p`` (through wiring),
-        each tiled k times along its output axis (level-major, as the populations' channel
-        blocks); the untiled path is removed if nothing else reads it."""
-        ed = self.ed
-        ed.disconnect(p, name)
-
-        def feed(syn: Any, src: str, pop: str, ushape: tuple[int, ...]) -> None:
-            s_name = ed.fresh_name(f"{src}_{pop}")
-            view = ed.fresh_name(f"{s_name}_view")
-            ed.add(s_name, syn).add(view, Reshape(input_shape=tuple(syn.out_shape),
-                                                  output_shape=ushape))
-            ed.connect(s_name, view).connect(view, pop)
-            if src in ed.nodes and ed.nodes[src].op not in ("linear", "affine", "conv1d",
-                                                            "conv2d"):
-                ed.connect(self.flat_of(src, self.shape_of(src)) if syn.op in (
-                    "linear", "affine") else src, s_name)
-            else:
-                for a in self.preds_now(src):
-                    ed.connect(a, s_name)
-
-        visited: list[str] = []
-
-        def leaves(node: str) -> list[str]:  # back through wiring; a sum of views fans out
-            visited.append(node)
-            if node in self.terms or ed.nodes[node].op not in ("reshape", "flatten"):
-                return [node]
-            return [x for a in self.preds_now(node) for x in leaves(a)]
-
-        for leaf in leaves(p):
-            self.tile_leaf(name, leaf, pops, feed)
-        for c in visited:  # the untiled path, if nothing else reads it
-            if c in ed.nodes and c not in self.terms and not any(a == c for a, _ in ed.edges):
-                ed.remove(c)
-
-    def tile_leaf(self, name: str, leaf: str, pops: list[tuple[str, int, tuple[int, ...]]],
-                  feed: Any) -> None:
-        ed = self.ed
-        if leaf in self.terms:
-            for src, m in self.terms[leaf]:
-                for pop, k, ushape in pops:
-                    feed(Linear(weight=np.concatenate([m] * k, axis=0)), src, pop, ushape)
-            return
-        syn: Any = ed.nodes[leaf]
-        if syn.op == "input" or is_spiking(syn):
-            n = int(np.prod(syn.out_shape))
-            for pop, k, ushape in pops:
-                feed(Linear(weight=np.concatenate([np.eye(n)] * k, axis=0)), leaf, pop, ushape)
-            return
-        if syn.op not in ("linear", "affine", "conv1d", "conv2d"):
-            raise UnsupportedOpError(
-                f"node {name!r} (qcfs, multi-level integer spikes) reads {leaf!r} ({syn.op}); "
-                "a multi-level spike neuron lowers to one binary neuron per level fed by its "
-                "synapses tiled per level, so its inputs must be synapses (linear or conv, "
-                "possibly reshaped), the graph input or spikes")
-        w = weight_of(syn)
-        for pop, k, ushape in pops:
-            if syn.op in ("conv1d", "conv2d"):
-                bias = np.broadcast_to(np.asarray(syn.bias, np.float64), (w.shape[0],))
-                tiled = syn.replace(weight=np.concatenate([w] * k, axis=0),
-                                    bias=np.tile(bias, k))
-            else:
-                b = np.broadcast_to(np.asarray(getattr(syn, "bias", 0.0)), (w.shape[0],))
-                tiled = synapse_of(np.concatenate([w] * k, axis=0), np.tile(b, k))
-            feed(tiled, leaf, pop, ushape)
 
     # ---- products ----------------------------------------------------------------------------
     def operand(self, mul: str, p: str) -> Terms:
@@ -319,11 +203,11 @@ class Lowering:
                 # would give each its own; a memoryless li outputs its input, exact)
                 readout = ed.fresh_name(f"{name}_sum")
                 ed.add(readout, LI(shape=tuple(node.out_shape), decay_v=np.float64(0.0)))
-                for s in outs:
+                for s in [s for s in outs if g.nodes[s].op == "output"]:
                     ed.disconnect(name, s).connect(readout, s)
                 if others:
                     ed.connect(name, readout)
-                outs = [readout]
+                outs = [readout, *(s for s in outs if g.nodes[s].op != "output")]
             keep_bias = not others
             for p in derived:
                 for pop, m in self.terms[p]:
