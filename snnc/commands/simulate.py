@@ -251,6 +251,14 @@ def _copy_member(zf: Any, path: Path, name: str) -> None:
               help="loihi-sim on a compile output: simulate this many samples at a time "
                    "(default: as many as fit in about 64 MB of input), reading a memory-mapped "
                    "X.npy chunk by chunk and streaming the results to R.npz.")
+@click.option("--compare-gt", "compare_gt", default=None,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A recording to compare with (e.g. lava-dl's gts/pilotnet_lif): print per "
+                   "layer how many steps fixed_pt and silicon each reproduce exactly (both "
+                   "modes run; -o holds the --fidelity run).")
+@click.option("--compare-json", "compare_json", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="With --compare-gt: also write the comparison to this JSON file.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
@@ -258,6 +266,9 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
             fidelity: str, quiet: bool, dt: str | None, **kw: Any) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
     chunk_samples = kw.pop("chunk_samples", None)
+    compare_gt, compare_json = kw.pop("compare_gt", None), kw.pop("compare_json", None)
+    if compare_json is not None and compare_gt is None:
+        raise SnncError("--compare-json needs --compare-gt (the recording to compare with)")
     opts = options_from(kw, steps, dt)
     netx_reset = reset_interval if is_netx(model_or_outdir) and reset_interval else None
     examples = () if opts.encode else (input_path,)
@@ -276,6 +287,10 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     check_output_file(out, force, _ours)
     if counters_path is not None:
         check_output_file(counters_path, force, _ours_counters)
+    if compare_gt is not None:
+        from .ground_truth import check_json
+
+        check_json(compare_json, force)
     loaded, graph = _subject_of(model_or_outdir, load_options)
     if not is_compiled(model_or_outdir) and not quiet:
         print_notes(graph)
@@ -284,6 +299,11 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     # what the simulator runs (a model file is compiled here, as api.simulate does), so that
     # the latency is the program's also when the program is made on the fly
     subject = api.prepare(loaded, sim.needs, sim.compile_target, chip, x, load_options)
+    comparison = None
+    if compare_gt is not None:  # before the run: a recording that does not fit fails early
+        from .ground_truth import ground_truth_report
+
+        comparison = ground_truth_report(sim, subject, x, steps, reset_interval, compare_gt)
     if fidelity == "silicon":
         from ..simulators import silicon
 
@@ -300,7 +320,7 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     run_steps = len(x) + lat if lat else steps
     chunk = _chunk_samples(x, run_steps, chunk_samples)
     if (batched and chunk < x.shape[1] and backend == "loihi-sim" and counters_path is None
-            and fidelity == "fixed_pt" and sim.needs == "program"
+            and fidelity == "fixed_pt" and comparison is None and sim.needs == "program"
             and "netx" not in dict(graph.metadata)):
         _simulate_streamed(subject, x, run_steps, lat, probes, chunk, reset_interval, out,
                            quiet)
@@ -322,6 +342,10 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
         if result.counters is None:
             raise SnncError(f"--counters: backend {backend!r} does not count chip events")
         result.counters.save(counters_path)
+    if comparison is not None:
+        from .ground_truth import emit
+
+        emit(comparison, compare_json, quiet)
     if not quiet:
         t, b = result.output.shape[:2]
         msg = f"{backend}: {t} steps x {b} sample(s) -> {out}"
