@@ -104,6 +104,7 @@ CASES = {
     "spikingjelly_sew_add": ["--trust-pickle"],  # a user's block class: whole pickle
     "spikingjelly_sew_or": ["--trust-pickle"],
     "norse_lif": ["--model", "user_models:norse_lif"],
+    "norse_lift_box": ["--model", "user_models:norse_lift_box"],  # Lift(LIFBoxCell)
     "hand_lif_4bit": ["--trust-pickle"],  # plain-PyTorch neurons, fake-quantized weights
     "hand_lif_binary": ["--trust-pickle"],
     "hand_if_4bit": ["--trust-pickle"],
