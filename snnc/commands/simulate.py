@@ -289,6 +289,11 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
 
         subject = silicon.silicon_subject(subject)
     ran = getattr(subject, "graph", subject)
+    from ..passes.fidelity import is_lowered
+    from ..passes.qinputs import chip_stimulus
+
+    if is_lowered(ran):  # the chip's input: analog values encoded as the program says
+        x = chip_stimulus(ran, x)
     lat = pipeline_latency(ran) if align and steps is None and not reset_interval else 0
     if lat and not quiet:
         click.echo(f"aligning with the float model: the program's pipeline latency is {lat} "
