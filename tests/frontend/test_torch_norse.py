@@ -119,7 +119,8 @@ def test_lift_of_cells_is_the_sequence_form():
         ref = model(x)[0][0]  # SequentialState's output: Lift(cell)'s (spikes, state)
     check_identical(graph, x, ref)
     ops = [n.op for n in graph.nodes.values()]
-    assert ops.count("lif") == 2 and ops.count("cubalif") == 1
+    assert ops.count("lif") == 2
+    assert ops.count("cubalif") == 1
     assert [n.reset for n in graph.nodes.values() if n.op == "lif"] == ["hard", "subtract"]
 
 

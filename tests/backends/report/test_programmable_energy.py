@@ -63,15 +63,19 @@ def test_programmable_updates_priced_by_hand(tmp_path, lif1, feature) -> None:
     rows = {r["name"]: r for r in doc["layers"]}
     assert rows["lif1"]["programmable"] == [feature]
     assert rows["lif1"]["programmable_energy"] == pytest.approx(prog["joules"])
-    assert rows["lif2"]["programmable"] == [] and rows["lif2"]["programmable_energy"] == 0.0
+    assert rows["lif2"]["programmable"] == []
+    assert rows["lif2"]["programmable_energy"] == 0.0
     # the line is part of the cores' dynamic energy, not added to it
     assert prog["joules"] < rows["lif1"]["energy"] <= doc["energy"]["cores_dynamic"]
     assert sum(r["energy"] for r in doc["layers"]) == pytest.approx(
         doc["energy"]["cores_dynamic"] - doc["energy"]["by_layer"].get("(host input)", 0.0))
     note = [n for n in doc["notes"] if n.startswith("programmable neuron updates")]
-    assert len(note) == 1 and f"lif1 ({feature})" in note[0] and "standard" in note[0]
+    assert len(note) == 1
+    assert f"lif1 ({feature})" in note[0]
+    assert "standard" in note[0]
     html = render_html(doc)
-    assert "of which programmable neuron updates" in html and escape(feature) in html
+    assert "of which programmable neuron updates" in html
+    assert escape(feature) in html
     from rich.console import Console
 
     con = Console(width=200, record=True)
@@ -84,7 +88,9 @@ def test_programmable_updates_priced_by_hand(tmp_path, lif1, feature) -> None:
 def test_no_programmable_neuron_means_a_zero_line(tmp_path) -> None:
     doc, _ = _report(tmp_path)
     prog = doc["energy"]["programmable"]
-    assert prog["updates"] == 0 and prog["joules"] == 0.0 and prog["layers"] == []
+    assert prog["updates"] == 0
+    assert prog["joules"] == 0.0
+    assert prog["layers"] == []
     assert all(r["programmable"] == [] and r["programmable_energy"] == 0.0
                for r in doc["layers"])
     assert not any(n.startswith("programmable neuron updates") for n in doc["notes"])
