@@ -38,9 +38,9 @@ def _summary(doc: dict) -> Any:
         t.add_row("    neuromorphic cores", fmt.energy(e["cores_dynamic"]), "chip, dynamic")
     prog = e.get("programmable") or {}
     if prog.get("layers"):
-        t.add_row("      of which programmable neuron updates", fmt.energy(prog["joules"]),
-                  f"{fmt.count(prog['updates'])} updates, [yellow]priced as a standard "
-                  "update[/yellow] (no Loihi 2 figure)")
+        t.add_row("      of which programmable", fmt.energy(prog["joules"]),
+                  f"{fmt.count(prog['updates'])} neuron updates (Loihi 2 microcode), "
+                  "[yellow]priced as a standard update[/yellow] (no Loihi 2 figure)")
     for ln in e.get("lines", []):
         if ln["joules"] is None and ln["line"] != "board":
             continue

@@ -81,7 +81,8 @@ def test_programmable_updates_priced_by_hand(tmp_path, lif1, feature) -> None:
     con = Console(width=200, record=True)
     con.print(render_terminal(doc))
     text = con.export_text()
-    assert "of which programmable neuron updates" in text
+    assert "of which programmable" in text
+    assert "neuron updates (Loihi 2 microcode)" in text
     assert "lif1 (programmable)" in text
 
 
