@@ -56,6 +56,10 @@ def test_analog_nir_without_calibration_compiles_and_is_exact(tmp_path, capsys) 
     assert chip.shape == ref.shape == (6, 4, 20)
     assert 0.05 < ref.mean() < 0.95  # neither silent nor saturated: the comparison can fail
     assert np.array_equal(chip, ref)
+    from snnc import api  # the Python API encodes the input the same way
+
+    res = api.simulate(tmp_path / "o", np.moveaxis(x, -1, 0), steps=22)
+    assert np.array_equal(np.moveaxis(res.output[2:], 0, -1), chip)
 
 
 def test_analog_nir_without_calibration_on_loihi1_names_the_assumption(tmp_path,
