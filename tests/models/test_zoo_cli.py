@@ -92,8 +92,9 @@ def cli(*args: str) -> Any:
 # SpikingJelly LIF 99.4-99.7 %, SEW ADD 99.4 %, SEW OR 99.2 % (96.9 % before), hand-written
 # LIF 4-bit 99.7 % / binary 99.2 %, hand-written IF binary 100 % (spike-exact), Norse LIF 99.4 %.
 # SpikingJelly IF after 2 epochs fires 1-3 output spikes per sample (50 of 360 samples are exact
-# ties), so one spike flipped by 8-bit weights changes the class: 98.9 %. Trained 4 epochs, as
-# the model needs, its output is decisive and agreement is 99.2 %.
+# ties), so one spike flipped by 8-bit weights changes the class: 98.9 %. Trained 4 epochs it
+# gave 99.2 % (d259ea2), but on the tree of 2026-12-04 98.9 % again (also without issue 14's
+# last changes: the near-ties move with the tree); trained 5 epochs: 99.7 % (CLI and TorchScript).
 # Norse Lift(LIFBoxCell) after 2 epochs: 98.9 % (near-ties); trained 4 epochs it passes.
 MIN_AGREEMENT: dict[str, float] = {}
 
@@ -145,6 +146,8 @@ def test_snntorch_default_reset_on_loihi1_says_chip_loihi2(trained: Any, capsys:
     err = capsys.readouterr().err
     assert "subtract" in err
     assert "--chip loihi2" in err
+    assert "layer '2'" in err  # the first Leaky (nn.Sequential index 2) is named
+    assert "Traceback" not in err
     assert not (d / "out1").exists()
 
 

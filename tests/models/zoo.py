@@ -350,7 +350,7 @@ MODELS: dict[str, ZooModel] = {m.name: m for m in (
     ZooModel("spikingjelly_lif_conv", lambda: spikingjelly_conv("LIF"), run_spikingjelly,
              reset_spikingjelly, conv=True, chip="loihi2"),
     ZooModel("spikingjelly_if_conv", lambda: spikingjelly_conv("IF"), run_spikingjelly,
-             reset_spikingjelly, conv=True, chip="loihi2", cli_epochs=4),
+             reset_spikingjelly, conv=True, chip="loihi2", cli_epochs=5),
     ZooModel("spikingjelly_sew_add", lambda: spikingjelly_sew("ADD"), run_spikingjelly,
              reset_spikingjelly, conv=True, chip="loihi2"),
     ZooModel("hand_lif_4bit", hand_lif_4bit, run_stepwise, reset_stepwise, conv=False,
