@@ -106,8 +106,9 @@ def chip_stimulus(g: Graph, x: np.ndarray) -> np.ndarray:
     if enc.kind == "spikes" and not np.isin(x, (0, 1)).all():
         raise QuantizationError(
             "the program was compiled for binary spike input (detected from its calibration "
-            "input), but this input has values other than 0 and 1; compile again with "
-            "--calibration holding input like this one (analog input needs --chip loihi2)")
+            "input), but this input has values other than 0 and 1; bin event files with "
+            "--bin-mode binary, or compile again with --calibration holding input like this "
+            "one (analog input needs --chip loihi2)")
     if enc.kind == "integer" and not np.array_equal(x, np.round(x)):
         raise QuantizationError(
             "the program was compiled for integer input (event counts, detected from its "

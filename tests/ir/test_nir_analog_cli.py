@@ -74,3 +74,25 @@ def test_analog_nir_without_calibration_on_loihi1_names_the_assumption(tmp_path,
     assert "assumed analog" in err
     assert "--calibration" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_input_of_another_kind_than_compiled_for_is_refused(tmp_path, capsys) -> None:
+    """A program calibrated on spikes is not given analog values or counts (the chip would
+    binarise them: a different model), and says how to compile for them."""
+    _write(tmp_path / "m.nir")
+    x = (np.random.default_rng(2).random((4, 16, 12)) < 0.3).astype(np.float64)
+    np.save(tmp_path / "spikes.npy", x)
+    code, _, err = run(["compile", str(tmp_path / "m.nir"), "--dt", "1e-3", "--calibration",
+                        str(tmp_path / "spikes.npy"), "-o", str(tmp_path / "o")], capsys)
+    assert code == 0, err
+    for name, bad in (("analog", x * 0.5), ("counts", x * 2)):
+        np.save(tmp_path / f"{name}.npy", bad)
+        code, _, err = run(["simulate", str(tmp_path / "o"), "-i", str(tmp_path / f"{name}.npy"),
+                            "-o", str(tmp_path / f"{name}.npz")], capsys)
+        assert code == 2
+        assert "compiled for binary spike input" in err
+        assert "--calibration" in err
+        assert not (tmp_path / f"{name}.npz").exists()
+    code, _, err = run(["simulate", str(tmp_path / "o"), "-i", str(tmp_path / "spikes.npy"),
+                        "-o", str(tmp_path / "ok.npz")], capsys)
+    assert code == 0, err
