@@ -114,6 +114,18 @@ CASES = {
 }
 
 
+#: models whose parameters are all representable (binary weights ±alpha, integer-grid
+#: thresholds): the quantizer reports them exact, and the chip must equal the float model
+EXACT = {"hand_if_binary", "hand_if_4bit"}
+
+
+def _quantizer_exact(out: Path) -> bool:
+    import json
+
+    doc = json.loads((out / "compile.json").read_text())
+    return any(r.get("exact") is True for r in doc["reports"] if isinstance(r, dict))
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_compiles_and_agrees_with_the_framework(trained: Any, name: str) -> None:
     d, ref = trained(name)
@@ -133,6 +145,16 @@ def test_compiles_and_agrees_with_the_framework(trained: Any, name: str) -> None
     assert np.mean(ref) > 0.01  # the framework's output is not silent
     agree = float(np.mean(chip == want))
     assert agree >= MIN_AGREEMENT.get(name, 0.99), f"{name}: {agree:.1%} agreement"
+    # where every parameter is representable (the quantizer's own 'exact' verdict), the chip
+    # equals the float model (snnc's reference on the loaded graph) spike for spike
+    exact = _quantizer_exact(out)
+    assert exact or name not in EXACT, f"{name} is no longer lowered exactly"
+    if exact:
+        res = cli("simulate", str(d / "model.pt"), "-b", "reference", "--input", str(d / "X.npy"),
+                  "-o", str(d / "f.npz"), "-q", "--input-shape", "1,8,8" if m.conv else "64",
+                  *CASES[name])
+        assert res.exit_code == 0, res.output
+        assert np.array_equal(np.load(d / "f.npz")["output"], got), f"{name}: not spike-exact"
 
 
 def test_snntorch_default_reset_on_loihi1_says_chip_loihi2(trained: Any, capsys: Any) -> None:
