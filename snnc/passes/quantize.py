@@ -28,7 +28,10 @@ Reset "none" on spiking neurons, a delayed hard reset, non-zero reset values and
 potentials on Loihi 1 (Loihi 2's programmable neurons take v_init: rounded to the integer v
 grid), and graded spikes have no Loihi equivalent: ``UnsupportedOpError`` naming the
 layer. A value that cannot be represented raises ``QuantizationError`` naming the layer;
-clipping is reported per layer.
+clipping is reported per layer. A layer the dyadic grid leaves inexact whose weights are
+integer multiples of one unit (fake-quantized 4-bit or binary weights), with whole-unit
+dynamics and spike or integer input, is put on that unit's lattice instead, exactly
+(``qlattice.py``).
 """
 
 from __future__ import annotations
