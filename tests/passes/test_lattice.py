@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from lattice_random import net, spikes
 
 from snnc import ir
 from snnc.passes import DEFAULT_PIPELINE, PassContext, PassManager, parse_pipeline
@@ -24,26 +25,6 @@ def lower(g: ir.Graph, x: np.ndarray, programmable: bool = False):
     res = PassManager(parse_pipeline(DEFAULT_PIPELINE)).run(g, ctx)
     report = next(r for r in ctx.reports if r.get("pass") == "quantize-loihi")
     return res.graph, report
-
-
-def net(rng: np.random.Generator, levels: int, comparator: str = ">",
-        **lif: object) -> ir.Graph:
-    """16 -> 24 -> 6 neurons; weights k * q_l with |k| <= levels, q_l off the dyadic grid."""
-    def w(shape: tuple[int, int]) -> np.ndarray:
-        q = float(rng.uniform(0.05, 0.3)) * (1 + 1 / 3)  # 4/3 times: never dyadic
-        k = rng.integers(-levels, levels + 1, shape) if levels > 1 else rng.choice([-1, 1], shape)
-        return k * q
-
-    neuron = {"decay_v": np.array(1.0), "threshold": np.array(1.0), "comparator": comparator,
-              **lif}
-    return ir.Graph.chain(
-        ("x", ir.Input(shape=(16,))), ("fc1", ir.Linear(weight=w((24, 16)))),
-        ("n1", ir.LIF(shape=(24,), **neuron)), ("fc2", ir.Linear(weight=w((6, 24)))),
-        ("n2", ir.LIF(shape=(6,), **neuron)), ("y", ir.Output(shape=(6,))))
-
-
-def spikes(rng: np.random.Generator, t: int = 24, b: int = 4) -> np.ndarray:
-    return (rng.random((t, b, 16)) < 0.4).astype(np.float64)
 
 
 @pytest.mark.parametrize("seed", range(4))
