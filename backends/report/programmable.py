@@ -3,14 +3,16 @@
 A chip layer whose ``loihi.lif`` node is ``programmable`` (subtract reset, the ``>=``
 comparator or a non-zero ``v_init``; ``ir/loihi_ops.py``) does not run Lava's fixed LIF but a
 neuron program, which only Loihi 2 has (shared/reference/loihi.md §2: "programmable
-(microcode)"). Intel publishes no energy or time per neuron update for Loihi 2 at all, let
-alone per microcode program (loihi.md §2, "Not published"), so snnc prices such an update as
-a standard neuron update of the energy model's table: the program computes what the fixed
-LIF computes (the same u and v decays, one comparison) plus at most one subtraction per
-spike (subtract reset) or one register load per periodic reset (``v_init``), and no figure
-says what that costs. The section makes that visible instead of burying it in the layer's
-total: which layers, what makes them programmable, how many updates, and the joules those
-updates are charged (already part of ``energy.cores_dynamic``; nothing is added).
+(microcode)"). Intel publishes no energy per neuron update for Loihi 2 (loihi.md §2, "Not
+published"), and the one neuron-update rate it gives (Hala Point's 240e12 neuron ops/s, a peak
+figure ``loihi2_facts.py`` uses for the time factor) does not say which neuron program it
+counts, so snnc prices such an update as a standard neuron update of the energy model's
+table: the program computes what the fixed LIF computes (the same u and v decays, one
+comparison) plus at most one subtraction per spike (subtract reset) or one register load per
+periodic reset (``v_init``), and no figure says what that costs. The section makes that
+visible instead of burying it in the layer's total: which layers, what makes them
+programmable, how many updates, and the joules those updates are charged (already part of
+``energy.cores_dynamic``; nothing is added).
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ import numpy as np
 from .energy import EnergyModel
 
 BASIS = ("priced as a standard neuron update (the model's neuron_active / neuron_inactive "
-         "cost): Intel publishes no per-update energy or time for Loihi 2's microcode neuron "
-         "programs (shared/reference/loihi.md §2); the program does the fixed LIF's work plus "
-         "at most one subtraction per spike (subtract reset) or one load per reset (v_init)")
+         "cost): Intel publishes no per-update energy for Loihi 2 and no figure per microcode "
+         "neuron program (shared/reference/loihi.md §2); the program does the fixed LIF's work "
+         "plus at most one subtraction per spike (subtract reset) or one load per reset "
+         "(v_init)")
 
 
 def features(node: Any) -> list[str]:
