@@ -208,6 +208,12 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     # what the simulator runs (a model file is compiled here, as api.simulate does), so that
     # the latency is the program's also when the program is made on the fly
     subject = api.prepare(loaded, sim.needs, sim.compile_target, chip, x, load_options)
+    from ..passes.fidelity import is_lowered
+    from ..passes.qinputs import chip_stimulus
+
+    prepared = getattr(subject, "graph", subject)
+    if is_lowered(prepared):  # the chip's input: analog values encoded as the program says
+        x = chip_stimulus(prepared, x)
     comparison = None
     if compare_gt is not None:  # before the run: a recording that does not fit fails early
         from .ground_truth import ground_truth_report
@@ -218,11 +224,6 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
 
         subject = silicon.silicon_subject(subject)
     ran = getattr(subject, "graph", subject)
-    from ..passes.fidelity import is_lowered
-    from ..passes.qinputs import chip_stimulus
-
-    if is_lowered(ran):  # the chip's input: analog values encoded as the program says
-        x = chip_stimulus(ran, x)
     lat = pipeline_latency(ran) if align and steps is None and not reset_interval else 0
     if lat and not quiet:
         click.echo(f"aligning with the float model: the program's pipeline latency is {lat} "
