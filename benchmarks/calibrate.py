@@ -46,6 +46,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_loihi1_published import NETS, calibrate, measured_map, peers_network
+import loihi2_published as l2pub
 
 from snnc.backends.loihi.chips import load_chip
 from snnc.backends.loihi.mapper import map_graph
@@ -184,16 +185,23 @@ def toml_block(sysc: SystemCosts, fitted: dict, rows: list[str], estimate: bool)
     return "\n".join(lines)
 
 
-def loihi2_block(l1: SystemCosts) -> str:
+def loihi2_block(l1: SystemCosts) -> tuple[str, list[str]]:
     """The [system] table of ``loihi2-estimate``: Loihi 1's calibrated lines scaled to Loihi 2
-    by the factors of ``loihi2_facts`` (Loihi 2's own message cost, step time, x86 power)."""
+    by the factors of ``loihi2_facts``, the x86 per-step time fitted on lava-dl's Loihi 2
+    PilotNet LIF (``loihi2_published``); and that point's rows."""
     c = load_chip("loihi1").costs
-    s = loihi2_system(l1, c.energy_pj, c.time_ns)
-    f = summary(c.energy_pj, c.time_ns)
+    program, counters = l2pub.program_and_counters()
+    model = load_model("loihi2-estimate", program.chip)
+    model = dataclasses.replace(model, system=loihi2_system(l1, c.energy_pj, c.time_ns))
+    x86 = l2pub.fit_x86_step_ns(program, counters, model)
+    s = loihi2_system(l1, c.energy_pj, c.time_ns, x86_step_ns=x86)
+    rows = l2pub.rows(program, counters, dataclasses.replace(model, system=s))
+    f = summary(c.energy_pj, c.time_ns, s.core_leak_w)
     lr = s.core_leak_range or (0.0, 0.0)
     est = list(s.estimated)
     lines = [MARKER, "# Loihi 2's lines, derived from Loihi 1's calibration by "
-             "backends/report/loihi2_facts.py (no Loihi 2 measurement is fitted)", "[system]",
+             "backends/report/loihi2_facts.py; the x86 step time fitted on lava-dl's Loihi 2 "
+             "PilotNet LIF (benchmarks/loihi2_published.py)", "[system]",
              f'input_path = "{s.input_path}"  # "x86" (embedded cores feed the input) or "host"',
              f"mgmt_w = {s.mgmt_w:.4f}  # [D] Loihi 1's fitted {l1.mgmt_w:.4f} W x "
              f"{f['x86_power_factor']:.3f} (Lakemont on Intel 4, process scaling)",
@@ -205,20 +213,26 @@ def loihi2_block(l1: SystemCosts) -> str:
              f"core_leak_w = {s.core_leak_w:.8f}  # [D] Loihi 1's x core area 0.21/0.41",
              f"core_leak_range = [{lr[0]:.8f}, {lr[1]:.8f}]  # [D] Loihi 1's x core area",
              f"estimated = {est!r}".replace("'", '"'),
+             f"fitted = {list(s.fitted)!r}".replace("'", '"'),
              "", "[system.step_ns]",
-             f"x86 = {s.step_ns['x86']:.0f}  # [D] Loihi 1's fitted {l1.step_ns['x86']:.0f} x "
-             f"{f['step_ratio']:.3f} (fastest step: Hala Point 5 µs vs Pohoiki Springs 5.8 µs)",
+             f"x86 = {s.step_ns['x86']:.0f}  # [F] fitted on lava-dl's Loihi 2 PilotNet LIF "
+             "time per step (152.8 µs)",
              f"host = {s.step_ns['host']:.0f}  # [D] Loihi 1's fitted {l1.step_ns['host']:.0f} x "
-             f"{f['step_ratio']:.3f}",
+             f"{f['step_ratio']:.3f} (fastest step: Hala Point 5 µs vs Pohoiki Springs 5.8 µs)",
              "", "[system.sources]",
              'mgmt_w = "derived: Loihi 1 fit (calibrate.py) x process scaling of the x86 cores"',
-             'step_ns = "derived: Loihi 1 fit x fastest published step, Hala Point (Intel 2024) '
-             'vs Pohoiki Springs (Frady 2020)"',
+             'step_ns = "x86: fitted by benchmarks/calibrate.py on lava-dl pilotnet_snn/'
+             'benchmark.ipynb (Loihi 2, Oheo Gulch); host: derived, Loihi 1 fit x fastest '
+             'published step"',
              'input_msg = "derived: one Loihi 2 mesh message (axon_out x the energy and time '
              'factors)"',
              'core_leak = "derived: Loihi 1 per-core leakage (Frady 2020 vs Blouw 2019) x core '
-             'area (Intel brief)"', ""]
-    return "\n".join(lines)
+             'area (Intel brief)"',
+             "", "[system.fit]",
+             'fitted_on = ["lava-dl Loihi 2 PilotNet LIF time per step"]',
+             'held_back = ["lava-dl Loihi 2 PilotNet LIF dynamic and total energy"]',
+             "results = [", *[f"  {r!r}," for r in rows if r.startswith("|")], "]", ""]
+    return "\n".join(lines), rows
 
 
 def current_system(model_name: str) -> SystemCosts:
@@ -247,7 +261,8 @@ def main() -> None:
                     help="rewrite loihi2-estimate's [system] from loihi1-sanafe's, no refit")
     args = ap.parse_args()
     if args.loihi2_only:
-        block = loihi2_block(current_system("loihi1-sanafe"))
+        block, l2rows = loihi2_block(current_system("loihi1-sanafe"))
+        print("\n".join(l2rows))
         print(block if args.dry_run else f"# wrote {write('loihi2-estimate', block)}")
         return
     pts = points(args.samples)
@@ -293,8 +308,11 @@ def main() -> None:
         print(per_core_check(model, pts, fitted))
         if not args.dry_run:
             print(f"# wrote {write(name, toml_block(sysc, fitted, rows, False))}")
-            if name == "loihi1-sanafe":
-                print(f"# wrote {write('loihi2-estimate', loihi2_block(sysc))}")
+        if name == "loihi1-sanafe":
+            block, l2rows = loihi2_block(sysc)
+            print("\n".join(l2rows))
+            if not args.dry_run:
+                print(f"# wrote {write('loihi2-estimate', block)}")
 
 
 if __name__ == "__main__":

@@ -29,9 +29,12 @@ Energy per event (Loihi 2 / Loihi 1) [D from S]:
 - central: the geometric mean of the two. Process scaling alone (core area 0.41 -> 0.21 mm²:
   0.51 to 0.72 at the same voltage) lies above the hard bound, so it is not used.
 
-Chip static: Loihi 1's idle 0.029 W (Blouw 2019) x die area 31/60 mm² (low, 0.015 W) or x
-transistors 2.3 / 2.07 B (high, equal leakage per transistor); central: geometric mean. Core
-leakage: Loihi 1's per-core figure x core area 0.21 / 0.41.
+Chip static [M]: measured on Loihi 2 by lava-dl's benchmark notebooks (Oheo Gulch board, one
+Loihi 2 chip; the profiler's idle power of the chip's rails VDD + VDDM + VDDIO after the run):
+0.232078 W with PilotNet LIF loaded (74 cores) and 0.281775 W with PilotNet SDNN (61 cores).
+Each minus its powered cores' leakage (``core_leak_w``, priced as its own line) is the chip's;
+low / high: the two, central: their geometric mean. (Until this measurement was found, Loihi 1's
+0.029 W idle scaled by area or transistors, 0.015-0.032 W: ten times too low.)
 
 System lines (Loihi 2's, from Loihi 1's calibration): input messages and graded payloads cost
 Loihi 2's ``axon_out`` (the table's, scaled); the per-step management time scales with the
@@ -62,6 +65,18 @@ FACTS: dict[str, tuple[float, str]] = {
     "pohoiki_fastest_step_us": (5.8, "Frady et al., NICE 2020: 5.8-13 µs per step [S]"),
     "brief_speedup": (10.0, "Intel Loihi 2 brief 2021: up to 10x faster processing [S]"),
     "l1_idle_w": (0.029, "Blouw et al., NICE 2019 [S]"),
+    # lava-dl tutorials/lava/lib/dl/netx/pilotnet_{snn,sdnn}/benchmark.ipynb, outputs as
+    # committed in lava-dl b9e3691 (2023-01-10), Loihi 2 on an Oheo Gulch board ('oheogulch')
+    "lif_fps": (408.91, "lava-dl pilotnet_snn/benchmark.ipynb: 16-step frames per second [M]"),
+    "lif_steps_per_frame": (16, "lava-dl pilotnet_snn/benchmark.ipynb: reset_interval 16 [M]"),
+    "lif_total_w": (0.679234, "lava-dl pilotnet_snn/benchmark.ipynb: total power [M]"),
+    "lif_static_w": (0.232078, "lava-dl pilotnet_snn/benchmark.ipynb: static power [M]"),
+    "lif_cores": (74, "lava-dl pilotnet_snn/benchmark.ipynb: the compiler's per-core table [M]"),
+    "sdnn_static_w": (0.281775, "lava-dl pilotnet_sdnn/benchmark.ipynb: static power [M]"),
+    "sdnn_total_w": (0.275709, "lava-dl pilotnet_sdnn/benchmark.ipynb: total power [M]"),
+    "sdnn_fps": (16.87, "lava-dl pilotnet_sdnn/benchmark.ipynb: frames (steps) per second, "
+                        "host-input bound [M]"),
+    "sdnn_cores": (61, "lava-dl pilotnet_sdnn/benchmark.ipynb: the compiler's per-core table [M]"),
     "l1_die_mm2": (60.0, "Intel Loihi 2 brief 2021 [S]"),
     "l2_die_mm2": (31.0, "Intel Loihi 2 brief 2021 [S]"),
     "l1_core_mm2": (0.41, "Intel Loihi 2 brief 2021 [S]"),
@@ -112,10 +127,22 @@ def energy_factor(l1_energy_pj: dict[str, float]) -> Factor:
                   {"hala_point_max_power_bound": high, "hala_point_tops_per_w": low})
 
 
-def static_w() -> Factor:
-    low = _f("l1_idle_w") * _f("l2_die_mm2") / _f("l1_die_mm2")
-    high = _f("l1_idle_w") * _f("l2_transistors") / _f("l1_transistors")
-    return Factor(math.sqrt(low * high), low, high, {"die_area": low, "transistors": high})
+def static_w(core_leak_w: float) -> Factor:
+    """The chip's static power (module docstring): the two measured idle powers, each minus the
+    leakage ``core_leak_w`` (W per powered core, its own report line) of the cores it had."""
+    lif = _f("lif_static_w") - _f("lif_cores") * core_leak_w
+    sdnn = _f("sdnn_static_w") - _f("sdnn_cores") * core_leak_w
+    return Factor(math.sqrt(lif * sdnn), min(lif, sdnn), max(lif, sdnn),
+                  {"pilotnet_lif_idle": lif, "pilotnet_sdnn_idle": sdnn})
+
+
+def pilotnet_lif_measured() -> dict[str, float]:
+    """lava-dl's Loihi 2 PilotNet LIF run per time step: time (µs), total and dynamic energy
+    (µJ, total minus the static the profiler measured), the cores its compiler used."""
+    step_s = 1.0 / (_f("lif_fps") * _f("lif_steps_per_frame"))
+    return {"time_us": step_s * 1e6, "total_uj": _f("lif_total_w") * step_s * 1e6,
+            "dynamic_uj": (_f("lif_total_w") - _f("lif_static_w")) * step_s * 1e6,
+            "cores": _f("lif_cores")}
 
 
 def core_area_ratio() -> float:
@@ -130,24 +157,31 @@ X86_POWER_FACTOR = math.sqrt(0.21 / 0.41)  # process alone: capacitance ~ length
 
 
 def loihi2_system(l1: SystemCosts, l1_energy_pj: dict[str, float],
-                  l1_time_ns: dict[str, float]) -> SystemCosts:
-    """Loihi 2's [system] lines from Loihi 1's calibrated ones (module docstring)."""
+                  l1_time_ns: dict[str, float], x86_step_ns: float | None = None) -> SystemCosts:
+    """Loihi 2's [system] lines from Loihi 1's calibrated ones (module docstring); with
+    ``x86_step_ns`` (fitted by benchmarks/calibrate.py on lava-dl's Loihi 2 PilotNet LIF time
+    per step) the x86 per-step time is that, the management line then ``fitted``."""
     ef, tf = energy_factor(l1_energy_pj).central, time_factor(l1_time_ns).central
     axon_pj, axon_ns = l1_energy_pj["axon_out"] * ef, l1_time_ns["axon_out"] * tf
     area = core_area_ratio()
     lr = l1.core_leak_range
+    step_ns = {p: v * step_ratio() for p, v in l1.step_ns.items()}
+    if x86_step_ns is not None:
+        step_ns["x86"] = x86_step_ns
     return dataclasses.replace(
-        l1, step_ns={p: v * step_ratio() for p, v in l1.step_ns.items()},
+        l1, step_ns=step_ns,
         mgmt_w=l1.mgmt_w * X86_POWER_FACTOR, input_msg_pj=axon_pj, input_msg_ns=axon_ns,
         payload_pj_per_bit=axon_pj / 32, core_leak_w=l1.core_leak_w * area,
         core_leak_range=None if lr is None else (lr[0] * area, lr[1] * area),
-        estimated=tuple(dict.fromkeys([*l1.estimated, "management", "input_injection",
-                                       "chip_static"])), fitted=())
+        estimated=tuple(dict.fromkeys([*l1.estimated, "management", "input_injection"])),
+        fitted=("management",) if x86_step_ns is not None else ())
 
 
-def summary(l1_energy_pj: dict[str, float], l1_time_ns: dict[str, float]) -> dict[str, Any]:
+def summary(l1_energy_pj: dict[str, float], l1_time_ns: dict[str, float],
+            core_leak_w: float) -> dict[str, Any]:
     """Every derived factor with the figures it came from (for docs and the calibrate log)."""
     return {"time": dataclasses.asdict(time_factor(l1_time_ns)),
             "energy": dataclasses.asdict(energy_factor(l1_energy_pj)),
-            "static_w": dataclasses.asdict(static_w()), "core_area_ratio": core_area_ratio(),
+            "static_w": dataclasses.asdict(static_w(core_leak_w)),
+            "core_area_ratio": core_area_ratio(),
             "step_ratio": step_ratio(), "x86_power_factor": X86_POWER_FACTOR}
