@@ -51,7 +51,7 @@ import loihi2_published as l2pub
 from snnc.backends.loihi.chips import load_chip
 from snnc.backends.loihi.mapper import map_graph
 from snnc.backends.report.energy import MODEL_DIR, load_model
-from snnc.backends.report.loihi2_facts import loihi2_system, summary
+from snnc.backends.report.loihi2_facts import PILOTNET_LIF_EVENTS_L1_UJ, loihi2_system, summary
 from snnc.backends.report.sections import run_model
 from snnc.backends.report.system import SystemCosts
 from snnc.simulators.event import simulate
@@ -187,21 +187,25 @@ def toml_block(sysc: SystemCosts, fitted: dict, rows: list[str], estimate: bool)
 
 def loihi2_block(l1: SystemCosts) -> tuple[str, list[str]]:
     """The [system] table of ``loihi2-estimate``: Loihi 1's calibrated lines scaled to Loihi 2
-    by the factors of ``loihi2_facts``, the x86 per-step time fitted on lava-dl's Loihi 2
-    PilotNet LIF (``loihi2_published``); and that point's rows."""
+    by the factors of ``loihi2_facts`` (its energy factor from lava-dl's Loihi 2 PilotNet LIF);
+    and that point's rows (``loihi2_published``)."""
     c = load_chip("loihi1").costs
     program, counters = l2pub.program_and_counters()
     model = load_model("loihi2-estimate", program.chip)
-    model = dataclasses.replace(model, system=loihi2_system(l1, c.energy_pj, c.time_ns))
-    x86 = l2pub.fit_x86_step_ns(program, counters, model)
-    s = loihi2_system(l1, c.energy_pj, c.time_ns, x86_step_ns=x86)
-    rows = l2pub.rows(program, counters, dataclasses.replace(model, system=s))
-    f = summary(c.energy_pj, c.time_ns, s.core_leak_w)
+    s = loihi2_system(l1, c.energy_pj, c.time_ns)
+    model = dataclasses.replace(model, system=s)
+    ev = l2pub.events_at_loihi1_uj(program, counters, model)
+    rows = l2pub.rows(program, counters, model)
+    rows.append(f"# its events at Loihi 1's prices: {ev:.4f} µJ per step (loihi2_facts."
+                f"PILOTNET_LIF_EVENTS_L1_UJ = {PILOTNET_LIF_EVENTS_L1_UJ}"
+                + ("" if abs(ev / PILOTNET_LIF_EVENTS_L1_UJ - 1) < 1e-4 else
+                   ": DIFFERS, update it and the [scale] of loihi2-estimate.toml") + ")")
+    f = summary(c.energy_pj, c.time_ns, s.core_leak_w, l1)
     lr = s.core_leak_range or (0.0, 0.0)
     est = list(s.estimated)
     lines = [MARKER, "# Loihi 2's lines, derived from Loihi 1's calibration by "
-             "backends/report/loihi2_facts.py; the x86 step time fitted on lava-dl's Loihi 2 "
-             "PilotNet LIF (benchmarks/loihi2_published.py)", "[system]",
+             "backends/report/loihi2_facts.py (the energy factor fitted on lava-dl's Loihi 2 "
+             "PilotNet LIF, benchmarks/loihi2_published.py)", "[system]",
              f'input_path = "{s.input_path}"  # "x86" (embedded cores feed the input) or "host"',
              f"mgmt_w = {s.mgmt_w:.4f}  # [D] Loihi 1's fitted {l1.mgmt_w:.4f} W x "
              f"{f['x86_power_factor']:.3f} (Lakemont on Intel 4, process scaling)",
@@ -213,24 +217,23 @@ def loihi2_block(l1: SystemCosts) -> tuple[str, list[str]]:
              f"core_leak_w = {s.core_leak_w:.8f}  # [D] Loihi 1's x core area 0.21/0.41",
              f"core_leak_range = [{lr[0]:.8f}, {lr[1]:.8f}]  # [D] Loihi 1's x core area",
              f"estimated = {est!r}".replace("'", '"'),
-             f"fitted = {list(s.fitted)!r}".replace("'", '"'),
              "", "[system.step_ns]",
-             f"x86 = {s.step_ns['x86']:.0f}  # [F] fitted on lava-dl's Loihi 2 PilotNet LIF "
-             "time per step (152.8 µs)",
-             f"host = {s.step_ns['host']:.0f}  # [D] Loihi 1's fitted {l1.step_ns['host']:.0f} x "
+             f"x86 = {s.step_ns['x86']:.0f}  # [D] Loihi 1's fitted {l1.step_ns['x86']:.0f} x "
              f"{f['step_ratio']:.3f} (fastest step: Hala Point 5 µs vs Pohoiki Springs 5.8 µs)",
+             f"host = {s.step_ns['host']:.0f}  # [D] Loihi 1's fitted {l1.step_ns['host']:.0f} x "
+             f"{f['step_ratio']:.3f}",
              "", "[system.sources]",
              'mgmt_w = "derived: Loihi 1 fit (calibrate.py) x process scaling of the x86 cores"',
-             'step_ns = "x86: fitted by benchmarks/calibrate.py on lava-dl pilotnet_snn/'
-             'benchmark.ipynb (Loihi 2, Oheo Gulch); host: derived, Loihi 1 fit x fastest '
-             'published step"',
+             'step_ns = "derived: Loihi 1 fit x fastest published step, Hala Point (Intel 2024) '
+             'vs Pohoiki Springs (Frady 2020)"',
              'input_msg = "derived: one Loihi 2 mesh message (axon_out x the energy and time '
              'factors)"',
              'core_leak = "derived: Loihi 1 per-core leakage (Frady 2020 vs Blouw 2019) x core '
              'area (Intel brief)"',
              "", "[system.fit]",
-             'fitted_on = ["lava-dl Loihi 2 PilotNet LIF time per step"]',
-             'held_back = ["lava-dl Loihi 2 PilotNet LIF dynamic and total energy"]',
+             'fitted_on = ["lava-dl Loihi 2 PilotNet LIF dynamic energy ([scale] energy, '
+             'loihi2_facts.energy_factor)"]',
+             'held_back = ["lava-dl Loihi 2 PilotNet LIF time per step and total energy"]',
              "results = [", *[f"  {r!r}," for r in rows if r.startswith("|")], "]", ""]
     return "\n".join(lines), rows
 

@@ -11,9 +11,10 @@ the dataset, which is not shipped; the input layer's firing, 0.89, equals the re
 event simulator for ``STEPS`` steps (ten reset periods; the activity repeats each period) and
 prices it per step with ``loihi2-estimate``.
 
-Role: the x86 per-step time of Loihi 2 is FITTED on this point's time per step (one constant,
-one point: exact by construction); its energies, dynamic and total, are HELD BACK. The static
-power is the measured idle power itself (``loihi2_facts.static_w``), not a fit.
+Role: Loihi 2's per-event energy factor is FITTED on this point's dynamic energy (one constant,
+one point: the geometric mean of the bounds the measurement sets, ``loihi2_facts.energy_factor``);
+its time per step and total energy are HELD BACK. The static power is the measured idle power
+itself (``loihi2_facts.static_w``), not a fit.
 """
 
 from __future__ import annotations
@@ -66,11 +67,21 @@ def predict(program, counters, model) -> dict[str, float]:
     return out
 
 
-def fit_x86_step_ns(program, counters, model) -> float:
-    """The x86 per-step time that makes the predicted time per step the measured one."""
-    sysc = dataclasses.replace(model.system, step_ns={**model.system.step_ns, "x86": 0.0})
-    base = predict(program, counters, dataclasses.replace(model, system=sysc))
-    return max((pilotnet_lif_measured()["time_us"] - base["time_us"]) * 1e3, 0.0)
+def events_at_loihi1_uj(program, counters, model) -> float:
+    """The cores' and mesh's events of this run per step (µJ) priced with Loihi 1's per-event
+    table (SANA-FE), unscaled: the denominator of Loihi 2's per-event energy factor
+    (``loihi2_facts.PILOTNET_LIF_EVENTS_L1_UJ``)."""
+    from snnc.backends.loihi.chips import load_chip
+    from snnc.backends.report.energy import dynamic_energy
+
+    l1 = dataclasses.replace(model, energy_pj=dict(load_chip("loihi1").costs.energy_pj),
+                             system=None)
+    res = dynamic_energy(counters, l1, list(counters.core_layer))
+    return res.dynamic_j * 1e6 / counters_steps(counters, program, model)
+
+
+def counters_steps(counters, program, model) -> int:
+    return len(run_model(program, dataclasses.replace(model, system=None), counters)[1].step_ns)
 
 
 def rows(program, counters, model) -> list[str]:
@@ -80,7 +91,7 @@ def rows(program, counters, model) -> list[str]:
         return f"{100 * (a / b - 1):+.0f} %"
 
     lines = " + ".join(f"{k[5:]} {v:.2f}" for k, v in pr.items() if k.startswith("line_") and v)
-    return [f"| loihi2-estimate | {NAME} | held back / fit | {pr['cores']:.0f} / "
+    return [f"| loihi2-estimate | {NAME} | fit / held back | {pr['cores']:.0f} / "
             f"{m['cores']:.0f} | {pr['dynamic_uj']:.2f} | {pr['total_uj']:.2f} | "
             f"{m['dynamic_uj']:.2f} (dynamic), {m['total_uj']:.2f} (total) | "
             f"{e(pr['dynamic_uj'], m['dynamic_uj'])} dynamic, "

@@ -1,4 +1,4 @@
-"""Loihi 2's cost figures, derived from what Intel has published about Loihi 2 systems.
+"""Loihi 2's cost figures, derived from published Loihi 2 figures and one Loihi 2 measurement.
 
 Intel publishes no per-event energy or time for Loihi 2 (shared/reference/loihi.md section 2),
 so ``loihi2-estimate`` prices Loihi 2 as the silicon-calibrated Loihi 1 table (SANA-FE) times
@@ -19,15 +19,25 @@ Time per event (Loihi 2 / Loihi 1), four published figures [D from S]:
 Central: their geometric mean; range: their min and max. All four are peak ("up to") figures,
 compared with SANA-FE's micro-benchmark (near-peak) times.
 
-Energy per event (Loihi 2 / Loihi 1) [D from S]:
+Energy per event (Loihi 2 / Loihi 1) [D from M]: from the one Loihi 2 measurement snnc
+reconstructs, lava-dl's PilotNet LIF benchmark (Oheo Gulch, one chip; benchmarks/
+loihi2_published.py): its dynamic energy per step, 68.35 µJ (0.447156 W x 152.85 µs), against
+the same run's events priced with Loihi 1's SANA-FE table, ``PILOTNET_LIF_EVENTS_L1_UJ`` (snnc's
+event counts of the network driven as lava-dl drives it; no input messages, no payloads):
 
-- high, a hard bound: Hala Point's maximum power (2,600 W, the whole system) at its peak
-  synaptic rate is <= 6.84 pJ per synaptic op, / SANA-FE's 35.5 pJ = 0.193;
-- low: Hala Point's "over 15 TOPS/W" (8-bit, DNNs), one synaptic op = 2 ops (multiply,
-  accumulate) -> 0.133 pJ per op, / 35.5 pJ = 0.0038 (an approximate bound: total energy per
-  counted op; a chip that skips zeros performs fewer events than the ops counted);
-- central: the geometric mean of the two. Process scaling alone (core area 0.41 -> 0.21 mm²:
-  0.51 to 0.72 at the same voltage) lies above the hard bound, so it is not used.
+- high, a hard bound: every joule of the dynamic energy spent on events -> 68.35 / 84.21 = 0.812;
+- low: all six x86 cores of Loihi 2 (Loihi 1 has three) working through the whole step at
+  Loihi 1's fitted management power scaled by process (0.0883 W x 6 / 3 x 0.716 = 0.126 W,
+  19.3 µJ per step), the rest events -> (68.35 - 19.32) / 84.21 = 0.582;
+- central, the fit (one constant, one point): the dynamic energy less snnc's own management line
+  for Loihi 2 (0.0632 W x 44.7 µs = 2.82 µJ, below) over the events -> 65.52 / 84.21 = 0.778
+  (process scaling alone, core area 0.41 -> 0.21 mm², says 0.51-0.72: it roughly agrees). The range rests on snnc's event counts for lava-dl's own frame
+  (``image.npy``); the notebook's frame (100 of the dataset) is not shipped.
+
+Superseded (kept in ``FACTS`` for the record): Hala Point's 2,600 W at 380e12 synaptic ops/s
+(<= 0.193) and 15 TOPS/W (~0.0038) gave 0.0038-0.193 (51x wide); the measurement lies 4x above
+the first, so that "bound" does not hold for a network like PilotNet (peak rate and maximum power
+are not one operating point, and count different ops).
 
 Chip static [M]: measured on Loihi 2 by lava-dl's benchmark notebooks (Oheo Gulch board, one
 Loihi 2 chip; the profiler's idle power of the chip's rails VDD + VDDM + VDDIO after the run):
@@ -83,8 +93,14 @@ FACTS: dict[str, tuple[float, str]] = {
     "l2_core_mm2": (0.21, "Intel Loihi 2 brief 2021 [S]"),
     "l1_transistors": (2.07e9, "Davies et al. 2018 [P]"),
     "l2_transistors": (2.3e9, "Intel Loihi 2 brief 2021 [S]"),
+    "l1_x86_cores": (3, "Davies et al. 2018 [P]"),
+    "l2_x86_cores": (6, "Intel Loihi 2 brief 2021 [S]"),
 }
 OPS_PER_SYN_OP = 2  # a synaptic op counted as multiply + accumulate in TOPS figures [E]
+#: lava-dl PilotNet LIF's events per step (image.npy bias, reset 16 / offset 3, 160 steps, snnc's
+#: balanced 106-core mapping on Loihi 2) priced with Loihi 1's SANA-FE per-event table, µJ [D];
+#: computed and re-checked by benchmarks/calibrate.py (loihi2_published.events_at_loihi1_uj)
+PILOTNET_LIF_EVENTS_L1_UJ = 84.2143
 
 
 def _f(key: str) -> float:
@@ -120,11 +136,22 @@ def time_factor(l1_time_ns: dict[str, float]) -> Factor:
     return Factor(_gmean(vals), min(vals), max(vals), figs)
 
 
-def energy_factor(l1_energy_pj: dict[str, float]) -> Factor:
-    high = _f("hp_max_w") / _f("hp_syn_ops_per_s") * 1e12 / l1_energy_pj["syn_op_dense"]
-    low = OPS_PER_SYN_OP / (_f("hp_tops_per_w") * 1e12) * 1e12 / l1_energy_pj["syn_op_dense"]
-    return Factor(math.sqrt(low * high), low, high,
-                  {"hala_point_max_power_bound": high, "hala_point_tops_per_w": low})
+def energy_factor(l1_energy_pj: dict[str, float], l1: SystemCosts) -> Factor:
+    """Loihi 2's per-event energy / Loihi 1's (module docstring); ``l1``: Loihi 1's calibrated
+    [system] lines (loihi1-sanafe's), whose management power and step time it scales."""
+    m = pilotnet_lif_measured()
+    mgmt_w = l1.mgmt_w * X86_POWER_FACTOR
+    high = m["dynamic_uj"] / PILOTNET_LIF_EVENTS_L1_UJ
+    low = (m["dynamic_uj"] - mgmt_w * _f("l2_x86_cores") / _f("l1_x86_cores") * m["time_us"]
+           ) / PILOTNET_LIF_EVENTS_L1_UJ
+    central = (m["dynamic_uj"] - mgmt_w * l1.step_ns["x86"] * step_ratio() * 1e-3
+               ) / PILOTNET_LIF_EVENTS_L1_UJ
+    hp_high = _f("hp_max_w") / _f("hp_syn_ops_per_s") * 1e12 / l1_energy_pj["syn_op_dense"]
+    hp_low = OPS_PER_SYN_OP / (_f("hp_tops_per_w") * 1e12) * 1e12 / l1_energy_pj["syn_op_dense"]
+    return Factor(central, low, high,
+                  {"pilotnet_lif_all_events": high, "pilotnet_lif_minus_x86": low,
+                   "superseded_hala_point_max_power": hp_high,
+                   "superseded_hala_point_tops_per_w": hp_low})
 
 
 def static_w(core_leak_w: float) -> Factor:
@@ -157,31 +184,27 @@ X86_POWER_FACTOR = math.sqrt(0.21 / 0.41)  # process alone: capacitance ~ length
 
 
 def loihi2_system(l1: SystemCosts, l1_energy_pj: dict[str, float],
-                  l1_time_ns: dict[str, float], x86_step_ns: float | None = None) -> SystemCosts:
-    """Loihi 2's [system] lines from Loihi 1's calibrated ones (module docstring); with
-    ``x86_step_ns`` (fitted by benchmarks/calibrate.py on lava-dl's Loihi 2 PilotNet LIF time
-    per step) the x86 per-step time is that, the management line then ``fitted``."""
-    ef, tf = energy_factor(l1_energy_pj).central, time_factor(l1_time_ns).central
+                  l1_time_ns: dict[str, float]) -> SystemCosts:
+    """Loihi 2's [system] lines from Loihi 1's calibrated ones (module docstring)."""
+    ef = energy_factor(l1_energy_pj, l1).central
+    tf = time_factor(l1_time_ns).central
     axon_pj, axon_ns = l1_energy_pj["axon_out"] * ef, l1_time_ns["axon_out"] * tf
     area = core_area_ratio()
     lr = l1.core_leak_range
-    step_ns = {p: v * step_ratio() for p, v in l1.step_ns.items()}
-    if x86_step_ns is not None:
-        step_ns["x86"] = x86_step_ns
     return dataclasses.replace(
-        l1, step_ns=step_ns,
+        l1, step_ns={p: v * step_ratio() for p, v in l1.step_ns.items()},
         mgmt_w=l1.mgmt_w * X86_POWER_FACTOR, input_msg_pj=axon_pj, input_msg_ns=axon_ns,
         payload_pj_per_bit=axon_pj / 32, core_leak_w=l1.core_leak_w * area,
         core_leak_range=None if lr is None else (lr[0] * area, lr[1] * area),
         estimated=tuple(dict.fromkeys([*l1.estimated, "management", "input_injection"])),
-        fitted=("management",) if x86_step_ns is not None else ())
+        fitted=())
 
 
 def summary(l1_energy_pj: dict[str, float], l1_time_ns: dict[str, float],
-            core_leak_w: float) -> dict[str, Any]:
+            core_leak_w: float, l1: SystemCosts) -> dict[str, Any]:
     """Every derived factor with the figures it came from (for docs and the calibrate log)."""
     return {"time": dataclasses.asdict(time_factor(l1_time_ns)),
-            "energy": dataclasses.asdict(energy_factor(l1_energy_pj)),
+            "energy": dataclasses.asdict(energy_factor(l1_energy_pj, l1)),
             "static_w": dataclasses.asdict(static_w(core_leak_w)),
             "core_area_ratio": core_area_ratio(),
             "step_ratio": step_ratio(), "x86_power_factor": X86_POWER_FACTOR}
