@@ -45,8 +45,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_loihi1_published import NETS, calibrate, measured_map, peers_network
 import loihi2_published as l2pub
+from bench_loihi1_published import NETS, calibrate, measured_map, peers_network
 
 from snnc.backends.loihi.chips import load_chip
 from snnc.backends.loihi.mapper import map_graph

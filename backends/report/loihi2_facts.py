@@ -31,8 +31,9 @@ event counts of the network driven as lava-dl drives it; no input messages, no p
   19.3 µJ per step), the rest events -> (68.35 - 19.32) / 84.21 = 0.582;
 - central, the fit (one constant, one point): the dynamic energy less snnc's own management line
   for Loihi 2 (0.0632 W x 44.7 µs = 2.82 µJ, below) over the events -> 65.52 / 84.21 = 0.778
-  (process scaling alone, core area 0.41 -> 0.21 mm², says 0.51-0.72: it roughly agrees). The range rests on snnc's event counts for lava-dl's own frame
-  (``image.npy``); the notebook's frame (100 of the dataset) is not shipped.
+  (process scaling alone, core area 0.41 -> 0.21 mm², says 0.51-0.72: it roughly agrees).
+  The range rests on snnc's event counts for lava-dl's own frame (``image.npy``); the
+  notebook's frame (100 of the dataset) is not shipped.
 
 Superseded (kept in ``FACTS`` for the record): Hala Point's 2,600 W at 380e12 synaptic ops/s
 (<= 0.193) and 15 TOPS/W (~0.0038) gave 0.0038-0.193 (51x wide); the measurement lies 4x above

@@ -9,8 +9,9 @@ step; Loihi 1's management 0.0883 W, x86 step 51,832 ns): high 68.3457 / 84.2143
 (68.3457 - 0.0883 x 0.715678 x 6 / 3 x 152.845) / 84.2143 = (68.3457 - 19.318) / 84.2143 =
 0.58218; central (68.3457 - 0.063194 x 51.832 x 5 / 5.8) / 84.2143 = 65.522 / 84.2143 = 0.77804.
 Superseded Hala Point figures: 2,600 / 380e12 J = 6.8421 pJ / 35.5 = 0.192735; 2 / 15e12 J =
-0.13333 pJ / 35.5 = 0.0037559. static (lava-dl's measured Loihi 2 idle powers minus the cores' leakage at
-0.15366 mW): 0.232078 - 74 x 0.00015366 = 0.22070716 W; 0.281775 - 61 x 0.00015366 = 0.27240174 W.
+0.13333 pJ / 35.5 = 0.0037559. static (lava-dl's measured Loihi 2 idle powers minus the cores'
+leakage at 0.15366 mW): 0.232078 - 74 x 0.00015366 = 0.22070716 W; 0.281775 - 61 x 0.00015366 =
+0.27240174 W.
 PilotNet LIF per step: 1 / (408.91 x 16) s = 152.845 µs; dynamic 0.447156 W x 152.845 µs =
 68.346 µJ; total 0.679234 W x 152.845 µs = 103.818 µJ.
 """
