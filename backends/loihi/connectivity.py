@@ -11,6 +11,7 @@ and ``in_shape``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
@@ -128,49 +129,72 @@ class Connectivity:
             return np.rint(self.nonzero.T.astype(np.float32) @ onehot).astype(np.int64)
         return self._conv_transpose(np.asarray(core_of_post, np.int64), n_cores)
 
+    def core_columns(self, core_of_post: np.ndarray, n_cores: int
+                     ) -> Iterator[tuple[int, np.ndarray]]:
+        """``(k, (n_in,) int64)`` for every core ``k`` holding posts: the columns of
+        ``pre_core_counts``, one at a time (a conv never holds the whole (n_in, n_cores)
+        table; a dense synapse's table is at most n_in x n_out, so it is made at once)."""
+        if not self.is_conv:
+            cnt = self.pre_core_counts(core_of_post, n_cores)
+            yield from ((k, cnt[:, k]) for k in range(n_cores))
+            return
+        grid = np.asarray(core_of_post, np.int64).reshape(self.node.out_shape)
+        nz = self.nonzero.astype(np.float64)  # (Cout, Cin/g, kH, kW)
+        for k in range(n_cores):
+            out = self._conv_core(grid == k, nz)
+            yield k, np.rint(out.ravel()).astype(np.int64)
+
     def _conv_transpose(self, core_of_post: np.ndarray, n_cores: int) -> np.ndarray:
         """Per core, the transposed convolution of its posts' indicator with the non-zero
-        pattern. Each post lies on one core, so a core's sum runs over the output channels it
-        holds only (work ~ (Cout + cores) x positions, not cores x Cout x positions)."""
+        pattern (``_conv_core``), as one (n_in, n_cores) table."""
+        n = self.node
+        out = np.zeros((n_cores, *n.in_shape))
+        grid = core_of_post.reshape(n.out_shape)
+        nz = self.nonzero.astype(np.float64)  # (Cout, Cin/g, kH, kW)
+        for k in range(n_cores):
+            out[k] = self._conv_core(grid == k, nz)
+        return np.rint(out.reshape(n_cores, -1).T).astype(np.int64)
+
+    def _conv_core(self, ind: np.ndarray, nz: np.ndarray) -> np.ndarray:
+        """(Cin, H, W) float: non-zero synapses from each input into the posts ``ind``
+        ((Cout, oh, ow) bool, one core's). Each post lies on one core, so a core's sum runs
+        over the output channels it holds only (work ~ (Cout + cores) x positions, not
+        cores x Cout x positions)."""
         n = self.node
         cin, h, w = n.in_shape
         cout, oh, ow = n.out_shape
         g = n.groups
         cpg, opg = cin // g, cout // g
-        out = np.zeros((n_cores, cin, h, w))
+        out = np.zeros((cin, h, w))
         sy, sx = n.stride
-        core_grid = core_of_post.reshape(cout, oh, ow)
-        nz = self.nonzero.astype(np.float64)  # (Cout, Cin/g, kH, kW)
-        for k in range(n_cores):
-            ind = core_grid == k  # (Cout, oh, ow)
-            chans = np.flatnonzero(ind.any((1, 2)))
-            if chans.size == 0:
-                continue
-            rows_at, cols_at = np.flatnonzero(ind.any((0, 2))), np.flatnonzero(ind.any((0, 1)))
-            by0, by1 = int(rows_at[0]), int(rows_at[-1]) + 1  # the core's bounding box
-            bx0, bx1 = int(cols_at[0]), int(cols_at[-1]) + 1
-            for grp in np.unique(chans // opg):
-                cs = chans[chans // opg == grp]
-                sub_all = ind[cs].astype(np.float64)  # (c, oh, ow)
-                for ky in range(n.weight.shape[2]):
-                    y0, y1, iy0 = _span(oh, h, sy, ky * n.dilation[0] - n.padding[0])
-                    iy0 += max(0, by0 - y0) * sy
-                    y0, y1 = max(y0, by0), min(y1, by1)
-                    for kx in range(n.weight.shape[3]):
-                        x0, x1, ix0 = _span(ow, w, sx, kx * n.dilation[1] - n.padding[1])
-                        ix0 += max(0, bx0 - x0) * sx
-                        x0, x1 = max(x0, bx0), min(x1, bx1)
-                        if y1 <= y0 or x1 <= x0:
-                            continue
-                        m = nz[cs, :, ky, kx]  # (c, Cin/g)
-                        if not m.any():
-                            continue
-                        sub = sub_all[:, y0:y1, x0:x1]
-                        part = np.tensordot(m, sub, axes=(0, 0))  # (Cin/g, y, x)
-                        ys = slice(iy0, iy0 + (y1 - y0 - 1) * sy + 1, sy)
-                        xs = slice(ix0, ix0 + (x1 - x0 - 1) * sx + 1, sx)
-                        out[k, grp * cpg:(grp + 1) * cpg, ys, xs] += part
-        return np.rint(out.reshape(n_cores, -1).T).astype(np.int64)
+        chans = np.flatnonzero(ind.any((1, 2)))
+        if chans.size == 0:
+            return out
+        rows_at, cols_at = np.flatnonzero(ind.any((0, 2))), np.flatnonzero(ind.any((0, 1)))
+        by0, by1 = int(rows_at[0]), int(rows_at[-1]) + 1  # the core's bounding box
+        bx0, bx1 = int(cols_at[0]), int(cols_at[-1]) + 1
+        for grp in np.unique(chans // opg):
+            cs = chans[chans // opg == grp]
+            sub_all = ind[cs].astype(np.float64)  # (c, oh, ow)
+            for ky in range(n.weight.shape[2]):
+                y0, y1, iy0 = _span(oh, h, sy, ky * n.dilation[0] - n.padding[0])
+                iy0 += max(0, by0 - y0) * sy
+                y0, y1 = max(y0, by0), min(y1, by1)
+                for kx in range(n.weight.shape[3]):
+                    x0, x1, ix0 = _span(ow, w, sx, kx * n.dilation[1] - n.padding[1])
+                    ix0 += max(0, bx0 - x0) * sx
+                    x0, x1 = max(x0, bx0), min(x1, bx1)
+                    if y1 <= y0 or x1 <= x0:
+                        continue
+                    m = nz[cs, :, ky, kx]  # (c, Cin/g)
+                    if not m.any():
+                        continue
+                    sub = sub_all[:, y0:y1, x0:x1]
+                    part = np.tensordot(m, sub, axes=(0, 0))  # (Cin/g, y, x)
+                    ys = slice(iy0, iy0 + (y1 - y0 - 1) * sy + 1, sy)
+                    xs = slice(ix0, ix0 + (x1 - x0 - 1) * sx + 1, sx)
+                    out[grp * cpg:(grp + 1) * cpg, ys, xs] += part
+        return out
 
 
 def _valid(o: int, k: int, n: int, s: int, p: int, d: int) -> np.ndarray:

@@ -45,6 +45,7 @@ from .partition import (
 from .program import HOST, ChipProgram, CoreAlloc, LayerMap, Route, SynapseBlock
 from .rules import check_design_rules
 from .topology import Topology, topology
+from .traffic import SynTraffic, program_traffic, syn_traffic
 
 STRATEGIES = ("balanced", "compact")
 
@@ -82,8 +83,7 @@ def _fanout_split(graph: Graph, topo: Topology, chip: ChipSpec, parts: dict) -> 
             tgt = topo.synapses[s][1]
             tlm, tranges = parts[tgt]
             conn = syn_info(s, graph.nodes[s], chip).conn
-            cnt = conn.pre_core_counts(_local_core_map(tlm, tranges), len(tranges))
-            per_neuron += (cnt > 0).sum(1)
+            per_neuron += syn_traffic(conn, _local_core_map(tlm, tranges), len(tranges)).reach
         per_pos = per_neuron[lm.positions()]
         parts[name] = (lm, split_for_fanout(ranges, per_pos, chip.core.output_axons, name,
                                             chip.name))
@@ -126,17 +126,16 @@ def _place(parts: dict, costs: dict, chip: ChipSpec, max_chips: int | None) -> t
     return layers, cores, blocks
 
 
-def _traffic(program: ChipProgram, topo: Topology) -> dict[tuple[int, int], int]:
-    """(source core or HOST, destination core) -> presynaptic neurons that use the route."""
+def _traffic(program: ChipProgram, topo: Topology,
+             per_syn: dict[str, SynTraffic] | None = None) -> dict[tuple[int, int], int]:
+    """(source core or HOST, destination core) -> presynaptic neurons that use the route
+    (``per_syn``: the synapses' ``program_traffic``, made here if not given)."""
+    per_syn = program_traffic(program, topo.synapses) if per_syn is None else per_syn
     out: dict[tuple[int, int], int] = {}
-    for s, (src, tgt) in topo.synapses.items():
+    for s, (_, tgt) in topo.synapses.items():
         tcores = np.asarray(program.layers[tgt].cores)
-        local = program.core_of_neuron(tgt) - tcores[0]
-        cnt = program.connectivity(s).pre_core_counts(local, len(tcores)) > 0
-        scores = (program.core_of_neuron(src) if src in program.layers
-                  else np.full(cnt.shape[0], HOST))
-        for sc in np.unique(scores):
-            per = cnt[scores == sc].sum(0)
+        tr = per_syn[s]
+        for sc, per in zip(tr.scores, tr.messages, strict=True):
             for k in np.flatnonzero(per):
                 key = (int(sc), int(tcores[k]))
                 out[key] = out.get(key, 0) + int(per[k])
@@ -193,26 +192,19 @@ def _greedy_place(cores: list[CoreAlloc], traffic: dict[tuple[int, int], int],
     return out
 
 
-def _routes(program: ChipProgram, topo: Topology) -> tuple[list[Route], np.ndarray]:
+def _routes(program: ChipProgram, topo: Topology,
+            per_syn: dict[str, SynTraffic] | None = None) -> tuple[list[Route], np.ndarray]:
     """Routes, and the output edges (messages per spike summed over neurons) of each core."""
+    per_syn = program_traffic(program, topo.synapses) if per_syn is None else per_syn
     pairs: set[tuple[int, int]] = set()
     out_edges = np.zeros(program.n_cores, np.int64)
-    for s, (src, tgt) in topo.synapses.items():
+    for s, (_, tgt) in topo.synapses.items():
         tcores = np.asarray(program.layers[tgt].cores)
-        local = program.core_of_neuron(tgt) - tcores[0]
-        cnt = program.connectivity(s).pre_core_counts(local, len(tcores)) > 0
-        if src in program.layers:
-            scores = program.core_of_neuron(src)
-        else:
-            scores = np.full(cnt.shape[0], HOST)
-        order = np.argsort(scores, kind="stable")  # inputs grouped by their source core
-        uniq, starts = np.unique(scores[order], return_index=True)
-        ends = [*starts[1:].tolist(), len(order)]
-        for sc, a, b in zip(uniq.tolist(), starts.tolist(), ends, strict=True):
-            hit = cnt[order[a:b]]
-            pairs.update((int(sc), int(tcores[k])) for k in np.flatnonzero(hit.any(0)))
+        tr = per_syn[s]
+        for sc, per in zip(tr.scores.tolist(), tr.messages, strict=True):
+            pairs.update((int(sc), int(tcores[k])) for k in np.flatnonzero(per))
             if sc != HOST:
-                out_edges[sc] += int(hit.sum())
+                out_edges[sc] += int(per.sum())
     routes = [Route(a, b, *program.hops(a, b)) for a, b in sorted(pairs)]
     return routes, out_edges
 
@@ -257,14 +249,16 @@ def map_graph(graph: Graph, chip: ChipSpec | str = "loihi1",
     n_chips = max((c.chip for c in cores), default=0) + 1
     grid = math.ceil(math.sqrt(n_chips))
     prog = ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), (), grid)
+    # placement moves cores, not neurons: one traffic summary serves every placement
+    per_syn = program_traffic(prog, topo.synapses)
     if strategy == "balanced" and len(cores) > 1:
-        traffic = _traffic(prog, topo)
+        traffic = _traffic(prog, topo, per_syn)
         placed = ChipProgram(graph, chip, layers, tuple(_greedy_place(cores, traffic, chip)),
                              tuple(blocks), (), grid)
         if noc_cost(placed, traffic) < noc_cost(prog, traffic):
             prog = placed
     cores = list(prog.cores)
-    routes, out_edges = _routes(prog, topo)
+    routes, out_edges = _routes(prog, topo, per_syn)
     cores = [CoreAlloc(**{**c.__dict__, "output_axons": int(out_edges[c.core])}) for c in cores]
     return ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), tuple(routes), grid,
                        strategy)
