@@ -157,9 +157,69 @@ class Connectivity:
 
     def _conv_core(self, ind: np.ndarray, nz: np.ndarray) -> np.ndarray:
         """(Cin, H, W) float: non-zero synapses from each input into the posts ``ind``
-        ((Cout, oh, ow) bool, one core's). Each post lies on one core, so a core's sum runs
-        over the output channels it holds only (work ~ (Cout + cores) x positions, not
-        cores x Cout x positions)."""
+        ((Cout, oh, ow) bool, one core's). The core's positions are grouped by the set of
+        output channels they hold there (a range of hwc mapping positions has at most three:
+        a partial first pixel, whole pixels, a partial last one); for each set, the synapses
+        are its per-tap channel sums spread over its pixels shifted by the tap
+        (``_conv_pattern``). Cores whose positions have more sets than the core has channels
+        take the per-channel route (``_conv_channels``). Integer sums in float64: exact."""
+        cout, oh, ow = self.node.out_shape
+        flat = ind.reshape(cout, oh * ow)
+        pix = np.flatnonzero(flat.any(0))
+        if pix.size == 0:
+            return np.zeros(self.node.in_shape)
+        pats, inv = np.unique(flat[:, pix], axis=1, return_inverse=True)
+        if pats.shape[1] > int(pats.any(1).sum()):
+            return self._conv_channels(ind, nz)
+        out = np.zeros(self.node.in_shape)
+        for j in range(pats.shape[1]):
+            self._conv_pattern(np.flatnonzero(pats[:, j]), pix[inv.ravel() == j], nz, out)
+        return out
+
+    def _conv_pattern(self, chans: np.ndarray, pix: np.ndarray, nz: np.ndarray,
+                      out: np.ndarray) -> None:
+        """Add to ``out`` (Cin, H, W) the synapses into output channels ``chans`` at each of
+        the flat output positions ``pix``."""
+        n = self.node
+        cin, h, w = n.in_shape
+        cout, oh, ow = n.out_shape
+        kh, kw = nz.shape[2:]
+        cpg, opg = cin // n.groups, cout // n.groups
+        (sy, sx), (dy, dx), (py, px) = n.stride, n.dilation, n.padding
+        pm = np.zeros((oh, ow))
+        pm.flat[pix] = 1.0
+        oy, ox = np.divmod(pix, ow)
+        by0, by1, bx0, bx1 = int(oy.min()), int(oy.max()) + 1, int(ox.min()), int(ox.max()) + 1
+        iy0, iy1 = max(0, by0 * sy - py), min(h, (by1 - 1) * sy - py + (kh - 1) * dy + 1)
+        ix0, ix1 = max(0, bx0 * sx - px), min(w, (bx1 - 1) * sx - px + (kw - 1) * dx + 1)
+        if iy1 <= iy0 or ix1 <= ix0:
+            return
+        for grp in np.unique(chans // opg):
+            v = nz[chans[chans // opg == grp]].sum(0)  # (Cin/g, kH, kW): per-tap channel sums
+            taps, q = [], []
+            for ky in range(kh):
+                y0, y1, iy = _span(oh, h, sy, ky * dy - py)
+                iy += max(0, by0 - y0) * sy
+                y0, y1 = max(y0, by0), min(y1, by1)
+                for kx in range(kw):
+                    x0, x1, ix = _span(ow, w, sx, kx * dx - px)
+                    ix += max(0, bx0 - x0) * sx
+                    x0, x1 = max(x0, bx0), min(x1, bx1)
+                    if y1 <= y0 or x1 <= x0 or not v[:, ky, kx].any():
+                        continue
+                    shifted = np.zeros((iy1 - iy0, ix1 - ix0))
+                    shifted[iy - iy0:iy - iy0 + (y1 - y0 - 1) * sy + 1:sy,
+                            ix - ix0:ix - ix0 + (x1 - x0 - 1) * sx + 1:sx] = pm[y0:y1, x0:x1]
+                    taps.append(v[:, ky, kx])
+                    q.append(shifted.ravel())
+            if taps:
+                part = np.stack(taps, 1) @ np.stack(q)  # (Cin/g, box)
+                out[grp * cpg:(grp + 1) * cpg, iy0:iy1, ix0:ix1] += part.reshape(
+                    cpg, iy1 - iy0, ix1 - ix0)
+
+    def _conv_channels(self, ind: np.ndarray, nz: np.ndarray) -> np.ndarray:
+        """``_conv_core`` summed over the core's output channels, tap by tap (work ~ its
+        channels x positions; for cores whose positions hold many channel sets)."""
         n = self.node
         cin, h, w = n.in_shape
         cout, oh, ow = n.out_shape
