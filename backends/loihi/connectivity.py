@@ -101,6 +101,7 @@ class Connectivity:
         co, pos = np.divmod(rows, oh * ow)
         out = np.zeros((cin, h, w), bool)
         grp_of = co // opg
+        (sy, sx), (py, px), (dy, dx) = n.stride, n.padding, n.dilation
         for grp in np.unique(grp_of):
             sel = grp_of == grp if g > 1 else slice(None)
             present = np.zeros(cout, bool)
@@ -109,12 +110,12 @@ class Connectivity:
             at = np.zeros(oh * ow, bool)  # the rows' output positions, each once
             at[pos[sel]] = True
             oy, ox = np.divmod(np.flatnonzero(at), ow)
+            ky, kx = np.nonzero(taps_of[present].any(0))  # every tap at every position at once
+            iy = (oy * sy - py)[:, None] + (ky * dy)[None, :]
+            ix = (ox * sx - px)[:, None] + (kx * dx)[None, :]
+            ok = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
             pix = np.zeros((h, w), bool)
-            for ky, kx in zip(*np.nonzero(taps_of[present].any(0)), strict=True):
-                iy = oy * n.stride[0] - n.padding[0] + ky * n.dilation[0]
-                ix = ox * n.stride[1] - n.padding[1] + kx * n.dilation[1]
-                ok = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
-                pix[iy[ok], ix[ok]] = True
+            pix[iy[ok], ix[ok]] = True
             out[chans] |= pix
         return out.ravel()
 

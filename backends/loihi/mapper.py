@@ -45,7 +45,7 @@ from .partition import (
 from .program import HOST, ChipProgram, CoreAlloc, LayerMap, Route, SynapseBlock
 from .rules import check_design_rules
 from .topology import Topology, topology
-from .traffic import SynTraffic, program_traffic, syn_traffic
+from .traffic import SynTraffic, program_traffic, remember, syn_traffic
 
 STRATEGIES = ("balanced", "compact")
 
@@ -114,9 +114,8 @@ def _place(parts: dict, costs: dict, chip: ChipSpec, max_chips: int | None) -> t
             cid = len(cores)
             chip_i, local = divmod(cid, chip.mesh.cores_per_chip)
             x, y, slot = _tile(local, chip)
-            rows = lm.positions()[a:b]
             cost = costs[name]
-            blk = [cost.block(i, rows) for i in range(len(cost.syns))]
+            blk = cost.blocks(a, b)
             need_ = cost.need(a, b)
             cores.append(CoreAlloc(cid, name, a, b, chip_i, x, y, slot, need_.bits, need_.axons, 0))
             blocks += [SynapseBlock(s.name, "", name, cid, s.fmt, n, bits, ax)
@@ -260,8 +259,8 @@ def map_graph(graph: Graph, chip: ChipSpec | str = "loihi1",
     cores = list(prog.cores)
     routes, out_edges = _routes(prog, topo, per_syn)
     cores = [CoreAlloc(**{**c.__dict__, "output_axons": int(out_edges[c.core])}) for c in cores]
-    return ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), tuple(routes), grid,
-                       strategy)
+    return remember(ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), tuple(routes),
+                                grid, strategy), per_syn)
 
 
 def packing(program: ChipProgram) -> list[dict]:

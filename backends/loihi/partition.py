@@ -139,6 +139,7 @@ class LayerCost:
         if neuron is not None and neuron.op in SDN_STATE_VARS:
             self.extra_state_bits = sdn_state_bits(neuron, chip) - chip.core.neuron_state_bits
         self.counts = [s.conn.fanin_counts() for s in syns]
+        self._blocks: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
 
     @property
     def size(self) -> int:
@@ -166,9 +167,17 @@ class LayerCost:
         """Synapses share memory with neuron state (and so with traces)."""
         return bool(self.chip.core.shared_memory_bits and not self.chip.core.synapse_memory_bits)
 
+    def blocks(self, a: int, b: int) -> list[tuple[int, int, int]]:
+        """``block`` of every synapse node for positions ``a:b``, made once per range (the
+        partition search, balancing, work estimates and placement ask for the same ranges)."""
+        key = (a, b)
+        if key not in self._blocks:
+            rows = self.pos[a:b]
+            self._blocks[key] = [self.block(i, rows) for i in range(len(self.syns))]
+        return self._blocks[key]
+
     def need(self, a: int, b: int) -> Need:
-        rows = self.pos[a:b]
-        blocks = [self.block(i, rows) for i in range(len(self.syns))]
+        blocks = self.blocks(a, b)
         bits = sum(x[1] for x in blocks)
         if self._shared:
             bits += (b - a) * (self.chip.core.neuron_state_bits + self.extra_state_bits)

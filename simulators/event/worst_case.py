@@ -16,10 +16,10 @@ from .counting import CounterPlan, synapse_pairs, syn_totals
 def worst_case_counters(program: ChipProgram, steps: int) -> Counters:
     """Counters of ``steps`` steps in which every input and every neuron spikes every step
     (the sums of the synapses' counter tables, made core by core: ``syn_totals``)."""
-    from ...backends.loihi.traffic import program_traffic
+    from ...backends.loihi.traffic import traffic_of
 
     pairs = dict(synapse_pairs(program))
-    traffic = program_traffic(program, pairs)
+    traffic = traffic_of(program, pairs)
     totals = {s: syn_totals(program, s, src, tgt, traffic[s]) for s, (src, tgt) in pairs.items()}
     plan = CounterPlan(program, steps, 1, None, {s: sc for s, (sc, _) in totals.items()})
     syn = {name: np.broadcast_to(tot, (steps, 1, tot.size)).copy()

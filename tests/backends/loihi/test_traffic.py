@@ -65,3 +65,17 @@ def test_the_random_programs_span_many_cores(tmp_path) -> None:
     cores = [map_graph(random_network(np.random.default_rng([seed, 11]), "plain", steps=8).graph,
                        tiny_chip(tmp_path, neurons=3)).n_cores for seed in range(8)]
     assert sum(c > 2 for c in cores) >= 5, cores
+
+
+def test_the_mapper_remembers_the_final_programs_traffic(tmp_path) -> None:
+    from snnc.backends.loihi.traffic import _KNOWN, traffic_of
+
+    for seed in range(4):
+        prog = map_graph(random_network(np.random.default_rng([seed, 13]), "plain").graph,
+                         tiny_chip(tmp_path, neurons=3))
+        assert id(prog) in _KNOWN  # kept by the mapper (placement moved cores, not neurons)
+        pairs = dict(synapse_pairs(prog))
+        got, fresh = traffic_of(prog, pairs), program_traffic(prog, pairs)
+        for s in pairs:
+            for f in ("scores", "synapses", "messages", "reach"):
+                np.testing.assert_array_equal(getattr(got[s], f), getattr(fresh[s], f))
