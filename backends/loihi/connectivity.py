@@ -102,7 +102,7 @@ class Connectivity:
         out = np.zeros((cin, h, w), bool)
         grp_of = co // opg
         (sy, sx), (py, px), (dy, dx) = n.stride, n.padding, n.dilation
-        for grp in np.unique(grp_of):
+        for grp in (np.unique(grp_of) if g > 1 else (0,)):
             sel = grp_of == grp if g > 1 else slice(None)
             present = np.zeros(cout, bool)
             present[co[sel]] = True
@@ -158,23 +158,25 @@ class Connectivity:
 
     def _conv_core(self, ind: np.ndarray, nz: np.ndarray) -> np.ndarray:
         """(Cin, H, W) float: non-zero synapses from each input into the posts ``ind``
-        ((Cout, oh, ow) bool, one core's). The core's positions are grouped by the set of
-        output channels they hold there (a range of hwc mapping positions has at most three:
-        a partial first pixel, whole pixels, a partial last one); for each set, the synapses
-        are its per-tap channel sums spread over its pixels shifted by the tap
-        (``_conv_pattern``). Cores whose positions have more sets than the core has channels
-        take the per-channel route (``_conv_channels``). Integer sums in float64: exact."""
+        ((Cout, oh, ow) bool, one core's). The core's positions (row-major) are cut into
+        runs holding the same set of output channels (a range of hwc mapping positions has at
+        most three: a partial first pixel, whole pixels, a partial last one); for each run,
+        the synapses are its per-tap channel sums spread over its pixels shifted by the tap
+        (``_conv_pattern``). Cores with more runs than channels take the per-channel route
+        (``_conv_channels``). Integer sums in float64: exact."""
         cout, oh, ow = self.node.out_shape
         flat = ind.reshape(cout, oh * ow)
         pix = np.flatnonzero(flat.any(0))
         if pix.size == 0:
             return np.zeros(self.node.in_shape)
-        pats, inv = np.unique(flat[:, pix], axis=1, return_inverse=True)
-        if pats.shape[1] > int(pats.any(1).sum()):
+        cols = flat[:, pix]
+        # runs of consecutive positions holding the same channels (no sort: a run per change)
+        starts = np.flatnonzero(np.r_[True, (cols[:, 1:] != cols[:, :-1]).any(0)])
+        if starts.size > int(cols.any(1).sum()):
             return self._conv_channels(ind, nz)
         out = np.zeros(self.node.in_shape)
-        for j in range(pats.shape[1]):
-            self._conv_pattern(np.flatnonzero(pats[:, j]), pix[inv.ravel() == j], nz, out)
+        for a, b in zip(starts.tolist(), [*starts[1:].tolist(), pix.size], strict=True):
+            self._conv_pattern(np.flatnonzero(cols[:, a]), pix[a:b], nz, out)
         return out
 
     def _conv_pattern(self, chans: np.ndarray, pix: np.ndarray, nz: np.ndarray,
@@ -195,7 +197,7 @@ class Connectivity:
         ix0, ix1 = max(0, bx0 * sx - px), min(w, (bx1 - 1) * sx - px + (kw - 1) * dx + 1)
         if iy1 <= iy0 or ix1 <= ix0:
             return
-        for grp in np.unique(chans // opg):
+        for grp in (np.unique(chans // opg) if n.groups > 1 else (0,)):
             v = nz[chans[chans // opg == grp]].sum(0)  # (Cin/g, kH, kW): per-tap channel sums
             taps, q = [], []
             for ky in range(kh):

@@ -4,7 +4,7 @@
 2. Each layer is split into core ranges (``partition.py``): the fewest cores that respect every
    per-core limit (neurons, synaptic memory in its storage format, input axons); with the
    ``balanced`` strategy (the default) layers that carry more than the mean per-core work get
-   more cores (``partition.balance``), unless that needs more chips than the fewest cores do
+   more cores (``balance.balance``), unless that needs more chips than the fewest cores do
    (then the fewest cores are kept). Ranges whose neurons send to too many cores are split
    further (output-edge limit).
 3. Cores get global ids in layer order; a chip is filled before the next one is used; chips form
@@ -32,16 +32,9 @@ import numpy as np
 from ...errors import ResourceError, UnsupportedOpError
 from ...ir import Graph
 from ...ir.traits import Trait, has
+from .balance import balance, work, work_per_position
 from .chips import ChipSpec, load_chip
-from .partition import (
-    LayerCost,
-    balance,
-    partition,
-    split_for_fanout,
-    syn_info,
-    work,
-    work_per_position,
-)
+from .partition import LayerCost, partition, split_for_fanout, syn_info
 from .program import HOST, ChipProgram, CoreAlloc, LayerMap, Route, SynapseBlock
 from .rules import check_design_rules
 from .topology import Topology, topology
@@ -265,7 +258,7 @@ def map_graph(graph: Graph, chip: ChipSpec | str = "loihi1",
 
 def packing(program: ChipProgram) -> list[dict]:
     """Per layer, the packing choice: cores used, the fewest that fit the core limits, and the
-    estimated work per step (ns, ``partition.work``) of its busiest and its mean core."""
+    estimated work per step (ns, ``balance.work``) of its busiest and its mean core."""
     topo = topology(program.graph)
     parts, costs = _partition_all(program.graph, topo, program.chip)
     rows = []

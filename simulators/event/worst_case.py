@@ -10,7 +10,7 @@ import numpy as np
 
 from ...backends.loihi.program import ChipProgram
 from .counters import Counters
-from .counting import CounterPlan, synapse_pairs, syn_totals
+from .counting import CounterPlan, syn_totals, synapse_pairs
 
 
 def worst_case_counters(program: ChipProgram, steps: int) -> Counters:

@@ -17,7 +17,7 @@ from snnc.backends.loihi.connectivity import Connectivity
 from snnc.backends.loihi.mapper import map_graph
 from snnc.backends.loihi.program import HOST
 from snnc.backends.loihi.traffic import program_traffic, syn_traffic
-from snnc.simulators.event.counting import synapse_pairs, syn_count, syn_totals
+from snnc.simulators.event.counting import syn_count, syn_totals, synapse_pairs
 from snnc.simulators.event.worst_case import worst_case_counters
 
 
