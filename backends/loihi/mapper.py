@@ -38,7 +38,7 @@ from .partition import LayerCost, partition, split_for_fanout, syn_info
 from .program import HOST, ChipProgram, CoreAlloc, LayerMap, Route, SynapseBlock
 from .rules import check_design_rules
 from .topology import Topology, topology
-from .traffic import SynTraffic, program_traffic, remember, syn_traffic
+from .traffic import HitCache, SynTraffic, cached_hits, program_traffic, remember
 
 STRATEGIES = ("balanced", "compact")
 
@@ -67,7 +67,8 @@ def _local_core_map(lm: LayerMap, ranges: list[tuple[int, int]]) -> np.ndarray:
     return m
 
 
-def _fanout_split(graph: Graph, topo: Topology, chip: ChipSpec, parts: dict) -> dict:
+def _fanout_split(graph: Graph, topo: Topology, chip: ChipSpec, parts: dict,
+                  cache: HitCache | None = None) -> dict:
     """Per layer: output edges of each mapping position; split cores over the limit."""
     for name in topo.layers:
         lm, ranges = parts[name]
@@ -76,7 +77,9 @@ def _fanout_split(graph: Graph, topo: Topology, chip: ChipSpec, parts: dict) -> 
             tgt = topo.synapses[s][1]
             tlm, tranges = parts[tgt]
             conn = syn_info(s, graph.nodes[s], chip).conn
-            per_neuron += syn_traffic(conn, _local_core_map(tlm, tranges), len(tranges)).reach
+            hits = cached_hits(cache, (s, tuple(tranges)), conn, _local_core_map(tlm, tranges),
+                               len(tranges))
+            per_neuron += hits.reach(conn.n_in)
         per_pos = per_neuron[lm.positions()]
         parts[name] = (lm, split_for_fanout(ranges, per_pos, chip.core.output_axons, name,
                                             chip.name))
@@ -223,12 +226,13 @@ def map_graph(graph: Graph, chip: ChipSpec | str = "loihi1",
     topo = topology(graph)
     check_design_rules(graph, topo, chip)
     parts, costs = _partition_all(graph, topo, chip)
-    compact = _fanout_split(graph, topo, chip, dict(parts))
+    cache: HitCache = {}  # layers that balancing leaves alone are counted once
+    compact = _fanout_split(graph, topo, chip, dict(parts), cache)
     placed = None
     if strategy == "balanced":
         bal = balance(costs, {n: r for n, (_, r) in parts.items()})
         balanced = _fanout_split(graph, topo, chip, {n: (lm, bal[n]) for n, (lm, _) in
-                                                     parts.items()})
+                                                     parts.items()}, cache)
         # never more chips than the fewest cores need (nor than allowed)
         chips = math.ceil(sum(len(r) for _, r in compact.values()) / chip.mesh.cores_per_chip)
         with contextlib.suppress(ResourceError):
@@ -242,7 +246,8 @@ def map_graph(graph: Graph, chip: ChipSpec | str = "loihi1",
     grid = math.ceil(math.sqrt(n_chips))
     prog = ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), (), grid)
     # placement moves cores, not neurons: one traffic summary serves every placement
-    per_syn = program_traffic(prog, topo.synapses)
+    per_syn = program_traffic(prog, topo.synapses, cache)
+    del cache
     if strategy == "balanced" and len(cores) > 1:
         traffic = _traffic(prog, topo, per_syn)
         placed = ChipProgram(graph, chip, layers, tuple(_greedy_place(cores, traffic, chip)),

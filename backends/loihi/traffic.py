@@ -29,27 +29,70 @@ class SynTraffic:
     reach: np.ndarray  # (n_in,) target cores each input reaches
 
 
+@dataclass(frozen=True)
+class CoreHits:
+    """What a synapse sends to the cores of one partition of its target layer, whatever the
+    source cores: synapses into each core, and the inputs with a synapse into each (sorted)."""
+    synapses: np.ndarray  # (K,)
+    hits: tuple[np.ndarray, ...]  # K arrays of input indices (the smallest unsigned dtype)
+
+    def reach(self, n_in: int) -> np.ndarray:
+        if not self.hits:
+            return np.zeros(n_in, np.int64)
+        return np.bincount(np.concatenate(self.hits), minlength=n_in).astype(np.int64)
+
+
+#: (synapse name, the target layer's core ranges) -> CoreHits, for one mapping run
+HitCache = dict[tuple[str, tuple[tuple[int, int], ...]], CoreHits]
+
+
+def core_hits(conn: Any, core_of_post: np.ndarray, n_cores: int) -> CoreHits:
+    """``CoreHits`` of ``conn`` (a ``Connectivity``) when post neuron j lies on local core
+    ``core_of_post[j]`` of ``n_cores``."""
+    syn = np.zeros(n_cores, np.int64)
+    small = np.min_scalar_type(max(conn.n_in - 1, 0))  # unsigned: indices are kept per core
+    hits = [np.zeros(0, small)] * n_cores
+    for k, col in conn.core_columns(core_of_post, n_cores):
+        syn[k] = col.sum()
+        hits[k] = np.flatnonzero(col).astype(small)
+    return CoreHits(syn, tuple(hits))
+
+
+def cached_hits(cache: HitCache | None, key: tuple[str, tuple[tuple[int, int], ...]],
+                conn: Any, core_of_post: np.ndarray, n_cores: int) -> CoreHits:
+    """``core_hits``, made once per key when a ``cache`` is given."""
+    if cache is None:
+        return core_hits(conn, core_of_post, n_cores)
+    if key not in cache:
+        cache[key] = core_hits(conn, core_of_post, n_cores)
+    return cache[key]
+
+
 def syn_traffic(conn: Any, core_of_post: np.ndarray, n_cores: int,
-                src_core: np.ndarray | None = None) -> SynTraffic:
+                src_core: np.ndarray | None = None, hits: CoreHits | None = None
+                ) -> SynTraffic:
     """The traffic of ``conn`` (a ``Connectivity``) when post neuron j lies on local core
-    ``core_of_post[j]`` of ``n_cores`` and input i on ``src_core[i]`` (None: all HOST)."""
+    ``core_of_post[j]`` of ``n_cores`` and input i on ``src_core[i]`` (None: all HOST);
+    ``hits``: its ``core_hits`` on these cores, if known."""
+    hits = core_hits(conn, core_of_post, n_cores) if hits is None else hits
     if src_core is None:
         src_core = np.full(conn.n_in, HOST, np.int64)
     scores, inv = np.unique(src_core, return_inverse=True)
-    ks = len(scores)
-    syn = np.zeros(n_cores, np.int64)
-    msg = np.zeros((ks, n_cores), np.int64)
-    reach = np.zeros(conn.n_in, np.int64)
-    for k, col in conn.core_columns(core_of_post, n_cores):
-        hit = col > 0
-        syn[k] = col.sum()
-        msg[:, k] = np.bincount(inv[hit], minlength=ks)
-        reach += hit
-    return SynTraffic(scores, syn, msg, reach)
+    inv = inv.ravel()
+    msg = np.zeros((len(scores), n_cores), np.int64)
+    for k, idx in enumerate(hits.hits):
+        msg[:, k] = np.bincount(inv[idx], minlength=len(scores))
+    return SynTraffic(scores, hits.synapses, msg, hits.reach(conn.n_in))
 
 
-def program_traffic(program: ChipProgram, synapses: dict[str, tuple[str, str]]
-                    ) -> dict[str, SynTraffic]:
+def layer_ranges(program: ChipProgram, layer: str) -> tuple[tuple[int, int], ...]:
+    """The (start, stop) mapping-position ranges of ``layer``'s cores, in core order."""
+    return tuple((program.cores[c].start, program.cores[c].stop)
+                 for c in program.layers[layer].cores)
+
+
+def program_traffic(program: ChipProgram, synapses: dict[str, tuple[str, str]],
+                    cache: HitCache | None = None) -> dict[str, SynTraffic]:
     """``syn_traffic`` of every synapse (name -> (source, target) layer) on ``program``'s
     cores (source cores are global ids, target cores local to the target layer)."""
     out = {}
@@ -57,8 +100,9 @@ def program_traffic(program: ChipProgram, synapses: dict[str, tuple[str, str]]
         tcores = np.asarray(program.layers[tgt].cores)
         local = program.core_of_neuron(tgt) - tcores[0]
         conn = program.connectivity(s)
+        hits = cached_hits(cache, (s, layer_ranges(program, tgt)), conn, local, len(tcores))
         scores = program.core_of_neuron(src) if src in program.layers else None
-        out[s] = syn_traffic(conn, local, len(tcores), scores)
+        out[s] = syn_traffic(conn, local, len(tcores), scores, hits)
     return out
 
 
