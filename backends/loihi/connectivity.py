@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ...ir.weights import effective_dense_weights, truncate
+from ...ir.weights import effective_dense_nonzero, effective_dense_weights, truncate
 
 
 class Connectivity:
@@ -46,7 +46,10 @@ class Connectivity:
         """Stored synapses: non-zero effective weights (plastic: all of them)."""
         if self.is_plastic:
             return np.ones(self.weights.shape, bool)
-        return self.weights != 0
+        if self.is_conv or "weights" in self.__dict__:
+            return self.weights != 0
+        # dense, weights not needed yet: without the whole int64 matrix (the mapper)
+        return effective_dense_nonzero(self.node.weight, self.node.num_weight_bits)
 
     @property
     def nnz(self) -> int:
@@ -124,11 +127,24 @@ class Connectivity:
 
         ``core_of_post`` (n_out,) gives the local core index of every post neuron.
         """
-        if not self.is_conv:  # counts <= n_out < 2**24: exact in float32
-            onehot = np.zeros((self.n_out, n_cores), np.float32)
-            onehot[np.arange(self.n_out), core_of_post] = 1.0
-            return np.rint(self.nonzero.T.astype(np.float32) @ onehot).astype(np.int64)
-        return self._conv_transpose(np.asarray(core_of_post, np.int64), n_cores)
+        core_of_post = np.asarray(core_of_post, np.int64)
+        if not self.is_conv:
+            return self._dense_counts(core_of_post, n_cores)
+        return self._conv_transpose(core_of_post, n_cores)
+
+    def _dense_counts(self, core_of_post: np.ndarray, n_cores: int) -> np.ndarray:
+        """Dense: per core, the sum of its posts' rows of the non-zero pattern (rows grouped by
+        core, one ``add.reduceat``; no (n_out, cores) one-hot)."""
+        sizes = np.bincount(core_of_post, minlength=n_cores)
+        nz = self.nonzero
+        if core_of_post.size > 1 and (np.diff(core_of_post) < 0).any():
+            nz = nz[np.argsort(core_of_post, kind="stable")]
+        out = np.zeros((n_cores, self.n_in), np.int64)
+        has = sizes > 0
+        if has.any():
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])[has]
+            out[has] = np.add.reduceat(nz, starts, axis=0, dtype=np.int64)
+        return np.ascontiguousarray(out.T)
 
     def core_columns(self, core_of_post: np.ndarray, n_cores: int
                      ) -> Iterator[tuple[int, np.ndarray]]:

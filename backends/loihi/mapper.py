@@ -68,15 +68,16 @@ def _local_core_map(lm: LayerMap, ranges: list[tuple[int, int]]) -> np.ndarray:
 
 
 def _fanout_split(graph: Graph, topo: Topology, chip: ChipSpec, parts: dict,
-                  cache: HitCache | None = None) -> dict:
-    """Per layer: output edges of each mapping position; split cores over the limit."""
+                  cache: HitCache | None = None, conns: dict | None = None) -> dict:
+    """Per layer: output edges of each mapping position; split cores over the limit
+    (``conns``: synapse -> its ``Connectivity``, made here if not given)."""
     for name in topo.layers:
         lm, ranges = parts[name]
         per_neuron = np.zeros(lm.size, np.int64)
         for s in topo.synapses_from(name):
             tgt = topo.synapses[s][1]
             tlm, tranges = parts[tgt]
-            conn = syn_info(s, graph.nodes[s], chip).conn
+            conn = (conns or {}).get(s) or syn_info(s, graph.nodes[s], chip).conn
             hits = cached_hits(cache, (s, tuple(tranges)), conn, _local_core_map(tlm, tranges),
                                len(tranges))
             per_neuron += hits.reach(conn.n_in)
@@ -227,12 +228,13 @@ def map_graph(graph: Graph, chip: ChipSpec | str = "loihi1",
     check_design_rules(graph, topo, chip)
     parts, costs = _partition_all(graph, topo, chip)
     cache: HitCache = {}  # layers that balancing leaves alone are counted once
-    compact = _fanout_split(graph, topo, chip, dict(parts), cache)
+    conns = {si.name: si.conn for c in costs.values() for si in c.syns}  # one per synapse
+    compact = _fanout_split(graph, topo, chip, dict(parts), cache, conns)
     placed = None
     if strategy == "balanced":
         bal = balance(costs, {n: r for n, (_, r) in parts.items()})
         balanced = _fanout_split(graph, topo, chip, {n: (lm, bal[n]) for n, (lm, _) in
-                                                     parts.items()}, cache)
+                                                     parts.items()}, cache, conns)
         # never more chips than the fewest cores need (nor than allowed)
         chips = math.ceil(sum(len(r) for _, r in compact.values()) / chip.mesh.cores_per_chip)
         with contextlib.suppress(ResourceError):
@@ -246,8 +248,8 @@ def map_graph(graph: Graph, chip: ChipSpec | str = "loihi1",
     grid = math.ceil(math.sqrt(n_chips))
     prog = ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), (), grid)
     # placement moves cores, not neurons: one traffic summary serves every placement
-    per_syn = program_traffic(prog, topo.synapses, cache)
-    del cache
+    per_syn = program_traffic(prog, topo.synapses, cache, conns)
+    del cache, conns
     if strategy == "balanced" and len(cores) > 1:
         traffic = _traffic(prog, topo, per_syn)
         placed = ChipProgram(graph, chip, layers, tuple(_greedy_place(cores, traffic, chip)),

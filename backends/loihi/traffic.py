@@ -92,14 +92,16 @@ def layer_ranges(program: ChipProgram, layer: str) -> tuple[tuple[int, int], ...
 
 
 def program_traffic(program: ChipProgram, synapses: dict[str, tuple[str, str]],
-                    cache: HitCache | None = None) -> dict[str, SynTraffic]:
+                    cache: HitCache | None = None, conns: dict[str, Any] | None = None
+                    ) -> dict[str, SynTraffic]:
     """``syn_traffic`` of every synapse (name -> (source, target) layer) on ``program``'s
-    cores (source cores are global ids, target cores local to the target layer)."""
+    cores (source cores are global ids, target cores local to the target layer); ``conns``:
+    the synapses' ``Connectivity`` objects, if the caller has them."""
     out = {}
     for s, (src, tgt) in synapses.items():
         tcores = np.asarray(program.layers[tgt].cores)
         local = program.core_of_neuron(tgt) - tcores[0]
-        conn = program.connectivity(s)
+        conn = conns[s] if conns is not None and s in conns else program.connectivity(s)
         hits = cached_hits(cache, (s, layer_ranges(program, tgt)), conn, local, len(tcores))
         scores = program.core_of_neuron(src) if src in program.layers else None
         out[s] = syn_traffic(conn, local, len(tcores), scores, hits)
