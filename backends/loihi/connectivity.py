@@ -133,17 +133,16 @@ class Connectivity:
         return self._conv_transpose(core_of_post, n_cores)
 
     def _dense_counts(self, core_of_post: np.ndarray, n_cores: int) -> np.ndarray:
-        """Dense: per core, the sum of its posts' rows of the non-zero pattern (rows grouped by
-        core, one ``add.reduceat``; no (n_out, cores) one-hot)."""
+        """Dense: per core, the non-zero synapses of its posts' rows, counted per input (rows
+        grouped by core; no (n_out, cores) one-hot and no integer copy of the pattern)."""
         sizes = np.bincount(core_of_post, minlength=n_cores)
         nz = self.nonzero
         if core_of_post.size > 1 and (np.diff(core_of_post) < 0).any():
             nz = nz[np.argsort(core_of_post, kind="stable")]
         out = np.zeros((n_cores, self.n_in), np.int64)
-        has = sizes > 0
-        if has.any():
-            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])[has]
-            out[has] = np.add.reduceat(nz, starts, axis=0, dtype=np.int64)
+        ends = np.cumsum(sizes)
+        for k in np.flatnonzero(sizes):
+            out[k] = np.count_nonzero(nz[ends[k] - sizes[k]:ends[k]], axis=0)
         return np.ascontiguousarray(out.T)
 
     def core_columns(self, core_of_post: np.ndarray, n_cores: int
