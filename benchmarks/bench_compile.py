@@ -1,4 +1,4 @@
-"""Compile time and peak memory of three models, each ``snnc compile`` as a fresh process.
+"""Compile time and peak memory of four models, each ``snnc compile`` as a fresh process.
 
 - ``qsnn4``: the shipped example, ``examples/models/qsnn4.pt`` (64-128-10, 4-bit, snnc.nn; traced
   with torch.fx, 12 passes, fidelity run, mapping, report);
@@ -10,7 +10,9 @@
   4x4 conv) and a dense 448 -> 10 readout:
   11.0 M conv weights, random 8-bit integers (the residual adds are left out: they change
   neither the weight count nor the mapping work), compiled for Loihi 2 from a lowered ``.snnc``
-  file.
+  file;
+- ``dense-64x1M``: the issue's large dense network, 64 inputs -> 1,000,000 LIF neurons (64 M
+  random 8-bit weights), lowered, for Loihi 2.
 
 Each row: the wall time and CPU time (user + system, ``os.wait4``) of the whole process, its
 peak resident memory (ru_maxrss), the size of the ``program.h5`` it wrote and peak / program,
@@ -75,6 +77,23 @@ def resnet18_sized(path: Path) -> int:
     return n_weights
 
 
+def dense_1m(path: Path) -> int:
+    """The issue's large dense network: 64 inputs -> 1,000,000 LIF neurons, random 8-bit
+    weights (64 M synapses), as a lowered graph; its number of weights."""
+    from snnc import ir
+    from snnc.ir.serialize import write_graph
+
+    n = 1_000_000
+    w = np.random.default_rng(0).integers(-128, 128, size=(n, 64))
+    write_graph(ir.Graph.chain(("x", ir.Input(shape=(64,))), ("fc", ir.LoihiDense(weight=w)),
+                               ("lif", ir.LoihiLIF(shape=(n,), du=4095, dv=256, vth=20000)),
+                               ("y", ir.Output(shape=(n,)))), path)
+    return w.size
+
+
+WRITERS = {"resnet18-sized": resnet18_sized, "dense-64x1M": dense_1m}
+
+
 def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     """(wall s, CPU s, peak RSS MB) of one process."""
     t0 = time.perf_counter()
@@ -97,12 +116,13 @@ def loaded_size(path: Path) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default=None, choices=("qsnn4", "pilotnet-lif", "resnet18-sized"))
+    ap.add_argument("--only", default=None,
+                    choices=("qsnn4", "pilotnet-lif", "resnet18-sized", "dense-64x1M"))
     ap.add_argument("--repeats", type=int, default=1)
-    ap.add_argument("--write-resnet", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--write", nargs=2, help=argparse.SUPPRESS)  # NAME PATH, in a child
     args = ap.parse_args()
-    if args.write_resnet:
-        print(resnet18_sized(args.write_resnet))
+    if args.write:
+        print(WRITERS[args.write[0]](Path(args.write[1])))
         return
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
@@ -113,14 +133,16 @@ def main() -> None:
         t = Path(tmp)
         models = {"qsnn4": ([str(REPO / "examples" / "models" / "qsnn4.pt")], ""),
                   "pilotnet-lif": ([str(PILOTNET)], "")}
-        if args.only in (None, "resnet18-sized"):
+        for name, what in (("resnet18-sized", "conv weights"), ("dense-64x1M", "synapses")):
+            if args.only not in (None, name):
+                continue
             # in a child: a child's ru_maxrss starts from its parent's RSS at fork time, so
             # this process stays small (it would inflate every later row's peak otherwise)
             n = int(subprocess.run(
-                [sys.executable, __file__, "--write-resnet", str(t / "resnet18.snnc")],
+                [sys.executable, __file__, "--write", name, str(t / f"{name}.snnc")],
                 env=env, check=True, capture_output=True, text=True).stdout)
-            models["resnet18-sized"] = ([str(t / "resnet18.snnc"), "--chip", "loihi2"],
-                                        f"{n / 1e6:.1f} M conv weights")
+            models[name] = ([str(t / f"{name}.snnc"), "--chip", "loihi2"],
+                            f"{n / 1e6:.1f} M {what}")
         for name, (argv, note) in models.items():
             if args.only not in (None, name) or (name == "pilotnet-lif" and not PILOTNET.exists()):
                 continue
