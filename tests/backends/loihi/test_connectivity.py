@@ -145,3 +145,34 @@ def test_scattered_cores_take_the_per_channel_route(monkeypatch) -> None:
     want = np.stack([m[core == i].sum(0) for i in range(3)], axis=1)
     np.testing.assert_array_equal(Connectivity(node).pre_core_counts(core, 3), want)
     assert calls  # at least one core had more channel sets than channels
+
+
+@pytest.mark.parametrize("sign", ["exc", "inh", "mixed"])
+def test_blockwise_nonzero_equals_the_effective_weights(sign) -> None:
+    """The mapper's dense pattern, made a few rows at a time with the whole matrix's sign mode,
+    equals the non-zeros of the effective weights (including the LSBs a low weight-bit count
+    drops, and rows whose own signs would pick another mode)."""
+    from snnc.ir.weights import effective_dense_nonzero, effective_dense_weights
+
+    rng = np.random.default_rng(len(sign))
+    lo, hi = {"exc": (0, 300), "inh": (-300, 1), "mixed": (-300, 300)}[sign]
+    w = rng.integers(lo, hi, size=(37, 11))
+    if sign == "mixed":
+        w[:20] = np.abs(w[:20])  # the first blocks alone would look excitatory
+    for bits in (1, 3, 8):
+        want = effective_dense_weights(w, bits) != 0
+        np.testing.assert_array_equal(effective_dense_nonzero(w, bits, block_bytes=8 * 11 * 4),
+                                      want)
+
+
+def test_dense_counts_of_sorted_cores_with_an_empty_one() -> None:
+    from snnc import ir
+
+    rng = np.random.default_rng(9)
+    node = ir.LoihiDense(weight=rng.integers(-3, 4, size=(10, 6)))
+    m = _matrix(node)
+    core = np.array([0, 0, 0, 2, 2, 3, 3, 3, 3, 3])  # core 1 holds nothing
+    want = np.stack([m[core == i].sum(0) for i in range(5)], axis=1)
+    got = Connectivity(node).pre_core_counts(core, 5)
+    np.testing.assert_array_equal(got, want)
+    assert not got[:, 1].any() and not got[:, 4].any()
