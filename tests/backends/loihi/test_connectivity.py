@@ -175,4 +175,5 @@ def test_dense_counts_of_sorted_cores_with_an_empty_one() -> None:
     want = np.stack([m[core == i].sum(0) for i in range(5)], axis=1)
     got = Connectivity(node).pre_core_counts(core, 5)
     np.testing.assert_array_equal(got, want)
-    assert not got[:, 1].any() and not got[:, 4].any()
+    assert not got[:, 1].any()
+    assert not got[:, 4].any()
