@@ -147,6 +147,16 @@ def calibrate(net: Net, x: np.ndarray) -> list[int]:
     return vth
 
 
+def measured_map(graph: ir.Graph, x: np.ndarray) -> object:
+    """Map ``graph`` as a compile with this input would: balanced at the activity measured on
+    ``x`` (each layer's spikes per neuron per step and the input's), not the assumed 10 %."""
+    layers = [n for n, node in graph.nodes.items() if node.op == "loihi.lif"]
+    res = simulate(map_graph(graph, strategy="compact"), x, probes=[f"{n}.s" for n in layers])
+    rates = {n: float(np.mean(res.probes[f"{n}.s"] != 0)) for n in layers}
+    rates.update({i: float(np.mean(x != 0)) for i in graph.inputs})
+    return map_graph(graph, rates=rates)
+
+
 def peers_network() -> tuple[ir.Graph, np.ndarray]:
     """shared/reference/peers.md benchmark network, lowered (dv = 256, vth 3000/5000/2500)."""
     rng = np.random.default_rng(0)
@@ -199,7 +209,7 @@ def run_net(net: Net, samples: int) -> str:
     t0 = time.perf_counter()
     x = net.stimulus(net.steps, samples)
     vth = calibrate(net, x)
-    program = map_graph(net.graph_for(vth))
+    program = measured_map(net.graph_for(vth), x)
     res = simulate(program, x, probes=[f"{n}.s" for n in net.layers])
     model = _host_model() if net.name == "keyword spotter" else None
     doc = build_report(program, res, energy_model=model)
@@ -217,7 +227,7 @@ def main() -> None:
     args = ap.parse_args()
     rows = [run_net(net, args.samples) for net in NETS]
     graph, x = peers_network()
-    program = map_graph(graph)
+    program = measured_map(graph, x)
     res = simulate(program, x, probes=["l0.s", "l1.s", "l2.s"])
     rates = "/".join(f"{100 * np.mean(res.probes[f'l{k}.s']):.0f}" for k in range(3)) + " %"
     rows.append(_row("peers.md net vs SANA-FE (simulator), cores only", build_report(program, res),

@@ -32,7 +32,8 @@ class ChipBackend:
     def map(self, optimized: Any, chip: str | None, mapping: str = "balanced") -> Any:
         from .backends.loihi.mapper import map_graph
 
-        return map_graph(optimized.lowered, chip or "loihi1", strategy=mapping)
+        rates = getattr(optimized, "layer_rates", lambda: None)()  # measured, or None: assumed
+        return map_graph(optimized.lowered, chip or "loihi1", strategy=mapping, rates=rates)
 
     def write(self, result: Any, out: Path) -> list[str]:
         return [Path(result.program.save(out)).name]

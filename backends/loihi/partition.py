@@ -73,6 +73,7 @@ class SynInfo:
     dbits: int
     lbits: int = 0  # learning fields per synapse (tags)
     plastic: bool = False
+    src: str = ""  # the presynaptic layer or input (its activity drives this block's work)
 
     @property
     def bits(self) -> int:
