@@ -4,9 +4,10 @@
   neurons), returning the lowered graph and the pass context (for its reports);
 - ``padded_stimulus(low, x)``: the encoded input padded with zeros by the program's deepest
   latency, and the number of steps to run;
-- ``assert_lava_equals_event(low, stim, steps)``: runs the lowered graph in Lava (``fixed_pt``)
-  and on the event simulator with s, u and v of every ``loihi.lif`` probed, and requires the
-  output and every probe to be equal at every step; returns the Lava run and the neuron names;
+- ``assert_lava_equals_event(low, stim, steps, chip)``: runs the lowered graph in Lava
+  (``fixed_pt``) and on the event simulator (mapped for ``chip``) with s, u and v of every
+  ``loihi.lif`` probed, and requires the output and every probe to be equal at every step;
+  returns the Lava run and the neuron names;
 - ``first_mismatch`` and ``differential_rounds``: batches of random networks run by Lava
   (``run_jobs``) and by ``simulators.reference``, compared state by state, with further rounds of
   fresh networks while a required coverage corner was not reached.
@@ -35,7 +36,8 @@ def padded_stimulus(low: Any, x: np.ndarray) -> tuple[np.ndarray, int]:
     return np.concatenate([stim, np.zeros((steps - len(x), *stim.shape[1:]))]), steps
 
 
-def assert_lava_equals_event(low: Any, stim: np.ndarray, steps: int) -> tuple[Any, list[str]]:
+def assert_lava_equals_event(low: Any, stim: np.ndarray, steps: int, chip: str = "loihi2"
+                             ) -> tuple[Any, list[str]]:
     from snnc.backends.lava import run_lava
     from snnc.backends.loihi.mapper import map_graph
     from snnc.simulators.event import simulate
@@ -43,7 +45,7 @@ def assert_lava_equals_event(low: Any, stim: np.ndarray, steps: int) -> tuple[An
     lifs = [n for n, v in low.nodes.items() if v.op == "loihi.lif"]
     probes = tuple(f"{n}.{var}" for n in lifs for var in ("s", "u", "v"))
     lava = run_lava(low, stim, steps, probes=probes)
-    ev = simulate(map_graph(low, "loihi2"), stim, steps, probes=probes)
+    ev = simulate(map_graph(low, chip), stim, steps, probes=probes)
     np.testing.assert_array_equal(ev.output, lava.output)
     for p in probes:
         np.testing.assert_array_equal(ev.probes[p], lava.probes[p].reshape(ev.probes[p].shape),
