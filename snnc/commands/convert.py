@@ -88,7 +88,8 @@ def _write(out: Path, conv: Any, doc: dict[str, Any], force: bool, inputs: list[
               help="Calibration batch size (SpikingJelly's momentum 0.1 between batches).")
 @click.option("--input-shape", default=None, help="Per-sample input shape, e.g. 1,28,28.")
 @click.option("--model", "factory", default=None,
-              help="pkg.module:factory building the module a state_dict is loaded into.")
+              help="pkg.module:factory (or path/to/model.py:factory) building the module a "
+                   "state_dict is loaded into.")
 @click.option("--trust-pickle", is_flag=True, help="Allow arbitrary pickled classes (runs code).")
 @click.option("--force", is_flag=True,
               help="Replace the output even if it is a non-empty directory snnc did not write.")

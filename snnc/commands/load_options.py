@@ -43,7 +43,7 @@ def loading_options(netx_reset: bool = True, dt: bool = True) -> Callable[[Any],
             click.option("--model", "factory", default=None, metavar="MODULE:FACTORY",
                          help="module:factory building the module a state_dict is loaded into "
                               "(MODULE is also looked for in the current directory and the "
-                              "model file's)."),
+                              "model file's; or a path: path/to/model.py:Net)."),
             click.option("--trust-pickle", is_flag=True,
                          help="Allow pickled classes outside the allow-list (runs their code)."),
         ]

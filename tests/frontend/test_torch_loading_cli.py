@@ -136,6 +136,24 @@ def test_factory_module_in_the_current_directory(project, capsys, monkeypatch):
     assert "looked in the current directory and the model file's" in err
 
 
+def test_factory_given_as_a_file_path(project, capsys):
+    """``--model path/to/user_net.py:build``, as users often write it, from another directory
+    (the fixture's working directory)."""
+    proj, mod = project
+    torch.save(mod.build().state_dict(), proj / "w.pt")
+    _forget()
+    code, out, err = run(["inspect", str(proj / "w.pt"), "--model",
+                          f"{proj / 'user_net.py'}:build", "--input-shape", "1,8,8"], capsys)
+    assert code == 0, err
+    assert "conv2d" in out
+    _forget()
+    code, _, err = run(["inspect", str(proj / "w.pt"), "--model", "missing.py:build",
+                        "--input-shape", "1,8,8"], capsys)
+    assert code == 2
+    assert "missing.py is not a file" in err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize("entry", ["input_shape", "example_input"])
 def test_shape_saved_inside_the_checkpoint(project, capsys, entry):
     proj, mod = project

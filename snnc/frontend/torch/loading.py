@@ -209,9 +209,14 @@ def _search_path(search: tuple[Path, ...]) -> Iterator[None]:
 def build_factory(spec: str, search: tuple[Path, ...] = ()) -> nn.Module:
     """Call ``package.module:factory`` and return the module it builds; ``module`` is also
     looked for in the ``search`` directories."""
-    modname, _, attr = spec.partition(":")
+    modname, _, attr = spec.rpartition(":")
     if not modname or not attr:
-        raise FormatError(f"--model {spec!r}: expected package.module:factory")
+        raise FormatError(f"--model {spec!r}: expected package.module:factory or file.py:factory")
+    if modname.endswith(".py"):  # a file path, as users often write it: dir/model.py:Net
+        file = Path(modname).expanduser()
+        if not file.is_file():
+            raise FormatError(f"--model {spec!r}: {file} is not a file")
+        modname, search = file.stem, (file.resolve().parent,)
     try:
         factory = getattr(_import(modname, search), attr)
     except (ImportError, AttributeError) as exc:
