@@ -39,7 +39,7 @@ class Target:
 
 TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("loihi-sim", "Bit-exact simulated Loihi: lowered graph mapped onto chip cores "
-           "(program.h5, event simulator).", DEFAULT_PIPELINE, "loihi1", "loihi-sim"),
+           "(program.h5, event simulator).", DEFAULT_PIPELINE, "loihi2", "loihi-sim"),
     Target("lava", "Lava processes with fixed_pt models (CPU) or Loihi 2; same lowered graph.",
            DEFAULT_PIPELINE, "loihi2", "lava"),
     Target("netx", "lava-dl netx .net file of the lowered graph.", NETX_PIPELINE, "loihi2",
