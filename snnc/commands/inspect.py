@@ -31,7 +31,6 @@ def _program_view(path: Path, console: Console) -> bool:
     from ..backends.loihi.describe import describe_program
     from ..backends.loihi.mapper import packing
     from ..backends.loihi.program import ChipProgram
-
     from ..backends.report.energy import cost_line, models_for_chip
 
     program = ChipProgram.load(path)
