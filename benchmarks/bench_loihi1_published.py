@@ -127,7 +127,7 @@ NETS = [
 
 
 def _rates(graph: ir.Graph, x: np.ndarray, layers: list[str]) -> list[float]:
-    res = simulate(map_graph(graph), x, probes=[f"{n}.s" for n in layers])
+    res = simulate(map_graph(graph, "loihi1"), x, probes=[f"{n}.s" for n in layers])
     return [float(np.mean(res.probes[f"{n}.s"])) for n in layers]
 
 
@@ -199,7 +199,7 @@ def run_net(net: Net, samples: int) -> str:
     t0 = time.perf_counter()
     x = net.stimulus(net.steps, samples)
     vth = calibrate(net, x)
-    program = map_graph(net.graph_for(vth))
+    program = map_graph(net.graph_for(vth), "loihi1")
     res = simulate(program, x, probes=[f"{n}.s" for n in net.layers])
     model = _host_model() if net.name == "keyword spotter" else None
     doc = build_report(program, res, energy_model=model)
@@ -217,7 +217,7 @@ def main() -> None:
     args = ap.parse_args()
     rows = [run_net(net, args.samples) for net in NETS]
     graph, x = peers_network()
-    program = map_graph(graph)
+    program = map_graph(graph, "loihi1")
     res = simulate(program, x, probes=["l0.s", "l1.s", "l2.s"])
     rates = "/".join(f"{100 * np.mean(res.probes[f'l{k}.s']):.0f}" for k in range(3)) + " %"
     rows.append(_row("peers.md net vs SANA-FE (simulator), cores only", build_report(program, res),

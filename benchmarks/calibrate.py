@@ -79,7 +79,7 @@ def points(samples: int) -> list[Point]:
     out = []
     for net in NETS:
         x = net.stimulus(net.steps, samples)
-        program = map_graph(net.graph_for(calibrate(net, x)))
+        program = map_graph(net.graph_for(calibrate(net, x)), "loihi1")
         res = simulate(program, x)
         out.append(Point(net.name, program, res.counters, net.energy_mj,
                          net.energy_kind.rstrip("?"), net.time_ms, PATH[net.name],
@@ -190,7 +190,7 @@ def main() -> None:
     args = ap.parse_args()
     pts = points(args.samples)
     graph, x = peers_network()
-    peers_prog = map_graph(graph)
+    peers_prog = map_graph(graph, "loihi1")
     peers_cnt = simulate(peers_prog, x).counters
     print("| model | network | role (energy / time) | cores (snnc / published) | dynamic (mJ) | "
           "total (mJ) | published (mJ) | energy error | time (ms) | published (ms) | "
