@@ -112,16 +112,16 @@ CASES = {
 }
 
 
-def _compile_and_agree(d: Path, ref: np.ndarray, name: str, conv: bool, chip: list[str],
-                       tag: str) -> None:
+def _compile_and_agree(d: Path, ref: np.ndarray, name: str, chip: list[str], tag: str) -> None:
     """``snnc compile MODEL --target loihi-sim -o OUT [chip]`` then ``snnc simulate OUT``:
     the chip's class agrees with the framework's on >= 99 % of the test digits."""
     dg = _digits()
     out = d / f"out-{tag}"
-    res = cli("compile", str(d / "model.pt"), "-o", str(out), "--target", "loihi-sim", *chip,
-              "--input-shape", "1,8,8" if conv else "64",
-              "--calibration", str(d / "X.npy"), "-q", *CASES[name])
+    # the README's command; the input shape and the calibration come from X.npy beside the model
+    res = cli("compile", str(d / "model.pt"), "--target", "loihi-sim", "-o", str(out), *chip,
+              *CASES[name])
     assert res.exit_code == 0, res.output
+    assert "detected from" in res.output and "X.npy" in res.output
     res = cli("simulate", str(out), "--input", str(d / "X.npy"), "-o", str(d / f"r-{tag}.npz"),
               "-q")
     assert res.exit_code == 0, res.output
@@ -146,14 +146,14 @@ def test_compiles_and_agrees_with_the_framework(trained: Any, name: str) -> None
     """The README's command, no --chip: Loihi 2 takes every model of the zoo (subtract reset
     and '>=' included)."""
     d, ref = trained(name)
-    _compile_and_agree(d, ref, name, _zoo().MODELS[name].conv, [], "default")
+    _compile_and_agree(d, ref, name, [], "default")
 
 
 @pytest.mark.parametrize("name", sorted(n for n in CASES if _zoo().MODELS[n].chip == "loihi1"))
 def test_loihi1_models_compile_and_agree_on_loihi1(trained: Any, name: str) -> None:
     """The models Loihi 1 can run (hard reset, '>') keep running there with --chip loihi1."""
     d, ref = trained(name)
-    _compile_and_agree(d, ref, name, _zoo().MODELS[name].conv, ["--chip", "loihi1"], "loihi1")
+    _compile_and_agree(d, ref, name, ["--chip", "loihi1"], "loihi1")
 
 
 def test_snntorch_default_reset_on_loihi1_says_chip_loihi2(trained: Any, capsys: Any) -> None:
