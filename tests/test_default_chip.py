@@ -84,6 +84,14 @@ def test_report_and_inspect_state_chip_and_cost_source(model: Path, tmp_path: Pa
     assert " ".join(shown.output.split()).startswith(" ".join(line.split()))
 
 
+def test_list_marks_the_default_chip_and_target() -> None:
+    chips = " ".join(run("list", "chips").output.split())
+    assert "loihi2 (default)" in chips
+    assert "loihi1 (default)" not in chips
+    targets = " ".join(run("list", "targets").output.split())
+    assert "loihi-sim (default) loihi2" in targets
+
+
 def test_chip_lines_differ_between_the_chips() -> None:
     l1 = cost_line("loihi1", models_for_chip(load_chip("loihi1"))[0])
     l2 = cost_line("loihi2", models_for_chip(load_chip("loihi2"))[0])
