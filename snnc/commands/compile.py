@@ -139,6 +139,8 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
         from ..backends.report.terminal import summary_line
 
         click.echo(summary_line(result.report))
+        if result.report["chip"].get("costs"):
+            click.echo(result.report["chip"]["costs"])
         if result.report.get("conversion"):
             from ..backends.report.conversion import conversion_lines
 
