@@ -4,7 +4,8 @@
 of ``snnc/registry.py`` (the registry ``snnc simulate --backend`` and ``snnc list backends``
 read too), which maps and writes in the ``map`` stage and ``CompileResult.save``:
 
-- ``loihi-sim`` (default): lowered graph mapped onto the chip -> ``program.h5`` for the event
+- ``loihi-sim`` (default): lowered graph mapped onto the chip (Loihi 2 unless ``--chip``;
+  ``backends/loihi/chips.DEFAULT_CHIP`` is the same name) -> ``program.h5`` for the event
   simulator (``snnc simulate OUT``);
 - ``lava``: the same lowered graph and program; ``backends/lava`` builds the Lava processes from
   ``graph.lowered.snnc`` when it runs (Loihi 2 chip spec);
