@@ -151,6 +151,18 @@ def calibrate(net: Net, x: np.ndarray) -> list[int]:
     return vth
 
 
+def measured_map(graph: ir.Graph, x: np.ndarray, chip: str = "loihi1") -> object:
+    """Map ``graph`` on ``chip`` (Loihi 1 unless told: these are Loihi 1's measurements) as a
+    compile with this input would: balanced at the activity measured on ``x`` (each layer's
+    spikes per neuron per step and the input's), not the assumed 10 %."""
+    layers = [n for n, node in graph.nodes.items() if node.op == "loihi.lif"]
+    res = simulate(map_graph(graph, chip, strategy="compact"), x,
+                   probes=[f"{n}.s" for n in layers])
+    rates = {n: float(np.mean(res.probes[f"{n}.s"] != 0)) for n in layers}
+    rates.update({i: float(np.mean(x != 0)) for i in graph.inputs})
+    return map_graph(graph, chip, rates=rates)
+
+
 def peers_network() -> tuple[ir.Graph, np.ndarray]:
     """shared/reference/peers.md benchmark network, lowered (dv = 256, vth 3000/5000/2500)."""
     rng = np.random.default_rng(0)
@@ -201,9 +213,10 @@ def _host_model(name: str = "loihi1-sanafe") -> str:
 
 def _report(graph: ir.Graph, x: np.ndarray, chip: str, host: bool,
             probes: list[str]) -> tuple[dict, Any]:
-    """The report of ``graph`` mapped on ``chip`` under its default energy model (with the
-    host input path for nengo-loihi's keyword spotter), and the simulation result."""
-    program = map_graph(graph, chip)
+    """The report of ``graph`` mapped on ``chip`` as a compile with input ``x`` would (balanced
+    at the measured activity) under the chip's default energy model (with the host input path
+    for nengo-loihi's keyword spotter), and the simulation result."""
+    program = measured_map(graph, x, chip)
     res = simulate(program, x, probes=probes)
     model = _host_model(DEFAULT_MODEL[chip]) if host else None
     doc = build_report(program, res, energy_model=model)
@@ -252,7 +265,7 @@ def main() -> None:
     both = [run_net(net, args.samples) for net in NETS]
     rows = [r for r, _ in both]
     graph, x = peers_network()
-    program = map_graph(graph, "loihi1")
+    program = measured_map(graph, x, "loihi1")
     res = simulate(program, x, probes=["l0.s", "l1.s", "l2.s"])
     rates = "/".join(f"{100 * np.mean(res.probes[f'l{k}.s']):.0f}" for k in range(3)) + " %"
     rows.append(_row("peers.md net vs SANA-FE (simulator), cores only", build_report(program, res),

@@ -189,3 +189,54 @@ def test_mapping_option_and_inspect_show_the_packing(model: Path, tmp_path: Path
     bad = CliRunner().invoke(cli, ["compile", str(model), "-o", str(tmp_path / "x"), "--mapping",
                                    "snake"])
     assert bad.exit_code == 2
+
+
+def test_balancing_uses_the_measured_activity_and_says_so(model: Path, tmp_path: Path) -> None:
+    """With a calibration input (m.input.npy beside the model) the balanced mapping weighs
+    per-core work at the rates the fidelity run measured; inspect and the report say which."""
+    out = tmp_path / "out"
+    assert run("compile", str(model), "-o", str(out), "-q").exit_code == 0
+    fid = json.loads((out / "fidelity.json").read_text())
+    from snnc.backends.loihi.program import ChipProgram
+
+    rates = dict(ChipProgram.load(out).rates)
+    assert rates["lif1"] == pytest.approx(next(r["fixed_rate"] for r in fid["layers"]
+                                               if r["layer"] == "lif1"))
+    x = np.load(model.with_name("m.input.npy"))
+    assert rates["in"] == pytest.approx(float((x != 0).mean()))  # binary input: its spike rate
+    report = json.loads((out / "report.json").read_text())
+    assert report["chip"]["mapping"]["activity"] == "measured"
+    res = run("inspect", str(out))
+    text = " ".join(res.output.split())  # rich wraps the table title
+    assert "activity measured on the calibration input" in text, text
+
+
+def test_balancing_without_calibration_says_it_assumed(tmp_path: Path) -> None:
+    g = ir.Graph.chain(("in", ir.Input(shape=(3,))),
+                       ("fc", ir.Linear(weight=np.eye(3))), ("lif", ir.IF(shape=(3,))),
+                       ("out", ir.Output(shape=(3,))))
+    result = compile_model(g, chip="loihi2")  # synthetic analog input: graded payloads
+    assert result.program.rates == ()
+    assert result.report["chip"]["mapping"]["activity"] == "assumed"
+
+
+def test_an_already_lowered_model_is_balanced_at_its_measured_activity() -> None:
+    """A graph that arrives lowered (as a lava-dl .net does) has no fidelity run; with a
+    calibration input its layers' rates are measured on the reference simulator instead."""
+    from snnc.simulators.reference import simulate
+
+    rng = np.random.default_rng(0)
+    w1, w2 = (rng.integers(-20, 40, (32, 16)) >> 1) << 1, (rng.integers(-20, 40, (4, 32)) >> 1) << 1
+    g = ir.Graph.chain(("in", ir.Input(shape=(16,))), ("d1", ir.LoihiDense(weight=w1)),
+                       ("l1", ir.LoihiLIF(shape=(32,), du=4095, dv=0, vth=200)),
+                       ("d2", ir.LoihiDense(weight=w2)),
+                       ("l2", ir.LoihiLIF(shape=(4,), du=4095, dv=0, vth=200)),
+                       ("out", ir.Output(shape=(4,))))
+    x = (rng.random((10, 3, 16)) < 0.3).astype(np.float64)
+    result = compile_model(g, calibration=x)
+    rates = dict(result.program.rates)
+    ref = simulate(g, x, probes=["l1.s", "l2.s"])
+    assert rates["l1"] == pytest.approx(float((ref.probes["l1.s"] != 0).mean()))
+    assert rates["l2"] == pytest.approx(float((ref.probes["l2.s"] != 0).mean()))
+    assert rates["in"] == pytest.approx(float(x.mean()))
+    assert result.report["chip"]["mapping"]["activity"] == "measured"

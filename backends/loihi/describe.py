@@ -62,12 +62,16 @@ def describe_program(path: str | Path | ChipProgram, packing: list[dict] | None 
         f"mapping strategy {program.strategy!r}; allocated cores hold "
         f"{100 * u['neurons']:.0f}% of their neurons, {100 * u['memory']:.0f}% of their "
         f"synaptic memory, {100 * u['input_axons']:.0f}% of their input axons")
+    activity = ("the activity measured on the calibration input (rate: spikes per neuron per "
+                "step; * = assumed, not measured)" if program.rates else
+                "an assumed 10 % activity (no calibration input was measured)")
     table = Table(title="Cores per layer (utilisation of the fullest core; work = estimated "
-                        "serial ns per step at 10 % activity)")
+                        f"serial ns per step at {activity})")
     for col in ("layer", "shape", "neurons", "cores", "fewest", "chips", "neurons/core",
-                "syn. memory", "input axons", "output edges", "work max/mean"):
+                "syn. memory", "input axons", "output edges", "rate", "work max/mean"):
         table.add_column(col, justify="left" if col in ("layer", "shape") else "right")
-    empty = {"min_cores": "-", "work_max_ns": float("nan"), "work_mean_ns": float("nan")}
+    empty = {"min_cores": "-", "work_max_ns": float("nan"), "work_mean_ns": float("nan"),
+             "rate": float("nan"), "rate_measured": False}
     for r, p in zip(layer_rows(program), packing or [empty] * len(program.layers), strict=True):
         chips = ",".join(str(c) for c in r["chips"])
         table.add_row(r["layer"], "x".join(map(str, r["shape"])), str(r["neurons"]),
@@ -75,6 +79,7 @@ def describe_program(path: str | Path | ChipProgram, packing: list[dict] | None 
                       f"{100 * r['neuron_util']:.0f}%",
                       f"{100 * r['memory_util']:.0f}%", f"{100 * r['axon_util']:.0f}%",
                       f"{100 * r['fanout_util']:.0f}%",
+                      f"{100 * p['rate']:.1f}%{'' if p['rate_measured'] else '*'}",
                       f"{p['work_max_ns']:.0f}/{p['work_mean_ns']:.0f}")
     hops = [r.hops_ew + r.hops_ns for r in program.routes]
     inter = sum(1 for r in program.routes if r.chip_hops)

@@ -25,6 +25,7 @@ positions differ, so every simulator gives the same spikes.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 
 import numpy as np
@@ -35,8 +36,10 @@ from ...ir.traits import Trait, has
 from .chips import DEFAULT_CHIP, ChipSpec, load_chip
 from .partition import (
     LayerCost,
+    Rates,
     balance,
     partition,
+    rate_of,
     split_for_fanout,
     syn_info,
     work,
@@ -59,7 +62,8 @@ def _partition_all(graph: Graph, topo: Topology, chip: ChipSpec) -> tuple[dict[s
     for name in topo.layers:
         shape = tuple(graph.nodes[name].shape)
         lm = LayerMap(name, shape, _order(shape), ())
-        syns = [syn_info(s, graph.nodes[s], chip) for s in topo.synapses_into(name)]
+        syns = [dataclasses.replace(syn_info(s, graph.nodes[s], chip), src=topo.synapses[s][0])
+                for s in topo.synapses_into(name)]
         costs[name] = LayerCost(name, lm.positions(), syns, chip, graph.nodes[name])
         layers[name] = (lm, partition(costs[name]))
     return layers, costs  # type: ignore[return-value]
@@ -230,9 +234,12 @@ def refuse_graded(graph: Graph, chip: ChipSpec) -> None:
 
 
 def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
-              max_chips: int | None = None, strategy: str = "balanced") -> ChipProgram:
+              max_chips: int | None = None, strategy: str = "balanced",
+              rates: Rates | None = None) -> ChipProgram:
     """Map a lowered graph onto ``chip`` with ``strategy`` (``STRATEGIES``, module docstring);
-    raises ``ResourceError`` when it cannot fit."""
+    ``rates``: measured spikes per neuron per step of layers and inputs, which the balanced
+    strategy weighs work with (None or a missing name: ``partition.ASSUMED_RATE``). Raises
+    ``ResourceError`` when it cannot fit."""
     if strategy not in STRATEGIES:
         raise ValueError(f"mapping strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
     chip = load_chip(chip) if isinstance(chip, str) else chip
@@ -243,7 +250,7 @@ def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
     compact = _fanout_split(graph, topo, chip, dict(parts))
     placed = None
     if strategy == "balanced":
-        bal = balance(costs, {n: r for n, (_, r) in parts.items()})
+        bal = balance(costs, {n: r for n, (_, r) in parts.items()}, rates=rates)
         balanced = _fanout_split(graph, topo, chip, {n: (lm, bal[n]) for n, (lm, _) in
                                                      parts.items()})
         # never more chips than the fewest cores need (nor than allowed)
@@ -267,21 +274,26 @@ def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
     cores = list(prog.cores)
     routes, out_edges = _routes(prog, topo)
     cores = [CoreAlloc(**{**c.__dict__, "output_axons": int(out_edges[c.core])}) for c in cores]
+    measured = tuple(sorted((str(k), float(v)) for k, v in (rates or {}).items()))
     return ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), tuple(routes), grid,
-                       strategy)
+                       strategy, measured)
 
 
 def packing(program: ChipProgram) -> list[dict]:
     """Per layer, the packing choice: cores used, the fewest that fit the core limits, and the
-    estimated work per step (ns, ``partition.work``) of its busiest and its mean core."""
+    estimated work per step (ns, ``partition.work``) of its busiest and its mean core, at the
+    activity the mapping was balanced with (``program.rates``: measured; else assumed)."""
     topo = topology(program.graph)
     parts, costs = _partition_all(program.graph, topo, program.chip)
+    rates = dict(program.rates) or None
     rows = []
     for name, lm in program.layers.items():
         cost = costs[name]
-        per = work_per_position(cost)
-        ws = [work(cost, program.cores[i].start, program.cores[i].stop, per) for i in lm.cores]
+        per = work_per_position(cost, rates=rates)
+        ws = [work(cost, program.cores[i].start, program.cores[i].stop, per, rates=rates)
+              for i in lm.cores]
         rows.append({"layer": name, "cores": len(lm.cores), "min_cores": len(parts[name][1]),
+                     "rate": rate_of(name, rates), "rate_measured": bool(rates and name in rates),
                      "work_max_ns": max(ws, default=0.0),
                      "work_mean_ns": sum(ws) / len(ws) if ws else 0.0})
     return rows

@@ -36,12 +36,13 @@ equal split into as many cores fits too (``partition``: the fewest cores, "compa
 
 ``balance`` (the "balanced" mapping, the default) then gives layers whose per-core work is above
 the network's mean more cores, so that no core dominates the step time: a core's work per step is
-estimated from the chip's time table at an assumed activity (``ASSUMED_RATE`` of the presynaptic
-neurons spike per step; every neuron is updated every step):
+estimated from the chip's time table at the activity measured on the compile's calibration input
+(``rates``: spikes per neuron per step of each layer and input), or, for what was not measured,
+at an assumed ``ASSUMED_RATE`` (every neuron is updated every step):
 
-    work(core) = sum over its stored synapses of rate x t_syn_op[format]
-                 + neurons x (t_neuron_active + rate x t_spike_out)
-                 + input axons x rate x t_axon_in
+    work(core) = sum over its stored synapses of rate(source) x t_syn_op[format]
+                 + neurons x (t_neuron_active + rate(layer) x t_spike_out)
+                 + sum over its blocks of input axons x rate(source) x t_axon_in
 
 The mean is the network's total work over the compact core count; a layer of work W gets
 max(compact cores, ceil(W / mean)) cores, split so each holds about the same work, if the split
@@ -86,6 +87,7 @@ class SynInfo:
     dbits: int
     lbits: int = 0  # learning fields per synapse (tags)
     plastic: bool = False
+    src: str = ""  # the presynaptic layer or input (its activity drives this block's work)
 
     @property
     def bits(self) -> int:
@@ -231,24 +233,37 @@ def partition(cost: LayerCost) -> list[tuple[int, int]]:
     return ranges
 
 
-ASSUMED_RATE = 0.1  # spikes per neuron per step assumed for balancing (activity is not known)
+ASSUMED_RATE = 0.1  # spikes per neuron per step assumed for balancing when activity is unknown
+Rates = dict[str, float]  # measured spikes per neuron per step, per layer or input name
 
 
-def work_per_position(cost: LayerCost, rate: float = ASSUMED_RATE) -> np.ndarray:
+def rate_of(name: str, rates: Rates | None, rate: float = ASSUMED_RATE) -> float:
+    """The measured rate of ``name``, or ``rate`` (the assumption) when it was not measured."""
+    return rate if rates is None else float(rates.get(name, rate))
+
+
+def work_per_position(cost: LayerCost, rate: float = ASSUMED_RATE,
+                      rates: Rates | None = None) -> np.ndarray:
     """(size,) estimated serial work per step (ns) of each mapping position's neuron: its stored
-    synapses' ops and its own update and spike (input axons are added per core: ``work``)."""
+    synapses' ops at their source's rate and its own update and spike at its own rate (input
+    axons are added per core: ``work``). ``rates``: measured rates; ``rate`` for the others."""
     t = cost.chip.costs.time_ns
-    per = np.full(cost.size, t["neuron_active"] + rate * t["spike_out"], np.float64)
+    own = rate_of(cost.name, rates, rate)
+    per = np.full(cost.size, t["neuron_active"] + own * t["spike_out"], np.float64)
     for s, counts in zip(cost.syns, cost.counts, strict=True):
-        per += rate * t[f"syn_op_{s.fmt}"] * np.asarray(counts, np.float64)[cost.pos]
+        per += (rate_of(s.src, rates, rate) * t[f"syn_op_{s.fmt}"]
+                * np.asarray(counts, np.float64)[cost.pos])
     return per
 
 
 def work(cost: LayerCost, a: int, b: int, per: np.ndarray | None = None,
-         rate: float = ASSUMED_RATE) -> float:
+         rate: float = ASSUMED_RATE, rates: Rates | None = None) -> float:
     """Estimated serial work per step (ns) of the core holding positions ``a:b``."""
-    per = work_per_position(cost, rate) if per is None else per
-    return float(per[a:b].sum()) + rate * cost.chip.costs.time_ns["axon_in"] * cost.need(a, b).axons
+    per = work_per_position(cost, rate, rates) if per is None else per
+    rows = cost.pos[a:b]
+    axons = sum(rate_of(s.src, rates, rate) * cost.block(i, rows)[2]
+                for i, s in enumerate(cost.syns))
+    return float(per[a:b].sum()) + cost.chip.costs.time_ns["axon_in"] * axons
 
 
 def _equal_work(per: np.ndarray, k: int) -> list[tuple[int, int]]:
@@ -259,11 +274,14 @@ def _equal_work(per: np.ndarray, k: int) -> list[tuple[int, int]]:
 
 
 def balance(costs: dict[str, LayerCost], ranges: dict[str, list[tuple[int, int]]],
-            rate: float = ASSUMED_RATE) -> dict[str, list[tuple[int, int]]]:
+            rate: float = ASSUMED_RATE,
+            rates: Rates | None = None) -> dict[str, list[tuple[int, int]]]:
     """More cores for the layers whose compact cores carry more than the mean work (module
-    docstring); a layer whose balanced split would break a core limit keeps its ranges."""
-    per = {n: work_per_position(c, rate) for n, c in costs.items()}
-    total = {n: sum(work(costs[n], a, b, per[n], rate) for a, b in r) for n, r in ranges.items()}
+    docstring); a layer whose balanced split would break a core limit keeps its ranges.
+    ``rates``: measured activity (layers or inputs missing from it: ``rate``)."""
+    per = {n: work_per_position(c, rate, rates) for n, c in costs.items()}
+    total = {n: sum(work(costs[n], a, b, per[n], rate, rates) for a, b in r)
+             for n, r in ranges.items()}
     n_cores = sum(len(r) for r in ranges.values())
     mean = sum(total.values()) / max(n_cores, 1)
     out = {}

@@ -3,7 +3,8 @@
 Layout on disk (``program.h5`` in a compile output directory)::
 
     /            attrs: format = "snnc.chipprogram", version, chip (JSON of the ChipSpec),
-             chip_grid, strategy (the mapping strategy; absent in older files: "unknown")
+             chip_grid, strategy (the mapping strategy; absent in older files: "unknown"),
+             rates (JSON {name: measured spikes per neuron per step}; absent: assumed)
     /graph       the lowered graph (snnc.ir.serialize.write_graph_group)
     /layers/<L>  attrs: order ("flat" or "hwc"), shape; dataset ``cores`` (global core ids)
     /cores       one column per CoreAlloc field
@@ -105,6 +106,9 @@ class ChipProgram:
     routes: tuple[Route, ...]
     chip_grid: int = 1
     strategy: str = "unknown"  # the mapper's strategy (mapper.STRATEGIES); not part of equality
+    # (name, spikes per neuron per step) measured on the calibration input, which the balanced
+    # mapping weighed per-core work with; () = the assumed rate (partition.ASSUMED_RATE)
+    rates: tuple[tuple[str, float], ...] = ()
 
     @property
     def n_cores(self) -> int:

@@ -77,6 +77,18 @@ def _text(v: Any) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
+def _rates(text: Any, where: str) -> tuple[tuple[str, float], ...]:
+    """The ``rates`` attribute (JSON {name: rate}); absent: ()."""
+    if text is None:
+        return ()
+    try:
+        data = json.loads(str(text))
+        return tuple(sorted((str(k), float(v)) for k, v in dict(data).items()))
+    except (ValueError, TypeError) as exc:
+        raise FormatError(f"{where}: attribute rates is not a JSON table of numbers ({exc})"
+                          ) from None
+
+
 def save_program(program: ChipProgram, path: str | Path) -> Path:
     """Write the program atomically; returns the file written."""
     from ...ir.serialize import write_graph_group
@@ -88,6 +100,8 @@ def save_program(program: ChipProgram, path: str | Path) -> Path:
         f.attrs["chip"] = program.chip.to_json()
         f.attrs["chip_grid"] = program.chip_grid
         f.attrs["strategy"] = program.strategy
+        if program.rates:
+            f.attrs["rates"] = json.dumps(dict(program.rates))
         write_graph_group(f.create_group("graph"), program.graph)
         lg = f.create_group("layers")
         for i, (name, lm) in enumerate(program.layers.items()):
@@ -137,7 +151,8 @@ def load_program(path: str | Path) -> ChipProgram:
             prog = ChipProgram(graph, chip, layers, _read_table(f["cores"], CoreAlloc, where),
                                _read_table(f["blocks"], SynapseBlock, where),
                                _read_table(f["routes"], Route, where), int(f.attrs["chip_grid"]),
-                               str(f.attrs.get("strategy", "unknown")))
+                               str(f.attrs.get("strategy", "unknown")),
+                               _rates(f.attrs.get("rates"), where))
     except READ_ERRORS as exc:
         raise FormatError(f"{where}: {at}: unreadable chip program ({exc})") from None
     return check_program(prog, where)

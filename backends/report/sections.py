@@ -43,7 +43,10 @@ def chip_section(program: Any) -> dict[str, Any]:
             "cores": program.n_cores, "tiles": program.n_tiles, "cores_per_chip": m.cores_per_chip,
             "neurons_per_core": chip.core.neurons,
             "mesh": {"tiles_x": m.tiles_x, "tiles_y": m.tiles_y, "cores_per_tile": m.cores_per_tile,
-                     "chip_grid": program.chip_grid}}
+                     "chip_grid": program.chip_grid},
+            "mapping": {"strategy": getattr(program, "strategy", "unknown"),
+                        "activity": "measured" if getattr(program, "rates", ()) else "assumed",
+                        "rates": dict(getattr(program, "rates", ()))}}
 
 
 def activity(program: Any, counters: Any, lat: LatencyResult) -> Activity:

@@ -54,6 +54,7 @@ class SystemCosts:
     core_leak_range: tuple[float, float] | None = None
     board_w: float | None = None
     estimated: tuple[str, ...] = ()
+    fitted: tuple[str, ...] = ()  # lines whose constants calibrate.py fitted to measurements
     sources: dict[str, str] = field(default_factory=dict)
     fit: dict[str, Any] = field(default_factory=dict)
 
@@ -72,6 +73,7 @@ class SystemCosts:
                 "core_leak_w": self.core_leak_w,
                 "core_leak_range": list(self.core_leak_range) if self.core_leak_range else None,
                 "board_w": self.board_w, "estimated": list(self.estimated),
+                "fitted": list(self.fitted),
                 "sources": dict(self.sources), "fit": dict(self.fit)}
 
 
@@ -105,7 +107,7 @@ def parse_system(tab: Any, where: str) -> SystemCosts | None:
         core_leak_w=_num(tab, "core_leak_w", where),
         core_leak_range=(float(lr[0]), float(lr[1])) if lr else None,
         board_w=None if board is None else _num(tab, "board_w", where),
-        estimated=tuple(tab.get("estimated", ())),
+        estimated=tuple(tab.get("estimated", ())), fitted=tuple(tab.get("fitted", ())),
         sources={str(k): str(v) for k, v in dict(tab.get("sources", {})).items()},
         fit=dict(tab.get("fit", {})))
 
@@ -125,7 +127,8 @@ class Activity:
 def system_lines(sys: SystemCosts | None, act: Activity, static_w: float | None,
                  static_range: tuple[float, float] | None) -> list[dict[str, Any]]:
     """One dict per line: ``line``, ``scope``, ``kind``, ``joules`` (None: not known),
-    ``range`` ([low, high] J or None), ``estimate``, ``activity``; per inference."""
+    ``range`` ([low, high] J or None), ``estimate`` (no measurement behind it), ``fitted``
+    (calibrated on published measurements), ``activity``; per inference."""
     s = sys or SystemCosts()
     mgmt_s = act.steps * s.mgmt_step_ns * 1e-9
     vals: dict[str, tuple[float | None, tuple[float, float] | None, float]] = {
@@ -152,5 +155,5 @@ def system_lines(sys: SystemCosts | None, act: Activity, static_w: float | None,
         scope = SCOPE.get(name) or ("system" if s.input_path == "host" else "chip")
         out.append({"line": name, "scope": scope, "kind": KIND[name], "joules": joules,
                     "range": list(rng) if rng else None, "activity": activity,
-                    "estimate": name in s.estimated})
+                    "estimate": name in s.estimated, "fitted": name in s.fitted})
     return out

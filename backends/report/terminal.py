@@ -19,13 +19,20 @@ def _summary(doc: dict) -> Any:
     e, lat, chip, inp = doc["energy"], doc["latency"], doc["chip"], doc["input"]
     model = e["model"]
     t = Table(title="snnc report" + (f" ({doc['target']})" if doc["target"] else ""),
-              show_header=False, title_justify="left")
+              show_header=False, title_justify="left",
+              caption="estimate: no measurement behind the figure; fitted: calibrated on "
+                      "published Loihi 1 measurements (benchmarks/calibrate.py); unmarked: "
+                      "published per-event costs", caption_justify="left")
     t.add_column("what", style="bold")
     t.add_column("value")
     t.add_column("range / detail", style="dim")
     label = model["name"] + (" [red]ESTIMATE[/red]" if model["estimate"] else "")
+    mp = chip.get("mapping") or {}
     t.add_row("chip", f"{chip['name']}: {chip['cores']} cores on {chip['tiles']} tiles of "
-              f"{chip['chips']} chip(s)", "")
+              f"{chip['chips']} chip(s)",
+              f"{mp.get('strategy', 'unknown')} mapping, per-core work weighed at "
+              + ("the measured activity" if mp.get("activity") == "measured"
+                 else "an assumed 10 % activity") if mp else "")
     kind = inp["kind"] if inp["kind"] != "worst-case" else "[bold red]WORST CASE[/bold red]"
     t.add_row("input", f"{kind}: {inp['timesteps']} steps x {inp['samples']} sample(s)", "")
     t.add_row("energy model", label, model["source"])
@@ -34,17 +41,20 @@ def _summary(doc: dict) -> Any:
     srange = fmt.span(e.get("static_range"))
     t.add_row("  dynamic / static", f"{fmt.energy(e['dynamic'])} / {static}",
               f"static {srange}" if srange else "")
+    model_est = " [yellow]estimate[/yellow]" if model["estimate"] else ""
     if "cores_dynamic" in e:
-        t.add_row("    neuromorphic cores", fmt.energy(e["cores_dynamic"]), "chip, dynamic")
+        t.add_row("    neuromorphic cores", fmt.energy(e["cores_dynamic"]) + model_est,
+                  "chip, dynamic")
     for ln in e.get("lines", []):
         if ln["joules"] is None and ln["line"] != "board":
             continue
         val = fmt.energy(ln["joules"]) if ln["joules"] is not None else "not known"
-        est = " [yellow]estimate[/yellow]" if ln.get("estimate") else ""
+        est = (" [yellow]estimate[/yellow]" if ln.get("estimate") else
+               " [cyan]fitted[/cyan]" if ln.get("fitted") else "")
         t.add_row(f"    {LINE_LABEL.get(ln['line'], ln['line'])}", val + est,
                   f"{ln['scope']}, {ln['kind']}" + (f" {fmt.span(ln['range'])}"
                                                      if ln.get("range") else ""))
-    t.add_row("latency / inference", fmt.seconds(lat["per_inference"]),
+    t.add_row("latency / inference", fmt.seconds(lat["per_inference"]) + model_est,
               fmt.span(lat.get("per_inference_range"), fmt.seconds))
     ps = lat["per_step"]
     t.add_row("  per step (mean)", fmt.seconds(ps["mean"]),

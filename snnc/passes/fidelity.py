@@ -18,7 +18,7 @@ latency (``align.py``): synapse delays and relay neurons.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,7 @@ class Runs:
     latency: int
     float_: dict[str, np.ndarray]
     fixed: dict[str, np.ndarray]
+    input_rates: dict[str, float] = field(default_factory=dict)  # non-zero fraction per input
 
 
 def run_aligned(float_graph: Graph, lowered: Graph, inputs: Mapping[str, np.ndarray] | np.ndarray,
@@ -63,7 +64,8 @@ def run_aligned(float_graph: Graph, lowered: Graph, inputs: Mapping[str, np.ndar
                 (("s",) if float_graph.nodes[n].op == "threshold" else ("s", "v", "i"))]
     fres = simulate(float_graph, stim, steps=t, probes=f_probes)
     l_probes = [f"{n}.s" for n in layers] + [f"{r['node']}.v" for r in readout.values()]
-    lres = simulate(lowered, encode_inputs(lowered, stim), steps=t + lat, probes=l_probes)
+    enc = encode_inputs(lowered, stim)
+    lres = simulate(lowered, enc, steps=t + lat, probes=l_probes)
     fixed = {}
     for o, arr in lres.outputs.items():
         if o in readout:
@@ -76,7 +78,9 @@ def run_aligned(float_graph: Graph, lowered: Graph, inputs: Mapping[str, np.ndar
         d = depth.get(n, 0)
         fixed[f"{n}.s"] = lres.probes[f"{n}.s"][d:d + t]
     float_ = {**fres.outputs, **fres.probes}
-    return Runs(t, lat, float_, fixed)
+    rates = {k: float((np.asarray(v)[:t] != 0).mean()) if np.size(v) else 0.0
+             for k, v in enc.items()}
+    return Runs(t, lat, float_, fixed, rates)
 
 
 def _classes(x: np.ndarray) -> np.ndarray:
@@ -105,6 +109,7 @@ def _layer_rows(float_graph: Graph, lowered: Graph, runs: Runs,
         near = _near_threshold(float_graph.nodes[n], runs, n, m.vth_lsb if m is not None else 0.0)
         rows.append({"layer": n, "neurons": int(np.prod(fs.shape[2:])),
                      "float_spikes": int(fs.sum()), "fixed_spikes": int(xs.sum()),
+                     "fixed_rate": float((xs != 0).mean()) if xs.size else 0.0,
                      "spike_agreement": float((fs == (xs != 0)).mean()) if fs.size else 1.0,
                      "near_threshold": near, "clipped_weights": clipped,
                      "exact": m is not None and m.exact,
@@ -146,8 +151,29 @@ def fidelity_report(float_graph: Graph, lowered: Graph,
     return {"steps": runs.steps, "latency": runs.latency, "batch": batch,
             "convention": "lowered step t + D(n) == float step t; lowered run T + L steps",
             "layers": _layer_rows(float_graph, lowered, runs, names), "outputs": outputs,
-            "alignment": _alignment(lowered),
+            "alignment": _alignment(lowered), "input_rates": dict(runs.input_rates),
             "classification_agreement": agree[0] if agree else None}
+
+
+def measured_rates(lowered: Graph, inputs: Mapping[str, np.ndarray] | np.ndarray,
+                   steps: int | None = None, max_samples: int = 8,
+                   max_steps: int = 256) -> dict[str, float]:
+    """Non-zero outputs (spikes, graded messages) per neuron per step of every neuron node of an
+    already-lowered graph (``loihi.*`` nodes without weights) and of its inputs, on the
+    reference simulator: what the fidelity report measures for graphs snnc lowers itself, for a
+    graph that arrives lowered (a lava-dl ``.net`` file). At most ``max_samples`` samples and
+    ``max_steps`` steps (the rates are for balancing, an estimate: a bounded run suffices)."""
+    stim = {k: np.asarray(v)[:, :max_samples] for k, v in _as_dict(lowered, inputs).items()}
+    enc = encode_inputs(lowered, stim)
+    t = min(steps or max((x.shape[0] for x in enc.values()), default=0), max_steps)
+    names = [n for n, node in lowered.nodes.items()
+             if node.op.startswith("loihi.") and getattr(node, "weight", None) is None]
+    res = simulate(lowered, enc, steps=t, probes=[f"{n}.s" for n in names])
+    out = {n: float((res.probes[f"{n}.s"] != 0).mean()) if res.probes[f"{n}.s"].size else 0.0
+           for n in names}
+    out.update({k: float((np.asarray(v)[:t] != 0).mean()) if np.size(v) else 0.0
+                for k, v in enc.items()})
+    return out
 
 
 @dataclass

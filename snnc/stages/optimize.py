@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import FormatError
 from ..io import to_time_major
 from ..ir import Graph
-from ..passes.fidelity import fidelity_report, is_lowered
+from ..passes.fidelity import fidelity_report, is_lowered, measured_rates
 from ..passes.instruments import DifferentialCheck, DumpIR, Progress, Timing
 from ..passes.manager import PassContext, PassManager, PipelineResult
 from ..passes.pipeline import parse_pipeline
@@ -53,10 +53,25 @@ class Optimized:
     fidelity: dict[str, Any] | None
     calibration: str
     checks: tuple[dict[str, Any], ...] = ()
+    rates: dict[str, float] | None = None  # measured on an already-lowered graph (no fidelity)
 
     @property
     def synthetic(self) -> bool:
         return self.calibration.startswith("synthetic")
+
+    def layer_rates(self) -> dict[str, float] | None:
+        """Spikes per neuron per step of each chip layer and input, measured on the calibration
+        input by the fidelity report (the lowered graph's run); None when the input is the
+        synthetic assumption or nothing was measured. The balanced mapping weighs per-core work
+        with these (``partition.balance``)."""
+        if self.synthetic:
+            return None
+        if not self.fidelity:
+            return dict(self.rates) if self.rates else None
+        out = {r["layer"]: float(r["fixed_rate"]) for r in self.fidelity.get("layers", ())
+               if "fixed_rate" in r}
+        out.update({k: float(v) for k, v in dict(self.fidelity.get("input_rates", {})).items()})
+        return out or None
 
 
 def load_calibration(graph: Graph, calibration: Any, model_path: Path | None,
@@ -165,6 +180,9 @@ def optimize(graph: Graph, pipeline: str, calibration: Any = None, steps: int | 
         if echo is not None:
             echo("fidelity report: float vs fixed point on the reference simulator ...")
         fidelity = {"calibration": source, **fidelity_report(float_graph, lowered, calib, steps)}
+    rates = None
+    if lowered is not None and fidelity is None and calib and not source.startswith("synthetic"):
+        rates = measured_rates(lowered, calib, steps)  # an already-lowered model (netx)
     return Optimized(",".join(p.spec() for p in passes), graph, float_graph, final, lowered,
                      tuple(ctx.reports), tuple(timing.rows), fidelity, source,
-                     tuple(diff.results) if diff else ())
+                     tuple(diff.results) if diff else (), rates)

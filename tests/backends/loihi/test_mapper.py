@@ -290,3 +290,66 @@ def test_balanced_never_takes_another_chip(tmp_path) -> None:
         assert prog.n_cores == 4
         assert prog.n_chips == 1
         _check_limits(prog)
+
+
+# ---- measured activity (issue 19): balancing at the calibration input's rates ---------------
+
+
+def test_core_work_at_measured_rates_is_hand_computed() -> None:
+    """The 4 -> 3 layer above with measured rates: input x 0.5, layer l 0.2 spikes per step;
+    a name missing from the rates keeps the assumed 10 %."""
+    import dataclasses
+
+    from snnc.backends.loihi.partition import LayerCost, syn_info, work
+
+    chip = load_chip("loihi1")
+    w = np.array([[1, 2, 3, 4], [0, 5, 0, 6], [0, 0, 0, 0]])
+    g = ir.Graph.chain(("x", ir.Input(shape=(4,))), ("d", ir.LoihiDense(weight=w)),
+                       ("l", ir.LoihiLIF(shape=(3,), du=4095, dv=4095, vth=10)),
+                       ("y", ir.Output(shape=(3,))))
+    syn = dataclasses.replace(syn_info("d", g.nodes["d"], chip), src="x")
+    cost = LayerCost("l", np.arange(3), [syn], chip)
+    # 0.5 * 4.0 * 6 + 3 * (9.7 + 0.2 * 30) + 0.5 * 20 * 4 = 12 + 47.1 + 40
+    assert work(cost, 0, 3, rates={"x": 0.5, "l": 0.2}) == pytest.approx(99.1)
+    # x not measured: 0.1 * 4.0 * 6 + 47.1 + 0.1 * 20 * 4 = 2.4 + 47.1 + 8
+    assert work(cost, 0, 3, rates={"l": 0.2}) == pytest.approx(57.5)
+    assert work(cost, 0, 3, rates={}) == pytest.approx(48.5)  # nothing measured: assumed
+
+
+@pytest.mark.parametrize("chip", ["loihi1", "loihi2"])
+def test_measured_rates_steer_balancing_and_are_recorded(tmp_path, chip: str) -> None:
+    from snnc.backends.loihi.mapper import packing
+
+    g = dense_net()
+    assumed = map_graph(g, chip)
+    # a silent input and a busy last hidden layer: fc0's work shrinks, fc2's grows
+    rates = {"in": 0.0, "lif0": 0.0, "lif1": 0.9, "lif2": 0.9}
+    measured = map_graph(g, chip, rates=rates)
+    assert assumed.rates == ()
+    assert dict(measured.rates) == rates
+    per = {r["layer"]: r for r in packing(measured)}
+    assert per["lif0"]["rate"] == 0.0
+    assert per["lif0"]["rate_measured"]
+    assert len(measured.layers["lif0"].cores) < len(assumed.layers["lif0"].cores)
+    assert len(measured.layers["lif2"].cores) > len(assumed.layers["lif2"].cores)
+    _check_limits(measured)
+    back = ChipProgram.load(measured.save(tmp_path))
+    assert back.rates == measured.rates
+    assert ChipProgram.load(assumed.save(tmp_path / "a")).rates == ()
+
+
+def test_loihi2_neurons_and_synapses_trade_in_one_memory() -> None:
+    """Loihi 2's 192 KB (1,572,864 bits) per core hold both: a dense block costs 32 bits per
+    input axon plus 9 bits (8-bit weight + sign) per synapse, and each neuron 64 state bits. Fan-in
+    1024: (1,572,864 - 1024 x 32) / (1024 x 9 + 64) = 165.96 -> 165 neurons per core; fan-in 16:
+    (1,572,864 - 16 x 32) / (16 x 9 + 64) = 7559.4 -> 7559, below the 8192-neuron limit."""
+    def cores(fanin: int, n: int) -> int:
+        w = np.full((n, fanin), 2)
+        w[0, 0] = -2  # mixed sign: 9-bit weights
+        g = ir.Graph.chain(("x", ir.Input(shape=(fanin,))), ("d", ir.LoihiDense(weight=w)),
+                           ("l", ir.LoihiLIF(shape=(n,), du=4095, dv=0, vth=100)),
+                           ("y", ir.Output(shape=(n,))))
+        return map_graph(g, "loihi2", strategy="compact").n_cores
+
+    assert (cores(1024, 165), cores(1024, 166)) == (1, 2)
+    assert (cores(16, 7559), cores(16, 7560)) == (1, 2)

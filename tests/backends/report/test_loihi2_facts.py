@@ -1,0 +1,114 @@
+"""Loihi 2's derived cost figures (backends/report/loihi2_facts.py) against arithmetic by hand,
+the loihi2-estimate TOML against the derivation, and every Loihi 2 line zero without activity.
+
+By hand (Loihi 1 SANA-FE table: dense synaptic op 4.0 ns / 35.5 pJ, active neuron 9.7 ns):
+time: 140,544 / 380e12 s = 0.36985 ns -> / 4.0 = 0.092463; 140,544 / 240e12 s = 0.5856 ns ->
+/ 9.7 = 0.060371; brief 1 / 10 = 0.1; 1 / (12 x 98,304 / 140,544) = 140,544 / 1,179,648 =
+0.119141. energy: 2,600 / 380e12 J = 6.8421 pJ -> / 35.5 = 0.192735; 2 / 15e12 J = 0.13333 pJ
+-> / 35.5 = 0.0037559. static: 0.029 x 31 / 60 = 0.014983 W; 0.029 x 2.3 / 2.07 = 0.032222 W.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from snnc.backends.loihi.chips import load_chip
+from snnc.backends.report.energy import load_model
+from snnc.backends.report.loihi2_facts import (
+    energy_factor,
+    loihi2_system,
+    static_w,
+    step_ratio,
+    time_factor,
+)
+from snnc.backends.report.system import Activity, system_lines
+
+L1 = load_chip("loihi1").costs
+
+
+def test_time_factor_by_hand() -> None:
+    f = time_factor(L1.time_ns)
+    assert f.figures["hala_point_synaptic_op"] == pytest.approx(0.36985 / 4.0, rel=1e-4)
+    assert f.figures["hala_point_neuron_update"] == pytest.approx(0.5856 / 9.7, rel=1e-4)
+    assert f.figures["loihi2_brief"] == 0.1
+    assert f.figures["hala_point_vs_pohoiki_springs"] == pytest.approx(140544 / 1179648)
+    assert (f.low, f.high) == (pytest.approx(0.060371, rel=1e-4), pytest.approx(0.119141,
+                                                                                rel=1e-5))
+    assert f.central == pytest.approx((0.092463 * 0.060371 * 0.1 * 0.119141) ** 0.25, rel=1e-4)
+
+
+def test_energy_and_static_by_hand() -> None:
+    e = energy_factor(L1.energy_pj)
+    assert e.high == pytest.approx(6.8421 / 35.5, rel=1e-4)
+    assert e.low == pytest.approx(0.13333 / 35.5, rel=1e-4)
+    assert e.central == pytest.approx(math.sqrt(e.low * e.high))
+    s = static_w()
+    assert (s.low, s.high) == (pytest.approx(0.014983, rel=1e-4), pytest.approx(0.032222,
+                                                                                rel=1e-4))
+    assert step_ratio() == pytest.approx(5.0 / 5.8)
+
+
+def test_the_model_file_holds_the_derivation() -> None:
+    m = load_model("loihi2-estimate", load_chip("loihi2"))
+    e, t, s = energy_factor(L1.energy_pj), time_factor(L1.time_ns), static_w()
+    assert m.energy_pj["syn_op_dense"] == pytest.approx(35.5 * e.central, rel=2e-3)
+    assert m.time_scale == pytest.approx(t.central, rel=2e-3)
+    for kind, f in (("energy", e), ("time", t)):
+        lo, hi = f.on_central
+        assert m.factor(kind, "low") == pytest.approx(lo, rel=1e-3)
+        assert m.factor(kind, "high") == pytest.approx(hi, rel=1e-3)
+    assert m.static_w == pytest.approx(s.central, rel=1e-3)
+    assert m.static_range == (pytest.approx(s.low, rel=1e-3), pytest.approx(s.high, rel=1e-3))
+
+
+def test_loihi2_system_lines_are_loihi2s_not_loihi1s() -> None:
+    l1 = load_model("loihi1-sanafe", load_chip("loihi1")).system
+    l2 = load_model("loihi2-estimate", load_chip("loihi2")).system
+    assert l1 is not None
+    assert l2 is not None
+    want = loihi2_system(l1, L1.energy_pj, L1.time_ns)
+    e, t = energy_factor(L1.energy_pj).central, time_factor(L1.time_ns).central
+    assert l2.input_msg_pj == pytest.approx(111.0 * e, rel=1e-3) != l1.input_msg_pj
+    assert l2.input_msg_ns == pytest.approx(5.1 * t, rel=1e-3)
+    assert l2.payload_pj_per_bit == pytest.approx(111.0 * e / 32, rel=1e-3)
+    assert l2.step_ns["x86"] == pytest.approx(l1.step_ns["x86"] * 5 / 5.8, abs=1)
+    assert l2.mgmt_w == pytest.approx(l1.mgmt_w * math.sqrt(0.21 / 0.41), rel=2e-3)
+    assert l2.core_leak_w == pytest.approx(l1.core_leak_w * 0.21 / 0.41, rel=2e-3)
+    assert l2.mgmt_w == pytest.approx(want.mgmt_w, rel=2e-3)
+    assert "management" in l2.estimated
+
+
+def test_each_loihi2_line_is_zero_without_its_activity() -> None:
+    m = load_model("loihi2-estimate", load_chip("loihi2"))
+    zero = Activity(steps=0, input_msgs=0, payload_bits=0, powered_cores=0, chips=0, seconds=0.0)
+    for ln in system_lines(m.system, zero, m.static_w, m.static_range):
+        assert ln["joules"] in (0.0, None), ln
+    # one unit of each activity, by hand: one message, one step, one bit, one core-second
+    one = Activity(steps=1, input_msgs=1, payload_bits=1, powered_cores=1, chips=1, seconds=1.0)
+    got = {ln["line"]: ln["joules"] for ln in system_lines(m.system, one, m.static_w,
+                                                            m.static_range)}
+    s = m.system
+    assert got["input_injection"] == pytest.approx(s.input_msg_pj * 1e-12)
+    assert got["management"] == pytest.approx(s.step_ns["x86"] * 1e-9 * s.mgmt_w)
+    assert got["graded_payload"] == pytest.approx(s.payload_pj_per_bit * 1e-12)
+    assert got["chip_static"] == pytest.approx(m.static_w)
+    assert got["core_leakage"] == pytest.approx(s.core_leak_w)
+    assert got["board"] is None
+
+
+def test_lines_say_estimate_or_fitted() -> None:
+    """Loihi 1's management line is fitted to silicon; on Loihi 2 nothing is fitted and every
+    derived line, chip static included, is an estimate."""
+    one = Activity(steps=1, input_msgs=1, payload_bits=1, powered_cores=1, chips=1, seconds=1.0)
+    l1 = load_model("loihi1-sanafe", load_chip("loihi1"))
+    l2 = load_model("loihi2-estimate", load_chip("loihi2"))
+    by1 = {ln["line"]: ln for ln in system_lines(l1.system, one, l1.static_w, l1.static_range)}
+    by2 = {ln["line"]: ln for ln in system_lines(l2.system, one, l2.static_w, l2.static_range)}
+    assert by1["management"]["fitted"]
+    assert not by1["management"]["estimate"]
+    assert not by1["chip_static"]["estimate"]  # Blouw 2019's measured idle power
+    assert not any(ln["fitted"] for ln in by2.values())
+    for name in ("management", "input_injection", "chip_static", "core_leakage"):
+        assert by2[name]["estimate"], name
