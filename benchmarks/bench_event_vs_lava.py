@@ -23,6 +23,7 @@ spikes are the same on both, only the core boundaries differ).
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -143,6 +144,7 @@ def bench(name: str, spec: dict, lava_python: Path | None, repeats: int,
           f"{events / 100 / max(per_step, 1e-12):.3g} synaptic events/s")
     print(f"snnc  batch 64 x 100 steps: {t_batch * 1e3:8.2f} ms  (simulate)  "
           f"{ev_batch / t_batch:.3g} synaptic events/s")
+    threads_side_by_side(program, x, x_long, events, repeats)
     if lava_python is None:
         print("lava  (skipped: no Lava environment; pass --lava-python)")
         return
@@ -156,6 +158,33 @@ def bench(name: str, spec: dict, lava_python: Path | None, repeats: int,
     print(f"spikes identical: {same} ({int(lava['out'].sum())} output spikes)")
     print(f"RATIO 100-step run  lava/snnc = {float(lava['t_short']) / t_short:8.1f}x")
     print(f"RATIO per step      lava/snnc = {l_step / max(per_step, 1e-12):8.1f}x")
+
+
+def threads_side_by_side(program: ChipProgram, x: np.ndarray, x_long: np.ndarray,
+                         events: float, repeats: int) -> None:
+    """The AOT kernels' per step for one sample with 1 thread and with every core (a large
+    layer splits over threads by neurons); outputs asserted identical."""
+    k = runners.kernels()
+    if not hasattr(k, "set_threads") or runners.threads() < 2:
+        return
+    old = k.set_threads(1)
+    try:
+        per, outs = {}, {}
+        for n in (1, runners.threads()):
+            k.set_threads(n)
+            t100 = best(lambda: simulate(program, x), repeats)
+            t1000 = best(lambda: simulate(program, x_long), repeats)
+            per[n] = (t1000 - t100) / 900
+            outs[n] = simulate(program, x_long).output
+    finally:
+        k.set_threads(old)
+    one, many = per[1], per[runners.threads()]
+    assert all(np.array_equal(outs[1], o) for o in outs.values()), "thread counts differ"
+    print(f"snnc  per step, 1 thread  : {one * 1e6:8.2f} us   {events / 100 / one:.3g} "
+          f"synaptic events/s")
+    print(f"snnc  per step, {runners.threads()} threads : {many * 1e6:8.2f} us   "
+          f"{events / 100 / many:.3g} synaptic events/s  (x{one / many:.2f}; outputs "
+          f"identical; load average {os.getloadavg()[0]:.1f})")
 
 
 def main() -> None:

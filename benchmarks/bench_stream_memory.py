@@ -6,10 +6,12 @@ written to .npy files, and ``snnc simulate OUT -i X.npy -o R.npz`` runs on each 
 process. The table gives the input file's size, the process's peak resident memory (ru_maxrss
 of the child), the wall time and the synaptic events per second of the whole process. The input
 is memory-mapped and simulated in chunks of samples (``--chunk-samples``, default about 64 MB of
-input per chunk) with the results streamed to R.npz, so the peak stays flat while N grows.
+input per chunk) and, within a chunk, window of steps after window of steps, with the results
+streamed to R.npz, so the peak stays flat while N grows. ``--long`` runs one sample for growing
+numbers of steps (the same table): the peak stays flat while T grows.
 
 Usage: ``.venv/bin/python benchmarks/bench_stream_memory.py [--samples 256,1024,4096]
-[--steps 100]``
+[--steps 100] [--long 10000,100000]``
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", default="256,1024,4096")
     ap.add_argument("--steps", type=int, default=100)
+    ap.add_argument("--long", default="",
+                    help="also run one sample for each of these numbers of steps")
     ap.add_argument("--threads", default="",
                     help="also run the largest input with SNNC_THREADS set to each of these "
                          "(e.g. 1,2: one core against both; the results must be identical)")
@@ -82,16 +86,19 @@ def main() -> None:
         write_graph(bench.graph_of(bench.dense_spec()), t / "dense.snnc")
         subprocess.run([*snnc, "compile", str(t / "dense.snnc"), "-o", str(t / "out")],
                        env=env, check=True, capture_output=True)
-        for n in (int(v) for v in args.samples.split(",")):
-            x = t / f"x{n}.npy"
-            write_input(x, n, args.steps, seed=n)
+        runs = [(int(v), args.steps) for v in args.samples.split(",") if v]
+        most = max(runs, default=None)  # the largest batch: also run with --threads
+        runs += [(1, int(v)) for v in args.long.split(",") if v]
+        for n, steps in runs:
+            x = t / f"x{n}_{steps}.npy"
+            write_input(x, n, steps, seed=n)
             wall, peak, out = run([*snnc, "simulate", str(t / "out"), "-i", str(x),
                                    "--no-align", "-o", str(t / "r.npz"), "--force"], env)
             # "... (S synaptic ops, ... per sample)" on the summary line
             per_sample = float(out.rsplit("(", 1)[1].split()[0])
-            print(f"{n:8d} {args.steps:6d} {x.stat().st_size / 1e6:11.1f} {peak:14.0f} "
+            print(f"{n:8d} {steps:6d} {x.stat().st_size / 1e6:11.1f} {peak:14.0f} "
                   f"{wall:9.2f} {per_sample * n / wall:13.3g}")
-            if n == max(int(v) for v in args.samples.split(",")) and args.threads:
+            if (n, steps) == most and args.threads:
                 results = []
                 for th in args.threads.split(","):
                     r = t / f"r{th}.npz"

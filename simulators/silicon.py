@@ -14,8 +14,9 @@ k from step 16 + k). Two mechanisms explain every difference in the first ten la
    where Lava's model has 0; the next steps evolve from v = 0 (the spikes stay equal), so it is
    a read-out value, not state. ``silicon_readout`` writes it into the ``.v`` probes.
 
-Not modelled: the last layer of PilotNet LIF (``fc-3``, recorded as 25 float steps) departs
-from both modes from step 8 (docs/loihi-sim.md).
+The last layer of PilotNet LIF (``fc-3``, recorded as 25 float steps) departs from both modes
+from step 8: its recording is of another run (``fixed_pt`` with netx reset_offset 15 equals it
+at every step), which no single run also matching layers 0-9 can reproduce (docs/loihi-sim.md).
 """
 
 from __future__ import annotations

@@ -24,7 +24,9 @@ def stimuli(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray],
     for name in names:
         if name not in inputs:
             raise SnncError(f"no stimulus for input node {name!r}")
-        x = np.asarray(inputs[name], dtype=dtype)
+        x = inputs[name]
+        if not hasattr(x, "window"):  # else a source read window by window (engine.py)
+            x = np.asarray(x, dtype=dtype)
         want = tuple(graph.nodes[name].out_shape)
         if x.ndim != len(want) + 2 or tuple(x.shape[2:]) != want:
             raise SnncError(f"stimulus for {name!r} has shape {x.shape}, expected (T, B, *{want})")

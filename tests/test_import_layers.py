@@ -22,6 +22,7 @@ LAYERS: dict[str, str] = {
     "snnc.simulators.kernels_attention": "semantics",
     "snnc.simulators.stimulus": "semantics", "snnc.simulators.result": "semantics",
     "snnc.simulators.loihi_lif": "semantics", "snnc.simulators.silicon": "semantics",
+    "snnc.simulators.recording": "semantics",
     "snnc.simulators.learning.engine": "semantics",
     "snnc.simulators.learning.kernel": "semantics",
     "snnc.simulators.learning.builtin": "semantics",

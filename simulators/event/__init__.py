@@ -5,7 +5,7 @@
 """
 
 from .counters import Counters
-from .engine import LearningOptions, simulate
+from .engine import LearningOptions, simulate, simulate_pieces
 from .session import EventSession
 
-__all__ = ["Counters", "EventSession", "LearningOptions", "simulate"]
+__all__ = ["Counters", "EventSession", "LearningOptions", "simulate", "simulate_pieces"]

@@ -95,6 +95,13 @@ class SampleTotals:
             self.events[f] += host[i]
         self.step_ns[sl] = step_ns
 
+    @classmethod
+    def concat(cls, parts: list[SampleTotals]) -> SampleTotals:
+        """Consecutive windows of steps of one run: event totals added, step times joined."""
+        events = {f: sum((p.events[f] for p in parts[1:]), parts[0].events[f].copy())
+                  for f in parts[0].events}
+        return cls(events, np.concatenate([p.step_ns for p in parts]))
+
     @property
     def time_ns(self) -> np.ndarray:
         """(B,) each sample's run time, summed step after step (so the same bits whatever the
@@ -155,6 +162,23 @@ class Counters:
         return cls(**z, **h, core_ns=np.zeros((steps, n_cores)), step_ns=np.zeros(steps),
                    noc_ns=np.zeros(steps), barrier_ns=barrier_ns, n_samples=n_samples,
                    chip=chip, core_layer=core_layer, core_chip=core_chip, per_sample=per_sample)
+
+    @classmethod
+    def concat(cls, parts: list[Counters]) -> Counters:
+        """The counters of consecutive windows of steps of one run, as one run's (a single part
+        is returned as it is). Per-step arrays are joined over time; per-sample totals added."""
+        if len(parts) == 1:
+            return parts[0]
+        first = parts[0]
+        kw: dict[str, Any] = {}
+        for f in fields(cls):
+            val = getattr(first, f.name)
+            kw[f.name] = (np.concatenate([getattr(p, f.name) for p in parts])
+                          if isinstance(val, np.ndarray) else val)
+        ps = [p.per_sample for p in parts]
+        if all(p is not None for p in ps):
+            kw["per_sample"] = SampleTotals.concat(ps)  # type: ignore[arg-type]
+        return cls(**kw)
 
     @property
     def syn_ops(self) -> np.ndarray:

@@ -108,10 +108,17 @@ class CounterPlan:
         self.core_lat = np.array([lat.get(c, 0.0) for c in range(self.n)])
         self.update_ns = costs.time_ns.get("syn_update", 0.0)
         self.host_lat = lat.get(HOST, 0.0)
+        self.barrier_ns = costs.barrier(program.n_tiles, program.n_chips)
+        self.window(steps)
+
+    def window(self, steps: int) -> Counters:
+        """Start new counters of ``steps`` steps (a streamed run's next window); returns them."""
+        p = self.program
         self.counters = Counters.zeros(
-            steps, self.n, batch, costs.barrier(program.n_tiles, program.n_chips),
-            program.chip.name, [c.layer for c in program.cores], [c.chip for c in program.cores],
-            per_sample=SampleTotals.zeros(steps, batch, FIELDS + HOST_FIELDS))
+            steps, self.n, self.batch, self.barrier_ns, p.chip.name,
+            [c.layer for c in p.cores], [c.chip for c in p.cores],
+            per_sample=SampleTotals.zeros(steps, self.batch, FIELDS + HOST_FIELDS))
+        return self.counters
 
     def chunk(self, t0: int, T: int, syn_counts: dict[str, np.ndarray],
               lif_counts: dict[str, tuple],

@@ -11,7 +11,9 @@ the chunk, in three phases as the reference does (synapses emit, neurons update 
 order, synapses absorb; ``stepping.py``): a graph with cycles entirely, and, while plastic
 synapses learn, every node downstream of a plastic synapse (its weights change with the spikes
 it causes); the nodes upstream of them still run chunked. Synaptic work is event-driven: only
-non-zero inputs touch their weight rows (``kernels_jit``).
+non-zero inputs touch their weight rows (``kernels_jit``). Each chunk's results are a
+``Piece`` (``pieces.py``): ``simulate`` collects them into one result, ``simulate_pieces``
+hands them to a consumer one window at a time (``snnc simulate`` on long inputs).
 
 Plastic synapses (``loihi.plastic_dense``, ``plastic.py``) learn by default, as in the reference
 (batch 1); ``learning=LearningOptions(learn=False)`` runs them as static dense synapses with
@@ -37,6 +39,7 @@ from ..result import SimResult
 from ..stimulus import parse_probes, stimuli
 from .counting import CounterPlan, syn_tables
 from .derived import SHARED, ProgramCache
+from .pieces import Piece, collect
 from .plastic import PLASTIC_VARS, LearnCounts, PlasticSynapseRunner, Third
 from .runners import LifRunner, SynapseRunner, SynapseStatic, kernels
 from .sdn import SDN_OPS, SDN_VARS, SdnRunner
@@ -67,9 +70,13 @@ class LearningOptions:
 
 
 def check_stimuli(program: ChipProgram, inputs: Any) -> dict[str, np.ndarray]:
-    """The stimuli of ``inputs`` per input node, checked to be integers (spikes or payloads)."""
+    """The stimuli of ``inputs`` per input node, checked to be integers (spikes or payloads).
+    A stimulus may also be a source read window by window (``window(t0, T)``, ``shape``,
+    ``dtype``, e.g. ``snnc.stepfile.TimeLastFile``), which checks its own windows."""
     out = stimuli(program.graph, inputs)
     for name, x in out.items():
+        if hasattr(x, "window"):
+            continue
         if x.dtype.kind == "f" and not np.array_equal(x, np.round(x)):
             raise SnncError(f"stimulus for {name!r} has non-integer values; the chip takes "
                             "spikes (0/1) or integer graded payloads")
@@ -175,14 +182,13 @@ class EventRun:
     def begin(self, stim: dict[str, np.ndarray], steps: int,
               probes: list[tuple[str, str, str]], t_base: int = 0) -> None:
         """Start recording ``steps`` steps of ``stim`` from chip time ``t_base`` (state carries
-        on from before)."""
+        on from before). A stimulus may be a lazy view (a memory-mapped file's) or a source
+        with ``window(t0, T)``: each chunk reads its own steps only."""
         self.stim, self.steps, self.probes, self.t_base = stim, steps, probes, t_base
         self.record = {n for _, n, v in probes if v != "s" and n in self.lif}
-        self.rec: dict[str, list[np.ndarray]] = {o: [] for o in self.g.outputs}
-        self.rec.update({p: [] for p, _, _ in probes})
         tables = self.cache.get(self.p, "counter tables", "",
                                 lambda: syn_tables(self.p, self.cache.connectivity))
-        self.counts = CounterPlan(self.p, steps, self.batch, self.k, tables)
+        self.counts = CounterPlan(self.p, 0, self.batch, self.k, tables)
         for name, r in self.syn.items():
             r.bind_counters(tables[name].F)
 
@@ -191,7 +197,8 @@ class EventRun:
             r.reset()
 
     def _stim(self, name: str, t0: int, T: int) -> np.ndarray:
-        x = self.stim[name][t0:t0 + T]
+        src = self.stim[name]
+        x = src.window(t0, T) if hasattr(src, "window") else src[t0:t0 + T]
         if x.shape[0] < T:
             pad = np.zeros((T - x.shape[0], *x.shape[1:]), x.dtype)
             x = np.concatenate([x, pad])
@@ -228,7 +235,8 @@ class EventRun:
     def plastic_probes(self, name: str, T: int) -> dict[str, np.ndarray]:
         return {v: self.syn[name].probe(v, T) for _, n, v in self.probes if n == name and v != "s"}
 
-    def chunk(self, t0: int, T: int) -> None:
+    def chunk(self, t0: int, T: int) -> Piece:
+        """Advance steps t0..t0+T-1 of the recording; their outputs, probes and counters."""
         vals: dict[str, np.ndarray] = {}
         extra: dict[str, Any] = {}
         for name in self.chunked:
@@ -237,13 +245,13 @@ class EventRun:
         syn_counts = {n: r.counts for n, r in self.syn.items()}
         if seg is not None:
             syn_counts.update(seg.syn_counts)
-        self.finish_chunk(t0, T, vals, extra, syn_counts, None if seg is None else seg.learn)
+        return self.piece(t0, T, vals, extra, syn_counts, None if seg is None else seg.learn)
 
-    def finish_chunk(self, t0: int, T: int, vals: dict, extra: dict,
-                     syn_counts: dict[str, np.ndarray],
-                     learn: dict[str, LearnCounts] | None) -> None:
-        for o in self.g.outputs:
-            self.rec[o].append(vals[o].astype(np.int64))
+    def piece(self, t0: int, T: int, vals: dict, extra: dict,
+              syn_counts: dict[str, np.ndarray],
+              learn: dict[str, LearnCounts] | None) -> Piece:
+        outs = {o: vals[o].astype(np.int64) for o in self.g.outputs}
+        probes = {}
         for p, n, var in self.probes:
             if var == "s":
                 val = vals[n]
@@ -251,14 +259,16 @@ class EventRun:
                 val = extra[n].var(var)
             else:
                 val = extra[n][var]
-            self.rec[p].append(np.asarray(val, np.int64))
-        self.counts.chunk(t0, T, syn_counts,
+            probes[p] = np.asarray(val, np.int64)
+        counters = self.counts.window(T)
+        self.counts.chunk(0, T, syn_counts,
                           {n: (e.active, e.spiking) for n, e in extra.items() if n in self.lif},
                           learn)
+        return Piece(t0, T, outs, probes, counters)
 
-    def advance(self, reset_interval: int = 0, chunk_steps: int | None = None,
-                progress: bool = False) -> None:
-        """Run the whole recording, chunk after chunk."""
+    def pieces(self, reset_interval: int = 0, chunk_steps: int | None = None,
+               progress: bool = False) -> Iterator[Piece]:
+        """Run the whole recording chunk after chunk, yielding each chunk's ``Piece``."""
         nodes = self.g.nodes.values()
         per_step = self.batch * sum(int(np.prod(n.out_shape)) for n in nodes)
         size = max(1, chunk_steps or CHUNK_ELEMENTS // max(per_step, 1))
@@ -266,17 +276,19 @@ class EventRun:
             for t0, T, reset in _chunks(self.steps, size, reset_interval):
                 if reset:
                     self.reset()
-                self.chunk(t0, T)
+                yield self.chunk(t0, T)
                 bar(T)
 
-    def result(self) -> SimResult:
-        def cat(name: str, shape: tuple[int, ...]) -> np.ndarray:
-            parts = self.rec[name]
-            return np.concatenate(parts) if parts else np.zeros((0, self.batch, *shape), np.int64)
+    def advance(self, reset_interval: int = 0, chunk_steps: int | None = None,
+                progress: bool = False) -> None:
+        """Run the whole recording; ``result()`` then holds it."""
+        self._result = collect(self.pieces(reset_interval, chunk_steps, progress), self.batch,
+                               {o: self.g.nodes[o].out_shape for o in self.g.outputs},
+                               {p: self.g.nodes[n].out_shape for p, n, _ in self.probes},
+                               self.counts.window(0))
 
-        outs = {o: cat(o, self.g.nodes[o].out_shape) for o in self.g.outputs}
-        probes = {p: cat(p, self.g.nodes[n].out_shape) for p, n, _ in self.probes}
-        return SimResult(outs, probes, self.counts.counters)
+    def result(self) -> SimResult:
+        return self._result
 
 
 def _chunks(steps: int, size: int, reset_interval: int) -> Iterator[tuple[int, int, bool]]:
@@ -287,6 +299,19 @@ def _chunks(steps: int, size: int, reset_interval: int) -> Iterator[tuple[int, i
             stop = min(stop, (t0 // reset_interval + 1) * reset_interval)
         yield t0, stop - t0, reset_interval > 0 and t0 > 0 and t0 % reset_interval == 0
         t0 = stop
+
+
+def _run(program: ChipProgram, inputs: np.ndarray | Mapping[str, np.ndarray],
+         steps: int | None, probes: Iterable[str], use_jit: bool | str | None,
+         learning: LearningOptions | None, cache: ProgramCache | None) -> EventRun:
+    stim = check_stimuli(program, inputs)
+    t_in = max(x.shape[0] for x in stim.values())
+    steps = t_in if steps is None else int(steps)
+    batch = next(iter(stim.values())).shape[1]
+    run = EventRun(program, batch, use_jit, learning or LearningOptions(),
+                   cache=SHARED if cache is None else cache)
+    run.begin(stim, steps, event_probes(program, probes))
+    return run
 
 
 def simulate(program: ChipProgram, inputs: np.ndarray | Mapping[str, np.ndarray],
@@ -304,14 +329,22 @@ def simulate(program: ChipProgram, inputs: np.ndarray | Mapping[str, np.ndarray]
     stay. ``learning`` (default ``LearningOptions()``: plastic synapses learn) only matters for
     programs with plastic synapses. Returns a ``SimResult`` whose ``counters`` is a ``Counters``
     (see ``counters.py``). ``cache``: where to keep what is derived from the program
-    (default: ``derived.SHARED``).
+    (default: ``derived.SHARED``). It is ``simulate_pieces`` collected into one result.
     """
-    stim = check_stimuli(program, inputs)
-    t_in = max(x.shape[0] for x in stim.values())
-    steps = t_in if steps is None else int(steps)
-    batch = next(iter(stim.values())).shape[1]
-    run = EventRun(program, batch, use_jit, learning or LearningOptions(),
-                   cache=SHARED if cache is None else cache)
-    run.begin(stim, steps, event_probes(program, probes))
+    run = _run(program, inputs, steps, probes, use_jit, learning, cache)
     run.advance(reset_interval, chunk_steps, progress)
     return run.result()
+
+
+def simulate_pieces(program: ChipProgram, inputs: np.ndarray | Mapping[str, np.ndarray],
+                    steps: int | None = None, probes: Iterable[str] = (), *,
+                    reset_interval: int = 0, use_jit: bool | str | None = None,
+                    chunk_steps: int | None = None, learning: LearningOptions | None = None,
+                    cache: ProgramCache | None = None, progress: bool = False
+                    ) -> Iterator[Piece]:
+    """``simulate`` as a stream: one ``Piece`` (outputs, probes, counters of a window of
+    ``chunk_steps`` steps, default sized by ``CHUNK_ELEMENTS``) after another, so a consumer that
+    writes them out holds one window at a time. ``inputs`` may be memory-mapped views; each
+    window reads its own steps."""
+    run = _run(program, inputs, steps, probes, use_jit, learning, cache)
+    yield from run.pieces(reset_interval, chunk_steps, progress)

@@ -13,7 +13,13 @@ is an arithmetic shift with gcc and clang, as in numpy; the 24-bit wrap of conv 
 
 Threads: the loops over samples (b) of the synapse and LIF kernels run in parallel with OpenMP
 (``prange``) when the batch has at least two samples and ``set_threads`` allows it; every
-sample owns its rows of every array, so results do not depend on the thread count.
+sample owns its rows of every array, so results do not depend on the thread count. A single
+sample of a large layer is split over its neurons instead: each thread runs all T steps of the
+chunk for its own slice of output columns (dense synapses), output channels (conv: 8+ per
+thread, 4096+ outputs) or neurons (LIF), with at least ``set_split``'s minimum (default 256)
+per thread; a column's sums and a neuron's state depend
+on nothing outside it within a chunk, so this too is bit-identical to one thread. Counters
+that sum over inputs or cores are added by one thread (dense) or after the threads (LIF).
 """
 
 from cython.parallel cimport parallel, prange
@@ -39,6 +45,7 @@ ctypedef fused a_t:
     int64_t
 
 cdef int _threads = 1
+cdef Py_ssize_t _min_split = 256  # fewest columns / neurons per thread when one sample splits
 cdef int64_t H31 = 2147483648, M32 = 4294967295  # 2**31, 2**32 - 1
 
 
@@ -52,6 +59,43 @@ def set_threads(int n):
 
 def get_threads():
     return _threads
+
+
+def set_split(Py_ssize_t n):
+    """Fewest output columns or neurons per thread when a single sample is split (tests lower
+    it to split small layers); returns the previous value."""
+    global _min_split
+    old = _min_split
+    _min_split = max(1, n)
+    return old
+
+
+cdef inline int _nsplit(Py_ssize_t B, Py_ssize_t N) noexcept nogil:
+    """Threads over the neurons of a single sample (1: no split)."""
+    cdef Py_ssize_t k
+    if B != 1 or _threads < 2:
+        return 1
+    k = N // _min_split
+    return <int>(k if k < _threads else _threads) if k > 1 else 1
+
+
+cdef inline int _nsplit_conv(Py_ssize_t B, Py_ssize_t OPG, Py_ssize_t outputs) noexcept nogil:
+    """Threads over the output channels of a single sample's conv: at least ``_min_split``
+    // 32 channels (8 by default) per thread and 16 x ``_min_split`` outputs in all."""
+    cdef Py_ssize_t per = _min_split // 32, k
+    if B != 1 or _threads < 2 or outputs < 16 * _min_split:
+        return 1
+    k = OPG // (per if per > 1 else 1)
+    return <int>(k if k < _threads else _threads) if k > 1 else 1
+
+
+cdef inline Py_ssize_t _cut(Py_ssize_t N, int parts, int k) noexcept nogil:
+    """Start of slice k of N split in ``parts`` (none empty when parts <= N; multiples of 64,
+    for whole vectors, when every slice still gets at least 64)."""
+    cdef Py_ssize_t c = N * k // parts
+    if k >= parts:
+        return N
+    return c // 64 * 64 if N >= 64 * parts else c
 
 
 cdef inline int64_t wrap32(int64_t x) noexcept nogil:
@@ -83,41 +127,45 @@ cdef inline int _nthreads(Py_ssize_t B) noexcept nogil:
 cdef void _dense_sample(const x_t[:, :, :] x, const w_t[:, ::1] wt, int shift, bint graded,
                         int64_t[:, :, ::1] ring, Py_ssize_t t0, int64_t[:, :, ::1] y,
                         a_t* ac, bint emit, const int64_t[:, ::1] F, int64_t[:, :, ::1] cnt,
-                        Py_ssize_t b) noexcept nogil:
-    cdef Py_ssize_t T = x.shape[0], M = x.shape[2], N = wt.shape[1]
+                        Py_ssize_t b, Py_ssize_t j0, Py_ssize_t j1, bint count) noexcept nogil:
+    """Sample b, output columns j0..j1-1 (``ac`` indexed by column), all T steps; ``count``:
+    also add the input's counter rows."""
+    cdef Py_ssize_t T = x.shape[0], M = x.shape[2], n = j1 - j0
     cdef Py_ssize_t R = ring.shape[0], C = F.shape[1], t, i, j, c, slot, nxt
     cdef int64_t v
     cdef const w_t* row
     cdef int64_t* rg
+    cdef a_t* a = ac + j0
     for t in range(T):
         slot = (t0 + t) % R
         nxt = (t0 + t + 1) % R
         if emit:
-            rg = &ring[slot, b, 0]
-            for j in range(N):
-                y[t, b, j] = wrap32(rg[j])
+            rg = &ring[slot, b, j0]
+            for j in range(n):
+                y[t, b, j0 + j] = wrap32(rg[j])
                 rg[j] = 0
-        memset(ac, 0, N * sizeof(a_t))
+        memset(a, 0, n * sizeof(a_t))
         for i in range(M):
             v = x[t, b, i]
             if v == 0:
                 continue
-            for c in range(C):
-                cnt[t, b, c] += F[i, c]
-            row = &wt[i, 0]
+            if count:
+                for c in range(C):
+                    cnt[t, b, c] += F[i, c]
+            row = &wt[i, j0]
             if graded:
-                for j in range(N):
-                    ac[j] += row[j] * v
+                for j in range(n):
+                    a[j] += row[j] * v
             else:
-                for j in range(N):
-                    ac[j] += row[j]
-        rg = &ring[nxt, b, 0]
+                for j in range(n):
+                    a[j] += row[j]
+        rg = &ring[nxt, b, j0]
         if graded:  # Lava's graded W @ s is an int32 dot product
-            for j in range(N):
-                rg[j] += wrap32(<int64_t>ac[j]) >> shift
+            for j in range(n):
+                rg[j] += wrap32(<int64_t>a[j]) >> shift
         else:
-            for j in range(N):
-                rg[j] += (<int64_t>ac[j]) >> shift
+            for j in range(n):
+                rg[j] += (<int64_t>a[j]) >> shift
 
 
 def dense_run(const x_t[:, :, :] x, const w_t[:, ::1] wt, int shift, bint graded,
@@ -126,18 +174,24 @@ def dense_run(const x_t[:, :, :] x, const w_t[:, ::1] wt, int shift, bint graded
     """Dense synapses without delays; see ``kernels_jit.dense_run``. ``acc`` gives the sum's
     dtype (one buffer per thread). Samples are independent: each runs all T steps on its own."""
     cdef Py_ssize_t B = x.shape[1], N = wt.shape[1], b
-    cdef int nt = _nthreads(B)
+    cdef int nt = _nthreads(B), ns = _nsplit(B, N), k
     cdef a_t* ac
     if N == 0:
         return
+    if ns > 1:  # one sample: threads over slices of the output columns
+        for k in prange(ns, nogil=True, num_threads=ns, schedule="static", chunksize=1):
+            _dense_sample(x, wt, shift, graded, ring, t0, y, &acc[0], emit, F, cnt, 0,
+                          _cut(N, ns, k), _cut(N, ns, k + 1), k == 0)
+        return
     if nt == 1:
         for b in range(B):
-            _dense_sample(x, wt, shift, graded, ring, t0, y, &acc[0], emit, F, cnt, b)
+            _dense_sample(x, wt, shift, graded, ring, t0, y, &acc[0], emit, F, cnt, b, 0, N,
+                          True)
         return
     with nogil, parallel(num_threads=nt):
         ac = <a_t*>calloc(N, sizeof(a_t))
         for b in prange(B, schedule="static"):
-            _dense_sample(x, wt, shift, graded, ring, t0, y, ac, emit, F, cnt, b)
+            _dense_sample(x, wt, shift, graded, ring, t0, y, ac, emit, F, cnt, b, 0, N, True)
         free(ac)
 
 
@@ -208,7 +262,10 @@ cdef void _conv_sample(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt
                        const int64_t[:, ::1] F, int64_t[:, :, ::1] cnt, int64_t[::1] ny,
                        int64_t[:, ::1] ky_of, int64_t[:, ::1] oy_of, int64_t[::1] nx,
                        int64_t[:, ::1] kx_of, int64_t[:, ::1] ox_of, Py_ssize_t OH,
-                       Py_ssize_t OW, Py_ssize_t CO, Py_ssize_t b) noexcept nogil:
+                       Py_ssize_t OW, Py_ssize_t CO, Py_ssize_t b, Py_ssize_t o0,
+                       Py_ssize_t o1, bint count) noexcept nogil:
+    """Sample b, output channels o0..o1-1 of every group, all T steps; ``count``: also add
+    the inputs' counter rows."""
     cdef Py_ssize_t T = x.shape[0], Cin = x.shape[2], H = x.shape[3], W = x.shape[4]
     cdef Py_ssize_t CPG = wt.shape[1], OPG = wt.shape[4], R = ring.shape[0], C = F.shape[1]
     cdef Py_ssize_t t, ci, g, cl, iy, ix, i, c, a, e, ky, oy, kx, ox, o, co, slot, nxt
@@ -220,6 +277,8 @@ cdef void _conv_sample(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt
         nxt = (t0 + t + 1) % R
         if emit:
             for co in range(CO):
+                if co % OPG < o0 or co % OPG >= o1:
+                    continue
                 for oy in range(OH):
                     for ox in range(OW):
                         y[t, b, co, oy, ox] = ring[slot, b, co, oy, ox]  # already 24-bit
@@ -234,8 +293,9 @@ cdef void _conv_sample(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt
                     if v == 0:
                         continue
                     i = (ci * H + iy) * W + ix
-                    for c in range(C):
-                        cnt[t, b, c] += F[i, c]
+                    if count:
+                        for c in range(C):
+                            cnt[t, b, c] += F[i, c]
                     if not graded:
                         v = 1
                     for a in range(ny[iy]):
@@ -246,11 +306,13 @@ cdef void _conv_sample(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt
                             ox = ox_of[ix, e]
                             dst = &ac[(oy * OW + ox) * CO + g * OPG]
                             wk = &wt[g, cl, ky, kx, 0]
-                            for o in range(OPG):
+                            for o in range(o0, o1):
                                 dst[o] += wk[o] * v
         for oy in range(OH):
             for ox in range(OW):
                 for co in range(CO):
+                    if co % OPG < o0 or co % OPG >= o1:
+                        continue
                     s = ac[(oy * OW + ox) * CO + co]
                     ring[nxt, b, co, oy, ox] += ((s + 8388608) & 16777215) - 8388608
 
@@ -263,7 +325,8 @@ def conv_run(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt, stride, 
     cdef Py_ssize_t B = x.shape[1], H = x.shape[3], W = x.shape[4]
     cdef Py_ssize_t KH = wt.shape[2], KW = wt.shape[3]
     cdef Py_ssize_t OH = acc.shape[0], OW = acc.shape[1], CO = acc.shape[2], b
-    cdef int nt = _nthreads(B)
+    cdef Py_ssize_t OPG = wt.shape[4]
+    cdef int nt = _nthreads(B), ns = _nsplit_conv(B, OPG, OH * OW * CO), k
     cdef int64_t* ac
     if OH * OW * CO == 0:
         return
@@ -271,16 +334,25 @@ def conv_run(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt, stride, 
     nx_, kxo_, oxo_ = _reach(W, KW, OW, int(stride[1]), int(pad[1]), int(dil[1]))
     cdef int64_t[::1] ny = ny_, nx = nx_
     cdef int64_t[:, ::1] ky_of = kyo_, oy_of = oyo_, kx_of = kxo_, ox_of = oxo_
+    if ns > 1:  # one sample: threads over slices of each group's output channels
+        with nogil, parallel(num_threads=ns):
+            ac = <int64_t*>calloc(OH * OW * CO, sizeof(int64_t))  # own rows: no false sharing
+            for k in prange(ns, schedule="static", chunksize=1):
+                _conv_sample(x, wt, graded, ring, t0, y, ac, emit, F, cnt, ny, ky_of, oy_of,
+                             nx, kx_of, ox_of, OH, OW, CO, 0, OPG * k // ns,
+                             OPG * (k + 1) // ns, k == 0)
+            free(ac)
+        return
     if nt == 1:
         for b in range(B):
             _conv_sample(x, wt, graded, ring, t0, y, &acc[0, 0, 0], emit, F, cnt, ny, ky_of,
-                         oy_of, nx, kx_of, ox_of, OH, OW, CO, b)
+                         oy_of, nx, kx_of, ox_of, OH, OW, CO, b, 0, OPG, True)
         return
     with nogil, parallel(num_threads=nt):
         ac = <int64_t*>calloc(OH * OW * CO, sizeof(int64_t))
         for b in prange(B, schedule="static"):
             _conv_sample(x, wt, graded, ring, t0, y, ac, emit, F, cnt, ny, ky_of, oy_of, nx,
-                         kx_of, ox_of, OH, OW, CO, b)
+                         kx_of, ox_of, OH, OW, CO, b, 0, OPG, True)
         free(ac)
 
 
@@ -290,18 +362,19 @@ cdef void _lif_sample(const int64_t[:, :, :] a, int64_t[:, ::1] u, int64_t[:, ::
                       uint8_t[:, :, ::1] s, uint8_t[:, :, ::1] act, int64_t[:, :, ::1] rec_u,
                       int64_t[:, :, ::1] rec_v, bint record, const int64_t[::1] bounds,
                       int64_t[:, :, ::1] act_cnt, int64_t[:, :, ::1] spk_cnt,
-                      Py_ssize_t b) noexcept nogil:
-    cdef Py_ssize_t T = a.shape[0], N = a.shape[2], K = bounds.shape[0] - 1, t, n, k
-    cdef int64_t x, na, ns
+                      Py_ssize_t b, Py_ssize_t n0, Py_ssize_t n1, bint count) noexcept nogil:
+    """Sample b, neurons n0..n1-1, all T steps; ``count``: also the per-core counts."""
+    cdef Py_ssize_t T = a.shape[0], t, n
+    cdef int64_t x
     cdef lif_out r
     cdef int64_t* ub = &u[b, 0]
     cdef int64_t* vb = &v[b, 0]
     for t in range(T):
         if interval > 0 and (t0 + t + 1) % interval == offset:
-            for n in range(N):
+            for n in range(n0, n1):
                 ub[n] = 0
                 vb[n] = 0
-        for n in range(N):
+        for n in range(n0, n1):
             x = wrap32(a[t, b, n])
             act[t, b, n] = (x | ub[n] | vb[n] | bias[n]) != 0
             r = _lif_step(x, ub[n], vb[n], fu[n], fv[n], bias[n], vth[n])
@@ -309,17 +382,26 @@ cdef void _lif_sample(const int64_t[:, :, :] a, int64_t[:, ::1] u, int64_t[:, ::
             vb[n] = r.v
             s[t, b, n] = r.s
         if record:
-            for n in range(N):
+            for n in range(n0, n1):
                 rec_u[t, b, n] = ub[n]
                 rec_v[t, b, n] = vb[n]
-        for k in range(K):
-            na = 0
-            ns = 0
-            for n in range(bounds[k], bounds[k + 1]):
-                na += act[t, b, n]
-                ns += s[t, b, n]
-            act_cnt[t, b, k] = na
-            spk_cnt[t, b, k] = ns
+        if count:
+            _core_counts(s, act, bounds, act_cnt, spk_cnt, t, b)
+
+
+cdef void _core_counts(uint8_t[:, :, ::1] s, uint8_t[:, :, ::1] act, const int64_t[::1] bounds,
+                       int64_t[:, :, ::1] act_cnt, int64_t[:, :, ::1] spk_cnt, Py_ssize_t t,
+                       Py_ssize_t b) noexcept nogil:
+    cdef Py_ssize_t K = bounds.shape[0] - 1, k, n
+    cdef int64_t na, ns
+    for k in range(K):
+        na = 0
+        ns = 0
+        for n in range(bounds[k], bounds[k + 1]):
+            na += act[t, b, n]
+            ns += s[t, b, n]
+        act_cnt[t, b, k] = na
+        spk_cnt[t, b, k] = ns
 
 
 def lif_run(const int64_t[:, :, :] a, int64_t[:, ::1] u, int64_t[:, ::1] v, const int64_t[::1] fu,
@@ -329,18 +411,26 @@ def lif_run(const int64_t[:, :, :] a, int64_t[:, ::1] u, int64_t[:, ::1] v, cons
             const int64_t[::1] bounds, int64_t[:, :, ::1] act_cnt, int64_t[:, :, ::1] spk_cnt):
     """Lava's PyLifModelBitAcc over T steps; see ``kernels_jit.lif_run``. Threads over
     samples."""
-    cdef Py_ssize_t B = a.shape[1], b
-    cdef int nt = _nthreads(B)
-    if a.shape[2] == 0:
+    cdef Py_ssize_t B = a.shape[1], N = a.shape[2], T = a.shape[0], b, t
+    cdef int nt = _nthreads(B), ns = _nsplit(B, N), k
+    if N == 0:
+        return
+    if ns > 1:  # one sample: threads over slices of the neurons, per-core counts after
+        for k in prange(ns, nogil=True, num_threads=ns, schedule="static", chunksize=1):
+            _lif_sample(a, u, v, fu, fv, bias, vth, interval, offset, t0, s, act, rec_u,
+                        rec_v, record, bounds, act_cnt, spk_cnt, 0, _cut(N, ns, k),
+                        _cut(N, ns, k + 1), False)
+        for t in range(T):
+            _core_counts(s, act, bounds, act_cnt, spk_cnt, t, 0)
         return
     if nt == 1:
         for b in range(B):
             _lif_sample(a, u, v, fu, fv, bias, vth, interval, offset, t0, s, act, rec_u, rec_v,
-                        record, bounds, act_cnt, spk_cnt, b)
+                        record, bounds, act_cnt, spk_cnt, b, 0, N, True)
         return
     for b in prange(B, nogil=True, num_threads=nt, schedule="static"):
         _lif_sample(a, u, v, fu, fv, bias, vth, interval, offset, t0, s, act, rec_u, rec_v,
-                    record, bounds, act_cnt, spk_cnt, b)
+                    record, bounds, act_cnt, spk_cnt, b, 0, N, True)
 
 
 def gather_counts(const x_t[:, :, :] x, const int64_t[:, ::1] F, int64_t[:, :, ::1] out):

@@ -48,8 +48,9 @@ def _load(name: str) -> Any:
 
 
 def threads() -> int:
-    """Threads the AOT kernels use over the samples of a batch: ``SNNC_THREADS``, else every
-    core this process may run on. Results do not depend on it (samples are independent)."""
+    """Threads the AOT kernels use over the samples of a batch, or over the neurons of one
+    sample's large layer: ``SNNC_THREADS``, else every core this process may run on. Results
+    do not depend on it (samples, and a layer's neurons within a chunk, are independent)."""
     env = os.environ.get("SNNC_THREADS", "")
     if env.isdigit() and int(env) > 0:
         return int(env)

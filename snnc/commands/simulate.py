@@ -18,7 +18,6 @@ last; with ``--counters`` the event simulator's counters go to a JSON or NPZ fil
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from ..io import atomic_path, check_output_file, to_time_last
 from ..simulators.result import SimResult
 from .load_options import is_compiled, load_options_from, loading_options, print_notes
 from .netx_options import MAX_INTERVAL, is_netx
+from .streamed import CHUNK_BYTES, chunk_samples_for, sample_bytes, simulate_streamed
 
 log = logging.getLogger(__name__)
 
@@ -112,102 +112,6 @@ def _ours_counters(path: Path) -> bool:
     return "syn_ops_dense" in read_json(path, "counters")
 
 
-CHUNK_BYTES = 64 << 20  # input bytes (as int64) of one streamed chunk of samples
-
-
-def _chunk_samples(x: np.ndarray, steps: int | None, asked: int | None) -> int:
-    """Samples per chunk: ``asked``, else as many as keep one chunk's input near CHUNK_BYTES."""
-    if asked is not None:
-        return asked
-    per_sample = max(int(steps or len(x)), len(x)) * int(np.prod(x.shape[2:])) * 8
-    return max(1, CHUNK_BYTES // max(per_sample, 1))
-
-
-def _simulate_streamed(program: Any, x: np.ndarray, steps: int | None, lat: int,
-                       probes: tuple[str, ...], chunk: int, reset_interval: int, out: Path,
-                       quiet: bool) -> None:
-    """The samples of ``x`` (T, B, *shape; a memory-mapped file's view) ``chunk`` at a time:
-    each chunk is read from disk, simulated (samples are independent, so the results equal one
-    batch's) and appended to one temporary .npy per result array, time last; R.npz is then
-    assembled from those files. Memory holds one chunk, whatever the number of samples."""
-    import zipfile
-
-    from ..simulators.event import simulate
-
-    n = x.shape[1]
-    parts: dict[str, tuple[Path, Any]] = {}
-    syn = spikes = 0.0
-    tmp_dir = out.parent if str(out.parent) else Path(".")
-    try:
-        for b0 in range(0, n, chunk):
-            xc = np.ascontiguousarray(x[:, b0:b0 + chunk])  # reads this chunk only
-            res = simulate(program, xc, steps, probes, reset_interval=reset_interval)
-            arrays = {"output": res.output[lat:] if lat else res.output, **res.probes}
-            for name, val in arrays.items():
-                last = np.ascontiguousarray(to_time_last(val))  # (b, *shape, T)
-                if name not in parts:
-                    parts[name] = _open_part(tmp_dir, out, (n, *last.shape[1:]), last.dtype)
-                parts[name][1].write(last.tobytes())
-            _release(x)
-            tot = res.counters.totals()
-            syn += (tot["syn_ops_dense"] + tot["syn_ops_sparse"] + tot["syn_ops_conv"]) \
-                * xc.shape[1]
-            spikes += tot["spikes_out"] * xc.shape[1]
-        for _, fh in parts.values():
-            fh.close()
-        with atomic_path(out) as tmp, \
-                zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-            for name, (path, _) in parts.items():
-                _copy_member(zf, path, name)
-    finally:
-        for path, fh in parts.values():
-            fh.close()
-            path.unlink(missing_ok=True)
-    if not quiet:
-        click.echo(f"loihi-sim: {x.shape[0] if steps is None else steps - lat} steps x {n} "
-                   f"sample(s) in chunks of {chunk} -> {out} ({syn / n:.0f} synaptic ops, "
-                   f"{spikes / n:.0f} spikes per sample)")
-
-
-def _release(x: np.ndarray) -> None:
-    """Let the kernel drop the pages of a memory-mapped input that were read so far (they count
-    in the process's resident memory until it needs them elsewhere); they are re-read on use."""
-    import mmap
-
-    base: Any = x
-    while base is not None and not isinstance(base, mmap.mmap):
-        base = getattr(base, "_mmap", None) or getattr(base, "base", None)
-    if isinstance(base, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
-        base.madvise(mmap.MADV_DONTNEED)
-
-
-def _open_part(tmp_dir: Path, out: Path, shape: tuple[int, ...], dtype: np.dtype
-               ) -> tuple[Path, Any]:
-    """A temporary .npy file beside ``out`` with the header of ``shape``; rows are appended."""
-    import tempfile
-
-    from numpy.lib import format as npf
-
-    try:
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{out.name[:200]}.", suffix=".part.npy",
-                                    dir=tmp_dir)
-    except OSError as exc:
-        raise SnncError(f"{out}: cannot write here ({exc.strerror or exc})") from None
-    fh = os.fdopen(fd, "wb")
-    npf.write_array_header_2_0(fh, {"descr": npf.dtype_to_descr(np.dtype(dtype)),
-                                    "fortran_order": False, "shape": shape})
-    return Path(name), fh
-
-
-def _copy_member(zf: Any, path: Path, name: str) -> None:
-    """The .npy file ``path`` into the archive as ``name.npy``, a megabyte at a time."""
-    import shutil
-
-    with path.open("rb") as src, zf.open(f"{name}.npy", "w", force_zip64=True) as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-
-
 @click.command("simulate")
 @click.argument("model_or_outdir", type=click.Path(exists=True, path_type=Path))
 @click.option("--input", "-i", "input_path", default=None,
@@ -251,6 +155,18 @@ def _copy_member(zf: Any, path: Path, name: str) -> None:
               help="loihi-sim on a compile output: simulate this many samples at a time "
                    "(default: as many as fit in about 64 MB of input), reading a memory-mapped "
                    "X.npy chunk by chunk and streaming the results to R.npz.")
+@click.option("--chunk-steps", type=click.IntRange(min=1), default=None,
+              help="loihi-sim on a compile output: write results every this many steps "
+                   "(default: windows of about 64 MB of simulator values; inputs or runs too "
+                   "large for one chunk are streamed window by window, memory flat in steps).")
+@click.option("--compare-gt", "compare_gt", default=None,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A recording to compare with (e.g. lava-dl's gts/pilotnet_lif): print per "
+                   "layer how many steps fixed_pt and silicon each reproduce exactly (both "
+                   "modes run; -o holds the --fidelity run).")
+@click.option("--compare-json", "compare_json", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="With --compare-gt: also write the comparison to this JSON file.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
@@ -258,6 +174,10 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
             fidelity: str, quiet: bool, dt: str | None, **kw: Any) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
     chunk_samples = kw.pop("chunk_samples", None)
+    chunk_steps = kw.pop("chunk_steps", None)
+    compare_gt, compare_json = kw.pop("compare_gt", None), kw.pop("compare_json", None)
+    if compare_json is not None and compare_gt is None:
+        raise SnncError("--compare-json needs --compare-gt (the recording to compare with)")
     opts = options_from(kw, steps, dt)
     netx_reset = reset_interval if is_netx(model_or_outdir) and reset_interval else None
     examples = () if opts.encode else (input_path,)
@@ -276,6 +196,10 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     check_output_file(out, force, _ours)
     if counters_path is not None:
         check_output_file(counters_path, force, _ours_counters)
+    if compare_gt is not None:
+        from .ground_truth import check_json
+
+        check_json(compare_json, force)
     loaded, graph = _subject_of(model_or_outdir, load_options)
     if not is_compiled(model_or_outdir) and not quiet:
         print_notes(graph)
@@ -284,6 +208,11 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     # what the simulator runs (a model file is compiled here, as api.simulate does), so that
     # the latency is the program's also when the program is made on the fly
     subject = api.prepare(loaded, sim.needs, sim.compile_target, chip, x, load_options)
+    comparison = None
+    if compare_gt is not None:  # before the run: a recording that does not fit fails early
+        from .ground_truth import ground_truth_report
+
+        comparison = ground_truth_report(sim, subject, x, steps, reset_interval, compare_gt)
     if fidelity == "silicon":
         from ..simulators import silicon
 
@@ -298,12 +227,17 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     if fidelity == "silicon":
         run_probes = silicon.probes_needed(ran, probes)
     run_steps = len(x) + lat if lat else steps
-    chunk = _chunk_samples(x, run_steps, chunk_samples)
-    if (batched and chunk < x.shape[1] and backend == "loihi-sim" and counters_path is None
-            and fidelity == "fixed_pt" and sim.needs == "program"
+    chunk = chunk_samples_for(x, run_steps, chunk_samples)
+    large = chunk < x.shape[1] or sample_bytes(x, run_steps) > CHUNK_BYTES or chunk_steps
+    # counters stream as .npz window by window, over one chunk of samples (their means over
+    # samples are then the whole batch's, bit for bit)
+    counters_ok = counters_path is None or (counters_path.suffix == ".npz"
+                                            and chunk >= x.shape[1])
+    if (large and counters_ok and backend == "loihi-sim" and fidelity == "fixed_pt"
+            and comparison is None and sim.needs == "program"
             and "netx" not in dict(graph.metadata)):
-        _simulate_streamed(subject, x, run_steps, lat, probes, chunk, reset_interval, out,
-                           quiet)
+        simulate_streamed(subject, x, run_steps, lat, probes, chunk, reset_interval, out,
+                          quiet, batched, chunk_steps, counters_path)
         return
     result = sim.run(subject, x, run_steps, run_probes,
                      reset_interval=reset_interval, progress=not quiet, lava_hw=lava_hw)
@@ -322,6 +256,10 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
         if result.counters is None:
             raise SnncError(f"--counters: backend {backend!r} does not count chip events")
         result.counters.save(counters_path)
+    if comparison is not None:
+        from .ground_truth import emit
+
+        emit(comparison, compare_json, quiet)
     if not quiet:
         t, b = result.output.shape[:2]
         msg = f"{backend}: {t} steps x {b} sample(s) -> {out}"

@@ -3,7 +3,8 @@
 ``fixed_pt`` (Lava's CPU semantics, the default) matches the recording until the periodic reset
 reaches layer k (step 16 + k); ``silicon`` (reset every interval + 1 steps, v read as 128 after a
 spike; simulators/silicon.py) matches every step of s, u and v of layers 0-9. The last layer
-(fc-3) matches neither after step 8; its counts are pinned here so a change shows.
+(fc-3) matches neither after step 8 (its recording is of another run, test_compare_gt.py); its
+counts are pinned here so a change shows.
 benchmarks/silicon_pilotnet_lif.py prints the same table.
 """
 

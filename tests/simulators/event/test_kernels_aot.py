@@ -152,3 +152,83 @@ def test_aot_numba_and_numpy_agree_on_random_batched_programs(tmp_path, scenario
                 np.testing.assert_array_equal(got.probes[p], want.probes[p], err_msg=f"{k} {p}")
             np.testing.assert_array_equal(got.counters.neurons_active,
                                           want.counters.neurons_active, err_msg=k)
+
+
+def _split_runs(prog, x, probes):
+    """(one thread, one sample split over 2 threads with slices of 1+ and of 64+ columns)."""
+    old_t, old_s = aot.set_threads(1), aot.set_split(1)
+    try:
+        one = simulate(prog, x, probes=probes, use_jit="aot")
+        aot.set_threads(2)
+        split = [simulate(prog, x, probes=probes, use_jit="aot")]
+        aot.set_split(64)
+        split.append(simulate(prog, x, probes=probes, use_jit="aot"))
+    finally:
+        aot.set_threads(old_t)
+        aot.set_split(old_s)
+    return one, split
+
+
+def _same_everything(got, want, probes, what) -> None:
+    np.testing.assert_array_equal(got.output, want.output, err_msg=what)
+    for p in probes:
+        np.testing.assert_array_equal(got.probes[p], want.probes[p], err_msg=f"{what} {p}")
+    for f in ("syn_ops_dense", "syn_ops_conv", "neurons_active", "spikes_out", "axon_in",
+              "axon_out", "hops_ew"):
+        np.testing.assert_array_equal(getattr(got.counters, f), getattr(want.counters, f),
+                                      err_msg=f"{what} {f}")
+
+
+@pytest.mark.parametrize("scenario", ["plain", "u_wrap", "v_sat", "conv_wrap", "graded"])
+def test_one_sample_split_over_threads_equals_one_thread(tmp_path, scenario: str) -> None:
+    """A single sample's layers split over 2 threads by neurons: bit-identical to 1 thread,
+    numpy and the reference, counters included (random programs)."""
+    from loihi_chips import tiny_chip
+    from loihi_random import SCENARIOS, random_network
+
+    chip = tiny_chip(tmp_path, neurons=5)
+    for seed in range(4):
+        rng = np.random.default_rng([seed, 70 + SCENARIOS.index(scenario)])
+        net = random_network(rng, scenario, steps=20)
+        prog = map_graph(net.graph, chip)
+        one, split = _split_runs(prog, net.stimulus, net.probes)
+        ref = reference.simulate(net.graph, net.stimulus, probes=net.probes)
+        npy = simulate(prog, net.stimulus, probes=net.probes, use_jit="numpy")
+        np.testing.assert_array_equal(one.output, ref.output)
+        for k, got in enumerate([*split, npy]):
+            _same_everything(got, one, net.probes, f"seed {seed} run {k}")
+
+
+def test_one_sample_conv_split_by_channels_equals_one_thread() -> None:
+    rng = np.random.default_rng(9)
+    graph = _net(rng)
+    prog = map_graph(graph, "loihi1")
+    x = (rng.random((30, 1, 2, 8, 8)) < 0.3).astype(np.uint8)
+    probes = ["l0.v", "l1.u"]
+    one, split = _split_runs(prog, x, probes)
+    ref = reference.simulate(graph, x, probes=probes)
+    assert ref.output.any()
+    np.testing.assert_array_equal(one.output, ref.output)
+    for k, got in enumerate(split):
+        _same_everything(got, one, probes, f"run {k}")
+
+
+def test_one_large_sample_split_in_vectors_equals_one_thread() -> None:
+    """Layers wide enough for 64-column slices (300 and 130 neurons), recorded u and v."""
+    rng = np.random.default_rng(12)
+    graph = ir.Graph.chain(
+        ("x", ir.Input(shape=(90,))), ("d0", ir.LoihiDense(weight=rng.integers(-30, 60,
+                                                                              (300, 90)))),
+        ("l0", ir.LoihiLIF(shape=(300,), du=900, dv=300, vth=200)),
+        ("d1", ir.LoihiDense(weight=rng.integers(-30, 50, (130, 300)))),
+        ("l1", ir.LoihiLIF(shape=(130,), du=4095, dv=100, vth=900)),
+        ("y", ir.Output(shape=(130,))))
+    prog = map_graph(graph, "loihi1")
+    x = (rng.random((40, 1, 90)) < 0.2).astype(np.uint8)
+    probes = ["l0.u", "l0.v", "l1.v"]
+    one, split = _split_runs(prog, x, probes)
+    ref = reference.simulate(graph, x, probes=probes)
+    assert ref.output.any()
+    np.testing.assert_array_equal(one.output, ref.output)
+    for k, got in enumerate(split):
+        _same_everything(got, one, probes, f"run {k}")

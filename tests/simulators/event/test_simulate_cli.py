@@ -104,3 +104,55 @@ def test_streamed_chunks_of_samples_equal_one_batch_and_the_reference(setup, mon
     want = reference.simulate(program_graph, np.moveaxis(x, -1, 0), probes=[probe])
     np.testing.assert_array_equal(chunked[probe], np.moveaxis(want.probes[probe], 0, -1))
     assert not [p for p in d.iterdir() if p.name.endswith(".part.npy")]
+
+
+@pytest.mark.parametrize("samples", [None, "3"])
+def test_streamed_windows_of_steps_equal_one_run(setup, samples) -> None:
+    """--chunk-steps writes the results window after window of steps (with or without chunks
+    of samples): R.npz equals one whole run's, batched and unbatched, aligned and not."""
+    net, d = setup
+    rng = np.random.default_rng(8)
+    x = (rng.random((5, *net.stimulus.shape[2:], 23)) < 0.3).astype(np.uint8)
+    np.save(d / "x5.npy", x)
+    np.save(d / "x1l.npy", x[0])
+    probe = f"{net.neurons[0]}.v"
+    for name in ("x5.npy", "x1l.npy"):
+        for steps in ((), ("--steps", "26"), ("--reset-interval", "6")):
+            common = ["simulate", str(d / "out"), "-i", str(d / name), "-p", probe, "-q",
+                      *steps]
+            _run(*common, "-o", str(d / "whole.npz"))
+            more = ("--chunk-samples", samples) if samples else ()
+            _run(*common, "--chunk-steps", "4", *more, "-o", str(d / "win.npz"), "--force")
+            whole, win = np.load(d / "whole.npz"), np.load(d / "win.npz")
+            assert sorted(whole.files) == sorted(win.files) == sorted(["output", probe])
+            for k in whole.files:
+                assert win[k].shape == whole[k].shape
+                np.testing.assert_array_equal(win[k], whole[k], err_msg=f"{name} {steps} {k}")
+            assert whole["output"].any()
+    assert not [p for p in d.iterdir() if p.name.endswith(".part.npy")]
+
+
+def test_streamed_counters_equal_the_whole_runs(setup) -> None:
+    """--counters C.npz streams window by window too: every field equals the unstreamed
+    file's; a .json counters file, or several chunks of samples, runs unstreamed."""
+    from dataclasses import fields
+
+    from snnc.simulators.event.counters import Counters
+
+    net, d = setup
+    x = (np.random.default_rng(3).random((4, *net.stimulus.shape[2:], 19)) < 0.3)
+    np.save(d / "x4.npy", x.astype(np.uint8))
+    common = ["simulate", str(d / "out"), "-i", str(d / "x4.npy"), "-q"]
+    _run(*common, "--counters", str(d / "whole.npz"), "-o", str(d / "w.npz"))
+    _run(*common, "--counters", str(d / "win.npz"), "--chunk-steps", "5", "-o", str(d / "s.npz"))
+    _run(*common, "--counters", str(d / "c.json"), "--chunk-steps", "5", "-o", str(d / "j.npz"))
+    whole, win = Counters.load(d / "whole.npz"), Counters.load(d / "win.npz")
+    assert whole.syn_ops.sum() > 0
+    for f in fields(Counters):
+        if f.name != "per_sample":
+            np.testing.assert_array_equal(np.asarray(getattr(win, f.name)),
+                                          np.asarray(getattr(whole, f.name)), err_msg=f.name)
+    assert Counters.load(d / "c.json").totals() == whole.totals()
+    for name in ("s.npz", "j.npz"):
+        np.testing.assert_array_equal(np.load(d / name)["output"], np.load(d / "w.npz")["output"])
+    assert not [p for p in d.iterdir() if p.name.endswith(".part.npy")]
