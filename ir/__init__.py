@@ -3,7 +3,7 @@
 Import as ``snnc.ir`` (never as a top-level ``ir``).
 """
 
-from .activations import QCFS, Clip, Floor, ReLU, Shift
+from .activations import QCFS, Clip, Floor, ReLU, Round, Shift
 from .axis_sum import AxisSum
 from .broadcast import Broadcast
 from .graph import Edge, Graph, GraphEditor, Schedule, Subgraph, flatten_subgraphs
@@ -89,6 +89,7 @@ __all__ = [
     "QTensor",
     "ReLU",
     "Reshape",
+    "Round",
     "Scale",
     "Schedule",
     "Shift",

@@ -9,6 +9,7 @@ broadcast to ``shape`` (scalar or per channel as (C, 1, 1)):
     clip:   y = min(max(x, lo), hi)                      (torch.clamp, ONNX Clip, ReLU6)
     shift:  y = x + offset                               (adding a constant)
     floor:  y = floor(x)
+    round:  y = round(x), halves to even
     qcfs:   y = step * clip(floor(x * levels / threshold + offset), 0, levels)
 
 ``qcfs`` is the quantization-clip-floor-shift activation of Bu et al. (ICLR 2022) with L =
@@ -83,10 +84,26 @@ class Floor(SameShape, Node):
     traits = _TRAITS
 
 
+@register("round")
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Round(SameShape, Node):
+    """y = round(x), halves to the even neighbour (``torch.round``, ``np.round``)."""
+
+    shape: Shape = shape()
+    traits = _TRAITS
+
+
+#: how ``qcfs`` turns its scaled input into a level
+ROUNDINGS = ("floor", "half_even")
+
+
 @register("qcfs")
 @dataclass(frozen=True, eq=False, kw_only=True)
 class QCFS(SameShape, Node):
     """y = step * clip(floor(x * levels / threshold + offset), 0, levels).
+
+    With ``rounding = "half_even"`` the floor is ``round`` (halves to even, as ``torch.round``:
+    QSD-Transformer's and SpikeYOLO's multi-level spike ``round(clamp(x, 0, D))``).
 
     ``threshold`` (input units, > 0) is where the staircase reaches its top step; ``step`` is
     the output value of one level (QCFS: threshold / levels). Converted to an IF neuron with
@@ -100,8 +117,17 @@ class QCFS(SameShape, Node):
     levels: int = 8
     offset: np.ndarray = farray(0.5)
     step: np.ndarray = farray()
+    rounding: str = "floor"
+
+    @property
+    def floor_offset(self) -> np.ndarray:
+        """The offset of the floor staircase this one equals away from ties (round(z) =
+        floor(z + 1/2) except where z + 1/2 is an odd integer)."""
+        return np.asarray(self.offset) + (0.5 if self.rounding == "half_even" else 0.0)
 
     def _verify(self) -> None:
+        if self.rounding not in ROUNDINGS:
+            raise IRError(f"rounding must be one of {ROUNDINGS}, got {self.rounding!r}")
         for name in ("threshold", "offset", "step"):
             check_broadcast(getattr(self, name), self.shape, name)
             if not np.all(np.isfinite(getattr(self, name))):
@@ -115,4 +141,4 @@ class QCFS(SameShape, Node):
 #: ops that conversion turns into spiking neurons
 ACTIVATIONS = ("relu", "clip", "qcfs")
 #: every op of this file: none runs on a chip
-ANN_OPS = ("relu", "clip", "shift", "floor", "qcfs")
+ANN_OPS = ("relu", "clip", "shift", "floor", "round", "qcfs")

@@ -1,5 +1,8 @@
 """Recognise quantized-activation chains (scale/shift/clip/relu around one floor) as ``qcfs``.
 
+A ``round`` (halves to even) in place of the floor gives ``qcfs(rounding="half_even")``:
+round is monotone like floor, so the same clip algebra holds.
+
 QCFS and other quantized activations reach snnc op by op: PyTorch's tracer and ONNX exports
 both give ``x / theta -> clip(0, 1) -> * L -> + 0.5 -> floor -> / L -> * theta``. Such a chain
 computes ``clip(c * n + d, lo2, hi2)`` with ``n = clip(floor(a * x + b), n_lo, n_hi)``; when
@@ -11,13 +14,16 @@ in real arithmetic; chains of any other shape are left as they are.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .activations import QCFS, Floor
+from .activations import QCFS
 from .graph import Graph
 
-_POINTWISE = ("scale", "shift", "clip", "relu", "floor")
+_POINTWISE = ("scale", "shift", "clip", "relu", "floor", "round")
+#: the rounding step of a staircase: the op and the ``qcfs`` rounding it gives
+_STEPS = {"floor": ("floor", np.floor), "round": ("half_even", np.round)}
 
 
 @dataclass(frozen=True)
@@ -67,8 +73,9 @@ def _bound(n_bound: np.ndarray, clip: np.ndarray, c: np.ndarray, d: np.ndarray,
 
 
 def as_qcfs(chain: list[object], shape: tuple[int, ...]) -> QCFS | None:
-    """The ``qcfs`` op equal to ``chain`` (pointwise nodes, exactly one floor), or None."""
-    floors = [i for i, n in enumerate(chain) if n.op == "floor"]  # type: ignore[attr-defined]
+    """The ``qcfs`` op equal to ``chain`` (pointwise nodes, exactly one floor or round), or
+    None."""
+    floors = [i for i, n in enumerate(chain) if n.op in _STEPS]  # type: ignore[attr-defined]
     if len(floors) != 1:
         return None
     with np.errstate(invalid="ignore"):
@@ -76,6 +83,7 @@ def as_qcfs(chain: list[object], shape: tuple[int, ...]) -> QCFS | None:
 
 
 def _compose(chain: list[object], fi: int, shape: tuple[int, ...]) -> QCFS | None:
+    rounding, rnd = _STEPS[chain[fi].op]  # type: ignore[attr-defined]
     pre, post = _Affine.identity(), _Affine.identity()
     for node in chain[:fi]:
         pre = pre.then(node)  # type: ignore[assignment]
@@ -88,8 +96,8 @@ def _compose(chain: list[object], fi: int, shape: tuple[int, ...]) -> QCFS | Non
     c, d = np.asarray(post.a), np.asarray(post.b)
     if not np.all(d == 0):
         return None
-    k_lo = _bound(np.floor(pre.lo), post.lo, c, d, low=True)
-    k_hi = _bound(np.floor(pre.hi), post.hi, c, d, low=False)
+    k_lo = _bound(rnd(pre.lo), post.lo, c, d, low=True)
+    k_hi = _bound(rnd(pre.hi), post.hi, c, d, low=False)
     if k_lo is None or k_hi is None or not np.all(k_lo == 0) or not _is_int(k_hi):
         return None
     levels = np.unique(np.round(k_hi))
@@ -97,7 +105,7 @@ def _compose(chain: list[object], fi: int, shape: tuple[int, ...]) -> QCFS | Non
         return None
     big_l = int(levels[0])
     return QCFS(shape=shape, threshold=_squeeze(big_l / np.asarray(pre.a)), levels=big_l,
-                offset=_squeeze(np.asarray(pre.b)), step=_squeeze(c))
+                offset=_squeeze(np.asarray(pre.b)), step=_squeeze(c), rounding=rounding)
 
 
 def _squeeze(v: np.ndarray) -> np.ndarray:
@@ -124,22 +132,26 @@ def _chain_around(graph: Graph, floor: str) -> list[str]:
         return (nodes[name].op in _POINTWISE and len(graph.predecessors(name)) == 1
                 and len(graph.successors(name)) == 1)
 
+    def last(name: str) -> bool:  # the chain's end may feed several nodes
+        return nodes[name].op in _POINTWISE and len(graph.predecessors(name)) == 1
+
     chain = [floor]
     while single(chain[0]) and single(graph.predecessors(chain[0])[0]):
         chain.insert(0, graph.predecessors(chain[0])[0])
-    while single(chain[-1]) and single(graph.successors(chain[-1])[0]):
+    while len(graph.successors(chain[-1])) == 1 and last(graph.successors(chain[-1])[0]):
         chain.append(graph.successors(chain[-1])[0])
+        if not single(chain[-1]):
+            break
     return chain
 
 
 def _best(graph: Graph, chain: list[str]) -> tuple[list[str], QCFS] | None:
     """The longest sub-chain around the floor that is a staircase (outer scales may not be)."""
-    fi = chain.index(next(n for n in chain if graph.nodes[n].op == "floor"))
+    fi = chain.index(next(n for n in chain if graph.nodes[n].op in _STEPS))
     for i in range(fi + 1):
         for j in range(len(chain), fi, -1):
-            floor = graph.nodes[chain[fi]]
-            assert isinstance(floor, Floor)
-            q = as_qcfs([graph.nodes[n] for n in chain[i:j]], floor.shape)
+            step: Any = graph.nodes[chain[fi]]
+            q = as_qcfs([graph.nodes[n] for n in chain[i:j]], step.shape)
             if q is not None:
                 return chain[i:j], q
     return None
@@ -147,7 +159,7 @@ def _best(graph: Graph, chain: list[str]) -> tuple[list[str], QCFS] | None:
 
 def fuse_staircases(graph: Graph) -> Graph:
     """Replace every recognised quantized-activation chain by one ``qcfs`` node."""
-    floors = [n for n, node in graph.nodes.items() if node.op == "floor"]
+    floors = [n for n, node in graph.nodes.items() if node.op in _STEPS]
     for floor in floors:
         if floor not in graph.nodes or len(graph.predecessors(floor)) != 1:
             continue

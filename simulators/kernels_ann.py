@@ -29,7 +29,13 @@ def _floor(node: Any, x: np.ndarray) -> np.ndarray:
     return np.floor(x)
 
 
+@stateless("round")
+def _round(node: Any, x: np.ndarray) -> np.ndarray:
+    return np.round(x)  # halves to even, as torch.round
+
+
 @stateless("qcfs")
 def _qcfs(node: Any, x: np.ndarray) -> np.ndarray:
-    level = np.floor(x * node.levels / node.threshold + node.offset)
+    rnd = np.round if node.rounding == "half_even" else np.floor
+    level = rnd(x * node.levels / node.threshold + node.offset)
     return node.step * np.clip(level, 0, node.levels)

@@ -111,6 +111,11 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
         with bar.stage("load"):
             graph = model if isinstance(model, Graph) else load(model, **(load_options or {}))
         refuse_ann(graph)
+        levels = sum(v.op == "qcfs" for v in graph.nodes.values())
+        if note is not None and levels:
+            note(f"note: {levels} qcfs node(s) compile as multi-level integer spikes (one binary "
+                 "neuron per level, exact at every step); to run a QCFS ANN as rate-coded IF "
+                 "neurons instead, snnc convert it first")
         if note is not None:
             from .stages.optimize import input_assumption
 

@@ -20,7 +20,10 @@ appendix: E = E_MAC * FL_conv^1 + E_AC * T * (sum_n FL_conv^n * fr^n + sum_m FL_
 FL_conv = k^2 * h * w * c_in * c_out, FL_MLP = in * out): its projections are the connection
 layers above; its Hadamard products are masks (no arithmetic, as the paper argues) and its column
 sum over tokens adds ``fr * T * n_in`` ACs (n_in the elements of K * V summed; an ``axis_sum``
-row, ``kind = "attention-sum"``). ``per_block`` groups these rows and the chip's per-layer
+row, ``kind = "attention-sum"``). Multi-level integer spikes (QSD-Transformer, SpikeYOLO) and
+integer products count one AC per unit of spike value, as those papers expand an integer spike
+into that many binary spikes over virtual time steps (``graphstats.input_rate``; for binary
+spikes this is the fraction above). ``per_block`` groups these rows and the chip's per-layer
 energy by block (the ``blocks.<i>`` prefix of the PyTorch module path), so the report shows
 both per block.
 """
@@ -37,6 +40,7 @@ from .graphstats import (
     attention_sums,
     connection_nodes,
     dense_flops,
+    input_rate,
     node_input,
     reads_graph_input,
 )
@@ -48,7 +52,7 @@ PRESETS = {"fp32": (4.6, 0.9), "fp16": (1.5, 0.4), "int8": (0.23, 0.03)}
 def _layer(graph: Graph, name: str, x: np.ndarray | None, steps: int) -> dict[str, Any]:
     flops = dense_flops(graph.nodes[name])
     first = reads_graph_input(graph, name)
-    rate = 1.0 if x is None else float(np.count_nonzero(x)) / max(x.size, 1)
+    rate = input_rate(graph, name, x)
     spiking = x is not None and not np.any((x != 0) & (x != 1) & (x != -1))
     if first and not spiking:
         static = x is not None and bool(np.all(x == x[:1]))
@@ -75,7 +79,7 @@ def analytic_estimate(graph: Graph, probes: dict[str, np.ndarray] | None, steps:
     for name in attention_sums(graph):
         x = None if probes is None else node_input(graph, name, probes)
         n_in = int(np.prod(graph.nodes[name].input_shape))
-        rate = 1.0 if x is None else float(np.count_nonzero(x)) / max(x.size, 1)
+        rate = input_rate(graph, name, x)
         layers.append({"layer": name, "kind": "attention-sum", "flops": n_in, "input_rate": rate,
                        "first": False, "charged_as": "AC", "steps": steps,
                        "ops": rate * steps * n_in, "energy": rate * steps * n_in * e_ac * 1e-12})

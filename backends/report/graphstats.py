@@ -125,6 +125,42 @@ def node_input(graph: Graph, name: str, probes: dict[str, np.ndarray]) -> np.nda
     return total
 
 
+#: per-sample maps a spike unit passes through unchanged in kind (values stay multiples of it)
+_UNIT_MAPS = ("permute", "broadcast", "axis_sum", "reshape", "flatten")
+
+
+def spike_unit(graph: Graph, name: str) -> float | None:
+    """The value of one binary spike in ``name``'s output, when it is a count of spikes: 1 for
+    binary spiking neurons, ``step`` for a multi-level spike (``qcfs``, a count of levels: the
+    D virtual time steps of QSD-Transformer / SpikeYOLO), the product of its operands' units
+    for a ``mul``, through rearrangements and sums; None otherwise (currents, graded values)."""
+    node: Any = graph.nodes[name]
+    if node.op == "qcfs":
+        step = np.unique(np.asarray(node.step, np.float64))
+        return float(step[0]) if step.size == 1 else None
+    if node.op == "mul":
+        units = [spike_unit(graph, p) for p in graph.predecessors(name)]
+        return None if any(u is None for u in units) else float(np.prod(units))
+    if node.op in _UNIT_MAPS and len(graph.predecessors(name)) == 1:
+        return spike_unit(graph, graph.predecessors(name)[0])
+    binary = node.op == "threshold" or (has(node, Trait.NEURON, Trait.SPIKING)
+                                        and not getattr(node, "graded", False))
+    return 1.0 if binary else None
+
+
+def input_rate(graph: Graph, name: str, x: np.ndarray | None) -> float:
+    """Spikes per input element and step: the fraction of non-zero elements, or for inputs that
+    are counts of spikes (``spike_unit``) the mean count, each unit of a multi-level spike or of
+    an integer product counted as one binary spike (equal to the fraction for binary spikes)."""
+    if x is None:
+        return 1.0
+    preds = graph.predecessors(name)
+    units = [spike_unit(graph, p) for p in preds]
+    if preds and all(u is not None for u in units) and len(set(units)) == 1 and units[0]:
+        return float(np.abs(x).sum() / units[0]) / max(x.size, 1)
+    return float(np.count_nonzero(x)) / max(x.size, 1)
+
+
 def input_probes(graph: Graph) -> list[str]:
     """Probes that record every connection node's input and every neuron's output and state."""
     out: list[str] = []

@@ -24,11 +24,15 @@ __all__ = ["Conversion", "convert", "refuse_ann"]
 
 
 def refuse_ann(graph: Graph) -> None:
-    """``UnsupportedOpError`` if ``graph`` still has ANN activations (compile needs an SNN)."""
+    """``UnsupportedOpError`` if ``graph`` still has ANN activations (compile needs an SNN).
+
+    ``qcfs`` is not refused: per time step it is a multi-level integer spike (QSD-Transformer
+    style), which ``lower-spike-products`` lowers exactly to one binary neuron per level."""
     from ..errors import UnsupportedOpError
     from ..ir.activations import ANN_OPS
 
-    found = [f"{n} ({v.op})" for n, v in graph.nodes.items() if v.op in ANN_OPS]
+    found = [f"{n} ({v.op})" for n, v in graph.nodes.items()
+             if v.op in ANN_OPS and v.op != "qcfs"]
     if found:
         raise UnsupportedOpError(
             f"the model is an ANN: {', '.join(found[:4])}{' ...' if len(found) > 4 else ''} "

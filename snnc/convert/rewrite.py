@@ -47,7 +47,7 @@ def plan(graph: Graph, thresholds: dict[str, float], opi: bool) -> list[Layer]:
         node = graph.nodes[name]
         if node.op == "qcfs":
             layers.append(Layer(name, "qcfs", np.asarray(node.threshold),
-                                np.asarray(node.step * node.levels), np.asarray(node.offset)))
+                                np.asarray(node.step * node.levels), np.asarray(node.floor_offset)))
             continue
         if node.op == "clip" and np.any(node.lo != 0):
             raise UnsupportedOpError(

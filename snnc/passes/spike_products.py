@@ -47,7 +47,7 @@ import numpy as np
 from ..errors import UnsupportedOpError
 from ..ir import LIF, Conv2d, Flatten, Graph, GraphEditor, Linear, QTensor, Reshape, as_float
 from ..ir.traits import Trait, has
-from .graphutil import is_spiking
+from .integer_products import integer_targets, lower_integer
 from .manager import Pass, PassContext, Semantics
 
 #: ops that only rearrange values (a permutation of the flat vector)
@@ -146,23 +146,14 @@ def _lower_products(g: Graph, ctx: PassContext, info: dict[str, Any]) -> Graph:
     ed = g.edit()
     made: dict[str, str] = {}
     dead: set[str] = set()
+    later = integer_targets(g)  # integer_products lowers them
     for name, n in g.nodes.items():
         node: Any = n
-        if node.op != "mul":
+        if node.op != "mul" or name in later:
             continue
         operands = []
         for p in g.predecessors(name):
             src, chain = chain_back(g, p, (*REARRANGE, "broadcast"))
-            if not is_spiking(g.nodes[src]):
-                raise UnsupportedOpError(
-                    f"node {name!r} (mul): operand {p!r} comes from {src!r} "
-                    f"({g.nodes[src].op}), which does not send binary spikes. A product of "
-                    "binary spikes is an AND (a coincidence neuron), exact on Loihi; an integer- "
-                    "or real-valued product (Q(K^T V) with integer K^T V as in QSD-Transformer "
-                    "or BESTformer, a product of currents) needs multiplying synapses, which "
-                    "snnc does not lower. Put a spiking neuron on each operand (spike-driven "
-                    "self-attention: Q * SNN(sum over tokens of K * V)), or simulate with the "
-                    "float reference (-b reference).")
             operands.append((src, chain))
         after = _absorbed_layout(g, name)
         size = int(np.prod(node.shape))
@@ -341,11 +332,14 @@ class LowerSpikeProducts(Pass):
             g = drop_zeros(g, info)
         if any(n.op == "mul" for n in g.nodes.values()):
             g = _lower_products(g, ctx, info)
+        if any(n.op in ("mul", "qcfs") for n in g.nodes.values()):
+            g = _drop_unused(lower_integer(g, info).edit())
         if any(n.op in COMPOSE for n in g.nodes.values()):
             g = _lower_maps(g, info)
         if any(n.op == "conv1d" for n in g.nodes.values()):
             g = _conv1d_to_2d(g)
-        changed = info["products"] or info["maps"] or info["zero"] or info["layer_scales"]
+        changed = (info["products"] or info["maps"] or info["zero"] or info["layer_scales"]
+                   or info.get("unary"))
         g = split_views(g) if changed else g
         ctx.report(self, **info)
         if changed:

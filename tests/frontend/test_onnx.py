@@ -272,3 +272,29 @@ def test_external_data_past_the_end_of_its_file_is_refused(tmp_path):
     onnx.save(_with_external(helper_model(np.random.default_rng(1)), "short.bin"), path)
     with pytest.raises(FormatError, match=r"runs past the end|cannot be read"):
         load(path)
+
+
+def test_onnx_round_staircase_is_a_half_even_qcfs(tmp_path):
+    """QSD-style multi-level spike exported to ONNX: Clip(0, 2) then Round (halves to even, as
+    onnxruntime rounds) becomes qcfs(rounding="half_even"), equal to onnxruntime on ties."""
+    inits = [_init("W", np.array([[[[0.5]]], [[[1.0]]]], np.float32)),
+             _init("lo", np.float32(0)), _init("hi", np.float32(2))]
+    nodes = [helper.make_node("Conv", ["x", "W"], ["c"], name="conv"),
+             helper.make_node("Clip", ["c", "lo", "hi"], ["cl"], name="clip"),
+             helper.make_node("Round", ["cl"], ["y"], name="round")]
+    graph = helper.make_graph(
+        nodes, "round", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 2, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2, 2, 2])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 10
+    path = tmp_path / "round.onnx"
+    onnx.save(model, path)
+    g = load(path)
+    q = [v for v in g.nodes.values() if v.op == "qcfs"]
+    assert len(q) == 1
+    assert q[0].rounding == "half_even"
+    x = (np.arange(-4, 20) / 4).reshape(6, 1, 2, 2).astype(np.float32)  # halves included
+    want = ort_forward(path, x)
+    clipped = np.clip(np.concatenate([0.5 * x, x], axis=1), 0, 2)
+    assert np.any(np.floor(clipped + 0.5) != want)  # ties rounded to even (0.5 -> 0) occur
+    np.testing.assert_array_equal(snnc_forward(path, x), want)

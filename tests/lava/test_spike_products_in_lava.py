@@ -2,7 +2,8 @@
 for Loihi 2 (coincidence neurons, 0/1 synapses for the sum over tokens and the head
 rearrangements, delays on the Q path and the membrane shortcut), run by Lava's ``fixed_pt``
 models and by the event simulator: spikes, u and v equal at every step, and the aligned
-outputs equal the float model."""
+outputs equal the float model. Likewise random integer-valued attention (multi-level spikes,
+Q(KᵀV) products; tests/integer_random.py)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,35 @@ def test_sdsa_blocks_run_identically_in_lava(seed: int) -> None:
     assert len(ands) == 2
     for a in ands:  # the coincidence neurons are not silent in Lava
         assert lava.probes[f"{a}.s"].any(), a
+    for p in probes:
+        np.testing.assert_array_equal(ev.probes[p], lava.probes[p].reshape(ev.probes[p].shape),
+                                      err_msg=p)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_integer_attention_runs_identically_in_lava(seed: int) -> None:
+    """Multi-level spikes (unary neurons) and integer products (ANDs) of tests/integer_random.py
+    in Lava: spikes, u and v of every neuron equal the event simulator's at every step."""
+    from integer_random import random_integer_attention
+    from integer_random import spikes as int_spikes
+
+    from snnc.backends.lava import run_lava
+
+    rng = np.random.default_rng([seed, 1718])
+    g = random_integer_attention(rng)
+    x = int_spikes(rng, g.nodes["in"].out_shape)
+    ctx = PassContext(calibration={"in": x}, programmable_neurons=True)
+    low = PassManager(parse_pipeline(DEFAULT_PIPELINE)).run(g, ctx).graph
+    assert compare_graphs(g, low, x).identical
+    steps = len(x) + max(low.metadata["loihi.latency"].values())
+    stim = encode_inputs(low, {"in": x})["in"]
+    stim = np.concatenate([stim, np.zeros((steps - len(x), *stim.shape[1:]))])
+    lifs = [n for n, v in low.nodes.items() if v.op == "loihi.lif"]
+    probes = tuple(f"{n}.{var}" for n in lifs for var in ("s", "u", "v"))
+    lava = run_lava(low, stim, steps, probes=probes)
+    ev = simulate(map_graph(low, "loihi2"), stim, steps, probes=probes)
+    np.testing.assert_array_equal(ev.output, lava.output)
+    assert lava.probes["y_and.s"].any()  # the outer ANDs fire in Lava
     for p in probes:
         np.testing.assert_array_equal(ev.probes[p], lava.probes[p].reshape(ev.probes[p].shape),
                                       err_msg=p)

@@ -3,7 +3,7 @@ synapses is exact. Random Spike-driven Transformer blocks (parameters on Loihi's
 tests/spiking_transformer/sdt_random.py), traced from PyTorch and compiled with the default
 pipeline, equal the float graph spike for spike under the latency convention
 (``compare_graphs``); the coincidence neurons are not silent; the stated latency of an SDSA block
-is what ``loihi.latency`` holds; integer-valued products are refused by name."""
+is what ``loihi.latency`` holds; integer-valued products (Q(KᵀV)) lower to ANDs too."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from snnc import ir
-from snnc.errors import UnsupportedOpError
 from snnc.passes import DEFAULT_PIPELINE, PassContext, PassManager, parse_pipeline
 from snnc.passes.fidelity import compare_graphs
 from snnc.passes.qinputs import encode_inputs
@@ -125,22 +124,31 @@ def test_coincidence_neuron_is_an_and(k: int) -> None:
     assert np.array_equal(simulate(low, x).output, want)
 
 
-def test_integer_product_is_refused_by_name() -> None:
+def test_integer_product_lowers_to_ands() -> None:
     """Q (Kᵀ V) with integer Kᵀ V (QSD-Transformer's form): the second product has an operand
-    that is a sum, not spikes."""
+    that is a sum of ANDs, lowered to ANDs of (Q, AND(K, V)) with the sum in the next synapse."""
     n = 4
     nodes = {"in": ir.Input(shape=(n, n)),
              "q": ir.IF(shape=(n, n), threshold=0.5), "k": ir.IF(shape=(n, n), threshold=0.5),
              "kk": ir.Mul(shape=(n, n)),
              "sum": ir.AxisSum(input_shape=(n, n), axes=(0,), keepdim=True),
              "b": ir.Broadcast(input_shape=(1, n), output_shape=(n, n)),
-             "qkv": ir.Mul(shape=(n, n)), "out": ir.Output(shape=(n, n))}
+             "qkv": ir.Mul(shape=(n, n)), "f": ir.Flatten(input_shape=(n, n)),
+             "fc": ir.Linear(weight=np.eye(n * n)), "o": ir.LI(shape=(n * n,), decay_v=0.0),
+             "out": ir.Output(shape=(n * n,))}
     edges = [("in", "q"), ("in", "k"), ("q", "kk"), ("k", "kk"), ("kk", "sum"), ("sum", "b"),
-             ("q", "qkv"), ("b", "qkv"), ("qkv", "out")]
+             ("q", "qkv"), ("b", "qkv"), ("qkv", "f"), ("f", "fc"), ("fc", "o"), ("o", "out")]
     g = ir.Graph.build(nodes, edges)
-    with pytest.raises(UnsupportedOpError, match=r"'qkv' \(mul\).*'sum' \(axis_sum\).*binary "
-                       r"spikes.*Q\(K\^T V\)"):
-        LowerSpikeProducts().run(g, PassContext())
+    ctx = PassContext()
+    low = LowerSpikeProducts().run(g, ctx)
+    info = ctx.last_report("lower-spike-products")["products"]
+    assert info["qkv"]["integer"]
+    assert not info["kk"].get("integer")
+    assert not any(v.op in ("mul", "axis_sum", "broadcast") for v in low.nodes.values())
+    x = spikes(np.random.default_rng(1), (n, n), t=12, b=3)
+    want = simulate(g, x).output
+    assert want.max() > 1  # integer-valued
+    assert compare_graphs(g, low, x).identical
 
 
 def test_graphs_without_attention_are_unchanged() -> None:

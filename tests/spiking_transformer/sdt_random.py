@@ -63,12 +63,55 @@ class IntegerAttention(nn.Module):
         self.q, self.k, self.v = (tokens("sj", 4, 4, bias=False) for _ in range(3))
         self.q_lif, self.k_lif, self.v_lif = (make_neuron("sj") for _ in range(3))
 
+        self.out_lif = make_neuron("sj")
+        self.proj = tokens("sj", 4, 4)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         q = self.q_lif(self.q(x)).transpose(-1, -2)  # (N, C)
         k = self.k_lif(self.k(x)).transpose(-1, -2)
         v = self.v_lif(self.v(x)).transpose(-1, -2)
-        return q @ (k.transpose(-1, -2) @ v)  # the line the refusal names
+        y = (q @ (k.transpose(-1, -2) @ v)).transpose(-1, -2)  # integer (C, N)
+        return self.proj(self.out_lif(y * 0.25))
+
+
+class CurrentProduct(nn.Module):
+    """A product of a current (no neuron on q) with spikes: no exact lowering."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from spiking_transformer.sdt_models import make_neuron, tokens
+
+        self.q, self.k = (tokens("sj", 4, 4, bias=False) for _ in range(2))
+        self.k_lif = make_neuron("sj")
+        self.proj = tokens("sj", 4, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(self.q(x) * self.k_lif(self.k(x)))  # the line the refusal names
 
 
 def build_integer_attention() -> nn.Module:
     return on_grid(IntegerAttention(), 0)
+
+
+def build_current_product() -> nn.Module:
+    return on_grid(CurrentProduct(), 0)
+
+
+class SoftmaxAttention(nn.Module):
+    """Vanilla attention on spike tokens: softmax(Q Kᵀ) V (refused naming softmax and its line)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from spiking_transformer.sdt_models import make_neuron, tokens
+
+        self.q, self.k = (tokens("sj", 4, 4, bias=False) for _ in range(2))
+        self.q_lif, self.k_lif = (make_neuron("sj") for _ in range(2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q = self.q_lif(self.q(x)).transpose(-1, -2)
+        k = self.k_lif(self.k(x)).transpose(-1, -2)
+        return (q @ k.transpose(-1, -2)).softmax(dim=-1) @ k  # the line the refusal names
+
+
+def build_softmax_attention() -> nn.Module:
+    return on_grid(SoftmaxAttention(), 0)

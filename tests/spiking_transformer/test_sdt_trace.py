@@ -109,3 +109,31 @@ def test_unflatten_of_heads_is_a_reshape() -> None:
     out = simulate(g, x).output
     want = x.reshape(2, 3, 4, 4, 4).swapaxes(-1, -2)
     assert np.array_equal(out, want)
+
+
+class _ModuleAttention(nn.Module):
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.mha = nn.MultiheadAttention(4, 1, batch_first=True)
+        self.softmax = nn.Softmax(dim=-1)
+        self.norm = nn.LayerNorm(4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        t = x.transpose(-1, -2)  # (N, C) tokens
+        if self.kind == "MultiheadAttention":
+            return self.mha(t, t, t)[0]
+        if self.kind == "Softmax":
+            return self.softmax(t @ t.transpose(-1, -2)) @ t
+        return self.norm(t)
+
+
+@pytest.mark.parametrize("kind", ["MultiheadAttention", "Softmax", "LayerNorm"])
+def test_float_attention_modules_are_refused_naming_module_and_line(kind: str) -> None:
+    with pytest.raises(UnsupportedOpError) as err:
+        trace(_ModuleAttention(kind), SHAPE)
+    msg = str(err.value)
+    assert f"{kind} (float attention" in msg
+    assert "test_sdt_trace.py:" in msg  # the model line
+    assert "spike-driven self-attention" in msg
+    assert "multi-level integer" in msg

@@ -25,6 +25,7 @@ from ...ir import (
     MaxPool2d,
     ReLU,
     Reshape,
+    Round,
     Scale,
     Shift,
 )
@@ -133,6 +134,13 @@ def _floor(b: Builder, n: Any, ins: list[Any], a: dict[str, Any]) -> list[Any]:
     if not isinstance(ins[0], Port):
         return [np.floor(ins[0])]
     return [b.add(_base(n), Floor(shape=ins[0].shape), [ins[0]])]
+
+
+@op("Round")
+def _round(b: Builder, n: Any, ins: list[Any], a: dict[str, Any]) -> list[Any]:
+    if not isinstance(ins[0], Port):
+        return [np.round(ins[0])]  # halves to even, as ONNX Round
+    return [b.add(_base(n), Round(shape=ins[0].shape), [ins[0]])]
 
 
 def _pool(b: Builder, n: Any, x: Port, a: dict[str, Any], cls: type) -> Port:

@@ -431,6 +431,9 @@ def convert_module(ctx: Context, mod: nn.Module, path: str, args: list[Any],
     """Convert one module call (also used by containers for their children)."""
     fn = reg.find_module_converter(mod)
     if fn is None:
+        from .converters.attention import refuse_float_module
+
+        refuse_float_module(ctx, mod)
         ctx.fail("unsupported module", f"the modules {reg.supported_modules()}")
     if reg.is_stateful(mod):
         ctx.calls[path] = ctx.calls.get(path, 0) + 1

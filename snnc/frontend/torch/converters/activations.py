@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ....ir import Clip, Floor, ReLU, Shift
+from ....ir import Clip, Floor, ReLU, Round, Shift
 from ..context import Context, Port
 from ..quantgrid import to_numpy
 from . import function_converter, module_converter
@@ -85,6 +85,14 @@ def _clamp(ctx: Context, fn: Any, args: list, kwargs: dict, rec: Any) -> Port:
     else:
         lo, hi = _arg(args, kwargs, 1, "min"), _arg(args, kwargs, 2, "max")
     return clip(ctx, ctx.where.path, args[0], lo, hi)
+
+
+@function_converter(torch.round, "method:round")
+def _round(ctx: Context, fn: Any, args: list, kwargs: dict, rec: Any) -> Port:
+    x = ctx.check_port(args[0])
+    if kwargs.get("decimals", args[1] if len(args) > 1 else 0):
+        ctx.fail("round to decimals", "torch.round(x) (to integers, halves to even)")
+    return ctx.add(ctx.where.path, Round(shape=x.shape), [x])
 
 
 @function_converter(torch.floor, "method:floor")

@@ -10,8 +10,11 @@ transposes, ``matmul`` of spike matrices, and the attention forms snnc refuses (
 - ``a @ b`` (``matmul``) of two input-dependent tensors: ``A[..., n, k] @ B[..., k, m]`` is the
   sum over k of the product of both broadcast to (..., n, k, m), so Q(KᵀV) of spike matrices is
   built from the same three ops, with integer results.
-- softmax (and the other float normalisations of vanilla attention) is refused by name: it has
-  no exact lowering to neurons and synapses.
+- softmax (and the other float normalisations of vanilla attention: log-softmax, layer norm,
+  ``scaled_dot_product_attention``, and the modules ``nn.MultiheadAttention``, ``nn.Softmax``,
+  ``nn.LayerNorm``, ``nn.Transformer*``) is refused by name: it has no exact lowering to neurons
+  and synapses. The spike-matrix products with integer results (and multi-level integer
+  operands) lower in ``snnc/passes/integer_products.py``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from ....ir import AxisSum, Broadcast, Mul, Permute, Reshape, Scale
 from ..context import Context, Port
@@ -130,13 +134,28 @@ def _matmul(ctx: Context, fn: Any, args: list, kwargs: dict, rec: Any) -> Port:
     return ctx.add(base, node, [prod])
 
 
+#: torch modules of float attention and normalisation, refused with the attention hint
+FLOAT_MODULES = (nn.MultiheadAttention, nn.Softmax, nn.LogSoftmax, nn.Softmax2d, nn.LayerNorm,
+                 nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, nn.TransformerEncoder,
+                 nn.TransformerDecoder, nn.Transformer)
+ATTENTION_HINT = ("spike-driven self-attention (Q * SNN(sum over tokens of K * V)) or the "
+                  "spike-matrix form Q @ (K^T @ V) with spiking or multi-level integer Q, K, V, "
+                  "and BatchNorm instead of LayerNorm")
+
+
+def refuse_float_module(ctx: Context, mod: nn.Module) -> None:
+    """A float attention or normalisation module: refused naming it and the attention forms
+    that do lower (called by the tracer for modules without a converter)."""
+    if isinstance(mod, FLOAT_MODULES):
+        ctx.fail(f"{type(mod).__name__} (float attention or normalisation: softmax, layer norm) "
+                 "has no exact lowering to neurons and synapses", ATTENTION_HINT)
+
+
 @function_converter(F.softmax, torch.softmax, "method:softmax", F.log_softmax,
                     torch.log_softmax, "method:log_softmax", F.layer_norm,
                     F.scaled_dot_product_attention)
 def _float_attention(ctx: Context, fn: Any, args: list, kwargs: dict, rec: Any) -> Port:
     name = getattr(fn, "__name__", str(fn))
     ctx.fail(f"{name} on input-dependent values (float attention or normalisation) has no exact "
-             "lowering to neurons and synapses", "spike-driven self-attention (Q * SNN(sum over "
-             "tokens of K * V)) or the spike-matrix form Q @ (K^T @ V) with spiking Q, K, V, "
-             "and BatchNorm instead of LayerNorm")
+             "lowering to neurons and synapses", ATTENTION_HINT)
     raise AssertionError  # unreachable
