@@ -1,4 +1,4 @@
-"""Compile time and peak memory of three models, each ``snnc compile`` as a fresh process.
+"""Compile time and peak memory of four models, each ``snnc compile`` as a fresh process.
 
 - ``qsnn4``: the shipped example, ``examples/models/qsnn4.pt`` (64-128-10, 4-bit, snnc.nn; traced
   with torch.fx, 12 passes, fidelity run, mapping, report);
@@ -10,10 +10,15 @@
   4x4 conv) and a dense 448 -> 10 readout:
   11.0 M conv weights, random 8-bit integers (the residual adds are left out: they change
   neither the weight count nor the mapping work), compiled for Loihi 2 from a lowered ``.snnc``
-  file.
+  file;
+- ``dense-64x1M``: the issue's large dense network, 64 inputs -> 1,000,000 LIF neurons (64 M
+  random 8-bit weights), lowered, for Loihi 2.
 
 Each row: the wall time and CPU time (user + system, ``os.wait4``) of the whole process, its
-peak resident memory (ru_maxrss), the size of the ``program.h5`` it wrote and peak / program.
+peak resident memory (ru_maxrss), the size of the ``program.h5`` it wrote and peak / program,
+and the program as snnc holds it in memory (``ChipProgram.load``: the bytes of its graph's
+arrays, weights as int64) with peak / that. A bare interpreter with numpy and h5py imported is
+about 45 MB of the peak, whatever the model.
 Usage: ``.venv/bin/python benchmarks/bench_compile.py [--only NAME] [--repeats 1]``
 """
 
@@ -72,6 +77,23 @@ def resnet18_sized(path: Path) -> int:
     return n_weights
 
 
+def dense_1m(path: Path) -> int:
+    """The issue's large dense network: 64 inputs -> 1,000,000 LIF neurons, random 8-bit
+    weights (64 M synapses), as a lowered graph; its number of weights."""
+    from snnc import ir
+    from snnc.ir.serialize import write_graph
+
+    n = 1_000_000
+    w = np.random.default_rng(0).integers(-128, 128, size=(n, 64))
+    write_graph(ir.Graph.chain(("x", ir.Input(shape=(64,))), ("fc", ir.LoihiDense(weight=w)),
+                               ("lif", ir.LoihiLIF(shape=(n,), du=4095, dv=256, vth=20000)),
+                               ("y", ir.Output(shape=(n,)))), path)
+    return w.size
+
+
+WRITERS = {"resnet18-sized": resnet18_sized, "dense-64x1M": dense_1m}
+
+
 def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     """(wall s, CPU s, peak RSS MB) of one process."""
     t0 = time.perf_counter()
@@ -83,11 +105,25 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def loaded_size(path: Path) -> float:
+    """MB of the arrays of the program's graph as ``ChipProgram.load`` gives them."""
+    from snnc.backends.loihi.program import ChipProgram
+
+    graph = ChipProgram.load(path).graph
+    return sum(v.nbytes for node in graph.nodes.values() for v in vars(node).values()
+               if isinstance(v, np.ndarray)) / 2**20
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default=None, choices=("qsnn4", "pilotnet-lif", "resnet18-sized"))
+    ap.add_argument("--only", default=None,
+                    choices=("qsnn4", "pilotnet-lif", "resnet18-sized", "dense-64x1M"))
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--write", nargs=2, help=argparse.SUPPRESS)  # NAME PATH, in a child
     args = ap.parse_args()
+    if args.write:
+        print(WRITERS[args.write[0]](Path(args.write[1])))
+        return
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env["SNNC_PROGRESS"] = "0"
@@ -97,10 +133,16 @@ def main() -> None:
         t = Path(tmp)
         models = {"qsnn4": ([str(REPO / "examples" / "models" / "qsnn4.pt")], ""),
                   "pilotnet-lif": ([str(PILOTNET)], "")}
-        if args.only in (None, "resnet18-sized"):
-            n = resnet18_sized(t / "resnet18.snnc")
-            models["resnet18-sized"] = ([str(t / "resnet18.snnc"), "--chip", "loihi2"],
-                                        f"{n / 1e6:.1f} M conv weights")
+        for name, what in (("resnet18-sized", "conv weights"), ("dense-64x1M", "synapses")):
+            if args.only not in (None, name):
+                continue
+            # in a child: a child's ru_maxrss starts from its parent's RSS at fork time, so
+            # this process stays small (it would inflate every later row's peak otherwise)
+            n = int(subprocess.run(
+                [sys.executable, __file__, "--write", name, str(t / f"{name}.snnc")],
+                env=env, check=True, capture_output=True, text=True).stdout)
+            models[name] = ([str(t / f"{name}.snnc"), "--chip", "loihi2"],
+                            f"{n / 1e6:.1f} M {what}")
         for name, (argv, note) in models.items():
             if args.only not in (None, name) or (name == "pilotnet-lif" and not PILOTNET.exists()):
                 continue
@@ -109,12 +151,14 @@ def main() -> None:
                     for _ in range(args.repeats)]
             wall, cpu, peak = min(runs)
             size = (out / "program.h5").stat().st_size / 2**20
-            rows.append((name, wall, cpu, peak, size, note))
+            rows.append((name, wall, cpu, peak, size, out / "program.h5", note))
+        rows = [(*r[:5], loaded_size(r[5]), r[6]) for r in rows]  # after every compile ran
     print(f"\n{'model':16s} {'wall (s)':>9s} {'CPU (s)':>8s} {'peak RSS (MB)':>14s} "
-          f"{'program.h5 (MB)':>16s} {'peak / program':>15s}")
-    for name, wall, cpu, peak, size, note in rows:
+          f"{'program.h5 (MB)':>16s} {'peak / h5':>10s} {'in memory (MB)':>15s} "
+          f"{'peak / in memory':>17s}")
+    for name, wall, cpu, peak, size, mem, note in rows:
         print(f"{name:16s} {wall:9.2f} {cpu:8.2f} {peak:14.0f} {size:16.2f} "
-              f"{peak / max(size, 1e-9):15.1f}  {note}")
+              f"{peak / max(size, 1e-9):10.1f} {mem:15.1f} {peak / max(mem, 1e-9):17.1f}  {note}")
     print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 

@@ -45,12 +45,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import loihi2_published as l2pub
 from bench_loihi1_published import NETS, calibrate, measured_map, peers_network
 
 from snnc.backends.loihi.chips import load_chip
 from snnc.backends.loihi.mapper import map_graph
 from snnc.backends.report.energy import MODEL_DIR, load_model
-from snnc.backends.report.loihi2_facts import loihi2_system, summary
+from snnc.backends.report.loihi2_facts import PILOTNET_LIF_EVENTS_L1_UJ, loihi2_system, summary
 from snnc.backends.report.sections import run_model
 from snnc.backends.report.system import SystemCosts
 from snnc.simulators.event import simulate
@@ -184,16 +185,27 @@ def toml_block(sysc: SystemCosts, fitted: dict, rows: list[str], estimate: bool)
     return "\n".join(lines)
 
 
-def loihi2_block(l1: SystemCosts) -> str:
+def loihi2_block(l1: SystemCosts) -> tuple[str, list[str]]:
     """The [system] table of ``loihi2-estimate``: Loihi 1's calibrated lines scaled to Loihi 2
-    by the factors of ``loihi2_facts`` (Loihi 2's own message cost, step time, x86 power)."""
+    by the factors of ``loihi2_facts`` (its energy factor from lava-dl's Loihi 2 PilotNet LIF);
+    and that point's rows (``loihi2_published``)."""
     c = load_chip("loihi1").costs
+    program, counters = l2pub.program_and_counters()
+    model = load_model("loihi2-estimate", program.chip)
     s = loihi2_system(l1, c.energy_pj, c.time_ns)
-    f = summary(c.energy_pj, c.time_ns)
+    model = dataclasses.replace(model, system=s)
+    ev = l2pub.events_at_loihi1_uj(program, counters, model)
+    rows = l2pub.rows(program, counters, model)
+    rows.append(f"# its events at Loihi 1's prices: {ev:.4f} µJ per step (loihi2_facts."
+                f"PILOTNET_LIF_EVENTS_L1_UJ = {PILOTNET_LIF_EVENTS_L1_UJ}"
+                + ("" if abs(ev / PILOTNET_LIF_EVENTS_L1_UJ - 1) < 1e-4 else
+                   ": DIFFERS, update it and the [scale] of loihi2-estimate.toml") + ")")
+    f = summary(c.energy_pj, c.time_ns, s.core_leak_w, l1)
     lr = s.core_leak_range or (0.0, 0.0)
     est = list(s.estimated)
     lines = [MARKER, "# Loihi 2's lines, derived from Loihi 1's calibration by "
-             "backends/report/loihi2_facts.py (no Loihi 2 measurement is fitted)", "[system]",
+             "backends/report/loihi2_facts.py (the energy factor fitted on lava-dl's Loihi 2 "
+             "PilotNet LIF, benchmarks/loihi2_published.py)", "[system]",
              f'input_path = "{s.input_path}"  # "x86" (embedded cores feed the input) or "host"',
              f"mgmt_w = {s.mgmt_w:.4f}  # [D] Loihi 1's fitted {l1.mgmt_w:.4f} W x "
              f"{f['x86_power_factor']:.3f} (Lakemont on Intel 4, process scaling)",
@@ -217,8 +229,13 @@ def loihi2_block(l1: SystemCosts) -> str:
              'input_msg = "derived: one Loihi 2 mesh message (axon_out x the energy and time '
              'factors)"',
              'core_leak = "derived: Loihi 1 per-core leakage (Frady 2020 vs Blouw 2019) x core '
-             'area (Intel brief)"', ""]
-    return "\n".join(lines)
+             'area (Intel brief)"',
+             "", "[system.fit]",
+             'fitted_on = ["lava-dl Loihi 2 PilotNet LIF dynamic energy ([scale] energy, '
+             'loihi2_facts.energy_factor)"]',
+             'held_back = ["lava-dl Loihi 2 PilotNet LIF time per step and total energy"]',
+             "results = [", *[f"  {r!r}," for r in rows if r.startswith("|")], "]", ""]
+    return "\n".join(lines), rows
 
 
 def current_system(model_name: str) -> SystemCosts:
@@ -247,7 +264,8 @@ def main() -> None:
                     help="rewrite loihi2-estimate's [system] from loihi1-sanafe's, no refit")
     args = ap.parse_args()
     if args.loihi2_only:
-        block = loihi2_block(current_system("loihi1-sanafe"))
+        block, l2rows = loihi2_block(current_system("loihi1-sanafe"))
+        print("\n".join(l2rows))
         print(block if args.dry_run else f"# wrote {write('loihi2-estimate', block)}")
         return
     pts = points(args.samples)
@@ -293,8 +311,11 @@ def main() -> None:
         print(per_core_check(model, pts, fitted))
         if not args.dry_run:
             print(f"# wrote {write(name, toml_block(sysc, fitted, rows, False))}")
-            if name == "loihi1-sanafe":
-                print(f"# wrote {write('loihi2-estimate', loihi2_block(sysc))}")
+        if name == "loihi1-sanafe":
+            block, l2rows = loihi2_block(sysc)
+            print("\n".join(l2rows))
+            if not args.dry_run:
+                print(f"# wrote {write('loihi2-estimate', block)}")
 
 
 if __name__ == "__main__":

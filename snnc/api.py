@@ -215,6 +215,8 @@ def simulate(model: str | Path, inputs: Any, steps: int | None = None,
     file does not hold it yet: a program (``loihi-sim``) is mapped on ``chip``, a lowered graph
     (``lava``) is compiled for the simulator's target; ``reference`` and ``brian2`` run the
     graph as loaded. ``load_options`` go to the model's reader (e.g. netx's ``num_layers``).
+    A lowered program receives the input as compile encoded it (analog values as
+    ``round(x * 2**k)``), so ``inputs`` are the model's own values, as for ``snnc simulate``.
     ``options``: ``reset_interval``, ``progress`` (loihi-sim), ``lava_hw``. ``fidelity``:
     ``"fixed_pt"`` (Lava's CPU semantics) or ``"silicon"`` (the Loihi 2 behaviours Lava leaves
     out, ``simulators/silicon.py``).
@@ -225,12 +227,28 @@ def simulate(model: str | Path, inputs: Any, steps: int | None = None,
     silicon.check_fidelity(fidelity)
     sim = default_registry().simulator(backend)
     subject = prepare(model, sim.needs, sim.compile_target, chip, inputs, load_options)
+    inputs = _chip_inputs(subject, inputs)
     if fidelity == "fixed_pt":
         return sim.run(subject, inputs, steps, tuple(probes), **options)
     subject = silicon.silicon_subject(subject)
     graph = subject if isinstance(subject, Graph) else subject.graph
     result = sim.run(subject, inputs, steps, silicon.probes_needed(graph, probes), **options)
     return silicon.silicon_readout(graph, result, probes)
+
+
+def _chip_inputs(subject: Any, inputs: Any) -> Any:
+    """The model's input as a lowered program receives it (``qinputs.chip_stimulus``: analog
+    values encoded as compile calibrated them; another kind of input refused)."""
+    from .passes.fidelity import is_lowered
+    from .passes.qinputs import chip_stimulus
+
+    graph = getattr(subject, "graph", subject)
+    if not isinstance(graph, Graph) or not is_lowered(graph) or len(graph.inputs) != 1:
+        return inputs
+    if isinstance(inputs, dict):
+        name = graph.inputs[0]
+        return {**inputs, name: chip_stimulus(graph, inputs[name])} if name in inputs else inputs
+    return chip_stimulus(graph, inputs)
 
 
 def prepare(model: str | Path, needs: str, compile_target: str | None = None,

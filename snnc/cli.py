@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -101,9 +103,36 @@ def _internal(exc: BaseException) -> None:
     sys.exit(1)
 
 
+#: subcommands that never use numpy's BLAS: OpenBLAS starts a thread pool when numpy is
+#: imported, and its idle workers spin (about 0.1 s CPU of a 0.2 s ``snnc inspect`` on 2 cores)
+SERIAL_BLAS = frozenset({"inspect", "report", "list"})
+
+
+def one_blas_thread(args: list[str], environ: dict[str, str] | os._Environ[str]) -> bool:
+    """Whether ``snnc ARGS`` may ask OpenBLAS for one thread: the user chose no thread count
+    (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``) and the command does no BLAS work: no
+    subcommand (help), ``SERIAL_BLAS``, or ``simulate`` of a compile output on the event
+    simulator (snnc's own kernels, threaded by ``SNNC_THREADS``)."""
+    if "OPENBLAS_NUM_THREADS" in environ or "OMP_NUM_THREADS" in environ:
+        return False
+    pos = [a for a in args if not a.startswith("-")]
+    if not pos or pos[0] in SERIAL_BLAS:
+        return True
+    if pos[0] != "simulate" or len(pos) < 2 or not Path(pos[1], "program.h5").is_file():
+        return False
+    for i, a in enumerate(args):
+        value = a.split("=", 1)[1] if a.startswith("--backend=") else (
+            args[i + 1] if a in ("--backend", "-b") and i + 1 < len(args) else None)
+        if value is not None and value != "loihi-sim":
+            return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning ``SnncError`` into a message and exit status 2."""
     args, debug = _split_debug(list(sys.argv[1:] if argv is None else argv))
+    if "numpy" not in sys.modules and one_blas_thread(args, os.environ):
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
     try:
         cli.main(args=args, prog_name="snnc", standalone_mode=False)
     except SnncError as exc:

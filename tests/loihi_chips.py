@@ -43,16 +43,17 @@ TINY_W1 = np.array([[1, 0], [2, 3], [0, 1]])
 TINY_W2 = np.array([[1, 0, 2], [0, 0, 3]])
 
 
-def tiny_program(tmp_path):
+def tiny_program(tmp_path, **lif1):
     """Map the tiny program onto a chip of 2 neurons per core: lif1 on two cores, lif2 on one
-    (the compact mapping: the hand sums of the energy tests assume this layout)."""
+    (the compact mapping: the hand sums of the energy tests assume this layout). ``lif1``:
+    extra fields of lif1's ``LoihiLIF`` (e.g. ``reset="subtract"``, a programmable neuron)."""
     from snnc import ir
     from snnc.backends.loihi.mapper import map_graph
 
     lif = {"du": 4095, "dv": 4095}
     g = ir.Graph.chain(
         ("x", ir.Input(shape=(2,))), ("d1", ir.LoihiDense(weight=TINY_W1)),
-        ("lif1", ir.LoihiLIF(shape=(3,), vth=0, bias_mant=1, **lif)),
+        ("lif1", ir.LoihiLIF(shape=(3,), vth=0, bias_mant=1, **lif, **lif1)),
         ("d2", ir.LoihiDense(weight=TINY_W2)),
         ("lif2", ir.LoihiLIF(shape=(2,), vth=100000, **lif)), ("y", ir.Output(shape=(2,))))
     prog = map_graph(g, tiny_chip(tmp_path, neurons=2), strategy="compact")  # the layout above

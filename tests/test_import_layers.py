@@ -33,7 +33,7 @@ LAYERS: dict[str, str] = {
     # the chip program and what it is made of (read by simulators, the report, Lava)
     "snnc.backends.loihi": "program",
     "snnc.backends.loihi.mapper": "mapper", "snnc.backends.loihi.partition": "mapper",
-    "snnc.backends.loihi.rules": "mapper",
+    "snnc.backends.loihi.rules": "mapper", "snnc.backends.loihi.balance": "mapper",
     "snnc.backends.netx": "formats", "snnc.backends.lava": "lava",
     "snnc.simulators.event": "simulators", "snnc.simulators.brian2": "simulators",
     "snnc.simulators.event.counters": "counters",

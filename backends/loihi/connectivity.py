@@ -11,12 +11,13 @@ and ``in_shape``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from ...ir.weights import effective_dense_weights, truncate
+from ...ir.weights import effective_dense_nonzero, effective_dense_weights, truncate
 
 
 class Connectivity:
@@ -45,7 +46,10 @@ class Connectivity:
         """Stored synapses: non-zero effective weights (plastic: all of them)."""
         if self.is_plastic:
             return np.ones(self.weights.shape, bool)
-        return self.weights != 0
+        if self.is_conv or "weights" in self.__dict__:
+            return self.weights != 0
+        # dense, weights not needed yet: without the whole int64 matrix (the mapper)
+        return effective_dense_nonzero(self.node.weight, self.node.num_weight_bits)
 
     @property
     def nnz(self) -> int:
@@ -100,7 +104,8 @@ class Connectivity:
         co, pos = np.divmod(rows, oh * ow)
         out = np.zeros((cin, h, w), bool)
         grp_of = co // opg
-        for grp in np.unique(grp_of):
+        (sy, sx), (py, px), (dy, dx) = n.stride, n.padding, n.dilation
+        for grp in (np.unique(grp_of) if g > 1 else (0,)):
             sel = grp_of == grp if g > 1 else slice(None)
             present = np.zeros(cout, bool)
             present[co[sel]] = True
@@ -108,12 +113,12 @@ class Connectivity:
             at = np.zeros(oh * ow, bool)  # the rows' output positions, each once
             at[pos[sel]] = True
             oy, ox = np.divmod(np.flatnonzero(at), ow)
+            ky, kx = np.nonzero(taps_of[present].any(0))  # every tap at every position at once
+            iy = (oy * sy - py)[:, None] + (ky * dy)[None, :]
+            ix = (ox * sx - px)[:, None] + (kx * dx)[None, :]
+            ok = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
             pix = np.zeros((h, w), bool)
-            for ky, kx in zip(*np.nonzero(taps_of[present].any(0)), strict=True):
-                iy = oy * n.stride[0] - n.padding[0] + ky * n.dilation[0]
-                ix = ox * n.stride[1] - n.padding[1] + kx * n.dilation[1]
-                ok = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
-                pix[iy[ok], ix[ok]] = True
+            pix[iy[ok], ix[ok]] = True
             out[chans] |= pix
         return out.ravel()
 
@@ -122,55 +127,152 @@ class Connectivity:
 
         ``core_of_post`` (n_out,) gives the local core index of every post neuron.
         """
-        if not self.is_conv:  # counts <= n_out < 2**24: exact in float32
-            onehot = np.zeros((self.n_out, n_cores), np.float32)
-            onehot[np.arange(self.n_out), core_of_post] = 1.0
-            return np.rint(self.nonzero.T.astype(np.float32) @ onehot).astype(np.int64)
-        return self._conv_transpose(np.asarray(core_of_post, np.int64), n_cores)
+        core_of_post = np.asarray(core_of_post, np.int64)
+        if not self.is_conv:
+            return self._dense_counts(core_of_post, n_cores)
+        return self._conv_transpose(core_of_post, n_cores)
+
+    def _dense_counts(self, core_of_post: np.ndarray, n_cores: int) -> np.ndarray:
+        """Dense: per core, the non-zero synapses of its posts' rows, counted per input (rows
+        grouped by core; no (n_out, cores) one-hot and no integer copy of the pattern)."""
+        sizes = np.bincount(core_of_post, minlength=n_cores)
+        nz = self.nonzero
+        if core_of_post.size > 1 and (np.diff(core_of_post) < 0).any():
+            nz = nz[np.argsort(core_of_post, kind="stable")]
+        out = np.zeros((n_cores, self.n_in), np.int64)
+        ends = np.cumsum(sizes)
+        for k in np.flatnonzero(sizes):
+            out[k] = np.count_nonzero(nz[ends[k] - sizes[k]:ends[k]], axis=0)
+        return np.ascontiguousarray(out.T)
+
+    def core_columns(self, core_of_post: np.ndarray, n_cores: int
+                     ) -> Iterator[tuple[int, np.ndarray]]:
+        """``(k, (n_in,) int64)`` for every core ``k`` holding posts: the columns of
+        ``pre_core_counts``, one at a time (a conv never holds the whole (n_in, n_cores)
+        table; a dense synapse's table is at most n_in x n_out, so it is made at once)."""
+        if not self.is_conv:
+            cnt = self.pre_core_counts(core_of_post, n_cores)
+            yield from ((k, cnt[:, k]) for k in range(n_cores))
+            return
+        grid = np.asarray(core_of_post, np.int64).reshape(self.node.out_shape)
+        nz = self.nonzero.astype(np.float64)  # (Cout, Cin/g, kH, kW)
+        for k in range(n_cores):
+            out = self._conv_core(grid == k, nz)
+            yield k, np.rint(out.ravel()).astype(np.int64)
 
     def _conv_transpose(self, core_of_post: np.ndarray, n_cores: int) -> np.ndarray:
         """Per core, the transposed convolution of its posts' indicator with the non-zero
-        pattern. Each post lies on one core, so a core's sum runs over the output channels it
-        holds only (work ~ (Cout + cores) x positions, not cores x Cout x positions)."""
+        pattern (``_conv_core``), as one (n_in, n_cores) table."""
+        n = self.node
+        out = np.zeros((n_cores, *n.in_shape))
+        grid = core_of_post.reshape(n.out_shape)
+        nz = self.nonzero.astype(np.float64)  # (Cout, Cin/g, kH, kW)
+        for k in range(n_cores):
+            out[k] = self._conv_core(grid == k, nz)
+        return np.rint(out.reshape(n_cores, -1).T).astype(np.int64)
+
+    def _conv_core(self, ind: np.ndarray, nz: np.ndarray) -> np.ndarray:
+        """(Cin, H, W) float: non-zero synapses from each input into the posts ``ind``
+        ((Cout, oh, ow) bool, one core's). The core's positions (row-major) are cut into
+        runs holding the same set of output channels (a range of hwc mapping positions has at
+        most three: a partial first pixel, whole pixels, a partial last one); for each run,
+        the synapses are its per-tap channel sums spread over its pixels shifted by the tap
+        (``_conv_pattern``). Cores with more runs than channels take the per-channel route
+        (``_conv_channels``). Integer sums in float64: exact."""
+        cout, oh, ow = self.node.out_shape
+        flat = ind.reshape(cout, oh * ow)
+        pix = np.flatnonzero(flat.any(0))
+        if pix.size == 0:
+            return np.zeros(self.node.in_shape)
+        cols = flat[:, pix]
+        # runs of consecutive positions holding the same channels (no sort: a run per change)
+        starts = np.flatnonzero(np.r_[True, (cols[:, 1:] != cols[:, :-1]).any(0)])
+        if starts.size > int(cols.any(1).sum()):
+            return self._conv_channels(ind, nz)
+        out = np.zeros(self.node.in_shape)
+        for a, b in zip(starts.tolist(), [*starts[1:].tolist(), pix.size], strict=True):
+            self._conv_pattern(np.flatnonzero(cols[:, a]), pix[a:b], nz, out)
+        return out
+
+    def _conv_pattern(self, chans: np.ndarray, pix: np.ndarray, nz: np.ndarray,
+                      out: np.ndarray) -> None:
+        """Add to ``out`` (Cin, H, W) the synapses into output channels ``chans`` at each of
+        the flat output positions ``pix``."""
+        n = self.node
+        cin, h, w = n.in_shape
+        cout, oh, ow = n.out_shape
+        kh, kw = nz.shape[2:]
+        cpg, opg = cin // n.groups, cout // n.groups
+        (sy, sx), (dy, dx), (py, px) = n.stride, n.dilation, n.padding
+        pm = np.zeros((oh, ow))
+        pm.flat[pix] = 1.0
+        oy, ox = np.divmod(pix, ow)
+        by0, by1, bx0, bx1 = int(oy.min()), int(oy.max()) + 1, int(ox.min()), int(ox.max()) + 1
+        iy0, iy1 = max(0, by0 * sy - py), min(h, (by1 - 1) * sy - py + (kh - 1) * dy + 1)
+        ix0, ix1 = max(0, bx0 * sx - px), min(w, (bx1 - 1) * sx - px + (kw - 1) * dx + 1)
+        if iy1 <= iy0 or ix1 <= ix0:
+            return
+        for grp in (np.unique(chans // opg) if n.groups > 1 else (0,)):
+            v = nz[chans[chans // opg == grp]].sum(0)  # (Cin/g, kH, kW): per-tap channel sums
+            taps, q = [], []
+            for ky in range(kh):
+                y0, y1, iy = _span(oh, h, sy, ky * dy - py)
+                iy += max(0, by0 - y0) * sy
+                y0, y1 = max(y0, by0), min(y1, by1)
+                for kx in range(kw):
+                    x0, x1, ix = _span(ow, w, sx, kx * dx - px)
+                    ix += max(0, bx0 - x0) * sx
+                    x0, x1 = max(x0, bx0), min(x1, bx1)
+                    if y1 <= y0 or x1 <= x0 or not v[:, ky, kx].any():
+                        continue
+                    shifted = np.zeros((iy1 - iy0, ix1 - ix0))
+                    shifted[iy - iy0:iy - iy0 + (y1 - y0 - 1) * sy + 1:sy,
+                            ix - ix0:ix - ix0 + (x1 - x0 - 1) * sx + 1:sx] = pm[y0:y1, x0:x1]
+                    taps.append(v[:, ky, kx])
+                    q.append(shifted.ravel())
+            if taps:
+                part = np.stack(taps, 1) @ np.stack(q)  # (Cin/g, box)
+                out[grp * cpg:(grp + 1) * cpg, iy0:iy1, ix0:ix1] += part.reshape(
+                    cpg, iy1 - iy0, ix1 - ix0)
+
+    def _conv_channels(self, ind: np.ndarray, nz: np.ndarray) -> np.ndarray:
+        """``_conv_core`` summed over the core's output channels, tap by tap (work ~ its
+        channels x positions; for cores whose positions hold many channel sets)."""
         n = self.node
         cin, h, w = n.in_shape
         cout, oh, ow = n.out_shape
         g = n.groups
         cpg, opg = cin // g, cout // g
-        out = np.zeros((n_cores, cin, h, w))
+        out = np.zeros((cin, h, w))
         sy, sx = n.stride
-        core_grid = core_of_post.reshape(cout, oh, ow)
-        nz = self.nonzero.astype(np.float64)  # (Cout, Cin/g, kH, kW)
-        for k in range(n_cores):
-            ind = core_grid == k  # (Cout, oh, ow)
-            chans = np.flatnonzero(ind.any((1, 2)))
-            if chans.size == 0:
-                continue
-            rows_at, cols_at = np.flatnonzero(ind.any((0, 2))), np.flatnonzero(ind.any((0, 1)))
-            by0, by1 = int(rows_at[0]), int(rows_at[-1]) + 1  # the core's bounding box
-            bx0, bx1 = int(cols_at[0]), int(cols_at[-1]) + 1
-            for grp in np.unique(chans // opg):
-                cs = chans[chans // opg == grp]
-                sub_all = ind[cs].astype(np.float64)  # (c, oh, ow)
-                for ky in range(n.weight.shape[2]):
-                    y0, y1, iy0 = _span(oh, h, sy, ky * n.dilation[0] - n.padding[0])
-                    iy0 += max(0, by0 - y0) * sy
-                    y0, y1 = max(y0, by0), min(y1, by1)
-                    for kx in range(n.weight.shape[3]):
-                        x0, x1, ix0 = _span(ow, w, sx, kx * n.dilation[1] - n.padding[1])
-                        ix0 += max(0, bx0 - x0) * sx
-                        x0, x1 = max(x0, bx0), min(x1, bx1)
-                        if y1 <= y0 or x1 <= x0:
-                            continue
-                        m = nz[cs, :, ky, kx]  # (c, Cin/g)
-                        if not m.any():
-                            continue
-                        sub = sub_all[:, y0:y1, x0:x1]
-                        part = np.tensordot(m, sub, axes=(0, 0))  # (Cin/g, y, x)
-                        ys = slice(iy0, iy0 + (y1 - y0 - 1) * sy + 1, sy)
-                        xs = slice(ix0, ix0 + (x1 - x0 - 1) * sx + 1, sx)
-                        out[k, grp * cpg:(grp + 1) * cpg, ys, xs] += part
-        return np.rint(out.reshape(n_cores, -1).T).astype(np.int64)
+        chans = np.flatnonzero(ind.any((1, 2)))
+        if chans.size == 0:
+            return out
+        rows_at, cols_at = np.flatnonzero(ind.any((0, 2))), np.flatnonzero(ind.any((0, 1)))
+        by0, by1 = int(rows_at[0]), int(rows_at[-1]) + 1  # the core's bounding box
+        bx0, bx1 = int(cols_at[0]), int(cols_at[-1]) + 1
+        for grp in np.unique(chans // opg):
+            cs = chans[chans // opg == grp]
+            sub_all = ind[cs].astype(np.float64)  # (c, oh, ow)
+            for ky in range(n.weight.shape[2]):
+                y0, y1, iy0 = _span(oh, h, sy, ky * n.dilation[0] - n.padding[0])
+                iy0 += max(0, by0 - y0) * sy
+                y0, y1 = max(y0, by0), min(y1, by1)
+                for kx in range(n.weight.shape[3]):
+                    x0, x1, ix0 = _span(ow, w, sx, kx * n.dilation[1] - n.padding[1])
+                    ix0 += max(0, bx0 - x0) * sx
+                    x0, x1 = max(x0, bx0), min(x1, bx1)
+                    if y1 <= y0 or x1 <= x0:
+                        continue
+                    m = nz[cs, :, ky, kx]  # (c, Cin/g)
+                    if not m.any():
+                        continue
+                    sub = sub_all[:, y0:y1, x0:x1]
+                    part = np.tensordot(m, sub, axes=(0, 0))  # (Cin/g, y, x)
+                    ys = slice(iy0, iy0 + (y1 - y0 - 1) * sy + 1, sy)
+                    xs = slice(ix0, ix0 + (x1 - x0 - 1) * sx + 1, sx)
+                    out[grp * cpg:(grp + 1) * cpg, ys, xs] += part
+        return out
 
 
 def _valid(o: int, k: int, n: int, s: int, p: int, d: int) -> np.ndarray:

@@ -4,7 +4,7 @@
 2. Each layer is split into core ranges (``partition.py``): the fewest cores that respect every
    per-core limit (neurons, synaptic memory in its storage format, input axons); with the
    ``balanced`` strategy (the default) layers that carry more than the mean per-core work get
-   more cores (``partition.balance``), unless that needs more chips than the fewest cores do
+   more cores (``balance.balance``), unless that needs more chips than the fewest cores do
    (then the fewest cores are kept). Ranges whose neurons send to too many cores are split
    further (output-edge limit).
 3. Cores get global ids in layer order; a chip is filled before the next one is used; chips form
@@ -33,21 +33,13 @@ import numpy as np
 from ...errors import ResourceError, UnsupportedOpError
 from ...ir import Graph
 from ...ir.traits import Trait, has
+from .balance import Rates, balance, rate_of, work, work_per_position
 from .chips import DEFAULT_CHIP, ChipSpec, load_chip
-from .partition import (
-    LayerCost,
-    Rates,
-    balance,
-    partition,
-    rate_of,
-    split_for_fanout,
-    syn_info,
-    work,
-    work_per_position,
-)
+from .partition import LayerCost, partition, split_for_fanout, syn_info
 from .program import HOST, ChipProgram, CoreAlloc, LayerMap, Route, SynapseBlock
 from .rules import check_design_rules
 from .topology import Topology, topology
+from .traffic import HitCache, SynTraffic, cached_hits, program_traffic, remember
 
 STRATEGIES = ("balanced", "compact")
 
@@ -77,17 +69,20 @@ def _local_core_map(lm: LayerMap, ranges: list[tuple[int, int]]) -> np.ndarray:
     return m
 
 
-def _fanout_split(graph: Graph, topo: Topology, chip: ChipSpec, parts: dict) -> dict:
-    """Per layer: output edges of each mapping position; split cores over the limit."""
+def _fanout_split(graph: Graph, topo: Topology, chip: ChipSpec, parts: dict,
+                  cache: HitCache | None = None, conns: dict | None = None) -> dict:
+    """Per layer: output edges of each mapping position; split cores over the limit
+    (``conns``: synapse -> its ``Connectivity``, made here if not given)."""
     for name in topo.layers:
         lm, ranges = parts[name]
         per_neuron = np.zeros(lm.size, np.int64)
         for s in topo.synapses_from(name):
             tgt = topo.synapses[s][1]
             tlm, tranges = parts[tgt]
-            conn = syn_info(s, graph.nodes[s], chip).conn
-            cnt = conn.pre_core_counts(_local_core_map(tlm, tranges), len(tranges))
-            per_neuron += (cnt > 0).sum(1)
+            conn = (conns or {}).get(s) or syn_info(s, graph.nodes[s], chip).conn
+            hits = cached_hits(cache, (s, tuple(tranges)), conn, _local_core_map(tlm, tranges),
+                               len(tranges))
+            per_neuron += hits.reach(conn.n_in)
         per_pos = per_neuron[lm.positions()]
         parts[name] = (lm, split_for_fanout(ranges, per_pos, chip.core.output_axons, name,
                                             chip.name))
@@ -119,9 +114,8 @@ def _place(parts: dict, costs: dict, chip: ChipSpec, max_chips: int | None) -> t
             cid = len(cores)
             chip_i, local = divmod(cid, chip.mesh.cores_per_chip)
             x, y, slot = _tile(local, chip)
-            rows = lm.positions()[a:b]
             cost = costs[name]
-            blk = [cost.block(i, rows) for i in range(len(cost.syns))]
+            blk = cost.blocks(a, b)
             need_ = cost.need(a, b)
             cores.append(CoreAlloc(cid, name, a, b, chip_i, x, y, slot, need_.bits, need_.axons, 0))
             blocks += [SynapseBlock(s.name, "", name, cid, s.fmt, n, bits, ax)
@@ -131,17 +125,16 @@ def _place(parts: dict, costs: dict, chip: ChipSpec, max_chips: int | None) -> t
     return layers, cores, blocks
 
 
-def _traffic(program: ChipProgram, topo: Topology) -> dict[tuple[int, int], int]:
-    """(source core or HOST, destination core) -> presynaptic neurons that use the route."""
+def _traffic(program: ChipProgram, topo: Topology,
+             per_syn: dict[str, SynTraffic] | None = None) -> dict[tuple[int, int], int]:
+    """(source core or HOST, destination core) -> presynaptic neurons that use the route
+    (``per_syn``: the synapses' ``program_traffic``, made here if not given)."""
+    per_syn = program_traffic(program, topo.synapses) if per_syn is None else per_syn
     out: dict[tuple[int, int], int] = {}
-    for s, (src, tgt) in topo.synapses.items():
+    for s, (_, tgt) in topo.synapses.items():
         tcores = np.asarray(program.layers[tgt].cores)
-        local = program.core_of_neuron(tgt) - tcores[0]
-        cnt = program.connectivity(s).pre_core_counts(local, len(tcores)) > 0
-        scores = (program.core_of_neuron(src) if src in program.layers
-                  else np.full(cnt.shape[0], HOST))
-        for sc in np.unique(scores):
-            per = cnt[scores == sc].sum(0)
+        tr = per_syn[s]
+        for sc, per in zip(tr.scores, tr.messages, strict=True):
             for k in np.flatnonzero(per):
                 key = (int(sc), int(tcores[k]))
                 out[key] = out.get(key, 0) + int(per[k])
@@ -198,26 +191,19 @@ def _greedy_place(cores: list[CoreAlloc], traffic: dict[tuple[int, int], int],
     return out
 
 
-def _routes(program: ChipProgram, topo: Topology) -> tuple[list[Route], np.ndarray]:
+def _routes(program: ChipProgram, topo: Topology,
+            per_syn: dict[str, SynTraffic] | None = None) -> tuple[list[Route], np.ndarray]:
     """Routes, and the output edges (messages per spike summed over neurons) of each core."""
+    per_syn = program_traffic(program, topo.synapses) if per_syn is None else per_syn
     pairs: set[tuple[int, int]] = set()
     out_edges = np.zeros(program.n_cores, np.int64)
-    for s, (src, tgt) in topo.synapses.items():
+    for s, (_, tgt) in topo.synapses.items():
         tcores = np.asarray(program.layers[tgt].cores)
-        local = program.core_of_neuron(tgt) - tcores[0]
-        cnt = program.connectivity(s).pre_core_counts(local, len(tcores)) > 0
-        if src in program.layers:
-            scores = program.core_of_neuron(src)
-        else:
-            scores = np.full(cnt.shape[0], HOST)
-        order = np.argsort(scores, kind="stable")  # inputs grouped by their source core
-        uniq, starts = np.unique(scores[order], return_index=True)
-        ends = [*starts[1:].tolist(), len(order)]
-        for sc, a, b in zip(uniq.tolist(), starts.tolist(), ends, strict=True):
-            hit = cnt[order[a:b]]
-            pairs.update((int(sc), int(tcores[k])) for k in np.flatnonzero(hit.any(0)))
+        tr = per_syn[s]
+        for sc, per in zip(tr.scores.tolist(), tr.messages, strict=True):
+            pairs.update((int(sc), int(tcores[k])) for k in np.flatnonzero(per))
             if sc != HOST:
-                out_edges[sc] += int(hit.sum())
+                out_edges[sc] += int(per.sum())
     routes = [Route(a, b, *program.hops(a, b)) for a, b in sorted(pairs)]
     return routes, out_edges
 
@@ -238,7 +224,7 @@ def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
               rates: Rates | None = None) -> ChipProgram:
     """Map a lowered graph onto ``chip`` with ``strategy`` (``STRATEGIES``, module docstring);
     ``rates``: measured spikes per neuron per step of layers and inputs, which the balanced
-    strategy weighs work with (None or a missing name: ``partition.ASSUMED_RATE``). Raises
+    strategy weighs work with (None or a missing name: ``balance.ASSUMED_RATE``). Raises
     ``ResourceError`` when it cannot fit."""
     if strategy not in STRATEGIES:
         raise ValueError(f"mapping strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
@@ -247,12 +233,14 @@ def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
     topo = topology(graph)
     check_design_rules(graph, topo, chip)
     parts, costs = _partition_all(graph, topo, chip)
-    compact = _fanout_split(graph, topo, chip, dict(parts))
+    cache: HitCache = {}  # layers that balancing leaves alone are counted once
+    conns = {si.name: si.conn for c in costs.values() for si in c.syns}  # one per synapse
+    compact = _fanout_split(graph, topo, chip, dict(parts), cache, conns)
     placed = None
     if strategy == "balanced":
         bal = balance(costs, {n: r for n, (_, r) in parts.items()}, rates=rates)
         balanced = _fanout_split(graph, topo, chip, {n: (lm, bal[n]) for n, (lm, _) in
-                                                     parts.items()})
+                                                     parts.items()}, cache, conns)
         # never more chips than the fewest cores need (nor than allowed)
         chips = math.ceil(sum(len(r) for _, r in compact.values()) / chip.mesh.cores_per_chip)
         with contextlib.suppress(ResourceError):
@@ -265,23 +253,26 @@ def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
     n_chips = max((c.chip for c in cores), default=0) + 1
     grid = math.ceil(math.sqrt(n_chips))
     prog = ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), (), grid)
+    # placement moves cores, not neurons: one traffic summary serves every placement
+    per_syn = program_traffic(prog, topo.synapses, cache, conns)
+    del cache, conns
     if strategy == "balanced" and len(cores) > 1:
-        traffic = _traffic(prog, topo)
+        traffic = _traffic(prog, topo, per_syn)
         placed = ChipProgram(graph, chip, layers, tuple(_greedy_place(cores, traffic, chip)),
                              tuple(blocks), (), grid)
         if noc_cost(placed, traffic) < noc_cost(prog, traffic):
             prog = placed
     cores = list(prog.cores)
-    routes, out_edges = _routes(prog, topo)
+    routes, out_edges = _routes(prog, topo, per_syn)
     cores = [CoreAlloc(**{**c.__dict__, "output_axons": int(out_edges[c.core])}) for c in cores]
     measured = tuple(sorted((str(k), float(v)) for k, v in (rates or {}).items()))
-    return ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), tuple(routes), grid,
-                       strategy, measured)
+    return remember(ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), tuple(routes),
+                                grid, strategy, measured), per_syn)
 
 
 def packing(program: ChipProgram) -> list[dict]:
     """Per layer, the packing choice: cores used, the fewest that fit the core limits, and the
-    estimated work per step (ns, ``partition.work``) of its busiest and its mean core, at the
+    estimated work per step (ns, ``balance.work``) of its busiest and its mean core, at the
     activity the mapping was balanced with (``program.rates``: measured; else assumed)."""
     topo = topology(program.graph)
     parts, costs = _partition_all(program.graph, topo, program.chip)

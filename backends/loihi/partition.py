@@ -31,29 +31,15 @@ in the mixed sign mode: 9 b signed, the range learning can reach), plus ``TAG_1_
 its traces: x1, x2 per input axon and y1, y2, y3 per post-synaptic neuron, ``TRACE_BITS`` (7)
 each. Chips with dedicated synaptic memory (Loihi 1) keep traces outside it (not counted).
 
-Ranges are found greedily (largest range that fits, by binary search), then evened out when an
+Ranges are found greedily (largest range that fits, by binary search from the previous core's
+size), then evened out when an
 equal split into as many cores fits too (``partition``: the fewest cores, "compact").
 
-``balance`` (the "balanced" mapping, the default) then gives layers whose per-core work is above
-the network's mean more cores, so that no core dominates the step time: a core's work per step is
-estimated from the chip's time table at the activity measured on the compile's calibration input
-(``rates``: spikes per neuron per step of each layer and input), or, for what was not measured,
-at an assumed ``ASSUMED_RATE`` (every neuron is updated every step):
-
-    work(core) = sum over its stored synapses of rate(source) x t_syn_op[format]
-                 + neurons x (t_neuron_active + rate(layer) x t_spike_out)
-                 + sum over its blocks of input axons x rate(source) x t_axon_in
-
-The mean is the network's total work over the compact core count; a layer of work W gets
-max(compact cores, ceil(W / mean)) cores, split so each holds about the same work, if the split
-still fits every core limit (otherwise its compact ranges stay). The core count grows by at most
-one per layer.
+``balance.py`` then evens the work per core (the "balanced" mapping, the default).
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +127,7 @@ class LayerCost:
         if neuron is not None and neuron.op in SDN_STATE_VARS:
             self.extra_state_bits = sdn_state_bits(neuron, chip) - chip.core.neuron_state_bits
         self.counts = [s.conn.fanin_counts() for s in syns]
+        self._blocks: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
 
     @property
     def size(self) -> int:
@@ -155,7 +142,9 @@ class LayerCost:
             bits = axons * (c.axon_header_bits + len(rows) * s.bits)
         elif s.fmt == "conv" and c.conv_weight_sharing:
             node = s.conn.node
-            n_co = len(np.unique(rows // int(np.prod(node.out_shape[1:]))))
+            held = np.zeros(node.out_shape[0], bool)
+            held[rows // int(np.prod(node.out_shape[1:]))] = True
+            n_co = int(held.sum())
             bits = axons * c.axon_header_bits + n_co * int(np.prod(node.weight.shape[1:])) * s.wbits
         else:
             bits = axons * c.axon_header_bits + nsyn * (s.bits + c.index_bits)
@@ -168,9 +157,17 @@ class LayerCost:
         """Synapses share memory with neuron state (and so with traces)."""
         return bool(self.chip.core.shared_memory_bits and not self.chip.core.synapse_memory_bits)
 
+    def blocks(self, a: int, b: int) -> list[tuple[int, int, int]]:
+        """``block`` of every synapse node for positions ``a:b``, made once per range (the
+        partition search, balancing, work estimates and placement ask for the same ranges)."""
+        key = (a, b)
+        if key not in self._blocks:
+            rows = self.pos[a:b]
+            self._blocks[key] = [self.block(i, rows) for i in range(len(self.syns))]
+        return self._blocks[key]
+
     def need(self, a: int, b: int) -> Need:
-        rows = self.pos[a:b]
-        blocks = [self.block(i, rows) for i in range(len(self.syns))]
+        blocks = self.blocks(a, b)
         bits = sum(x[1] for x in blocks)
         if self._shared:
             bits += (b - a) * (self.chip.core.neuron_state_bits + self.extra_state_bits)
@@ -201,13 +198,24 @@ class LayerCost:
             f"core ({'--chip loihi2' if chip == 'loihi1' else '--chip my_chip.toml'}).")
 
 
-def _largest_fit(cost: LayerCost, a: int) -> int:
+def _largest_fit(cost: LayerCost, a: int, guess: int = 0) -> int:
+    """The largest b with positions a:b on one core. ``fits(a, b)`` only gets harder as b
+    grows (every need is a sum or a union over the positions), so a ``guess`` (the previous
+    core's size) that fits while one more does not is the answer the bisection finds."""
     hi = min(cost.size, a + cost.chip.core.neurons)
     if not cost.fits(a, a + 1):
         raise cost.error(a)
     if cost.fits(a, hi):
         return hi
     lo = a + 1  # fits; hi does not
+    g = a + guess
+    if lo < g < hi:
+        if cost.fits(a, g):
+            if not cost.fits(a, g + 1):
+                return g
+            lo = g + 1
+        else:
+            hi = g
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if cost.fits(a, mid):
@@ -221,7 +229,7 @@ def partition(cost: LayerCost) -> list[tuple[int, int]]:
     """Contiguous (start, stop) ranges covering the layer, one per core."""
     ranges, a = [], 0
     while a < cost.size:
-        b = _largest_fit(cost, a)
+        b = _largest_fit(cost, a, ranges[-1][1] - ranges[-1][0] if ranges else 0)
         ranges.append((a, b))
         a = b
     k = len(ranges)
@@ -231,73 +239,6 @@ def partition(cost: LayerCost) -> list[tuple[int, int]]:
         if all(cost.fits(x, y) for x, y in even):
             return even
     return ranges
-
-
-ASSUMED_RATE = 0.1  # spikes per neuron per step assumed for balancing when activity is unknown
-Rates = dict[str, float]  # measured spikes per neuron per step, per layer or input name
-
-
-def rate_of(name: str, rates: Rates | None, rate: float = ASSUMED_RATE) -> float:
-    """The measured rate of ``name``, or ``rate`` (the assumption) when it was not measured."""
-    return rate if rates is None else float(rates.get(name, rate))
-
-
-def work_per_position(cost: LayerCost, rate: float = ASSUMED_RATE,
-                      rates: Rates | None = None) -> np.ndarray:
-    """(size,) estimated serial work per step (ns) of each mapping position's neuron: its stored
-    synapses' ops at their source's rate and its own update and spike at its own rate (input
-    axons are added per core: ``work``). ``rates``: measured rates; ``rate`` for the others."""
-    t = cost.chip.costs.time_ns
-    own = rate_of(cost.name, rates, rate)
-    per = np.full(cost.size, t["neuron_active"] + own * t["spike_out"], np.float64)
-    for s, counts in zip(cost.syns, cost.counts, strict=True):
-        per += (rate_of(s.src, rates, rate) * t[f"syn_op_{s.fmt}"]
-                * np.asarray(counts, np.float64)[cost.pos])
-    return per
-
-
-def work(cost: LayerCost, a: int, b: int, per: np.ndarray | None = None,
-         rate: float = ASSUMED_RATE, rates: Rates | None = None) -> float:
-    """Estimated serial work per step (ns) of the core holding positions ``a:b``."""
-    per = work_per_position(cost, rate, rates) if per is None else per
-    rows = cost.pos[a:b]
-    axons = sum(rate_of(s.src, rates, rate) * cost.block(i, rows)[2]
-                for i, s in enumerate(cost.syns))
-    return float(per[a:b].sum()) + cost.chip.costs.time_ns["axon_in"] * axons
-
-
-def _equal_work(per: np.ndarray, k: int) -> list[tuple[int, int]]:
-    csum = np.concatenate([[0.0], np.cumsum(per)])
-    cuts = np.searchsorted(csum, np.linspace(0.0, csum[-1], k + 1)[1:-1], side="left")
-    edges = sorted({0, len(per), *(int(c) for c in cuts)})
-    return list(itertools.pairwise(edges))
-
-
-def balance(costs: dict[str, LayerCost], ranges: dict[str, list[tuple[int, int]]],
-            rate: float = ASSUMED_RATE,
-            rates: Rates | None = None) -> dict[str, list[tuple[int, int]]]:
-    """More cores for the layers whose compact cores carry more than the mean work (module
-    docstring); a layer whose balanced split would break a core limit keeps its ranges.
-    ``rates``: measured activity (layers or inputs missing from it: ``rate``)."""
-    per = {n: work_per_position(c, rate, rates) for n, c in costs.items()}
-    total = {n: sum(work(costs[n], a, b, per[n], rate, rates) for a, b in r)
-             for n, r in ranges.items()}
-    n_cores = sum(len(r) for r in ranges.values())
-    mean = sum(total.values()) / max(n_cores, 1)
-    out = {}
-    for name, r in ranges.items():
-        cost = costs[name]
-        k = min(max(len(r), math.ceil(total[name] / mean - 1e-9) if mean > 0 else 1), cost.size)
-        if k == len(r):
-            out[name] = r
-            continue
-        split = _equal_work(per[name], k)
-        if len(split) != k or not all(cost.fits(a, b) for a, b in split):
-            edges = np.linspace(0, cost.size, k + 1).round().astype(int)
-            split = list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
-        ok = all(b > a for a, b in split) and all(cost.fits(a, b) for a, b in split)
-        out[name] = split if ok else r
-    return out
 
 
 def split_for_fanout(ranges: list[tuple[int, int]], per_pos: np.ndarray, limit: int,

@@ -107,7 +107,7 @@ class ChipProgram:
     chip_grid: int = 1
     strategy: str = "unknown"  # the mapper's strategy (mapper.STRATEGIES); not part of equality
     # (name, spikes per neuron per step) measured on the calibration input, which the balanced
-    # mapping weighed per-core work with; () = the assumed rate (partition.ASSUMED_RATE)
+    # mapping weighed per-core work with; () = the assumed rate (balance.ASSUMED_RATE)
     rates: tuple[tuple[str, float], ...] = ()
 
     @property

@@ -21,6 +21,8 @@ from .analytic import analytic_estimate, per_block
 from .conversion import conversion_section
 from .energy import EnergyModel, cost_line, load_model, models_for_chip
 from .neurobench import neurobench_metrics
+from .programmable import note as programmable_note
+from .programmable import programmable_section
 from .schema import SCHEMA, VERSION
 from .sections import (
     activity_section,
@@ -171,6 +173,15 @@ def build_report(program_or_graph: Any, sim_result: Any = None, float_graph: Gra
     t_model = _input_steps(inputs, T)
     chip_in = inputs if chip_inputs is None else chip_inputs
     layers = layers_section(program, counters, en)
+    prog = programmable_section(program, counters, models[0])
+    by_layer = {r["layer"]: r for r in prog["layers"]}
+    for row in layers:
+        r = by_layer.get(row["name"])
+        row["programmable"] = r["features"] if r else []
+        row["programmable_energy"] = r["joules"] if r else 0.0
+    pnote = programmable_note(prog, en.dynamic_j)
+    if pnote is not None:
+        notes.append(pnote)
     analytic = _analytic(float_graph, fprobes, program, chip_in, chip_probes, t_model)
     if analytic is not None:
         analytic["blocks"] = per_block(layers, analytic)
@@ -180,7 +191,7 @@ def build_report(program_or_graph: Any, sim_result: Any = None, float_graph: Gra
         "chip": {**chip_section(program), "costs": cost_line(program.chip.name, models[0])},
         "input": {"kind": kind, "source": input_source, "samples": int(counters.n_samples),
                   "timesteps": T, "note": INPUT_NOTES[kind]},
-        "energy": energy_section(program, en, lat),
+        "energy": {**energy_section(program, en, lat), "programmable": prog},
         "alternative_energy": alternatives_section(program, models, counters),
         "latency": latency_section(program, lat, models[0]),
         "layers": layers,

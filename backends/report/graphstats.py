@@ -54,6 +54,14 @@ def weight_values(node: Any) -> np.ndarray:
     return as_float(node.weight)
 
 
+def nonzero_weights(node: Any) -> np.ndarray:
+    """``weight_values(node) != 0``, without the int64 weights of a large lowered dense node
+    (``Connectivity.nonzero`` makes it a block of rows at a time)."""
+    if node.op in ("loihi.dense", "loihi.conv"):
+        return Connectivity(node).nonzero
+    return as_float(node.weight) != 0
+
+
 def _conv_standin(node: Any, mask: np.ndarray) -> SimpleNamespace:
     """A ``loihi.conv``-shaped view of a float conv (conv1d as a 1 x L conv2d) for Connectivity."""
     if node.op == "conv1d":
@@ -70,10 +78,12 @@ def _conv_standin(node: Any, mask: np.ndarray) -> SimpleNamespace:
 
 def fanout(node: Any, all_ones: bool = False) -> np.ndarray:
     """(n_in,) int64: weights driven by each input element (non-zero ones unless ``all_ones``)."""
-    w = weight_values(node)
-    mask = np.ones(w.shape, np.int64) if all_ones else (w != 0).astype(np.int64)
-    if node.op in ("affine", "linear", "loihi.dense"):
-        return mask.sum(0)
+    nz = nonzero_weights(node)
+    if node.op in ("affine", "linear", "loihi.dense"):  # (out, in)
+        if all_ones:
+            return np.full(nz.shape[1], nz.shape[0], np.int64)
+        return nz.sum(0, dtype=np.int64)
+    mask = np.ones(nz.shape, np.int64) if all_ones else nz.astype(np.int64)
     view = _conv_standin(node, mask)
     n_out = int(np.prod(view.out_shape))
     return Connectivity(view).pre_core_counts(np.zeros(n_out, np.int64), 1)[:, 0]

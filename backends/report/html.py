@@ -64,6 +64,12 @@ def _lines_table(doc: dict) -> str:
         return ""
     rows = [["neuromorphic cores and mesh (events)", "chip", "dynamic",
              fmt.energy(e["cores_dynamic"]), "", "per-event table"]]
+    prog = e.get("programmable") or {}
+    if prog.get("layers"):
+        rows.append(["of which programmable neuron updates (Loihi 2 microcode), "
+                     f"{fmt.count(prog['updates'])} updates", "chip", "dynamic",
+                     fmt.energy(prog["joules"]), "", "ESTIMATE: priced as a standard neuron "
+                     "update (no published per-update figure)"])
     for ln in e["lines"]:
         val = "not modelled" if ln["joules"] is None else fmt.energy(ln["joules"])
         rows.append([ln["line"].replace("_", " "), ln["scope"], ln["kind"], val,
@@ -206,9 +212,10 @@ def _conversion(doc: dict) -> str:
 def _layer_table(doc: dict) -> str:
     rows = [[lay["name"], "x".join(map(str, lay["shape"])), lay["neurons"], lay["cores"],
              fmt.count(lay["spikes"]), f"{lay['firing_rate']:.4g}", fmt.count(lay["syn_ops"]),
-             fmt.energy(lay["energy"]), fmt.pct(lay["energy_share"])] for lay in doc["layers"]]
+             fmt.energy(lay["energy"]), fmt.pct(lay["energy_share"]),
+             ", ".join(lay.get("programmable") or []) or "fixed"] for lay in doc["layers"]]
     return _table(["layer", "shape", "neurons", "cores", "spikes", "rate", "syn. ops",
-                   "energy", "share"], rows)
+                   "energy", "share", "neuron model"], rows)
 
 
 def _model_constants(doc: dict) -> str:

@@ -1,4 +1,4 @@
-"""Loihi 2's cost figures, derived from what Intel has published about Loihi 2 systems.
+"""Loihi 2's cost figures, derived from published Loihi 2 figures and one Loihi 2 measurement.
 
 Intel publishes no per-event energy or time for Loihi 2 (shared/reference/loihi.md section 2),
 so ``loihi2-estimate`` prices Loihi 2 as the silicon-calibrated Loihi 1 table (SANA-FE) times
@@ -19,19 +19,33 @@ Time per event (Loihi 2 / Loihi 1), four published figures [D from S]:
 Central: their geometric mean; range: their min and max. All four are peak ("up to") figures,
 compared with SANA-FE's micro-benchmark (near-peak) times.
 
-Energy per event (Loihi 2 / Loihi 1) [D from S]:
+Energy per event (Loihi 2 / Loihi 1) [D from M]: from the one Loihi 2 measurement snnc
+reconstructs, lava-dl's PilotNet LIF benchmark (Oheo Gulch, one chip; benchmarks/
+loihi2_published.py): its dynamic energy per step, 68.35 µJ (0.447156 W x 152.85 µs), against
+the same run's events priced with Loihi 1's SANA-FE table, ``PILOTNET_LIF_EVENTS_L1_UJ`` (snnc's
+event counts of the network driven as lava-dl drives it; no input messages, no payloads):
 
-- high, a hard bound: Hala Point's maximum power (2,600 W, the whole system) at its peak
-  synaptic rate is <= 6.84 pJ per synaptic op, / SANA-FE's 35.5 pJ = 0.193;
-- low: Hala Point's "over 15 TOPS/W" (8-bit, DNNs), one synaptic op = 2 ops (multiply,
-  accumulate) -> 0.133 pJ per op, / 35.5 pJ = 0.0038 (an approximate bound: total energy per
-  counted op; a chip that skips zeros performs fewer events than the ops counted);
-- central: the geometric mean of the two. Process scaling alone (core area 0.41 -> 0.21 mm²:
-  0.51 to 0.72 at the same voltage) lies above the hard bound, so it is not used.
+- high, a hard bound: every joule of the dynamic energy spent on events -> 68.35 / 84.21 = 0.812;
+- low: all six x86 cores of Loihi 2 (Loihi 1 has three) working through the whole step at
+  Loihi 1's fitted management power scaled by process (0.0883 W x 6 / 3 x 0.716 = 0.126 W,
+  19.3 µJ per step), the rest events -> (68.35 - 19.32) / 84.21 = 0.582;
+- central, the fit (one constant, one point): the dynamic energy less snnc's own management line
+  for Loihi 2 (0.0632 W x 44.7 µs = 2.82 µJ, below) over the events -> 65.52 / 84.21 = 0.778
+  (process scaling alone, core area 0.41 -> 0.21 mm², says 0.51-0.72: it roughly agrees).
+  The range rests on snnc's event counts for lava-dl's own frame (``image.npy``); the
+  notebook's frame (100 of the dataset) is not shipped.
 
-Chip static: Loihi 1's idle 0.029 W (Blouw 2019) x die area 31/60 mm² (low, 0.015 W) or x
-transistors 2.3 / 2.07 B (high, equal leakage per transistor); central: geometric mean. Core
-leakage: Loihi 1's per-core figure x core area 0.21 / 0.41.
+Superseded (kept in ``FACTS`` for the record): Hala Point's 2,600 W at 380e12 synaptic ops/s
+(<= 0.193) and 15 TOPS/W (~0.0038) gave 0.0038-0.193 (51x wide); the measurement lies 4x above
+the first, so that "bound" does not hold for a network like PilotNet (peak rate and maximum power
+are not one operating point, and count different ops).
+
+Chip static [M]: measured on Loihi 2 by lava-dl's benchmark notebooks (Oheo Gulch board, one
+Loihi 2 chip; the profiler's idle power of the chip's rails VDD + VDDM + VDDIO after the run):
+0.232078 W with PilotNet LIF loaded (74 cores) and 0.281775 W with PilotNet SDNN (61 cores).
+Each minus its powered cores' leakage (``core_leak_w``, priced as its own line) is the chip's;
+low / high: the two, central: their geometric mean. (Until this measurement was found, Loihi 1's
+0.029 W idle scaled by area or transistors, 0.015-0.032 W: ten times too low.)
 
 System lines (Loihi 2's, from Loihi 1's calibration): input messages and graded payloads cost
 Loihi 2's ``axon_out`` (the table's, scaled); the per-step management time scales with the
@@ -62,14 +76,32 @@ FACTS: dict[str, tuple[float, str]] = {
     "pohoiki_fastest_step_us": (5.8, "Frady et al., NICE 2020: 5.8-13 µs per step [S]"),
     "brief_speedup": (10.0, "Intel Loihi 2 brief 2021: up to 10x faster processing [S]"),
     "l1_idle_w": (0.029, "Blouw et al., NICE 2019 [S]"),
+    # lava-dl tutorials/lava/lib/dl/netx/pilotnet_{snn,sdnn}/benchmark.ipynb, outputs as
+    # committed in lava-dl b9e3691 (2023-01-10), Loihi 2 on an Oheo Gulch board ('oheogulch')
+    "lif_fps": (408.91, "lava-dl pilotnet_snn/benchmark.ipynb: 16-step frames per second [M]"),
+    "lif_steps_per_frame": (16, "lava-dl pilotnet_snn/benchmark.ipynb: reset_interval 16 [M]"),
+    "lif_total_w": (0.679234, "lava-dl pilotnet_snn/benchmark.ipynb: total power [M]"),
+    "lif_static_w": (0.232078, "lava-dl pilotnet_snn/benchmark.ipynb: static power [M]"),
+    "lif_cores": (74, "lava-dl pilotnet_snn/benchmark.ipynb: the compiler's per-core table [M]"),
+    "sdnn_static_w": (0.281775, "lava-dl pilotnet_sdnn/benchmark.ipynb: static power [M]"),
+    "sdnn_total_w": (0.275709, "lava-dl pilotnet_sdnn/benchmark.ipynb: total power [M]"),
+    "sdnn_fps": (16.87, "lava-dl pilotnet_sdnn/benchmark.ipynb: frames (steps) per second, "
+                        "host-input bound [M]"),
+    "sdnn_cores": (61, "lava-dl pilotnet_sdnn/benchmark.ipynb: the compiler's per-core table [M]"),
     "l1_die_mm2": (60.0, "Intel Loihi 2 brief 2021 [S]"),
     "l2_die_mm2": (31.0, "Intel Loihi 2 brief 2021 [S]"),
     "l1_core_mm2": (0.41, "Intel Loihi 2 brief 2021 [S]"),
     "l2_core_mm2": (0.21, "Intel Loihi 2 brief 2021 [S]"),
     "l1_transistors": (2.07e9, "Davies et al. 2018 [P]"),
     "l2_transistors": (2.3e9, "Intel Loihi 2 brief 2021 [S]"),
+    "l1_x86_cores": (3, "Davies et al. 2018 [P]"),
+    "l2_x86_cores": (6, "Intel Loihi 2 brief 2021 [S]"),
 }
 OPS_PER_SYN_OP = 2  # a synaptic op counted as multiply + accumulate in TOPS figures [E]
+#: lava-dl PilotNet LIF's events per step (image.npy bias, reset 16 / offset 3, 160 steps, snnc's
+#: balanced 106-core mapping on Loihi 2) priced with Loihi 1's SANA-FE per-event table, µJ [D];
+#: computed and re-checked by benchmarks/calibrate.py (loihi2_published.events_at_loihi1_uj)
+PILOTNET_LIF_EVENTS_L1_UJ = 84.2143
 
 
 def _f(key: str) -> float:
@@ -105,17 +137,40 @@ def time_factor(l1_time_ns: dict[str, float]) -> Factor:
     return Factor(_gmean(vals), min(vals), max(vals), figs)
 
 
-def energy_factor(l1_energy_pj: dict[str, float]) -> Factor:
-    high = _f("hp_max_w") / _f("hp_syn_ops_per_s") * 1e12 / l1_energy_pj["syn_op_dense"]
-    low = OPS_PER_SYN_OP / (_f("hp_tops_per_w") * 1e12) * 1e12 / l1_energy_pj["syn_op_dense"]
-    return Factor(math.sqrt(low * high), low, high,
-                  {"hala_point_max_power_bound": high, "hala_point_tops_per_w": low})
+def energy_factor(l1_energy_pj: dict[str, float], l1: SystemCosts) -> Factor:
+    """Loihi 2's per-event energy / Loihi 1's (module docstring); ``l1``: Loihi 1's calibrated
+    [system] lines (loihi1-sanafe's), whose management power and step time it scales."""
+    m = pilotnet_lif_measured()
+    mgmt_w = l1.mgmt_w * X86_POWER_FACTOR
+    high = m["dynamic_uj"] / PILOTNET_LIF_EVENTS_L1_UJ
+    low = (m["dynamic_uj"] - mgmt_w * _f("l2_x86_cores") / _f("l1_x86_cores") * m["time_us"]
+           ) / PILOTNET_LIF_EVENTS_L1_UJ
+    central = (m["dynamic_uj"] - mgmt_w * l1.step_ns["x86"] * step_ratio() * 1e-3
+               ) / PILOTNET_LIF_EVENTS_L1_UJ
+    hp_high = _f("hp_max_w") / _f("hp_syn_ops_per_s") * 1e12 / l1_energy_pj["syn_op_dense"]
+    hp_low = OPS_PER_SYN_OP / (_f("hp_tops_per_w") * 1e12) * 1e12 / l1_energy_pj["syn_op_dense"]
+    return Factor(central, low, high,
+                  {"pilotnet_lif_all_events": high, "pilotnet_lif_minus_x86": low,
+                   "superseded_hala_point_max_power": hp_high,
+                   "superseded_hala_point_tops_per_w": hp_low})
 
 
-def static_w() -> Factor:
-    low = _f("l1_idle_w") * _f("l2_die_mm2") / _f("l1_die_mm2")
-    high = _f("l1_idle_w") * _f("l2_transistors") / _f("l1_transistors")
-    return Factor(math.sqrt(low * high), low, high, {"die_area": low, "transistors": high})
+def static_w(core_leak_w: float) -> Factor:
+    """The chip's static power (module docstring): the two measured idle powers, each minus the
+    leakage ``core_leak_w`` (W per powered core, its own report line) of the cores it had."""
+    lif = _f("lif_static_w") - _f("lif_cores") * core_leak_w
+    sdnn = _f("sdnn_static_w") - _f("sdnn_cores") * core_leak_w
+    return Factor(math.sqrt(lif * sdnn), min(lif, sdnn), max(lif, sdnn),
+                  {"pilotnet_lif_idle": lif, "pilotnet_sdnn_idle": sdnn})
+
+
+def pilotnet_lif_measured() -> dict[str, float]:
+    """lava-dl's Loihi 2 PilotNet LIF run per time step: time (µs), total and dynamic energy
+    (µJ, total minus the static the profiler measured), the cores its compiler used."""
+    step_s = 1.0 / (_f("lif_fps") * _f("lif_steps_per_frame"))
+    return {"time_us": step_s * 1e6, "total_uj": _f("lif_total_w") * step_s * 1e6,
+            "dynamic_uj": (_f("lif_total_w") - _f("lif_static_w")) * step_s * 1e6,
+            "cores": _f("lif_cores")}
 
 
 def core_area_ratio() -> float:
@@ -132,7 +187,8 @@ X86_POWER_FACTOR = math.sqrt(0.21 / 0.41)  # process alone: capacitance ~ length
 def loihi2_system(l1: SystemCosts, l1_energy_pj: dict[str, float],
                   l1_time_ns: dict[str, float]) -> SystemCosts:
     """Loihi 2's [system] lines from Loihi 1's calibrated ones (module docstring)."""
-    ef, tf = energy_factor(l1_energy_pj).central, time_factor(l1_time_ns).central
+    ef = energy_factor(l1_energy_pj, l1).central
+    tf = time_factor(l1_time_ns).central
     axon_pj, axon_ns = l1_energy_pj["axon_out"] * ef, l1_time_ns["axon_out"] * tf
     area = core_area_ratio()
     lr = l1.core_leak_range
@@ -141,13 +197,15 @@ def loihi2_system(l1: SystemCosts, l1_energy_pj: dict[str, float],
         mgmt_w=l1.mgmt_w * X86_POWER_FACTOR, input_msg_pj=axon_pj, input_msg_ns=axon_ns,
         payload_pj_per_bit=axon_pj / 32, core_leak_w=l1.core_leak_w * area,
         core_leak_range=None if lr is None else (lr[0] * area, lr[1] * area),
-        estimated=tuple(dict.fromkeys([*l1.estimated, "management", "input_injection",
-                                       "chip_static"])), fitted=())
+        estimated=tuple(dict.fromkeys([*l1.estimated, "management", "input_injection"])),
+        fitted=())
 
 
-def summary(l1_energy_pj: dict[str, float], l1_time_ns: dict[str, float]) -> dict[str, Any]:
+def summary(l1_energy_pj: dict[str, float], l1_time_ns: dict[str, float],
+            core_leak_w: float, l1: SystemCosts) -> dict[str, Any]:
     """Every derived factor with the figures it came from (for docs and the calibrate log)."""
     return {"time": dataclasses.asdict(time_factor(l1_time_ns)),
-            "energy": dataclasses.asdict(energy_factor(l1_energy_pj)),
-            "static_w": dataclasses.asdict(static_w()), "core_area_ratio": core_area_ratio(),
+            "energy": dataclasses.asdict(energy_factor(l1_energy_pj, l1)),
+            "static_w": dataclasses.asdict(static_w(core_leak_w)),
+            "core_area_ratio": core_area_ratio(),
             "step_ratio": step_ratio(), "x86_power_factor": X86_POWER_FACTOR}

@@ -42,7 +42,7 @@ from .graphstats import (
     fanout,
     neuron_nodes,
     node_input,
-    weight_values,
+    nonzero_weights,
 )
 
 FLOAT_BYTES = 4  # PyTorch's default parameter dtype (float32)
@@ -52,10 +52,10 @@ def static_metrics(graph: Graph) -> dict[str, Any]:
     """ParameterCount, Footprint (bytes) and ConnectionSparsity of ``graph``."""
     params = buffers = zeros = weights = 0
     for name in connection_nodes(graph):
-        w = weight_values(graph.nodes[name])
-        params += w.size + bias_size(graph.nodes[name])
-        zeros += int(np.count_nonzero(w == 0))
-        weights += w.size
+        nz = nonzero_weights(graph.nodes[name])
+        params += nz.size + bias_size(graph.nodes[name])
+        zeros += nz.size - int(np.count_nonzero(nz))
+        weights += nz.size
     for node in graph.nodes.values():
         if node.op == "batchnorm":
             params += node.weight.size + node.bias.size

@@ -45,6 +45,11 @@ def _summary(doc: dict) -> Any:
     if "cores_dynamic" in e:
         t.add_row("    neuromorphic cores", fmt.energy(e["cores_dynamic"]) + model_est,
                   "chip, dynamic")
+    prog = e.get("programmable") or {}
+    if prog.get("layers"):
+        t.add_row("      of which programmable", fmt.energy(prog["joules"]),
+                  f"{fmt.count(prog['updates'])} neuron updates (Loihi 2 microcode), "
+                  "[yellow]priced as a standard update[/yellow] (no Loihi 2 figure)")
     for ln in e.get("lines", []):
         if ln["joules"] is None and ln["line"] != "board":
             continue
@@ -86,7 +91,8 @@ def _layers(doc: dict) -> Any:
     for col in ("layer", "neurons", "cores", "spikes", "rate", "syn. ops", "energy", "share"):
         t.add_column(col, justify="left" if col == "layer" else "right")
     for lay in doc["layers"]:
-        t.add_row(lay["name"], str(lay["neurons"]), str(lay["cores"]), fmt.count(lay["spikes"]),
+        name = lay["name"] + (" (programmable)" if lay.get("programmable") else "")
+        t.add_row(name, str(lay["neurons"]), str(lay["cores"]), fmt.count(lay["spikes"]),
                   f"{lay['firing_rate']:.3g}", fmt.count(lay["syn_ops"]),
                   fmt.energy(lay["energy"]), fmt.pct(lay["energy_share"]))
     host = doc["energy"]["by_layer"].get("(host input)")

@@ -80,6 +80,22 @@ def syn_count(program: ChipProgram, syn: str, source: str, target: str,
     return SynCount(syn, source, SYN_FIELD[fmt], tcores, scores, F, bits)
 
 
+def syn_totals(program: ChipProgram, syn: str, source: str, target: str,
+               traffic: Any) -> tuple[SynCount, np.ndarray]:
+    """``syn_count``'s table without its rows (``F`` has none) and the sum of its rows
+    (2K + 4Ks,), from the synapse's ``backends.loihi.traffic.SynTraffic``: what every input
+    spiking once costs, without the (n_in, 2K + 4Ks) table."""
+    tcores = np.asarray(program.layers[target].cores, np.int64)
+    msg = traffic.messages  # (Ks, K)
+    hops = program.hops_between(traffic.scores, tcores)  # (Ks, K, 3)
+    per_hop = [(msg * hops[:, :, i]).sum(1) for i in range(3)]
+    total = np.concatenate([traffic.synapses, msg.sum(0), msg.sum(1), *per_hop])
+    fmt = next(b.fmt for b in program.blocks if b.synapse == syn)
+    bits = int(program.graph.nodes[syn].num_message_bits)
+    empty = np.zeros((0, total.size), np.int64)
+    return SynCount(syn, source, SYN_FIELD[fmt], tcores, traffic.scores, empty, bits), total
+
+
 def syn_tables(program: ChipProgram,
                connectivity: Callable[[ChipProgram, str], Any] | None = None
                ) -> dict[str, SynCount]:
@@ -87,7 +103,7 @@ def syn_tables(program: ChipProgram,
     gives a synapse's ``Connectivity``, for a caller that caches them)."""
     return {s: syn_count(program, s, src, tgt,
                          None if connectivity is None else connectivity(program, s))
-            for s, (src, tgt) in _synapses(program)}
+            for s, (src, tgt) in synapse_pairs(program)}
 
 
 class CounterPlan:
@@ -195,7 +211,8 @@ class CounterPlan:
             getattr(c, f)[sl] = htot[i]
 
 
-def _synapses(program: ChipProgram) -> list[tuple[str, tuple[str, str]]]:
+def synapse_pairs(program: ChipProgram) -> list[tuple[str, tuple[str, str]]]:
+    """(synapse, (source, target)) of every synapse with blocks on ``program``, in block order."""
     seen: dict[str, tuple[str, str]] = {}
     for b in program.blocks:
         seen.setdefault(b.synapse, (b.source, b.target))

@@ -10,14 +10,20 @@ import numpy as np
 
 from ...backends.loihi.program import ChipProgram
 from .counters import Counters
-from .counting import CounterPlan
+from .counting import CounterPlan, syn_totals, synapse_pairs
 
 
 def worst_case_counters(program: ChipProgram, steps: int) -> Counters:
-    """Counters of ``steps`` steps in which every input and every neuron spikes every step."""
-    plan = CounterPlan(program, steps, 1, None)
-    syn = {name: np.broadcast_to(sc.F.sum(0), (steps, 1, sc.F.shape[1])).copy()
-           for name, sc in plan.syns.items()}
+    """Counters of ``steps`` steps in which every input and every neuron spikes every step
+    (the sums of the synapses' counter tables, made core by core: ``syn_totals``)."""
+    from ...backends.loihi.traffic import traffic_of
+
+    pairs = dict(synapse_pairs(program))
+    traffic = traffic_of(program, pairs)
+    totals = {s: syn_totals(program, s, src, tgt, traffic[s]) for s, (src, tgt) in pairs.items()}
+    plan = CounterPlan(program, steps, 1, None, {s: sc for s, (sc, _) in totals.items()})
+    syn = {name: np.broadcast_to(tot, (steps, 1, tot.size)).copy()
+           for name, (_, tot) in totals.items()}
     lif = {}
     for name, lm in program.layers.items():
         k = np.array([program.cores[c].neurons for c in lm.cores], np.int64)

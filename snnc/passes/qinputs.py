@@ -31,8 +31,8 @@ from ..ir import Graph
 from .loihi_layers import Layer
 from .quant_schema import INPUTS_KEY, InputEncoding, read_inputs
 
-__all__ = ["METADATA_KEY", "InputEncoding", "calibration_stats", "choose_encodings",
-           "encode_inputs", "encodings_of"]
+__all__ = ["METADATA_KEY", "InputEncoding", "calibration_stats", "chip_stimulus",
+           "choose_encodings", "encode_inputs", "encodings_of"]
 
 METADATA_KEY = INPUTS_KEY
 
@@ -91,6 +91,32 @@ def encode_inputs(g: Graph, inputs: Mapping[str, np.ndarray]) -> dict[str, np.nd
         else:
             out[name] = np.clip(np.round(x * e.scale), -e.x_max, e.x_max)
     return out
+
+
+def chip_stimulus(g: Graph, x: np.ndarray) -> np.ndarray:
+    """The user's input to a lowered single-input graph as the chip receives it: analog values
+    encoded as ``round(x * scale)`` (``encode_inputs``), spikes and integer payloads checked.
+
+    Input of another kind than the program was compiled for is refused: binarising analog
+    values or rounding fractional counts would run a different model without saying so."""
+    enc = encodings_of(g).get(g.inputs[0]) if len(g.inputs) == 1 else None
+    x = np.asarray(x)
+    if enc is None:
+        return x
+    if enc.kind == "spikes" and not np.isin(x, (0, 1)).all():
+        raise QuantizationError(
+            "the program was compiled for binary spike input (detected from its calibration "
+            "input), but this input has values other than 0 and 1; bin event files with "
+            "--bin-mode binary, or compile again with --calibration holding input like this "
+            "one (analog input needs --chip loihi2)")
+    if enc.kind == "integer" and not np.array_equal(x, np.round(x)):
+        raise QuantizationError(
+            "the program was compiled for integer input (event counts, detected from its "
+            "calibration input), but this input has fractional values; compile again with "
+            "--calibration holding input like this one")
+    if enc.kind != "analog":
+        return x
+    return encode_inputs(g, {g.inputs[0]: x})[g.inputs[0]]
 
 
 def calibration_stats(g: Graph, lays: list[Layer], ctx: Any) -> dict[str, dict[str, float]]:

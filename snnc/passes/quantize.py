@@ -28,7 +28,10 @@ Reset "none" on spiking neurons, a delayed hard reset, non-zero reset values and
 potentials on Loihi 1 (Loihi 2's programmable neurons take v_init: rounded to the integer v
 grid), and graded spikes have no Loihi equivalent: ``UnsupportedOpError`` naming the
 layer. A value that cannot be represented raises ``QuantizationError`` naming the layer;
-clipping is reported per layer.
+clipping is reported per layer. A layer the dyadic grid leaves inexact whose weights are
+integer multiples of one unit (fake-quantized 4-bit or binary weights), with whole-unit
+dynamics and spike or integer input, is put on that unit's lattice instead, exactly
+(``qlattice.py``).
 """
 
 from __future__ import annotations
@@ -42,10 +45,11 @@ from ..errors import QuantizationError, SnncError, UnsupportedOpError
 from ..ir import Conv2d, Graph, Linear, QTensor, as_float
 from ..ir.traits import Trait, has
 from .align import align_paths
-from .graphutil import input_gain
+from .graphutil import input_gain, is_spiking
 from .loihi_layers import Layer, layers, normalize
 from .manager import Pass, PassContext, Semantics
 from .qinputs import InputEncoding, calibration_stats, choose_encodings
+from .qlattice import lattice_dynamics, lattice_layer
 from .qlayer import (
     VTH_NEVER,
     LayerQ,
@@ -238,8 +242,20 @@ class QuantizeLoihi(Pass):
         v_init, v_init_exact = _v_init(layer.neuron, node, s_scale)
         exact = on_grid and decay_exact and bias_exact and vth_exact and v_init_exact and all(
             q.exact for q in qs.values())
+        if not exact and theta is not None and self._lattice_sources(g, layer, enc) \
+                and lattice_dynamics(node, du, dv):
+            lat = lattice_layer(syns, theta, bias, getattr(node, "comparator", ">"), lim.hard,
+                                du, dv, e_min, self.bias_exp)
+            if lat is not None:
+                return lat
         return LayerQ(s_scale, qs, vth, bias_mant, bias_exp, du, dv, exact, notes, comparator,
                       v_init)
+
+    @staticmethod
+    def _lattice_sources(g: Graph, layer: Layer, enc: dict[str, InputEncoding]) -> bool:
+        """Every input of the layer is a binary spike or an integer (qlattice.py)."""
+        return all(enc[ref.source].kind in ("spikes", "integer") if ref.from_input
+                   else is_spiking(g.nodes[ref.source]) for ref in layer.synapses)
 
     def _bounds(self, syns: list[SynapseIn], bias: np.ndarray, d_v: np.ndarray,
                 d_i: np.ndarray, readout: bool,

@@ -63,7 +63,7 @@ class Optimized:
         """Spikes per neuron per step of each chip layer and input, measured on the calibration
         input by the fidelity report (the lowered graph's run); None when the input is the
         synthetic assumption or nothing was measured. The balanced mapping weighs per-core work
-        with these (``partition.balance``)."""
+        with these (``balance.balance``)."""
         if self.synthetic:
             return None
         if not self.fidelity:

@@ -1,4 +1,5 @@
-"""Norse cells (LIFBoxCell, LIFCell): snnc's trace simulates like Norse's own forward."""
+"""Norse cells (LIFBoxCell, LIFCell) and ``Lift`` of them (Norse 1.1's sequence form of a box
+neuron; there is no ``LIFBox`` module): snnc's trace simulates like Norse's own forward."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from norse.torch import (  # noqa: E402
     LIFBoxParameters,
     LIFCell,
     LIFParameters,
+    Lift,
     SequentialState,
 )
 from norse.torch.functional.reset import reset_subtract, reset_value  # noqa: E402
@@ -100,3 +102,37 @@ def test_cell_parameters():
                                                                            0.125)
     assert (n2.op, float(n2.decay_i), float(n2.v_reset), n2.comparator) == ("cubalif", 0.5,
                                                                           -0.25, ">")
+
+
+def lifted():
+    """Norse's sequence form of cells: ``Lift`` runs each module over the leading T axis."""
+    return SequentialState(Lift(nn.Conv2d(2, 4, 3)), Lift(box()), Lift(nn.Flatten()),
+                           Lift(nn.Linear(64, 6)), Lift(box(0.25, subtract=True)),
+                           Lift(nn.Linear(6, 5)), Lift(cell(0.25)))
+
+
+def test_lift_of_cells_is_the_sequence_form():
+    model = dyadic_model(lifted())
+    graph = trace(model, (2, 6, 6))
+    x = dyadic_input(12, 3, (2, 6, 6))
+    with torch.no_grad():
+        ref = model(x)[0][0]  # SequentialState's output: Lift(cell)'s (spikes, state)
+    check_identical(graph, x, ref)
+    ops = [n.op for n in graph.nodes.values()]
+    assert ops.count("lif") == 2
+    assert ops.count("cubalif") == 1
+    assert [n.reset for n in graph.nodes.values() if n.op == "lif"] == ["hard", "subtract"]
+
+
+def test_lift_of_an_unsupported_cell_is_refused():
+    from norse.torch import LIFAdExCell
+
+    from snnc.errors import SnncError
+
+    model = SequentialState(Lift(nn.Linear(4, 3)), Lift(LIFAdExCell()))
+    with pytest.raises(SnncError, match="Lift of LIFAdExCell"):
+        trace(model, (4,))
+    # Norse's Lift starts a cell from the state a preceding Lift(cell) hands it: refused
+    model = SequentialState(Lift(nn.Linear(4, 3)), Lift(box()), Lift(box()))
+    with pytest.raises(SnncError, match="right after Lift of a cell"):
+        trace(model, (4,))

@@ -93,8 +93,10 @@ def cli(*args: str) -> Any:
 # SpikingJelly LIF 99.4-99.7 %, SEW ADD 99.4 %, SEW OR 99.2 % (96.9 % before), hand-written
 # LIF 4-bit 99.7 % / binary 99.2 %, hand-written IF binary 100 % (spike-exact), Norse LIF 99.4 %.
 # SpikingJelly IF after 2 epochs fires 1-3 output spikes per sample (50 of 360 samples are exact
-# ties), so one spike flipped by 8-bit weights changes the class: 98.9 %. Trained 4 epochs, as
-# the model needs, its output is decisive and agreement is 99.2 %.
+# ties), so one spike flipped by 8-bit weights changes the class: 98.9 %. Trained 4 epochs it
+# gave 99.2 % (d259ea2), but on the tree of 2026-12-04 98.9 % again (also without issue 14's
+# last changes: the near-ties move with the tree); trained 5 epochs: 99.7 % (CLI and TorchScript).
+# Norse Lift(LIFBoxCell) after 2 epochs: 98.9 % (near-ties); trained 4 epochs it passes.
 MIN_AGREEMENT: dict[str, float] = {}
 
 CASES = {
@@ -105,6 +107,7 @@ CASES = {
     "spikingjelly_sew_add": ["--trust-pickle"],  # a user's block class: whole pickle
     "spikingjelly_sew_or": ["--trust-pickle"],
     "norse_lif": ["--model", "user_models:norse_lif"],
+    "norse_lift_box": ["--model", "user_models:norse_lift_box"],  # Lift(LIFBoxCell)
     "hand_lif_4bit": ["--trust-pickle"],  # plain-PyTorch neurons, fake-quantized weights
     "hand_lif_binary": ["--trust-pickle"],
     "hand_if_4bit": ["--trust-pickle"],
@@ -112,9 +115,20 @@ CASES = {
 }
 
 
+#: models whose parameters are all representable (binary weights ±alpha, integer-grid
+#: thresholds): the quantizer reports them exact, and the chip must equal the float model
+EXACT = {"hand_if_binary", "hand_if_4bit"}
+
+
+def _quantizer_exact(out: Path) -> bool:
+    doc = json.loads((out / "compile.json").read_text())
+    return any(r.get("exact") is True for r in doc["reports"] if isinstance(r, dict))
+
+
 def _compile_and_agree(d: Path, ref: np.ndarray, name: str, chip: list[str], tag: str) -> None:
     """``snnc compile MODEL --target loihi-sim -o OUT [chip]`` then ``snnc simulate OUT``:
-    the chip's class agrees with the framework's on >= 99 % of the test digits."""
+    the chip's class agrees with the framework's on >= 99 % of the test digits; where the
+    quantizer says every parameter is representable, the chip equals the float model."""
     dg = _digits()
     out = d / f"out-{tag}"
     # the README's command; the input shape and the calibration come from X.npy beside the model
@@ -140,6 +154,18 @@ def _compile_and_agree(d: Path, ref: np.ndarray, name: str, chip: list[str], tag
     assert np.mean(ref) > 0.01  # the framework's output is not silent
     agree = float(np.mean(pred == want))
     assert agree >= MIN_AGREEMENT.get(name, 0.99), f"{name} ({tag}): {agree:.1%} agreement"
+    # where every parameter is representable (the quantizer's own 'exact' verdict), the chip
+    # equals the float model (snnc's reference on the loaded graph) spike for spike
+    exact = _quantizer_exact(out)
+    assert exact or name not in EXACT, f"{name} ({tag}) is no longer lowered exactly"
+    if exact:
+        m = _zoo().MODELS[name]
+        res = cli("simulate", str(d / "model.pt"), "-b", "reference", "--input", str(d / "X.npy"),
+                  "-o", str(d / f"f-{tag}.npz"), "-q", "--input-shape",
+                  "1,8,8" if m.conv else "64", *CASES[name])
+        assert res.exit_code == 0, res.output
+        assert np.array_equal(np.load(d / f"f-{tag}.npz")["output"], got), \
+            f"{name} ({tag}): not spike-exact"
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -169,6 +195,8 @@ def test_snntorch_default_reset_on_loihi1_says_chip_loihi2(trained: Any, capsys:
     err = capsys.readouterr().err
     assert "subtract" in err
     assert "--chip loihi2" in err
+    assert "layer '2'" in err  # the first Leaky (nn.Sequential index 2) is named
+    assert "Traceback" not in err
     assert not (d / "out1").exists()
 
 

@@ -309,6 +309,20 @@ def run_norse(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return net(x)[0]
 
 
+def norse_lift_box() -> nn.Module:
+    """Norse 1.1 has no ``LIFBox`` sequence module: a box (current-free) LIF over a sequence is
+    ``Lift(LIFBoxCell())``, Norse's wrapper that runs a module over the leading T axis."""
+    from norse.torch import LIFBoxCell, LIFBoxParameters, Lift, SequentialState
+
+    p = LIFBoxParameters(v_th=torch.tensor(0.5))
+    return SequentialState(Lift(nn.Linear(64, 128)), Lift(LIFBoxCell(p)),
+                           Lift(nn.Linear(128, 10)), Lift(LIFBoxCell(p)))
+
+
+def run_norse_lift(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return net(x)[0][0]  # SequentialState's output is the last Lift(cell)'s (spikes, state)
+
+
 @dataclass(frozen=True)
 class ZooModel:
     name: str
@@ -336,7 +350,7 @@ MODELS: dict[str, ZooModel] = {m.name: m for m in (
     ZooModel("spikingjelly_lif_conv", lambda: spikingjelly_conv("LIF"), run_spikingjelly,
              reset_spikingjelly, conv=True, chip="loihi2"),
     ZooModel("spikingjelly_if_conv", lambda: spikingjelly_conv("IF"), run_spikingjelly,
-             reset_spikingjelly, conv=True, chip="loihi2", cli_epochs=4),
+             reset_spikingjelly, conv=True, chip="loihi2", cli_epochs=5),
     ZooModel("spikingjelly_sew_add", lambda: spikingjelly_sew("ADD"), run_spikingjelly,
              reset_spikingjelly, conv=True, chip="loihi2"),
     ZooModel("hand_lif_4bit", hand_lif_4bit, run_stepwise, reset_stepwise, conv=False,
@@ -346,6 +360,8 @@ MODELS: dict[str, ZooModel] = {m.name: m for m in (
     ZooModel("hand_if_4bit", hand_if_4bit, _call, None, conv=False, chip="loihi1"),
     ZooModel("hand_if_binary", hand_if_binary, _call, None, conv=False, chip="loihi1"),
     ZooModel("norse_lif", norse_lif, run_norse, None, conv=False, chip="loihi1", lr=1e-2),
+    ZooModel("norse_lift_box", norse_lift_box, run_norse_lift, None, conv=False, chip="loihi1",
+             lr=1e-2, cli_epochs=4),
     ZooModel("spikingjelly_sew_or", lambda: spikingjelly_sew("OR"), run_spikingjelly,
              reset_spikingjelly, conv=True, chip="loihi2"),
 )}

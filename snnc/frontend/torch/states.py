@@ -27,9 +27,10 @@ def reset_model(model: nn.Module) -> None:
 
 def uses_multi_step(model: nn.Module) -> bool:
     """True for SpikingJelly models that take (T, B, ...) inputs, and for models with Norse
-    sequence neurons (``norse.torch.LIF``, which loop over T themselves)."""
+    sequence modules (``norse.torch.LIF`` and ``Lift``, which loop over T themselves)."""
     for m in model.modules():
-        if type(m).__module__.startswith("norse.torch.module") and type(m).__name__ == "LIF":
+        if type(m).__module__.startswith("norse.torch.module") and type(m).__name__ in (
+                "LIF", "Lift"):
             return True
         if not type(m).__module__.startswith("spikingjelly"):
             continue

@@ -176,7 +176,8 @@ def test_loaded_chip_is_the_builtin() -> None:
 def test_core_work_is_hand_computed() -> None:
     """partition.work on a 4 -> 3 dense layer, loihi1 times: syn op 4.0 ns, neuron update
     9.7 ns, spike out 30 ns, axon in 20 ns, at the assumed 10 % activity."""
-    from snnc.backends.loihi.partition import LayerCost, syn_info, work
+    from snnc.backends.loihi.balance import work
+    from snnc.backends.loihi.partition import LayerCost, syn_info
 
     chip = load_chip("loihi1")
     w = np.array([[1, 2, 3, 4], [0, 5, 0, 6], [0, 0, 0, 0]])  # 6 stored synapses, 4 axons
@@ -300,7 +301,8 @@ def test_core_work_at_measured_rates_is_hand_computed() -> None:
     a name missing from the rates keeps the assumed 10 %."""
     import dataclasses
 
-    from snnc.backends.loihi.partition import LayerCost, syn_info, work
+    from snnc.backends.loihi.balance import work
+    from snnc.backends.loihi.partition import LayerCost, syn_info
 
     chip = load_chip("loihi1")
     w = np.array([[1, 2, 3, 4], [0, 5, 0, 6], [0, 0, 0, 0]])

@@ -4,8 +4,16 @@ the loihi2-estimate TOML against the derivation, and every Loihi 2 line zero wit
 By hand (Loihi 1 SANA-FE table: dense synaptic op 4.0 ns / 35.5 pJ, active neuron 9.7 ns):
 time: 140,544 / 380e12 s = 0.36985 ns -> / 4.0 = 0.092463; 140,544 / 240e12 s = 0.5856 ns ->
 / 9.7 = 0.060371; brief 1 / 10 = 0.1; 1 / (12 x 98,304 / 140,544) = 140,544 / 1,179,648 =
-0.119141. energy: 2,600 / 380e12 J = 6.8421 pJ -> / 35.5 = 0.192735; 2 / 15e12 J = 0.13333 pJ
--> / 35.5 = 0.0037559. static: 0.029 x 31 / 60 = 0.014983 W; 0.029 x 2.3 / 2.07 = 0.032222 W.
+0.119141. energy (lava-dl's Loihi 2 PilotNet LIF, its events at Loihi 1's prices 84.2143 µJ per
+step; Loihi 1's management 0.0883 W, x86 step 51,832 ns): high 68.3457 / 84.2143 = 0.81157; low
+(68.3457 - 0.0883 x 0.715678 x 6 / 3 x 152.845) / 84.2143 = (68.3457 - 19.318) / 84.2143 =
+0.58218; central (68.3457 - 0.063194 x 51.832 x 5 / 5.8) / 84.2143 = 65.522 / 84.2143 = 0.77804.
+Superseded Hala Point figures: 2,600 / 380e12 J = 6.8421 pJ / 35.5 = 0.192735; 2 / 15e12 J =
+0.13333 pJ / 35.5 = 0.0037559. static (lava-dl's measured Loihi 2 idle powers minus the cores'
+leakage at 0.15366 mW): 0.232078 - 74 x 0.00015366 = 0.22070716 W; 0.281775 - 61 x 0.00015366 =
+0.27240174 W.
+PilotNet LIF per step: 1 / (408.91 x 16) s = 152.845 µs; dynamic 0.447156 W x 152.845 µs =
+68.346 µJ; total 0.679234 W x 152.845 µs = 103.818 µJ.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from snnc.backends.report.energy import load_model
 from snnc.backends.report.loihi2_facts import (
     energy_factor,
     loihi2_system,
+    pilotnet_lif_measured,
     static_w,
     step_ratio,
     time_factor,
@@ -26,6 +35,7 @@ from snnc.backends.report.loihi2_facts import (
 from snnc.backends.report.system import Activity, system_lines
 
 L1 = load_chip("loihi1").costs
+L1_SYS = load_model("loihi1-sanafe", load_chip("loihi1")).system
 
 
 def test_time_factor_by_hand() -> None:
@@ -40,19 +50,35 @@ def test_time_factor_by_hand() -> None:
 
 
 def test_energy_and_static_by_hand() -> None:
-    e = energy_factor(L1.energy_pj)
-    assert e.high == pytest.approx(6.8421 / 35.5, rel=1e-4)
-    assert e.low == pytest.approx(0.13333 / 35.5, rel=1e-4)
-    assert e.central == pytest.approx(math.sqrt(e.low * e.high))
-    s = static_w()
-    assert (s.low, s.high) == (pytest.approx(0.014983, rel=1e-4), pytest.approx(0.032222,
-                                                                                rel=1e-4))
+    assert L1_SYS is not None
+    assert (L1_SYS.mgmt_w, L1_SYS.step_ns["x86"]) == (0.0883, 51832.0)  # the hand numbers' inputs
+    e = energy_factor(L1.energy_pj, L1_SYS)
+    assert e.high == pytest.approx(0.81157, rel=1e-4)
+    assert e.low == pytest.approx(0.58218, rel=1e-4)
+    assert e.central == pytest.approx(0.77804, rel=1e-4)
+    assert e.figures["superseded_hala_point_max_power"] == pytest.approx(6.8421 / 35.5, rel=1e-4)
+    assert e.figures["superseded_hala_point_tops_per_w"] == pytest.approx(0.13333 / 35.5,
+                                                                          rel=1e-4)
+    s = static_w(0.00015366)
+    assert (s.low, s.high) == (pytest.approx(0.22070716, rel=1e-6),
+                               pytest.approx(0.27240174, rel=1e-6))
+    assert s.central == pytest.approx(math.sqrt(0.22070716 * 0.27240174), rel=1e-6)
     assert step_ratio() == pytest.approx(5.0 / 5.8)
+
+
+def test_pilotnet_lif_measurement_by_hand() -> None:
+    m = pilotnet_lif_measured()
+    assert m["time_us"] == pytest.approx(152.845, rel=1e-5)
+    assert m["dynamic_uj"] == pytest.approx(68.346, rel=1e-4)
+    assert m["total_uj"] == pytest.approx(103.818, rel=1e-4)
+    assert m["cores"] == 74
 
 
 def test_the_model_file_holds_the_derivation() -> None:
     m = load_model("loihi2-estimate", load_chip("loihi2"))
-    e, t, s = energy_factor(L1.energy_pj), time_factor(L1.time_ns), static_w()
+    assert m.system is not None
+    e, t = energy_factor(L1.energy_pj, L1_SYS), time_factor(L1.time_ns)
+    s = static_w(m.system.core_leak_w)
     assert m.energy_pj["syn_op_dense"] == pytest.approx(35.5 * e.central, rel=2e-3)
     assert m.time_scale == pytest.approx(t.central, rel=2e-3)
     for kind, f in (("energy", e), ("time", t)):
@@ -69,15 +95,17 @@ def test_loihi2_system_lines_are_loihi2s_not_loihi1s() -> None:
     assert l1 is not None
     assert l2 is not None
     want = loihi2_system(l1, L1.energy_pj, L1.time_ns)
-    e, t = energy_factor(L1.energy_pj).central, time_factor(L1.time_ns).central
+    e, t = energy_factor(L1.energy_pj, l1).central, time_factor(L1.time_ns).central
     assert l2.input_msg_pj == pytest.approx(111.0 * e, rel=1e-3) != l1.input_msg_pj
     assert l2.input_msg_ns == pytest.approx(5.1 * t, rel=1e-3)
     assert l2.payload_pj_per_bit == pytest.approx(111.0 * e / 32, rel=1e-3)
     assert l2.step_ns["x86"] == pytest.approx(l1.step_ns["x86"] * 5 / 5.8, abs=1)
+    assert l2.step_ns["host"] == pytest.approx(l1.step_ns["host"] * 5 / 5.8, abs=1)
     assert l2.mgmt_w == pytest.approx(l1.mgmt_w * math.sqrt(0.21 / 0.41), rel=2e-3)
     assert l2.core_leak_w == pytest.approx(l1.core_leak_w * 0.21 / 0.41, rel=2e-3)
     assert l2.mgmt_w == pytest.approx(want.mgmt_w, rel=2e-3)
     assert "management" in l2.estimated
+    assert l2.fitted == want.fitted == ()
 
 
 def test_each_loihi2_line_is_zero_without_its_activity() -> None:
@@ -99,8 +127,8 @@ def test_each_loihi2_line_is_zero_without_its_activity() -> None:
 
 
 def test_lines_say_estimate_or_fitted() -> None:
-    """Loihi 1's management line is fitted to silicon; on Loihi 2 nothing is fitted and every
-    derived line, chip static included, is an estimate."""
+    """Loihi 1's management line is fitted to silicon; on Loihi 2 no system line is fitted (the
+    fitted constant is the cores' energy scale), chip static is measured, the rest estimates."""
     one = Activity(steps=1, input_msgs=1, payload_bits=1, powered_cores=1, chips=1, seconds=1.0)
     l1 = load_model("loihi1-sanafe", load_chip("loihi1"))
     l2 = load_model("loihi2-estimate", load_chip("loihi2"))
@@ -109,6 +137,7 @@ def test_lines_say_estimate_or_fitted() -> None:
     assert by1["management"]["fitted"]
     assert not by1["management"]["estimate"]
     assert not by1["chip_static"]["estimate"]  # Blouw 2019's measured idle power
+    assert not by2["chip_static"]["estimate"]  # lava-dl's measured Loihi 2 idle power
     assert not any(ln["fitted"] for ln in by2.values())
-    for name in ("management", "input_injection", "chip_static", "core_leakage"):
+    for name in ("management", "input_injection", "core_leakage"):
         assert by2[name]["estimate"], name
