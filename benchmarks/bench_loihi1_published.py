@@ -30,7 +30,7 @@ every step: it is priced with ``input_path = "host"``; the others with the embed
 Which points calibrated the [system] constants and which were held back: benchmarks/calibrate.py.
 Every comparison with silicon maps onto ``loihi1`` (the measurements are Loihi 1's). A second
 table puts the same three reconstructions on Loihi 2, snnc's default chip, beside them: the
-default ``loihi2-estimate`` model, an ESTIMATE with no Loihi 2 measurement to check it against.
+default ``loihi2-estimate`` model, an ESTIMATE (these networks were never measured on Loihi 2).
 """
 
 from __future__ import annotations
@@ -227,7 +227,7 @@ def _report(graph: ir.Graph, x: np.ndarray, chip: str, host: bool,
 
 def run_net(net: Net, samples: int) -> tuple[str, str]:
     """The Loihi 1 row (against the publication) and the Loihi 2 row beside it (same network,
-    thresholds and input; no Loihi 2 measurement exists to compare with)."""
+    thresholds and input; none of these networks was measured on Loihi 2)."""
     t0 = time.perf_counter()
     x = net.stimulus(net.steps, samples)
     vth = calibrate(net, x)
@@ -272,8 +272,8 @@ def main() -> None:
                      0.247, "cores", 6.31, rates, "held back / held back"))
     print(HEADER)
     print("\n".join(rows))
-    print("\nThe same reconstructions on Loihi 2 (loihi2-estimate: an ESTIMATE, no Loihi 2 "
-          "measurement is published):\n")
+    print("\nThe same reconstructions on Loihi 2 (loihi2-estimate: an ESTIMATE; none of these "
+          "networks was measured on Loihi 2):\n")
     print(HEADER2)
     print("\n".join(r for _, r in both))
 
