@@ -15,7 +15,9 @@ run of 100 steps from network construction to the spikes read back (snnc: readin
 beforehand), the per-step cost (run of 1000 steps minus run of 100, over 900, as in peers.md),
 and snnc's synaptic events per second for one sample and for a batch of 64 samples.
 
-Usage: ``.venv/bin/python benchmarks/bench_event_vs_lava.py [--lava-python PATH] [--repeats N]``
+Usage: ``.venv/bin/python benchmarks/bench_event_vs_lava.py [--lava-python PATH] [--repeats N]
+[--chip loihi2|loihi1]`` (snnc maps onto the default chip, Loihi 2, unless told otherwise; the
+spikes are the same on both, only the core boundaries differ).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from snnc import ir
+from snnc.backends.loihi.chips import DEFAULT_CHIP
 from snnc.backends.loihi.mapper import map_graph
 from snnc.backends.loihi.program import ChipProgram
 from snnc.simulators.event import runners, simulate
@@ -107,11 +110,12 @@ def run_lava(lava_python: Path, spec: dict, x: np.ndarray, x_long: np.ndarray,
             return {k: z[k] for k in z.files}
 
 
-def bench(name: str, spec: dict, lava_python: Path | None, repeats: int) -> None:
+def bench(name: str, spec: dict, lava_python: Path | None, repeats: int,
+          chip: str = DEFAULT_CHIP) -> None:
     graph = graph_of(spec)
     x, x_long, xb = inputs(spec, 100, 1), inputs(spec, 1000, 1), inputs(spec, 100, 64, seed=2)
     t0 = time.perf_counter()
-    program = map_graph(graph, "loihi1")
+    program = map_graph(graph, chip)
     t_map = time.perf_counter() - t0
     tmp = tempfile.TemporaryDirectory()
     program.save(tmp.name)
@@ -133,7 +137,7 @@ def bench(name: str, spec: dict, lava_python: Path | None, repeats: int) -> None
     per_step = (t1000 - t100) / 900
     print(f"\n== {name}: {res.counters.syn_ops.sum() / 100:.0f} synaptic events per step, "
           f"kernels={runners.kernels().__name__.rsplit('.', 1)[-1]} (first call {warm:.2f} s)")
-    print(f"snnc  map onto loihi1     : {t_map * 1e3:8.2f} ms  ({program.n_cores} cores; "
+    print(f"snnc  map onto {chip:11s}: {t_map * 1e3:8.2f} ms  ({program.n_cores} cores; "
           "done once by snnc compile)")
     print(f"snnc  100 steps, 1 sample : {t_short * 1e3:8.2f} ms  (load program.h5 + simulate)")
     print(f"snnc  per step            : {per_step * 1e6:8.2f} us   "
@@ -188,11 +192,13 @@ def main() -> None:
     ap.add_argument("--lava-python", type=Path, default=REPO / ".venv-lava" / "bin" / "python")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--only", choices=("dense", "conv"), default=None)
+    ap.add_argument("--chip", default=DEFAULT_CHIP, help="chip snnc maps onto (default: "
+                    f"{DEFAULT_CHIP}, snnc's default; Lava's fixed_pt run has no chip)")
     args = ap.parse_args()
     lava = args.lava_python if args.lava_python.exists() else None
     for name, spec in (("dense", dense_spec()), ("conv", conv_spec())):
         if args.only in (None, name):
-            bench(name, spec, lava, args.repeats)
+            bench(name, spec, lava, args.repeats, args.chip)
     sys.stdout.flush()
 
 

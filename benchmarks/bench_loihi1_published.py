@@ -28,6 +28,9 @@ and the error (predicted / published - 1). Which published figure is total or dy
 per row. The keyword spotter ran under nengo-loihi, whose host exchanges spikes with the chip
 every step: it is priced with ``input_path = "host"``; the others with the embedded x86 path.
 Which points calibrated the [system] constants and which were held back: benchmarks/calibrate.py.
+Every comparison with silicon maps onto ``loihi1`` (the measurements are Loihi 1's). A second
+table puts the same three reconstructions on Loihi 2, snnc's default chip, beside them: the
+default ``loihi2-estimate`` model, an ESTIMATE (these networks were never measured on Loihi 2).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -127,7 +131,7 @@ NETS = [
 
 
 def _rates(graph: ir.Graph, x: np.ndarray, layers: list[str]) -> list[float]:
-    res = simulate(map_graph(graph), x, probes=[f"{n}.s" for n in layers])
+    res = simulate(map_graph(graph, "loihi1"), x, probes=[f"{n}.s" for n in layers])
     return [float(np.mean(res.probes[f"{n}.s"])) for n in layers]
 
 
@@ -147,14 +151,16 @@ def calibrate(net: Net, x: np.ndarray) -> list[int]:
     return vth
 
 
-def measured_map(graph: ir.Graph, x: np.ndarray) -> object:
-    """Map ``graph`` as a compile with this input would: balanced at the activity measured on
-    ``x`` (each layer's spikes per neuron per step and the input's), not the assumed 10 %."""
+def measured_map(graph: ir.Graph, x: np.ndarray, chip: str = "loihi1") -> object:
+    """Map ``graph`` on ``chip`` (Loihi 1 unless told: these are Loihi 1's measurements) as a
+    compile with this input would: balanced at the activity measured on ``x`` (each layer's
+    spikes per neuron per step and the input's), not the assumed 10 %."""
     layers = [n for n, node in graph.nodes.items() if node.op == "loihi.lif"]
-    res = simulate(map_graph(graph, strategy="compact"), x, probes=[f"{n}.s" for n in layers])
+    res = simulate(map_graph(graph, chip, strategy="compact"), x,
+                   probes=[f"{n}.s" for n in layers])
     rates = {n: float(np.mean(res.probes[f"{n}.s"] != 0)) for n in layers}
     rates.update({i: float(np.mean(x != 0)) for i in graph.inputs})
-    return map_graph(graph, rates=rates)
+    return map_graph(graph, chip, rates=rates)
 
 
 def peers_network() -> tuple[ir.Graph, np.ndarray]:
@@ -196,44 +202,80 @@ ROLE = {"keyword spotter": "fit / fit", "NxTF MNIST CNN": "held back / fit",  # 
         "NxTF N-MNIST": "held back / held back"}
 
 
-def _host_model() -> str:
-    """The default model with input_path = "host" (nengo-loihi), as a temporary TOML."""
-    text = (MODEL_DIR / "loihi1-sanafe.toml").read_text()
+def _host_model(name: str = "loihi1-sanafe") -> str:
+    """A chip's default model with input_path = "host" (nengo-loihi), as a temporary TOML."""
+    text = (MODEL_DIR / f"{name}.toml").read_text()
     out = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)  # noqa: SIM115
     out.write(text.replace('input_path = "x86"', 'input_path = "host"'))
     out.close()
     return out.name
 
 
-def run_net(net: Net, samples: int) -> str:
-    t0 = time.perf_counter()
-    x = net.stimulus(net.steps, samples)
-    vth = calibrate(net, x)
-    program = measured_map(net.graph_for(vth), x)
-    res = simulate(program, x, probes=[f"{n}.s" for n in net.layers])
-    model = _host_model() if net.name == "keyword spotter" else None
+def _report(graph: ir.Graph, x: np.ndarray, chip: str, host: bool,
+            probes: list[str]) -> tuple[dict, Any]:
+    """The report of ``graph`` mapped on ``chip`` as a compile with input ``x`` would (balanced
+    at the measured activity) under the chip's default energy model (with the host input path
+    for nengo-loihi's keyword spotter), and the simulation result."""
+    program = measured_map(graph, x, chip)
+    res = simulate(program, x, probes=probes)
+    model = _host_model(DEFAULT_MODEL[chip]) if host else None
     doc = build_report(program, res, energy_model=model)
     if model is not None:
         Path(model).unlink()
+    return doc, res
+
+
+def run_net(net: Net, samples: int) -> tuple[str, str]:
+    """The Loihi 1 row (against the publication) and the Loihi 2 row beside it (same network,
+    thresholds and input; none of these networks was measured on Loihi 2)."""
+    t0 = time.perf_counter()
+    x = net.stimulus(net.steps, samples)
+    vth = calibrate(net, x)
+    graph, host, probes = net.graph_for(vth), net.name == "keyword spotter", \
+        [f"{n}.s" for n in net.layers]
+    doc, res = _report(graph, x, "loihi1", host, probes)
+    doc2, _ = _report(graph, x, "loihi2", host, probes)
     rates = "/".join(f"{100 * np.mean(res.probes[f'{n}.s']):.1f}" for n in net.layers) + " %"
     print(f"# {net.name}: vth {vth}, {time.perf_counter() - t0:.1f} s; {net.source}")
-    return _row(net.name, doc, net.energy_mj, net.energy_kind.rstrip("?"), net.time_ms, rates,
-                ROLE[net.name])
+    kind = net.energy_kind.rstrip("?")
+    return (_row(net.name, doc, net.energy_mj, kind, net.time_ms, rates, ROLE[net.name]),
+            _row2(net.name, doc, doc2, kind, net.energy_mj, net.time_ms))
+
+
+def _row2(name: str, doc1: dict, doc2: dict, kind: str, pub_mj: float, pub_ms: float) -> str:
+    """Loihi 2 (estimate) beside Loihi 1 and the Loihi 1 publication."""
+    key = "dynamic" if kind == "dynamic" else "total"
+    e1, e2 = doc1["energy"][key], doc2["energy"][key]
+    t1, t2 = (d["latency"]["per_inference"] * 1e3 for d in (doc1, doc2))
+    return (f"| {name} | {key} | {pub_mj} | {e1 * 1e3:.4f} | {e2 * 1e3:.4f} | {e2 / e1:.2f} | "
+            f"{pub_ms:.2f} | {t1:.3f} | {t2:.3f} | {t2 / t1:.2f} | "
+            f"{doc1['chip']['cores']} / {doc2['chip']['cores']} |")
+
+
+HEADER2 = ("| network | energy | published Loihi 1 (mJ) | Loihi 1 (mJ) | Loihi 2 ESTIMATE (mJ) | "
+           "L2 / L1 | published Loihi 1 (ms) | Loihi 1 (ms) | Loihi 2 ESTIMATE (ms) | L2 / L1 | "
+           "cores L1 / L2 |\n" + "|---" * 11 + "|")
+DEFAULT_MODEL = {"loihi1": "loihi1-sanafe", "loihi2": "loihi2-estimate"}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=2, help="samples per network")
     args = ap.parse_args()
-    rows = [run_net(net, args.samples) for net in NETS]
+    both = [run_net(net, args.samples) for net in NETS]
+    rows = [r for r, _ in both]
     graph, x = peers_network()
-    program = measured_map(graph, x)
+    program = measured_map(graph, x, "loihi1")
     res = simulate(program, x, probes=["l0.s", "l1.s", "l2.s"])
     rates = "/".join(f"{100 * np.mean(res.probes[f'l{k}.s']):.0f}" for k in range(3)) + " %"
     rows.append(_row("peers.md net vs SANA-FE (simulator), cores only", build_report(program, res),
                      0.247, "cores", 6.31, rates, "held back / held back"))
     print(HEADER)
     print("\n".join(rows))
+    print("\nThe same reconstructions on Loihi 2 (loihi2-estimate: an ESTIMATE; none of these "
+          "networks was measured on Loihi 2):\n")
+    print(HEADER2)
+    print("\n".join(r for _, r in both))
 
 
 if __name__ == "__main__":

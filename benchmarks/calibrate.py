@@ -82,7 +82,7 @@ def points(samples: int) -> list[Point]:
     out = []
     for net in NETS:
         x = net.stimulus(net.steps, samples)
-        program = measured_map(net.graph_for(calibrate(net, x)), x)
+        program = measured_map(net.graph_for(calibrate(net, x)), x, "loihi1")
         res = simulate(program, x)
         out.append(Point(net.name, program, res.counters, net.energy_mj,
                          net.energy_kind.rstrip("?"), net.time_ms, PATH[net.name],
@@ -271,10 +271,10 @@ def main() -> None:
     pts = points(args.samples)
     graph, x = peers_network()
     # SANA-FE's own 14-core mapping is not published: the row is given for snnc's default
-    # (balanced at the measured activity) and for the compact mapping (no balancing)
+    # (balanced at the measured activity) and for the compact mapping (no balancing), on Loihi 1
     peers = {}
-    for label, prog in (("balanced", measured_map(graph, x)),
-                        ("compact", map_graph(graph, strategy="compact"))):
+    for label, prog in (("balanced", measured_map(graph, x, "loihi1")),
+                        ("compact", map_graph(graph, "loihi1", strategy="compact"))):
         peers[label] = (prog, simulate(prog, x).counters)
     print("| model | network | role (energy / time) | cores (snnc / published) | dynamic (mJ) | "
           "total (mJ) | published (mJ) | energy error | time (ms) | published (ms) | "

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, run by `make demo` after the main environment is set up.
-# Compiles the shipped example model for the Loihi simulator target into demo-out/.
+# Compiles the shipped example model for the Loihi simulator target into demo-out/, on Loihi 2
+# (the default chip; the output names the chip and where its cost figures come from).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${VENV:-.venv}

@@ -30,10 +30,11 @@ class ChipBackend:
     description: str
 
     def map(self, optimized: Any, chip: str | None, mapping: str = "balanced") -> Any:
+        from .backends.loihi.chips import DEFAULT_CHIP
         from .backends.loihi.mapper import map_graph
 
         rates = getattr(optimized, "layer_rates", lambda: None)()  # measured, or None: assumed
-        return map_graph(optimized.lowered, chip or "loihi1", strategy=mapping, rates=rates)
+        return map_graph(optimized.lowered, chip or DEFAULT_CHIP, strategy=mapping, rates=rates)
 
     def write(self, result: Any, out: Path) -> list[str]:
         return [Path(result.program.save(out)).name]

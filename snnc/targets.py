@@ -4,7 +4,8 @@
 of ``snnc/registry.py`` (the registry ``snnc simulate --backend`` and ``snnc list backends``
 read too), which maps and writes in the ``map`` stage and ``CompileResult.save``:
 
-- ``loihi-sim`` (default): lowered graph mapped onto the chip -> ``program.h5`` for the event
+- ``loihi-sim`` (default): lowered graph mapped onto the chip (Loihi 2 unless ``--chip``;
+  ``backends/loihi/chips.DEFAULT_CHIP`` is the same name) -> ``program.h5`` for the event
   simulator (``snnc simulate OUT``);
 - ``lava``: the same lowered graph and program; ``backends/lava`` builds the Lava processes from
   ``graph.lowered.snnc`` when it runs (Loihi 2 chip spec);
@@ -39,7 +40,7 @@ class Target:
 
 TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("loihi-sim", "Bit-exact simulated Loihi: lowered graph mapped onto chip cores "
-           "(program.h5, event simulator).", DEFAULT_PIPELINE, "loihi1", "loihi-sim"),
+           "(program.h5, event simulator).", DEFAULT_PIPELINE, "loihi2", "loihi-sim"),
     Target("lava", "Lava processes with fixed_pt models (CPU) or Loihi 2; same lowered graph.",
            DEFAULT_PIPELINE, "loihi2", "lava"),
     Target("netx", "lava-dl netx .net file of the lowered graph.", NETX_PIPELINE, "loihi2",

@@ -40,9 +40,11 @@ def run(*args: str) -> CliRunner.Result:
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-def test_compile_writes_graphs_fidelity_and_program(model: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("chip", [None, "loihi1"])  # None: the default, Loihi 2
+def test_compile_writes_graphs_fidelity_and_program(model: Path, tmp_path: Path,
+                                                    chip: str | None) -> None:
     out = tmp_path / "out"
-    res = run("compile", str(model), "-o", str(out), "-q")
+    res = run("compile", str(model), "-o", str(out), "-q", *(["--chip", chip] if chip else []))
     assert res.exit_code == 0, res.output
     assert {p.name for p in out.iterdir()} >= {  # the energy report adds report.json/.html
         "compile.json", "fidelity.json", "graph.float.snnc", "graph.lowered.snnc", "program.h5"}
@@ -57,6 +59,7 @@ def test_compile_writes_graphs_fidelity_and_program(model: Path, tmp_path: Path)
     assert "classification agreement: 100.0%" in res.output
     summary = json.loads((out / "compile.json").read_text())
     assert summary["target"] == "loihi-sim"
+    assert summary["artifacts"]["chip"] == (chip or "loihi2")
     assert [p["pass"] for p in summary["passes"]] == summary["pipeline"].split(",")
 
 

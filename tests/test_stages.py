@@ -63,7 +63,7 @@ def test_save_only_writes_what_the_stages_made(tmp_path, monkeypatch) -> None:
     assert (out / "report.json").read_text() == dumps(res.report)
     assert (out / "program.h5").is_file()
     summary = json.loads((out / "compile.json").read_text())
-    assert summary["artifacts"] == {"files": ["program.h5"], "chip": "loihi1",
+    assert summary["artifacts"] == {"files": ["program.h5"], "chip": "loihi2",
                                     "cores": res.program.n_cores, "chips": 1}
 
 

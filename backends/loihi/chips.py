@@ -276,6 +276,12 @@ def _raw(name_or_path: str | Path, depth: int = 0) -> dict[str, Any]:
     return _merge(_raw(base, depth + 1), data)
 
 
-def load_chip(name_or_path: str | Path = "loihi1") -> ChipSpec:
+#: The chip ``loihi-sim`` maps onto when no ``--chip`` is given (``snnc.targets`` says the same).
+DEFAULT_CHIP = "loihi2"
+#: For a refusal on one built-in chip: the other one, which may take the model.
+OTHER_CHIP = {"loihi1": "loihi2", "loihi2": "loihi1"}
+
+
+def load_chip(name_or_path: str | Path = DEFAULT_CHIP) -> ChipSpec:
     """A built-in chip by name (``loihi1``, ``loihi2``) or a user chip from a TOML file."""
     return _build(_raw(name_or_path), str(name_or_path))

@@ -40,10 +40,14 @@ def utilisation(program: ChipProgram) -> dict[str, float]:
             "input_axons": sum(c.input_axons for c in cs) / (n * core.input_axons)}
 
 
-def describe_program(path: str | Path | ChipProgram, packing: list[dict] | None = None) -> Any:
+def describe_program(path: str | Path | ChipProgram, packing: list[dict] | None = None,
+                     costs: str | None = None) -> Any:
     """A rich renderable: chip, cores per layer, worst-core utilisation, chips and routes;
     with ``packing`` (``mapper.packing``: the driver computes it, this layer may not import the
-    mapper) also the fewest cores each layer needs and its cores' estimated work."""
+    mapper) also the fewest cores each layer needs and its cores' estimated work. ``costs``:
+    the one line naming the chip and its cost figures' source (``report.energy.cost_line`` of
+    the chip's default energy model, which the driver passes); without it, the chip file's
+    own cost-table source."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
@@ -81,6 +85,6 @@ def describe_program(path: str | Path | ChipProgram, packing: list[dict] | None 
     inter = sum(1 for r in program.routes if r.chip_hops)
     host = sum(1 for r in program.routes if r.src == HOST)
     tail = Text(f"{len(program.routes)} routes ({host} from the host), longest "
-                f"{max(hops, default=0)} tile hops, {inter} crossing chips. "
-                f"Costs: {chip.costs.source}")
-    return Group(head, table, tail)
+                f"{max(hops, default=0)} tile hops, {inter} crossing chips.")
+    line = Text(costs or f"chip {chip.name}, cost figures: {chip.costs.source}")
+    return Group(line, head, table, tail)

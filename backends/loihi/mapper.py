@@ -34,7 +34,7 @@ from ...errors import ResourceError, UnsupportedOpError
 from ...ir import Graph
 from ...ir.traits import Trait, has
 from .balance import Rates, balance, rate_of, work, work_per_position
-from .chips import ChipSpec, load_chip
+from .chips import DEFAULT_CHIP, ChipSpec, load_chip
 from .partition import LayerCost, partition, split_for_fanout, syn_info
 from .program import HOST, ChipProgram, CoreAlloc, LayerMap, Route, SynapseBlock
 from .rules import check_design_rules
@@ -105,7 +105,8 @@ def _place(parts: dict, costs: dict, chip: ChipSpec, max_chips: int | None) -> t
             f"the network needs {total} cores = {need} {chip.name} chips, but at most {limit} "
             f"are allowed (over by {need - limit} chips). Allow more chips (a chip file with a "
             f"larger [mesh] max_chips, given with --chip FILE.toml), prune or quantize to fewer "
-            f"weight bits, or use a larger chip (--chip loihi2).")
+            "weight bits" + (", or use a larger chip (--chip loihi2)." if chip.name == "loihi1"
+                              else "."))
     layers, cores, blocks = {}, [], []
     for name, (lm, ranges) in parts.items():
         ids = []
@@ -218,7 +219,7 @@ def refuse_graded(graph: Graph, chip: ChipSpec) -> None:
         f"{chip.name!r} does not have (Loihi 1's spikes are binary); use --chip loihi2")
 
 
-def map_graph(graph: Graph, chip: ChipSpec | str = "loihi1",
+def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
               max_chips: int | None = None, strategy: str = "balanced",
               rates: Rates | None = None) -> ChipProgram:
     """Map a lowered graph onto ``chip`` with ``strategy`` (``STRATEGIES``, module docstring);

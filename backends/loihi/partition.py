@@ -195,7 +195,7 @@ class LayerCost:
             f"layer {self.name!r}: one neuron needs {n.bits} bits of synaptic memory but a {chip} "
             f"core has {lim.bits} (over by {n.bits - lim.bits}). Use fewer weight bits "
             f"(quantize-loihi), prune weights, or choose a chip with more synaptic memory per "
-            f"core (--chip loihi2).")
+            f"core ({'--chip loihi2' if chip == 'loihi1' else '--chip my_chip.toml'}).")
 
 
 def _largest_fit(cost: LayerCost, a: int, guess: int = 0) -> int:

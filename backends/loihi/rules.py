@@ -76,9 +76,10 @@ def rule_message_bits(name: str, node: Any, chip: ChipSpec) -> None:
     if bits > chip.neuron.max_message_bits:
         what = "binary spikes only" if chip.neuron.max_message_bits == 0 else \
             f"graded spikes of at most {chip.neuron.max_message_bits} bits"
-        raise _fail(name, "the spike payload width", f"{bits} bits", what,
-                    "Use binary (rate- or delta-coded) input, or a chip with graded spikes "
-                    "(--chip loihi2).")
+        hint = ("Use binary (rate- or delta-coded) input, or a chip with graded spikes "
+                "(--chip loihi2)." if chip.neuron.max_message_bits == 0 else
+                "Send fewer payload bits (lower the input's or layer's message bits).")
+        raise _fail(name, "the spike payload width", f"{bits} bits", what, hint)
 
 
 def rule_neuron_widths(name: str, node: Any, chip: ChipSpec) -> None:

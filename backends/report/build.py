@@ -19,7 +19,7 @@ from ...ir import Graph
 from .agreement import layer_fidelity
 from .analytic import analytic_estimate, per_block
 from .conversion import conversion_section
-from .energy import EnergyModel, load_model, models_for_chip
+from .energy import EnergyModel, cost_line, load_model, models_for_chip
 from .neurobench import neurobench_metrics
 from .programmable import note as programmable_note
 from .programmable import programmable_section
@@ -187,7 +187,8 @@ def build_report(program_or_graph: Any, sim_result: Any = None, float_graph: Gra
         analytic["blocks"] = per_block(layers, analytic)
     return {
         "schema": SCHEMA, "version": VERSION, "generator": f"snnc {__version__}",
-        "target": target, "chip": chip_section(program),
+        "target": target,
+        "chip": {**chip_section(program), "costs": cost_line(program.chip.name, models[0])},
         "input": {"kind": kind, "source": input_source, "samples": int(counters.n_samples),
                   "timesteps": T, "note": INPUT_NOTES[kind]},
         "energy": {**energy_section(program, en, lat), "programmable": prog},

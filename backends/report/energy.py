@@ -165,6 +165,15 @@ def chip_table_model(chip: ChipSpec) -> EnergyModel:
                        {"basis": "not stated for a user chip"}, tuple(c.estimated), True)
 
 
+def cost_line(chip: str, model: EnergyModel | dict[str, Any]) -> str:
+    """One line: the chip and where its cost figures come from (``model``: an ``EnergyModel``
+    or a report's ``energy.model`` dict). The report (``chip.costs``) and ``snnc inspect``
+    print it."""
+    get = model.get if isinstance(model, dict) else lambda k: getattr(model, k)
+    est = "an ESTIMATE; " if get("estimate") else ""
+    return f"chip {chip}, cost figures {get('name')} ({est}source: {get('source')})"
+
+
 def models_for_chip(chip: ChipSpec) -> list[EnergyModel]:
     """Every model that applies to ``chip``, the default (first) one first."""
     out = []

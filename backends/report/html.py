@@ -89,7 +89,9 @@ def _header(doc: dict) -> str:
         badges.append('<span class="badge ok">MEASURED ACTIVITY</span>')
     title = f"snnc report: {doc['chip']['name']}" + (f" ({doc['target']})" if doc["target"] else "")
     return (f"<h1>{escape(title)}</h1><div>{''.join(badges)}</div>"
-            f'<p class="note">Energy model <b>{escape(model["name"])}</b>: '
+            + (f'<p class="chip-costs">{escape(doc["chip"]["costs"])}</p>'
+               if doc["chip"].get("costs") else "")
+            + f'<p class="note">Energy model <b>{escape(model["name"])}</b>: '
             f"{escape(model['source'])}. {escape(doc['input']['note'])}.</p>")
 
 

@@ -165,6 +165,9 @@ def render_terminal(doc: dict, verbose: bool = True) -> Any:
     from rich.text import Text
 
     parts = [_summary(doc)]
+    costs = doc["chip"].get("costs")  # reports before issue 21 lack the line
+    if costs:
+        parts.insert(0, Text(costs))
     if verbose:
         parts += [_layers(doc), _estimates(doc)]
         blocks = _blocks(doc)

@@ -31,7 +31,7 @@ def _zeroed(graph: Graph, layers: Sequence[str]) -> Graph:
 
 def run(graph: Graph, layers: Sequence[str], rule: str, xs: np.ndarray, ys: np.ndarray,
         test: tuple[np.ndarray, np.ndarray] | None, epochs: int = 1, eval_every: int = 0,
-        error_scale: int = 32, reset_layers: bool = False, chip: str = "loihi1",
+        error_scale: int = 32, reset_layers: bool = False, chip: str = "loihi2",
         progress: bool = True, rule_options: dict | None = None,
         map_program: Callable[[Graph, str], Any] | None = None) -> LearningResult:
     """Learn online on ``xs`` (N, T, *shape) with labels ``ys``; test on ``test``.

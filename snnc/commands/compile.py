@@ -94,7 +94,8 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
               help="With --data: pre-run steps of SRP and COS.")
 @click.option("--steps", type=click.IntRange(1, 100_000), default=None,
               help="Time steps for calibration and fidelity.")
-@click.option("--chip", default=None, help="Chip spec name or TOML file (default: the target's).")
+@click.option("--chip", default=None, help="Chip spec name (loihi2, loihi1) or TOML file "
+              "(default: the target's; loihi2 for loihi-sim).")
 @click.option("--mapping", type=click.Choice(["balanced", "compact"]), default=None,
               help="Chip mapping: balanced (default: more cores for the busiest layers, NoC-aware "
                    "placement) or compact (fewest cores, snake placement: the earlier mapping).")
@@ -131,12 +132,15 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
     if result.fidelity is not None:
         _print_fidelity(result.fidelity)
     art = result.artifacts
-    extra = f", {art['cores']} cores on {art['chips']} chip(s)" if "cores" in art else ""
+    extra = (f", {art['cores']} cores on {art['chips']} {art['chip']} chip(s)" if "cores" in art
+             else "")
     click.echo(f"wrote {out}{extra}")
     if result.report is not None:
         from ..backends.report.terminal import summary_line
 
         click.echo(summary_line(result.report))
+        if result.report["chip"].get("costs"):
+            click.echo(result.report["chip"]["costs"])
         if result.report.get("conversion"):
             from ..backends.report.conversion import conversion_lines
 

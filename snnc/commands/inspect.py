@@ -31,9 +31,11 @@ def _program_view(path: Path, console: Console) -> bool:
     from ..backends.loihi.describe import describe_program
     from ..backends.loihi.mapper import packing
     from ..backends.loihi.program import ChipProgram
+    from ..backends.report.energy import cost_line, models_for_chip
 
     program = ChipProgram.load(path)
-    console.print(describe_program(program, packing(program)))
+    costs = cost_line(program.chip.name, models_for_chip(program.chip)[0])
+    console.print(describe_program(program, packing(program), costs))
     return True
 
 

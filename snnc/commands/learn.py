@@ -75,7 +75,7 @@ def _default_layer(graph) -> str:
               help="Samples between tests.")
 @click.option("--error-scale", default=32, show_default=True, type=click.IntRange(1, 63))
 @click.option("--reset-layers", is_flag=True, help="Start the learning layers from zero weights.")
-@click.option("--chip", default="loihi1", show_default=True,
+@click.option("--chip", default="loihi2", show_default=True,
               type=click.Choice(["loihi1", "loihi2"]), help="Cost table for learning energy.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output directory (default: PROGRAM/learned): new, empty or an earlier "

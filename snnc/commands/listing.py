@@ -27,9 +27,10 @@ def _targets() -> list[tuple[str, ...]]:
 
 
 def _chips() -> list[tuple[str, ...]]:
-    from ..backends.loihi.chips import builtin_chips, load_chip
+    from ..backends.loihi.chips import DEFAULT_CHIP, builtin_chips, load_chip
 
-    return [(name, load_chip(name).description) for name in builtin_chips()]
+    return [(name + (" (default)" if name == DEFAULT_CHIP else ""), load_chip(name).description)
+            for name in builtin_chips()]
 
 
 def _backends() -> list[tuple[str, ...]]:

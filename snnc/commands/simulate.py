@@ -128,8 +128,8 @@ def _ours_counters(path: Path) -> bool:
                    "or one an installed package registers.")
 @click.option("--probe", "-p", "probes", multiple=True, metavar="LAYER.u|LAYER.v|LAYER.s",
               help="Record a layer's state or output (repeatable).")
-@click.option("--chip", default=None, help="Chip for models that still need mapping: loihi1, "
-              "loihi2 or a .toml chip file.")
+@click.option("--chip", default=None, help="Chip for models that still need mapping: loihi2 "
+              "(the default), loihi1 or a .toml chip file.")
 @click.option("--reset-interval", type=click.IntRange(0, MAX_INTERVAL), default=0,
               help="loihi-sim: zero all state every N steps (one sample per N steps); for a "
                    "netx .net file: netx's reset_interval (each layer offset by its depth).")

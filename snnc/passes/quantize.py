@@ -291,7 +291,8 @@ class QuantizeLoihi(Pass):
             else:
                 exact = False
                 notes.append("comparator '>=' approximated by '>' (v is not an integer "
-                             "number of input units, so no exact rewrite exists)")
+                             "number of input units, so no exact rewrite exists; Loihi 2's "
+                             "programmable neurons compare with '>=' natively: --chip loihi2)")
         if np.any(vth > 2**17 - 1):
             raise QuantizationError(f"layer {name!r}: threshold {int(vth.max())} exceeds 17 bits")
         return vth, exact, comparator

@@ -18,6 +18,7 @@ directory.
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -361,19 +362,32 @@ def test_binary_example_beside_the_model_lets_it_compile_for_loihi1(tmp_path, ca
     failure at mapping says the same."""
     _conv_pickle(tmp_path / "m.pt")
     code, _, err = run(["compile", str(tmp_path / "m.pt"), "--input-shape", "1,8,8",
-                        "-o", str(tmp_path / "o1")], capsys)
+                        "--chip", "loihi1", "-o", str(tmp_path / "o1")], capsys)
     lines = err.splitlines()
     assert lines[0].startswith("note: no calibration input")
     assert "analog" in lines[0]
     assert code == 2
     assert "assumed analog" in err
     np.save(tmp_path / "X.npy", spikes(4, (1, 8, 8), 8))
-    code, _, err = run(["compile", str(tmp_path / "m.pt"), "-o", str(tmp_path / "o2")], capsys)
+    code, _, err = run(["compile", str(tmp_path / "m.pt"), "--chip", "loihi1",
+                        "-o", str(tmp_path / "o2")], capsys)
     assert code == 0, err
     assert "binary (rate-coded) spikes" in err
     assert "X.npy" in err
     fid = (tmp_path / "o2" / "fidelity.json").read_text()
     assert "X.npy" in fid  # calibrated on it
+
+
+def test_analog_assumption_compiles_on_the_default_loihi2(tmp_path, capsys):
+    """Without --chip (Loihi 2, graded spikes) the assumed analog input is sent as graded
+    payloads: the same model that Loihi 1 refuses compiles, after the same up-front note."""
+    _conv_pickle(tmp_path / "m.pt")
+    code, _, err = run(["compile", str(tmp_path / "m.pt"), "--input-shape", "1,8,8",
+                        "-o", str(tmp_path / "o")], capsys)
+    assert code == 0, err
+    assert err.splitlines()[0].startswith("note: no calibration input")
+    assert json.loads((tmp_path / "o" / "compile.json").read_text())["artifacts"]["chip"] \
+        == "loihi2"
 
 
 # ---- simulate OUT: aligned steps, equal to the float model ------------------------------------

@@ -65,8 +65,8 @@ def test_analog_nir_without_calibration_compiles_and_is_exact(tmp_path, capsys) 
 def test_analog_nir_without_calibration_on_loihi1_names_the_assumption(tmp_path,
                                                                        capsys) -> None:
     _write(tmp_path / "m.nir")
-    code, _, err = run(["compile", str(tmp_path / "m.nir"), "--dt", "1e-3", "-o",
-                        str(tmp_path / "o")], capsys)
+    code, _, err = run(["compile", str(tmp_path / "m.nir"), "--dt", "1e-3", "--chip", "loihi1",
+                        "-o", str(tmp_path / "o")], capsys)
     assert code == 2
     assert "Traceback" not in err
     assert "binary spikes only" in err

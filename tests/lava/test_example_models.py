@@ -34,8 +34,9 @@ def main_python() -> Path:
     return path
 
 
-def compile_model(model: Path, out: Path) -> None:
-    cmd = [str(main_python()), "-m", "snnc", "compile", str(model), "-o", str(out), "-q"]
+def compile_model(model: Path, out: Path, chip: str | None = None) -> None:
+    cmd = [str(main_python()), "-m", "snnc", "compile", str(model), "-o", str(out), "-q",
+           *(["--chip", chip] if chip else [])]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}"
 
@@ -52,14 +53,18 @@ def simulate(out: Path, x_path: Path, backend: str, probes: list[str], dest: Pat
         return {k: data[k] for k in data.files}
 
 
+@pytest.mark.parametrize("chip", [None, "loihi1"])  # None: the default chip, Loihi 2
 @pytest.mark.parametrize("name", sorted(p.stem for p in MODELS.glob("*.pt")))
-def test_compiled_example_runs_the_same_in_lava_and_loihi_sim(name: str, tmp_path: Path) -> None:
+def test_compiled_example_runs_the_same_in_lava_and_loihi_sim(name: str, chip: str | None,
+                                                              tmp_path: Path) -> None:
     from snnc.backends.loihi.program import ChipProgram
     from snnc.backends.loihi.program_io import program_file
 
     out = tmp_path / "out"
-    compile_model(MODELS / f"{name}.pt", out)
-    graph = ChipProgram.load(program_file(out)).graph
+    compile_model(MODELS / f"{name}.pt", out, chip)
+    program = ChipProgram.load(program_file(out))
+    assert program.chip.name == (chip or "loihi2")
+    graph = program.graph
     probes = [f"{n}.{v}" for n, node in graph.nodes.items() if node.op == "loihi.lif"
               for v in ("u", "v")]
     x_path = tmp_path / "X.npy"

@@ -8,6 +8,7 @@ accuracy is modest, which does not matter: agreement is what is checked.
 
 from __future__ import annotations
 
+import json
 import pickle
 import shutil
 from pathlib import Path
@@ -120,41 +121,66 @@ EXACT = {"hand_if_binary", "hand_if_4bit"}
 
 
 def _quantizer_exact(out: Path) -> bool:
-    import json
-
     doc = json.loads((out / "compile.json").read_text())
     return any(r.get("exact") is True for r in doc["reports"] if isinstance(r, dict))
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_compiles_and_agrees_with_the_framework(trained: Any, name: str) -> None:
-    d, ref = trained(name)
+def _compile_and_agree(d: Path, ref: np.ndarray, name: str, chip: list[str], tag: str) -> None:
+    """``snnc compile MODEL --target loihi-sim -o OUT [chip]`` then ``snnc simulate OUT``:
+    the chip's class agrees with the framework's on >= 99 % of the test digits; where the
+    quantizer says every parameter is representable, the chip equals the float model."""
     dg = _digits()
-    out = d / "out"
-    m = _zoo().MODELS[name]
-    res = cli("compile", str(d / "model.pt"), "-o", str(out), "--target", "loihi-sim",
-              "--chip", m.chip, "--input-shape", "1,8,8" if m.conv else "64",
-              "--calibration", str(d / "X.npy"), "-q", *CASES[name])
+    out = d / f"out-{tag}"
+    # the README's command; the input shape and the calibration come from X.npy beside the model
+    res = cli("compile", str(d / "model.pt"), "--target", "loihi-sim", "-o", str(out), *chip,
+              *CASES[name])
     assert res.exit_code == 0, res.output
-    res = cli("simulate", str(out), "--input", str(d / "X.npy"), "-o", str(d / "r.npz"), "-q")
+    assert "detected from" in res.output
+    assert "X.npy" in res.output
+    res = cli("simulate", str(out), "--input", str(d / "X.npy"), "-o", str(d / f"r-{tag}.npz"),
+              "-q")
     assert res.exit_code == 0, res.output
-    got = np.load(d / "r.npz")["output"]  # (N, 10, T)
+    summary = json.loads((out / "compile.json").read_text())
+    assert summary["artifacts"]["chip"] == (chip[1] if chip else "loihi2")
+    if name.startswith("snntorch") and not chip:  # snnTorch's default subtract reset, native
+        from snnc.ir.serialize import read_graph
+
+        lowered = read_graph(out / "graph.lowered.snnc")
+        assert any(getattr(n, "reset", None) == "subtract" for n in lowered.nodes.values())
+    got = np.load(d / f"r-{tag}.npz")["output"]  # (N, 10, T)
     assert got.shape == (ref.shape[1], 10, ref.shape[0])  # as many steps as the input
-    chip = dg.predict(np.moveaxis(got, -1, 0))
+    pred = dg.predict(np.moveaxis(got, -1, 0))
     want = dg.predict(ref)
     assert np.mean(ref) > 0.01  # the framework's output is not silent
-    agree = float(np.mean(chip == want))
-    assert agree >= MIN_AGREEMENT.get(name, 0.99), f"{name}: {agree:.1%} agreement"
+    agree = float(np.mean(pred == want))
+    assert agree >= MIN_AGREEMENT.get(name, 0.99), f"{name} ({tag}): {agree:.1%} agreement"
     # where every parameter is representable (the quantizer's own 'exact' verdict), the chip
     # equals the float model (snnc's reference on the loaded graph) spike for spike
     exact = _quantizer_exact(out)
-    assert exact or name not in EXACT, f"{name} is no longer lowered exactly"
+    assert exact or name not in EXACT, f"{name} ({tag}) is no longer lowered exactly"
     if exact:
+        m = _zoo().MODELS[name]
         res = cli("simulate", str(d / "model.pt"), "-b", "reference", "--input", str(d / "X.npy"),
-                  "-o", str(d / "f.npz"), "-q", "--input-shape", "1,8,8" if m.conv else "64",
-                  *CASES[name])
+                  "-o", str(d / f"f-{tag}.npz"), "-q", "--input-shape",
+                  "1,8,8" if m.conv else "64", *CASES[name])
         assert res.exit_code == 0, res.output
-        assert np.array_equal(np.load(d / "f.npz")["output"], got), f"{name}: not spike-exact"
+        assert np.array_equal(np.load(d / f"f-{tag}.npz")["output"], got), \
+            f"{name} ({tag}): not spike-exact"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_compiles_and_agrees_with_the_framework(trained: Any, name: str) -> None:
+    """The README's command, no --chip: Loihi 2 takes every model of the zoo (subtract reset
+    and '>=' included)."""
+    d, ref = trained(name)
+    _compile_and_agree(d, ref, name, [], "default")
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CASES if _zoo().MODELS[n].chip == "loihi1"))
+def test_loihi1_models_compile_and_agree_on_loihi1(trained: Any, name: str) -> None:
+    """The models Loihi 1 can run (hard reset, '>') keep running there with --chip loihi1."""
+    d, ref = trained(name)
+    _compile_and_agree(d, ref, name, ["--chip", "loihi1"], "loihi1")
 
 
 def test_snntorch_default_reset_on_loihi1_says_chip_loihi2(trained: Any, capsys: Any) -> None:
@@ -163,7 +189,8 @@ def test_snntorch_default_reset_on_loihi1_says_chip_loihi2(trained: Any, capsys:
     d, _ = trained("snntorch_conv")
     with pytest.raises(SystemExit) as exc:
         main(["compile", str(d / "model.pt"), "-o", str(d / "out1"), "--input-shape", "1,8,8",
-              "--calibration", str(d / "X.npy"), "-q", *CASES["snntorch_conv"]])
+              "--chip", "loihi1", "--calibration", str(d / "X.npy"), "-q",
+              *CASES["snntorch_conv"]])
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "subtract" in err

@@ -16,14 +16,16 @@ pytestmark = pytest.mark.torch
 MODELS = Path(__file__).resolve().parents[2] / "examples" / "models"
 
 
+@pytest.mark.parametrize("chip", [None, "loihi1"])  # None: the default, Loihi 2
 @pytest.mark.parametrize("name", ["qsnn4", "bsnn"])
-def test_example_models_keep_their_classification(name: str) -> None:
+def test_example_models_keep_their_classification(name: str, chip: str | None) -> None:
     path = MODELS / f"{name}.pt"
     if not path.is_file():
         pytest.skip(f"{path} not built (python examples/train_digits.py)")
     test = np.load(MODELS / "digits_test.npz")
     spikes = to_time_major(test["spikes"].astype(np.float64), (64,))
-    result = compile_model(path, calibration=spikes)
+    result = compile_model(path, calibration=spikes, chip=chip)
+    assert result.program.chip.name == (chip or "loihi2")
     fid = result.fidelity
     assert fid["batch"] == len(test["y"])
     assert fid["classification_agreement"] >= 0.98
@@ -54,14 +56,15 @@ def _grid_model(binary: bool) -> object:
     return model
 
 
+@pytest.mark.parametrize("chip", [None, "loihi1"])  # '>=' native on Loihi 2, rewritten on 1
 @pytest.mark.parametrize("binary", [False, True])
-def test_snnc_nn_models_on_the_grid_are_exact_in_fixed_point(binary: bool,
+def test_snnc_nn_models_on_the_grid_are_exact_in_fixed_point(binary: bool, chip: str | None,
                                                              tmp_path: Path) -> None:
     import torch
 
     path = tmp_path / "m.pt"
     torch.save(_grid_model(binary), path)
     x = (np.random.default_rng(0).random((8, 6, 2, 6, 6)) < 0.3).astype(np.float64)
-    result = compile_model(path, calibration=x)
+    result = compile_model(path, calibration=x, chip=chip)
     assert compare_graphs(result.input_graph, result.lowered, x).identical
     assert all(row["exact"] for row in result.fidelity["layers"])

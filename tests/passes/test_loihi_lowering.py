@@ -71,7 +71,7 @@ def test_ge_on_a_leaky_layer_is_approximated_and_noted() -> None:
     _, ctx = compile_(two_layers(comparator=">="), spikes((3,)))
     layer = ctx.last_report("quantize-loihi")["layers"]["lif1"]
     assert layer["exact"] is False
-    assert any("'>=' approximated" in n for n in layer["notes"])
+    assert any("'>=' approximated" in n and "--chip loihi2" in n for n in layer["notes"])
 
 
 def test_the_error_minimising_exponent_may_clip_an_outlier() -> None:

@@ -199,9 +199,10 @@ def _max_work(prog: ChipProgram) -> float:
     return max(r["work_max_ns"] for r in packing(prog))
 
 
-def test_balanced_lowers_the_busiest_core_within_one_core_per_layer() -> None:
+@pytest.mark.parametrize("chip", ["loihi1", "loihi2"])
+def test_balanced_lowers_the_busiest_core_within_one_core_per_layer(chip: str) -> None:
     g = dense_net()
-    comp, bal = map_graph(g, strategy="compact"), map_graph(g)
+    comp, bal = map_graph(g, chip, strategy="compact"), map_graph(g, chip)
     assert comp.strategy == "compact"
     assert bal.strategy == "balanced"
     assert comp.n_cores < bal.n_cores <= comp.n_cores + len(comp.layers)
@@ -209,14 +210,15 @@ def test_balanced_lowers_the_busiest_core_within_one_core_per_layer() -> None:
     _check_limits(bal)
 
 
-def test_balanced_and_compact_give_the_same_spikes() -> None:
+@pytest.mark.parametrize("chip", ["loihi1", "loihi2"])
+def test_balanced_and_compact_give_the_same_spikes(chip: str) -> None:
     from snnc.simulators.event import simulate
 
     g = dense_net()
     x = (np.random.default_rng(3).random((12, 2, 784)) < 0.2).astype(np.int8)
     probes = [f"lif{i}.s" for i in range(3)]
-    a = simulate(map_graph(g, strategy="compact"), x, probes=probes).probes
-    b = simulate(map_graph(g), x, probes=probes).probes
+    a = simulate(map_graph(g, chip, strategy="compact"), x, probes=probes).probes
+    b = simulate(map_graph(g, chip), x, probes=probes).probes
     for p in probes:
         np.testing.assert_array_equal(a[p], b[p])
     assert np.asarray(a["lif2.s"]).any()  # the comparison is not of silent layers
@@ -316,14 +318,15 @@ def test_core_work_at_measured_rates_is_hand_computed() -> None:
     assert work(cost, 0, 3, rates={}) == pytest.approx(48.5)  # nothing measured: assumed
 
 
-def test_measured_rates_steer_balancing_and_are_recorded(tmp_path) -> None:
+@pytest.mark.parametrize("chip", ["loihi1", "loihi2"])
+def test_measured_rates_steer_balancing_and_are_recorded(tmp_path, chip: str) -> None:
     from snnc.backends.loihi.mapper import packing
 
     g = dense_net()
-    assumed = map_graph(g)
+    assumed = map_graph(g, chip)
     # a silent input and a busy last hidden layer: fc0's work shrinks, fc2's grows
     rates = {"in": 0.0, "lif0": 0.0, "lif1": 0.9, "lif2": 0.9}
-    measured = map_graph(g, rates=rates)
+    measured = map_graph(g, chip, rates=rates)
     assert assumed.rates == ()
     assert dict(measured.rates) == rates
     per = {r["layer"]: r for r in packing(measured)}
