@@ -54,6 +54,11 @@ def load(path: str | Path, **options: Any) -> Graph:
     from .readers import regular_file
 
     regular_file(p, "a model or graph file")
+    from .frontend.snncpt import try_load
+
+    fast = try_load(p, options)  # snnc.nn Sequentials without torch (a subset of the policy)
+    if fast is not None:
+        return fast
     check_loadable(p, bool(options.get("trust_pickle", False)))  # one policy for every format
     return loader(p, **options)
 
