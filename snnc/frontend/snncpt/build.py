@@ -101,8 +101,8 @@ def _tensor(rec: ModuleRecord, name: str) -> np.ndarray | None:
 
 
 def _float(a: np.ndarray | None, what: str) -> np.ndarray:
-    if a is None or a.dtype not in (np.float32, np.float64):
-        raise NotSnncModel(f"{what} is not a float32/float64 tensor")
+    if a is None or a.dtype != np.float32:  # torch traces with a float32 input
+        raise NotSnncModel(f"{what} is not a float32 tensor")
     return a
 
 
