@@ -48,7 +48,7 @@ def test_diff_sees_one_changed_weight() -> None:
 
 @pytest.mark.parametrize("seed", range(24))
 def test_random_sequentials_identical(seed: int, tmp_path: Path) -> None:
-    model, shape = random_model(np.random.default_rng(seed))
+    model, _shape = random_model(np.random.default_rng(seed))
     path = tmp_path / "m.pt"
     torch.save(model, path)
     fast = fast_graph(path)
