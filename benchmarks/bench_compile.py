@@ -21,7 +21,7 @@ peak resident memory (ru_maxrss), the size of the ``program.h5`` it wrote and pe
 and the program as snnc holds it in memory (``ChipProgram.load``: the bytes of its graph's
 arrays, weights as int64) with peak / that. A bare interpreter with numpy and h5py imported is
 about 45 MB of the peak, whatever the model.
-Usage: ``.venv/bin/python benchmarks/bench_compile.py [--only NAME] [--repeats 1]``
+Usage: ``.venv/bin/python benchmarks/bench_compile.py [--only NAME[,NAME]] [--repeats 1]``
 """
 
 from __future__ import annotations
@@ -118,9 +118,9 @@ def loaded_size(path: Path) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default=None,
-                    choices=("qsnn4", "qsnn4-torch", "pilotnet-lif", "resnet18-sized",
-                             "dense-64x1M"))
+    ap.add_argument("--only", default=None, type=lambda v: set(v.split(",")),
+                    help="comma-separated: qsnn4, qsnn4-torch, pilotnet-lif, resnet18-sized, "
+                         "dense-64x1M")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--write", nargs=2, help=argparse.SUPPRESS)  # NAME PATH, in a child
     args = ap.parse_args()
@@ -139,7 +139,7 @@ def main() -> None:
                   "qsnn4-torch": (qsnn4, "SNNC_TORCH_LOADER=1: torch.load + torch.fx"),
                   "pilotnet-lif": ([str(PILOTNET)], "")}
         for name, what in (("resnet18-sized", "conv weights"), ("dense-64x1M", "synapses")):
-            if args.only not in (None, name):
+            if args.only is not None and name not in args.only:
                 continue
             # in a child: a child's ru_maxrss starts from its parent's RSS at fork time, so
             # this process stays small (it would inflate every later row's peak otherwise)
@@ -149,7 +149,8 @@ def main() -> None:
             models[name] = ([str(t / f"{name}.snnc"), "--chip", "loihi2"],
                             f"{n / 1e6:.1f} M {what}")
         for name, (argv, note) in models.items():
-            if args.only not in (None, name) or (name == "pilotnet-lif" and not PILOTNET.exists()):
+            skipped = args.only is not None and name not in args.only
+            if skipped or (name == "pilotnet-lif" and not PILOTNET.exists()):
                 continue
             out = t / f"out-{name}"
             child = {**env, "SNNC_TORCH_LOADER": "1"} if name == "qsnn4-torch" else env
