@@ -157,3 +157,20 @@ def test_loading_the_example_does_not_import_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code, str(MODELS / "qsnn4.pt")], check=True,
                          env=env, capture_output=True, text=True, timeout=120).stdout
     assert out.strip() == "True"
+
+
+def test_an_extra_member_sends_the_file_to_the_policy(tmp_path: Path) -> None:
+    import pickle
+    import zipfile
+
+    src = MODELS / "qsnn4.pt"
+    dst = tmp_path / "extra.pt"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, zin.read(info))
+        zout.writestr("qsnn4/extra.pkl", pickle.dumps(Custom))  # a global outside the list
+    assert fast_graph(dst) is None
+    from snnc import api
+
+    with pytest.raises(FormatError, match="--trust-pickle"):
+        api.load(dst)

@@ -140,6 +140,23 @@ class _Unpickler(pickle.Unpickler):
         return np.array(view, dtype=storage.dtype.newbyteorder("="))
 
 
+_PLAIN_MEMBERS = {"data.pkl", ".format_version", ".storage_alignment", "byteorder", "version",
+                  ".data/serialization_id", ".data/version"}
+_MAX_PICKLE_BYTES = 256 << 20  # the loading policy's limit on a member it scans
+
+
+def _check_members(zf: zipfile.ZipFile, root: str) -> None:
+    """Only what torch.save writes: a member the policy would scan and this reader would not
+    read (another pickle, a nested archive) sends the file to the torch path and its policy."""
+    for info in zf.infolist():
+        rel = info.filename[len(root):] if info.filename.startswith(root) else None
+        storage = rel is not None and rel.startswith("data/") and rel[5:].isdigit()
+        if rel is None or not (storage or rel in _PLAIN_MEMBERS):
+            raise NotSnncModel(f"member {info.filename}")
+        if rel == "data.pkl" and info.file_size > _MAX_PICKLE_BYTES:
+            raise NotSnncModel("a pickle larger than the policy scans")
+
+
 def read_archive(path: Path) -> Any:
     """The object pickled in the ``torch.save`` zip archive ``path`` (see the module doc)."""
     try:
@@ -149,6 +166,7 @@ def read_archive(path: Path) -> Any:
                 raise NotSnncModel("not a torch.save archive")
             root = pkls[0][: -len("data.pkl")]
             names = set(zf.namelist())
+            _check_members(zf, root)
             order = "little"
             if f"{root}byteorder" in names:
                 order = zf.read(f"{root}byteorder").decode("ascii", "replace").strip()
