@@ -75,6 +75,7 @@ def random_model(rng: np.random.Generator) -> tuple[Any, tuple[int, ...]]:
 
     torch.manual_seed(int(rng.integers(1 << 30)))
     width = int(rng.integers(3, 40))
+    in_width = width
     layers: list[nn.Module] = []
     for _ in range(int(rng.integers(1, 4))):
         out = int(rng.integers(2, 40))
@@ -105,11 +106,15 @@ def random_model(rng: np.random.Generator) -> tuple[Any, tuple[int, ...]]:
             layers.append(snn.LIF(beta=beta, threshold=threshold, reset=reset,
                                   comparator=comparator, learn_beta=bool(rng.random() < 0.3)))
         width = out
+    lead: tuple[int, ...] = (in_width,)
+    if rng.random() < 0.3:  # an image-shaped input flattened first
+        lead = [(1, in_width, 1), (in_width, 1), (in_width,)][int(rng.integers(3))]
+        layers.insert(0, nn.Flatten())
     if rng.random() < 0.4 and len(layers) >= 2:
         cut = int(rng.integers(1, len(layers)))
         model = nn.Sequential(nn.Sequential(*layers[:cut]), *layers[cut:])
     else:
         model = nn.Sequential(*layers)
-    shape = (int(layers[0].in_features),)
+    shape = lead
     model.snnc_input_shape = shape
     return model, shape

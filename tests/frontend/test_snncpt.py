@@ -93,10 +93,6 @@ class Custom(nn.Module):
         return self.n(self.fc(x))
 
 
-def _flatten_model() -> nn.Module:
-    return nn.Sequential(nn.Flatten(), snn.QuantLinear(4, 3), snn.IF())
-
-
 def _hooked_model() -> nn.Module:
     m = nn.Sequential(snn.QuantLinear(4, 3), snn.IF())
     m[0].register_forward_hook(_double)
@@ -107,7 +103,7 @@ def _double(mod, inp, out):
     return out * 2
 
 
-@pytest.mark.parametrize("make", [_flatten_model, _hooked_model, lambda: nn.Sequential(
+@pytest.mark.parametrize("make", [_hooked_model, lambda: nn.Sequential(
     nn.Linear(4, 3), snn.IF()), lambda: snn.QuantLinear(4, 3)])
 def test_anything_else_falls_back(make, tmp_path: Path) -> None:
     model = make()

@@ -1,7 +1,8 @@
 """The IR of a Sequential of snnc.nn modules, built without torch, equal to the torch.fx trace.
 
 ``build_graph(record, shape)`` walks the (possibly nested) Sequential read by ``unpickle`` and
-adds, for each layer, the node the torch front end adds for it: ``QuantLinear`` /
+adds, for each layer, the node the torch front end adds for it: ``Flatten`` -> ``flatten`` /
+``reshape`` (or nothing), ``QuantLinear`` /
 ``BinaryLinear`` -> ``linear`` (``affine`` with a bias) whose weight is the fake-quantised
 weight computed here in numpy with torch's float32 operations in torch's order (then
 ``recognise_grid``, as ``quantgrid.weight_value``); ``LIF`` / ``IF`` -> ``lif`` / ``if`` with the
@@ -20,10 +21,10 @@ from typing import Any
 import numpy as np
 
 from ...errors import IRError
-from ...ir import IF, LIF, Affine, Graph, Input, Linear, Output
+from ...ir import IF, LIF, Affine, Flatten, Graph, Input, Linear, Output, Reshape
 from ...ir.qtensor import recognise_grid
 from ...ir.staircase import fuse_staircases
-from .unpickle import SEQUENTIAL, ModuleRecord, NotSnncModel
+from .unpickle import FLATTEN, SEQUENTIAL, ModuleRecord, NotSnncModel
 
 MAX_BITS = 8  # quantgrid.MAX_BITS
 _RESETS = ("hard", "subtract", "none")
@@ -58,9 +59,14 @@ def _walk(rec: ModuleRecord, path: str, port: tuple[str, tuple[int, ...]],
             port = _walk(child, f"{path}.{name}" if path else str(name), port, nodes, edges,
                          count)
         return port
-    count[0] += 1
-    node = _linear(rec, port[1]) if rec.cls.startswith("snnc.nn.quant.") else \
-        _neuron(rec, port[1])
+    if rec.cls == FLATTEN:
+        node = _flatten(rec, port[1])
+        if node is None:
+            return port
+    else:
+        count[0] += 1
+        node = _linear(rec, port[1]) if rec.cls.startswith("snnc.nn.quant.") else \
+            _neuron(rec, port[1])
     name = _fresh(nodes, path)
     nodes[name] = node
     edges.append((port[0], name))
@@ -171,6 +177,27 @@ def _linear(rec: ModuleRecord, shape: tuple[int, ...]) -> Any:
     if b_q is None:
         return Linear(weight=w)
     return Affine(weight=w, bias=np.asarray(b_q, dtype=np.float64))
+
+
+# ---- nn.Flatten: converters/torch_nn.py (flatten_dims, reshape), one lead (batch) axis ----
+
+def _flatten(rec: ModuleRecord, shape: tuple[int, ...]) -> Any:
+    start, end = rec.state.get("start_dim"), rec.state.get("end_dim")
+    if type(start) is not int or type(end) is not int:
+        raise NotSnncModel("Flatten with non-integer dims")
+    nd = len(shape) + 1
+    s, e = start % nd, end % nd
+    if s < 1:
+        raise NotSnncModel("Flatten of the batch axis (the torch path reports it)")
+    s, e = s - 1, e - 1
+    out = (*shape[:s], int(np.prod(shape[s:e + 1])), *shape[e + 1:])
+    if int(np.prod(out)) != int(np.prod(shape)):
+        raise NotSnncModel("Flatten that changes the size")
+    if out == shape:
+        return None
+    if len(out) == 1 and len(shape) > 1:
+        return Flatten(input_shape=shape, start_dim=0, end_dim=-1)
+    return Reshape(input_shape=shape, output_shape=out)
 
 
 # ---- LIF / IF: converters/snnc_nn.py ----

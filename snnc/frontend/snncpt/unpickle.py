@@ -4,7 +4,7 @@
 ``find_class`` knows a short allow-list of globals and maps each one to plain data, so no code
 from the file (and no torch) is ever imported or run:
 
-- ``torch.nn.modules.container.Sequential`` and the ``snnc.nn`` module classes become
+- ``Sequential``, ``Flatten`` and the ``snnc.nn`` module classes become
   ``ModuleRecord`` (class name + the pickled ``__dict__``);
 - ``collections.OrderedDict`` and ``builtins.set`` are themselves;
 - ``torch.*Storage`` names a dtype; ``torch._utils._rebuild_tensor_v2`` and
@@ -28,8 +28,9 @@ from typing import Any
 import numpy as np
 
 SEQUENTIAL = "torch.nn.modules.container.Sequential"
+FLATTEN = "torch.nn.modules.flatten.Flatten"
 MODULE_CLASSES = frozenset({
-    SEQUENTIAL,
+    SEQUENTIAL, FLATTEN,
     "snnc.nn.quant.QuantLinear", "snnc.nn.quant.BinaryLinear",
     "snnc.nn.neurons.LIF", "snnc.nn.neurons.IF",
 })
