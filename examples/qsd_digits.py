@@ -29,58 +29,25 @@ import torch
 from sklearn.datasets import load_digits
 from torch import nn
 
+from snnc.nn.train import fit, rate_code, shuffle_split
+from snnc.nn.transformer import QSDAttention, RoundSpike, image_patches
+
 T, D = 4, 2
 PATCH, TOKENS = 16, 4  # 4x4 pixels, 2x2 patches
 
 
-class Quant(torch.autograd.Function):
-    """round(clamp(x, 0, D)) with a straight-through gradient inside [0, D]."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, lo: int = 0, hi: int = D) -> torch.Tensor:  # type: ignore[override]
-        ctx.save_for_backward(x)
-        ctx.lo, ctx.hi = lo, hi
-        return torch.round(torch.clamp(x, min=lo, max=hi))
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        (x,) = ctx.saved_tensors
-        return grad * ((x >= ctx.lo) & (x <= ctx.hi)), None, None
+def MultiSpike() -> nn.Module:
+    return RoundSpike(D, norm=D)
 
 
-class MultiSpike(nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return Quant.apply(x, 0, D) / D
-
-
-def tokens(c_in: int, c_out: int) -> nn.Module:
+def tokens(c_in: int, c_out: int, bias: bool = False) -> nn.Module:
     return nn.Sequential(nn.Conv1d(c_in, c_out, 1, bias=False), nn.BatchNorm1d(c_out))
-
-
-class Attention(nn.Module):
-    def __init__(self, dim: int, heads: int) -> None:
-        super().__init__()
-        self.heads, self.scale = heads, 0.25
-        self.q, self.k, self.v = tokens(dim, dim), tokens(dim, dim), tokens(dim, dim)
-        self.q_s, self.k_s, self.v_s, self.attn_s = (MultiSpike() for _ in range(4))
-        self.proj = tokens(dim, dim)
-
-    def _heads(self, s: torch.Tensor) -> torch.Tensor:  # (B, C, N) -> (B, H, N, C/H)
-        c = s.shape[-2]
-        return s.transpose(-1, -2).unflatten(-1, (self.heads, c // self.heads)).transpose(-3, -2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        q = self._heads(self.q_s(self.q(x)))
-        k = self._heads(self.k_s(self.k(x)))
-        v = self._heads(self.v_s(self.v(x)))
-        y = q @ (k.transpose(-1, -2) @ v) * self.scale  # integer-valued (times 1/8)
-        return self.proj(self.attn_s(y).transpose(-1, -2).flatten(-3, -2))
 
 
 class Block(nn.Module):
     def __init__(self, dim: int, heads: int, hidden: int) -> None:
         super().__init__()
-        self.attn_s, self.attn = MultiSpike(), Attention(dim, heads)
+        self.attn_s, self.attn = MultiSpike(), QSDAttention(dim, heads, MultiSpike, tokens)
         self.mlp_s, self.fc1, self.fc1_s, self.fc2 = (MultiSpike(), tokens(dim, hidden),
                                                       MultiSpike(), tokens(hidden, dim))
 
@@ -105,21 +72,8 @@ class QSDDigits(nn.Module):
         return self.head(self.head_s(x).flatten(-2))
 
 
-def patches(images: np.ndarray) -> np.ndarray:
-    """(B, 64) -> (B, 16, 4): pixel (dy, dx) of patch (py, px) at [4dy+dx, 2py+px]."""
-    b = images.reshape(-1, 2, 4, 2, 4)  # (B, py, dy, px, dx)
-    return np.ascontiguousarray(b.transpose(0, 2, 4, 1, 3).reshape(-1, PATCH, TOKENS))
-
-
 def encode(x: np.ndarray) -> np.ndarray:
-    """Deterministic rate code: intensities in [0, 1] -> (T, ...) 0/1 spikes."""
-    v, out = np.zeros_like(x), []
-    for _ in range(T):
-        v = v + x
-        s = (v >= 1).astype(x.dtype)
-        v = v - s
-        out.append(s)
-    return np.stack(out)
+    return rate_code(x, T)
 
 
 def forward(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -130,33 +84,18 @@ def forward(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 def run(epochs: int, n_train: int | None, n_test: int | None, quiet: bool = False
         ) -> dict[str, Any]:
     from snnc import api
-    from snnc.evaluate.shard import chip_scores
+    from snnc.evaluate.shard import chip_and_lowered
     from snnc.frontend.torch import trace
-    from snnc.passes.qinputs import encode_inputs
     from snnc.simulators.reference import simulate
 
     torch.manual_seed(0)
     torch.set_num_threads(1)
     xs, ys = load_digits(return_X_y=True)
-    xs = patches(xs.astype(np.float32) / 16.0)
-    order = np.random.default_rng(0).permutation(len(xs))
-    xs, ys = xs[order], ys[order]
-    xtr, ytr, xte, yte = xs[360:][:n_train], ys[360:][:n_train], xs[:360][:n_test], ys[:360][
-        :n_test]
+    xtr, ytr, xte, yte = shuffle_split(image_patches(xs.astype(np.float32) / 16.0, 8, 4), ys)
+    xtr, ytr, xte, yte = xtr[:n_train], ytr[:n_train], xte[:n_test], yte[:n_test]
     start = time.perf_counter()
     model = QSDDigits()
-    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
-    x, y = torch.from_numpy(encode(xtr)), torch.from_numpy(ytr).long()
-    gen = torch.Generator().manual_seed(0)
-    for _ in range(epochs):
-        model.train()
-        for idx in torch.randperm(len(y), generator=gen).split(32):
-            loss = nn.functional.cross_entropy(forward(model, x[:, idx]).sum(0), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        sched.step()
+    fit(model, encode(xtr), ytr, epochs, lambda m, x: forward(m, x).sum(0), batch=32)
     train_s = time.perf_counter() - start
     model = model.double().eval()
     xt = encode(xte).astype(np.float64)
@@ -167,15 +106,7 @@ def run(epochs: int, n_train: int | None, n_test: int | None, quiet: bool = Fals
     res = api.compile(graph, "loihi-sim", chip="loihi2",
                       calibration=encode(xtr[:64]).astype(np.float64), report_input=xt[:, :16])
     prog, low = res.program, res.program.graph
-    d_out = low.metadata["loihi.latency"][low.outputs[0]]
-    steps = T + max(low.metadata["loihi.latency"].values())
-    chip_vals, _ = chip_scores(prog, xt, steps)
-    chip = chip_vals.reshape(steps, xt.shape[1], -1)[d_out:d_out + T]
-    readout = low.metadata["loihi.readout"][low.outputs[0]]
-    lres = simulate(low, encode_inputs(low, {low.inputs[0]: xt}), steps=steps,
-                    probes=[f"{readout['node']}.v"])
-    fixed = (lres.probes[f"{readout['node']}.v"] * float(readout["scale"])).reshape(
-        steps, xt.shape[1], -1)[d_out:d_out + T]
+    chip, fixed, d_out = chip_and_lowered(prog, xt, T)
 
     def acc(out: np.ndarray) -> float:
         return float(np.mean(out.sum(0).argmax(1) == yte))

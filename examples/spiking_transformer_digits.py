@@ -1,7 +1,7 @@
 """A small Spike-driven Transformer on the 8x8 digits, trained in about a minute, on Loihi 2.
 
 Each digit is cut into 16 patches of 2x2 pixels (the tokens, 4 values each), rate-coded into
-binary spikes over T steps (the deterministic encoder of ``train_digits.py``). The model is
+binary spikes over T steps (``snnc.nn.train.rate_code``, as in ``train_digits.py``). The model is
 written as Spike-driven Transformer V1's code writes it, with SpikingJelly multi-step neurons
 (integrate-and-fire here): a Conv1d(kernel 1) + BatchNorm patch embedding; one block of
 spike-driven self-attention (Q/K/V Conv1d + BN + neuron, K ⊙ V, sum over tokens, a neuron with
@@ -38,6 +38,9 @@ from sklearn.datasets import load_digits
 from spikingjelly.activation_based import functional, layer, neuron, surrogate
 from torch import nn
 
+from snnc.nn.train import fit, rate_code, shuffle_split
+from snnc.nn.transformer import SDSA, image_patches
+
 T = 4
 PATCH, TOKENS = 4, 16  # 2x2 pixels, 4x4 patches
 log = logging.getLogger("spiking_transformer_digits")
@@ -54,35 +57,10 @@ def tokens(c_in: int, c_out: int, bias: bool = True) -> nn.Module:
     return layer.SeqToANNContainer(nn.Conv1d(c_in, c_out, 1, bias=bias), nn.BatchNorm1d(c_out))
 
 
-class SDSA(nn.Module):
-    """Spike-driven self-attention (V1): Q ⊙ SNN(Σ_tokens K ⊙ V)."""
-
-    def __init__(self, dim: int, heads: int) -> None:
-        super().__init__()
-        self.heads = heads
-        self.q, self.k, self.v = tokens(dim, dim, False), tokens(dim, dim, False), tokens(
-            dim, dim, False)
-        self.q_lif, self.k_lif, self.v_lif = lif(), lif(), lif()
-        self.talking_heads_lif = lif(0.5)
-        self.proj = tokens(dim, dim)
-
-    def _heads(self, s: torch.Tensor) -> torch.Tensor:  # (T, B, C, N) -> (T, B, H, N, C/H)
-        c = s.shape[-2]
-        return s.transpose(-1, -2).unflatten(-1, (self.heads, c // self.heads)).transpose(-3, -2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        q = self._heads(self.q_lif(self.q(x)))
-        k = self._heads(self.k_lif(self.k(x)))
-        v = self._heads(self.v_lif(self.v(x)))
-        kv = self.talking_heads_lif(k.mul(v).sum(dim=-2, keepdim=True))
-        y = q.mul(kv).transpose(-1, -2).flatten(-3, -2)  # back to (T, B, C, N)
-        return self.proj(y)
-
-
 class Block(nn.Module):
     def __init__(self, dim: int, heads: int, hidden: int) -> None:
         super().__init__()
-        self.attn_lif, self.attn = lif(), SDSA(dim, heads)
+        self.attn_lif, self.attn = lif(), SDSA(dim, heads, lif, tokens)
         self.mlp_lif = lif()
         self.fc1, self.fc1_lif, self.fc2 = tokens(dim, hidden), lif(), tokens(hidden, dim)
 
@@ -108,29 +86,13 @@ class DigitsTransformer(nn.Module):
         return self.head(self.head_lif(x))  # (T, B, 10)
 
 
-def patches(images: np.ndarray) -> np.ndarray:
-    """(B, 64) intensities -> (B, 4, 16): pixel (dy, dx) of patch (py, px) at [2dy+dx, 4py+px]."""
-    b = images.reshape(-1, 4, 2, 4, 2)  # (B, py, dy, px, dx)
-    return np.ascontiguousarray(b.transpose(0, 2, 4, 1, 3).reshape(-1, PATCH, TOKENS))
+def data(seed: int = 0) -> tuple[np.ndarray, ...]:
+    x, y = load_digits(return_X_y=True)
+    return shuffle_split(image_patches(x.astype(np.float32) / 16.0, 8, 2), y, 360, seed)
 
 
 def encode(x: np.ndarray) -> np.ndarray:
-    """Deterministic rate code: intensities in [0, 1] -> (T, ...) 0/1 spikes."""
-    v, out = np.zeros_like(x), []
-    for _ in range(T):
-        v = v + x
-        s = (v >= 1).astype(x.dtype)
-        v = v - s
-        out.append(s)
-    return np.stack(out)
-
-
-def data(seed: int = 0) -> tuple[np.ndarray, ...]:
-    x, y = load_digits(return_X_y=True)
-    x = patches(x.astype(np.float32) / 16.0)
-    order = np.random.default_rng(seed).permutation(len(x))
-    x, y = x[order], y[order]
-    return x[360:], y[360:], x[:360], y[:360]
+    return rate_code(x, T)
 
 
 def scores(model: nn.Module, spikes: torch.Tensor) -> torch.Tensor:
@@ -139,19 +101,7 @@ def scores(model: nn.Module, spikes: torch.Tensor) -> torch.Tensor:
 
 
 def train(model: nn.Module, xtr: np.ndarray, ytr: np.ndarray, epochs: int) -> None:
-    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
-    x, y = torch.from_numpy(encode(xtr)), torch.from_numpy(ytr).long()
-    gen = torch.Generator().manual_seed(0)
-    for epoch in range(epochs):
-        model.train()
-        for idx in torch.randperm(len(y), generator=gen).split(32):
-            loss = nn.functional.cross_entropy(scores(model, x[:, idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        sched.step()
-        log.info("epoch %d loss %.3f", epoch, loss.item())
+    fit(model, encode(xtr), ytr, epochs, scores, batch=32, log=log)
 
 
 def run(epochs: int, n_train: int | None, n_test: int | None, quiet: bool = False
@@ -159,9 +109,8 @@ def run(epochs: int, n_train: int | None, n_test: int | None, quiet: bool = Fals
     """Train, trace, compile and evaluate; the numbers the README quotes."""
     from snnc import api
     from snnc.backends.report.terminal import render_terminal
-    from snnc.evaluate.shard import chip_scores
+    from snnc.evaluate.shard import chip_and_lowered
     from snnc.frontend.torch import trace
-    from snnc.passes.qinputs import encode_inputs
     from snnc.simulators.reference import simulate
 
     torch.manual_seed(0)
@@ -183,17 +132,7 @@ def run(epochs: int, n_train: int | None, n_test: int | None, quiet: bool = Fals
     cal = encode(xtr[:64]).astype(np.float64)
     res = api.compile(graph, "loihi-sim", chip="loihi2", calibration=cal, report_input=x[:, :16])
     prog = res.program
-    low = prog.graph
-    d_out = low.metadata["loihi.latency"][low.outputs[0]]
-    steps = T + max(low.metadata["loihi.latency"].values())
-    chip_vals, _ = chip_scores(prog, x, steps)
-    chip = chip_vals.reshape(steps, x.shape[1], -1)[d_out:d_out + T]
-    # snnc's reference simulation of the lowered (fixed-point) program, aligned the same way
-    readout = low.metadata["loihi.readout"][low.outputs[0]]
-    lres = simulate(low, encode_inputs(low, {low.inputs[0]: x}), steps=steps,
-                    probes=[f"{readout['node']}.v"])
-    fixed = (lres.probes[f"{readout['node']}.v"] * float(readout["scale"])).reshape(
-        steps, x.shape[1], -1)[d_out:d_out + T]
+    chip, fixed, d_out = chip_and_lowered(prog, x, T)
     chip_equal = bool(np.array_equal(chip, fixed))
 
     def acc(out: np.ndarray) -> float:

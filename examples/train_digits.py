@@ -34,6 +34,7 @@ from sklearn.datasets import load_digits
 from torch import nn
 
 import snnc.nn as snn
+from snnc.nn.train import fit, rate_code, shuffle_split
 
 T = 8
 log = logging.getLogger("train_digits")
@@ -47,22 +48,12 @@ def build(binary: bool) -> nn.Module:
 
 def data(seed: int = 0) -> tuple[np.ndarray, ...]:
     x, y = load_digits(return_X_y=True)
-    x = x.astype(np.float32) / 16.0  # k/16: exactly representable
-    order = np.random.default_rng(seed).permutation(len(x))
-    x, y = x[order], y[order]
-    n_test = 360
-    return x[n_test:], y[n_test:], x[:n_test], y[:n_test]
+    return shuffle_split(x.astype(np.float32) / 16.0, y, 360, seed)  # k/16: exactly representable
 
 
 def encode(x: np.ndarray) -> np.ndarray:
     """Deterministic rate code: (B, 64) intensities in [0, 1] -> (T, B, 64) 0/1 spikes."""
-    v, out = np.zeros_like(x), []
-    for _ in range(T):
-        v = v + x
-        s = (v >= 1).astype(x.dtype)
-        v = v - s
-        out.append(s)
-    return np.stack(out)
+    return rate_code(x, T)
 
 
 def counts(model: nn.Module, spikes: torch.Tensor) -> torch.Tensor:
@@ -71,19 +62,7 @@ def counts(model: nn.Module, spikes: torch.Tensor) -> torch.Tensor:
 
 
 def train(model: nn.Module, xtr: np.ndarray, ytr: np.ndarray, epochs: int) -> None:
-    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
-    x, y = torch.from_numpy(encode(xtr)), torch.from_numpy(ytr).long()
-    gen = torch.Generator().manual_seed(0)
-    for epoch in range(epochs):
-        model.train()
-        for idx in torch.randperm(len(y), generator=gen).split(64):
-            loss = nn.functional.cross_entropy(counts(model, x[:, idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        sched.step()
-        log.info("epoch %d loss %.3f", epoch, loss.item())
+    fit(model, encode(xtr), ytr, epochs, counts, batch=64, log=log)
 
 
 def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:

@@ -17,7 +17,8 @@ Shared by tests/passes/test_integer_products.py.
 from __future__ import annotations
 
 import numpy as np
-from residual_random import dyadic, neuron
+from residual_random import Builder, dyadic, neuron
+from residual_random import spikes as _spikes
 
 from snnc import ir
 
@@ -37,13 +38,8 @@ def source(rng: np.random.Generator, shape: tuple[int, int]) -> ir.Node:
 
 def random_integer_attention(rng: np.random.Generator) -> ir.Graph:
     c, n = int(rng.integers(2, 4)), int(rng.integers(2, 4))
-    nodes: dict[str, ir.Node] = {}
-    edges: list[tuple[str, str]] = []
-
-    def add(name: str, node: ir.Node, *srcs: str) -> str:
-        nodes[name] = node
-        edges.extend((s, name) for s in srcs)
-        return name
+    net = Builder()
+    add = net.add
 
     x = add("in", ir.Input(shape=(2, n)))
     srcs = []
@@ -66,9 +62,9 @@ def random_integer_attention(rng: np.random.Generator) -> ir.Graph:
     wp = add("wp", ir.Linear(weight=dyadic(rng, (3, c * n)) / 2), fp)
     m = add("m", ir.LI(shape=(3,), decay_v=np.float64(0.5)), wy, wp)
     add("out", ir.Output(shape=(3,)), m)
-    return ir.Graph.build(nodes, edges)
+    return net.build()
 
 
 def spikes(rng: np.random.Generator, shape: tuple[int, ...], t: int = 8, b: int = 3
            ) -> np.ndarray:
-    return (rng.random((t, b, *shape)) < rng.uniform(0.4, 0.8)).astype(np.float64)
+    return _spikes(rng, shape, t, b, rate=(0.4, 0.8))

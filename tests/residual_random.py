@@ -43,14 +43,26 @@ def neuron(rng: np.random.Generator, shape: tuple[int, ...]) -> ir.Node:
     return ir.LIF(shape=shape, decay_v=float(rng.choice([0.0, 0.5])), **kw)
 
 
-class _Net:
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng, self.nodes, self.edges = rng, {}, []
+class Builder:
+    """A graph built node by node: ``add(name, node, *sources)`` returns ``name``."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, ir.Node] = {}
+        self.edges: list[tuple[str, str]] = []
 
     def add(self, name: str, node: ir.Node, *srcs: str) -> str:
         self.nodes[name] = node
         self.edges += [(s, name) for s in srcs]
         return name
+
+    def build(self) -> ir.Graph:
+        return ir.Graph.build(self.nodes, self.edges)
+
+
+class _Net(Builder):
+    def __init__(self, rng: np.random.Generator) -> None:
+        super().__init__()
+        self.rng = rng
 
     def conv_layer(self, name: str, src: str, c_in: int, c: int, h: int) -> str:
         conv = ir.Conv2d(input_shape=(c_in, h, h), weight=dyadic(self.rng, (c, c_in, 3, 3)),
@@ -68,7 +80,7 @@ class _Net:
             src = self.add("flat", ir.Flatten(input_shape=shape), src)
         last = self.dense_layer("head", src, n, n_out)
         self.add("out", ir.Output(shape=(n_out,)), last)
-        return ir.Graph.build(self.nodes, self.edges)
+        return self.build()
 
 
 def random_residual(rng: np.random.Generator, kind: str) -> ir.Graph:
@@ -105,5 +117,7 @@ def random_residual(rng: np.random.Generator, kind: str) -> ir.Graph:
     return net.readout(z, (c, h, h))
 
 
-def spikes(rng: np.random.Generator, shape: tuple[int, ...], t: int = 12, b: int = 4) -> Any:
-    return (rng.random((t, b, *shape)) < rng.uniform(0.3, 0.7)).astype(np.float64)
+def spikes(rng: np.random.Generator, shape: tuple[int, ...], t: int = 12, b: int = 4,
+           rate: tuple[float, float] = (0.3, 0.7)) -> Any:
+    """(t, b, *shape) Bernoulli 0/1 spikes of one rate drawn uniformly in ``rate``."""
+    return (rng.random((t, b, *shape)) < rng.uniform(*rate)).astype(np.float64)

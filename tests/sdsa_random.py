@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from residual_random import dyadic, neuron
+from residual_random import Builder, dyadic, neuron
+from residual_random import spikes as _spikes
 
 from snnc import ir
 
@@ -27,13 +28,8 @@ def random_sdsa(rng: np.random.Generator, c_in: int = 3) -> ir.Graph:
     heads = int(rng.integers(1, 3))
     d = int(rng.integers(2, 4))
     c, n = heads * d, int(rng.integers(3, 6))
-    nodes: dict[str, ir.Node] = {}
-    edges: list[tuple[str, str]] = []
-
-    def add(name: str, node: ir.Node, *srcs: str) -> str:
-        nodes[name] = node
-        edges.extend((s, name) for s in srcs)
-        return name
+    net = Builder()
+    add = net.add
 
     def conv(name: str, src: str, ci: int, co: int, bias: bool = False) -> str:
         b = dyadic(rng, (co,)) / 2 if bias else 0.0
@@ -62,8 +58,9 @@ def random_sdsa(rng: np.random.Generator, c_in: int = 3) -> ir.Graph:
     flat = add("flat", ir.Flatten(input_shape=(c, n)), m)
     head = add("head", ir.Linear(weight=dyadic(rng, (3, c * n))), flat)
     add("out", ir.Output(shape=(3,)), head)
-    return ir.Graph.build(nodes, edges)
+    return net.build()
 
 
-def spikes(rng: np.random.Generator, shape: tuple[int, ...], t: int = 12, b: int = 4) -> Any:
-    return (rng.random((t, b, *shape)) < rng.uniform(0.4, 0.8)).astype(np.float64)
+def spikes(rng: np.random.Generator, shape: tuple[int, ...], t: int = 12, b: int = 4
+           ) -> Any:
+    return _spikes(rng, shape, t, b, rate=(0.4, 0.8))

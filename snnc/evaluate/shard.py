@@ -85,6 +85,27 @@ def chip_scores(program: Any, stim: np.ndarray, steps: int) -> tuple[np.ndarray,
     return vals, res.counters
 
 
+def chip_and_lowered(program: Any, x: np.ndarray, t_in: int
+                     ) -> tuple[np.ndarray, np.ndarray, int]:
+    """(chip output, snnc's reference simulation of the lowered program, output latency) for
+    time-major float input ``x`` (T, B, ...): both run ``t_in`` + the deepest latency steps, and
+    both are cut to the ``t_in`` steps the output answers the input in, (t_in, B, classes)."""
+    from ..passes.qinputs import encode_inputs
+    from ..simulators.reference import simulate as reference
+
+    low = program.graph
+    d_out = low.metadata["loihi.latency"][low.outputs[0]]
+    steps = t_in + max(low.metadata["loihi.latency"].values())
+    chip_vals, _ = chip_scores(program, x, steps)
+    chip = chip_vals.reshape(steps, x.shape[1], -1)[d_out:d_out + t_in]
+    readout = low.metadata["loihi.readout"][low.outputs[0]]
+    probe = f"{readout['node']}.v"
+    lres = reference(low, encode_inputs(low, {low.inputs[0]: x}), steps=steps, probes=[probe])
+    fixed = (lres.probes[probe] * float(readout["scale"])).reshape(
+        steps, x.shape[1], -1)[d_out:d_out + t_in]
+    return chip, fixed, d_out
+
+
 def run_shard(files: ProgramFiles, x: np.ndarray, y: np.ndarray, index: np.ndarray,
               batch: int = 64) -> EvalCounts:
     """Evaluate samples ``x`` (N, T, *shape) with labels ``y`` in batches of ``batch``."""

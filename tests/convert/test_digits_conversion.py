@@ -5,7 +5,6 @@ T <= 8. Also ``snnc convert`` end to end on an ONNX file, and its refusals."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -22,22 +21,15 @@ from snnc.convert import convert  # noqa: E402
 from snnc.convert.table import accuracy_table  # noqa: E402
 from snnc.errors import SnncError, UnsupportedOpError  # noqa: E402
 from snnc.frontend.torch import trace  # noqa: E402
+from tests.examples.quick import load_example  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.torch, pytest.mark.requires("sklearn")]
 
 
-def _example():
-    spec = importlib.util.spec_from_file_location("convert_digits",
-                                                  REPO / "examples" / "convert_digits.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.fixture(scope="module")
 def ex():
-    return _example()
+    return load_example("convert_digits")
 
 
 @pytest.fixture(scope="module")
@@ -116,13 +108,20 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
                           env=env, timeout=600)
 
 
-def test_snnc_convert_on_an_onnx_export(qcfs_model, data, tmp_path):
+def _onnx_and_data(model, data, tmp_path, n):
+    """``model`` exported to ONNX (batch axis dynamic) and the first ``n`` test digits as
+    ``test.npz``: (the .onnx path, the test-digit arrays)."""
     pytest.importorskip("onnx")
     _, _, xte, yte = data
     path = tmp_path / "qcfs.onnx"
-    torch.onnx.export(qcfs_model, (torch.zeros(1, 1, 8, 8),), path, input_names=["x"],
+    torch.onnx.export(model, (torch.zeros(1, 1, 8, 8),), path, input_names=["x"],
                       dynamo=False, dynamic_axes={"x": {0: "batch"}})
-    np.savez(tmp_path / "test.npz", x=xte[:120], y=yte[:120])
+    np.savez(tmp_path / "test.npz", x=xte[:n], y=yte[:n])
+    return path, xte, yte
+
+
+def test_snnc_convert_on_an_onnx_export(qcfs_model, data, tmp_path):
+    path, xte, yte = _onnx_and_data(qcfs_model, data, tmp_path, 120)
     out = tmp_path / "out"
     res = _cli("convert", str(path), "--data", str(tmp_path / "test.npz"), "-o", str(out),
                "--method", "plain,srp,cos", "--steps", "1,4,8", "--tau", "4")
@@ -179,12 +178,7 @@ def test_compile_report_has_accuracy_and_chip_energy_versus_t(qcfs_model, data, 
     """``snnc compile OUT/snn.snnc --chip loihi2 --data D.npz``: the report (JSON, terminal,
     HTML) gains the ANN accuracy and the SNN's accuracy in float and on loihi-sim at each T,
     with the chip model's energy per inference at each T."""
-    pytest.importorskip("onnx")
-    _, _, xte, yte = data
-    path = tmp_path / "qcfs.onnx"
-    torch.onnx.export(qcfs_model, (torch.zeros(1, 1, 8, 8),), path, input_names=["x"],
-                      dynamo=False, dynamic_axes={"x": {0: "batch"}})
-    np.savez(tmp_path / "test.npz", x=xte[:160], y=yte[:160])
+    path, _, _ = _onnx_and_data(qcfs_model, data, tmp_path, 160)
     conv = tmp_path / "conv"
     assert _cli("convert", str(path), "--data", str(tmp_path / "test.npz"), "--method",
                 "plain,srp,cos", "--tau", "4", "-o", str(conv)).returncode == 0

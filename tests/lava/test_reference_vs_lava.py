@@ -22,7 +22,7 @@ from loihi_random import SCENARIOS, RandomNet, random_network
 
 from snnc.simulators import kernels_float
 from snnc.simulators.kernels_loihi import decay
-from snnc.simulators.reference import simulate
+from tests.lava.compare import differential_rounds
 
 pytestmark = pytest.mark.lava
 
@@ -41,21 +41,6 @@ def networks(chunk: int, round_: int = 0) -> list[RandomNet]:
 #: further rounds of fresh networks a chunk may draw while a required case was not reached (a
 #: chunk's 5 programmable networks can all leave one reset mode silent)
 EXTRA_ROUNDS = 2
-
-
-def first_mismatch(ref: dict[str, np.ndarray], got: dict[str, np.ndarray]) -> str | None:
-    """'<name> step <t>: reference ... lava ...' for the earliest differing step, or None."""
-    worst: tuple[int, str] | None = None
-    for name, want in ref.items():
-        have = got[name]
-        if have.shape != want.shape:
-            return f"{name}: shape {have.shape} from Lava, {want.shape} from the reference"
-        bad = np.flatnonzero((have != want).reshape(len(want), -1).any(axis=1))
-        if bad.size and (worst is None or bad[0] < worst[0]):
-            t = int(bad[0])
-            worst = (t, f"{name} step {t}: reference {want[t].ravel()[:12]}, "
-                        f"lava {have[t].ravel()[:12]}")
-    return None if worst is None else worst[1]
 
 
 def _coverage(net: RandomNet, ref: dict[str, np.ndarray]) -> set[str]:
@@ -104,23 +89,5 @@ def _conv_wrapped(net: RandomNet, ref: dict[str, np.ndarray]) -> set[str]:
 
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 def test_reference_matches_lava(chunk: int) -> None:
-    from snnc.backends.lava import LavaJob, run_jobs
-
-    failures, seen, total = [], set(), 0
-    for round_ in range(1 + EXTRA_ROUNDS):
-        if round_ and seen >= REQUIRED:
-            break
-        nets = networks(chunk, round_)
-        jobs = [LavaJob(n.graph, {"x": n.stimulus[:, 0]}, n.probes) for n in nets]
-        lava_runs = run_jobs(jobs, STEPS)
-        for i, (net, lava) in enumerate(zip(nets, lava_runs, strict=True)):
-            res = simulate(net.graph, net.stimulus, STEPS, probes=net.probes)
-            ref = {"y": res.outputs["y"][:, 0], **{p: a[:, 0] for p, a in res.probes.items()}}
-            bad = first_mismatch(ref, lava)
-            if bad:
-                failures.append(f"network {total + i} ({net.scenario}, round {round_}): {bad}")
-            seen |= _coverage(net, ref)
-        total += len(nets)
-    where = f"SNNC_DIFF_SEED={SEED}, chunk {chunk}"
-    assert not failures, f"{len(failures)} of {total} differ ({where}):\n" + "\n".join(failures)
-    assert seen >= REQUIRED, f"chunk never reached {sorted(REQUIRED - seen)} ({where})"
+    differential_rounds(lambda round_: networks(chunk, round_), STEPS, _coverage, REQUIRED,
+                        EXTRA_ROUNDS, f"SNNC_DIFF_SEED={SEED}, chunk {chunk}")

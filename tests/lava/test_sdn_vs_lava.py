@@ -19,8 +19,7 @@ import numpy as np
 import pytest
 from sdn_random import SDN_SCENARIOS, random_sdn
 
-from snnc.simulators.reference import simulate
-from tests.lava.test_reference_vs_lava import first_mismatch
+from tests.lava.compare import differential_rounds
 
 pytestmark = pytest.mark.lava
 
@@ -74,23 +73,5 @@ def _coverage(net, ref: dict[str, np.ndarray]) -> set[str]:
 
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 def test_sdn_reference_matches_lava(chunk: int) -> None:
-    from snnc.backends.lava import LavaJob, run_jobs
-
-    failures, seen, total = [], set(), 0
-    for round_ in range(1 + EXTRA_ROUNDS):
-        if round_ and seen >= REQUIRED:
-            break
-        nets = networks(chunk, round_)
-        jobs = [LavaJob(n.graph, {"x": n.stimulus[:, 0]}, n.probes) for n in nets]
-        lava_runs = run_jobs(jobs, STEPS)
-        for i, (net, lava) in enumerate(zip(nets, lava_runs, strict=True)):
-            res = simulate(net.graph, net.stimulus, STEPS, probes=net.probes)
-            ref = {"y": res.outputs["y"][:, 0], **{p: a[:, 0] for p, a in res.probes.items()}}
-            bad = first_mismatch(ref, lava)
-            if bad:
-                failures.append(f"network {total + i} ({net.scenario}, round {round_}): {bad}")
-            seen |= _coverage(net, ref)
-        total += len(nets)
-    where = f"SNNC_DIFF_SEED={SEED}, chunk {chunk}"
-    assert not failures, f"{len(failures)} of {total} differ ({where}):\n" + "\n".join(failures)
-    assert seen >= REQUIRED, f"chunk never reached {sorted(REQUIRED - seen)} ({where})"
+    differential_rounds(lambda round_: networks(chunk, round_), STEPS, _coverage, REQUIRED,
+                        EXTRA_ROUNDS, f"SNNC_DIFF_SEED={SEED}, chunk {chunk}")

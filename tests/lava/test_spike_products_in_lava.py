@@ -11,41 +11,25 @@ import numpy as np
 import pytest
 from sdsa_random import random_sdsa, spikes
 
-from snnc.backends.loihi.mapper import map_graph
-from snnc.passes import DEFAULT_PIPELINE, PassContext, PassManager, parse_pipeline
 from snnc.passes.fidelity import compare_graphs
-from snnc.passes.qinputs import encode_inputs
-from snnc.simulators.event import simulate
+from tests.lava.compare import assert_lava_equals_event, lower, padded_stimulus
 
 pytestmark = pytest.mark.lava
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_sdsa_blocks_run_identically_in_lava(seed: int) -> None:
-    from snnc.backends.lava import run_lava
-
     rng = np.random.default_rng([seed, 17])
     g = random_sdsa(rng)
     x = spikes(rng, g.nodes["in"].out_shape, t=8, b=2)
-    ctx = PassContext(calibration={"in": x}, programmable_neurons=True)
-    low = PassManager(parse_pipeline(DEFAULT_PIPELINE)).run(g, ctx).graph
+    low, ctx = lower(g, x)
     assert set(ctx.last_report("lower-spike-products")["products"]) == {"kv", "y"}
     assert compare_graphs(g, low, x).identical
-    steps = len(x) + max(low.metadata["loihi.latency"].values())
-    stim = encode_inputs(low, {"in": x})["in"]
-    stim = np.concatenate([stim, np.zeros((steps - len(x), *stim.shape[1:]))])
-    lifs = [n for n, v in low.nodes.items() if v.op == "loihi.lif"]
-    probes = tuple(f"{n}.{var}" for n in lifs for var in ("s", "u", "v"))
-    lava = run_lava(low, stim, steps, probes=probes)
-    ev = simulate(map_graph(low, "loihi2"), stim, steps, probes=probes)
-    np.testing.assert_array_equal(ev.output, lava.output)
+    lava, lifs = assert_lava_equals_event(low, *padded_stimulus(low, x))
     ands = [n for n in lifs if n.endswith("_and")]
     assert len(ands) == 2
     for a in ands:  # the coincidence neurons are not silent in Lava
         assert lava.probes[f"{a}.s"].any(), a
-    for p in probes:
-        np.testing.assert_array_equal(ev.probes[p], lava.probes[p].reshape(ev.probes[p].shape),
-                                      err_msg=p)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -55,23 +39,10 @@ def test_random_integer_attention_runs_identically_in_lava(seed: int) -> None:
     from integer_random import random_integer_attention
     from integer_random import spikes as int_spikes
 
-    from snnc.backends.lava import run_lava
-
     rng = np.random.default_rng([seed, 1718])
     g = random_integer_attention(rng)
     x = int_spikes(rng, g.nodes["in"].out_shape)
-    ctx = PassContext(calibration={"in": x}, programmable_neurons=True)
-    low = PassManager(parse_pipeline(DEFAULT_PIPELINE)).run(g, ctx).graph
+    low, _ = lower(g, x)
     assert compare_graphs(g, low, x).identical
-    steps = len(x) + max(low.metadata["loihi.latency"].values())
-    stim = encode_inputs(low, {"in": x})["in"]
-    stim = np.concatenate([stim, np.zeros((steps - len(x), *stim.shape[1:]))])
-    lifs = [n for n, v in low.nodes.items() if v.op == "loihi.lif"]
-    probes = tuple(f"{n}.{var}" for n in lifs for var in ("s", "u", "v"))
-    lava = run_lava(low, stim, steps, probes=probes)
-    ev = simulate(map_graph(low, "loihi2"), stim, steps, probes=probes)
-    np.testing.assert_array_equal(ev.output, lava.output)
+    lava, _ = assert_lava_equals_event(low, *padded_stimulus(low, x))
     assert lava.probes["y_and.s"].any()  # the outer ANDs fire in Lava
-    for p in probes:
-        np.testing.assert_array_equal(ev.probes[p], lava.probes[p].reshape(ev.probes[p].shape),
-                                      err_msg=p)

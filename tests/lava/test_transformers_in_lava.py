@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from snnc.backends.loihi.mapper import map_graph
-from snnc.simulators.event import simulate
+from tests.lava.compare import assert_lava_equals_event
 
 pytestmark = pytest.mark.lava
 REPO = Path(__file__).resolve().parents[2]
@@ -40,17 +39,11 @@ def programs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("name", ["example", "qsd", "qsd_round", "sdt"])
 def test_traced_transformer_runs_identically_in_lava(programs: Path, name: str) -> None:
-    from snnc.backends.lava import run_lava
     from snnc.backends.loihi.program import ChipProgram
 
     low = ChipProgram.load(programs / name).graph
     stim = np.load(programs / name / "stim.npy")
-    steps = len(stim)
-    lifs = [n for n, v in low.nodes.items() if v.op == "loihi.lif"]
-    probes = tuple(f"{n}.{var}" for n in lifs for var in ("s", "u", "v"))
-    lava = run_lava(low, stim, steps, probes=probes)
-    ev = simulate(map_graph(low, "loihi2"), stim, steps, probes=probes)
-    np.testing.assert_array_equal(ev.output, lava.output)
+    lava, lifs = assert_lava_equals_event(low, stim, len(stim))
     readout = low.metadata["loihi.readout"][low.outputs[0]]  # the scores, read as v
     scores = lava.probes[f"{readout['node']}.{readout['var']}"]
     assert np.unique(scores).size > 5, "constant scores: a vacuous comparison"
@@ -58,6 +51,3 @@ def test_traced_transformer_runs_identically_in_lava(programs: Path, name: str) 
     assert len(ands) == 2
     for a in ands:  # the attention's coincidence neurons fire in Lava
         assert lava.probes[f"{a}.s"].any(), a
-    for p in probes:
-        np.testing.assert_array_equal(ev.probes[p], lava.probes[p].reshape(ev.probes[p].shape),
-                                      err_msg=p)

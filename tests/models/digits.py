@@ -1,7 +1,8 @@
 """scikit-learn digits as spikes, and a few-second surrogate-gradient trainer for the zoo.
 
-Inputs are binary rate-coded spikes (the deterministic integrate-and-fire encoder of
-examples/train_digits.py), time-major (T, B, 1, 8, 8) for conv models and (T, B, 64) for MLPs.
+Inputs are binary rate-coded spikes (``snnc.nn.train.rate_code``, the deterministic
+integrate-and-fire encoder of examples/train_digits.py), time-major (T, B, 1, 8, 8) for conv
+models and (T, B, 64) for MLPs.
 Every model of the zoo returns its output spikes per step, time-major (T, B, 10); the class is
 the output neuron with the most spikes.
 """
@@ -12,19 +13,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from snnc.nn.train import rate_code, shuffle_split
+
 T = 8
 N_TEST = 360
 
 
 def encode(x: np.ndarray, steps: int = T) -> np.ndarray:
-    """(B, ...) intensities in [0, 1] -> (T, B, ...) 0/1 spikes."""
-    v, out = np.zeros_like(x), []
-    for _ in range(steps):
-        v = v + x
-        s = (v >= 1.0).astype(np.float32)
-        v = v - s
-        out.append(s)
-    return np.stack(out)
+    """(B, ...) float32 intensities in [0, 1] -> (T, B, ...) 0/1 spikes."""
+    return rate_code(x, steps)
 
 
 def digits(conv: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -32,13 +29,10 @@ def digits(conv: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits
 
     x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype(np.float32)
-    order = np.random.default_rng(0).permutation(len(x))
-    x, y = x[order], y[order]
+    xtr, ytr, xte, yte = shuffle_split((x / 16.0).astype(np.float32), y, N_TEST)
     if conv:
-        x = x.reshape(-1, 1, 8, 8)
-    s = encode(x)
-    return s[:, N_TEST:], y[N_TEST:], s[:, :N_TEST], y[:N_TEST]
+        xtr, xte = xtr.reshape(-1, 1, 8, 8), xte.reshape(-1, 1, 8, 8)
+    return encode(xtr), ytr, encode(xte), yte
 
 
 def rate_loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

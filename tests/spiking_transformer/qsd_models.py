@@ -5,9 +5,10 @@ integer 0..L per step); ``RoundSpike`` is the one QSD-Transformer's and SpikeYOL
 a ``torch.autograd.Function`` computing ``round(clamp(x, 0, D))`` divided by a norm.
 ``QSDAttention`` projects (C, N) tokens with Conv1d + BN to multi-level Q, K, V, splits heads,
 computes ``Q @ (Kᵀ @ V) * scale`` (an integer matrix product) and a multi-level neuron, and
-projects back (Conv1d + BN). ``QSDNet`` adds a patch embedding, the membrane shortcut, a
-multi-level MLP, and a linear head on the token mean. Parameters on Loihi's grid come from
-``sdt_random.on_grid``.
+projects back (Conv1d + BN); it, ``Quant`` and ``RoundSpike`` are the reference modules of
+``snnc.nn.transformer`` (shared with examples/qsd_digits.py). ``QSDNet`` adds a patch embedding,
+the membrane shortcut, a multi-level MLP, and a linear head on the token mean. Parameters on
+Loihi's grid come from ``sdt_random.on_grid``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ import torch
 from spiking_transformer.sdt_models import tokens
 from spiking_transformer.sdt_random import on_grid
 from torch import nn
+
+from snnc.nn.transformer import QSDAttention as QSDAttention_
+from snnc.nn.transformer import Quant, RoundSpike
+
+__all__ = ["MultiSpike", "QSDAttention", "QSDNet", "Quant", "RoundSpike", "build_qsd",
+           "random_qsd"]
 
 
 class MultiSpike(nn.Module):
@@ -27,33 +34,6 @@ class MultiSpike(nn.Module):
         return torch.clamp(torch.floor(x / self.theta), 0, self.levels)
 
 
-class Quant(torch.autograd.Function):
-    """QSD-Transformer / SpikeYOLO's integer spike: round(clamp(x, 0, D)), straight-through."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, lo: int = 0, hi: int = 4) -> torch.Tensor:  # type: ignore[override]
-        ctx.save_for_backward(x)
-        ctx.lo, ctx.hi = lo, hi
-        return torch.round(torch.clamp(x, min=lo, max=hi))
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        (x,) = ctx.saved_tensors
-        return grad * ((x >= ctx.lo) & (x <= ctx.hi)), None, None
-
-
-class RoundSpike(nn.Module):
-    """The multi-level spike as those papers' code writes it: ``Quant.apply(x, 0, D) / Norm``
-    (round halves to even, so ties of the dyadic test values exercise the rule)."""
-
-    def __init__(self, levels: int = 2, norm: float = 1.0) -> None:
-        super().__init__()
-        self.levels, self.norm = levels, norm
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return Quant.apply(x, 0, self.levels) / self.norm
-
-
 def _proj(c_in: int, c_out: int) -> nn.Module:
     return tokens("plain", c_in, c_out, bias=False)
 
@@ -62,27 +42,11 @@ def spike(levels: int, kind: str) -> nn.Module:
     return RoundSpike(levels, norm=2.0) if kind == "round" else MultiSpike(levels)
 
 
-class QSDAttention(nn.Module):
-    def __init__(self, dim: int, heads: int, levels: int = 2, scale: float = 0.25,
-                 kind: str = "floor") -> None:
-        super().__init__()
-        self.heads, self.scale = heads, scale
-        self.q, self.k, self.v = (_proj(dim, dim) for _ in range(3))
-        self.q_s, self.k_s, self.v_s = (spike(levels, kind) for _ in range(3))
-        self.attn_s = spike(levels, kind)
-        self.proj = _proj(dim, dim)
-
-    def _heads(self, s: torch.Tensor) -> torch.Tensor:
-        c = s.shape[-2]
-        return s.transpose(-1, -2).unflatten(-1, (self.heads, c // self.heads)).transpose(-3, -2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        q = self._heads(self.q_s(self.q(x)))
-        k = self._heads(self.k_s(self.k(x)))
-        v = self._heads(self.v_s(self.v(x)))
-        y = q @ (k.transpose(-1, -2) @ v) * self.scale  # (..., heads, N, d), integer-valued
-        y = self.attn_s(y).transpose(-1, -2).flatten(-3, -2)
-        return self.proj(y)
+def QSDAttention(dim: int, heads: int, levels: int = 2, scale: float = 0.25,
+                 kind: str = "floor") -> nn.Module:
+    """The reference ``snnc.nn.transformer.QSDAttention`` with this file's spikes."""
+    return QSDAttention_(dim, heads, lambda: spike(levels, kind),
+                         lambda c_in, c_out, bias: _proj(c_in, c_out), scale=scale)
 
 
 class QSDNet(nn.Module):

@@ -9,13 +9,16 @@ Tokens are laid out (C, N) per sample and every projection is a ``Conv1d(kernel_
 
 and blocks use the membrane shortcut: x = x + SDSA(LIF(x)); x = x + MLP(LIF(x)), the sums being
 of currents (BN outputs), each sub-block starting with its own neuron. Neurons are SpikingJelly's
-multi-step ``LIFNode`` or snnTorch's ``Leaky`` (``neuron="sj"`` / ``"snntorch"``).
+multi-step ``LIFNode`` or snnTorch's ``Leaky`` (``neuron="sj"`` / ``"snntorch"``). SDSA is the
+reference module ``snnc.nn.transformer.SDSA`` (shared with examples/spiking_transformer_digits.py).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from snnc.nn import transformer
 
 
 def make_neuron(kind: str, threshold: float = 1.0, tau: float = 2.0) -> nn.Module:
@@ -42,32 +45,10 @@ def tokens(kind: str, c_in: int, c_out: int, bias: bool = True) -> nn.Module:
     return nn.Sequential(conv, bn)
 
 
-class SDSA(nn.Module):
-    def __init__(self, dim: int, heads: int, neuron: str = "sj") -> None:
-        super().__init__()
-        self.heads = heads
-        self.q = tokens(neuron, dim, dim, bias=False)
-        self.k = tokens(neuron, dim, dim, bias=False)
-        self.v = tokens(neuron, dim, dim, bias=False)
-        self.q_lif, self.k_lif, self.v_lif = (make_neuron(neuron) for _ in range(3))
-        self.talking_heads_lif = make_neuron(neuron, threshold=0.5)
-        self.proj = tokens(neuron, dim, dim)
-
-    def _heads(self, s: torch.Tensor) -> torch.Tensor:
-        """(..., C, N) -> (..., heads, N, C / heads)."""
-        c = s.shape[-2]
-        return s.transpose(-1, -2).unflatten(-1, (self.heads, c // self.heads)).transpose(-3, -2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        q = self._heads(self.q_lif(self.q(x)))
-        k = self._heads(self.k_lif(self.k(x)))
-        v = self._heads(self.v_lif(self.v(x)))
-        kv = k.mul(v)
-        kv = kv.sum(dim=-2, keepdim=True)
-        kv = self.talking_heads_lif(kv)
-        y = q.mul(kv)  # (..., heads, N, C / heads)
-        y = y.transpose(-1, -2).flatten(-3, -2)  # (..., C, N)
-        return self.proj(y)
+def SDSA(dim: int, heads: int, neuron: str = "sj") -> nn.Module:
+    """The reference SDSA (``snnc.nn.transformer``) with this file's neurons and projections."""
+    return transformer.SDSA(dim, heads, lambda th: make_neuron(neuron, threshold=th),
+                            lambda c_in, c_out, bias: tokens(neuron, c_in, c_out, bias=bias))
 
 
 class MLP(nn.Module):

@@ -29,15 +29,30 @@ def _spikes_file(tmp_path, shape=(4, 16), t=6, b=4):
     return path
 
 
-def test_state_dict_compiles_for_loihi2_with_block_costs(tmp_path, capsys):
-    weights = tmp_path / "sdt.pth"
-    torch.save(build_sdt().state_dict(), weights)
-    x = _spikes_file(tmp_path)
+def _compile(tmp_path, capsys, factory, shape=(4, 4), calibrate=True):
+    """Save ``factory()``'s state_dict, compile it with ``--model`` for Loihi 2 on a spike file
+    of ``shape``: (exit status, stderr, output folder)."""
+    weights = tmp_path / f"{factory.__name__}.pth"
+    torch.save(factory().state_dict(), weights)
+    x = _spikes_file(tmp_path, shape=shape)
     out = tmp_path / "out"
+    cal = ["--calibration", str(x)] if calibrate else []
     code, _, err = run(["compile", str(weights), "-o", str(out), "--model",
-                             "spiking_transformer.sdt_random:build_sdt", "--input-shape", "4,16",
-                             "--input", str(x), "--calibration", str(x), "--chip", "loihi2"],
-                            capsys)
+                        f"spiking_transformer.sdt_random:{factory.__name__}", "--input-shape",
+                        ",".join(map(str, shape)), "--input", str(x), *cal, "--chip", "loihi2"],
+                       capsys)
+    return code, err, out
+
+
+def _refused(code, err, out):
+    """Exit status 2, one paragraph without a traceback, nothing written."""
+    assert code == 2
+    assert "Traceback" not in err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_state_dict_compiles_for_loihi2_with_block_costs(tmp_path, capsys):
+    code, err, out = _compile(tmp_path, capsys, build_sdt, shape=(4, 16))
     assert code == 0, err
     doc = json.loads((out / "report.json").read_text())
     blocks = {b["block"]: b for b in doc["analytic"]["blocks"]}
@@ -49,46 +64,22 @@ def test_state_dict_compiles_for_loihi2_with_block_costs(tmp_path, capsys):
 
 def test_integer_attention_compiles_for_loihi2(tmp_path, capsys):
     """QSD/BESTformer's Q(KᵀV) of spike matrices (integer KᵀV) lowers to ANDs."""
-    weights = tmp_path / "qsd.pth"
-    torch.save(build_integer_attention().state_dict(), weights)
-    x = _spikes_file(tmp_path, shape=(4, 4))
-    out = tmp_path / "out"
-    code, _, err = run(["compile", str(weights), "-o", str(out), "--model",
-                        "spiking_transformer.sdt_random:build_integer_attention",
-                        "--input-shape", "4,4", "--input", str(x), "--calibration",
-                        str(x), "--chip", "loihi2"], capsys)
+    code, err, out = _compile(tmp_path, capsys, build_integer_attention)
     assert code == 0, err
     doc = json.loads((out / "report.json").read_text())
     assert doc["analytic"]["blocks"]
 
 
 def test_product_of_currents_is_refused_with_exit_2(tmp_path, capsys):
-    weights = tmp_path / "cur.pth"
-    torch.save(build_current_product().state_dict(), weights)
-    x = _spikes_file(tmp_path, shape=(4, 4))
-    out = tmp_path / "out"
-    code, _, err = run(["compile", str(weights), "-o", str(out), "--model",
-                        "spiking_transformer.sdt_random:build_current_product",
-                        "--input-shape", "4,4", "--input", str(x), "--calibration",
-                        str(x), "--chip", "loihi2"], capsys)
-    assert code == 2
-    assert "Traceback" not in err
+    code, err, out = _compile(tmp_path, capsys, build_current_product)
+    _refused(code, err, out)
     assert "(mul)" in err
     assert "product of currents" in err
-    assert not out.exists() or not any(out.iterdir())
 
 
 def test_softmax_attention_is_refused_with_exit_2_naming_op_and_line(tmp_path, capsys):
-    weights = tmp_path / "sm.pth"
-    torch.save(build_softmax_attention().state_dict(), weights)
-    x = _spikes_file(tmp_path, shape=(4, 4))
-    out = tmp_path / "out"
-    code, _, err = run(["compile", str(weights), "-o", str(out), "--model",
-                        "spiking_transformer.sdt_random:build_softmax_attention",
-                        "--input-shape", "4,4", "--input", str(x), "--chip", "loihi2"], capsys)
-    assert code == 2
-    assert "Traceback" not in err
+    code, err, out = _compile(tmp_path, capsys, build_softmax_attention, calibrate=False)
+    _refused(code, err, out)
     assert "softmax" in err
     assert "sdt_random.py:" in err  # the model line
     assert "spike-driven self-attention" in err
-    assert not out.exists() or not any(out.iterdir())

@@ -199,18 +199,24 @@ def test_one_sample_split_over_threads_equals_one_thread(tmp_path, scenario: str
             _same_everything(got, one, net.probes, f"seed {seed} run {k}")
 
 
-def test_one_sample_conv_split_by_channels_equals_one_thread() -> None:
-    rng = np.random.default_rng(9)
-    graph = _net(rng)
-    prog = map_graph(graph, "loihi1")
-    x = (rng.random((30, 1, 2, 8, 8)) < 0.3).astype(np.uint8)
-    probes = ["l0.v", "l1.u"]
+def _split_equals_one_and_reference(prog, graph, x, probes):
+    """One thread equals the reference (which is not silent); every split run equals one
+    thread in everything."""
     one, split = _split_runs(prog, x, probes)
     ref = reference.simulate(graph, x, probes=probes)
     assert ref.output.any()
     np.testing.assert_array_equal(one.output, ref.output)
     for k, got in enumerate(split):
         _same_everything(got, one, probes, f"run {k}")
+
+
+def test_one_sample_conv_split_by_channels_equals_one_thread() -> None:
+    rng = np.random.default_rng(9)
+    graph = _net(rng)
+    prog = map_graph(graph, "loihi1")
+    x = (rng.random((30, 1, 2, 8, 8)) < 0.3).astype(np.uint8)
+    probes = ["l0.v", "l1.u"]
+    _split_equals_one_and_reference(prog, graph, x, probes)
 
 
 def test_one_large_sample_split_in_vectors_equals_one_thread() -> None:
@@ -226,9 +232,4 @@ def test_one_large_sample_split_in_vectors_equals_one_thread() -> None:
     prog = map_graph(graph, "loihi1")
     x = (rng.random((40, 1, 90)) < 0.2).astype(np.uint8)
     probes = ["l0.u", "l0.v", "l1.v"]
-    one, split = _split_runs(prog, x, probes)
-    ref = reference.simulate(graph, x, probes=probes)
-    assert ref.output.any()
-    np.testing.assert_array_equal(one.output, ref.output)
-    for k, got in enumerate(split):
-        _same_everything(got, one, probes, f"run {k}")
+    _split_equals_one_and_reference(prog, graph, x, probes)
