@@ -118,3 +118,42 @@ def random_model(rng: np.random.Generator) -> tuple[Any, tuple[int, ...]]:
     shape = lead
     model.snnc_input_shape = shape
     return model, shape
+
+
+def random_conv_model(rng: np.random.Generator) -> tuple[Any, tuple[int, ...]]:
+    """A random Sequential of snnc.nn conv layers and neurons, flattened into a linear readout."""
+    import torch
+    from torch import nn
+
+    import snnc.nn as snn
+
+    torch.manual_seed(int(rng.integers(1 << 30)))
+    c, h = int(rng.integers(1, 4)), int(rng.integers(6, 11))
+    shape = (c, h, h)
+    layers: list[nn.Module] = []
+    for _ in range(int(rng.integers(1, 3))):
+        groups = int(rng.choice([1, c])) if c > 1 else 1
+        out = groups * int(rng.integers(1, 4))
+        k = int(rng.choice([1, 2, 3]))
+        pad: Any = int(rng.integers(0, 2)) if rng.random() < 0.7 else "same" if k % 2 else 0
+        opts = {"per_channel": bool(rng.random() < 0.6), "pow2": bool(rng.random() < 0.8),
+                "bias": bool(rng.random() < 0.4)}
+        stride = 1 if pad == "same" else int(rng.choice([1, 2]))
+        if rng.random() < 0.3:
+            opts["pow2"] = True
+            conv = snn.BinaryConv2d(c, out, k, stride=stride, padding=pad, groups=groups, **opts)
+        else:
+            conv = snn.QuantConv2d(c, out, k, stride=stride, padding=pad, groups=groups,
+                                   bits=int(rng.integers(2, 9)), **opts)
+        layers.append(conv)
+        layers.append(snn.IF(threshold=float(rng.choice([0.5, 1.0])), reset="subtract")
+                      if rng.random() < 0.5 else snn.LIF(beta=0.75, comparator=">="))
+        with torch.no_grad():
+            y = nn.Sequential(*layers)(torch.zeros(1, *shape))
+        c = int(y.shape[1])
+    with torch.no_grad():
+        n = int(nn.Sequential(*layers)(torch.zeros(1, *shape)).numel())
+    layers += [nn.Flatten(), snn.QuantLinear(n, 5, bits=4), snn.IF()]
+    model = nn.Sequential(*layers)
+    model.snnc_input_shape = shape
+    return model, shape

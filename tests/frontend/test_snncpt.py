@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-from frontend.snncpt_util import fast_graph, graph_diff, random_model, torch_graph  # noqa: E402
+from frontend.snncpt_util import (  # noqa: E402
+    fast_graph,
+    graph_diff,
+    random_conv_model,
+    random_model,
+    torch_graph,
+)
 from torch import nn  # noqa: E402
 
 import snnc.nn as snn  # noqa: E402
@@ -57,6 +63,15 @@ def test_random_sequentials_identical(seed: int, tmp_path: Path) -> None:
         assert binary_no_pow2, "only binary layers without pow2 may fall back"
         return
     assert graph_diff(fast, torch_graph(path)) == []
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_conv_sequentials_identical(seed: int, tmp_path: Path) -> None:
+    model, _shape = random_conv_model(np.random.default_rng(seed))
+    torch.save(model, tmp_path / "c.pt")
+    fast = fast_graph(tmp_path / "c.pt")
+    assert fast is not None
+    assert graph_diff(fast, torch_graph(tmp_path / "c.pt")) == []
 
 
 def test_strided_weights_and_double_falls_back(tmp_path: Path) -> None:

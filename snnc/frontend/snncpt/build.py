@@ -2,8 +2,8 @@
 
 ``build_graph(record, shape)`` walks the (possibly nested) Sequential read by ``unpickle`` and
 adds, for each layer, the node the torch front end adds for it: ``Flatten`` -> ``flatten`` /
-``reshape`` (or nothing), ``QuantLinear`` /
-``BinaryLinear`` -> ``linear`` (``affine`` with a bias) whose weight is the fake-quantised
+``reshape`` (or nothing), ``QuantLinear`` / ``BinaryLinear`` -> ``linear`` (``affine`` with a
+bias), ``QuantConv2d`` / ``BinaryConv2d`` -> ``conv2d``, whose weight is the fake-quantised
 weight computed here in numpy with torch's float32 operations in torch's order (then
 ``recognise_grid``, as ``quantgrid.weight_value``); ``LIF`` / ``IF`` -> ``lif`` / ``if`` with the
 converter's parameter handling. Node names, edges, node order and metadata follow the tracer.
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import IRError
-from ...ir import IF, LIF, Affine, Flatten, Graph, Input, Linear, Output, Reshape
+from ...ir import IF, LIF, Affine, Conv2d, Flatten, Graph, Input, Linear, Output, Reshape
 from ...ir.qtensor import recognise_grid
 from ...ir.staircase import fuse_staircases
 from .unpickle import FLATTEN, SEQUENTIAL, ModuleRecord, NotSnncModel
@@ -65,8 +65,12 @@ def _walk(rec: ModuleRecord, path: str, port: tuple[str, tuple[int, ...]],
             return port
     else:
         count[0] += 1
-        node = _linear(rec, port[1]) if rec.cls.startswith("snnc.nn.quant.") else \
-            _neuron(rec, port[1])
+        if rec.cls.endswith("Conv2d"):
+            node = _conv(rec, port[1])
+        elif rec.cls.startswith("snnc.nn.quant."):
+            node = _linear(rec, port[1])
+        else:
+            node = _neuron(rec, port[1])
     name = _fresh(nodes, path)
     nodes[name] = node
     edges.append((port[0], name))
@@ -137,10 +141,10 @@ def quant_params(rec: ModuleRecord) -> tuple[np.ndarray, np.ndarray | None]:
             and isinstance(per_channel, bool)) or bits < 1:
         raise NotSnncModel("quantiser settings of an unexpected type")
     w = _float(_tensor(rec, "weight"), "weight")
-    if w.ndim != 2:
-        raise NotSnncModel("a linear weight that is not 2-d")
+    if w.ndim != (4 if rec.cls.endswith("Conv2d") else 2):
+        raise NotSnncModel("a weight of an unexpected rank")
     f = w.dtype.type
-    dims = (1,) if per_channel else (0, 1)
+    dims = tuple(range(1, w.ndim)) if per_channel else tuple(range(w.ndim))
     if bits == 1:
         if not pow2:
             raise NotSnncModel("a binary scale without pow2 (float32 mean order)")
@@ -167,16 +171,52 @@ def quant_params(rec: ModuleRecord) -> tuple[np.ndarray, np.ndarray | None]:
     return w_q, b + (q - b)
 
 
+def _weight(w_q: np.ndarray) -> Any:
+    """quantgrid.weight_value: the grid it lies on (a QTensor), else float64."""
+    w64 = np.asarray(w_q, dtype=np.float64)
+    q = recognise_grid(w64, max_bits=MAX_BITS, channel_axis=0)
+    return w64 if q is None else q
+
+
 def _linear(rec: ModuleRecord, shape: tuple[int, ...]) -> Any:
     w_q, b_q = quant_params(rec)
     if len(shape) != 1 or w_q.shape[1] != shape[0]:
         raise NotSnncModel("a linear layer that does not fit its input")
-    w64 = np.asarray(w_q, dtype=np.float64)
-    q = recognise_grid(w64, max_bits=MAX_BITS, channel_axis=0)
-    w = w64 if q is None else q
+    w = _weight(w_q)
     if b_q is None:
         return Linear(weight=w)
     return Affine(weight=w, bias=np.asarray(b_q, dtype=np.float64))
+
+
+def _pair(v: Any) -> tuple[int, int]:
+    t = tuple(v) if isinstance(v, tuple | list) else (v, v)
+    if len(t) != 2 or any(type(x) is not int for x in t):
+        raise NotSnncModel("a conv setting that is not a pair of integers")
+    return t  # type: ignore[return-value]
+
+
+def _conv(rec: ModuleRecord, shape: tuple[int, ...]) -> Any:
+    """converters/torch_nn.conv for ``F.conv2d(x, w_q, b_q, stride, padding, dilation, groups)``."""
+    w_q, b_q = quant_params(rec)
+    st = rec.state
+    groups, padding = st.get("groups"), st.get("padding")
+    if len(shape) != 3 or type(groups) is not int or groups < 1 or \
+            w_q.shape[1] * groups != shape[0] or w_q.shape[0] % groups:
+        raise NotSnncModel("a conv layer that does not fit its input")
+    k, dil = tuple(int(d) for d in w_q.shape[2:]), _pair(st.get("dilation"))
+    if padding == "valid":
+        padding = (0, 0)
+    elif padding == "same":
+        if any((d * (kk - 1)) % 2 for d, kk in zip(dil, k, strict=True)):
+            raise NotSnncModel("padding='same' with an even kernel")
+        padding = tuple(d * (kk - 1) // 2 for d, kk in zip(dil, k, strict=True))
+    try:
+        return Conv2d(input_shape=shape, weight=_weight(w_q),
+                      bias=0.0 if b_q is None else np.asarray(b_q, dtype=np.float64),
+                      stride=_pair(st.get("stride")), padding=_pair(padding), dilation=dil,
+                      groups=groups)
+    except IRError:
+        raise NotSnncModel("a conv layer the IR refuses") from None
 
 
 # ---- nn.Flatten: converters/torch_nn.py (flatten_dims, reshape), one lead (batch) axis ----

@@ -32,6 +32,7 @@ FLATTEN = "torch.nn.modules.flatten.Flatten"
 MODULE_CLASSES = frozenset({
     SEQUENTIAL, FLATTEN,
     "snnc.nn.quant.QuantLinear", "snnc.nn.quant.BinaryLinear",
+    "snnc.nn.quant.QuantConv2d", "snnc.nn.quant.BinaryConv2d",
     "snnc.nn.neurons.LIF", "snnc.nn.neurons.IF",
 })
 STORAGE_DTYPES = {
