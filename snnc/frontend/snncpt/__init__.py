@@ -1,8 +1,8 @@
 """A torch-free fast path for ``torch.save`` files of snnc's own modules (docs/DESIGN.md).
 
 ``try_load(path, options)`` returns the IR graph of a ``.pt`` / ``.pth`` file that holds a
-(possibly nested) ``Sequential`` of ``snnc.nn`` ``QuantLinear`` / ``BinaryLinear`` / ``LIF`` /
-``IF`` with a ``snnc_input_shape`` attribute (or ``input_shape`` given), equal node for node to
+(possibly nested) ``Sequential`` of ``snnc.nn`` linear / conv layers, ``LIF`` / ``IF`` and
+``Flatten`` with a ``snnc_input_shape`` attribute (or ``input_shape`` given), equal node for node to
 what the torch.fx front end builds, without importing torch; for anything else it returns None
 and ``snnc.api.load`` goes on to the torch loader as before. ``SNNC_TORCH_LOADER=1`` in the
 environment turns the fast path off (the differential tests compare both).
