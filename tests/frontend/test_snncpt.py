@@ -90,6 +90,16 @@ def test_strided_weights_and_double_falls_back(tmp_path: Path) -> None:
     assert fast_graph(tmp_path / "d.pt") is None
 
 
+def test_a_tensor_larger_than_its_storage_is_not_expanded(tmp_path: Path) -> None:
+    lin = snn.QuantLinear(2, 2)
+    lin.weight = nn.Parameter(torch.ones(1).expand(100_000, 100_000))  # 4e10 bytes as a copy
+    model = nn.Sequential(lin, snn.IF())
+    model.snnc_input_shape = (100_000,)
+    torch.save(model, tmp_path / "big.pt")
+    assert (tmp_path / "big.pt").stat().st_size < 1 << 20
+    assert fast_graph(tmp_path / "big.pt") is None
+
+
 def test_input_shape_option(tmp_path: Path) -> None:
     model = nn.Sequential(snn.QuantLinear(8, 3), snn.IF())
     torch.save(model, tmp_path / "n.pt")  # no snnc_input_shape

@@ -136,6 +136,8 @@ class _Unpickler(pickle.Unpickler):
             if all(size) else offset - 1
         if last >= storage.size:
             raise NotSnncModel("a tensor outside its storage")
+        if int(np.prod(size, dtype=np.float64)) > storage.size:  # stride-0 views: never copied
+            raise NotSnncModel("a tensor larger than its storage")
         item = storage.dtype.itemsize
         view = np.lib.stride_tricks.as_strided(storage[offset:] if all(size) else storage[:0],
                                                shape=size, strides=[s * item for s in stride])
