@@ -1,7 +1,9 @@
 """Compile time and peak memory of four models, each ``snnc compile`` as a fresh process.
 
-- ``qsnn4``: the shipped example, ``examples/models/qsnn4.pt`` (64-128-10, 4-bit, snnc.nn; traced
-  with torch.fx, 12 passes, fidelity run, mapping, report);
+- ``qsnn4``: the shipped example, ``examples/models/qsnn4.pt`` (64-128-10, 4-bit, snnc.nn; read
+  by the torch-free reader ``snnc/frontend/snncpt``, 12 passes, fidelity run, mapping, report);
+  ``qsnn4-torch`` is the same compile with ``SNNC_TORCH_LOADER=1`` (torch.load + the torch.fx
+  trace, the path before the reader), and the ratio of the two is printed;
 - ``pilotnet-lif``: lava-dl's PilotNet LIF netx file (``.cache/lava-dl/netx/gts/pilotnet_lif``,
   five conv and four dense layers, already integer);
 - ``resnet18-sized``: the conv layers of a CIFAR ResNet-18 on a 3x32x32 input as one chain of
@@ -19,7 +21,7 @@ peak resident memory (ru_maxrss), the size of the ``program.h5`` it wrote and pe
 and the program as snnc holds it in memory (``ChipProgram.load``: the bytes of its graph's
 arrays, weights as int64) with peak / that. A bare interpreter with numpy and h5py imported is
 about 45 MB of the peak, whatever the model.
-Usage: ``.venv/bin/python benchmarks/bench_compile.py [--only NAME] [--repeats 1]``
+Usage: ``.venv/bin/python benchmarks/bench_compile.py [--only NAME[,NAME]] [--repeats 1]``
 """
 
 from __future__ import annotations
@@ -116,8 +118,9 @@ def loaded_size(path: Path) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default=None,
-                    choices=("qsnn4", "pilotnet-lif", "resnet18-sized", "dense-64x1M"))
+    ap.add_argument("--only", default=None, type=lambda v: set(v.split(",")),
+                    help="comma-separated: qsnn4, qsnn4-torch, pilotnet-lif, resnet18-sized, "
+                         "dense-64x1M")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--write", nargs=2, help=argparse.SUPPRESS)  # NAME PATH, in a child
     args = ap.parse_args()
@@ -131,10 +134,12 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        models = {"qsnn4": ([str(REPO / "examples" / "models" / "qsnn4.pt")], ""),
+        qsnn4 = [str(REPO / "examples" / "models" / "qsnn4.pt")]
+        models = {"qsnn4": (qsnn4, "torch-free reader"),
+                  "qsnn4-torch": (qsnn4, "SNNC_TORCH_LOADER=1: torch.load + torch.fx"),
                   "pilotnet-lif": ([str(PILOTNET)], "")}
         for name, what in (("resnet18-sized", "conv weights"), ("dense-64x1M", "synapses")):
-            if args.only not in (None, name):
+            if args.only is not None and name not in args.only:
                 continue
             # in a child: a child's ru_maxrss starts from its parent's RSS at fork time, so
             # this process stays small (it would inflate every later row's peak otherwise)
@@ -144,10 +149,12 @@ def main() -> None:
             models[name] = ([str(t / f"{name}.snnc"), "--chip", "loihi2"],
                             f"{n / 1e6:.1f} M {what}")
         for name, (argv, note) in models.items():
-            if args.only not in (None, name) or (name == "pilotnet-lif" and not PILOTNET.exists()):
+            skipped = args.only is not None and name not in args.only
+            if skipped or (name == "pilotnet-lif" and not PILOTNET.exists()):
                 continue
             out = t / f"out-{name}"
-            runs = [run([*snnc, *argv, "-o", str(out), "--force"], env)
+            child = {**env, "SNNC_TORCH_LOADER": "1"} if name == "qsnn4-torch" else env
+            runs = [run([*snnc, *argv, "-o", str(out), "--force"], child)
                     for _ in range(args.repeats)]
             wall, cpu, peak = min(runs)
             size = (out / "program.h5").stat().st_size / 2**20
@@ -159,6 +166,10 @@ def main() -> None:
     for name, wall, cpu, peak, size, mem, note in rows:
         print(f"{name:16s} {wall:9.2f} {cpu:8.2f} {peak:14.0f} {size:16.2f} "
               f"{peak / max(size, 1e-9):10.1f} {mem:15.1f} {peak / max(mem, 1e-9):17.1f}  {note}")
+    walls = {r[0]: r[1] for r in rows}
+    if "qsnn4" in walls and "qsnn4-torch" in walls:
+        ratio = walls["qsnn4-torch"] / walls["qsnn4"]
+        print(f"qsnn4: torch path / torch-free reader = {ratio:.1f}x wall")
     print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 

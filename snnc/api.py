@@ -49,10 +49,16 @@ def load(path: str | Path, **options: Any) -> Graph:
         raise FormatError(f"{p}: no such file")
     if p.is_dir():
         raise FormatError(f"{p}: is a directory, expected a model file")
-    loader = loader_for(p)
     from .frontend.policy import check_loadable
+    from .frontend.snncpt import try_load
     from .readers import regular_file
 
+    if p.suffix.lower() in LOADERS:
+        regular_file(p, "a model or graph file")
+        fast = try_load(p, options)  # snnc.nn Sequentials without torch: frontend/snncpt
+        if fast is not None:
+            return fast
+    loader = loader_for(p)
     regular_file(p, "a model or graph file")
     check_loadable(p, bool(options.get("trust_pickle", False)))  # one policy for every format
     return loader(p, **options)
