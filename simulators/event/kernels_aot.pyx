@@ -16,7 +16,7 @@ Threads: the loops over samples (b) of the synapse and LIF kernels run in parall
 sample owns its rows of every array, so results do not depend on the thread count. A single
 sample of a large layer is split over its neurons instead: each thread runs all T steps of the
 chunk for its own slice of output columns (dense synapses), output channels (conv: 8+ per
-thread, 4096+ outputs) or neurons (LIF), with at least ``set_split``'s minimum (default 256)
+thread, 4096+ outputs) or neurons (LIF), with at least ``set_split``'s minimum (default 2048)
 per thread; a column's sums and a neuron's state depend
 on nothing outside it within a chunk, so this too is bit-identical to one thread. Counters
 that sum over inputs or cores are added by one thread (dense) or after the threads (LIF).
@@ -45,7 +45,7 @@ ctypedef fused a_t:
     int64_t
 
 cdef int _threads = 1
-cdef Py_ssize_t _min_split = 256  # fewest columns / neurons per thread when one sample splits
+cdef Py_ssize_t _min_split = 2048  # fewest columns / neurons per thread when one sample splits
 cdef int64_t H31 = 2147483648, M32 = 4294967295  # 2**31, 2**32 - 1
 
 
