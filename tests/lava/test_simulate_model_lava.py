@@ -61,35 +61,29 @@ def test_pt_file_that_needs_torch_says_what_to_do(tmp_path: Path, capsys) -> Non
     assert not (tmp_path / "r.npz").exists()
 
 
-def test_snnc_nn_pt_file_runs_in_lava_as_in_loihi_sim(tmp_path: Path, capsys) -> None:
+def assert_lava_equals_loihi_sim(model: Path, tmp_path: Path, capsys) -> None:
+    """``snnc simulate MODEL`` on three digits with ``-b lava`` and ``-b loihi-sim``: the same
+    output spikes, as many steps as the input, and not silent."""
     x_path = tmp_path / "X.npy"
     x = np.load(MODELS / "X.npy")[:3]
     np.save(x_path, x)
     res = {}
     for backend in ("lava", "loihi-sim"):
         dest = tmp_path / f"{backend}.npz"
-        code, text = _simulate(capsys, str(MODELS / "qsnn4.pt"), "-i", str(x_path),
-                               "-b", backend, "-o", str(dest), "-q")
-        assert code == 0, text
-        res[backend] = np.load(dest)["output"]
-    assert res["lava"].shape == (3, 10, x.shape[-1])
-    assert res["lava"].any(), "no output spikes: a vacuous comparison"
-    np.testing.assert_array_equal(res["lava"], res["loihi-sim"])
-
-
-def test_uncompiled_float_graph_runs_in_lava_as_in_loihi_sim(tmp_path: Path, capsys) -> None:
-    out = tmp_path / "out"
-    compile_model(MODELS / "qsnn4.pt", out)  # in the main environment (torch)
-    x_path = tmp_path / "X.npy"
-    x = np.load(MODELS / "X.npy")[:3]
-    np.save(x_path, x)
-    res = {}
-    for backend in ("lava", "loihi-sim"):
-        dest = tmp_path / f"{backend}.npz"
-        code, text = _simulate(capsys, str(out / "graph.float.snnc"), "-i", str(x_path),
+        code, text = _simulate(capsys, str(model), "-i", str(x_path),
                                "-b", backend, "-o", str(dest), "-q")
         assert code == 0, text
         res[backend] = np.load(dest)["output"]
     assert res["lava"].shape == (3, 10, x.shape[-1])  # as many steps as the input
     assert res["lava"].any(), "no output spikes: a vacuous comparison"
     np.testing.assert_array_equal(res["lava"], res["loihi-sim"])
+
+
+def test_snnc_nn_pt_file_runs_in_lava_as_in_loihi_sim(tmp_path: Path, capsys) -> None:
+    assert_lava_equals_loihi_sim(MODELS / "qsnn4.pt", tmp_path, capsys)  # torch-free reader
+
+
+def test_uncompiled_float_graph_runs_in_lava_as_in_loihi_sim(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    compile_model(MODELS / "qsnn4.pt", out)  # in the main environment
+    assert_lava_equals_loihi_sim(out / "graph.float.snnc", tmp_path, capsys)
