@@ -233,7 +233,7 @@ def simulate(model: str | Path, inputs: Any, steps: int | None = None,
     silicon.check_fidelity(fidelity)
     sim = default_registry().simulator(backend)
     subject = prepare(model, sim.needs, sim.compile_target, chip, inputs, load_options)
-    inputs = _chip_inputs(subject, inputs)
+    inputs = chip_inputs(subject, inputs)
     if fidelity == "fixed_pt":
         return sim.run(subject, inputs, steps, tuple(probes), **options)
     subject = silicon.silicon_subject(subject)
@@ -242,7 +242,7 @@ def simulate(model: str | Path, inputs: Any, steps: int | None = None,
     return silicon.silicon_readout(graph, result, probes)
 
 
-def _chip_inputs(subject: Any, inputs: Any) -> Any:
+def chip_inputs(subject: Any, inputs: Any) -> Any:
     """The model's input as a lowered program receives it (``qinputs.chip_stimulus``: analog
     values encoded as compile calibrated them; another kind of input refused)."""
     from .passes.fidelity import is_lowered

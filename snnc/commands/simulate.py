@@ -208,12 +208,7 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
     # what the simulator runs (a model file is compiled here, as api.simulate does), so that
     # the latency is the program's also when the program is made on the fly
     subject = api.prepare(loaded, sim.needs, sim.compile_target, chip, x, load_options)
-    from ..passes.fidelity import is_lowered
-    from ..passes.qinputs import chip_stimulus
-
-    prepared = getattr(subject, "graph", subject)
-    if is_lowered(prepared):  # the chip's input: analog values encoded as the program says
-        x = chip_stimulus(prepared, x)
+    x = api.chip_inputs(subject, x)  # analog values encoded as the program says, as api.simulate
     comparison = None
     if compare_gt is not None:  # before the run: a recording that does not fit fails early
         from .ground_truth import ground_truth_report
