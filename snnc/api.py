@@ -53,13 +53,13 @@ def load(path: str | Path, **options: Any) -> Graph:
     from .frontend.snncpt import try_load
     from .readers import regular_file
 
-    if p.suffix.lower() in LOADERS:
-        regular_file(p, "a model or graph file")
-        fast = try_load(p, options)  # snnc.nn Sequentials without torch: frontend/snncpt
-        if fast is not None:
-            return fast
-    loader = loader_for(p)
+    if p.suffix.lower() not in LOADERS:
+        loader_for(p)  # refuses the unknown file type before anything reads the file
     regular_file(p, "a model or graph file")
+    fast = try_load(p, options)  # snnc.nn Sequentials without torch: frontend/snncpt
+    if fast is not None:
+        return fast
+    loader = loader_for(p)
     check_loadable(p, bool(options.get("trust_pickle", False)))  # one policy for every format
     return loader(p, **options)
 

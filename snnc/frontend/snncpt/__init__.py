@@ -29,7 +29,7 @@ def try_load(path: Path, options: dict[str, Any]) -> Graph | None:
         return None
     from ...io import parse_input_shape
     from .build import build_graph
-    from .unpickle import NotSnncModel, read_archive
+    from .unpickle import read_archive
 
     try:
         with path.open("rb") as fh:
@@ -41,8 +41,6 @@ def try_load(path: Path, options: dict[str, Any]) -> Graph | None:
         if shape is None:
             return None
         graph = build_graph(root, parse_input_shape(shape))
-    except (NotSnncModel, AttributeError):
-        return None
-    except Exception:  # a shape the parser refuses etc.: the torch loader says why
+    except Exception:  # NotSnncModel, a shape the parser refuses etc.: the torch loader says why
         return None
     return graph.with_metadata(file=path.name)
