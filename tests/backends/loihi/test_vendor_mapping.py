@@ -1,0 +1,85 @@
+"""The ``vendor`` mapping (backends/loihi/vendor.py): the compiler's figures by hand, PilotNet LIF's
+74 cores layer by layer as Lava's Loihi 2 compiler printed them, and unchanged spikes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from snnc import ir
+from snnc.backends.loihi.mapper import map_graph
+from snnc.backends.loihi.program import ChipProgram
+from snnc.backends.loihi.vendor import column_width, dense_words
+
+
+def test_dense_words_are_the_compilers_figures() -> None:
+    # per axon ceil((n * (9 + 6) + 32) / 64) words: the compiler's log and table (lava-dl
+    # pilotnet_snn/benchmark.ipynb): 100 neurons x 2560 axons -> 61440, 17 -> 12800, and the
+    # one-core layers' Synapses column 1300 (50 x 100), 150 (10 x 50), 10 (1 x 10)
+    assert dense_words(100, 2560) == 2560 * 24 == 61440
+    assert dense_words(17, 2560) == 12800
+    assert dense_words(9, 2560) == 2560 * 3  # (135 + 32) / 64 -> 3: fits 12,000
+    assert (dense_words(50, 100), dense_words(10, 50), dense_words(1, 10)) == (1300, 150, 10)
+    assert dense_words(0, 2560) == dense_words(5, 0) == 0
+
+
+def test_column_width_is_the_compilers_conv_blocks() -> None:
+    # (C, H, W) -> W columns per core: Conv(16, 66, 3), (4, 32, 24), (4, 15, 36), (8, 7, 48),
+    # (8, 4, 64), (16, 2, 64) in the compiler's (W, H, C) notation
+    shapes = [(3, 66, 200), (24, 32, 99), (36, 15, 49), (48, 7, 24), (64, 4, 22), (64, 2, 20)]
+    assert [column_width(s) for s in shapes] == [16, 4, 4, 8, 8, 16]
+    assert column_width((64, 64, 3)) == 1  # one column over the limit still gets a core
+    assert column_width((1, 1, 5)) == 4  # never wider than the layer
+
+
+def _conv_net() -> ir.Graph:
+    rng = np.random.default_rng(0)
+    w1 = rng.integers(-40, 60, size=(8, 2, 3, 3))
+    w2 = rng.integers(-30, 40, size=(5, 8 * 6 * 12))
+    return ir.Graph.chain(
+        ("x", ir.Input(shape=(2, 8, 14))),
+        ("c", ir.LoihiConv(input_shape=(2, 8, 14), weight=w1)),
+        ("l", ir.LoihiLIF(shape=(8, 6, 12), du=4095, dv=256, vth=200)),
+        ("f", ir.Flatten(input_shape=(8, 6, 12))),
+        ("d", ir.LoihiDense(weight=w2)),
+        ("m", ir.LoihiLIF(shape=(5,), du=4095, dv=256, vth=800)),
+        ("y", ir.Output(shape=(5,))))
+
+
+def test_vendor_cores_hold_whole_columns_and_give_the_same_spikes(tmp_path) -> None:
+    from snnc.simulators.event import simulate
+
+    g = _conv_net()
+    prog = map_graph(g, "loihi2", strategy="vendor")
+    assert prog.strategy == "vendor"
+    assert prog.layers["l"].order == "whc"
+    owner = prog.core_of_neuron("l").reshape(8, 6, 12)
+    # 8 x 6 = 48 neurons per column: 64 columns would be 3072 < 4096, so the whole 12 columns
+    # (576 neurons) sit on one core; every core holds whole columns
+    assert (owner == owner[:1, :1, :]).all()
+    x = (np.random.default_rng(1).random((10, 2, 2, 8, 14)) < 0.3).astype(np.int8)
+    probes = ["l.s", "m.s"]
+    a = simulate(map_graph(g, "loihi2", strategy="compact"), x, probes=probes).probes
+    b = simulate(prog, x, probes=probes).probes
+    for p in probes:
+        np.testing.assert_array_equal(a[p], b[p])
+    assert np.asarray(a["m.s"]).any()
+    prog.save(tmp_path / "o")
+    assert ChipProgram.load(tmp_path / "o") == prog  # the whc order round-trips
+
+
+def test_pilotnet_lif_maps_to_the_compilers_74_cores(lavadl_assets) -> None:
+    from snnc.api import load
+
+    d = lavadl_assets / "gts" / "pilotnet_lif"
+    if not (d / "network.net").is_file():
+        pytest.skip("pilotnet_lif assets missing")
+    g = load(d / "network.net", input_bias=d / "image.npy", reset_interval=16, reset_offset=3)
+    prog = map_graph(g, "loihi2", strategy="vendor")
+    per_layer = [len(lm.cores) for lm in prog.layers.values()]
+    # the compiler's table, input layer first: Conv(16,66,3) 13, (4,32,24) 25, (4,15,36) 13,
+    # (8,7,48) 3, (8,4,64) 3, (16,2,64) 2, dense 12, 1, 1, 1
+    assert per_layer == [13, 25, 13, 3, 3, 2, 12, 1, 1, 1]
+    assert prog.n_cores == 74
+    sizes = [prog.cores[i].neurons for i in prog.layers["layer0"].cores]
+    assert sizes[:-1] == [3168] * 12  # 16 columns x 66 x 3; the last holds the 8 left over
