@@ -20,8 +20,9 @@
 ``STRATEGIES``: ``balanced`` (default), ``compact`` (snnc's mapping before issue 19: fewest
 cores, snake placement) and ``vendor`` (cores per layer as Lava's Loihi 2 compiler chooses
 them, ``vendor.py``: conv layers in whole W columns, dense layers by the compiler's synaptic
-memory count; (C, H, W) layers in ``whc`` order; placed as ``balanced`` places). Both give the same neuron-to-layer semantics; only core boundaries and
-positions differ, so every simulator gives the same spikes.
+memory count; (C, H, W) layers in ``whc`` order; placed as ``balanced`` places).
+All give the same neuron-to-layer semantics; only core boundaries and positions differ, so
+every simulator gives the same spikes.
 """
 
 from __future__ import annotations
