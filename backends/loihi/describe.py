@@ -68,10 +68,11 @@ def describe_program(path: str | Path | ChipProgram, packing: list[dict] | None 
     table = Table(title="Cores per layer (utilisation of the fullest core; work = estimated "
                         f"serial ns per step at {activity})")
     for col in ("layer", "shape", "neurons", "cores", "fewest", "chips", "neurons/core",
-                "syn. memory", "input axons", "output edges", "rate", "work max/mean"):
+                "syn. memory", "input axons", "output edges", "rate", "work max/mean",
+                "packing"):
         table.add_column(col, justify="left" if col in ("layer", "shape") else "right")
     empty = {"min_cores": "-", "work_max_ns": float("nan"), "work_mean_ns": float("nan"),
-             "rate": float("nan"), "rate_measured": False}
+             "rate": float("nan"), "rate_measured": False, "choice": "-"}
     for r, p in zip(layer_rows(program), packing or [empty] * len(program.layers), strict=True):
         chips = ",".join(str(c) for c in r["chips"])
         table.add_row(r["layer"], "x".join(map(str, r["shape"])), str(r["neurons"]),
@@ -80,7 +81,7 @@ def describe_program(path: str | Path | ChipProgram, packing: list[dict] | None 
                       f"{100 * r['memory_util']:.0f}%", f"{100 * r['axon_util']:.0f}%",
                       f"{100 * r['fanout_util']:.0f}%",
                       f"{100 * p['rate']:.1f}%{'' if p['rate_measured'] else '*'}",
-                      f"{p['work_max_ns']:.0f}/{p['work_mean_ns']:.0f}")
+                      f"{p['work_max_ns']:.0f}/{p['work_mean_ns']:.0f}", p.get("choice", "-"))
     hops = [r.hops_ew + r.hops_ns for r in program.routes]
     inter = sum(1 for r in program.routes if r.chip_hops)
     host = sum(1 for r in program.routes if r.src == HOST)
