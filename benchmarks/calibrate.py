@@ -51,7 +51,12 @@ from bench_loihi1_published import NETS, calibrate, measured_map, peers_network
 from snnc.backends.loihi.chips import load_chip
 from snnc.backends.loihi.mapper import map_graph
 from snnc.backends.report.energy import MODEL_DIR, load_model
-from snnc.backends.report.loihi2_facts import PILOTNET_LIF_EVENTS_L1_UJ, loihi2_system, summary
+from snnc.backends.report.loihi2_facts import (
+    PILOTNET_LIF_EVENTS_L1_UJ,
+    PILOTNET_LIF_STEP_L1_NS,
+    loihi2_system,
+    summary,
+)
 from snnc.backends.report.sections import run_model
 from snnc.backends.report.system import SystemCosts
 from snnc.simulators.event import simulate
@@ -200,6 +205,11 @@ def loihi2_block(l1: SystemCosts) -> tuple[str, list[str]]:
                 f"PILOTNET_LIF_EVENTS_L1_UJ = {PILOTNET_LIF_EVENTS_L1_UJ}"
                 + ("" if abs(ev / PILOTNET_LIF_EVENTS_L1_UJ - 1) < 1e-4 else
                    ": DIFFERS, update it and the [scale] of loihi2-estimate.toml") + ")")
+    st = l2pub.chip_step_l1_ns(counters)
+    rows.append(f"# its step at Loihi 1's times: {st:.1f} ns (loihi2_facts."
+                f"PILOTNET_LIF_STEP_L1_NS = {PILOTNET_LIF_STEP_L1_NS}"
+                + ("" if abs(st / PILOTNET_LIF_STEP_L1_NS - 1) < 1e-4 else
+                   ": DIFFERS, update it and the [scale] of loihi2-estimate.toml") + ")")
     f = summary(c.energy_pj, c.time_ns, s.core_leak_w, l1)
     lr = s.core_leak_range or (0.0, 0.0)
     est = list(s.estimated)
@@ -218,22 +228,24 @@ def loihi2_block(l1: SystemCosts) -> tuple[str, list[str]]:
              f"core_leak_range = [{lr[0]:.8f}, {lr[1]:.8f}]  # [D] Loihi 1's x core area",
              f"estimated = {est!r}".replace("'", '"'),
              "", "[system.step_ns]",
-             f"x86 = {s.step_ns['x86']:.0f}  # [D] Loihi 1's fitted {l1.step_ns['x86']:.0f} x "
-             f"{f['step_ratio']:.3f} (fastest step: Hala Point 5 µs vs Pohoiki Springs 5.8 µs)",
+             f"x86 = {s.step_ns['x86']:.0f}  # [M] Loihi 2's per-step floor (OzU-CAST: "
+             "1.76-1.79 µs per step, LIF nets of 200-1200 neurons)",
              f"host = {s.step_ns['host']:.0f}  # [D] Loihi 1's fitted {l1.step_ns['host']:.0f} x "
              f"{f['step_ratio']:.3f}",
              "", "[system.sources]",
              'mgmt_w = "derived: Loihi 1 fit (calibrate.py) x process scaling of the x86 cores"',
-             'step_ns = "derived: Loihi 1 fit x fastest published step, Hala Point (Intel 2024) '
-             'vs Pohoiki Springs (Frady 2020)"',
+             'step_ns = "x86: measured Loihi 2 floor (OzU-CAST/LoihiScalingEfficiency); host: '
+             'Loihi 1 fit x fastest published step, Hala Point (Intel 2024) vs Pohoiki Springs '
+             '(Frady 2020)"',
              'input_msg = "derived: one Loihi 2 mesh message (axon_out x the energy and time '
              'factors)"',
              'core_leak = "derived: Loihi 1 per-core leakage (Frady 2020 vs Blouw 2019) x core '
              'area (Intel brief)"',
              "", "[system.fit]",
              'fitted_on = ["lava-dl Loihi 2 PilotNet LIF dynamic energy ([scale] energy, '
-             'loihi2_facts.energy_factor)"]',
-             'held_back = ["lava-dl Loihi 2 PilotNet LIF time per step and total energy"]',
+             'loihi2_facts.energy_factor)", "lava-dl Loihi 2 PilotNet LIF time per step '
+             '([scale] time, loihi2_facts.time_factor)"]',
+             'held_back = []  # no other Loihi 2 measurement snnc can reconstruct',
              "results = [", *[f"  {r!r}," for r in rows if r.startswith("|")], "]", ""]
     return "\n".join(lines), rows
 

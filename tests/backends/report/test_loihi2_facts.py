@@ -2,12 +2,15 @@
 the loihi2-estimate TOML against the derivation, and every Loihi 2 line zero without activity.
 
 By hand (Loihi 1 SANA-FE table: dense synaptic op 4.0 ns / 35.5 pJ, active neuron 9.7 ns):
-time: 140,544 / 380e12 s = 0.36985 ns -> / 4.0 = 0.092463; 140,544 / 240e12 s = 0.5856 ns ->
-/ 9.7 = 0.060371; brief 1 / 10 = 0.1; 1 / (12 x 98,304 / 140,544) = 140,544 / 1,179,648 =
-0.119141. energy (lava-dl's Loihi 2 PilotNet LIF, its events at Loihi 1's prices 84.2143 µJ per
-step; Loihi 1's management 0.0883 W, x86 step 51,832 ns): high 68.3457 / 84.2143 = 0.81157; low
-(68.3457 - 0.0883 x 0.715678 x 6 / 3 x 152.845) / 84.2143 = (68.3457 - 19.318) / 84.2143 =
-0.58218; central (68.3457 - 0.063194 x 51.832 x 5 / 5.8) / 84.2143 = 65.522 / 84.2143 = 0.77804.
+time, fitted on lava-dl's Loihi 2 PilotNet LIF (152.845 µs per step; the simulator's step at
+Loihi 1's times on the vendor mapping 339,647.3 ns; Loihi 2's floor 1.78 µs, OzU-CAST):
+(152,845 - 1,780) / 339,647.3 = 0.444771; floor 5 µs: 147,845 / 339,647.3 = 0.435291; no floor:
+152,845 / 339,647.3 = 0.450012. Superseded peak figures: 140,544 / 380e12 s = 0.36985 ns ->
+/ 4.0 = 0.092463; 140,544 / 240e12 s = 0.5856 ns -> / 9.7 = 0.060371; brief 1 / 10 = 0.1;
+1 / (12 x 98,304 / 140,544) = 0.119141. energy (its events at Loihi 1's prices 82.3459 µJ per
+step; Loihi 1's management 0.0883 W): high 68.3457 / 82.3459 = 0.829983; low
+(68.3457 - 0.0883 x 0.715678 x 6 / 3 x 152.845) / 82.3459 = (68.3457 - 19.318) / 82.3459 =
+0.595387; central (68.3457 - 0.063194 x 1.78) / 82.3459 = 68.2332 / 82.3459 = 0.828617.
 Superseded Hala Point figures: 2,600 / 380e12 J = 6.8421 pJ / 35.5 = 0.192735; 2 / 15e12 J =
 0.13333 pJ / 35.5 = 0.0037559. static (lava-dl's measured Loihi 2 idle powers minus the cores'
 leakage at 0.15366 mW): 0.232078 - 74 x 0.00015366 = 0.22070716 W; 0.281775 - 61 x 0.00015366 =
@@ -29,6 +32,7 @@ from snnc.backends.report.loihi2_facts import (
     loihi2_system,
     pilotnet_lif_measured,
     static_w,
+    step_floor_ns,
     step_ratio,
     time_factor,
 )
@@ -40,22 +44,26 @@ L1_SYS = load_model("loihi1-sanafe", load_chip("loihi1")).system
 
 def test_time_factor_by_hand() -> None:
     f = time_factor(L1.time_ns)
-    assert f.figures["hala_point_synaptic_op"] == pytest.approx(0.36985 / 4.0, rel=1e-4)
-    assert f.figures["hala_point_neuron_update"] == pytest.approx(0.5856 / 9.7, rel=1e-4)
-    assert f.figures["loihi2_brief"] == 0.1
-    assert f.figures["hala_point_vs_pohoiki_springs"] == pytest.approx(140544 / 1179648)
-    assert (f.low, f.high) == (pytest.approx(0.060371, rel=1e-4), pytest.approx(0.119141,
+    assert f.central == pytest.approx(0.444771, rel=1e-5)
+    assert (f.low, f.high) == (pytest.approx(0.435291, rel=1e-5), pytest.approx(0.450012,
                                                                                 rel=1e-5))
-    assert f.central == pytest.approx((0.092463 * 0.060371 * 0.1 * 0.119141) ** 0.25, rel=1e-4)
+    assert f.figures["superseded_hala_point_synaptic_op"] == pytest.approx(0.36985 / 4.0,
+                                                                           rel=1e-4)
+    assert f.figures["superseded_hala_point_neuron_update"] == pytest.approx(0.5856 / 9.7,
+                                                                             rel=1e-4)
+    assert f.figures["superseded_loihi2_brief"] == 0.1
+    assert f.figures["superseded_hala_point_vs_pohoiki_springs"] == pytest.approx(
+        140544 / 1179648)
+    assert step_floor_ns() == 1780.0
 
 
 def test_energy_and_static_by_hand() -> None:
     assert L1_SYS is not None
-    assert (L1_SYS.mgmt_w, L1_SYS.step_ns["x86"]) == (0.0883, 51832.0)  # the hand numbers' inputs
+    assert L1_SYS.mgmt_w == 0.0883  # the hand numbers' input
     e = energy_factor(L1.energy_pj, L1_SYS)
-    assert e.high == pytest.approx(0.81157, rel=1e-4)
-    assert e.low == pytest.approx(0.58218, rel=1e-4)
-    assert e.central == pytest.approx(0.77804, rel=1e-4)
+    assert e.high == pytest.approx(0.829983, rel=1e-4)
+    assert e.low == pytest.approx(0.595387, rel=1e-4)
+    assert e.central == pytest.approx(0.828617, rel=1e-4)
     assert e.figures["superseded_hala_point_max_power"] == pytest.approx(6.8421 / 35.5, rel=1e-4)
     assert e.figures["superseded_hala_point_tops_per_w"] == pytest.approx(0.13333 / 35.5,
                                                                           rel=1e-4)
@@ -99,7 +107,7 @@ def test_loihi2_system_lines_are_loihi2s_not_loihi1s() -> None:
     assert l2.input_msg_pj == pytest.approx(111.0 * e, rel=1e-3) != l1.input_msg_pj
     assert l2.input_msg_ns == pytest.approx(5.1 * t, rel=1e-3)
     assert l2.payload_pj_per_bit == pytest.approx(111.0 * e / 32, rel=1e-3)
-    assert l2.step_ns["x86"] == pytest.approx(l1.step_ns["x86"] * 5 / 5.8, abs=1)
+    assert l2.step_ns["x86"] == 1780 != l1.step_ns["x86"]  # Loihi 2's measured floor
     assert l2.step_ns["host"] == pytest.approx(l1.step_ns["host"] * 5 / 5.8, abs=1)
     assert l2.mgmt_w == pytest.approx(l1.mgmt_w * math.sqrt(0.21 / 0.41), rel=2e-3)
     assert l2.core_leak_w == pytest.approx(l1.core_leak_w * 0.21 / 0.41, rel=2e-3)
