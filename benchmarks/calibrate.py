@@ -228,15 +228,17 @@ def loihi2_block(l1: SystemCosts) -> tuple[str, list[str]]:
              f"core_leak_range = [{lr[0]:.8f}, {lr[1]:.8f}]  # [D] Loihi 1's x core area",
              f"estimated = {est!r}".replace("'", '"'),
              "", "[system.step_ns]",
-             f"x86 = {s.step_ns['x86']:.0f}  # [M] Loihi 2's per-step floor (OzU-CAST: "
-             "1.76-1.79 µs per step, LIF nets of 200-1200 neurons)",
+             f"x86 = {s.step_ns['x86']:.0f}  # [D] Loihi 1's fitted {l1.step_ns['x86']:.0f} x "
+             f"{f['step_ratio']:.3f} (fastest step: Hala Point 5 µs vs Pohoiki Springs 5.8 µs)",
              f"host = {s.step_ns['host']:.0f}  # [D] Loihi 1's fitted {l1.step_ns['host']:.0f} x "
              f"{f['step_ratio']:.3f}",
+             f"chip = {s.step_ns['chip']:.0f}  # [M] runs with no input written from outside: "
+             "Loihi 2's per-step floor (OzU-CAST: 1.76-1.79 µs, LIF nets of 200-1200 neurons)",
              "", "[system.sources]",
              'mgmt_w = "derived: Loihi 1 fit (calibrate.py) x process scaling of the x86 cores"',
-             'step_ns = "x86: measured Loihi 2 floor (OzU-CAST/LoihiScalingEfficiency); host: '
-             'Loihi 1 fit x fastest published step, Hala Point (Intel 2024) vs Pohoiki Springs '
-             '(Frady 2020)"',
+             'step_ns = "x86, host: Loihi 1 fit x fastest published step, Hala Point (Intel '
+             '2024) vs Pohoiki Springs (Frady 2020); chip: measured Loihi 2 floor '
+             '(OzU-CAST/LoihiScalingEfficiency)"',
              'input_msg = "derived: one Loihi 2 mesh message (axon_out x the energy and time '
              'factors)"',
              'core_leak = "derived: Loihi 1 per-core leakage (Frady 2020 vs Blouw 2019) x core '

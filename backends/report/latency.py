@@ -8,7 +8,8 @@ duration), plus the longest spike route used in the step (NoC), plus the barrier
               + system_ns[t]
 
 where ``system_ns[t]`` is the model's ``[system]`` time (``system.py``): the per-step
-management / synchronisation time of the input path (embedded x86 cores or host link) plus the
+management / synchronisation time of the input path (embedded x86 cores or host link; a run
+that writes no input message pays the table's ``step_ns.chip`` when it has one) plus the
 time to write that step's input messages into the mesh (zero for a model without ``[system]``).
 
 One inference is one sample of the simulated run, so its latency is the sum of its step times;
@@ -155,7 +156,7 @@ def system_split_ns(counters: Any, model: EnergyModel) -> dict[str, float]:
         return {"management": 0.0, "input": 0.0}
     T = max(int(np.shape(counters.step_ns)[0]), 1)
     msgs = float(np.asarray(counters.host_axon_out, np.float64).sum()) / counters.n_samples
-    return {"management": sys.mgmt_step_ns, "input": msgs * sys.input_msg_ns / T}
+    return {"management": sys.step_ns_for(msgs), "input": msgs * sys.input_msg_ns / T}
 
 
 def system_ns(counters: Any, model: EnergyModel) -> np.ndarray:
@@ -166,7 +167,7 @@ def system_ns(counters: Any, model: EnergyModel) -> np.ndarray:
     if sys is None:
         return np.zeros(T)
     msgs = np.asarray(counters.host_axon_out, np.float64) / counters.n_samples
-    return sys.mgmt_step_ns + msgs * sys.input_msg_ns
+    return sys.step_ns_for(float(msgs.sum())) + msgs * sys.input_msg_ns
 
 
 def latency(counters: Any, model: EnergyModel, n_tiles: int, n_chips: int) -> LatencyResult:

@@ -17,7 +17,7 @@ plus the NoC and barrier at Loihi 1's SANA-FE per-event times (the event simulat
   ``Figs/latency.png``, Lava's execution-time probe): LIF networks of 200-1,200 neurons on 5-69
   cores of one chip take 1.76-1.79 µs per step whatever their size, so a step with next to no
   work costs ``ozu_step_floor_us`` = 1.78 µs (read off the figure). It is the management and
-  barrier time of a run with no per-step input; snnc uses it as Loihi 2's x86 step;
+  barrier time of a run with no per-step input; snnc uses it as Loihi 2's ``step_ns.chip``;
 - central, the fit: (152.85 - 1.78) / 339.65 = 0.445;
 - range: the floor between Hala Point's fastest step (5 µs, an upper bound for one chip) and
   zero: 0.435-0.450. It does not cover how the time splits between event types (one factor for
@@ -58,12 +58,13 @@ low / high: the two, central: their geometric mean. (Until this measurement was 
 0.029 W idle scaled by area or transistors, 0.015-0.032 W: ten times too low.)
 
 System lines (Loihi 2's, from Loihi 1's calibration): input messages and graded payloads cost
-Loihi 2's ``axon_out`` (the table's, scaled); the x86 path's per-step management time is the
-measured floor (1.78 µs, above; it was Loihi 1's NxTF fit x 0.862, 44.7 µs, 25x the floor); the
-host path's scales with the fastest published step: Hala Point runs small networks "up to
+Loihi 2's ``axon_out`` (the table's, scaled); a run whose input is on the chip (biases, as
+PilotNet's; no message written from outside) pays the measured floor per step (``step_ns.chip``
+= 1.78 µs, above); the x86 and host paths' per-step times (x86 input injection, as NxTF's)
+scale Loihi 1's fits with the fastest published step: Hala Point runs small networks "up to
 200x" faster than real time (1 ms steps) = 5 µs per step vs Pohoiki Springs' fastest 5.8 µs
-per step (Frady 2020) -> 0.862; the x86 (Lakemont, the same design on Intel 4) power scales
-with process alone (0.72 central).
+per step (Frady 2020) -> 0.862 (x86: 51.8 -> 44.7 µs, 25x the floor: unmeasured on Loihi 2);
+the x86 (Lakemont, the same design on Intel 4) power scales with process alone (0.72 central).
 """
 
 from __future__ import annotations
@@ -226,8 +227,8 @@ def loihi2_system(l1: SystemCosts, l1_energy_pj: dict[str, float],
     axon_pj, axon_ns = l1_energy_pj["axon_out"] * ef, l1_time_ns["axon_out"] * tf
     area = core_area_ratio()
     lr = l1.core_leak_range
-    steps = {p: v * step_ratio() for p, v in l1.step_ns.items()}
-    steps["x86"] = step_floor_ns()
+    steps = {p: v * step_ratio() for p, v in l1.step_ns.items() if p != "chip"}
+    steps["chip"] = step_floor_ns()
     return dataclasses.replace(
         l1, step_ns=steps,
         mgmt_w=l1.mgmt_w * X86_POWER_FACTOR, input_msg_pj=axon_pj, input_msg_ns=axon_ns,

@@ -107,7 +107,9 @@ def test_loihi2_system_lines_are_loihi2s_not_loihi1s() -> None:
     assert l2.input_msg_pj == pytest.approx(111.0 * e, rel=1e-3) != l1.input_msg_pj
     assert l2.input_msg_ns == pytest.approx(5.1 * t, rel=1e-3)
     assert l2.payload_pj_per_bit == pytest.approx(111.0 * e / 32, rel=1e-3)
-    assert l2.step_ns["x86"] == 1780 != l1.step_ns["x86"]  # Loihi 2's measured floor
+    assert l2.step_ns["x86"] == pytest.approx(l1.step_ns["x86"] * 5 / 5.8, abs=1)
+    assert l2.step_ns["chip"] == 1780  # Loihi 2's measured floor (no input from outside)
+    assert "chip" not in l1.step_ns
     assert l2.step_ns["host"] == pytest.approx(l1.step_ns["host"] * 5 / 5.8, abs=1)
     assert l2.mgmt_w == pytest.approx(l1.mgmt_w * math.sqrt(0.21 / 0.41), rel=2e-3)
     assert l2.core_leak_w == pytest.approx(l1.core_leak_w * 0.21 / 0.41, rel=2e-3)
@@ -132,6 +134,21 @@ def test_each_loihi2_line_is_zero_without_its_activity() -> None:
     assert got["chip_static"] == pytest.approx(m.static_w)
     assert got["core_leakage"] == pytest.approx(s.core_leak_w)
     assert got["board"] is None
+
+
+def test_a_run_with_its_input_on_the_chip_pays_the_measured_floor() -> None:
+    """By hand: 10 steps with no input message cost 10 x 1,780 ns of management time and
+    10 x 1,780 ns x mgmt_w joules; one input message switches to the x86 path's 44,683 ns per
+    step plus the message's time; zero steps cost nothing either way."""
+    s = load_model("loihi2-estimate", load_chip("loihi2")).system
+    assert s is not None
+    assert s.extra_ns(10, 0) == pytest.approx(17800.0)
+    assert s.extra_ns(10, 1) == pytest.approx(10 * 44683 + s.input_msg_ns, rel=1e-6)
+    assert s.extra_ns(0, 0) == 0.0
+    act = Activity(steps=10, input_msgs=0, payload_bits=0, powered_cores=0, chips=0, seconds=0.0)
+    got = {ln["line"]: ln["joules"] for ln in system_lines(s, act, None, None)}
+    assert got["management"] == pytest.approx(10 * 1780e-9 * s.mgmt_w)
+    assert got["input_injection"] == 0.0
 
 
 def test_lines_say_estimate_or_fitted() -> None:
