@@ -238,6 +238,11 @@ def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
     if strategy not in STRATEGIES:
         raise ValueError(f"mapping strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
     chip = load_chip(chip) if isinstance(chip, str) else chip
+    if strategy == "vendor" and not chip.core.shared_memory_bits:
+        raise UnsupportedOpError(
+            f"mapping 'vendor' follows Lava's Loihi 2 compiler (conv cores that expand the "
+            f"kernel, one flexible memory), which chip {chip.name!r} does not have; use "
+            f"--chip loihi2, or --mapping balanced / compact on {chip.name!r}")
     refuse_graded(graph, chip)
     topo = topology(graph)
     check_design_rules(graph, topo, chip)

@@ -68,6 +68,13 @@ def test_vendor_cores_hold_whole_columns_and_give_the_same_spikes(tmp_path) -> N
     assert ChipProgram.load(tmp_path / "o") == prog  # the whc order round-trips
 
 
+def test_vendor_mapping_is_refused_on_loihi1() -> None:
+    from snnc.errors import UnsupportedOpError
+
+    with pytest.raises(UnsupportedOpError, match="Loihi 2 compiler"):
+        map_graph(_conv_net(), "loihi1", strategy="vendor")
+
+
 def test_pilotnet_lif_maps_to_the_compilers_74_cores(lavadl_assets) -> None:
     from snnc.api import load
 
