@@ -90,3 +90,31 @@ def test_pilotnet_lif_maps_to_the_compilers_74_cores(lavadl_assets) -> None:
     assert prog.n_cores == 74
     sizes = [prog.cores[i].neurons for i in prog.layers["layer0"].cores]
     assert sizes[:-1] == [3168] * 12  # 16 columns x 66 x 3; the last holds the 8 left over
+
+
+def test_compile_with_vendor_mapping_and_inspect_show_the_choice(lavadl_assets, tmp_path,
+                                                                 capsys) -> None:
+    from cli_run import run
+
+    d = lavadl_assets / "gts" / "pilotnet_lif"
+    if not (d / "network.net").is_file():
+        pytest.skip("pilotnet_lif assets missing")
+    out = tmp_path / "o"
+    code, _, err = run(["compile", str(d / "network.net"), "--input-bias", str(d / "image.npy"),
+                        "--reset-interval", "16", "--reset-offset", "3", "--mapping", "vendor",
+                        "-q", "-o", str(out)], capsys)
+    assert code == 0, err
+    assert ChipProgram.load(out).n_cores == 74
+    code, shown, _ = run(["inspect", str(out)], capsys)
+    text = " ".join(shown.split())
+    assert code == 0
+    assert "mapping strategy 'vendor'" in text
+    assert "16 of 200 W columns per core" in text  # the input layer's packing choice
+    assert "SynMem 7680 of 12000 words" in text  # the first dense layer's: 2560 x 3 words
+    # Loihi 1 refuses it as a one-paragraph error (exit 2)
+    code, _, err = run(["compile", str(d / "network.net"), "--input-bias", str(d / "image.npy"),
+                        "--chip", "loihi1", "--mapping", "vendor", "-q",
+                        "-o", str(tmp_path / "l1")], capsys)
+    assert code == 2
+    assert "Loihi 2 compiler" in err
+    assert "Traceback" not in err
