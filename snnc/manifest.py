@@ -20,6 +20,7 @@ produce (``LEGACY_FILES`` and the sweep layout). ``foreign`` lists what is not s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -209,20 +210,14 @@ def foreign(root: Path, limit: int = 4) -> list[str]:
 def remove_own(root: Path) -> bool:
     """Delete what snnc wrote under ``root`` (and leftovers of killed runs), nothing else; True
     if ``root`` is gone (nothing foreign was left in it)."""
-    kept = False
     for _, status, p in list(_walk(root)):
         if status in ("foreign", "changed"):
-            kept = True
-        elif status == "leftover":
-            if p.is_dir() and not p.is_symlink():
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                p.unlink(missing_ok=True)
+            continue
+        if status == "leftover" and p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
         elif p.is_dir() and not p.is_symlink():
-            try:
+            with contextlib.suppress(OSError):
                 p.rmdir()  # a folder is removed once it is empty, never with what it holds
-            except OSError:
-                kept = True
-        elif p.name != MARKER or not kept:
+        else:
             p.unlink(missing_ok=True)
     return not root.exists()
