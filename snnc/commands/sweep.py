@@ -136,9 +136,9 @@ def _sweep(root: Path, model: Path, graph: Any, grid: Any, grid_path: Path, data
         tasks = []
         for p, key in todo:
             (root / "points" / key).mkdir(parents=True, exist_ok=True)
-            record(root, [f"points/{key}"])
             tasks.append((PointTask(key, p.values, graph, str(calib) if calib.is_file() else None,
                                     DEFAULT_PIPELINE, data, str(root / "points" / key)),))
+        record(root, [f"points/{key}" for _, key in todo])  # before they run
         with Progress("points", len(tasks), show=not quiet) as bar:
             results = map_shards(_run_and_store, tasks, workers, address, bar)
         done.update({r["key"]: r for r in results})

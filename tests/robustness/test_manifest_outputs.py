@@ -248,3 +248,34 @@ def test_leftovers_of_a_killed_run_lose_only_snncs_files(tmp_path):
     assert not old.exists()
     (kept,) = [p for p in tmp_path.iterdir() if outdir.KEPT_TAG in p.name]
     assert tree(kept) == {"notes.txt": b"mine"}
+
+
+def test_learn_into_a_compile_output_keeps_it_replaceable(tmp_path, capsys):
+    """``snnc learn PROGRAM`` writes PROGRAM/learned; compiling into PROGRAM again replaces
+    both (everything is snnc's), but not once the user put a file into learned/."""
+    from snnc.ir import Graph, Input, LoihiDense, LoihiLIF, Output
+    from snnc.ir.serialize import write_graph
+
+    graph = Graph.chain(("pixels", Input(shape=(4,))),
+                        ("syn", LoihiDense(weight=np.zeros((2, 4), np.int64))),
+                        ("out_lif", LoihiLIF(shape=(2,), du=4095, dv=1024, vth=40)),
+                        ("out", Output(shape=(2,))))
+    prog = tmp_path / "prog"
+    with outdir.output_dir(prog) as tmp:  # a compile output holding the lowered graph
+        write_graph(graph, tmp / "graph.lowered.snnc")
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 20)
+    x = np.stack([np.repeat(np.eye(2)[c].repeat(2)[:, None], 8, 1) for c in y])
+    np.savez(tmp_path / "train.npz", x=x, y=y)
+    code, _, err = run(["learn", str(prog), "--data", str(tmp_path / "train.npz")], capsys)
+    assert code == 0, err
+    assert (prog / "learned" / "learning_report.json").is_file()
+    assert manifest.foreign(prog) == []
+    (prog / "learned" / "mine.txt").write_text("x")
+    code, err = compile_into(prog, capsys, "--force")
+    assert code == 2, err
+    assert "learned/mine.txt" in err
+    (prog / "learned" / "mine.txt").unlink()
+    code, err = compile_into(prog, capsys)
+    assert code == 0, err
+    assert not (prog / "learned").exists()
