@@ -139,7 +139,12 @@ def check_output_dir(path: str | os.PathLike[str],
 
 def refuse_foreign(dest: Path, what: str = "output") -> None:
     """``OutputError`` naming up to 3 paths in ``dest`` that snnc did not write, if any."""
-    bad = foreign(dest, limit=4)
+    try:
+        bad = foreign(dest, limit=4)
+    except OSError as exc:
+        raise OutputError(f"-o {dest}: cannot read what the directory holds "
+                          f"({exc.strerror or exc}); snnc replaces only a directory it can "
+                          "check holds nothing but its own files") from None
     if not bad:
         return
     names = ", ".join(bad[:3]) + (" and more" if len(bad) > 3 else "")
