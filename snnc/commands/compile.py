@@ -62,8 +62,9 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
 @click.command("compile")
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), required=True,
-              help="Output directory: new, empty or an earlier snnc output (replaced "
-              "atomically).")
+              help="Output directory: new, empty or an earlier snnc output holding only "
+              "what snnc wrote (replaced atomically; snnc never deletes files it did not "
+              "write).")
 @click.option("--target", default="loihi-sim", show_default=True,
               help="Target (see `snnc list targets`).")
 @click.option("--pipeline", default=None,

@@ -69,7 +69,8 @@ def _write(out: Path, conv: Any, doc: dict[str, Any], inputs: list[Path]) -> Non
 @click.command("convert")
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), required=True,
-              help="Output directory (written atomically).")
+              help="Output directory: new, empty or an earlier snnc output holding only "
+              "what snnc wrote (written atomically).")
 @click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Labelled data .npz (x: (N, *shape), y: (N,)) for the table.")
 @click.option("--calibration", type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -80,7 +80,7 @@ def _default_layer(graph) -> str:
               type=click.Choice(["loihi1", "loihi2"]), help="Cost table for learning energy.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output directory (default: PROGRAM/learned): new, empty or an earlier "
-              "snnc output.")
+              "snnc output holding only what snnc wrote.")
 @force_option
 def command(program: Path, data_path: Path, test_path: Path | None, rule: str, layers: str | None,
             epochs: int, eval_every: int, error_scale: int, reset_layers: bool, chip: str,

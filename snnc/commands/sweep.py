@@ -75,7 +75,8 @@ def _write_pages(root: Path, docs: list[dict[str, Any]], experiment: dict[str, A
 @click.option("--encode", type=click.Choice(["rate", "latency", "delta", "direct"]),
               default=None, help="Encode static samples (the steps axis sets the length).")
 @click.option("-o", "--output", "root", required=True, type=click.Path(path_type=Path),
-              help="Sweep directory (cache, results, sweep.html).")
+              help="Sweep directory (cache, results, sweep.html): new, empty, an earlier "
+              "sweep (resumed) or another snnc output holding only what snnc wrote.")
 @click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=1, show_default=True,
               help="Points run in parallel as Ray tasks when > 1.")
 @click.option("--address", default=None, help="Attach to this Ray cluster instead.")
