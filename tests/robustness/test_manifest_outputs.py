@@ -279,3 +279,12 @@ def test_learn_into_a_compile_output_keeps_it_replaceable(tmp_path, capsys):
     code, err = compile_into(prog, capsys)
     assert code == 0, err
     assert not (prog / "learned").exists()
+
+
+def test_only_snnc_named_leftovers_inside_an_output_count_as_snncs(out):
+    (out / f".build{outdir.TMP_TAG}0123abcd").mkdir()  # a killed nested compile's temp folder
+    (out / ".compile.json.k2j4_x9q.tmp").write_text("{")  # a killed atomic_path write
+    assert manifest.foreign(out) == []
+    (out / f".mine{outdir.TMP_TAG}notahex!").mkdir()
+    (out / ".notes.txt.k2j4_x9q.tmp").write_text("mine")
+    assert manifest.foreign(out) == [".mine.snnc-tmp-notahex!/", ".notes.txt.k2j4_x9q.tmp"]
