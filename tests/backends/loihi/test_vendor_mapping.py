@@ -146,3 +146,37 @@ def test_random_networks_give_the_same_spikes_on_the_vendor_mapping() -> None:
             np.testing.assert_array_equal(pa[p], pb[p])
         checked += 1
     assert checked == 8
+
+
+def _pilotnet_shapes(input_on_chip: bool) -> ir.Graph:
+    """PilotNet's layer shapes (the notebooks' tables) with random weights: the conv layers
+    24@99x32, 36@49x15, 48@24x7, 64@22x4, 64@20x2 and dense 100, 50, 10, 1."""
+    rng = np.random.default_rng(5)
+    convs = [(24, (2, 2), (0, 0)), (36, (2, 2), (0, 0)), (48, (2, 2), (0, 0)),
+             (64, (2, 1), (1, 0)), (64, (1, 1), (0, 0))]
+    shape = (3, 66, 200)
+    nodes: list = [("x", ir.Input(shape=shape))]
+    if input_on_chip:
+        nodes.append(("in", ir.LoihiLIF(shape=shape, vth=100)))
+    for i, (c, stride, pad) in enumerate(convs):
+        w = rng.integers(-8, 9, size=(c, shape[0], 3, 3))
+        conv = ir.LoihiConv(input_shape=shape, weight=w, stride=stride, padding=pad)
+        shape = tuple(conv.out_shape)
+        nodes += [(f"c{i}", conv), (f"l{i}", ir.LoihiLIF(shape=shape, vth=100))]
+    nodes.append(("f", ir.Flatten(input_shape=shape)))
+    n_in = int(np.prod(shape))
+    for i, n in enumerate((100, 50, 10, 1)):
+        nodes += [(f"d{i}", ir.LoihiDense(weight=rng.integers(-8, 9, size=(n, n_in)))),
+                  (f"m{i}", ir.LoihiLIF(shape=(n,), vth=100))]
+        n_in = n
+    nodes.append(("y", ir.Output(shape=(1,))))
+    return ir.Graph.chain(*nodes)
+
+
+def test_pilotnet_shapes_give_both_notebooks_core_counts() -> None:
+    # LIF notebook: input layer on the chip, 74 cores; SDNN notebook (skip_layers=1: the
+    # input encoder runs off the chip), 61 cores: 25, 13, 3, 3, 2 conv and 12, 1, 1, 1 dense
+    lif = map_graph(_pilotnet_shapes(True), "loihi2", strategy="vendor")
+    sdnn = map_graph(_pilotnet_shapes(False), "loihi2", strategy="vendor")
+    assert [len(lm.cores) for lm in sdnn.layers.values()] == [25, 13, 3, 3, 2, 12, 1, 1, 1]
+    assert (lif.n_cores, sdnn.n_cores) == (74, 61)
