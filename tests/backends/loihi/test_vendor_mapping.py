@@ -180,3 +180,19 @@ def test_pilotnet_shapes_give_both_notebooks_core_counts() -> None:
     sdnn = map_graph(_pilotnet_shapes(False), "loihi2", strategy="vendor")
     assert [len(lm.cores) for lm in sdnn.layers.values()] == [25, 13, 3, 3, 2, 12, 1, 1, 1]
     assert (lif.n_cores, sdnn.n_cores) == (74, 61)
+
+
+def test_a_loihi2_report_on_another_mapping_says_where_time_was_fitted() -> None:
+    from snnc.backends.report import build_report
+    from snnc.simulators.event import simulate
+
+    g = _conv_net()
+    x = (np.random.default_rng(2).random((6, 1, 2, 8, 14)) < 0.3).astype(np.int8)
+    notes = {}
+    for strategy in ("balanced", "vendor"):
+        prog = map_graph(g, "loihi2", strategy=strategy)
+        doc = build_report(prog, simulate(prog, x))
+        notes[strategy] = [n for n in doc["notes"] if "time per event fitted" in n]
+    assert len(notes["balanced"]) == 1
+    assert "--mapping vendor" in notes["balanced"][0]
+    assert notes["vendor"] == []
