@@ -43,7 +43,7 @@ def utilisation(program: ChipProgram) -> dict[str, float]:
 def describe_program(path: str | Path | ChipProgram, packing: list[dict] | None = None,
                      costs: str | None = None) -> Any:
     """A rich renderable: chip, cores per layer, worst-core utilisation, chips and routes;
-    with ``packing`` (``mapper.packing``: the driver computes it, this layer may not import the
+    with ``packing`` (``packing.packing``: the driver computes it, this layer may not import the
     mapper) also the fewest cores each layer needs and its cores' estimated work. ``costs``:
     the one line naming the chip and its cost figures' source (``report.energy.cost_line`` of
     the chip's default energy model, which the driver passes); without it, the chip file's

@@ -36,14 +36,14 @@ import numpy as np
 from ...errors import ResourceError, UnsupportedOpError
 from ...ir import Graph
 from ...ir.traits import Trait, has
-from .balance import Rates, balance, rate_of, work, work_per_position
+from .balance import Rates, balance
 from .chips import DEFAULT_CHIP, ChipSpec, load_chip
 from .partition import LayerCost, partition, split_for_fanout, syn_info
 from .program import HOST, ChipProgram, CoreAlloc, LayerMap, Route, SynapseBlock
 from .rules import check_design_rules
 from .topology import Topology, topology
 from .traffic import HitCache, SynTraffic, cached_hits, program_traffic, remember
-from .vendor import SYNMEM_WORDS, column_width, dense_words, vendor_ranges
+from .vendor import vendor_ranges
 
 STRATEGIES = ("balanced", "compact", "vendor")
 
@@ -285,40 +285,3 @@ def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
     measured = tuple(sorted((str(k), float(v)) for k, v in (rates or {}).items()))
     return remember(ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), tuple(routes),
                                 grid, strategy, measured), per_syn)
-
-
-def _choice(program: ChipProgram, name: str, cost: LayerCost, fewest: int) -> str:
-    """How the strategy chose this layer's cores, in a few words (``snnc inspect``)."""
-    lm = program.layers[name]
-    if program.strategy != "vendor":
-        extra = len(lm.cores) - fewest
-        return "fewest that fit" if extra <= 0 else f"fewest + {extra} for work"
-    if len(lm.shape) == 3:
-        return f"{column_width(lm.shape)} of {lm.shape[2]} W columns per core"
-    worst = max(sum(dense_words(program.cores[i].neurons, s.conn.n_in) for s in cost.syns)
-                for i in lm.cores)
-    return f"SynMem {worst} of {SYNMEM_WORDS} words"
-
-
-def packing(program: ChipProgram) -> list[dict]:
-    """Per layer, the packing choice: cores used, the fewest that fit the core limits, how the
-    strategy chose (``choice``), and the
-    estimated work per step (ns, ``balance.work``) of its busiest and its mean core, at the
-    activity the mapping was balanced with (``program.rates``: measured; else assumed)."""
-    topo = topology(program.graph)
-    parts, _ = _partition_all(program.graph, topo, program.chip)
-    costs = _partition_all(program.graph, topo, program.chip, program.strategy)[1] \
-        if program.strategy == "vendor" else _
-    rates = dict(program.rates) or None
-    rows = []
-    for name, lm in program.layers.items():
-        cost = costs[name]
-        per = work_per_position(cost, rates=rates)
-        ws = [work(cost, program.cores[i].start, program.cores[i].stop, per, rates=rates)
-              for i in lm.cores]
-        rows.append({"layer": name, "cores": len(lm.cores), "min_cores": len(parts[name][1]),
-                     "choice": _choice(program, name, cost, len(parts[name][1])),
-                     "rate": rate_of(name, rates), "rate_measured": bool(rates and name in rates),
-                     "work_max_ns": max(ws, default=0.0),
-                     "work_mean_ns": sum(ws) / len(ws) if ws else 0.0})
-    return rows
