@@ -46,6 +46,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loihi2_published as l2pub
+import loihi2_scale
 from bench_loihi1_published import NETS, calibrate, measured_map, peers_network
 
 from snnc.backends.loihi.chips import load_chip
@@ -278,6 +279,9 @@ def main() -> None:
                     help="rewrite loihi2-estimate's [system] from loihi1-sanafe's, no refit")
     args = ap.parse_args()
     if args.loihi2_only:
+        if not args.dry_run:  # the factors first: the rows below are priced with them
+            changed = loihi2_scale.write_model(current_system("loihi1-sanafe"))
+            print(f"# loihi2-estimate [scale]: changed {changed}")
         block, l2rows = loihi2_block(current_system("loihi1-sanafe"))
         print("\n".join(l2rows))
         print(block if args.dry_run else f"# wrote {write('loihi2-estimate', block)}")
@@ -326,6 +330,8 @@ def main() -> None:
         if not args.dry_run:
             print(f"# wrote {write(name, toml_block(sysc, fitted, rows, False))}")
         if name == "loihi1-sanafe":
+            if not args.dry_run:
+                print(f"# loihi2-estimate [scale]: changed {loihi2_scale.write_model(sysc)}")
             block, l2rows = loihi2_block(sysc)
             print("\n".join(l2rows))
             if not args.dry_run:
