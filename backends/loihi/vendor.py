@@ -34,6 +34,7 @@ dense input axons) is split further by the compact partitioner.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -105,6 +106,7 @@ def vendor_ranges(cost: LayerCost, shape: tuple[int, ...]) -> list[tuple[int, in
         if _fits_snnc(cost, a, b, conv):
             out.append((a, b))
         else:  # snnc's own limits: the compact partitioner on this range
-            sub = LayerCost(cost.name, cost.pos[a:b], cost.syns, cost.chip)
+            sub = copy.copy(cost)  # same synapses and neuron state, positions a:b only
+            sub.pos, sub._blocks = cost.pos[a:b], {}
             out += [(a + x, a + y) for x, y in partition(sub)]
     return out

@@ -196,3 +196,19 @@ def test_a_loihi2_report_on_another_mapping_says_where_time_was_fitted() -> None
     assert len(notes["balanced"]) == 1
     assert "--mapping vendor" in notes["balanced"][0]
     assert notes["vendor"] == []
+
+
+def test_a_vendor_core_over_snncs_own_limits_is_split_further() -> None:
+    # 10,000 neurons with a fan-in of 2: the compiler's SynMem count fits one core (2 axons x
+    # ceil((10,000 x 15 + 32) / 64) = 4,690 words), but a Loihi 2 core holds 8,192 neurons
+    rng = np.random.default_rng(0)
+    g = ir.Graph.chain(("x", ir.Input(shape=(2,))),
+                       ("d", ir.LoihiDense(weight=rng.integers(1, 9, size=(10000, 2)))),
+                       ("l", ir.LoihiLIF(shape=(10000,), vth=100)),
+                       ("y", ir.Output(shape=(10000,))))
+    assert dense_words(10000, 2) == 4690
+    prog = map_graph(g, "loihi2", strategy="vendor")
+    sizes = [prog.cores[i].neurons for i in prog.layers["l"].cores]
+    assert len(sizes) >= 2
+    assert sum(sizes) == 10000
+    assert max(sizes) <= prog.chip.core.neurons
