@@ -137,18 +137,40 @@ def test_each_loihi2_line_is_zero_without_its_activity() -> None:
 
 
 def test_a_run_with_its_input_on_the_chip_pays_the_measured_floor() -> None:
-    """By hand: 10 steps with no input message cost 10 x 1,780 ns of management time and
-    10 x 1,780 ns x mgmt_w joules; one input message switches to the x86 path's 44,683 ns per
-    step plus the message's time; zero steps cost nothing either way."""
+    """By hand: 10 steps of a run whose input is held on the chip, with no input message, cost
+    10 x 1,780 ns of management time and 10 x 1,780 ns x mgmt_w joules; one input message, or
+    an input not held on the chip (host currents, as a netx input layer without --input-bias),
+    pays the x86 path's 44,683 ns per step; zero steps cost nothing either way."""
     s = load_model("loihi2-estimate", load_chip("loihi2")).system
     assert s is not None
-    assert s.extra_ns(10, 0) == pytest.approx(17800.0)
-    assert s.extra_ns(10, 1) == pytest.approx(10 * 44683 + s.input_msg_ns, rel=1e-6)
-    assert s.extra_ns(0, 0) == 0.0
-    act = Activity(steps=10, input_msgs=0, payload_bits=0, powered_cores=0, chips=0, seconds=0.0)
+    assert s.extra_ns(10, 0, input_on_chip=True) == pytest.approx(17800.0)
+    assert s.extra_ns(10, 1, input_on_chip=True) == pytest.approx(10 * 44683 + s.input_msg_ns,
+                                                                  rel=1e-6)
+    assert s.extra_ns(10, 0) == pytest.approx(10 * 44683)
+    assert s.extra_ns(0, 0, input_on_chip=True) == 0.0
+    act = Activity(steps=10, input_msgs=0, payload_bits=0, powered_cores=0, chips=0, seconds=0.0,
+                   input_on_chip=True)
     got = {ln["line"]: ln["joules"] for ln in system_lines(s, act, None, None)}
     assert got["management"] == pytest.approx(10 * 1780e-9 * s.mgmt_w)
     assert got["input_injection"] == 0.0
+
+
+def test_the_netx_bias_drive_marks_the_input_on_the_chip(lavadl_assets) -> None:
+    from snnc.api import load
+    from snnc.backends.report.sections import input_on_chip
+
+    d = lavadl_assets / "gts" / "pilotnet_lif"
+    if not (d / "network.net").is_file():
+        pytest.skip("pilotnet_lif assets missing")
+    biased = load(d / "network.net", input_bias=d / "image.npy")
+    plain = load(d / "network.net")
+    assert biased.metadata["input_on_chip"] is True
+    assert "input_on_chip" not in plain.metadata
+
+    class P:  # what input_on_chip reads of a program
+        graph = biased
+
+    assert input_on_chip(P())
 
 
 def test_lines_say_estimate_or_fitted() -> None:
