@@ -233,7 +233,7 @@ def loihi2_block(l1: SystemCosts) -> tuple[str, list[str]]:
              f"{f['step_ratio']:.3f} (fastest step: Hala Point 5 µs vs Pohoiki Springs 5.8 µs)",
              f"host = {s.step_ns['host']:.0f}  # [D] Loihi 1's fitted {l1.step_ns['host']:.0f} x "
              f"{f['step_ratio']:.3f}",
-             f"chip = {s.step_ns['chip']:.0f}  # [M] runs with no input written from outside: "
+             f"chip = {s.step_ns['chip']:.0f}  # [M] runs with their input held on the chip: "
              "Loihi 2's per-step floor (OzU-CAST: 1.76-1.79 µs, LIF nets of 200-1200 neurons)",
              "", "[system.sources]",
              'mgmt_w = "derived: Loihi 1 fit (calibrate.py) x process scaling of the x86 cores"',
