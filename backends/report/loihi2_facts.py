@@ -61,10 +61,11 @@ System lines (Loihi 2's, from Loihi 1's calibration): input messages and graded 
 Loihi 2's ``axon_out`` (the table's, scaled); a run whose input is on the chip (biases, as
 PilotNet's, graph metadata ``input_on_chip``; no message written from outside) pays the
 measured floor per step (``step_ns.chip`` = 1.78 µs, above); the x86 and host paths'
-per-step times (x86 input injection, as NxTF's) scale Loihi 1's fits with the fastest published step: Hala Point runs small networks "up to
-200x" faster than real time (1 ms steps) = 5 µs per step vs Pohoiki Springs' fastest 5.8 µs
-per step (Frady 2020) -> 0.862 (x86: 51.8 -> 44.7 µs, 25x the floor: unmeasured on Loihi 2);
-the x86 (Lakemont, the same design on Intel 4) power scales with process alone (0.72 central).
+per-step times (x86 input injection, as NxTF's) scale Loihi 1's fits with the fastest
+published step: Hala Point runs small networks "up to 200x" faster than real time (1 ms
+steps) = 5 µs per step vs Pohoiki Springs' fastest 5.8 µs per step (Frady 2020) -> 0.862
+(x86: 51.8 -> 44.7 µs, 25x the floor: unmeasured on Loihi 2); the x86 (Lakemont, the same
+design on Intel 4) power scales with process alone (0.72 central).
 """
 
 from __future__ import annotations
