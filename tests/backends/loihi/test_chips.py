@@ -25,12 +25,12 @@ def test_builtin_chips_carry_the_reference_numbers() -> None:
 
 
 def test_barrier_interpolates_over_tiles_and_adds_chips() -> None:
-    c = load_chip("loihi1").costs
-    assert c.barrier(1) == 113.0
-    assert c.barrier(32) == 465.0
-    assert c.barrier(100) == 465.0
-    assert 113.0 < c.barrier(16) < 465.0
-    assert c.barrier(32, chips=3) == 465.0 + 2 * c.time_ns["barrier_per_chip"]
+    c = load_chip("loihi1").costs  # SANA-FE's sync table: 0.6 / 1.0 / 1.4 / 1.8 us
+    assert c.barrier(1) == 600.0
+    assert c.barrier(3) == 1200.0  # halfway between 2 and 4 tiles
+    assert c.barrier(29) == c.barrier(32) == c.barrier(100) == 1800.0
+    assert c.barrier(16) == pytest.approx(1400.0 + 400.0 * 12 / 25)
+    assert c.barrier(32, chips=3) == 1800.0 + 2 * c.time_ns["barrier_per_chip"]
 
 
 def test_spec_round_trips_through_plain_data() -> None:
