@@ -102,10 +102,12 @@ def _runs(core: np.ndarray, group: str) -> list[str]:
 
 
 def write_yaml(path: Path, spec: dict, x: np.ndarray, cores: list[np.ndarray],
-               input_cores: np.ndarray | None = None) -> None:
+               input_cores: np.ndarray | None = None,
+               conv_hw: str = "loihi_sparse_synapse") -> None:
     """The network as SANA-FE YAML; ``x`` (T, n_in) input spikes, ``cores[l]`` the chip core
     of every neuron of layer l (snnc's mapping), ``input_cores`` the core of every input
-    neuron (default: all on core ``INPUT_CORE``, as snnc's x86/host feeds them)."""
+    neuron (default: all on core ``INPUT_CORE``, as snnc's x86/host feeds them); a conv
+    layer's edge list is priced by SANA-FE's synapse unit ``conv_hw``."""
     layers = layers_of(spec)
     lines = ["network:", "  name: snnc_bench", "  groups:", "    - name: in",
              "      attributes: {log_spikes: false}", "      neurons:"]
@@ -113,7 +115,7 @@ def write_yaml(path: Path, spec: dict, x: np.ndarray, cores: list[np.ndarray],
         lines.append(f"        - {i}: {{soma_hw_name: 'loihi_inputs[{i}]', "
                      f"spikes: {_ints(x[:, i])}}}")
     for li, (kind, m, p) in enumerate(layers):
-        hw = "loihi_dense_synapse" if kind == "dense" else "loihi_sparse_synapse"
+        hw = "loihi_dense_synapse" if kind == "dense" else conv_hw
         lines += [f"    - name: l{li}",
                   f"      attributes: {{soma_hw_name: loihi_lif, synapse_hw_name: {hw}, "
                   f"threshold: {p['vth']}, "

@@ -48,31 +48,47 @@ from snnc.simulators.event import simulate
 STEPS = 100
 
 
+GEN = {"neurons_active": "neuron_active", "neurons_inactive": "neuron_inactive",
+       "spikes_out": "spike_out", "axon_out": "axon_out"}  # a core's own neurons' work
+RECV = {"syn_ops_dense": "syn_op_dense", "syn_ops_sparse": "syn_op_sparse",
+        "syn_ops_conv": "syn_op_conv", "axon_in": "axon_in"}  # its incoming messages' work
+
+
+def _work(c, t: dict[str, float], fields: dict[str, str]) -> np.ndarray:
+    """(T, n_cores) ns of the counters' ``fields`` at the chip's times (one sample)."""
+    return sum(np.asarray(getattr(c, f), np.float64) * t[e] for f, e in fields.items())
+
+
 def snnc_side(program, x: np.ndarray) -> dict[str, float]:
-    """snnc's per-step prediction for ``program`` on input ``x`` (T, 1, 784)."""
+    """snnc's per-step prediction for ``program`` on input ``x`` (T, 1, ...), and a what-if:
+    the step if each core's own neuron work overlapped its incoming-message work (max of the
+    two instead of their sum, SANA-FE's "simple" timing model), from the same counters."""
     c = simulate(program, x).counters
     model = load_model("loihi1-sanafe", program.chip)
     en, _ = run_model(program, model, c)
     lines = {ln["line"]: (ln["joules"] or 0.0) for ln in en.lines}
-    busiest = int(np.argmax(c.core_ns.sum(0)))
     t = program.chip.costs.time_ns
-    gen = (c.neurons_active[:, busiest].sum() * t["neuron_active"]
-           + c.neurons_inactive[:, busiest].sum() * t["neuron_inactive"]
-           + c.spikes_out[:, busiest].sum() * t["spike_out"]
-           + c.axon_out[:, busiest].sum() * t["axon_out"]) / STEPS
+    gen, recv = _work(c, t, GEN), _work(c, t, RECV)
+    assert np.allclose(gen + recv, c.core_ns)  # the two halves are the core's serial work
+    busiest = int(np.argmax(c.core_ns.sum(0)))
+    overlap = np.maximum(gen, recv).max(1) + c.noc_ns + c.barrier_ns
     return {"step_us": float(c.step_ns.mean()) / 1e3, "cores_uj": en.dynamic_j / STEPS * 1e6,
             "input_uj": lines.get("input_injection", 0.0) / STEPS * 1e6,
             "syn_ops": float(c.syn_ops_dense.sum() + c.syn_ops_sparse.sum()
                              + c.syn_ops_conv.sum()) / STEPS,
-            "busiest_gen_us": float(gen) / 1e3, "barrier_us": float(c.barrier_ns) / 1e3,
-            "cores": program.n_cores}
+            "busiest_gen_us": float(gen[:, busiest].mean()) / 1e3,
+            "overlap_us": float(overlap.mean()) / 1e3,
+            "barrier_us": float(c.barrier_ns) / 1e3, "cores": program.n_cores}
 
 
 def sanafe_side(sim: str, arch: str, spec: dict, x: np.ndarray, cores: list[np.ndarray],
                 input_cores: np.ndarray | None = None) -> dict[str, float]:
+    """SANA-FE's per-step prediction with every neuron on ``cores`` (a conv layer's synapses
+    priced by its conv unit, as snnc prices them on Loihi 1)."""
     with tempfile.TemporaryDirectory() as tmp:
         net = Path(tmp) / "net.yaml"
-        bs.write_yaml(net, spec, x[:, 0].reshape(len(x), -1), cores, input_cores)
+        bs.write_yaml(net, spec, x[:, 0].reshape(len(x), -1), cores, input_cores,
+                      conv_hw="loihi_conv_synapse")
         _, s = bs.run_sanafe(sim, arch, net, STEPS, Path(tmp) / "out")
     return {"step_us": s["sim_time"] / STEPS * 1e6, "uj": s["total"] / STEPS * 1e6,
             "syn_ops": s["total_spikes"] / STEPS}
@@ -92,6 +108,27 @@ def _pct(a: float, b: float) -> str:
     return f"{100 * (a / b - 1):+.1f} %"
 
 
+def rows(name: str, spec: dict, progs: dict, sim: str, arch: str) -> dict:
+    """Print one row per mapping of network ``spec``; returns the layer cores per mapping."""
+    x = bench.inputs(spec, STEPS, 1)
+    out = {}
+    for label, prog in progs.items():
+        mine = snnc_side(prog, x)
+        cores = layer_cores(prog, int(spec["layers"]))
+        out[label] = cores
+        theirs = sanafe_side(sim, arch, spec, x, cores)
+        uj = mine["cores_uj"] + mine["input_uj"]
+        print(f"| {name}, {label} | {mine['cores']} / {mine['cores'] + 1} | "
+              f"{mine['step_us']:.2f} | {theirs['step_us']:.2f} | "
+              f"{_pct(mine['step_us'], theirs['step_us'])} | {uj:.3f} | {theirs['uj']:.3f} | "
+              f"{_pct(uj, theirs['uj'])} | {mine['syn_ops']:.0f} / {theirs['syn_ops']:.0f} |")
+        print(f"#   snnc: sync {mine['barrier_us']:.2f} µs; the busiest core's own neuron work "
+              f"{mine['busiest_gen_us']:.2f} µs/step, added to its message work; what-if "
+              f"overlapped (max of the two, as SANA-FE): {mine['overlap_us']:.2f} µs/step, "
+              f"{_pct(mine['overlap_us'], theirs['step_us'])} vs SANA-FE")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sim", default=bs.SIM, help="SANA-FE's standalone executable (sim)")
@@ -102,41 +139,31 @@ def main() -> None:
         print(f"bench_sanafe_predict: skipped, SANA-FE is not built here ({', '.join(missing)} "
               "not found); see benchmarks/README.md, or pass --sim / --arch")
         return
-    spec = bench.dense_spec()
-    graph = bench.graph_of(spec)
-    x = bench.inputs(spec, STEPS, 1)
-    n_layers = int(spec["layers"])
+    print("| network, mapping | cores (snnc / SANA-FE incl. input core) | snnc µs/step | "
+          "SANA-FE µs/step | time snnc vs SANA-FE | snnc µJ/step (cores + input msgs) | "
+          "SANA-FE µJ/step | energy snnc vs SANA-FE | synaptic ops/step (snnc / SANA-FE) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    dense = bench.dense_spec()
+    graph = bench.graph_of(dense)
+    x = bench.inputs(dense, STEPS, 1)
     with tempfile.TemporaryDirectory() as tmp:
         progs = {"balanced (snnc default)": measured_map(graph, x, "loihi1"),
                  "compact": map_graph(graph, "loihi1", strategy="compact"),
                  "64 neurons per core": map_graph(graph, chip_with_neurons(64, Path(tmp)),
                                                   strategy="compact")}
-    print("| mapping | cores (snnc / SANA-FE incl. input core) | snnc µs/step | SANA-FE µs/step "
-          "| time snnc vs SANA-FE | snnc µJ/step (cores + input msgs) | SANA-FE µJ/step | "
-          "energy snnc vs SANA-FE | synaptic ops/step (snnc / SANA-FE) |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    compact_cores = None
-    for label, prog in progs.items():
-        mine = snnc_side(prog, x)
-        cores = layer_cores(prog, n_layers)
-        if label == "compact":
-            compact_cores = cores
-        theirs = sanafe_side(args.sim, args.arch, spec, x, cores)
-        uj = mine["cores_uj"] + mine["input_uj"]
-        print(f"| {label} | {mine['cores']} / {mine['cores'] + 1} | {mine['step_us']:.2f} | "
-              f"{theirs['step_us']:.2f} | {_pct(mine['step_us'], theirs['step_us'])} | "
-              f"{uj:.3f} | {theirs['uj']:.3f} | {_pct(uj, theirs['uj'])} | "
-              f"{mine['syn_ops']:.0f} / {theirs['syn_ops']:.0f} |")
-        print(f"#   snnc: barrier {mine['barrier_us']:.2f} µs; busiest core's neuron updates and "
-              f"spike output {mine['busiest_gen_us']:.2f} µs/step (snnc adds them to the core's "
-              "synaptic work; SANA-FE overlaps a core's neuron updates with its message "
-              "processing)")
-    assert compact_cores is not None
+    cores = rows("peers.md", dense, progs, args.sim, args.arch)
     inputs7 = np.arange(784) // 128  # 7 input cores, the compact layers after them
-    shifted = [c + 7 for c in compact_cores]
-    theirs = sanafe_side(args.sim, args.arch, spec, x, shifted, inputs7)
-    print(f"| compact + inputs on 7 cores (SANA-FE only) | - / 14 | - | {theirs['step_us']:.2f} | "
-          f"- | - | {theirs['uj']:.3f} | - | - / {theirs['syn_ops']:.0f} |")
+    shifted = [c + 7 for c in cores["compact"]]
+    theirs = sanafe_side(args.sim, args.arch, dense, x, shifted, inputs7)
+    print(f"| peers.md, compact + inputs on 7 cores (SANA-FE only) | - / 14 | - | "
+          f"{theirs['step_us']:.2f} | - | - | {theirs['uj']:.3f} | - | "
+          f"- / {theirs['syn_ops']:.0f} |")
+    conv = bench.conv_spec()
+    graph = bench.graph_of(conv)
+    x = bench.inputs(conv, STEPS, 1)
+    rows("conv", conv, {"balanced (snnc default)": measured_map(graph, x, "loihi1"),
+                        "compact": map_graph(graph, "loihi1", strategy="compact")},
+         args.sim, args.arch)
     print("# peers.md's SANA-FE 2.2.9 prediction, 14 cores, mapping not recorded: 63.1 µs/step, "
           "2.47 µJ/step")
 
