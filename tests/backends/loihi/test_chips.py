@@ -36,6 +36,16 @@ def test_barrier_interpolates_over_tiles_and_adds_chips() -> None:
 def test_spec_round_trips_through_plain_data() -> None:
     spec = load_chip("loihi2")
     assert ChipSpec.from_dict(spec.to_dict()) == spec
+    l1 = load_chip("loihi1")
+    assert l1.costs.core_overlap and not spec.costs.core_overlap
+    assert ChipSpec.from_dict(l1.to_dict()) == l1
+
+
+def test_core_overlap_must_be_a_boolean(tmp_path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('base = "loihi1"\nname = "bad"\n[costs]\ncore_overlap = "yes"\n')
+    with pytest.raises(FormatError, match="core_overlap"):
+        load_chip(path)
 
 
 def test_user_chip_inherits_from_base(tmp_path) -> None:
