@@ -88,7 +88,8 @@ def test_overlapped_core_takes_the_larger_part_by_hand(tmp_path) -> None:
     np.testing.assert_allclose(lat.compute_ns, [34.0, 1.0])
     np.testing.assert_allclose(lat.step_ns, [34 + 10 + 100 + 1000 + 16, 1 + 100 + 1000])
     chip = load_chip("loihi1").costs
-    assert chip.core_time(30.0, 6.0) == 30.0 and chip.core_time(0.0, 0.0) == 0.0
+    assert chip.core_time(30.0, 6.0) == 30.0
+    assert chip.core_time(0.0, 0.0) == 0.0
     assert load_chip("loihi2").costs.core_time(30.0, 6.0) == 36.0  # Loihi 2 keeps the sum
 
 
