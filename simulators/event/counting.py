@@ -7,7 +7,8 @@ that were non-zero (``gather_counts``): work proportional to the events, as on t
 Graded messages (a synapse with ``num_message_bits`` > 0 reads them) add that many payload bits
 per message to the sending core's ``payload_bits`` (the host's to ``host_payload_bits``).
 Learning counts (``syn_updates``, ``learning_epochs``) come per plastic synapse and target core
-from ``plastic.py`` and add ``syn_update`` time to the core's serial work.
+from ``plastic.py`` and add ``syn_update`` time to the core's incoming-message work (a core's
+time: own-neuron work + incoming work, or their maximum with ``[costs] core_overlap``).
 """
 
 from __future__ import annotations
