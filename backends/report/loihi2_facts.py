@@ -37,10 +37,10 @@ event counts of the network driven as lava-dl drives it; no input messages, no p
 
 - high, a hard bound: every joule of the dynamic energy spent on events -> 68.35 / 82.35 = 0.830;
 - low: all six x86 cores of Loihi 2 (Loihi 1 has three) working through the whole step at
-  Loihi 1's fitted management power scaled by process (0.0883 W x 6 / 3 x 0.716 = 0.126 W,
-  19.3 µJ per step), the rest events -> (68.35 - 19.32) / 82.35 = 0.595;
+  Loihi 1's fitted management power scaled by process (0.0877 W x 6 / 3 x 0.716 = 0.126 W,
+  19.2 µJ per step), the rest events -> (68.35 - 19.19) / 82.35 = 0.597;
 - central, the fit (one constant, one point): the dynamic energy less snnc's own management line
-  for Loihi 2 (0.0632 W x the 1.78 µs floor = 0.11 µJ, below) over the events ->
+  for Loihi 2 (0.0628 W x the 1.78 µs floor = 0.11 µJ, below) over the events ->
   68.23 / 82.35 = 0.829 (process scaling alone, core area 0.41 -> 0.21 mm², says 0.51-0.72).
   The range rests on snnc's event counts for lava-dl's own frame (``image.npy``); the
   notebook's frame (100 of the dataset) is not shipped.
@@ -64,7 +64,7 @@ measured floor per step (``step_ns.chip`` = 1.78 µs, above); the x86 and host p
 per-step times (x86 input injection, as NxTF's) scale Loihi 1's fits with the fastest
 published step: Hala Point runs small networks "up to 200x" faster than real time (1 ms
 steps) = 5 µs per step vs Pohoiki Springs' fastest 5.8 µs per step (Frady 2020) -> 0.862
-(x86: 51.8 -> 44.7 µs, 25x the floor: unmeasured on Loihi 2); the x86 (Lakemont, the same
+(x86: 52.9 -> 45.6 µs, 26x the floor: unmeasured on Loihi 2); the x86 (Lakemont, the same
 design on Intel 4) power scales with process alone (0.72 central).
 """
 
