@@ -37,6 +37,7 @@ from ...errors import SnncError, UnsupportedOpError
 from ...ir.traits import Trait, has
 from ..result import SimResult
 from ..stimulus import parse_probes, stimuli
+from .count_rows import CountRows
 from .counting import CounterPlan, syn_tables
 from .derived import SHARED, ProgramCache
 from .pieces import Piece, collect
@@ -190,7 +191,14 @@ class EventRun:
                                 lambda: syn_tables(self.p, self.cache.connectivity))
         self.counts = CounterPlan(self.p, 0, self.batch, self.k, tables)
         for name, r in self.syn.items():
-            r.bind_counters(tables[name].F)
+            r.bind_counters(tables[name].F, self._rows(name, tables[name].F))
+
+    def _rows(self, name: str, F: np.ndarray) -> CountRows | None:
+        """Synapse ``name``'s counter table as the AOT kernels take it (made once per program),
+        or None for kernels that take ``F``."""
+        if not getattr(self.k, "COMPACT_COUNTS", False):
+            return None
+        return self.cache.get(self.p, "counter rows", name, lambda: CountRows.of(F))
 
     def reset(self) -> None:
         for r in (*self.syn.values(), *self.lif.values()):

@@ -19,6 +19,7 @@ import numpy as np
 from ...errors import SnncError
 from ...ir.weights import effective_dense_weights
 from . import kernels_np
+from .count_rows import CountRows, table_for
 
 #: Kernel sets, fastest first: ahead-of-time compiled (Cython, built by scripts/build_kernels.py
 #: in the README set-up), numba (JIT, cached), pure numpy (a warning says so). SNNC_KERNELS=aot,
@@ -182,11 +183,15 @@ class SynapseRunner:
         self.acc = np.zeros(st.acc_shape, st.acc_dtype)
         self.wf: np.ndarray | None = None  # float copy of wt for the BLAS path, made on first use
         self.F = np.zeros((0, 0), np.int64)  # counter table (counting.py): bind_counters
+        self.Fk: Any = table_for(kern, self.F, None)  # the same, as the kernels take it
         self.counts = np.zeros((0, batch, 0), np.int64)  # per-event counters of the last run
 
-    def bind_counters(self, table: np.ndarray) -> None:
-        """Count with ``table`` (``counting.SynCount.F``: one row of costs per input) from now."""
+    def bind_counters(self, table: np.ndarray, rows: CountRows | None = None) -> None:
+        """Count with ``table`` (``counting.SynCount.F``: one row of costs per input) from now;
+        ``rows``: the same as ``CountRows`` (made here if the kernels need it and it is not
+        given)."""
         self.F = table
+        self.Fk = table_for(self.k, table, rows)
 
     def ring_shape(self) -> tuple[int, ...]:
         return self.out_shape if self.is_conv else (self.n_out,)
@@ -207,7 +212,7 @@ class SynapseRunner:
         T = x.shape[0]
         y = np.empty((T if emit else 0, self.batch, *self.ring_shape()), np.int64)
         self.counts = cnt = np.zeros((T, self.batch, self.F.shape[1]), np.int64)
-        F = self.F
+        F = self.Fk
         if self.is_conv:
             n = self.node
             self.k.conv_run(x, self.wt, np.asarray(n.stride), np.asarray(n.padding),
