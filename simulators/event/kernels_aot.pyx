@@ -254,7 +254,7 @@ def dense_run(const x_t[:, :, :] x, const w_t[:, ::1] wt, int shift, bint graded
         return
     with nogil, parallel(num_threads=nt):
         ac = <a_t*>calloc(N, sizeof(a_t))
-        for b in prange(B, schedule="static"):
+        for b in prange(B, schedule="dynamic"):
             _dense_sample(x, wt, shift, graded, ring, t0, y, ac, emit, &F, cnt, b, 0, N, 0,
                           F.h, True, NULL)
         free(ac)
@@ -415,7 +415,7 @@ def conv_run(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt, stride, 
         return
     with nogil, parallel(num_threads=nt):
         ac = <int64_t*>calloc(OH * OW * CO, sizeof(int64_t))
-        for b in prange(B, schedule="static"):
+        for b in prange(B, schedule="dynamic"):
             _conv_sample(x, wt, graded, ring, t0, y, ac, emit, &F, cnt, ny, ky_of, oy_of, nx,
                          kx_of, ox_of, OH, OW, CO, b, 0, OPG, True)
         free(ac)
@@ -493,7 +493,7 @@ def lif_run(const int64_t[:, :, :] a, int64_t[:, ::1] u, int64_t[:, ::1] v, cons
             _lif_sample(a, u, v, fu, fv, bias, vth, interval, offset, t0, s, act, rec_u, rec_v,
                         record, bounds, act_cnt, spk_cnt, b, 0, N, True)
         return
-    for b in prange(B, nogil=True, num_threads=nt, schedule="static"):
+    for b in prange(B, nogil=True, num_threads=nt, schedule="dynamic"):
         _lif_sample(a, u, v, fu, fv, bias, vth, interval, offset, t0, s, act, rec_u, rec_v,
                     record, bounds, act_cnt, spk_cnt, b, 0, N, True)
 
@@ -506,7 +506,7 @@ def gather_counts(const x_t[:, :, :] x, rows, int64_t[:, :, ::1] out):
     cdef int nt = _nthreads(B)
     if F.C == 0:
         return
-    for b in prange(B, nogil=True, num_threads=nt, schedule="static"):
+    for b in prange(B, nogil=True, num_threads=nt, schedule="dynamic"):
         for t in range(T):
             for i in range(M):
                 if x[t, b, i] != 0:
