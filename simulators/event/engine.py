@@ -38,7 +38,7 @@ from ...ir.traits import Trait, has
 from ..result import SimResult
 from ..stimulus import parse_probes, stimuli
 from .count_rows import CountRows
-from .counting import CounterPlan, syn_tables
+from .counting import CounterPlan, route_latency, syn_tables
 from .derived import SHARED, ProgramCache
 from .pieces import Piece, collect
 from .plastic import PLASTIC_VARS, LearnCounts, PlasticSynapseRunner, Third
@@ -189,7 +189,8 @@ class EventRun:
         self.record = {n for _, n, v in probes if v != "s" and n in self.lif}
         tables = self.cache.get(self.p, "counter tables", "",
                                 lambda: syn_tables(self.p, self.cache.connectivity))
-        self.counts = CounterPlan(self.p, 0, self.batch, self.k, tables)
+        lat = self.cache.get(self.p, "route latency", "", lambda: route_latency(self.p))
+        self.counts = CounterPlan(self.p, 0, self.batch, self.k, tables, lat)
         for name, r in self.syn.items():
             r.bind_counters(tables[name].F, self._rows(name, tables[name].F))
 
