@@ -19,6 +19,15 @@ aot = pytest.importorskip("snnc.simulators.event.kernels_aot",
                           reason="AOT kernels not built (scripts/build_kernels.py)")
 
 
+@pytest.fixture(autouse=True)
+def _thread_small_batches():
+    """Thread over the samples of these tests' small batches too (the kernels' minimum work
+    for threads over samples would keep them on one thread)."""
+    old = aot.set_batch_work(0)
+    yield
+    aot.set_batch_work(old)
+
+
 def _table(rng: np.random.Generator, n: int, k: int, ks: int) -> np.ndarray:
     """A table shaped as counting.py's: 2k dense columns, then 4 one-hot blocks of ks."""
     F = np.zeros((n, 2 * k + 4 * ks), np.int64)
