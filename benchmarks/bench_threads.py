@@ -36,10 +36,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_event_vs_lava as bench  # noqa: E402
+import bench_event_vs_lava as bench
 
-from snnc.backends.loihi.mapper import map_graph  # noqa: E402
-from snnc.simulators.event import runners, simulate  # noqa: E402
+from snnc.backends.loihi.mapper import map_graph
+from snnc.simulators.event import runners, simulate
 
 NETS = {"peers": ((784, 512, 256, 10), (3000, 5000, 2500)),
         "21M": ((1024, 4096, 4096, 10), (3000, 5000, 2500))}

@@ -44,10 +44,12 @@ def test_count_rows_hold_the_table_exactly(shape) -> None:
     F = _table(np.random.default_rng(sum(shape)), *shape)
     r = CountRows.of(F)
     np.testing.assert_array_equal(r.dense(), F)
-    assert r.head.dtype == np.int32 and r.val.dtype == np.int64
+    assert r.head.dtype == np.int32
+    assert r.val.dtype == np.int64
     assert np.all(r.col >= r.head.shape[1])
     if shape == (40, 1, 30):  # 2 dense columns and 120 one-hot ones: a short head
-        assert r.head.shape[1] <= 2 and len(r.val) <= 4 * 40
+        assert r.head.shape[1] <= 2
+        assert len(r.val) <= 4 * 40
 
 
 def test_count_rows_beyond_int32_go_to_the_tail() -> None:
