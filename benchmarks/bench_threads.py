@@ -20,7 +20,8 @@ for a descheduled thread is the only difference (memory contention between the t
 it: it raises their CPU time). Lava ``fixed_pt`` on the peers net is
 ``bench_event_vs_lava.py``'s (the same per-step method).
 
-Usage: ``.venv/bin/python benchmarks/bench_threads.py [--only peers|21M] [--repeats 3]``
+Usage: ``.venv/bin/python benchmarks/bench_threads.py [--only peers|21M] [--repeats 3]
+[--split 256]``
 """
 
 from __future__ import annotations
@@ -123,12 +124,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", choices=tuple(NETS), default=None)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--split", type=int, default=0,
+                    help="fewest columns / neurons per thread for one sample's split (the "
+                         "kernels' default, 2048, unless given; e.g. 256 splits the peers net)")
     args = ap.parse_args()
     k = runners.kernels()
     if not hasattr(k, "set_threads"):
         raise SystemExit("bench_threads: the AOT kernels are not built "
                          "(python scripts/build_kernels.py)")
+    split = k.set_split(args.split or 2048)
+    if not args.split:
+        k.set_split(split)
+    split = args.split or split
     print(f"kernels={k.__name__.rsplit('.', 1)[-1]}, {os.cpu_count()} cores, "
+          f"split minimum {split}, "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(snnc: PASSIVE)')}")
     for name, (sizes, vths) in NETS.items():
         if args.only not in (None, name):
