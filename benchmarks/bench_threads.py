@@ -132,10 +132,10 @@ def main() -> None:
     if not hasattr(k, "set_threads"):
         raise SystemExit("bench_threads: the AOT kernels are not built "
                          "(python scripts/build_kernels.py)")
-    split = k.set_split(args.split or 2048)
-    if not args.split:
-        k.set_split(split)
-    split = args.split or split
+    if args.split:
+        k.set_split(args.split)
+    split = k.set_split(1)  # reads the minimum in force
+    k.set_split(split)
     print(f"kernels={k.__name__.rsplit('.', 1)[-1]}, {os.cpu_count()} cores, "
           f"split minimum {split}, "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(snnc: PASSIVE)')}")
