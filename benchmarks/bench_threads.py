@@ -33,6 +33,9 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
+# one OpenBLAS thread, as `snnc simulate OUT` runs (cli.main): snnc's threads are what is compared
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
