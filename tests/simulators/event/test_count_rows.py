@@ -140,3 +140,41 @@ def test_random_programs_with_graded_and_conv_equal_numpy_on_three_threads(tmp_p
         npy = simulate(prog, x, probes=net.probes, use_jit="numpy")
         for th, got in _runs(prog, x, net.probes, split=1).items():
             _equal(got, npy, f"{scenario} {th} threads")
+
+
+@pytest.mark.parametrize(("scale", "exp", "bits", "n_in", "w_dt", "a_dt"), [
+    (40, 0, 0, 60, np.int8, np.int16),  # small weights, few inputs: int8 rows, int16 sums
+    (255, 0, 0, 300, np.int16, np.int32),  # 9-bit weights: int16 rows, int32 sums
+    (100, 6, 0, 120, np.int16, np.int32),  # weight_exp 6: pre-shifted int16 rows
+    (60, 0, 8, 80, np.int8, np.int64),  # graded 8-bit payloads: int64 sums, int32 wrap
+])
+def test_weight_and_sum_types_equal_numpy_and_reference_on_any_threads(
+        tmp_path, scale, exp, bits, n_in, w_dt, a_dt) -> None:
+    """Each storage / accumulator type the kernels are instantiated for, one sample split
+    over 1-3 threads and a batch of 3 over samples: outputs, probes and counters equal numpy,
+    and the outputs equal the reference."""
+    from snnc.simulators.event.runners import SynapseStatic
+
+    rng = np.random.default_rng([scale, exp, bits])
+    d0 = ir.LoihiDense(weight=rng.integers(-scale, scale + 1, (40, n_in)), weight_exp=exp,
+                       num_message_bits=bits)
+    st = SynapseStatic.of(d0)
+    assert (st.wt.dtype, st.acc_dtype) == (w_dt, a_dt)
+    vth = max(50, int(np.abs(st.wt.astype(np.int64)).sum(0).mean() // (4 if bits else 8)))
+    graph = ir.Graph.chain(
+        ("x", ir.Input(shape=(n_in,))), ("d0", d0),
+        ("l0", ir.LoihiLIF(shape=(40,), du=700, dv=400, vth=vth * (30 if bits else 1))),
+        ("d1", ir.LoihiDense(weight=rng.integers(-40, 80, (6, 40)))),
+        ("l1", ir.LoihiLIF(shape=(6,), du=4095, dv=200, vth=120)), ("y", ir.Output(shape=(6,))))
+    prog = map_graph(graph, tiny_chip(tmp_path, neurons=6))
+    probes = ["l0.v", "l0.s"]
+    for batch in (1, 3):
+        x = rng.random((20, batch, n_in)) < 0.3
+        x = (x * rng.integers(1, 256, x.shape)) if bits else x.astype(np.uint8)
+        ref = reference.simulate(graph, x, probes=probes)
+        npy = simulate(prog, x, probes=probes, use_jit="numpy")
+        assert ref.probes["l0.s"].any()
+        np.testing.assert_array_equal(npy.output, ref.output)
+        for th, got in _runs(prog, x, probes, split=1).items():
+            _equal(got, npy, f"batch {batch}, {th} threads")
+            np.testing.assert_array_equal(got.probes["l0.v"], ref.probes["l0.v"])
