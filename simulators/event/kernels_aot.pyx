@@ -12,14 +12,18 @@ is an arithmetic shift with gcc and clang, as in numpy; the 24-bit wrap of conv 
 (``& 0xFFFFFF``), equal to Python's floor ``% 2**24``.
 
 Threads: the loops over samples (b) of the synapse and LIF kernels run in parallel with OpenMP
-(``prange``) when the batch has at least two samples and ``set_threads`` allows it; every
+(``prange``, samples handed out dynamically) when the batch has at least two samples, the call
+has at least ``set_batch_work``'s minimum of values, and ``set_threads`` allows it; every
 sample owns its rows of every array, so results do not depend on the thread count. A single
 sample of a large layer is split over its neurons instead: each thread runs all T steps of the
-chunk for its own slice of output columns (dense synapses), output channels (conv: 8+ per
-thread, 4096+ outputs) or neurons (LIF), with at least ``set_split``'s minimum (default 2048)
-per thread; a column's sums and a neuron's state depend
-on nothing outside it within a chunk, so this too is bit-identical to one thread. Counters
-that sum over inputs or cores are added by one thread (dense) or after the threads (LIF).
+chunk for its own slice of output columns (dense synapses, with its own sums and counts),
+output channels (conv: 8+ per thread, 4096+ outputs) or neurons (LIF), with at least
+``set_split``'s minimum (default 2048) per thread; a column's sums and a neuron's state depend
+on nothing outside it within a chunk, so this too is bit-identical to one thread. The counter
+table comes as ``count_rows.CountRows`` (an int32 head added as a vector, a sparse tail);
+a split dense sample's threads add disjoint head columns (thread 0 the tail) and write them
+once per step; conv counts are added by one thread, LIF per-core counts after the threads.
+``runners`` loads this module with ``OMP_WAIT_POLICY=PASSIVE`` (docs/DESIGN.md).
 """
 
 from cython.parallel cimport parallel, prange

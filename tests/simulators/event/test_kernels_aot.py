@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -84,7 +86,7 @@ def test_threaded_batches_equal_one_thread_numpy_and_reference() -> None:
 
 
 def test_default_kernels_are_aot_and_named_sets_are_checked() -> None:
-    assert runners.kernels() is aot or runners.os.environ.get("SNNC_KERNELS")
+    assert runners.kernels() is aot or os.environ.get("SNNC_KERNELS")
     with pytest.raises(Exception, match="not available"):
         runners.kernels("fortran")
 
