@@ -1,14 +1,17 @@
 """Latency of a simulated run: per time step, per inference, and throughput.
 
 Loihi cores run asynchronously and synchronise at a mesh-wide barrier after every time step, so a
-step lasts as long as its slowest core's serial work (every event it handled, times the event's
-duration), plus the longest spike route used in the step (NoC), plus the barrier:
+step lasts as long as its slowest core's work (every event it handled, times the event's
+duration; see below for how a core's stages combine), plus the longest spike route used in the
+step (NoC), plus the barrier:
 
     step[t] = max_core core_ns[t, core] + noc_ns[t] + barrier(tiles in use, chips in use)
               + system_ns[t]
 
 where ``system_ns[t]`` is the model's ``[system]`` time (``system.py``): the per-step
-management / synchronisation time of the input path (embedded x86 cores or host link) plus the
+management / synchronisation time of the input path (embedded x86 cores or host link; a run
+whose input is held on the chip and that writes no input message pays the table's
+``step_ns.chip`` when it has one) plus the
 time to write that step's input messages into the mesh (zero for a model without ``[system]``).
 
 One inference is one sample of the simulated run, so its latency is the sum of its step times;
@@ -21,6 +24,9 @@ soma updates, active and inactive), ``spike_out`` (spike generation and the mess
 asynchronous (no clock), so stage times are ns, not cycles. ``core_stages`` gives each stage's
 (T, n_cores) time; the report shows the bottleneck core's stages and the share of the step it
 takes, and splits the ``[system]`` time into management (per step) and input (per message).
+A core's time is its own neurons' stages (``OWN_STAGES``: neuron, spike_out) plus its
+incoming-message stages (synapse, axon_in, learning), or, on a chip whose cores overlap the
+two (``[costs] core_overlap``, Loihi 1 after SANA-FE's core model), the larger of the two.
 
 When the energy model uses the chip's own time table the event simulator's step times are used
 as they are (times the model's ``[scale] time`` factor, e.g. Loihi 2's Intel 4 estimate);
@@ -42,6 +48,7 @@ CORE_STAGES = {"synapse": ("syn_op_dense", "syn_op_sparse", "syn_op_conv"),
                "neuron": ("neuron_active", "neuron_inactive"),
                "spike_out": ("spike_out", "axon_out"), "axon_in": ("axon_in",),
                "learning": ("syn_update",)}
+OWN_STAGES = ("neuron", "spike_out")  # a core's own neurons' work (chips.OWN_EVENTS)
 
 
 @dataclass
@@ -124,17 +131,19 @@ class LatencyResult:
 
 
 def _core_ns(counters: Any, model: EnergyModel) -> np.ndarray:
-    n = counters.n_samples
-    out = np.zeros(np.shape(counters.core_ns), np.float64)
-    for fld, ev in event_fields(counters, model):
-        if ev not in NOC_EVENTS and ev in model.time_ns:
-            out += np.asarray(getattr(counters, fld), np.float64) * (model.time_ns[ev] / n)
-    return out
+    """(T, n_cores) each core's time in the step under ``model``'s table: its own-neuron
+    stages and its incoming-message stages (``OWN_STAGES``), summed, or their maximum when
+    the chip's cores overlap them (``model.core_overlap``)."""
+    st = core_stages(counters, model)
+    own = sum(st[k] for k in OWN_STAGES)
+    incoming = sum(v for k, v in st.items() if k not in OWN_STAGES)
+    return np.maximum(own, incoming) if model.core_overlap else own + incoming
 
 
 def core_stages(counters: Any, model: EnergyModel) -> dict[str, np.ndarray]:
     """Per stage (``CORE_STAGES``): (T, n_cores) ns per step, mean over samples; their sum is
-    the cores' serial work (``LatencyResult.core_ns``)."""
+    the cores' serial work, which is ``LatencyResult.core_ns`` unless the chip's cores overlap
+    own-neuron and incoming-message work (then ``core_ns`` is the larger part)."""
     n = counters.n_samples
     ev_of = dict(event_fields(counters, model))
     out = {}
@@ -147,7 +156,8 @@ def core_stages(counters: Any, model: EnergyModel) -> dict[str, np.ndarray]:
     return out
 
 
-def system_split_ns(counters: Any, model: EnergyModel) -> dict[str, float]:
+def system_split_ns(counters: Any, model: EnergyModel,
+                    input_on_chip: bool = False) -> dict[str, float]:
     """Mean per step of the [system] time: ``management`` (per step) and ``input`` (the input
     messages written into the mesh); zeros for a model without ``[system]``."""
     sys = model.system
@@ -155,10 +165,11 @@ def system_split_ns(counters: Any, model: EnergyModel) -> dict[str, float]:
         return {"management": 0.0, "input": 0.0}
     T = max(int(np.shape(counters.step_ns)[0]), 1)
     msgs = float(np.asarray(counters.host_axon_out, np.float64).sum()) / counters.n_samples
-    return {"management": sys.mgmt_step_ns, "input": msgs * sys.input_msg_ns / T}
+    return {"management": sys.step_ns_for(msgs, input_on_chip),
+            "input": msgs * sys.input_msg_ns / T}
 
 
-def system_ns(counters: Any, model: EnergyModel) -> np.ndarray:
+def system_ns(counters: Any, model: EnergyModel, input_on_chip: bool = False) -> np.ndarray:
     """(T,) the model's [system] time per step: management of the input path plus the input
     messages of the step (mean over samples) times the time per message."""
     T = int(np.shape(counters.step_ns)[0])
@@ -166,13 +177,16 @@ def system_ns(counters: Any, model: EnergyModel) -> np.ndarray:
     if sys is None:
         return np.zeros(T)
     msgs = np.asarray(counters.host_axon_out, np.float64) / counters.n_samples
-    return sys.mgmt_step_ns + msgs * sys.input_msg_ns
+    return sys.step_ns_for(float(msgs.sum()), input_on_chip) + msgs * sys.input_msg_ns
 
 
-def latency(counters: Any, model: EnergyModel, n_tiles: int, n_chips: int) -> LatencyResult:
-    """Step times of the run in ``counters`` under ``model`` (see the module docstring)."""
+def latency(counters: Any, model: EnergyModel, n_tiles: int, n_chips: int,
+            input_on_chip: bool = False) -> LatencyResult:
+    """Step times of the run in ``counters`` under ``model`` (see the module docstring);
+    ``input_on_chip``: the graph's input is held on the chip (``system.step_ns_for``)."""
     noc = np.asarray(counters.noc_ns, np.float64)
-    extra = system_ns(counters, model)
+    extra = system_ns(counters, model, input_on_chip)
+    split = system_split_ns(counters, model, input_on_chip)
     if model.times_from_chip:  # the simulator's times, scaled by the model's [scale] time
         k = model.time_scale
         step = np.asarray(counters.step_ns, np.float64) * k
@@ -180,10 +194,9 @@ def latency(counters: Any, model: EnergyModel, n_tiles: int, n_chips: int) -> La
         core = np.asarray(counters.core_ns, np.float64) * k
         noc = noc * k
         return LatencyResult(step + extra, np.maximum(step - noc - barrier, 0.0), noc, barrier,
-                             core, extra, core_stages(counters, model),
-                             system_split_ns(counters, model))
+                             core, extra, core_stages(counters, model), split)
     core = _core_ns(counters, model)
     barrier = model.barrier(n_tiles, n_chips)
     compute = core.max(1, initial=0.0) if core.ndim == 2 else np.zeros(len(noc))
     return LatencyResult(compute + noc + barrier + extra, compute, noc, barrier, core, extra,
-                         core_stages(counters, model), system_split_ns(counters, model))
+                         core_stages(counters, model), split)
