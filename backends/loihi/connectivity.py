@@ -190,7 +190,7 @@ class Connectivity:
             yield from ((k, cnt[:, k]) for k in range(n_cores))
             return
         grid = np.asarray(core_of_post, np.int64).reshape(self.node.out_shape)
-        nz = self.nonzero.astype(np.float32)  # (Cout, Cin/g, kH, kW); sums < 2**24: exact
+        nz = self.nonzero  # (Cout, Cin/g, kH, kW) bool; its sums are int64, products float64
         for k in range(n_cores):
             out = self._conv_core(grid == k, nz)
             yield k, np.rint(out.ravel()).astype(np.int64)
@@ -201,7 +201,7 @@ class Connectivity:
         n = self.node
         out = np.zeros((n_cores, *n.in_shape))
         grid = core_of_post.reshape(n.out_shape)
-        nz = self.nonzero.astype(np.float32)  # (Cout, Cin/g, kH, kW); sums < 2**24: exact
+        nz = self.nonzero  # (Cout, Cin/g, kH, kW) bool; its sums are int64, products float64
         for k in range(n_cores):
             out[k] = self._conv_core(grid == k, nz)
         return np.rint(out.reshape(n_cores, -1).T).astype(np.int64)

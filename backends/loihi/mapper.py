@@ -248,6 +248,7 @@ def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
     if placed is None:
         placed = _place(compact, costs, chip, max_chips)
     layers, cores, blocks = placed
+    del costs, parts, compact, placed  # the per-neuron working arrays of partitioning
     blocks = [SynapseBlock(b.synapse, topo.synapses[b.synapse][0], b.target, b.core, b.fmt,
                            b.synapses, b.memory_bits, b.input_axons) for b in blocks]
     n_chips = max((c.chip for c in cores), default=0) + 1

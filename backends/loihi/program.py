@@ -68,8 +68,9 @@ class LayerMap:
         return int(np.prod(self.shape))
 
     def positions(self) -> np.ndarray:
-        """Flat C-order neuron index at each mapping position."""
-        idx = np.arange(self.size)
+        """Flat C-order neuron index at each mapping position (int32 when the layer has fewer
+        than 2**31 neurons: the mapper holds these per layer)."""
+        idx = np.arange(self.size, dtype=np.int32 if self.size < 2**31 else np.int64)
         if self.order == "hwc":
             return idx.reshape(self.shape).transpose(1, 2, 0).ravel()
         return idx
