@@ -91,9 +91,23 @@ def _ints(a: np.ndarray) -> str:
     return "[" + ", ".join(str(int(v)) for v in a) + "]"
 
 
-def write_yaml(path: Path, spec: dict, x: np.ndarray, cores: list[np.ndarray]) -> None:
+def _runs(core: np.ndarray, group: str) -> list[str]:
+    """YAML mapping lines: each run of consecutive neurons of ``group`` on one core."""
+    starts = np.flatnonzero(np.diff(core, prepend=-1))
+    out = []
+    for a, b in zip(starts, [*starts[1:], len(core)], strict=True):
+        c = int(core[a])
+        out.append(f"  - {group}.{a}..{b - 1}: [core: {c // 4}.{c % 4}]")
+    return out
+
+
+def write_yaml(path: Path, spec: dict, x: np.ndarray, cores: list[np.ndarray],
+               input_cores: np.ndarray | None = None,
+               conv_hw: str = "loihi_sparse_synapse") -> None:
     """The network as SANA-FE YAML; ``x`` (T, n_in) input spikes, ``cores[l]`` the chip core
-    of every neuron of layer l (snnc's mapping)."""
+    of every neuron of layer l (snnc's mapping), ``input_cores`` the core of every input
+    neuron (default: all on core ``INPUT_CORE``, as snnc's x86/host feeds them); a conv
+    layer's edge list is priced by SANA-FE's synapse unit ``conv_hw``."""
     layers = layers_of(spec)
     lines = ["network:", "  name: snnc_bench", "  groups:", "    - name: in",
              "      attributes: {log_spikes: false}", "      neurons:"]
@@ -101,7 +115,7 @@ def write_yaml(path: Path, spec: dict, x: np.ndarray, cores: list[np.ndarray]) -
         lines.append(f"        - {i}: {{soma_hw_name: 'loihi_inputs[{i}]', "
                      f"spikes: {_ints(x[:, i])}}}")
     for li, (kind, m, p) in enumerate(layers):
-        hw = "loihi_dense_synapse" if kind == "dense" else "loihi_sparse_synapse"
+        hw = "loihi_dense_synapse" if kind == "dense" else conv_hw
         lines += [f"    - name: l{li}",
                   f"      attributes: {{soma_hw_name: loihi_lif, synapse_hw_name: {hw}, "
                   f"threshold: {p['vth']}, "
@@ -121,12 +135,13 @@ def write_yaml(path: Path, spec: dict, x: np.ndarray, cores: list[np.ndarray]) -
             lines.append(f"    - {src} -> l{li}: {{type: sparse, "
                          f"source_target_pairs: [{pairs}], weight: {_ints(m[o, i][order])}}}")
         src = f"l{li}"
-    lines += ["mappings:", f"  - in.0..{x.shape[1] - 1}: [core: {INPUT_CORE}]"]
+    lines.append("mappings:")
+    if input_cores is None:
+        lines.append(f"  - in.0..{x.shape[1] - 1}: [core: {INPUT_CORE}]")
+    else:
+        lines += _runs(np.asarray(input_cores), "in")
     for li, core in enumerate(cores):
-        starts = np.flatnonzero(np.diff(core, prepend=-1))  # runs of neurons on one core
-        for a, b in zip(starts, [*starts[1:], len(core)], strict=True):
-            c = int(core[a])
-            lines.append(f"  - l{li}.{a}..{b - 1}: [core: {c // 4}.{c % 4}]")
+        lines += _runs(np.asarray(core), f"l{li}")
     path.write_text("\n".join(lines) + "\n")
 
 

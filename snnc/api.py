@@ -83,8 +83,9 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
 
     ``calibration`` is a time-major array (T, B, *shape), a dict per input, or a .npy/.npz file
     (time last); ``check`` simulates before and after every pass and fails if an exact pass
-    changed the result. ``out_dir`` must be new, empty or an earlier snnc output (``force``
-    replaces other directories; see ``snnc.outdir``). ``note`` (a callable taking one line) is
+    changed the result. ``out_dir`` must be new, empty or an earlier snnc output holding only
+    what snnc wrote (``snnc.outdir``; ``force`` is accepted for old callers and changes
+    nothing: snnc never deletes files it did not write). ``note`` (a callable taking one line) is
     told, before the passes run, how the model was read (the loader's ``load_notes``) and what
     the input is taken to be (binary spikes, integers or analog values, and from what).
     ``mapping`` is the chip mapper's strategy (``balanced``, the default, or ``compact``:
@@ -109,7 +110,7 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     if out_dir is not None:
         from .outdir import check_output_dir
 
-        check_output_dir(out_dir, force, inputs)
+        check_output_dir(out_dir, inputs)
     from .progress import Stages
 
     names = ["load", "optimize", "map", "measure", "report", "write"]
@@ -157,7 +158,7 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
                                dt=(load_options or {}).get("dt"))
         with bar.stage("write"):
             if out_dir is not None:
-                result.save(out_dir, backend=backend, force=force, inputs=inputs)
+                result.save(out_dir, backend=backend, inputs=inputs)
     return result
 
 

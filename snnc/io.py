@@ -106,30 +106,31 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             tmp_path.unlink()
 
 
-def check_output_file(path: str | os.PathLike[str], force: bool,
-                      ours: Callable[[Path], bool]) -> Path:
-    """Refuse to overwrite an existing file that ``ours`` does not recognise as snnc's own."""
+def check_output_file(path: str | os.PathLike[str], ours: Callable[[Path], bool]) -> Path:
+    """Refuse to overwrite an existing file that ``ours`` does not recognise as snnc's own
+    (``--force`` does not change this: snnc never overwrites a file it did not write)."""
     dest = Path(path)
     if dest.is_dir():
         raise FormatError(f"{dest}: is a directory; name a file to write")
-    if dest.exists() and not force and not _safe_ours(ours, dest):
-        raise FormatError(f"{dest}: the file exists and was not written by snnc; snnc does not "
-                          "overwrite it. Name another file, or pass --force to replace it.")
+    if (dest.exists() or dest.is_symlink()) and not _safe_ours(ours, dest):
+        raise FormatError(f"{dest}: the file exists and was not written by snnc; snnc never "
+                          "overwrites files it did not write, and --force does not change "
+                          "this. Name another file, or move this one elsewhere.")
     return dest
 
 
 def _safe_ours(ours: Callable[[Path], bool], dest: Path) -> bool:
     try:
-        return dest.is_file() and bool(ours(dest))
+        return dest.is_file() and not dest.is_symlink() and bool(ours(dest))
     except Exception:  # a file we cannot even parse is not ours
         return False
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike[str], force: bool = False,
+def atomic_dir(path: str | os.PathLike[str],
                inputs: Iterable[str | os.PathLike[str]] = ()) -> Iterator[Path]:
     """Yield a temporary directory that replaces ``path`` on success (``snnc.outdir``)."""
     from .outdir import output_dir
 
-    with output_dir(path, force=force, inputs=inputs) as tmp:
+    with output_dir(path, inputs=inputs) as tmp:
         yield tmp

@@ -1,19 +1,28 @@
 """Output directories that cannot destroy anything (``snnc compile -o``, ``snnc learn -o``,
 ``snnc convert -o``, ``snnc eval -o``, ``snnc sweep -o``).
 
-Rules (README "Outputs", docs/DESIGN.md "Safe outputs"):
+Rules (README "Outputs", docs/DESIGN.md "Safe outputs"): snnc never deletes or overwrites a
+file it did not write, and ``--force`` does not change that.
 
-- ``-o DIR`` is written when DIR does not exist, is empty, or is an earlier snnc output: it holds
-  the marker file ``.snnc-output`` (or, for outputs of older snnc versions, a ``compile.json``
-  with snnc's keys). Any other non-empty directory is refused; ``--force`` replaces it, but never
-  ``/``, the home directory, the current directory or one of its parents, nor a directory that
-  holds an input of the run (those are refused even with ``--force``).
-- The new output is built completely in ``.DIR.snnc-tmp-XXXX`` beside DIR. Then it is swapped in:
-  on Linux with ``renameat2(RENAME_EXCHANGE)`` (DIR is always the old or the new output), else
-  rename DIR -> ``.DIR.snnc-old-XXXX``, rename new -> DIR; then the old one is deleted. A failed
-  run deletes its temp folder, so it leaves no new output.
+- ``-o DIR`` is written when DIR does not exist, is empty, or is an earlier snnc output every
+  entry of which snnc wrote: the manifest in its marker ``.snnc-output`` lists them
+  (``snnc/manifest.py``; outputs of older versions are judged by the names snnc writes). A
+  directory holding anything else (a user's notes.txt dropped into an output, a foreign
+  directory) is refused, naming up to 3 of those paths. ``/``, the home directory, the current
+  directory or one of its parents, and a directory that holds an input of the run are never
+  replaced.
+- The new output is built completely in ``.DIR.snnc-tmp-XXXXXXXX`` beside DIR; its manifest is
+  the list of what it holds. Just before the swap DIR is checked again (a long run: a user may
+  have added a file meanwhile). Then it is swapped in: on Linux with
+  ``renameat2(RENAME_EXCHANGE)`` (DIR is always the old or the new output), else rename DIR ->
+  ``.DIR.snnc-old-XXXXXXXX``, rename new -> DIR. Of the old output only the entries of its
+  manifest are deleted (``manifest.remove_own``); anything that appeared in it at the last
+  instant is kept in ``.DIR.snnc-kept-XXXXXXXX`` and named on stderr. A failed run deletes
+  its temp folder (snnc made it, empty), so it leaves no new output. A new output inside an
+  snnc output (``PROGRAM/learned``) is recorded in that output's manifest.
 - A run killed midway leaves at most those two snnc-named folders; the next run with the same
-  ``-o`` removes them (and puts a backup back first if DIR itself went missing).
+  ``-o`` removes them (a complete output in one of them only by its manifest; and puts a backup
+  back first if DIR itself went missing).
 - Directories get the user's umask (``mkdtemp`` alone would give 0700).
 """
 
@@ -29,12 +38,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .errors import SnncError
+from .manifest import MARKER, OLD_TAG, TMP_TAG, foreign, record, remove_own, scan
 
-MARKER = ".snnc-output"
-TMP_TAG = ".snnc-tmp-"
-OLD_TAG = ".snnc-old-"
+KEPT_TAG = ".snnc-kept-"
 _NAME_MAX = 255
-_TAG_ROOM = 1 + len(TMP_TAG) + 8  # ".", tag, 8 hex digits
+_TAG_ROOM = 1 + len(KEPT_TAG) + 8  # ".", the longest tag, 8 hex digits
 
 
 class OutputError(SnncError):
@@ -96,13 +104,13 @@ def _protected(dest: Path, inputs: Iterable[Path]) -> str | None:
     return None
 
 
-def check_output_dir(path: str | os.PathLike[str], force: bool = False,
+def check_output_dir(path: str | os.PathLike[str],
                      inputs: Iterable[str | os.PathLike[str]] = (), what: str = "output",
-                     not_ours: str | None = None) -> Path:
+                     replace: bool = True) -> Path:
     """Raise ``OutputError`` unless ``path`` may be written as an output directory.
 
-    ``not_ours``: the refusal for a non-empty directory snnc did not write, without ``--force``
-    (a command's own wording; ``{dest}`` is filled in), instead of the generic one."""
+    ``replace=False``: the directory is added to in place (a sweep resumed), not replaced, so
+    only the name, the path and the protected directories are checked."""
     dest = Path(path)
     paths = [Path(p) for p in inputs]
     if len(dest.name.encode()) + _TAG_ROOM > _NAME_MAX:
@@ -124,15 +132,26 @@ def check_output_dir(path: str | os.PathLike[str], force: bool = False,
     if why is not None:
         raise OutputError(f"-o {dest}: snnc never replaces this directory ({why}), not even "
                           "with --force; name a new directory for the output")
-    if not any(dest.iterdir()) or is_snnc_output(dest):
-        return dest
-    if not force:
-        if not_ours is not None:
-            raise OutputError(not_ours.format(dest=dest))
-        raise OutputError(f"-o {dest}: the directory exists, is not empty and was not written "
-                          "by snnc; snnc does not replace it. Name a new directory, or pass "
-                          "--force to replace it and delete everything in it.")
+    if replace:
+        refuse_foreign(dest, what)
     return dest
+
+
+def refuse_foreign(dest: Path, what: str = "output") -> None:
+    """``OutputError`` naming up to 3 paths in ``dest`` that snnc did not write, if any."""
+    try:
+        bad = foreign(dest, limit=4)
+    except OSError as exc:
+        raise OutputError(f"-o {dest}: cannot read what the directory holds "
+                          f"({exc.strerror or exc}); snnc replaces only a directory it can "
+                          "check holds nothing but its own files") from None
+    if not bad:
+        return
+    names = ", ".join(bad[:3]) + (" and more" if len(bad) > 3 else "")
+    raise OutputError(f"-o {dest}: the directory holds files snnc did not write ({names}); "
+                      "snnc never deletes or overwrites files it did not write, and --force "
+                      "does not change this. Move them elsewhere, or name a new or empty "
+                      f"directory (or an earlier snnc output) for the {what}.")
 
 
 def marker(out: Path, kind: str) -> dict[str, object]:
@@ -149,17 +168,41 @@ def marker(out: Path, kind: str) -> dict[str, object]:
 
 
 def clean_leftovers(dest: Path) -> None:
-    """Remove the snnc-named temp/backup folders a killed run left beside ``dest``."""
+    """Remove the snnc-named temp/backup folders a killed run left beside ``dest``: a partial
+    build (no marker yet; snnc made it, empty) whole, a complete output only by its manifest."""
     parent = dest.parent
     if not parent.is_dir():
         return
-    olds = sorted(parent.glob(f".{_glob_escape(dest.name)}{OLD_TAG}*"))
+    olds = _named(parent, dest.name, OLD_TAG)
     if not dest.exists() and olds:  # killed between the two renames: put the old one back
         with contextlib.suppress(OSError):
             os.rename(olds[0], dest)
-    for p in sorted(parent.glob(f".{_glob_escape(dest.name)}{TMP_TAG}*")) + olds:
+    for p in _named(parent, dest.name, TMP_TAG) + olds:
         if p.is_dir() and not p.is_symlink() and p.exists():
-            shutil.rmtree(p, ignore_errors=True)
+            if (p / MARKER).is_file():
+                _discard(p, dest)
+            else:
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def _named(parent: Path, name: str, tag: str) -> list[Path]:
+    """``.NAME<tag><8 hex digits>`` beside ``name`` (exactly the names snnc gives them)."""
+    want = f".{name}{tag}"
+    return sorted(p for p in parent.glob(f"{_glob_escape(want)}*")
+                  if p.name.startswith(want) and len(p.name) == len(want) + 8
+                  and all(c in "0123456789abcdef" for c in p.name[len(want):]))
+
+
+def _discard(old: Path, dest: Path) -> None:
+    """Delete an old output's own entries; keep (and name) anything else found in it."""
+    if remove_own(old):
+        return
+    kept = dest.with_name(f".{dest.name}{KEPT_TAG}{secrets.token_hex(4)}")
+    os.rename(old, kept)
+    import sys
+
+    print(f"snnc: files that are not snnc's appeared in {dest} while it was being replaced; "
+          f"they are kept in {kept}", file=sys.stderr)
 
 
 def _glob_escape(name: str) -> str:
@@ -178,25 +221,25 @@ def _exchange(a: Path, b: Path) -> bool:
     return rc == 0
 
 
-def _swap_in(tmp: Path, dest: Path) -> None:
+def _swap_in(tmp: Path, dest: Path, what: str) -> None:
     if not dest.exists():
         os.rename(tmp, dest)
         return
+    refuse_foreign(dest, what)  # again: a user may have added a file since the first check
     if _exchange(tmp, dest):  # tmp now holds the old output
-        shutil.rmtree(tmp)
+        _discard(tmp, dest)
         return
     old = dest.with_name(f".{dest.name}{OLD_TAG}{secrets.token_hex(4)}")
     os.rename(dest, old)
     os.rename(tmp, dest)
-    shutil.rmtree(old)
+    _discard(old, dest)
 
 
 @contextlib.contextmanager
-def output_dir(path: str | os.PathLike[str], force: bool = False,
-               inputs: Iterable[str | os.PathLike[str]] = (), kind: str = "compile",
-               ) -> Iterator[Path]:
+def output_dir(path: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]] = (),
+               kind: str = "compile", what: str = "output") -> Iterator[Path]:
     """Yield a fresh temp directory; on success it becomes ``path`` (see the module docstring)."""
-    dest = check_output_dir(path, force, inputs)
+    dest = check_output_dir(path, inputs, what)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         clean_leftovers(dest)
@@ -207,10 +250,15 @@ def output_dir(path: str | os.PathLike[str], force: bool = False,
                           f"({exc.strerror or exc})") from None
     try:
         yield tmp
-        (tmp / MARKER).write_text(json.dumps(marker(tmp, kind)) + "\n")
-        _swap_in(tmp, dest)
+        doc = marker(tmp, kind)
+        doc["manifest"] = scan(tmp)
+        (tmp / MARKER).write_text(json.dumps(doc) + "\n")
+        _swap_in(tmp, dest, what)
+        record(dest.parent, [dest.name])  # an output inside an output (PROGRAM/learned)
     except OSError as exc:
         raise OutputError(f"-o {dest}: cannot write the output ({exc.strerror or exc})") from None
     finally:
-        if tmp.exists():
+        if tmp.exists() and not (tmp / MARKER).is_file():
             shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp.exists():
+            _discard(tmp, dest)

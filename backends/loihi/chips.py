@@ -25,6 +25,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ...errors import FormatError
 from ...io import read_toml
 
@@ -32,6 +34,11 @@ CHIP_DIR = Path(__file__).with_name("chips")
 EVENTS = ("syn_op_dense", "syn_op_sparse", "syn_op_conv", "neuron_inactive", "neuron_active",
           "spike_out", "axon_out", "axon_in", "hop_ew", "hop_ns", "chip_hop")
 LEARNING_EVENTS = ("syn_update",)
+# A core's own neurons' work in a step (updates, spikes generated, messages sent); the rest of
+# its events (synaptic ops, messages received, learning updates) is its incoming-message work.
+# With ``[costs] core_overlap = true`` the two run concurrently: the core's time in the step is
+# the larger of the two, not their sum (SANA-FE's Loihi core model, docs/energy-model.md).
+OWN_EVENTS = ("neuron_inactive", "neuron_active", "spike_out", "axon_out")
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,12 @@ class CostTable:
     time_ns: dict[str, float]
     barrier_tiles: tuple[int, ...]
     barrier_ns: tuple[float, ...]
+    core_overlap: bool = False  # own-neuron work concurrent with incoming-message work (OWN_EVENTS)
+
+    def core_time(self, own: Any, incoming: Any) -> Any:
+        """A core's time in a step from its own-neuron work and its incoming-message work (ns,
+        scalars or arrays): their maximum with ``core_overlap``, else their sum."""
+        return np.maximum(own, incoming) if self.core_overlap else own + incoming
 
     def barrier(self, tiles: int, chips: int = 1) -> float:
         """Barrier time (ns) for ``tiles`` tiles in use, interpolated, plus a per-chip term."""
@@ -124,7 +137,8 @@ class ChipSpec:
         d["costs"] = {"source": c["source"], "estimated": list(c["estimated"]),
                       "energy_pj": c["energy_pj"], "time_ns": c["time_ns"],
                       "barrier_ns": {"tiles": list(c["barrier_tiles"]),
-                                     "ns": list(c["barrier_ns"])}}
+                                     "ns": list(c["barrier_ns"])},
+                      "core_overlap": c["core_overlap"]}
         return d
 
     def to_json(self) -> str:
@@ -226,8 +240,11 @@ def _costs(data: dict[str, Any], where: str) -> CostTable:
     estimated = c.get("estimated", ())
     if not isinstance(estimated, (list, tuple)):
         raise FormatError(f"{where}: costs.estimated must be a list of event names")
+    overlap = c.get("core_overlap", False)
+    if not isinstance(overlap, bool):
+        raise FormatError(f"{where}: costs.core_overlap must be true or false")
     return CostTable(str(c.get("source", "unknown")), tuple(str(e) for e in estimated),
-                     tables["energy_pj"], tables["time_ns"], tuple(tiles), tuple(ns))
+                     tables["energy_pj"], tables["time_ns"], tuple(tiles), tuple(ns), overlap)
 
 
 def _build(data: dict[str, Any], where: str) -> ChipSpec:

@@ -68,6 +68,7 @@ class EnergyModel:
     times_from_chip: bool = False  # True: the simulator's own step times apply unchanged
     system: SystemCosts | None = None  # the [system] lines (system.py); None: cores only
     time_scale: float = 1.0  # times_from_chip: the simulator's step times x this ([scale] time)
+    core_overlap: bool = False  # the chip's core model (chips.CostTable.core_overlap)
 
     def barrier(self, tiles: int, chips: int = 1) -> float:
         """Mesh barrier time (ns), linear between the table's points, plus a per-chip term."""
@@ -145,7 +146,7 @@ def load_model(name_or_path: str | Path, chip: ChipSpec) -> EnergyModel:
                            barrier_tiles=c.barrier_tiles,
                            barrier_ns=tuple(v * ts for v in c.barrier_ns),
                            estimated_events=tuple(c.estimated), times_from_chip=True,
-                           time_scale=ts)
+                           time_scale=ts, core_overlap=c.core_overlap)
     bar = data.get("barrier_ns", {})
     tiles, ns = list(bar.get("tiles", [])), list(bar.get("ns", []))
     if not tiles or len(tiles) != len(ns):
@@ -153,7 +154,8 @@ def load_model(name_or_path: str | Path, chip: ChipSpec) -> EnergyModel:
     return EnergyModel(**common, energy_pj=_table(data, "energy_pj", where),
                        time_ns=_table(data, "time_ns", where), barrier_tiles=tuple(tiles),
                        barrier_ns=tuple(float(x) for x in ns),
-                       estimated_events=tuple(data.get("estimated", ())))
+                       estimated_events=tuple(data.get("estimated", ())),
+                       core_overlap=chip.costs.core_overlap)
 
 
 def chip_table_model(chip: ChipSpec) -> EnergyModel:
@@ -162,7 +164,8 @@ def chip_table_model(chip: ChipSpec) -> EnergyModel:
     return EnergyModel("chip-table", f"cost table of chip {chip.name!r}", c.source,
                        bool(c.estimated), dict(c.energy_pj), dict(c.time_ns), c.barrier_tiles,
                        c.barrier_ns, None, None, "unknown for this chip",
-                       {"basis": "not stated for a user chip"}, tuple(c.estimated), True)
+                       {"basis": "not stated for a user chip"}, tuple(c.estimated), True,
+                       core_overlap=c.core_overlap)
 
 
 def cost_line(chip: str, model: EnergyModel | dict[str, Any]) -> str:

@@ -1,8 +1,9 @@
 """Latency of a simulated run: per time step, per inference, and throughput.
 
 Loihi cores run asynchronously and synchronise at a mesh-wide barrier after every time step, so a
-step lasts as long as its slowest core's serial work (every event it handled, times the event's
-duration), plus the longest spike route used in the step (NoC), plus the barrier:
+step lasts as long as its slowest core's work (every event it handled, times the event's
+duration; see below for how a core's stages combine), plus the longest spike route used in the
+step (NoC), plus the barrier:
 
     step[t] = max_core core_ns[t, core] + noc_ns[t] + barrier(tiles in use, chips in use)
               + system_ns[t]
@@ -21,6 +22,9 @@ soma updates, active and inactive), ``spike_out`` (spike generation and the mess
 asynchronous (no clock), so stage times are ns, not cycles. ``core_stages`` gives each stage's
 (T, n_cores) time; the report shows the bottleneck core's stages and the share of the step it
 takes, and splits the ``[system]`` time into management (per step) and input (per message).
+A core's time is its own neurons' stages (``OWN_STAGES``: neuron, spike_out) plus its
+incoming-message stages (synapse, axon_in, learning), or, on a chip whose cores overlap the
+two (``[costs] core_overlap``, Loihi 1 after SANA-FE's core model), the larger of the two.
 
 When the energy model uses the chip's own time table the event simulator's step times are used
 as they are (times the model's ``[scale] time`` factor, e.g. Loihi 2's Intel 4 estimate);
@@ -42,6 +46,7 @@ CORE_STAGES = {"synapse": ("syn_op_dense", "syn_op_sparse", "syn_op_conv"),
                "neuron": ("neuron_active", "neuron_inactive"),
                "spike_out": ("spike_out", "axon_out"), "axon_in": ("axon_in",),
                "learning": ("syn_update",)}
+OWN_STAGES = ("neuron", "spike_out")  # a core's own neurons' work (chips.OWN_EVENTS)
 
 
 @dataclass
@@ -124,17 +129,19 @@ class LatencyResult:
 
 
 def _core_ns(counters: Any, model: EnergyModel) -> np.ndarray:
-    n = counters.n_samples
-    out = np.zeros(np.shape(counters.core_ns), np.float64)
-    for fld, ev in event_fields(counters, model):
-        if ev not in NOC_EVENTS and ev in model.time_ns:
-            out += np.asarray(getattr(counters, fld), np.float64) * (model.time_ns[ev] / n)
-    return out
+    """(T, n_cores) each core's time in the step under ``model``'s table: its own-neuron
+    stages and its incoming-message stages (``OWN_STAGES``), summed, or their maximum when
+    the chip's cores overlap them (``model.core_overlap``)."""
+    st = core_stages(counters, model)
+    own = sum(st[k] for k in OWN_STAGES)
+    incoming = sum(v for k, v in st.items() if k not in OWN_STAGES)
+    return np.maximum(own, incoming) if model.core_overlap else own + incoming
 
 
 def core_stages(counters: Any, model: EnergyModel) -> dict[str, np.ndarray]:
     """Per stage (``CORE_STAGES``): (T, n_cores) ns per step, mean over samples; their sum is
-    the cores' serial work (``LatencyResult.core_ns``)."""
+    the cores' serial work, which is ``LatencyResult.core_ns`` unless the chip's cores overlap
+    own-neuron and incoming-message work (then ``core_ns`` is the larger part)."""
     n = counters.n_samples
     ev_of = dict(event_fields(counters, model))
     out = {}

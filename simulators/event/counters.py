@@ -36,7 +36,9 @@ NoC + the barrier), so a batched run still gives the distribution over samples.
 
 Per-core arrays are (T, n_cores) int64 **summed over the samples** of the batch (divide by
 ``n_samples`` for per-sample figures). Times are in nanoseconds, **averaged over samples**:
-``core_ns`` (T, n_cores) is each core's serial work, sum over events of count x ``time_ns``;
+``core_ns`` (T, n_cores) is each core's time: its own-neuron work and its incoming-message work
+(each a sum over events of count x ``time_ns``; ``chips.OWN_EVENTS``) added, or their maximum on
+a chip whose cores overlap the two (``[costs] core_overlap``, Loihi 1);
 ``step_ns`` (T,) is the step time: max over cores of ``core_ns`` + ``noc_ns`` (the longest route
 used in the step) + ``barrier_ns`` (mesh-wide barrier for the tiles and chips in use).
 """

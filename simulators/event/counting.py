@@ -7,7 +7,8 @@ that were non-zero (``gather_counts``): work proportional to the events, as on t
 Graded messages (a synapse with ``num_message_bits`` > 0 reads them) add that many payload bits
 per message to the sending core's ``payload_bits`` (the host's to ``host_payload_bits``).
 Learning counts (``syn_updates``, ``learning_epochs``) come per plastic synapse and target core
-from ``plastic.py`` and add ``syn_update`` time to the core's serial work.
+from ``plastic.py`` and add ``syn_update`` time to the core's incoming-message work (a core's
+time: own-neuron work + incoming work, or their maximum with ``[costs] core_overlap``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ...backends.loihi.chips import OWN_EVENTS
 from ...backends.loihi.program import HOST, ChipProgram
 from .counters import EVENT_OF, HOST_FIELDS, Counters, SampleTotals
 
@@ -120,6 +122,9 @@ class CounterPlan:
         # serial time per event on a core; hops are paid in the NoC term instead
         self.weights = np.array([0.0 if f in SRC_FIELDS[1:] else costs.time_ns[EVENT_OF[f]]
                                  for f in FIELDS])
+        own = np.array([EVENT_OF[f] in OWN_EVENTS for f in FIELDS])
+        self.w_own, self.w_in = self.weights * own, self.weights * ~own
+        self.costs = costs
         lat = _route_latency(program)
         self.core_lat = np.array([lat.get(c, 0.0) for c in range(self.n)])
         self.update_ns = costs.time_ns.get("syn_update", 0.0)
@@ -183,8 +188,11 @@ class CounterPlan:
                learn: np.ndarray) -> None:
         c = self.counters
         sl = slice(t0, t0 + T)
-        core_ns = np.tensordot(self.weights, per, axes=1)  # (T, B, n)
-        core_ns += (learn[0] * self.update_ns)[:, None, :]
+        # (T, B, n): own-neuron work and incoming-message work (+ learning), combined by the
+        # chip's core model (their sum, or their maximum with core_overlap)
+        core_ns = self.costs.core_time(np.tensordot(self.w_own, per, axes=1),
+                                       np.tensordot(self.w_in, per, axes=1)
+                                       + (learn[0] * self.update_ns)[:, None, :])
         c.syn_updates[sl] = learn[0]
         c.learning_epochs[sl] = learn[1]
         c.payload_bits[sl] = self.payload
@@ -196,10 +204,14 @@ class CounterPlan:
         c.noc_ns[sl] = noc.mean(1)
         c.step_ns[sl] = (core_ns.max(2, initial=0.0) + noc).mean(1) + c.barrier_ns
         # per sample, summed field by field (elementwise, so the same bits whatever the batch)
-        own = (learn[0] * self.update_ns)[:, None, :] + np.zeros(per.shape[1:])
-        for i, w in enumerate(self.weights):
-            if w:
-                own += w * per[i]
+        mine = np.zeros(per.shape[1:])
+        incoming = (learn[0] * self.update_ns)[:, None, :] + np.zeros(per.shape[1:])
+        for i, (wo, wi) in enumerate(zip(self.w_own, self.w_in, strict=True)):
+            if wo:
+                mine += wo * per[i]
+            if wi:
+                incoming += wi * per[i]
+        own = self.costs.core_time(mine, incoming)
         assert c.per_sample is not None  # built with it above
         c.per_sample.add(sl, per.sum((1, 3)), host.sum(1),
                          own.max(2, initial=0.0) + noc + c.barrier_ns)

@@ -14,6 +14,7 @@ import click
 
 from ..errors import SnncError
 from ..events.inputs import event_options, options_from
+from .force import force_option
 from .load_options import load_options_from, loading_options
 
 
@@ -61,8 +62,9 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
 @click.command("compile")
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), required=True,
-              help="Output directory: new, empty or an earlier snnc output (replaced "
-              "atomically).")
+              help="Output directory: new, empty or an earlier snnc output holding only "
+              "what snnc wrote (replaced atomically; snnc never deletes files it did not "
+              "write).")
 @click.option("--target", default="loihi-sim", show_default=True,
               help="Target (see `snnc list targets`).")
 @click.option("--pipeline", default=None,
@@ -104,13 +106,12 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
 @click.option("--check", is_flag=True,
               help="Simulate before and after every pass on the calibration input; fail if an "
                    "exact pass changes the result (agreements go into compile.json).")
-@click.option("--force", is_flag=True,
-              help="Replace OUT even if it is a non-empty directory snnc did not write.")
+@force_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines or notes.")
 def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: Path | None,
             stop_after: str | None, calibration: Path | None, input_path: Path | None,
             steps: int | None, chip: str | None, mapping: str | None, dt: str | None,
-            check: bool, force: bool, quiet: bool, reset_interval: int | None,
+            check: bool, quiet: bool, reset_interval: int | None,
             conv_data: Path | None, ann_path: Path | None, conv_methods: str, conv_tau: int,
             **kw: Any) -> None:
     """Compile MODEL for a target: folds, pruning, quantization, lowering, mapping."""
@@ -124,7 +125,7 @@ def command(model: Path, out: Path, target: str, pipeline: str | None, dump_ir: 
                            steps=steps, out_dir=out, dump_ir=dump_ir, stop_after=stop_after,
                            chip=chip, load_options=load_options,
                            echo=None if quiet else _echo, check=check,
-                           report_input=report_input, force=force,
+                           report_input=report_input,
                            note=None if quiet else _echo, mapping=mapping,
                            conversion_data=conv_data, ann=ann_path, tau=conv_tau,
                            conversion_methods=tuple(m.strip() for m in conv_methods.split(",")

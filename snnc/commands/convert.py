@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import FormatError, SnncError
 from .eval import MAX_STEPS
+from .force import force_option
 
 
 def _array(path: Path, key: str, required: bool = True) -> np.ndarray | None:
@@ -53,12 +54,12 @@ def _steps(text: str) -> tuple[int, ...]:
     return steps
 
 
-def _write(out: Path, conv: Any, doc: dict[str, Any], force: bool, inputs: list[Path]) -> None:
+def _write(out: Path, conv: Any, doc: dict[str, Any], inputs: list[Path]) -> None:
     from ..convert.table import html_page
     from ..ir.serialize import write_graph
     from ..outdir import output_dir
 
-    with output_dir(out, force=force, inputs=inputs, kind="convert") as tmp:
+    with output_dir(out, inputs=inputs, kind="convert") as tmp:
         write_graph(conv.ann, tmp / "ann.snnc")
         write_graph(conv.snn, tmp / "snn.snnc")
         (tmp / "conversion.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
@@ -68,7 +69,8 @@ def _write(out: Path, conv: Any, doc: dict[str, Any], force: bool, inputs: list[
 @click.command("convert")
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), required=True,
-              help="Output directory (written atomically).")
+              help="Output directory: new, empty or an earlier snnc output holding only "
+              "what snnc wrote (written atomically).")
 @click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Labelled data .npz (x: (N, *shape), y: (N,)) for the table.")
 @click.option("--calibration", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -91,12 +93,11 @@ def _write(out: Path, conv: Any, doc: dict[str, Any], force: bool, inputs: list[
               help="pkg.module:factory (or path/to/model.py:factory) building the module a "
                    "state_dict is loaded into.")
 @click.option("--trust-pickle", is_flag=True, help="Allow arbitrary pickled classes (runs code).")
-@click.option("--force", is_flag=True,
-              help="Replace the output even if it is a non-empty directory snnc did not write.")
+@force_option
 def command(model: Path, out: Path, data: Path | None, calibration: Path | None, mode: str,
             opi: bool, methods: str, tau: int, steps_text: str, maxpool: str,
             calib_batch: int | None, input_shape: str | None, factory: str | None,
-            trust_pickle: bool, force: bool) -> None:
+            trust_pickle: bool) -> None:
     """Convert a trained ANN (ReLU/clamp/QCFS) into an SNN of integrate-and-fire neurons."""
     from ..api import load
     from ..convert import convert
@@ -110,7 +111,7 @@ def command(model: Path, out: Path, data: Path | None, calibration: Path | None,
         raise SnncError(f"--method {methods!r}: choose from {', '.join(METHODS)}")
     steps = _steps(steps_text)
     inputs = [p for p in (model, data, calibration) if p is not None]
-    check_output_dir(out, force, inputs)
+    check_output_dir(out, inputs)
     ann = load(model, **load_options_from(model, {"input_shape": input_shape,
                                                   "factory": factory,
                                                   "trust_pickle": trust_pickle}))
@@ -127,6 +128,6 @@ def command(model: Path, out: Path, data: Path | None, calibration: Path | None,
         doc["accuracy_vs_timesteps"] = tab = accuracy_table(conv.ann, conv.snn, x, y, steps,
                                                             method_list, tau)
         click.echo("\n".join(format_table(tab)))
-    _write(out, conv, doc, force, inputs)
+    _write(out, conv, doc, inputs)
     click.echo(f"wrote {out}: ann.snnc, snn.snnc, conversion.json ({len(conv.layers)} "
                f"activations converted); next: snnc compile {out / 'snn.snnc'} -o ...")

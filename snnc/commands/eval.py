@@ -3,9 +3,10 @@
 OUT is a ``snnc compile`` output directory. Writes ``eval.json`` (merged counts, accuracy,
 confusion matrix, chip/float agreement, energy and latency distributions) and ``eval.html``
 into OUT (or ``-o DIR``) and prints a summary. ``-o DIR`` follows ``snnc/outdir.py``'s rules:
-DIR is new, empty, an earlier snnc eval output (replaced whole, atomically) or another snnc
-output such as a compile directory (the two files are added to it, each replaced only if snnc
-eval wrote it); any other non-empty DIR is refused unless ``--force``. ``--workers N`` > 1 runs
+DIR is new, empty, an earlier snnc eval output (replaced whole, atomically, if it holds only
+what snnc wrote) or another snnc output such as a compile directory (the two files are added to
+it, each replaced only if snnc eval wrote it, and recorded in its manifest); any other non-empty
+DIR is refused (``--force`` changes nothing). ``--workers N`` > 1 runs
 shards as Ray tasks on a local Ray instance (or the cluster at ``--address``); ``--workers 1``
 runs in this process.
 """
@@ -20,6 +21,7 @@ import click
 
 from ..errors import SnncError
 from ..io import atomic_path
+from .force import force_option
 
 MARK_HTML = "<title>snnc eval</title>"
 #: bounds of the integer options (as snnc compile's --steps; a batch or a worker count beyond
@@ -38,6 +40,7 @@ def write_eval(dest: Path, doc: dict[str, Any]) -> tuple[Path, Path]:
     """eval.json and eval.html written into ``dest`` (each replaced only if snnc eval wrote
     it)."""
     from ..evaluate.report import KIND, html
+    from ..manifest import record
 
     dest.mkdir(parents=True, exist_ok=True)
     js, page = dest / "eval.json", dest / "eval.html"
@@ -47,6 +50,7 @@ def write_eval(dest: Path, doc: dict[str, Any]) -> tuple[Path, Path]:
         tmp.write_text(json.dumps(doc, indent=1))
     with atomic_path(page) as tmp:
         tmp.write_text(html(doc))
+    record(dest, [js.name, page.name])  # a compile output's manifest lists them now
     return js, page
 
 
@@ -71,13 +75,10 @@ def _adds_to(dest: Path) -> bool:
         for n in names)
 
 
-def _check_dest(dest: Path, force: bool, inputs: list[Path]) -> None:
+def _check_dest(dest: Path, inputs: list[Path]) -> None:
     from ..outdir import check_output_dir
 
-    check_output_dir(dest, force, inputs, not_ours=(
-        "-o {dest}: the directory exists, is not empty and was not written by snnc eval; snnc "
-        "does not replace it. Name a new directory, or pass --force to replace it and delete "
-        "everything in it."))
+    check_output_dir(dest, inputs, what="evaluation")
 
 
 def run_eval(out_dir: Path, data_path: Path, *, x_key: str = "x", y_key: str = "y",
@@ -132,12 +133,11 @@ def run_eval(out_dir: Path, data_path: Path, *, x_key: str = "x", y_key: str = "
               help="Samples simulated together.")
 @click.option("-o", "--output", "dest", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Where eval.json / eval.html go (default: OUT_DIR).")
-@click.option("--force", is_flag=True,
-              help="Replace -o DIR even if it is a non-empty directory snnc did not write.")
+@force_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def command(out_dir: Path, data_path: Path, x_key: str, y_key: str, encode: str | None,
             steps: int | None, seed: int, limit: int | None, workers: int, address: str | None,
-            batch: int, dest: Path | None, force: bool, quiet: bool) -> None:
+            batch: int, dest: Path | None, quiet: bool) -> None:
     """Evaluate a whole dataset on a compiled program: accuracy, confusion matrix, agreement
     with the float model, and energy and latency per sample."""
     from ..evaluate.report import terminal
@@ -145,13 +145,13 @@ def command(out_dir: Path, data_path: Path, x_key: str, y_key: str, encode: str 
 
     own_dir = dest is not None and not _adds_to(dest)
     if own_dir:  # refused before the (long) evaluation, not after
-        _check_dest(dest, force, [out_dir, data_path])
+        _check_dest(dest, [out_dir, data_path])
     doc = run_eval(out_dir, data_path, x_key=x_key, y_key=y_key, encode=encode, steps=steps,
                    seed=seed, limit=limit, workers=workers, address=address, batch=batch,
                    quiet=quiet)
     if own_dir:
         assert dest is not None
-        with output_dir(dest, force, [out_dir, data_path], kind="eval") as tmp:
+        with output_dir(dest, [out_dir, data_path], kind="eval", what="evaluation") as tmp:
             write_eval(tmp, doc)
         js, page = dest / "eval.json", dest / "eval.html"
     else:

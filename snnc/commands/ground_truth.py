@@ -83,9 +83,9 @@ def _ours(path: Path) -> bool:
     return "recording" in doc and "modes" in doc
 
 
-def check_json(path: Path | None, force: bool) -> None:
+def check_json(path: Path | None) -> None:
     if path is not None:
-        check_output_file(path, force, _ours)
+        check_output_file(path, _ours)
 
 
 def write_json(path: Path, report: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ import click
 import numpy as np
 
 from ..errors import FormatError, SnncError
+from .force import force_option
 
 
 def _load_graph(path: Path):
@@ -79,12 +80,11 @@ def _default_layer(graph) -> str:
               type=click.Choice(["loihi1", "loihi2"]), help="Cost table for learning energy.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output directory (default: PROGRAM/learned): new, empty or an earlier "
-              "snnc output.")
-@click.option("--force", is_flag=True,
-              help="Replace the output even if it is a non-empty directory snnc did not write.")
+              "snnc output holding only what snnc wrote.")
+@force_option
 def command(program: Path, data_path: Path, test_path: Path | None, rule: str, layers: str | None,
             epochs: int, eval_every: int, error_scale: int, reset_layers: bool, chip: str,
-            output: Path | None, force: bool) -> None:
+            output: Path | None) -> None:
     """Learn on the simulated chip: run PROGRAM (a compile output directory or a lowered .snnc
     graph) sample after sample while LAYERS adapt with a built-in RULE; print test accuracy over
     time and write the learned program and a learning report with its energy."""
@@ -95,7 +95,7 @@ def command(program: Path, data_path: Path, test_path: Path | None, rule: str, l
 
     out = output or (program / "learned" if program.is_dir() else program.with_suffix(".learned"))
     inputs = [p for p in (program, data_path, test_path) if p is not None]
-    check_output_dir(out, force, inputs)
+    check_output_dir(out, inputs)
     graph = _load_graph(program)
     shape = graph.nodes[graph.inputs[0]].out_shape
     xs, ys = _load_data(data_path, shape)
@@ -110,7 +110,7 @@ def command(program: Path, data_path: Path, test_path: Path | None, rule: str, l
     result, doc = api.learn(graph, names, rule, xs, ys, test, epochs=epochs,
                             eval_every=eval_every, error_scale=error_scale,
                             reset_layers=reset_layers, chip=chip)
-    with output_dir(out, force=force, inputs=inputs, kind="learn") as tmp:
+    with output_dir(out, inputs=inputs, kind="learn") as tmp:
         write_graph(result.graph, tmp / "graph.learned.snnc")
         (tmp / "learning_report.json").write_text(json.dumps(doc, indent=2))
     print_summary(doc, out)

@@ -1,7 +1,8 @@
 """``snnc report OUT_DIR [--compare OTHER] [--html/--no-html] [--json]``.
 
 OUT_DIR is a ``snnc compile`` output directory (or its ``report.json``). Prints the energy and
-latency summary table, and (re)draws ``report.html`` beside the JSON; ``--json`` prints the
+latency summary table, and (re)draws ``report.html`` beside the JSON (only a report.html snnc
+wrote, or none; recorded in the output's manifest); ``--json`` prints the
 document instead; ``--compare OTHER`` shows two reports side by side with their ratios. When
 ``snnc eval`` has evaluated a dataset on this program, its summary follows the table.
 """
@@ -50,10 +51,27 @@ def command(out_dir: Path, other: Path | None, html: bool, as_json: bool, brief:
         console.print(_safe(lambda: render_terminal(doc, verbose=not brief), str(out_dir)))
         _eval_summary(report_path(out_dir).parent)
     if html:
-        dest = _safe(lambda: write_html(doc, report_path(out_dir).with_name("report.html")),
-                     str(out_dir))
+        dest = report_path(out_dir).with_name("report.html")
+        _refuse_foreign_html(dest)
+        _safe(lambda: write_html(doc, dest), str(out_dir))
+        from ..manifest import record
+
+        record(dest.parent, [dest.name])  # its new size, in a compile output's manifest
         if other is None:
             console.print(f"[dim]HTML report: {dest}[/dim]")
+
+
+def _refuse_foreign_html(dest: Path) -> None:
+    """snnc redraws only a report.html it wrote (its title), never a user's file."""
+    if not dest.exists() and not dest.is_symlink():
+        return
+    ok = dest.is_file() and not dest.is_symlink()
+    if ok:
+        with dest.open("rb") as fh:
+            ok = b"<title>snnc report" in fh.read(4096)
+    if not ok:
+        raise SnncError(f"{dest}: exists and was not written by snnc; snnc never overwrites "
+                        "files it did not write. Move it, or pass --no-html.")
 
 
 def _safe(render, where: str):

@@ -28,6 +28,7 @@ from ..errors import SnncError
 from ..events.inputs import event_options, options_from
 from ..io import atomic_path, check_output_file, to_time_last
 from ..simulators.result import SimResult
+from .force import force_option
 from .load_options import is_compiled, load_options_from, loading_options, print_notes
 from .netx_options import MAX_INTERVAL, is_netx
 from .streamed import CHUNK_BYTES, chunk_samples_for, sample_bytes, simulate_streamed
@@ -84,7 +85,7 @@ def _save(path: Path, result: Any, batched: bool, average: np.ndarray | None = N
         a = to_time_last(a)
         return a if batched else a[0]
 
-    check_output_file(path, True, _ours)
+    check_output_file(path, _ours)  # again: the run may have been long
     arrays = {"output": last(result.output)}
     if average is not None:
         arrays["average"] = last(average)
@@ -140,8 +141,7 @@ def _ours_counters(path: Path) -> bool:
 @click.option("--lava-hw", is_flag=True,
               help="With --backend lava: run on Loihi 2 through Lava's hardware run "
                    "configuration (needs Intel's lava-loihi and a board).")
-@click.option("--force", is_flag=True,
-              help="Overwrite -o/--counters files even if snnc did not write them.")
+@force_option
 @click.option("--align/--no-align", default=True, show_default=True,
               help="Compiled programs: run the pipeline latency's extra steps and drop the "
                    "leading ones, so `output` has the input's steps, aligned with the float "
@@ -170,7 +170,7 @@ def _ours_counters(path: Path) -> bool:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, backend: str,
             probes: tuple[str, ...], chip: str | None, reset_interval: int,
-            counters_path: Path | None, lava_hw: bool, out: Path, force: bool, align: bool,
+            counters_path: Path | None, lava_hw: bool, out: Path, align: bool,
             fidelity: str, quiet: bool, dt: str | None, **kw: Any) -> None:
     """Run a model or compiled program and save its output spikes and probes."""
     chunk_samples = kw.pop("chunk_samples", None)
@@ -193,13 +193,13 @@ def command(model_or_outdir: Path, input_path: Path | None, steps: int | None, b
         raise click.BadParameter(f"{backend!r} is not one of {', '.join(_simulators())}",
                                  param_hint="'--backend'")
     registry.simulator(backend)  # a broken plug-in fails before any work
-    check_output_file(out, force, _ours)
+    check_output_file(out, _ours)
     if counters_path is not None:
-        check_output_file(counters_path, force, _ours_counters)
+        check_output_file(counters_path, _ours_counters)
     if compare_gt is not None:
         from .ground_truth import check_json
 
-        check_json(compare_json, force)
+        check_json(compare_json)
     loaded, graph = _subject_of(model_or_outdir, load_options)
     if not is_compiled(model_or_outdir) and not quiet:
         print_notes(graph)

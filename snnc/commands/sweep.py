@@ -5,10 +5,11 @@ command again after an interruption only runs the points that had not finished
 (``snnc/sweep/run.py``).
 
 SWEEP_DIR follows ``snnc/outdir.py``'s rules: a new or empty directory, or an earlier sweep
-(resumed in place), is used as it is; another non-empty directory is refused, unless
-``--force`` (or it is another snnc output, which snnc may replace): then the sweep runs in a
-temporary directory beside it that replaces it, atomically, only when the sweep has finished.
-A directory holding the model, the grid or the dataset is never replaced."""
+(resumed in place; what it adds goes into the sweep's manifest), is used as it is; another snnc
+output holding only what snnc wrote is replaced: the sweep runs in a temporary directory beside
+it that replaces it, atomically, only when the sweep has finished. Any other non-empty directory
+is refused (``--force`` changes nothing), and a directory holding the model, the grid or the
+dataset is never replaced."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import click
 from ..errors import SnncError
 from ..io import atomic_path
 from .eval import MAX_SAMPLES, MAX_WORKERS
+from .force import force_option
 
 
 def _data_spec(grid: Any, data_path: Path | None, x_key: str | None, y_key: str | None,
@@ -53,6 +55,9 @@ def _write_pages(root: Path, docs: list[dict[str, Any]], experiment: dict[str, A
                                   default=str))
     with atomic_path(page) as tmp:
         tmp.write_text(html(docs, experiment))
+    from ..manifest import record
+
+    record(root, [res.name, page.name])
     return page
 
 
@@ -70,18 +75,17 @@ def _write_pages(root: Path, docs: list[dict[str, Any]], experiment: dict[str, A
 @click.option("--encode", type=click.Choice(["rate", "latency", "delta", "direct"]),
               default=None, help="Encode static samples (the steps axis sets the length).")
 @click.option("-o", "--output", "root", required=True, type=click.Path(path_type=Path),
-              help="Sweep directory (cache, results, sweep.html).")
+              help="Sweep directory (cache, results, sweep.html): new, empty, an earlier "
+              "sweep (resumed) or another snnc output holding only what snnc wrote.")
 @click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=1, show_default=True,
               help="Points run in parallel as Ray tasks when > 1.")
 @click.option("--address", default=None, help="Attach to this Ray cluster instead.")
 @click.option("--trust-pickle", is_flag=True, help="Allow arbitrary pickled classes (runs code).")
-@click.option("--force", is_flag=True,
-              help="Replace SWEEP_DIR even if it is a non-empty directory snnc did not write "
-                   "(only once the sweep has finished).")
+@force_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def command(model: Path, grid_path: Path, data_path: Path | None, x_key: str | None,
             y_key: str | None, limit: int | None, encode: str | None, root: Path, workers: int,
-            address: str | None, trust_pickle: bool, force: bool, quiet: bool) -> None:
+            address: str | None, trust_pickle: bool, quiet: bool) -> None:
     """Compile and evaluate every point of a design grid; plot the Pareto fronts."""
     from ..outdir import check_output_dir, output_dir
     from ..sweep.grid import read_grid
@@ -94,10 +98,7 @@ def command(model: Path, grid_path: Path, data_path: Path | None, x_key: str | N
     resume = is_sweep_dir(root)
     in_place = resume or not root.is_dir() or not any(root.iterdir())
     # an earlier sweep is resumed, not replaced: only the name and input checks apply
-    check_output_dir(root, force or resume, inputs, what="sweep", not_ours=(
-        "-o {dest}: the directory is not empty and is not an snnc sweep directory (no "
-        "sweep.json); snnc does not replace it. Name a new directory, or pass --force to "
-        "replace it (and delete everything in it) once the sweep has finished."))
+    check_output_dir(root, inputs, what="sweep", replace=not in_place)
     from .. import api
 
     # the model is read before anything is written: a damaged file leaves no sweep directory
@@ -106,7 +107,7 @@ def command(model: Path, grid_path: Path, data_path: Path | None, x_key: str | N
     if in_place:
         docs = _sweep(root, *args)
     else:
-        with output_dir(root, force, inputs, kind="sweep") as tmp:
+        with output_dir(root, inputs, kind="sweep", what="sweep") as tmp:
             docs = _sweep(tmp, *args)
     click.echo(terminal(docs))
     failed = sum("summary" not in d for d in docs)
@@ -118,8 +119,9 @@ def _sweep(root: Path, model: Path, graph: Any, grid: Any, grid_path: Path, data
            workers: int, address: str | None, quiet: bool) -> list[dict[str, Any]]:
     """Run the points not cached in ``root``; write results.json and sweep.html there."""
     from ..evaluate.engine import Progress, map_shards
+    from ..manifest import record
     from ..passes import DEFAULT_PIPELINE
-    from ..sweep.run import PointTask, fingerprint, open_root, pending
+    from ..sweep.run import PointTask, fingerprint, open_root, pending, record_points
 
     fp = fingerprint(model, Path(data.path)) + json.dumps(data.__dict__, sort_keys=True)
     points = grid.points()
@@ -137,9 +139,11 @@ def _sweep(root: Path, model: Path, graph: Any, grid: Any, grid_path: Path, data
             (root / "points" / key).mkdir(parents=True, exist_ok=True)
             tasks.append((PointTask(key, p.values, graph, str(calib) if calib.is_file() else None,
                                     DEFAULT_PIPELINE, data, str(root / "points" / key)),))
+        record(root, [f"points/{key}" for _, key in todo])  # before they run
         with Progress("points", len(tasks), show=not quiet) as bar:
             results = map_shards(_run_and_store, tasks, workers, address, bar)
         done.update({r["key"]: r for r in results})
+    record_points(root, experiment["points"])  # also points an interrupted run finished
     docs = [done[p.key(fp)] for p in points]
     _write_pages(root, docs, experiment)
     return docs

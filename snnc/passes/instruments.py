@@ -1,6 +1,7 @@
 """Instruments the ``PassManager`` calls around every pass.
 
 - ``DumpIR(dir)``: the text IR after every pass, ``dir/00-input.txt``, ``dir/01-fold-bn.txt``...
+  (an existing file of that name is replaced only if it is a text IR dump, ``graph {``).
 - ``Timing``: wall time per pass (``rows``).
 - ``Progress(echo)``: one line per pass, for the CLI.
 - ``DifferentialCheck(inputs)``: runs the reference simulator before and after each pass. EXACT
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import PassError
+from ..errors import PassError, SnncError
 from ..ir import Graph
 from .manager import Pass, Semantics
 
@@ -33,7 +34,17 @@ class DumpIR:
         from ..ir.text import print_graph
 
         self.directory.mkdir(parents=True, exist_ok=True)
-        with atomic_path(self.directory / name) as tmp:
+        dest = self.directory / name
+        if dest.exists() or dest.is_symlink():  # replace only a dump of an earlier run
+            ours = dest.is_file() and not dest.is_symlink()
+            if ours:
+                with dest.open("rb") as fh:
+                    ours = fh.read(8) == b"graph {\n"
+            if not ours:
+                raise SnncError(f"--dump-ir: {dest} exists and is not an IR dump snnc wrote; "
+                                "snnc never overwrites files it did not write. Name another "
+                                "directory.")
+        with atomic_path(dest) as tmp:
             tmp.write_text(print_graph(graph))
 
     def before(self, p: Pass, graph: Graph, index: int, total: int) -> None:

@@ -95,13 +95,13 @@ class CompileResult:
                 "reports": self.reports, "artifacts": art, "checks": self.checks}
 
     def save(self, out: str | Path, *, backend: Any = None, html: bool = True,
-             force: bool = False, inputs: tuple[Path, ...] = ()) -> Path:
+             inputs: tuple[Path, ...] = ()) -> Path:
         """Write the result into directory ``out`` (see the module docstring); nothing runs."""
         from ..backends.report import write_html, write_json
         from ..ir.serialize import write_graph
 
         out = Path(out)
-        with atomic_dir(out, force=force, inputs=inputs) as tmp:
+        with atomic_dir(out, inputs=inputs) as tmp:
             write_graph(self.float_graph, tmp / "graph.float.snnc")
             if self.lowered is not None:
                 write_graph(self.lowered, tmp / "graph.lowered.snnc")

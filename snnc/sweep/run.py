@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 import traceback
 from dataclasses import dataclass
@@ -28,11 +29,12 @@ import numpy as np
 
 from ..errors import SnncError
 from ..io import atomic_path
-from ..outdir import MARKER
+from ..manifest import MARKER, record
 from .grid import Point
 from .pipeline import point_pipeline
 
 KIND = "snnc.sweep"
+_BUILD = re.compile(r"build(-[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ def is_sweep_dir(root: Path) -> bool:
 def open_root(root: Path, experiment: dict[str, Any]) -> None:
     """Create the sweep directory, or reuse one this sweep wrote; refuse anything else."""
     marker = root / "sweep.json"
+    fresh = not root.is_dir() or not any(root.iterdir())
     if root.exists() and not root.is_dir():
         raise SnncError(f"{root} exists and is not a directory")
     if root.is_dir() and any(root.iterdir()) and not is_sweep_dir(root):
@@ -161,11 +164,29 @@ def open_root(root: Path, experiment: dict[str, Any]) -> None:
                         "did not write)")
     (root / "points").mkdir(parents=True, exist_ok=True)
     own = root / MARKER
-    if not own.exists():  # snnc/outdir.py's marker: the directory is an snnc output
-        own.write_text(json.dumps({"snnc": "sweep"}) + "\n")
+    if not own.exists():  # snnc/outdir.py's marker: the directory is an snnc output; an older
+        # sweep without one is judged by the names snnc writes (no manifest)
+        own.write_text(json.dumps({"snnc": "sweep", **({"manifest": {}} if fresh else {})})
+                       + "\n")
     with atomic_path(marker) as tmp:
         tmp.write_text(json.dumps({"kind": KIND, "version": 1, **experiment}, indent=1,
                                   default=str))
+    record(root, ["points", "sweep.json"])
+
+
+def record_points(root: Path, keys: list[str]) -> None:
+    """Add the points' folders, ``point.json`` and ``build[-N]`` compile outputs to the sweep's
+    manifest (the points may have run in other processes; only this one writes the marker)."""
+    rels = []
+    for key in keys:
+        d = root / "points" / key
+        if not d.is_dir():
+            continue
+        rels.append(f"points/{key}")
+        rels += [f"points/{key}/{p.name}" for p in sorted(d.iterdir())
+                 if (p.name == "point.json" and p.is_file())
+                 or (_BUILD.fullmatch(p.name) and (p / MARKER).is_file())]
+    record(root, rels)
 
 
 def pending(root: Path, points: list[Point], fp: str) -> tuple[list[tuple[Point, str]],

@@ -130,7 +130,7 @@ def test_eval_never_overwrites_a_foreign_file(qsnn4_dir: Path, tmp_path: Path, c
     (dest / "eval.json").write_text('{"mine": true}')
     assert _cli(["eval", str(qsnn4_dir), "--data", str(DIGITS), "--x-key", "spikes",
                  "--limit", "5", "-o", str(dest), "-q"]) == 2
-    assert "not written by snnc eval" in capsys.readouterr().err
+    assert "snnc did not write (eval.json)" in capsys.readouterr().err
     assert (dest / "eval.json").read_text() == '{"mine": true}'
 
 

@@ -67,13 +67,19 @@ def user_dir(tmp_path) -> Path:
     return d
 
 
-def test_o_on_a_directory_of_unrelated_files_changes_nothing(model, user_dir, capsys):
+@pytest.mark.parametrize("extra", [[], ["--force"]])
+def test_o_on_a_directory_of_unrelated_files_changes_nothing(model, user_dir, capsys, extra):
     before = snapshot(user_dir)
-    code, _, err = run(["compile", str(model), "-o", str(user_dir), "--target", "nir"], capsys)
+    code, _, err = run(["compile", str(model), "-o", str(user_dir), "--target", "nir", *extra],
+                       capsys)
     assert code == 2
     assert err.startswith("error: ")
-    assert "--force" in err
+    assert "Traceback" not in err
+    assert "data/" in err  # the foreign paths, named
+    assert "notes.txt" in err
+    assert "--force does not change this" in err
     assert snapshot(user_dir) == before
+    assert sorted(p.name for p in user_dir.parent.iterdir()) == ["models", "project"]
 
 
 def test_o_dot_changes_nothing_even_with_force(model, user_dir, capsys, monkeypatch):
@@ -106,11 +112,15 @@ def test_force_never_replaces_protected_directories(tmp_path, model, capsys, mon
     assert model.is_file()
 
 
-def test_force_replaces_a_plain_directory(model, user_dir, capsys):
+def test_force_does_not_replace_a_plain_directory(model, user_dir, capsys):
+    """--force used to replace a foreign directory (deleting the user's files); now it is a
+    hidden option that changes nothing."""
+    before = snapshot(user_dir)
     code, _, err = run(["compile", str(model), "-o", str(user_dir), "--force", "-q"], capsys)
-    assert code == 0, err
-    assert not (user_dir / "notes.txt").exists()
-    assert outdir.is_snnc_output(user_dir)
+    assert code == 2, err
+    assert "snnc never deletes or overwrites files it did not write" in err
+    assert snapshot(user_dir) == before
+    assert not outdir.is_snnc_output(user_dir)
 
 
 @pytest.mark.parametrize("case", ["is-a-file", "too-long", "parent-is-file"])
@@ -153,15 +163,20 @@ def test_failed_run_leaves_no_new_output_and_the_old_one_intact(model, tmp_path,
 def test_leftovers_of_a_killed_run_are_removed_by_the_next(model, tmp_path, capsys):
     out = tmp_path / "out"
     assert run(["compile", str(model), "-o", str(out), "-q"], capsys)[0] == 0
-    dead = [tmp_path / f".out{outdir.TMP_TAG}dead0001", tmp_path / f".out{outdir.OLD_TAG}0002"]
+    dead = [tmp_path / f".out{outdir.TMP_TAG}dead0001", tmp_path / f".out{outdir.OLD_TAG}00000002"]
     for d in dead:
         d.mkdir()
         (d / "graph.float.snnc").write_text("partial")
-    unrelated = tmp_path / ".out.mine"
-    unrelated.mkdir()
+    # not snnc's names (only 8 hex digits are), nor an output of another -o
+    unrelated = [tmp_path / n for n in (".out.mine", f".out{outdir.TMP_TAG}mystuff1",
+                                        f".out{outdir.TMP_TAG}dead00012",
+                                        f".outx{outdir.TMP_TAG}dead0001")]
+    for d in unrelated:
+        d.mkdir()
+        (d / "keep.txt").write_text("mine")
     assert run(["compile", str(model), "-o", str(out), "-q"], capsys)[0] == 0
     assert not any(d.exists() for d in dead)
-    assert unrelated.is_dir()
+    assert all((d / "keep.txt").read_text() == "mine" for d in unrelated)
 
 
 def test_killed_between_renames_puts_the_old_output_back(model, tmp_path, capsys):
@@ -207,12 +222,15 @@ def test_simulate_does_not_overwrite_a_foreign_file(tmp_path, capsys, qsnn_graph
     mine = tmp_path / "r.npz"
     mine.write_text("not a result")
     argv = ["simulate", str(g), "-i", str(x), "-o", str(mine), "-b", "reference", "-q"]
-    code, _, err = run(argv, capsys)
-    assert code == 2, err
-    assert "--force" in err
-    assert mine.read_text() == "not a result"
-    assert run([*argv, "--force"], capsys)[0] == 0
-    assert run(argv, capsys)[0] == 0  # its own result is replaced
+    for extra in ([], ["--force"]):  # --force does not change it
+        code, _, err = run([*argv, *extra], capsys)
+        assert code == 2, err
+        assert "--force does not change this" in err
+        assert mine.read_text() == "not a result"
+    mine.unlink()
+    assert run(argv, capsys)[0] == 0
+    assert run([*argv, "--force"], capsys)[0] == 0  # its own result is replaced
+    assert run(argv, capsys)[0] == 0
 
 
 # ---- kill test ---------------------------------------------------------------------------------

@@ -133,5 +133,5 @@ def test_sweep_refuses_a_foreign_directory(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["sweep", str(MODEL), "--grid", str(grid), "--data", str(DIGITS), "-o", str(out)])
     assert exc.value.code == 2
-    assert "not an snnc sweep directory" in capsys.readouterr().err
+    assert "snnc did not write (notes.txt)" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]

@@ -25,17 +25,28 @@ def test_builtin_chips_carry_the_reference_numbers() -> None:
 
 
 def test_barrier_interpolates_over_tiles_and_adds_chips() -> None:
-    c = load_chip("loihi1").costs
-    assert c.barrier(1) == 113.0
-    assert c.barrier(32) == 465.0
-    assert c.barrier(100) == 465.0
-    assert 113.0 < c.barrier(16) < 465.0
-    assert c.barrier(32, chips=3) == 465.0 + 2 * c.time_ns["barrier_per_chip"]
+    c = load_chip("loihi1").costs  # SANA-FE's sync table: 0.6 / 1.0 / 1.4 / 1.8 us
+    assert c.barrier(1) == 600.0
+    assert c.barrier(3) == 1200.0  # halfway between 2 and 4 tiles
+    assert c.barrier(29) == c.barrier(32) == c.barrier(100) == 1800.0
+    assert c.barrier(16) == pytest.approx(1400.0 + 400.0 * 12 / 25)
+    assert c.barrier(32, chips=3) == 1800.0 + 2 * c.time_ns["barrier_per_chip"]
 
 
 def test_spec_round_trips_through_plain_data() -> None:
     spec = load_chip("loihi2")
     assert ChipSpec.from_dict(spec.to_dict()) == spec
+    l1 = load_chip("loihi1")
+    assert l1.costs.core_overlap
+    assert not spec.costs.core_overlap
+    assert ChipSpec.from_dict(l1.to_dict()) == l1
+
+
+def test_core_overlap_must_be_a_boolean(tmp_path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('base = "loihi1"\nname = "bad"\n[costs]\ncore_overlap = "yes"\n')
+    with pytest.raises(FormatError, match="core_overlap"):
+        load_chip(path)
 
 
 def test_user_chip_inherits_from_base(tmp_path) -> None:

@@ -175,7 +175,7 @@ def test_loaded_chip_is_the_builtin() -> None:
 
 def test_core_work_is_hand_computed() -> None:
     """partition.work on a 4 -> 3 dense layer, loihi1 times: syn op 4.0 ns, neuron update
-    9.7 ns, spike out 30 ns, axon in 20 ns, at the assumed 10 % activity."""
+    9.7 ns, spike out 30 ns, axon in 16 ns, at the assumed 10 % activity."""
     from snnc.backends.loihi.balance import work
     from snnc.backends.loihi.partition import LayerCost, syn_info
 
@@ -186,8 +186,8 @@ def test_core_work_is_hand_computed() -> None:
                        ("y", ir.Output(shape=(3,))))
     node = g.nodes["d"]
     cost = LayerCost("l", np.arange(3), [syn_info("d", node, chip)], chip)
-    # 0.1 * 4.0 * 6 + 3 * (9.7 + 0.1 * 30) + 0.1 * 20 * 4 = 2.4 + 38.1 + 8.0
-    assert work(cost, 0, 3) == pytest.approx(48.5)
+    # 0.1 * 4.0 * 6 + 3 * (9.7 + 0.1 * 30) + 0.1 * 16 * 4 = 2.4 + 38.1 + 6.4
+    assert work(cost, 0, 3) == pytest.approx(46.9)
     # neuron 2 alone: no synapse, no axon: 9.7 + 3.0
     assert work(cost, 2, 3) == pytest.approx(12.7)
     assert work(cost, 0, 3, rate=0.0) == pytest.approx(3 * 9.7)  # no activity: updates only
@@ -311,11 +311,11 @@ def test_core_work_at_measured_rates_is_hand_computed() -> None:
                        ("y", ir.Output(shape=(3,))))
     syn = dataclasses.replace(syn_info("d", g.nodes["d"], chip), src="x")
     cost = LayerCost("l", np.arange(3), [syn], chip)
-    # 0.5 * 4.0 * 6 + 3 * (9.7 + 0.2 * 30) + 0.5 * 20 * 4 = 12 + 47.1 + 40
-    assert work(cost, 0, 3, rates={"x": 0.5, "l": 0.2}) == pytest.approx(99.1)
-    # x not measured: 0.1 * 4.0 * 6 + 47.1 + 0.1 * 20 * 4 = 2.4 + 47.1 + 8
-    assert work(cost, 0, 3, rates={"l": 0.2}) == pytest.approx(57.5)
-    assert work(cost, 0, 3, rates={}) == pytest.approx(48.5)  # nothing measured: assumed
+    # 0.5 * 4.0 * 6 + 3 * (9.7 + 0.2 * 30) + 0.5 * 16 * 4 = 12 + 47.1 + 32
+    assert work(cost, 0, 3, rates={"x": 0.5, "l": 0.2}) == pytest.approx(91.1)
+    # x not measured: 0.1 * 4.0 * 6 + 47.1 + 0.1 * 16 * 4 = 2.4 + 47.1 + 6.4
+    assert work(cost, 0, 3, rates={"l": 0.2}) == pytest.approx(55.9)
+    assert work(cost, 0, 3, rates={}) == pytest.approx(46.9)  # nothing measured: assumed
 
 
 @pytest.mark.parametrize("chip", ["loihi1", "loihi2"])

@@ -55,7 +55,8 @@ def _counters() -> Counters:
 
 
 def test_every_term_by_hand(tmp_path) -> None:
-    lat = latency(_counters(), _model(tmp_path), n_tiles=1, n_chips=1)
+    summed = dataclasses.replace(_model(tmp_path), core_overlap=False)  # a chip that sums them
+    lat = latency(_counters(), summed, n_tiles=1, n_chips=1)
     np.testing.assert_allclose(lat.core_ns, [[36.0, 35.0], [1.0, 1.0]])
     np.testing.assert_allclose(lat.compute_ns, [36.0, 1.0])
     np.testing.assert_allclose(lat.step_ns, [36 + 10 + 100 + 1000 + 16, 1 + 100 + 1000])
@@ -73,6 +74,23 @@ def test_every_term_by_hand(tmp_path) -> None:
     assert p["system_ns"] == pytest.approx({"management": 1000.0, "input": 8.0})
     assert lat.stages_ns() == pytest.approx({"cores": 18.5, "noc": 5.0, "barrier": 100.0,
                                              "system": 1008.0})
+
+
+def test_overlapped_core_takes_the_larger_part_by_hand(tmp_path) -> None:
+    """Loihi 1 (``core_overlap``): a core's own-neuron stages and its incoming-message stages
+    run concurrently. Step 0, per sample: core 0 own = neuron 6 + spike out 24 = 30 ns,
+    incoming = synapse 6 + axon in 0 = 6 ns -> 30 ns (summed: 36); core 1 own = 1, incoming =
+    2 + 32 = 34 -> 34 ns (summed: 35). Step 1: own 1, incoming 0 -> 1 ns on each core."""
+    model = _model(tmp_path)
+    assert model.core_overlap  # from the loihi1 chip file
+    lat = latency(_counters(), model, n_tiles=1, n_chips=1)
+    np.testing.assert_allclose(lat.core_ns, [[30.0, 34.0], [1.0, 1.0]])
+    np.testing.assert_allclose(lat.compute_ns, [34.0, 1.0])
+    np.testing.assert_allclose(lat.step_ns, [34 + 10 + 100 + 1000 + 16, 1 + 100 + 1000])
+    chip = load_chip("loihi1").costs
+    assert chip.core_time(30.0, 6.0) == 30.0
+    assert chip.core_time(0.0, 0.0) == 0.0
+    assert load_chip("loihi2").costs.core_time(30.0, 6.0) == 36.0  # Loihi 2 keeps the sum
 
 
 STAGE_FIELDS = {"synapse": ("syn_ops_dense", "syn_ops_sparse"),
