@@ -19,8 +19,8 @@ from snnc.ir.weights import (
 ALL = np.arange(-256, 256)
 
 
-@pytest.mark.parametrize("lo,hi", [(0, 255), (-255, 0), (-256, 255), (-128, 127), (0, 0),
-                                   (-1, 0), (0, 1), (-5, 3), (1, 1)])
+@pytest.mark.parametrize(("lo", "hi"), [(0, 255), (-255, 0), (-256, 255), (-128, 127), (0, 0),
+                                        (-1, 0), (0, 1), (-5, 3), (1, 1)])
 def test_threshold_test_equals_the_effective_weights_for_every_value(lo, hi) -> None:
     """Every weight value of the sign mode the range picks (exc / inh / mixed, all-zero), every
     ``num_weight_bits``, in every dtype that holds the range: the comparison gives exactly the
@@ -30,7 +30,7 @@ def test_threshold_test_equals_the_effective_weights_for_every_value(lo, hi) -> 
     for bits in range(1, 9):
         want = effective_dense_weights(w, bits) != 0
         test = nonzero_test(w, bits)
-        dtypes = [np.int16, np.int32, np.int64] + ([np.int8] if -128 <= lo and hi <= 127 else [])
+        dtypes = [np.int16, np.int32, np.int64] + ([np.int8] if lo >= -128 and hi <= 127 else [])
         for dt in dtypes:
             np.testing.assert_array_equal(effective_nonzero(w.astype(dt), test), want,
                                           err_msg=f"{lo}..{hi} bits={bits} {dt.__name__}")
@@ -123,7 +123,8 @@ def test_plastic_weights_truncate_as_int64(mode) -> None:
         c = Connectivity(node)
         assert c.weights.dtype == np.int64
         np.testing.assert_array_equal(c.weights, truncate(w, mode, bits))
-        assert c.nonzero.all() and c.nnz == w.size
+        assert c.nonzero.all()
+        assert c.nnz == w.size
         np.testing.assert_array_equal(c.fanin_counts(), np.full(2, 4))
 
 
