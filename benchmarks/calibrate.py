@@ -26,7 +26,8 @@ host path, applied to the x86 path), NxTF N-MNIST's time and total energy, and t
 network against SANA-FE's own prediction (cores only: a check of the per-event accounting, not
 of the system lines; peers.md's figure came from an unrecorded 14-core mapping, so the model
 check proper is ``bench_sanafe_predict.py``, SANA-FE run on snnc's own mapping). Until issue 19
-the power was fitted on the keyword spotter and NxTF MNIST together; fitting it on one point leaves one more held-back energy to judge the model by.
+the power was fitted on the keyword spotter and NxTF MNIST together; fitting it on one point
+leaves one more held-back energy to judge the model by.
 Constants not fitted (estimates, docs/energy-model.md): ``input_msg_pj`` / ``input_msg_ns`` = the
 chip's ``axon_out`` (the x86 writes one mesh message per input spike per destination core), the
 cores' leakage ``core_leak_w`` 0.30 mW (range 0-0.59 mW: (0.104 - 0.029) W / 127 cores, Frady
