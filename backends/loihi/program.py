@@ -88,7 +88,7 @@ class SynapseBlock:
     input_axons: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a large program has 10^5 routes
 class Route:
     src: int  # core id, or HOST
     dst: int
