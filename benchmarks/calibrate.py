@@ -25,9 +25,9 @@ Held back (predicted, never fitted): NxTF MNIST's total energy (the one power fi
 host path, applied to the x86 path), NxTF N-MNIST's time and total energy, and the peers.md
 network against SANA-FE's own prediction (cores only: a check of the per-event accounting, not
 of the system lines; peers.md's figure came from an unrecorded 14-core mapping, so the model
-check proper is ``bench_sanafe_predict.py``, SANA-FE run on snnc's own mapping). Until issue 19
-the power was fitted on the keyword spotter and NxTF MNIST together; fitting it on one point
-leaves one more held-back energy to judge the model by.
+check proper is ``bench_sanafe_predict.py``, SANA-FE run on snnc's own mapping). Until issue
+19 the power was fitted on the keyword spotter and NxTF MNIST together; fitting it on one
+point leaves one more held-back energy to judge the model by.
 Constants not fitted (estimates, docs/energy-model.md): ``input_msg_pj`` / ``input_msg_ns`` = the
 chip's ``axon_out`` (the x86 writes one mesh message per input spike per destination core), the
 cores' leakage ``core_leak_w`` 0.30 mW (range 0-0.59 mW: (0.104 - 0.029) W / 127 cores, Frady
@@ -48,12 +48,18 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loihi2_published as l2pub
+import loihi2_scale
 from bench_loihi1_published import NETS, calibrate, measured_map, peers_network
 
 from snnc.backends.loihi.chips import load_chip
 from snnc.backends.loihi.mapper import map_graph
 from snnc.backends.report.energy import MODEL_DIR, load_model
-from snnc.backends.report.loihi2_facts import PILOTNET_LIF_EVENTS_L1_UJ, loihi2_system, summary
+from snnc.backends.report.loihi2_facts import (
+    PILOTNET_LIF_EVENTS_L1_UJ,
+    PILOTNET_LIF_STEP_L1_NS,
+    loihi2_system,
+    summary,
+)
 from snnc.backends.report.sections import run_model
 from snnc.backends.report.system import SystemCosts
 from snnc.simulators.event import simulate
@@ -202,6 +208,11 @@ def loihi2_block(l1: SystemCosts) -> tuple[str, list[str]]:
                 f"PILOTNET_LIF_EVENTS_L1_UJ = {PILOTNET_LIF_EVENTS_L1_UJ}"
                 + ("" if abs(ev / PILOTNET_LIF_EVENTS_L1_UJ - 1) < 1e-4 else
                    ": DIFFERS, update it and the [scale] of loihi2-estimate.toml") + ")")
+    st = l2pub.chip_step_l1_ns(counters)
+    rows.append(f"# its step at Loihi 1's times: {st:.1f} ns (loihi2_facts."
+                f"PILOTNET_LIF_STEP_L1_NS = {PILOTNET_LIF_STEP_L1_NS}"
+                + ("" if abs(st / PILOTNET_LIF_STEP_L1_NS - 1) < 1e-4 else
+                   ": DIFFERS, update it and the [scale] of loihi2-estimate.toml") + ")")
     f = summary(c.energy_pj, c.time_ns, s.core_leak_w, l1)
     lr = s.core_leak_range or (0.0, 0.0)
     est = list(s.estimated)
@@ -224,18 +235,22 @@ def loihi2_block(l1: SystemCosts) -> tuple[str, list[str]]:
              f"{f['step_ratio']:.3f} (fastest step: Hala Point 5 µs vs Pohoiki Springs 5.8 µs)",
              f"host = {s.step_ns['host']:.0f}  # [D] Loihi 1's fitted {l1.step_ns['host']:.0f} x "
              f"{f['step_ratio']:.3f}",
+             f"chip = {s.step_ns['chip']:.0f}  # [M] runs with their input held on the chip: "
+             "Loihi 2's per-step floor (OzU-CAST: 1.76-1.79 µs, LIF nets of 200-1200 neurons)",
              "", "[system.sources]",
              'mgmt_w = "derived: Loihi 1 fit (calibrate.py) x process scaling of the x86 cores"',
-             'step_ns = "derived: Loihi 1 fit x fastest published step, Hala Point (Intel 2024) '
-             'vs Pohoiki Springs (Frady 2020)"',
+             'step_ns = "x86, host: Loihi 1 fit x fastest published step, Hala Point (Intel '
+             '2024) vs Pohoiki Springs (Frady 2020); chip: measured Loihi 2 floor '
+             '(OzU-CAST/LoihiScalingEfficiency)"',
              'input_msg = "derived: one Loihi 2 mesh message (axon_out x the energy and time '
              'factors)"',
              'core_leak = "derived: Loihi 1 per-core leakage (Frady 2020 vs Blouw 2019) x core '
              'area (Intel brief)"',
              "", "[system.fit]",
              'fitted_on = ["lava-dl Loihi 2 PilotNet LIF dynamic energy ([scale] energy, '
-             'loihi2_facts.energy_factor)"]',
-             'held_back = ["lava-dl Loihi 2 PilotNet LIF time per step and total energy"]',
+             'loihi2_facts.energy_factor)", "lava-dl Loihi 2 PilotNet LIF time per step '
+             '([scale] time, loihi2_facts.time_factor)"]',
+             'held_back = []  # no other Loihi 2 measurement snnc can reconstruct',
              "results = [", *[f"  {r!r}," for r in rows if r.startswith("|")], "]", ""]
     return "\n".join(lines), rows
 
@@ -266,6 +281,9 @@ def main() -> None:
                     help="rewrite loihi2-estimate's [system] from loihi1-sanafe's, no refit")
     args = ap.parse_args()
     if args.loihi2_only:
+        if not args.dry_run:  # the factors first: the rows below are priced with them
+            changed = loihi2_scale.write_model(current_system("loihi1-sanafe"))
+            print(f"# loihi2-estimate [scale]: changed {changed}")
         block, l2rows = loihi2_block(current_system("loihi1-sanafe"))
         print("\n".join(l2rows))
         print(block if args.dry_run else f"# wrote {write('loihi2-estimate', block)}")
@@ -314,6 +332,8 @@ def main() -> None:
         if not args.dry_run:
             print(f"# wrote {write(name, toml_block(sysc, fitted, rows, False))}")
         if name == "loihi1-sanafe":
+            if not args.dry_run:
+                print(f"# loihi2-estimate [scale]: changed {loihi2_scale.write_model(sysc)}")
             block, l2rows = loihi2_block(sysc)
             print("\n".join(l2rows))
             if not args.dry_run:

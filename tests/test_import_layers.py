@@ -34,6 +34,7 @@ LAYERS: dict[str, str] = {
     "snnc.backends.loihi": "program",
     "snnc.backends.loihi.mapper": "mapper", "snnc.backends.loihi.partition": "mapper",
     "snnc.backends.loihi.rules": "mapper", "snnc.backends.loihi.balance": "mapper",
+    "snnc.backends.loihi.vendor": "mapper", "snnc.backends.loihi.packing": "mapper",
     "snnc.backends.netx": "formats", "snnc.backends.lava": "lava",
     "snnc.simulators.event": "simulators", "snnc.simulators.brian2": "simulators",
     "snnc.simulators.event.counters": "counters",

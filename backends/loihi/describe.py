@@ -43,7 +43,7 @@ def utilisation(program: ChipProgram) -> dict[str, float]:
 def describe_program(path: str | Path | ChipProgram, packing: list[dict] | None = None,
                      costs: str | None = None) -> Any:
     """A rich renderable: chip, cores per layer, worst-core utilisation, chips and routes;
-    with ``packing`` (``mapper.packing``: the driver computes it, this layer may not import the
+    with ``packing`` (``packing.packing``: the driver computes it, this layer may not import the
     mapper) also the fewest cores each layer needs and its cores' estimated work. ``costs``:
     the one line naming the chip and its cost figures' source (``report.energy.cost_line`` of
     the chip's default energy model, which the driver passes); without it, the chip file's
@@ -68,10 +68,11 @@ def describe_program(path: str | Path | ChipProgram, packing: list[dict] | None 
     table = Table(title="Cores per layer (utilisation of the fullest core; work = estimated "
                         f"serial ns per step at {activity})")
     for col in ("layer", "shape", "neurons", "cores", "fewest", "chips", "neurons/core",
-                "syn. memory", "input axons", "output edges", "rate", "work max/mean"):
+                "syn. memory", "input axons", "output edges", "rate", "work max/mean",
+                "packing"):
         table.add_column(col, justify="left" if col in ("layer", "shape") else "right")
     empty = {"min_cores": "-", "work_max_ns": float("nan"), "work_mean_ns": float("nan"),
-             "rate": float("nan"), "rate_measured": False}
+             "rate": float("nan"), "rate_measured": False, "choice": "-"}
     for r, p in zip(layer_rows(program), packing or [empty] * len(program.layers), strict=True):
         chips = ",".join(str(c) for c in r["chips"])
         table.add_row(r["layer"], "x".join(map(str, r["shape"])), str(r["neurons"]),
@@ -80,7 +81,7 @@ def describe_program(path: str | Path | ChipProgram, packing: list[dict] | None 
                       f"{100 * r['memory_util']:.0f}%", f"{100 * r['axon_util']:.0f}%",
                       f"{100 * r['fanout_util']:.0f}%",
                       f"{100 * p['rate']:.1f}%{'' if p['rate_measured'] else '*'}",
-                      f"{p['work_max_ns']:.0f}/{p['work_mean_ns']:.0f}")
+                      f"{p['work_max_ns']:.0f}/{p['work_mean_ns']:.0f}", p.get("choice", "-"))
     hops = [r.hops_ew + r.hops_ns for r in program.routes]
     inter = sum(1 for r in program.routes if r.chip_hops)
     host = sum(1 for r in program.routes if r.src == HOST)

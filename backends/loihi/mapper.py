@@ -17,9 +17,12 @@
 4. Routes are the (source core, destination core) pairs joined by at least one non-zero
    synapse; input spikes come from the host port (``HOST``) at tile (0, 0) of chip 0.
 
-``STRATEGIES``: ``balanced`` (default) and ``compact`` (snnc's mapping before issue 19: fewest
-cores, snake placement). Both give the same neuron-to-layer semantics; only core boundaries and
-positions differ, so every simulator gives the same spikes.
+``STRATEGIES``: ``balanced`` (default), ``compact`` (snnc's mapping before issue 19: fewest
+cores, snake placement) and ``vendor`` (cores per layer as Lava's Loihi 2 compiler chooses
+them, ``vendor.py``: conv layers in whole W columns, dense layers by the compiler's synaptic
+memory count; (C, H, W) layers in ``whc`` order; placed as ``balanced`` places).
+All give the same neuron-to-layer semantics; only core boundaries and positions differ, so
+every simulator gives the same spikes.
 """
 
 from __future__ import annotations
@@ -33,31 +36,37 @@ import numpy as np
 from ...errors import ResourceError, UnsupportedOpError
 from ...ir import Graph
 from ...ir.traits import Trait, has
-from .balance import Rates, balance, rate_of, work, work_per_position
+from .balance import Rates, balance
 from .chips import DEFAULT_CHIP, ChipSpec, load_chip
 from .partition import LayerCost, partition, split_for_fanout, syn_info
 from .program import HOST, ChipProgram, CoreAlloc, LayerMap, Route, SynapseBlock
 from .rules import check_design_rules
 from .topology import Topology, topology
 from .traffic import HitCache, SynTraffic, cached_hits, program_traffic, remember
+from .vendor import vendor_ranges
 
-STRATEGIES = ("balanced", "compact")
-
-
-def _order(shape: tuple[int, ...]) -> str:
-    return "hwc" if len(shape) == 3 else "flat"
+STRATEGIES = ("balanced", "compact", "vendor")
 
 
-def _partition_all(graph: Graph, topo: Topology, chip: ChipSpec) -> tuple[dict[str, LayerMap],
-                                                                          dict[str, LayerCost]]:
+def _order(shape: tuple[int, ...], strategy: str = "") -> str:
+    if len(shape) != 3:
+        return "flat"
+    return "whc" if strategy == "vendor" else "hwc"
+
+
+def _partition_all(graph: Graph, topo: Topology, chip: ChipSpec, strategy: str = ""
+                   ) -> tuple[dict[str, LayerMap], dict[str, LayerCost]]:
+    """Per layer: its map and fewest-core ranges (``vendor``: the vendor-like ranges)."""
     layers, costs = {}, {}
     for name in topo.layers:
         shape = tuple(graph.nodes[name].shape)
-        lm = LayerMap(name, shape, _order(shape), ())
+        lm = LayerMap(name, shape, _order(shape, strategy), ())
         syns = [dataclasses.replace(syn_info(s, graph.nodes[s], chip), src=topo.synapses[s][0])
                 for s in topo.synapses_into(name)]
         costs[name] = LayerCost(name, lm.positions(), syns, chip, graph.nodes[name])
-        layers[name] = (lm, partition(costs[name]))
+        ranges = (vendor_ranges(costs[name], shape) if strategy == "vendor"
+                  else partition(costs[name]))
+        layers[name] = (lm, ranges)
     return layers, costs  # type: ignore[return-value]
 
 
@@ -268,13 +277,21 @@ def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
     if strategy not in STRATEGIES:
         raise ValueError(f"mapping strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
     chip = load_chip(chip) if isinstance(chip, str) else chip
+    if strategy == "vendor" and not chip.core.shared_memory_bits:
+        raise UnsupportedOpError(
+            f"mapping 'vendor' follows Lava's Loihi 2 compiler (conv cores that expand the "
+            f"kernel, one flexible memory), which chip {chip.name!r} does not have; use "
+            f"--chip loihi2, or --mapping balanced / compact on {chip.name!r}")
     refuse_graded(graph, chip)
     topo = topology(graph)
     check_design_rules(graph, topo, chip)
-    parts, costs = _partition_all(graph, topo, chip)
+    parts, costs = _partition_all(graph, topo, chip, strategy)
     cache: HitCache = {}  # layers that balancing leaves alone are counted once
     conns = {si.name: si.conn for c in costs.values() for si in c.syns}  # one per synapse
-    compact = _fanout_split(graph, topo, chip, dict(parts), cache, conns)
+    # vendor: no output-edge split (the compiler's table has a core whose 2,048 neurons each
+    # reach 12 cores, far beyond the 4,096 edges loihi2.toml assumes from Loihi 1 [E])
+    compact = dict(parts) if strategy == "vendor" else _fanout_split(graph, topo, chip,
+                                                                     dict(parts), cache, conns)
     placed = None
     if strategy == "balanced":
         bal = balance(costs, {n: r for n, (_, r) in parts.items()}, rates=rates)
@@ -296,7 +313,7 @@ def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
     # placement moves cores, not neurons: one traffic summary serves every placement
     per_syn = program_traffic(prog, topo.synapses, cache, conns)
     del cache, conns
-    if strategy == "balanced" and len(cores) > 1:
+    if strategy in ("balanced", "vendor") and len(cores) > 1:
         traffic = _traffic(prog, topo, per_syn)
         placed = ChipProgram(graph, chip, layers, tuple(_greedy_place(cores, traffic, chip)),
                              tuple(blocks), (), grid)
@@ -308,23 +325,3 @@ def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
     measured = tuple(sorted((str(k), float(v)) for k, v in (rates or {}).items()))
     return remember(ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), tuple(routes),
                                 grid, strategy, measured), per_syn)
-
-
-def packing(program: ChipProgram) -> list[dict]:
-    """Per layer, the packing choice: cores used, the fewest that fit the core limits, and the
-    estimated work per step (ns, ``balance.work``) of its busiest and its mean core, at the
-    activity the mapping was balanced with (``program.rates``: measured; else assumed)."""
-    topo = topology(program.graph)
-    parts, costs = _partition_all(program.graph, topo, program.chip)
-    rates = dict(program.rates) or None
-    rows = []
-    for name, lm in program.layers.items():
-        cost = costs[name]
-        per = work_per_position(cost, rates=rates)
-        ws = [work(cost, program.cores[i].start, program.cores[i].stop, per, rates=rates)
-              for i in lm.cores]
-        rows.append({"layer": name, "cores": len(lm.cores), "min_cores": len(parts[name][1]),
-                     "rate": rate_of(name, rates), "rate_measured": bool(rates and name in rates),
-                     "work_max_ns": max(ws, default=0.0),
-                     "work_mean_ns": sum(ws) / len(ws) if ws else 0.0})
-    return rows

@@ -6,13 +6,14 @@ Layout on disk (``program.h5`` in a compile output directory)::
              chip_grid, strategy (the mapping strategy; absent in older files: "unknown"),
              rates (JSON {name: measured spikes per neuron per step}; absent: assumed)
     /graph       the lowered graph (snnc.ir.serialize.write_graph_group)
-    /layers/<L>  attrs: order ("flat" or "hwc"), shape; dataset ``cores`` (global core ids)
+    /layers/<L>  attrs: order ("flat", "hwc" or "whc"), shape; dataset ``cores`` (global core ids)
     /cores       one column per CoreAlloc field
     /blocks      one column per SynapseBlock field
     /routes      one column per Route field
 
 A layer's neurons are numbered in its *mapping order*: flat C-order, or, for (C, H, W) layers,
-(H, W, C) order so that a core holds whole pixels with all their channels (short conv fan-in).
+(H, W, C) order so that a core holds whole pixels with all their channels (short conv fan-in),
+or (W, H, C) order (``whc``, the ``vendor`` mapping) so that a core holds whole W columns.
 Core ``k`` of a layer holds mapping positions ``start:stop``. Tile coordinates (x, y) are within
 chip ``chip``; chips sit in a row-major grid ``chip_grid`` wide, so a global tile position is
 (cx * tiles_x + x, cy * tiles_y + y).
@@ -60,7 +61,7 @@ class CoreAlloc:
 class LayerMap:
     name: str
     shape: tuple[int, ...]
-    order: str  # "flat" or "hwc"
+    order: str  # "flat", "hwc" or "whc"
     cores: tuple[int, ...]
 
     @property
@@ -73,6 +74,8 @@ class LayerMap:
         idx = np.arange(self.size, dtype=np.int32 if self.size < 2**31 else np.int64)
         if self.order == "hwc":
             return idx.reshape(self.shape).transpose(1, 2, 0).ravel()
+        if self.order == "whc":
+            return idx.reshape(self.shape).transpose(2, 1, 0).ravel()
         return idx
 
 

@@ -37,9 +37,9 @@ def check_program(p: ChipProgram, where: str) -> ChipProgram:
         node = p.graph.nodes.get(name)
         if node is None:
             _fail(where, f"layer {name!r} is not a node of the graph")
-        if lm.order not in ("flat", "hwc") or any(d < 1 for d in lm.shape):
+        if lm.order not in ("flat", "hwc", "whc") or any(d < 1 for d in lm.shape):
             _fail(where, f"layer {name!r}: bad shape {lm.shape} or order {lm.order!r}")
-        if lm.size != int(np.prod(node.out_shape)) or (lm.order == "hwc" and len(lm.shape) != 3):
+        if lm.size != int(np.prod(node.out_shape)) or (lm.order != "flat" and len(lm.shape) != 3):
             _fail(where, f"layer {name!r}: shape {lm.shape} does not match the node")
         if not lm.cores or any(not 0 <= k < n_cores or p.cores[k].layer != name
                                for k in lm.cores):

@@ -9,7 +9,9 @@ step (NoC), plus the barrier:
               + system_ns[t]
 
 where ``system_ns[t]`` is the model's ``[system]`` time (``system.py``): the per-step
-management / synchronisation time of the input path (embedded x86 cores or host link) plus the
+management / synchronisation time of the input path (embedded x86 cores or host link; a run
+whose input is held on the chip and that writes no input message pays the table's
+``step_ns.chip`` when it has one) plus the
 time to write that step's input messages into the mesh (zero for a model without ``[system]``).
 
 One inference is one sample of the simulated run, so its latency is the sum of its step times;
@@ -154,7 +156,8 @@ def core_stages(counters: Any, model: EnergyModel) -> dict[str, np.ndarray]:
     return out
 
 
-def system_split_ns(counters: Any, model: EnergyModel) -> dict[str, float]:
+def system_split_ns(counters: Any, model: EnergyModel,
+                    input_on_chip: bool = False) -> dict[str, float]:
     """Mean per step of the [system] time: ``management`` (per step) and ``input`` (the input
     messages written into the mesh); zeros for a model without ``[system]``."""
     sys = model.system
@@ -162,10 +165,11 @@ def system_split_ns(counters: Any, model: EnergyModel) -> dict[str, float]:
         return {"management": 0.0, "input": 0.0}
     T = max(int(np.shape(counters.step_ns)[0]), 1)
     msgs = float(np.asarray(counters.host_axon_out, np.float64).sum()) / counters.n_samples
-    return {"management": sys.mgmt_step_ns, "input": msgs * sys.input_msg_ns / T}
+    return {"management": sys.step_ns_for(msgs, input_on_chip),
+            "input": msgs * sys.input_msg_ns / T}
 
 
-def system_ns(counters: Any, model: EnergyModel) -> np.ndarray:
+def system_ns(counters: Any, model: EnergyModel, input_on_chip: bool = False) -> np.ndarray:
     """(T,) the model's [system] time per step: management of the input path plus the input
     messages of the step (mean over samples) times the time per message."""
     T = int(np.shape(counters.step_ns)[0])
@@ -173,13 +177,16 @@ def system_ns(counters: Any, model: EnergyModel) -> np.ndarray:
     if sys is None:
         return np.zeros(T)
     msgs = np.asarray(counters.host_axon_out, np.float64) / counters.n_samples
-    return sys.mgmt_step_ns + msgs * sys.input_msg_ns
+    return sys.step_ns_for(float(msgs.sum()), input_on_chip) + msgs * sys.input_msg_ns
 
 
-def latency(counters: Any, model: EnergyModel, n_tiles: int, n_chips: int) -> LatencyResult:
-    """Step times of the run in ``counters`` under ``model`` (see the module docstring)."""
+def latency(counters: Any, model: EnergyModel, n_tiles: int, n_chips: int,
+            input_on_chip: bool = False) -> LatencyResult:
+    """Step times of the run in ``counters`` under ``model`` (see the module docstring);
+    ``input_on_chip``: the graph's input is held on the chip (``system.step_ns_for``)."""
     noc = np.asarray(counters.noc_ns, np.float64)
-    extra = system_ns(counters, model)
+    extra = system_ns(counters, model, input_on_chip)
+    split = system_split_ns(counters, model, input_on_chip)
     if model.times_from_chip:  # the simulator's times, scaled by the model's [scale] time
         k = model.time_scale
         step = np.asarray(counters.step_ns, np.float64) * k
@@ -187,10 +194,9 @@ def latency(counters: Any, model: EnergyModel, n_tiles: int, n_chips: int) -> La
         core = np.asarray(counters.core_ns, np.float64) * k
         noc = noc * k
         return LatencyResult(step + extra, np.maximum(step - noc - barrier, 0.0), noc, barrier,
-                             core, extra, core_stages(counters, model),
-                             system_split_ns(counters, model))
+                             core, extra, core_stages(counters, model), split)
     core = _core_ns(counters, model)
     barrier = model.barrier(n_tiles, n_chips)
     compute = core.max(1, initial=0.0) if core.ndim == 2 else np.zeros(len(noc))
     return LatencyResult(compute + noc + barrier + extra, compute, noc, barrier, core, extra,
-                         core_stages(counters, model), system_split_ns(counters, model))
+                         core_stages(counters, model), split)

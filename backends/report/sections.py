@@ -57,7 +57,13 @@ def activity(program: Any, counters: Any, lat: LatencyResult) -> Activity:
     return Activity(steps=float(np.shape(counters.step_ns)[0]),
                     input_msgs=float(np.asarray(counters.host_axon_out).sum()) / n,
                     payload_bits=bits, powered_cores=int(program.n_cores),
-                    chips=int(program.n_chips), seconds=lat.per_inference_s)
+                    chips=int(program.n_chips), seconds=lat.per_inference_s,
+                    input_on_chip=input_on_chip(program))
+
+
+def input_on_chip(program: Any) -> bool:
+    """The program's input is held on the chip (graph metadata, netx's bias drive)."""
+    return bool(dict(getattr(program.graph, "metadata", {}) or {}).get("input_on_chip"))
 
 
 def run_model(program: Any, model: EnergyModel,
@@ -67,7 +73,7 @@ def run_model(program: Any, model: EnergyModel,
     Energy per inference: the cores' and mesh's events (``dynamic_energy``) plus the system
     lines (``with_system``: input injection, management, graded payloads, chip static, core
     leakage, board); latency: the step pipeline of ``latency.py``, system time included."""
-    lat = latency(counters, model, program.n_tiles, program.n_chips)
+    lat = latency(counters, model, program.n_tiles, program.n_chips, input_on_chip(program))
     en = with_system(dynamic_energy(counters, model, list(counters.core_layer)),
                      activity(program, counters, lat))
     return en, lat

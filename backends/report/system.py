@@ -10,6 +10,9 @@ separate line (docs/energy-model.md has every constant's source):
   and ``input_msg_ns`` each;
 - ``management`` (chip for the x86 path, system for the host link; dynamic): ``step_ns[path]``
   per time step at ``mgmt_w`` watts (the per-step work and barrier handshake of the x86 cores);
+  a run whose input is held on the chip (graph metadata ``input_on_chip``: netx's bias drive,
+  ``--input-bias``) and that writes no input message pays ``step_ns.chip`` instead when the
+  table has it (Loihi 2: the measured per-step floor);
 - ``graded_payload`` (chip, dynamic): payload bits of graded messages, ``payload_pj_per_bit``;
 - ``chip_static`` (chip, static): chips x run time x the model's ``[static] watts_per_chip``;
 - ``core_leakage`` (chip, static): powered (allocated) cores x run time x ``core_leak_w``;
@@ -31,7 +34,7 @@ from typing import Any
 
 from ...errors import FormatError
 
-PATHS = ("x86", "host")
+PATHS = ("x86", "host")  # input paths; step_ns may add "chip" (no input written from outside)
 LINES = ("input_injection", "management", "graded_payload", "chip_static", "core_leakage",
          "board")
 SCOPE = {"input_injection": "chip", "graded_payload": "chip", "chip_static": "chip",
@@ -62,9 +65,19 @@ class SystemCosts:
     def mgmt_step_ns(self) -> float:
         return float(self.step_ns.get(self.input_path, 0.0))
 
-    def extra_ns(self, steps: float, input_msgs: float) -> float:
+    def step_ns_for(self, input_msgs: float, input_on_chip: bool = False) -> float:
+        """Management time per step of a run that writes ``input_msgs`` input messages: the
+        path's, or ``step_ns.chip`` (when the table has one) for a run whose input is held on
+        the chip (``input_on_chip``: the graph's metadata, set by netx's bias drive) and that
+        writes no message from outside, so has no per-step input work."""
+        if input_on_chip and input_msgs <= 0 and "chip" in self.step_ns:
+            return float(self.step_ns["chip"])
+        return self.mgmt_step_ns
+
+    def extra_ns(self, steps: float, input_msgs: float, input_on_chip: bool = False) -> float:
         """Time (ns) the system adds to a run of ``steps`` with ``input_msgs`` input messages."""
-        return steps * self.mgmt_step_ns + input_msgs * self.input_msg_ns
+        return (steps * self.step_ns_for(input_msgs, input_on_chip)
+                + input_msgs * self.input_msg_ns)
 
     def to_dict(self) -> dict[str, Any]:
         return {"input_path": self.input_path, "step_ns": dict(self.step_ns),
@@ -96,11 +109,12 @@ def parse_system(tab: Any, where: str) -> SystemCosts | None:
                           f"not {path!r}")
     steps = tab.get("step_ns", {})
     if not isinstance(steps, dict):
-        raise FormatError(f"{where}: [system.step_ns] must be a table of x86 / host")
+        raise FormatError(f"{where}: [system.step_ns] must be a table of x86 / host (/ chip)")
     lr = tab.get("core_leak_range")
     board = tab.get("board_w")
     return SystemCosts(
-        input_path=path, step_ns={p: _num(steps, p, where) for p in PATHS},
+        input_path=path, step_ns={p: _num(steps, p, where) for p in (*PATHS, "chip")
+                                  if p in steps or p != "chip"},
         mgmt_w=_num(tab, "mgmt_w", where), input_msg_pj=_num(tab, "input_msg_pj", where),
         input_msg_ns=_num(tab, "input_msg_ns", where),
         payload_pj_per_bit=_num(tab, "payload_pj_per_bit", where),
@@ -122,6 +136,7 @@ class Activity:
     powered_cores: int
     chips: int
     seconds: float  # run time of the inference, system time included
+    input_on_chip: bool = False  # the graph's input is held on the chip (system.step_ns_for)
 
 
 def system_lines(sys: SystemCosts | None, act: Activity, static_w: float | None,
@@ -130,7 +145,7 @@ def system_lines(sys: SystemCosts | None, act: Activity, static_w: float | None,
     ``range`` ([low, high] J or None), ``estimate`` (no measurement behind it), ``fitted``
     (calibrated on published measurements), ``activity``; per inference."""
     s = sys or SystemCosts()
-    mgmt_s = act.steps * s.mgmt_step_ns * 1e-9
+    mgmt_s = act.steps * s.step_ns_for(act.input_msgs, act.input_on_chip) * 1e-9
     vals: dict[str, tuple[float | None, tuple[float, float] | None, float]] = {
         "input_injection": (act.input_msgs * s.input_msg_pj * 1e-12, None, act.input_msgs),
         "management": (mgmt_s * s.mgmt_w, None, act.steps),

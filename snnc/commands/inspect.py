@@ -29,7 +29,7 @@ def _program_view(path: Path, console: Console) -> bool:
     if not (path / "program.h5").exists():
         return False
     from ..backends.loihi.describe import describe_program
-    from ..backends.loihi.mapper import packing
+    from ..backends.loihi.packing import packing
     from ..backends.loihi.program import ChipProgram
     from ..backends.report.energy import cost_line, models_for_chip
 

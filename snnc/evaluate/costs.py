@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..backends.report.energy import HOST_EVENT_OF, models_for_chip
+from ..backends.report.sections import input_on_chip
 from ..backends.report.system import Activity, system_lines
 from ..errors import SnncError
 from ..simulators.event.counters import EVENT_OF
@@ -39,13 +40,15 @@ def sample_costs(program: Any, counters: Any) -> dict[str, np.ndarray]:
         dyn += per.events[fld] * pj[ev]
     steps = float(per.step_ns.shape[0])
     msgs = per.events["host_axon_out"].astype(np.float64)
-    extra = np.array([model.system.extra_ns(steps, m) if model.system else 0.0 for m in msgs])
+    on_chip = input_on_chip(program)
+    extra = np.array([model.system.extra_ns(steps, m, on_chip) if model.system else 0.0
+                      for m in msgs])
     latency = (per.time_ns * model.time_scale + extra) * 1e-9
     bits = per.events.get("payload_bits", np.zeros(len(msgs)))
     sys_dyn, static = np.zeros(len(msgs)), np.zeros(len(msgs))
     for b in range(len(msgs)):
         act = Activity(steps, float(msgs[b]), float(bits[b]), program.n_cores, program.n_chips,
-                       float(latency[b]))
+                       float(latency[b]), on_chip)
         for ln in system_lines(model.system, act, model.static_w, model.static_range):
             if ln["scope"] == "chip" or ln["line"] == "management":
                 (sys_dyn if ln["kind"] == "dynamic" else static)[b] += ln["joules"] or 0.0

@@ -135,6 +135,7 @@ def set_input_bias(graph: Graph, bias: np.ndarray) -> Graph:
     """netx's input drive: ``bias_mant`` of the input neuron := ``bias`` ((C, H, W) order).
 
     netx's own arrays are (W, H, C): pass ``bias.transpose(2, 1, 0)``. Run with a zero stimulus.
+    The graph's metadata gets ``input_on_chip = True``.
     """
     name = dict(graph.metadata).get("netx", {}).get("input_layer")
     if name is None:
@@ -149,7 +150,9 @@ def set_input_bias(graph: Graph, bias: np.ndarray) -> Graph:
             f"set_input_bias: bias must be integers of shape {node.shape} (C, H, W), got {b.shape}"
         )
     new = node.replace(bias_mant=b.astype(np.int64), bias_exp=np.asarray(nf.BIAS_EXP))
-    return graph.edit().replace(name, new).finish()
+    # the input is held on the chip: nothing is written from outside per step (the report's
+    # management time is then Loihi 2's measured floor, backends/report/system.py)
+    return graph.edit().replace(name, new).finish().with_metadata(input_on_chip=True)
 
 
 # ---- layers ------------------------------------------------------------------------------------

@@ -194,7 +194,7 @@ def test_core_work_is_hand_computed() -> None:
 
 
 def _max_work(prog: ChipProgram) -> float:
-    from snnc.backends.loihi.mapper import packing
+    from snnc.backends.loihi.packing import packing
 
     return max(r["work_max_ns"] for r in packing(prog))
 
@@ -322,7 +322,7 @@ def test_core_work_at_measured_rates_is_hand_computed() -> None:
 
 @pytest.mark.parametrize("chip", ["loihi1", "loihi2"])
 def test_measured_rates_steer_balancing_and_are_recorded(tmp_path, chip: str) -> None:
-    from snnc.backends.loihi.mapper import packing
+    from snnc.backends.loihi.packing import packing
 
     g = dense_net()
     assumed = map_graph(g, chip)

@@ -2,12 +2,15 @@
 the loihi2-estimate TOML against the derivation, and every Loihi 2 line zero without activity.
 
 By hand (Loihi 1 SANA-FE table: dense synaptic op 4.0 ns / 35.5 pJ, active neuron 9.7 ns):
-time: 140,544 / 380e12 s = 0.36985 ns -> / 4.0 = 0.092463; 140,544 / 240e12 s = 0.5856 ns ->
-/ 9.7 = 0.060371; brief 1 / 10 = 0.1; 1 / (12 x 98,304 / 140,544) = 140,544 / 1,179,648 =
-0.119141. energy (lava-dl's Loihi 2 PilotNet LIF, its events at Loihi 1's prices 84.2143 µJ per
-step; Loihi 1's management 0.0877 W, x86 step 52,906 ns): high 68.3457 / 84.2143 = 0.81157; low
-(68.3457 - 0.0877 x 0.715678 x 6 / 3 x 152.845) / 84.2143 = (68.3457 - 19.187) / 84.2143 =
-0.58374; central (68.3457 - 0.062765 x 52.906 x 5 / 5.8) / 84.2143 = 65.483 / 84.2143 = 0.77758.
+time, fitted on lava-dl's Loihi 2 PilotNet LIF (152.845 µs per step; the simulator's step at
+Loihi 1's times on the vendor mapping 339,647.3 ns; Loihi 2's floor 1.78 µs, OzU-CAST):
+(152,845 - 1,780) / 339,647.3 = 0.444771; floor 5 µs: 147,845 / 339,647.3 = 0.435291; no floor:
+152,845 / 339,647.3 = 0.450012. Superseded peak figures: 140,544 / 380e12 s = 0.36985 ns ->
+/ 4.0 = 0.092463; 140,544 / 240e12 s = 0.5856 ns -> / 9.7 = 0.060371; brief 1 / 10 = 0.1;
+1 / (12 x 98,304 / 140,544) = 0.119141. energy (its events at Loihi 1's prices 82.3459 µJ per
+step; Loihi 1's management 0.0877 W): high 68.3457 / 82.3459 = 0.829983; low
+(68.3457 - 0.0877 x 0.715678 x 6 / 3 x 152.845) / 82.3459 = (68.3457 - 19.1867) / 82.3459 =
+0.596982; central (68.3457 - 0.062765 x 1.78) / 82.3459 = 68.2340 / 82.3459 = 0.828627.
 Superseded Hala Point figures: 2,600 / 380e12 J = 6.8421 pJ / 35.5 = 0.192735; 2 / 15e12 J =
 0.13333 pJ / 35.5 = 0.0037559. static (lava-dl's measured Loihi 2 idle powers minus the cores'
 leakage at 0.15366 mW): 0.232078 - 74 x 0.00015366 = 0.22070716 W; 0.281775 - 61 x 0.00015366 =
@@ -29,6 +32,7 @@ from snnc.backends.report.loihi2_facts import (
     loihi2_system,
     pilotnet_lif_measured,
     static_w,
+    step_floor_ns,
     step_ratio,
     time_factor,
 )
@@ -40,22 +44,26 @@ L1_SYS = load_model("loihi1-sanafe", load_chip("loihi1")).system
 
 def test_time_factor_by_hand() -> None:
     f = time_factor(L1.time_ns)
-    assert f.figures["hala_point_synaptic_op"] == pytest.approx(0.36985 / 4.0, rel=1e-4)
-    assert f.figures["hala_point_neuron_update"] == pytest.approx(0.5856 / 9.7, rel=1e-4)
-    assert f.figures["loihi2_brief"] == 0.1
-    assert f.figures["hala_point_vs_pohoiki_springs"] == pytest.approx(140544 / 1179648)
-    assert (f.low, f.high) == (pytest.approx(0.060371, rel=1e-4), pytest.approx(0.119141,
+    assert f.central == pytest.approx(0.444771, rel=1e-5)
+    assert (f.low, f.high) == (pytest.approx(0.435291, rel=1e-5), pytest.approx(0.450012,
                                                                                 rel=1e-5))
-    assert f.central == pytest.approx((0.092463 * 0.060371 * 0.1 * 0.119141) ** 0.25, rel=1e-4)
+    assert f.figures["superseded_hala_point_synaptic_op"] == pytest.approx(0.36985 / 4.0,
+                                                                           rel=1e-4)
+    assert f.figures["superseded_hala_point_neuron_update"] == pytest.approx(0.5856 / 9.7,
+                                                                             rel=1e-4)
+    assert f.figures["superseded_loihi2_brief"] == 0.1
+    assert f.figures["superseded_hala_point_vs_pohoiki_springs"] == pytest.approx(
+        140544 / 1179648)
+    assert step_floor_ns() == 1780.0
 
 
 def test_energy_and_static_by_hand() -> None:
     assert L1_SYS is not None
-    assert (L1_SYS.mgmt_w, L1_SYS.step_ns["x86"]) == (0.0877, 52906.0)  # the hand numbers' inputs
+    assert L1_SYS.mgmt_w == 0.0877  # the hand numbers' input
     e = energy_factor(L1.energy_pj, L1_SYS)
-    assert e.high == pytest.approx(0.81157, rel=1e-4)
-    assert e.low == pytest.approx(0.58374, rel=1e-4)
-    assert e.central == pytest.approx(0.77758, rel=1e-4)
+    assert e.high == pytest.approx(0.829983, rel=1e-4)
+    assert e.low == pytest.approx(0.596982, rel=1e-4)
+    assert e.central == pytest.approx(0.828627, rel=1e-4)
     assert e.figures["superseded_hala_point_max_power"] == pytest.approx(6.8421 / 35.5, rel=1e-4)
     assert e.figures["superseded_hala_point_tops_per_w"] == pytest.approx(0.13333 / 35.5,
                                                                           rel=1e-4)
@@ -100,6 +108,8 @@ def test_loihi2_system_lines_are_loihi2s_not_loihi1s() -> None:
     assert l2.input_msg_ns == pytest.approx(5.1 * t, rel=1e-3)
     assert l2.payload_pj_per_bit == pytest.approx(111.0 * e / 32, rel=1e-3)
     assert l2.step_ns["x86"] == pytest.approx(l1.step_ns["x86"] * 5 / 5.8, abs=1)
+    assert l2.step_ns["chip"] == 1780  # Loihi 2's measured floor (no input from outside)
+    assert "chip" not in l1.step_ns
     assert l2.step_ns["host"] == pytest.approx(l1.step_ns["host"] * 5 / 5.8, abs=1)
     assert l2.mgmt_w == pytest.approx(l1.mgmt_w * math.sqrt(0.21 / 0.41), rel=2e-3)
     assert l2.core_leak_w == pytest.approx(l1.core_leak_w * 0.21 / 0.41, rel=2e-3)
@@ -124,6 +134,43 @@ def test_each_loihi2_line_is_zero_without_its_activity() -> None:
     assert got["chip_static"] == pytest.approx(m.static_w)
     assert got["core_leakage"] == pytest.approx(s.core_leak_w)
     assert got["board"] is None
+
+
+def test_a_run_with_its_input_on_the_chip_pays_the_measured_floor() -> None:
+    """By hand: 10 steps of a run whose input is held on the chip, with no input message, cost
+    10 x 1,780 ns of management time and 10 x 1,780 ns x mgmt_w joules; one input message, or
+    an input not held on the chip (host currents, as a netx input layer without --input-bias),
+    pays the x86 path's 45,609 ns per step; zero steps cost nothing either way."""
+    s = load_model("loihi2-estimate", load_chip("loihi2")).system
+    assert s is not None
+    assert s.extra_ns(10, 0, input_on_chip=True) == pytest.approx(17800.0)
+    assert s.extra_ns(10, 1, input_on_chip=True) == pytest.approx(10 * 45609 + s.input_msg_ns,
+                                                                  rel=1e-6)
+    assert s.extra_ns(10, 0) == pytest.approx(10 * 45609)
+    assert s.extra_ns(0, 0, input_on_chip=True) == 0.0
+    act = Activity(steps=10, input_msgs=0, payload_bits=0, powered_cores=0, chips=0, seconds=0.0,
+                   input_on_chip=True)
+    got = {ln["line"]: ln["joules"] for ln in system_lines(s, act, None, None)}
+    assert got["management"] == pytest.approx(10 * 1780e-9 * s.mgmt_w)
+    assert got["input_injection"] == 0.0
+
+
+def test_the_netx_bias_drive_marks_the_input_on_the_chip(lavadl_assets) -> None:
+    from snnc.api import load
+    from snnc.backends.report.sections import input_on_chip
+
+    d = lavadl_assets / "gts" / "pilotnet_lif"
+    if not (d / "network.net").is_file():
+        pytest.skip("pilotnet_lif assets missing")
+    biased = load(d / "network.net", input_bias=d / "image.npy")
+    plain = load(d / "network.net")
+    assert biased.metadata["input_on_chip"] is True
+    assert "input_on_chip" not in plain.metadata
+
+    class P:  # what input_on_chip reads of a program
+        graph = biased
+
+    assert input_on_chip(P())
 
 
 def test_lines_say_estimate_or_fitted() -> None:
