@@ -30,7 +30,9 @@ def _summary(doc: dict) -> Any:
     mp = chip.get("mapping") or {}
     t.add_row("chip", f"{chip['name']}: {chip['cores']} cores on {chip['tiles']} tiles of "
               f"{chip['chips']} chip(s)",
-              f"{mp.get('strategy', 'unknown')} mapping, per-core work weighed at "
+              f"{mp.get('strategy', 'unknown')} mapping"
+              + (f" ({mp['fallback']})" if mp.get("fallback") else "")
+              + ", per-core work weighed at "
               + ("the measured activity" if mp.get("activity") == "measured"
                  else "an assumed 10 % activity") if mp else "")
     kind = inp["kind"] if inp["kind"] != "worst-case" else "[bold red]WORST CASE[/bold red]"
