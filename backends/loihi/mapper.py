@@ -17,11 +17,12 @@
 4. Routes are the (source core, destination core) pairs joined by at least one non-zero
    synapse; input spikes come from the host port (``HOST``) at tile (0, 0) of chip 0.
 
-``STRATEGIES``: ``balanced`` (Loihi 1's default), ``compact`` (snnc's mapping before issue 19: fewest
-cores, snake placement) and ``vendor`` (cores per layer as Lava's Loihi 2 compiler chooses
-them, ``vendor.py``: conv layers in whole W columns, dense layers by the compiler's synaptic
-memory count; (C, H, W) layers in ``whc`` order; placed as ``balanced`` places; Loihi 2's
-default, ``default_strategy``, with ``balanced`` standing in where it refuses a graph).
+``STRATEGIES``: ``balanced`` (Loihi 1's default), ``compact`` (snnc's mapping before issue
+19: fewest cores, snake placement) and ``vendor`` (Loihi 2's default, ``default_strategy``:
+cores per layer as Lava's Loihi 2 compiler chooses them, ``vendor.py``: conv layers in whole W
+columns, dense layers by the compiler's synaptic memory count; (C, H, W) layers in ``whc``
+order; placed as ``balanced`` places). Where the default vendor packing refuses a graph,
+``balanced`` stands in and the program's ``fallback`` says why.
 All give the same neuron-to-layer semantics; only core boundaries and positions differ, so
 every simulator gives the same spikes.
 """
