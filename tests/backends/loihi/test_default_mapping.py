@@ -123,3 +123,37 @@ def test_a_default_loihi2_report_has_no_other_mapping_note() -> None:
     assert notes[None] == []
     assert len(notes["balanced"]) == 1
     assert "mapped 'balanced' (not the default)" in notes["balanced"][0]
+
+
+def test_compile_cli_falls_back_and_inspect_and_report_say_so(tmp_path, capsys) -> None:
+    """End to end: a lowered graph compiled for the small Loihi 2 chip file with no --mapping
+    compiles (exit 0) on balanced; ``snnc inspect`` and report.json say why; --mapping vendor
+    is refused as a one-paragraph error (exit 2)."""
+    import json
+
+    from cli_run import run
+
+    from snnc.ir.serialize import write_graph
+
+    write_graph(_conv_net(), tmp_path / "m.snnc")
+    chip = tmp_path / "small.toml"
+    chip.write_text(ONE_SMALL_CHIP)
+    out = tmp_path / "o"
+    code, _, err = run(["compile", str(tmp_path / "m.snnc"), "--chip", str(chip), "-q",
+                        "-o", str(out)], capsys)
+    assert code == 0, err
+    prog = ChipProgram.load(out)
+    assert prog.strategy == "balanced"
+    assert prog.n_cores == 2
+    assert prog.fallback.startswith("vendor packing refused")
+    report = json.loads((out / "report.json").read_text())
+    assert report["chip"]["mapping"]["fallback"] == prog.fallback
+    code, shown, _ = run(["inspect", str(out)], capsys)
+    assert code == 0
+    assert "mapping strategy 'balanced' (vendor packing refused:" in " ".join(shown.split())
+    code, _, err = run(["compile", str(tmp_path / "m.snnc"), "--chip", str(chip), "-q",
+                        "--mapping", "vendor", "-o", str(tmp_path / "v")], capsys)
+    assert code == 2
+    assert "needs 5 cores" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "v" / "program.h5").exists()
