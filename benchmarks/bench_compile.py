@@ -16,11 +16,15 @@
 - ``dense-64x1M``: the issue's large dense network, 64 inputs -> 1,000,000 LIF neurons (64 M
   random 8-bit weights), lowered, for Loihi 2.
 
+- ``dense-64x1M-torch``: the same shape from a float model (``dense_1m_torch``), read by the
+  torch-free reader: its float32 weights alone are 256 MB.
+
 Each row: the wall time and CPU time (user + system, ``os.wait4``) of the whole process, its
-peak resident memory (ru_maxrss), the size of the ``program.h5`` it wrote and peak / program,
-and the program as snnc holds it in memory (``ChipProgram.load``: the bytes of its graph's
-arrays, weights as int64) with peak / that. A bare interpreter with numpy and h5py imported is
-about 45 MB of the peak, whatever the model.
+peak resident memory (ru_maxrss), the baseline (the peak of an interpreter that imports every
+module that compile imported and does nothing else: numpy, h5py and snnc's modules, about
+45 MB; torch's with the torch loader), the size of the ``program.h5`` it wrote, peak / program
+and (peak - baseline) / program, and the program as snnc holds it in memory
+(``ChipProgram.load``: the bytes of its graph's arrays, chip weights in int8 / int16).
 Usage: ``.venv/bin/python benchmarks/bench_compile.py [--only NAME[,NAME]] [--repeats 1]``
 """
 
@@ -93,7 +97,50 @@ def dense_1m(path: Path) -> int:
     return w.size
 
 
-WRITERS = {"resnet18-sized": resnet18_sized, "dense-64x1M": dense_1m}
+def dense_1m_torch(path: Path) -> int:
+    """The same 64 -> 1,000,000 shape as a float model: a ``torch.save``d Sequential of an
+    8-bit ``snnc.nn.QuantLinear`` (float32 weights, 256 MB) and an ``snnc.nn.LIF``, read by the
+    torch-free reader and quantized by the passes; its number of weights."""
+    import torch
+
+    from snnc.nn import LIF, QuantLinear
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(QuantLinear(64, 1_000_000, bits=8), LIF(beta=0.9, threshold=1.0))
+    torch.save(net, path)
+    return 64 * 1_000_000
+
+
+WRITERS = {"resnet18-sized": resnet18_sized, "dense-64x1M": dense_1m,
+           "dense-64x1M-torch": dense_1m_torch}
+SUFFIXES = {"dense-64x1M-torch": ".pt"}
+
+#: what the baseline child imports: the modules a compile imported (written by ``--modules``)
+_MODULES_CODE = """
+import atexit, json, sys
+OUT = sys.argv[1]
+atexit.register(lambda: open(OUT, "w").write(json.dumps(sorted(sys.modules))))
+sys.argv = ["snnc", "compile", *sys.argv[2:]]
+import runpy
+runpy.run_module("snnc", run_name="__main__")
+"""
+_BASELINE_CODE = """
+import importlib, json, sys
+for name in json.load(open(sys.argv[1])):
+    try:
+        importlib.import_module(name)
+    except Exception:
+        pass
+"""
+
+
+def baseline(argv: list[str], env: dict[str, str], tmp: Path) -> float:
+    """Peak RSS (MB) of an interpreter that imports every module a compile of ``argv``
+    imported and does nothing else (the compile's floor: numpy, h5py, snnc's own modules)."""
+    mods = tmp / "modules.json"
+    subprocess.run([sys.executable, "-c", _MODULES_CODE, str(mods), *argv], env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return run([sys.executable, "-c", _BASELINE_CODE, str(mods)], env)[2]
 
 
 def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
@@ -120,7 +167,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default=None, type=lambda v: set(v.split(",")),
                     help="comma-separated: qsnn4, qsnn4-torch, pilotnet-lif, resnet18-sized, "
-                         "dense-64x1M")
+                         "dense-64x1M, dense-64x1M-torch")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--write", nargs=2, help=argparse.SUPPRESS)  # NAME PATH, in a child
     args = ap.parse_args()
@@ -138,16 +185,17 @@ def main() -> None:
         models = {"qsnn4": (qsnn4, "torch-free reader"),
                   "qsnn4-torch": (qsnn4, "SNNC_TORCH_LOADER=1: torch.load + torch.fx"),
                   "pilotnet-lif": ([str(PILOTNET)], "")}
-        for name, what in (("resnet18-sized", "conv weights"), ("dense-64x1M", "synapses")):
+        for name, what in (("resnet18-sized", "conv weights"), ("dense-64x1M", "synapses"),
+                           ("dense-64x1M-torch", "float32 weights")):
             if args.only is not None and name not in args.only:
                 continue
             # in a child: a child's ru_maxrss starts from its parent's RSS at fork time, so
             # this process stays small (it would inflate every later row's peak otherwise)
+            src = t / f"{name}{SUFFIXES.get(name, '.snnc')}"
             n = int(subprocess.run(
-                [sys.executable, __file__, "--write", name, str(t / f"{name}.snnc")],
+                [sys.executable, __file__, "--write", name, str(src)],
                 env=env, check=True, capture_output=True, text=True).stdout)
-            models[name] = ([str(t / f"{name}.snnc"), "--chip", "loihi2"],
-                            f"{n / 1e6:.1f} M {what}")
+            models[name] = ([str(src), "--chip", "loihi2"], f"{n / 1e6:.1f} M {what}")
         for name, (argv, note) in models.items():
             skipped = args.only is not None and name not in args.only
             if skipped or (name == "pilotnet-lif" and not PILOTNET.exists()):
@@ -158,14 +206,16 @@ def main() -> None:
                     for _ in range(args.repeats)]
             wall, cpu, peak = min(runs)
             size = (out / "program.h5").stat().st_size / 2**20
-            rows.append((name, wall, cpu, peak, size, out / "program.h5", note))
-        rows = [(*r[:5], loaded_size(r[5]), r[6]) for r in rows]  # after every compile ran
-    print(f"\n{'model':16s} {'wall (s)':>9s} {'CPU (s)':>8s} {'peak RSS (MB)':>14s} "
-          f"{'program.h5 (MB)':>16s} {'peak / h5':>10s} {'in memory (MB)':>15s} "
-          f"{'peak / in memory':>17s}")
-    for name, wall, cpu, peak, size, mem, note in rows:
-        print(f"{name:16s} {wall:9.2f} {cpu:8.2f} {peak:14.0f} {size:16.2f} "
-              f"{peak / max(size, 1e-9):10.1f} {mem:15.1f} {peak / max(mem, 1e-9):17.1f}  {note}")
+            base = baseline([*argv, "-o", str(t / "modules-out"), "--force"], child, t)
+            rows.append((name, wall, cpu, peak, base, size, out / "program.h5", note))
+        rows = [(*r[:6], loaded_size(r[6]), r[7]) for r in rows]  # after every compile ran
+    print(f"\n{'model':18s} {'wall (s)':>9s} {'CPU (s)':>8s} {'peak RSS (MB)':>14s} "
+          f"{'baseline (MB)':>14s} {'program.h5 (MB)':>16s} {'peak / h5':>10s} "
+          f"{'(peak - base) / h5':>19s} {'in memory (MB)':>15s}")
+    for name, wall, cpu, peak, base, size, mem, note in rows:
+        h5 = max(size, 1e-9)
+        print(f"{name:18s} {wall:9.2f} {cpu:8.2f} {peak:14.0f} {base:14.0f} {size:16.2f} "
+              f"{peak / h5:10.1f} {(peak - base) / h5:19.1f} {mem:15.1f}  {note}")
     walls = {r[0]: r[1] for r in rows}
     if "qsnn4" in walls and "qsnn4-torch" in walls:
         ratio = walls["qsnn4-torch"] / walls["qsnn4"]

@@ -29,6 +29,7 @@ from .node import (
     SameShape,
     Shape,
     check_broadcast,
+    chip_weight,
     iarray,
     optional_iarray,
     register,
@@ -71,7 +72,7 @@ class LoihiDense(_LoihiSynapse):
     """Integer dense synapses, weight (out, in); ``delays`` (out, in) in 0..62: DelayDense."""
     traits = frozenset({Trait.CHIP_SYNAPSE})
 
-    weight: np.ndarray = iarray()
+    weight: np.ndarray = chip_weight()
     delays: np.ndarray | None = optional_iarray()
 
     def _verify(self) -> None:
@@ -99,7 +100,7 @@ class LoihiConv(InputShaped, _LoihiSynapse):
     traits = frozenset({Trait.CHIP_SYNAPSE})
 
     input_shape: Shape = shape()
-    weight: np.ndarray = iarray()
+    weight: np.ndarray = chip_weight()
     stride: Shape = shape(default=(1, 1))
     padding: Shape = shape(default=(0, 0))
     dilation: Shape = shape(default=(1, 1))

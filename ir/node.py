@@ -2,8 +2,9 @@
 
 Every op is a frozen dataclass that registers itself under a stable name (``@register("lif")``).
 Field kinds are declared with the helpers below (``shape()``, ``farray()``, ``iarray()``,
-``weight()``); ``Node.__post_init__`` normalises them (tuples of ints, frozen float64 / int64
-arrays, quantized tensors) and then calls the class's ``_verify`` hook, which raises ``IRError``.
+``weight()``, ``chip_weight()``); ``Node.__post_init__`` normalises them (tuples of ints, frozen
+float64 / int64 arrays, chip weights in the narrowest signed integer type that holds them,
+quantized tensors) and then calls the class's ``_verify`` hook, which raises ``IRError``.
 Serialization (text form, HDF5) is derived from the fields, so an op needs no code for it.
 """
 
@@ -74,6 +75,14 @@ def iarray(default: Any = dataclasses.MISSING) -> Any:
                  metadata={"kind": "int"})
 
 
+def chip_weight() -> Any:
+    """A chip synapse's integer weights, frozen, in the narrowest signed type that holds them
+    (int8 for most 8-bit weights, int16 for Lava's [-256, 255] range): a 64 M-synapse layer is
+    64 MB, not 512 MB as int64. Arithmetic on them must widen first (``np.asarray(w,
+    np.int64)``, ``ir.weights.effective_dense_weights``): an int8 ``-w`` or product wraps."""
+    return field(metadata={"kind": "narrow_int"})
+
+
 def weight(optional: bool = False) -> Any:
     """A weight tensor: a float64 array, or a ``QTensor`` / ``CodebookTensor``."""
     if optional:
@@ -92,9 +101,38 @@ def optional_iarray() -> Any:
 
 
 def _frozen(value: Any, dtype: Any) -> np.ndarray:
+    if _shareable(value, dtype):
+        return value
     arr = np.array(value, dtype=dtype, copy=True)
     arr.setflags(write=False)
     return arr
+
+
+def _shareable(value: Any, dtype: Any) -> bool:
+    """An array already frozen in ``dtype`` that no writable array can change: kept as is
+    (``replace`` re-normalises every field, and a 64 M-synapse copy per replace is not free).
+    Views are shared only when their base is frozen too."""
+    if not (isinstance(value, np.ndarray) and type(value) is np.ndarray
+            and value.dtype == dtype and not value.flags.writeable):
+        return False
+    base = value.base
+    while isinstance(base, np.ndarray):
+        if base.flags.writeable:
+            return False
+        base = base.base
+    return base is None
+
+
+def narrowest_int(arr: np.ndarray) -> np.dtype:
+    """The smallest signed integer type holding every value of the integer array ``arr``."""
+    if arr.size == 0:
+        return np.dtype(np.int8)
+    lo, hi = int(arr.min()), int(arr.max())
+    for dtype in (np.int8, np.int16, np.int32):
+        info = np.iinfo(dtype)
+        if info.min <= lo and hi <= info.max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
 
 
 def _to_shape(value: Any, name: str) -> Shape:
@@ -121,6 +159,17 @@ def _normalise(kind: str, value: Any, name: str) -> Any:
         if arr.dtype.kind == "f" and not np.all(arr == np.round(arr)):
             raise IRError(f"field {name!r} must hold integers, got non-integral values")
         return _frozen(arr, np.int64)
+    if kind == "narrow_int":
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "biuf":
+            raise IRError(f"field {name!r} must hold integers, got dtype {arr.dtype}")
+        if arr.dtype.kind == "f":
+            if not np.all(arr == np.round(arr)):
+                raise IRError(f"field {name!r} must hold integers, got non-integral values")
+            if arr.size and not (np.abs(arr).max() < 2**62):
+                raise IRError(f"field {name!r} holds integers too large for int64")
+            arr = arr.astype(np.int64)
+        return _frozen(arr, narrowest_int(arr))
     if kind == "weight":
         if value is None or is_qweight(value):
             return value

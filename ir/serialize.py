@@ -109,7 +109,7 @@ def _narrowest_int(value: np.ndarray) -> np.ndarray:
     for dtype in (np.int8, np.int16, np.int32):
         info = np.iinfo(dtype)
         if value.size == 0 or (value.min() >= info.min and value.max() <= info.max):
-            return value.astype(dtype)
+            return value.astype(dtype, copy=False)
     return value
 
 
@@ -211,7 +211,10 @@ def _read_fields(group: h5py.Group, where: str) -> dict[str, Any]:
     values = {k: _tuples(v) for k, v in params.items()}
     for key, item in group.items():
         if isinstance(item, h5py.Dataset):
-            values[key] = read_dataset(item, f"{where}: field {key!r}")
+            value = read_dataset(item, f"{where}: field {key!r}")
+            if isinstance(value, np.ndarray):  # nobody else holds it: the node may keep it
+                value.setflags(write=False)
+            values[key] = value
             continue
         kind = _attr(item, "kind")
         if kind == "graph":

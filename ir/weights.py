@@ -48,6 +48,33 @@ def effective_dense_nonzero(w: np.ndarray, num_weight_bits: int,
     return out
 
 
+def nonzero_test(w: np.ndarray, num_weight_bits: int) -> tuple[int | None, int | None]:
+    """``(lo, hi)`` with ``effective_dense_weights(w, bits)[i] != 0`` exactly where
+    ``w[i] < lo`` or ``w[i] >= hi`` (None: that side never holds). The sign mode is the whole
+    matrix's; after it, each weight's test is a comparison: the clip keeps a weight's sign and
+    the LSB truncation zeroes exactly the magnitudes below ``2**k`` (a negative weight floors
+    to at most -1 in the mixed mode). ``effective_nonzero`` applies it to any block of rows in
+    the weights' own dtype (no int64 copy)."""
+    mode = _sign_mode(np.asarray(w))[0]
+    k = 8 - num_weight_bits + (1 if mode == "mixed" else 0)
+    if mode == "exc":
+        return None, 1 << k
+    if mode == "inh":
+        return -(1 << k) + 1, None
+    return 0, (1 << k) if (1 << k) <= 255 else None
+
+
+def effective_nonzero(block: np.ndarray, test: tuple[int | None, int | None]) -> np.ndarray:
+    """The boolean non-zero pattern of a block of weights under ``nonzero_test``'s thresholds."""
+    lo, hi = test
+    b = np.asarray(block)
+    info = np.iinfo(b.dtype)
+    out = (b >= hi) if hi is not None and hi <= info.max else np.zeros(b.shape, bool)
+    if lo is not None and lo > info.min:
+        out |= b < lo
+    return out
+
+
 def truncate(w: np.ndarray, mode: str, bits: int) -> np.ndarray:
     """LearningDense's one-time weight processing (sign mode given, MIXED by default in Lava).
 

@@ -10,9 +10,15 @@ from snnc.events.inputs import read_input
 from snnc.stepfile import TimeLastFile
 
 
+@pytest.mark.parametrize("block_rows", [None, 1, 4])
 @pytest.mark.parametrize("batched", [True, False])
 @pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.float32])
-def test_windows_equal_slices_of_the_time_major_view(tmp_path, batched, dtype) -> None:
+def test_windows_equal_slices_of_the_time_major_view(tmp_path, monkeypatch, batched, dtype,
+                                                      block_rows) -> None:
+    """Windows of every width (whole rows, the block reads at >= 1/8 of the steps, one read per
+    row below), block scratch of 1 row, 4 rows (blocks that end mid-sample) or the default."""
+    if block_rows is not None:
+        monkeypatch.setattr(TimeLastFile, "BLOCK_BYTES", block_rows * 37 * np.dtype(dtype).itemsize)
     rng = np.random.default_rng(1)
     full = rng.integers(-3, 4, (5, 2, 3, 37)).astype(dtype)
     data = full if batched else full[0]
@@ -25,7 +31,7 @@ def test_windows_equal_slices_of_the_time_major_view(tmp_path, batched, dtype) -
     for b0, b1 in ((0, x.shape[1]), (1, 3), (4, 9)):
         part = src.samples(b0, b1)
         assert part.shape == x[:, b0:b1].shape
-        for t0, T in ((0, 37), (0, 5), (11, 8), (33, 10), (40, 3)):
+        for t0, T in ((0, 37), (0, 5), (11, 8), (30, 7), (33, 10), (40, 3), (36, 1)):
             got = part.window(t0, T)
             np.testing.assert_array_equal(got, x[t0:t0 + T, b0:b1])
             assert got.dtype == x.dtype

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ...ir.weights import effective_dense_nonzero, effective_dense_weights, truncate
+from ...ir.weights import effective_dense_weights, effective_nonzero, nonzero_test, truncate
 
 
 class Connectivity:
@@ -29,11 +29,14 @@ class Connectivity:
         self.is_plastic = node.op == "loihi.plastic_dense"
         self.n_in = int(np.prod(node.in_shape))
         self.n_out = int(np.prod(node.out_shape))
+        self._fanin: np.ndarray | None = None
 
     @cached_property
     def weights(self) -> np.ndarray:
-        """Effective integer weights (dense: (out, in) after clip/truncation; conv: as stored;
-        plastic: the initial weights after the block's one-time truncation)."""
+        """Effective integer weights as int64 (dense: (out, in) after clip/truncation; conv: as
+        stored; plastic: the initial weights after the block's one-time truncation). For the
+        simulators: the mapper and the report use the non-zero pattern, made from the node's
+        narrow weights a block at a time, and never ask for these."""
         n = self.node
         if self.is_conv:
             return np.asarray(n.weight, np.int64)
@@ -41,15 +44,31 @@ class Connectivity:
             return truncate(np.asarray(n.weight, np.int64), n.sign_mode, n.num_weight_bits)
         return effective_dense_weights(n.weight, n.num_weight_bits)
 
-    @cached_property
+    @property
     def nonzero(self) -> np.ndarray:
-        """Stored synapses: non-zero effective weights (plastic: all of them)."""
+        """Stored synapses: non-zero effective weights (plastic: all of them), made on each
+        call (a boolean copy of the weights: callers that only count use ``fanin_counts``,
+        ``fanout_counts`` or ``rows_nonzero``)."""
         if self.is_plastic:
-            return np.ones(self.weights.shape, bool)
-        if self.is_conv or "weights" in self.__dict__:
-            return self.weights != 0
-        # dense, weights not needed yet: without the whole int64 matrix (the mapper)
-        return effective_dense_nonzero(self.node.weight, self.node.num_weight_bits)
+            return np.ones(self.node.weight.shape, bool)
+        if self.is_conv:
+            return np.asarray(self.node.weight) != 0
+        return self.rows_nonzero(slice(None))
+
+    @cached_property
+    def _test(self) -> tuple[int | None, int | None]:
+        return nonzero_test(self.node.weight, self.node.num_weight_bits)
+
+    def rows_nonzero(self, rows: Any) -> np.ndarray:
+        """Dense: the non-zero pattern of the post ``rows`` (a slice or index array), from the
+        node's own (narrow) weights, a comparison per weight."""
+        if self.is_plastic:
+            return np.ones(self.node.weight[rows].shape, bool)
+        return effective_nonzero(self.node.weight[rows], self._test)
+
+    def _row_blocks(self) -> Iterator[slice]:
+        step = max(1, _BLOCK // max(self.n_in, 1))
+        return (slice(a, a + step) for a in range(0, self.n_out, step))
 
     @property
     def nnz(self) -> int:
@@ -60,10 +79,23 @@ class Connectivity:
         return self.nnz / max(self.n_in * self.n_out, 1)
 
     def fanin_counts(self) -> np.ndarray:
-        """Non-zero synapses into each post neuron, (n_out,)."""
-        if not self.is_conv:
-            return self.nonzero.sum(1)
-        return self._conv_counts().ravel()
+        """Non-zero synapses into each post neuron, (n_out,) int64."""
+        if self.is_conv:
+            return self._conv_counts().ravel()
+        if self._fanin is None:
+            out = np.empty(self.n_out, np.int64)
+            for b in self._row_blocks():
+                out[b] = np.count_nonzero(self.rows_nonzero(b), axis=1)
+            self._fanin = out
+        return self._fanin
+
+    def fanout_counts(self) -> np.ndarray:
+        """Dense: non-zero synapses out of each input, (n_in,) int64 (made a block of rows at a
+        time)."""
+        out = np.zeros(self.n_in, np.int64)
+        for b in self._row_blocks():
+            out += np.count_nonzero(self.rows_nonzero(b), axis=0)
+        return out
 
     def _valid_taps(self) -> tuple[np.ndarray, np.ndarray]:
         n = self.node
@@ -75,21 +107,22 @@ class Connectivity:
 
     def _conv_counts(self) -> np.ndarray:
         vy, vx = self._valid_taps()
-        per_tap = self.nonzero.sum(1)  # (Cout, kH, kW)
+        per_tap = np.count_nonzero(self.nonzero, axis=1)  # (Cout, kH, kW)
         return np.einsum("ckl,yk,xl->cyx", per_tap, vy, vx, optimize=True)
 
     def fanin(self, rows: np.ndarray) -> np.ndarray:
         """Boolean (n_in,): inputs with at least one non-zero synapse into the post ``rows``."""
         rows = np.asarray(rows, np.int64)
         if not self.is_conv:
-            return self.nonzero[rows].any(0)
+            return self.rows_nonzero(_as_slice(rows)).any(0)
         return self._conv_fanin(rows)
 
     @cached_property
     def _conv_masks(self) -> tuple[np.ndarray, np.ndarray]:
         """Per output channel: input channels (of its group) with a non-zero tap, (Cout, Cin/g),
         and taps with a non-zero weight from any input channel, (Cout, kH, kW)."""
-        return self.nonzero.any((2, 3)), self.nonzero.any(1)
+        nz = self.nonzero
+        return nz.any((2, 3)), nz.any(1)
 
     def _conv_fanin(self, rows: np.ndarray) -> np.ndarray:
         """Per group of the rows' output channels: every input channel any of them reads, at
@@ -136,13 +169,15 @@ class Connectivity:
         """Dense: per core, the non-zero synapses of its posts' rows, counted per input (rows
         grouped by core; no (n_out, cores) one-hot and no integer copy of the pattern)."""
         sizes = np.bincount(core_of_post, minlength=n_cores)
-        nz = self.nonzero
+        order = None
         if core_of_post.size > 1 and (np.diff(core_of_post) < 0).any():
-            nz = nz[np.argsort(core_of_post, kind="stable")]
+            order = np.argsort(core_of_post, kind="stable")
         out = np.zeros((n_cores, self.n_in), np.int64)
         ends = np.cumsum(sizes)
         for k in np.flatnonzero(sizes):
-            out[k] = np.count_nonzero(nz[ends[k] - sizes[k]:ends[k]], axis=0)
+            a, b = int(ends[k] - sizes[k]), int(ends[k])
+            rows = slice(a, b) if order is None else _as_slice(order[a:b])
+            out[k] = np.count_nonzero(self.rows_nonzero(rows), axis=0)
         return np.ascontiguousarray(out.T)
 
     def core_columns(self, core_of_post: np.ndarray, n_cores: int
@@ -155,7 +190,7 @@ class Connectivity:
             yield from ((k, cnt[:, k]) for k in range(n_cores))
             return
         grid = np.asarray(core_of_post, np.int64).reshape(self.node.out_shape)
-        nz = self.nonzero.astype(np.float64)  # (Cout, Cin/g, kH, kW)
+        nz = self.nonzero  # (Cout, Cin/g, kH, kW) bool; its sums are int64, products float64
         for k in range(n_cores):
             out = self._conv_core(grid == k, nz)
             yield k, np.rint(out.ravel()).astype(np.int64)
@@ -166,7 +201,7 @@ class Connectivity:
         n = self.node
         out = np.zeros((n_cores, *n.in_shape))
         grid = core_of_post.reshape(n.out_shape)
-        nz = self.nonzero.astype(np.float64)  # (Cout, Cin/g, kH, kW)
+        nz = self.nonzero  # (Cout, Cin/g, kH, kW) bool; its sums are int64, products float64
         for k in range(n_cores):
             out[k] = self._conv_core(grid == k, nz)
         return np.rint(out.reshape(n_cores, -1).T).astype(np.int64)
@@ -273,6 +308,18 @@ class Connectivity:
                     xs = slice(ix0, ix0 + (x1 - x0 - 1) * sx + 1, sx)
                     out[grp * cpg:(grp + 1) * cpg, ys, xs] += part
         return out
+
+
+#: bytes of weights per block of rows when counting a dense synapse's pattern
+_BLOCK = 1 << 22
+
+
+def _as_slice(rows: np.ndarray) -> Any:
+    """``rows`` as a slice when they are consecutive (a view of the weights, not a copy)."""
+    if rows.size and int(rows[-1]) - int(rows[0]) == rows.size - 1 and (
+            rows.size == 1 or bool((np.diff(rows) == 1).all())):
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
 
 
 def _valid(o: int, k: int, n: int, s: int, p: int, d: int) -> np.ndarray:

@@ -136,27 +136,46 @@ def _place(parts: dict, costs: dict, chip: ChipSpec, max_chips: int | None) -> t
     return layers, cores, blocks
 
 
+#: (source core or HOST, destination core, presynaptic neurons using the route) per route, in
+#: the order routes first occur over the synapses' messages (the order sums are taken in)
+Traffic = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
 def _traffic(program: ChipProgram, topo: Topology,
-             per_syn: dict[str, SynTraffic] | None = None) -> dict[tuple[int, int], int]:
-    """(source core or HOST, destination core) -> presynaptic neurons that use the route
-    (``per_syn``: the synapses' ``program_traffic``, made here if not given)."""
+             per_syn: dict[str, SynTraffic] | None = None) -> Traffic:
+    """Per (source core or HOST, destination core): presynaptic neurons that use the route
+    (``per_syn``: the synapses' ``program_traffic``, made here if not given). Three arrays,
+    not a dict of tuples: a large program has 10^5 routes."""
     per_syn = program_traffic(program, topo.synapses) if per_syn is None else per_syn
-    out: dict[tuple[int, int], int] = {}
+    src, dst, w = [], [], []
     for s, (_, tgt) in topo.synapses.items():
-        tcores = np.asarray(program.layers[tgt].cores)
+        tcores = np.asarray(program.layers[tgt].cores, np.int64)
         tr = per_syn[s]
-        for sc, per in zip(tr.scores, tr.messages, strict=True):
-            for k in np.flatnonzero(per):
-                key = (int(sc), int(tcores[k]))
-                out[key] = out.get(key, 0) + int(per[k])
-    return out
+        rows, ks = np.nonzero(tr.messages)  # row-major: source core, then target core
+        src.append(np.asarray(tr.scores, np.int64)[rows])
+        dst.append(tcores[ks])
+        w.append(np.asarray(tr.messages[rows, ks], np.int64))
+    if not src:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    a, b, v = np.concatenate(src), np.concatenate(dst), np.concatenate(w)
+    key = (a - int(a.min(initial=0))) * (int(b.max(initial=0)) + 1) + b
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    total = np.zeros(first.size, np.int64)
+    np.add.at(total, inv, v)
+    order = np.argsort(first, kind="stable")
+    return a[first[order]], b[first[order]], total[order]
 
 
-def noc_cost(program: ChipProgram, traffic: dict[tuple[int, int], int]) -> float:
+def _routes_of(traffic: Traffic):
+    a, b, w = traffic
+    return zip(a.tolist(), b.tolist(), w.tolist(), strict=True)
+
+
+def noc_cost(program: ChipProgram, traffic: Traffic) -> float:
     """NoC energy (pJ) of one message on every route, weighted by ``traffic``."""
     e = program.chip.costs.energy_pj
     total = 0.0
-    for (a, b), w in traffic.items():
+    for a, b, w in _routes_of(traffic):
         ew, ns, ch = program.hops(a, b)
         total += w * (ew * e["hop_ew"] + ns * e["hop_ns"] + ch * e["chip_hop"])
     return total
@@ -168,16 +187,36 @@ def _hop_energy(t: tuple[int, int], near: list[tuple[tuple[int, int], int]],
                for q, w in near)
 
 
-def _greedy_place(cores: list[CoreAlloc], traffic: dict[tuple[int, int], int],
+def _partners(traffic: Traffic):
+    """``partners(core)``: (other core, weight) of every route into the core and, for a core
+    source, out of it, in route order (a route's destination side first), as arrays grouped
+    by core instead of 10^5 tuples in lists."""
+    a, b, w = traffic
+    i = np.arange(a.size)
+    into, out_of = a != b, (a != b) & (a != HOST)
+    owner = np.concatenate([b[into], a[out_of]])
+    other = np.concatenate([a[into], b[out_of]])
+    weight = np.concatenate([w[into], w[out_of]])
+    seq = np.concatenate([2 * i[into], 2 * i[out_of] + 1])
+    order = np.lexsort((seq, owner))
+    owner, other, weight = owner[order], other[order], weight[order]
+    cores, start = np.unique(owner, return_index=True)
+    stop = np.r_[start[1:], owner.size]
+    spans = dict(zip(cores.tolist(), zip(start.tolist(), stop.tolist(), strict=True),
+                     strict=True))
+
+    def of(core: int) -> list[tuple[int, int]]:
+        lo, hi = spans.get(core, (0, 0))
+        return list(zip(other[lo:hi].tolist(), weight[lo:hi].tolist(), strict=True))
+
+    return of
+
+
+def _greedy_place(cores: list[CoreAlloc], traffic: Traffic,
                   chip: ChipSpec) -> list[CoreAlloc]:
     """Positions within each chip that reduce the weighted NoC energy (module docstring)."""
     m, e = chip.mesh, chip.costs.energy_pj
-    partners: dict[int, list[tuple[int, int]]] = {}
-    for (a, b), w in traffic.items():
-        if a != b:
-            partners.setdefault(b, []).append((a, w))
-            if a != HOST:
-                partners.setdefault(a, []).append((b, w))
+    partners = _partners(traffic)
     out = list(cores)
     by_chip: dict[int, list[int]] = {}
     for c in cores:
@@ -190,7 +229,7 @@ def _greedy_place(cores: list[CoreAlloc], traffic: dict[tuple[int, int], int],
         pos: dict[int, tuple[int, int]] = {HOST: (0, 0)} if chip_i == 0 else {}
         mine = set(ids)
         for cid in ids:
-            near = [(pos[p], w) for p, w in partners.get(cid, [])
+            near = [(pos[p], w) for p, w in partners(cid)
                     if p in pos and (p == HOST or p in mine)]
             best = min((t for t in tiles if free[t]),
                        key=lambda t, near=near: _hop_energy(t, near, e))
@@ -291,6 +330,7 @@ def _map_graph(graph: Graph, chip: ChipSpec, max_chips: int | None, strategy: st
     if placed is None:
         placed = _place(compact, costs, chip, max_chips)
     layers, cores, blocks = placed
+    del costs, parts, compact, placed  # the per-neuron working arrays of partitioning
     blocks = [SynapseBlock(b.synapse, topo.synapses[b.synapse][0], b.target, b.core, b.fmt,
                            b.synapses, b.memory_bits, b.input_axons) for b in blocks]
     n_chips = max((c.chip for c in cores), default=0) + 1

@@ -126,7 +126,8 @@ class LayerCost:
         self.extra_state_bits = chip.neuron.programmable_state_bits if delayed else 0
         if neuron is not None and neuron.op in SDN_STATE_VARS:
             self.extra_state_bits = sdn_state_bits(neuron, chip) - chip.core.neuron_state_bits
-        self.counts = [s.conn.fanin_counts() for s in syns]
+        # int32: a neuron's fan-in is far below 2**31 (sums widen to int64)
+        self.counts = [s.conn.fanin_counts().astype(np.int32) for s in syns]
         self._blocks: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
 
     @property

@@ -70,8 +70,9 @@ class LayerMap:
         return int(np.prod(self.shape))
 
     def positions(self) -> np.ndarray:
-        """Flat C-order neuron index at each mapping position."""
-        idx = np.arange(self.size)
+        """Flat C-order neuron index at each mapping position (int32 when the layer has fewer
+        than 2**31 neurons: the mapper holds these per layer)."""
+        idx = np.arange(self.size, dtype=np.int32 if self.size < 2**31 else np.int64)
         if self.order == "hwc":
             return idx.reshape(self.shape).transpose(1, 2, 0).ravel()
         if self.order == "whc":
@@ -91,7 +92,7 @@ class SynapseBlock:
     input_axons: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a large program has 10^5 routes
 class Route:
     src: int  # core id, or HOST
     dst: int

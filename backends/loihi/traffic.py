@@ -96,15 +96,24 @@ def program_traffic(program: ChipProgram, synapses: dict[str, tuple[str, str]],
                     ) -> dict[str, SynTraffic]:
     """``syn_traffic`` of every synapse (name -> (source, target) layer) on ``program``'s
     cores (source cores are global ids, target cores local to the target layer); ``conns``:
-    the synapses' ``Connectivity`` objects, if the caller has them."""
+    the synapses' ``Connectivity`` objects, if the caller has them. The ``cache`` is used up:
+    entries of other partitions are dropped first, and each synapse's hits once its traffic is
+    made (the summary keeps none of them), so the hits of one partition are the most held."""
+    keys = {s: (s, layer_ranges(program, tgt)) for s, (_, tgt) in synapses.items()}
+    if cache is not None:
+        for dead in set(cache) - set(keys.values()):
+            del cache[dead]
     out = {}
     for s, (src, tgt) in synapses.items():
         tcores = np.asarray(program.layers[tgt].cores)
         local = program.core_of_neuron(tgt) - tcores[0]
         conn = conns[s] if conns is not None and s in conns else program.connectivity(s)
-        hits = cached_hits(cache, (s, layer_ranges(program, tgt)), conn, local, len(tcores))
+        hits = cached_hits(cache, keys[s], conn, local, len(tcores))
         scores = program.core_of_neuron(src) if src in program.layers else None
         out[s] = syn_traffic(conn, local, len(tcores), scores, hits)
+        if cache is not None:
+            cache.pop(keys[s], None)
+        del hits
     return out
 
 

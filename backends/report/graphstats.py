@@ -76,8 +76,24 @@ def _conv_standin(node: Any, mask: np.ndarray) -> SimpleNamespace:
                            padding=node.padding, dilation=node.dilation, groups=node.groups)
 
 
+def weight_counts(node: Any) -> tuple[int, int]:
+    """(weights, non-zero weights) of a connection node; a lowered node's pattern is counted a
+    block of rows at a time (no whole boolean copy of a large matrix)."""
+    if node.op == "loihi.dense":
+        return int(node.weight.size), Connectivity(node).nnz
+    if node.op == "loihi.conv":  # weights as stored (not synapses: a tap serves many pixels)
+        return int(node.weight.size), int(np.count_nonzero(node.weight))
+    nz = nonzero_weights(node)
+    return int(nz.size), int(np.count_nonzero(nz))
+
+
 def fanout(node: Any, all_ones: bool = False) -> np.ndarray:
     """(n_in,) int64: weights driven by each input element (non-zero ones unless ``all_ones``)."""
+    if node.op == "loihi.dense" and not all_ones:
+        return Connectivity(node).fanout_counts()
+    if node.op == "loihi.conv" and not all_ones:
+        conn = Connectivity(node)
+        return conn.pre_core_counts(np.zeros(conn.n_out, np.int64), 1)[:, 0]
     nz = nonzero_weights(node)
     if node.op in ("affine", "linear", "loihi.dense"):  # (out, in)
         if all_ones:

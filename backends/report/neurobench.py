@@ -42,7 +42,7 @@ from .graphstats import (
     fanout,
     neuron_nodes,
     node_input,
-    nonzero_weights,
+    weight_counts,
 )
 
 FLOAT_BYTES = 4  # PyTorch's default parameter dtype (float32)
@@ -52,10 +52,10 @@ def static_metrics(graph: Graph) -> dict[str, Any]:
     """ParameterCount, Footprint (bytes) and ConnectionSparsity of ``graph``."""
     params = buffers = zeros = weights = 0
     for name in connection_nodes(graph):
-        nz = nonzero_weights(graph.nodes[name])
-        params += nz.size + bias_size(graph.nodes[name])
-        zeros += nz.size - int(np.count_nonzero(nz))
-        weights += nz.size
+        size, nnz = weight_counts(graph.nodes[name])
+        params += size + bias_size(graph.nodes[name])
+        zeros += size - nnz
+        weights += size
     for node in graph.nodes.values():
         if node.op == "batchnorm":
             params += node.weight.size + node.bias.size

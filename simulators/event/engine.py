@@ -37,7 +37,8 @@ from ...errors import SnncError, UnsupportedOpError
 from ...ir.traits import Trait, has
 from ..result import SimResult
 from ..stimulus import parse_probes, stimuli
-from .counting import CounterPlan, syn_tables
+from .count_rows import CountRows
+from .counting import CounterPlan, route_latency, syn_tables
 from .derived import SHARED, ProgramCache
 from .pieces import Piece, collect
 from .plastic import PLASTIC_VARS, LearnCounts, PlasticSynapseRunner, Third
@@ -188,9 +189,17 @@ class EventRun:
         self.record = {n for _, n, v in probes if v != "s" and n in self.lif}
         tables = self.cache.get(self.p, "counter tables", "",
                                 lambda: syn_tables(self.p, self.cache.connectivity))
-        self.counts = CounterPlan(self.p, 0, self.batch, self.k, tables)
+        lat = self.cache.get(self.p, "route latency", "", lambda: route_latency(self.p))
+        self.counts = CounterPlan(self.p, 0, self.batch, self.k, tables, lat)
         for name, r in self.syn.items():
-            r.bind_counters(tables[name].F)
+            r.bind_counters(tables[name].F, self._rows(name, tables[name].F))
+
+    def _rows(self, name: str, F: np.ndarray) -> CountRows | None:
+        """Synapse ``name``'s counter table as the AOT kernels take it (made once per program),
+        or None for kernels that take ``F``."""
+        if not getattr(self.k, "COMPACT_COUNTS", False):
+            return None
+        return self.cache.get(self.p, "counter rows", name, lambda: CountRows.of(F))
 
     def reset(self) -> None:
         for r in (*self.syn.values(), *self.lif.values()):

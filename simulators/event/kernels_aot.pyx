@@ -12,14 +12,18 @@ is an arithmetic shift with gcc and clang, as in numpy; the 24-bit wrap of conv 
 (``& 0xFFFFFF``), equal to Python's floor ``% 2**24``.
 
 Threads: the loops over samples (b) of the synapse and LIF kernels run in parallel with OpenMP
-(``prange``) when the batch has at least two samples and ``set_threads`` allows it; every
+(``prange``, samples handed out dynamically) when the batch has at least two samples, the call
+has at least ``set_batch_work``'s minimum of values, and ``set_threads`` allows it; every
 sample owns its rows of every array, so results do not depend on the thread count. A single
 sample of a large layer is split over its neurons instead: each thread runs all T steps of the
-chunk for its own slice of output columns (dense synapses), output channels (conv: 8+ per
-thread, 4096+ outputs) or neurons (LIF), with at least ``set_split``'s minimum (default 2048)
-per thread; a column's sums and a neuron's state depend
-on nothing outside it within a chunk, so this too is bit-identical to one thread. Counters
-that sum over inputs or cores are added by one thread (dense) or after the threads (LIF).
+chunk for its own slice of output columns (dense synapses, with its own sums and counts),
+output channels (conv: 8+ per thread, 4096+ outputs) or neurons (LIF), with at least
+``set_split``'s minimum (default 2048) per thread; a column's sums and a neuron's state depend
+on nothing outside it within a chunk, so this too is bit-identical to one thread. The counter
+table comes as ``count_rows.CountRows`` (an int32 head added as a vector, a sparse tail);
+a split dense sample's threads add disjoint head columns (thread 0 the tail) and write them
+once per step; conv counts are added by one thread, LIF per-core counts after the threads.
+``runners`` loads this module with ``OMP_WAIT_POLICY=PASSIVE`` (docs/DESIGN.md).
 """
 
 from cython.parallel cimport parallel, prange
@@ -46,6 +50,10 @@ ctypedef fused a_t:
 
 cdef int _threads = 1
 cdef Py_ssize_t _min_split = 2048  # fewest columns / neurons per thread when one sample splits
+# Fewest values (outputs + inputs, all samples and steps) a call threads over samples for:
+# waking a sleeping OpenMP thread costs about 10 us (passive wait policy), a LIF neuron-step
+# about 1 ns. Measured: a 2 x 10-neuron LIF step took 2.7 us on 1 thread and 11.8 us on 2.
+cdef Py_ssize_t _min_work = 32768
 cdef int64_t H31 = 2147483648, M32 = 4294967295  # 2**31, 2**32 - 1
 
 
@@ -59,6 +67,15 @@ def set_threads(int n):
 
 def get_threads():
     return _threads
+
+
+def set_batch_work(Py_ssize_t n):
+    """Fewest values (outputs and inputs over all samples and steps of a call) for threads
+    over samples (tests lower it to thread small batches); returns the previous value."""
+    global _min_work
+    old = _min_work
+    _min_work = max(0, n)
+    return old
 
 
 def set_split(Py_ssize_t n):
@@ -102,6 +119,46 @@ cdef inline int64_t wrap32(int64_t x) noexcept nogil:
     return ((x + H31) & M32) - H31
 
 
+#: the synapse kernels take the counter table as ``count_rows.CountRows`` (not ``F``)
+COMPACT_COUNTS = True
+
+ctypedef struct crows:  # a CountRows' arrays (alive for the call: the caller holds them)
+    const int32_t* head  # (n_in, h)
+    Py_ssize_t h
+    const int64_t* ptr  # (n_in + 1,)
+    const int32_t* col
+    const int64_t* val
+    Py_ssize_t C
+
+
+cdef crows _rows(rows) except *:
+    cdef const int32_t[:, ::1] head = rows.head
+    cdef const int64_t[::1] ptr = rows.ptr, val = rows.val
+    cdef const int32_t[::1] col = rows.col
+    cdef crows r
+    r.h = head.shape[1]
+    r.C = rows.width
+    r.head = <const int32_t*>&head[0, 0] if head.shape[0] * r.h else NULL
+    r.ptr = &ptr[0]
+    r.col = &col[0] if col.shape[0] else NULL
+    r.val = &val[0] if val.shape[0] else NULL
+    return r
+
+
+cdef inline void _count(const crows* F, Py_ssize_t i, int64_t* dst, Py_ssize_t c0,
+                        Py_ssize_t c1, bint tail) noexcept nogil:
+    """dst += row i of the counter table: head columns c0..c1-1 and, with ``tail``, the rest."""
+    cdef Py_ssize_t c, e
+    cdef const int32_t* hr
+    if c1 > c0:
+        hr = F.head + i * F.h
+        for c in range(c0, c1):
+            dst[c] += hr[c]
+    if tail:
+        for e in range(F.ptr[i], F.ptr[i + 1]):
+            dst[F.col[e]] += F.val[e]
+
+
 ctypedef struct lif_out:
     int64_t u
     int64_t v
@@ -120,22 +177,28 @@ def lif_step_scalar(int64_t x, int64_t u, int64_t v, int64_t fu, int64_t fv, int
     return r.u, r.v, r.s
 
 
-cdef inline int _nthreads(Py_ssize_t B) noexcept nogil:
-    return _threads if B > 1 and _threads > 1 else 1
+cdef inline int _nthreads(Py_ssize_t B, Py_ssize_t work) noexcept nogil:
+    """Threads over the samples of a batch: only with ``work`` (outputs and inputs over all
+    samples and steps) of at least ``set_batch_work``'s minimum."""
+    return _threads if B > 1 and _threads > 1 and work >= _min_work else 1
 
 
 cdef void _dense_sample(const x_t[:, :, :] x, const w_t[:, ::1] wt, int shift, bint graded,
                         int64_t[:, :, ::1] ring, Py_ssize_t t0, int64_t[:, :, ::1] y,
-                        a_t* ac, bint emit, const int64_t[:, ::1] F, int64_t[:, :, ::1] cnt,
-                        Py_ssize_t b, Py_ssize_t j0, Py_ssize_t j1, bint count) noexcept nogil:
-    """Sample b, output columns j0..j1-1 (``ac`` indexed by column), all T steps; ``count``:
-    also add the input's counter rows."""
+                        a_t* a, bint emit, const crows* F, int64_t[:, :, ::1] cnt,
+                        Py_ssize_t b, Py_ssize_t j0, Py_ssize_t j1, Py_ssize_t c0,
+                        Py_ssize_t c1, bint tail, int64_t* cb) noexcept nogil:
+    """Sample b, output columns j0..j1-1 (``a``: their sums, from index 0), all T steps; each
+    event also adds the counter table's head columns c0..c1-1 and, with ``tail``, its tail.
+    ``cb``: NULL (counts go to ``cnt``) or a private row of C counts, added to ``cnt`` at the
+    end of each step (a split sample: its threads never write one cache line per event)."""
     cdef Py_ssize_t T = x.shape[0], M = x.shape[2], n = j1 - j0
-    cdef Py_ssize_t R = ring.shape[0], C = F.shape[1], t, i, j, c, slot, nxt
+    cdef Py_ssize_t R = ring.shape[0], t, i, j, c, slot, nxt
+    cdef bint counting = c1 > c0 or (tail and F.C > F.h)
     cdef int64_t v
     cdef const w_t* row
     cdef int64_t* rg
-    cdef a_t* a = ac + j0
+    cdef int64_t* dst
     for t in range(T):
         slot = (t0 + t) % R
         nxt = (t0 + t + 1) % R
@@ -145,13 +208,17 @@ cdef void _dense_sample(const x_t[:, :, :] x, const w_t[:, ::1] wt, int shift, b
                 y[t, b, j0 + j] = wrap32(rg[j])
                 rg[j] = 0
         memset(a, 0, n * sizeof(a_t))
+        if cb != NULL:
+            memset(cb, 0, F.C * sizeof(int64_t))
+            dst = cb
+        else:
+            dst = &cnt[t, b, 0]
         for i in range(M):
             v = x[t, b, i]
             if v == 0:
                 continue
-            if count:
-                for c in range(C):
-                    cnt[t, b, c] += F[i, c]
+            if counting:
+                _count(F, i, dst, c0, c1, tail)
             row = &wt[i, j0]
             if graded:
                 for j in range(n):
@@ -159,6 +226,12 @@ cdef void _dense_sample(const x_t[:, :, :] x, const w_t[:, ::1] wt, int shift, b
             else:
                 for j in range(n):
                     a[j] += row[j]
+        if cb != NULL and counting:
+            for c in range(c0, c1):
+                cnt[t, b, c] += cb[c]
+            if tail:
+                for c in range(F.h, F.C):
+                    cnt[t, b, c] += cb[c]
         rg = &ring[nxt, b, j0]
         if graded:  # Lava's graded W @ s is an int32 dot product
             for j in range(n):
@@ -170,39 +243,51 @@ cdef void _dense_sample(const x_t[:, :, :] x, const w_t[:, ::1] wt, int shift, b
 
 def dense_run(const x_t[:, :, :] x, const w_t[:, ::1] wt, int shift, bint graded,
               int64_t[:, :, ::1] ring, Py_ssize_t t0, int64_t[:, :, ::1] y, a_t[::1] acc,
-              bint emit, const int64_t[:, ::1] F, int64_t[:, :, ::1] cnt):
-    """Dense synapses without delays; see ``kernels_jit.dense_run``. ``acc`` gives the sum's
-    dtype (one buffer per thread). Samples are independent: each runs all T steps on its own."""
+              bint emit, rows, int64_t[:, :, ::1] cnt):
+    """Dense synapses without delays; see ``kernels_jit.dense_run`` (``rows``: the counter
+    table as ``CountRows``). ``acc`` gives the sum's dtype. Samples are independent: each runs
+    all T steps on its own; a single sample splits its columns (and the counter table's head
+    columns) over threads, each with private sums and counts."""
     cdef Py_ssize_t B = x.shape[1], N = wt.shape[1], b
-    cdef int nt = _nthreads(B), ns = _nsplit(B, N), k
+    cdef int nt = _nthreads(B, B * x.shape[0] * (N + x.shape[2])), ns = _nsplit(B, N), k
+    cdef crows F = _rows(rows)
     cdef a_t* ac
+    cdef int64_t* cb
     if N == 0:
         return
     if ns > 1:  # one sample: threads over slices of the output columns
-        for k in prange(ns, nogil=True, num_threads=ns, schedule="static", chunksize=1):
-            _dense_sample(x, wt, shift, graded, ring, t0, y, &acc[0], emit, F, cnt, 0,
-                          _cut(N, ns, k), _cut(N, ns, k + 1), k == 0)
+        with nogil, parallel(num_threads=ns):
+            ac = <a_t*>calloc(N, sizeof(a_t))
+            cb = <int64_t*>calloc(F.C + 1, sizeof(int64_t))
+            for k in prange(ns, schedule="static", chunksize=1):
+                _dense_sample(x, wt, shift, graded, ring, t0, y, ac, emit, &F, cnt, 0,
+                              _cut(N, ns, k), _cut(N, ns, k + 1), F.h * k // ns,
+                              F.h * (k + 1) // ns, k == 0, cb)
+            free(cb)
+            free(ac)
         return
     if nt == 1:
         for b in range(B):
-            _dense_sample(x, wt, shift, graded, ring, t0, y, &acc[0], emit, F, cnt, b, 0, N,
-                          True)
+            _dense_sample(x, wt, shift, graded, ring, t0, y, &acc[0], emit, &F, cnt, b, 0, N,
+                          0, F.h, True, NULL)
         return
     with nogil, parallel(num_threads=nt):
         ac = <a_t*>calloc(N, sizeof(a_t))
-        for b in prange(B, schedule="static"):
-            _dense_sample(x, wt, shift, graded, ring, t0, y, ac, emit, F, cnt, b, 0, N, True)
+        for b in prange(B, schedule="dynamic"):
+            _dense_sample(x, wt, shift, graded, ring, t0, y, ac, emit, &F, cnt, b, 0, N, 0,
+                          F.h, True, NULL)
         free(ac)
 
 
 def delay_dense_run(const x_t[:, :, :] x, const w_t[:, ::1] wt, const uint8_t[:, ::1] dt, int shift,
                     bint graded, int64_t[:, :, ::1] ring, Py_ssize_t t0,
-                    int64_t[:, :, ::1] y, a_t[:, ::1] acc, bint emit, const int64_t[:, ::1] F,
+                    int64_t[:, :, ::1] y, a_t[:, ::1] acc, bint emit, rows,
                     int64_t[:, :, ::1] cnt):
     """DelayDense; see ``kernels_jit.delay_dense_run`` (serial: delays are rare and small)."""
     cdef Py_ssize_t T = x.shape[0], B = x.shape[1], M = x.shape[2], N = wt.shape[1]
-    cdef Py_ssize_t R = ring.shape[0], C = F.shape[1], t, b, i, j, c, d, dst
+    cdef Py_ssize_t R = ring.shape[0], t, b, i, j, d, dst
     cdef int64_t v
+    cdef crows F = _rows(rows)
     used = np.zeros(R, np.uint8)
     cdef uint8_t[::1] u = used
     for t in range(T):
@@ -218,8 +303,7 @@ def delay_dense_run(const x_t[:, :, :] x, const w_t[:, ::1] wt, const uint8_t[:,
                 v = x[t, b, i]
                 if v == 0:
                     continue
-                for c in range(C):
-                    cnt[t, b, c] += F[i, c]
+                _count(&F, i, &cnt[t, b, 0], 0, F.h, True)
                 for j in range(N):
                     d = dt[i, j]
                     u[d] = 1
@@ -259,7 +343,7 @@ def _reach(Py_ssize_t n_in, Py_ssize_t k, Py_ssize_t n_out, Py_ssize_t stride, P
 cdef void _conv_sample(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt, bint graded,
                        int64_t[:, :, :, :, ::1] ring, Py_ssize_t t0,
                        int64_t[:, :, :, :, ::1] y, int64_t* ac, bint emit,
-                       const int64_t[:, ::1] F, int64_t[:, :, ::1] cnt, int64_t[::1] ny,
+                       const crows* F, int64_t[:, :, ::1] cnt, int64_t[::1] ny,
                        int64_t[:, ::1] ky_of, int64_t[:, ::1] oy_of, int64_t[::1] nx,
                        int64_t[:, ::1] kx_of, int64_t[:, ::1] ox_of, Py_ssize_t OH,
                        Py_ssize_t OW, Py_ssize_t CO, Py_ssize_t b, Py_ssize_t o0,
@@ -267,8 +351,8 @@ cdef void _conv_sample(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt
     """Sample b, output channels o0..o1-1 of every group, all T steps; ``count``: also add
     the inputs' counter rows."""
     cdef Py_ssize_t T = x.shape[0], Cin = x.shape[2], H = x.shape[3], W = x.shape[4]
-    cdef Py_ssize_t CPG = wt.shape[1], OPG = wt.shape[4], R = ring.shape[0], C = F.shape[1]
-    cdef Py_ssize_t t, ci, g, cl, iy, ix, i, c, a, e, ky, oy, kx, ox, o, co, slot, nxt
+    cdef Py_ssize_t CPG = wt.shape[1], OPG = wt.shape[4], R = ring.shape[0]
+    cdef Py_ssize_t t, ci, g, cl, iy, ix, i, a, e, ky, oy, kx, ox, o, co, slot, nxt
     cdef int64_t v, s
     cdef int64_t* dst
     cdef const w_t* wk
@@ -294,8 +378,7 @@ cdef void _conv_sample(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt
                         continue
                     i = (ci * H + iy) * W + ix
                     if count:
-                        for c in range(C):
-                            cnt[t, b, c] += F[i, c]
+                        _count(F, i, &cnt[t, b, 0], 0, F.h, True)
                     if not graded:
                         v = 1
                     for a in range(ny[iy]):
@@ -319,14 +402,16 @@ cdef void _conv_sample(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt
 
 def conv_run(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt, stride, pad, dil, bint graded,
              int64_t[:, :, :, :, ::1] ring, Py_ssize_t t0, int64_t[:, :, :, :, ::1] y,
-             int64_t[:, :, ::1] acc, bint emit, const int64_t[:, ::1] F,
-             int64_t[:, :, ::1] cnt):
-    """Integer convolution; see ``kernels_jit.conv_run``. Threads over samples."""
+             int64_t[:, :, ::1] acc, bint emit, rows, int64_t[:, :, ::1] cnt):
+    """Integer convolution; see ``kernels_jit.conv_run`` (``rows``: the counter table as
+    ``CountRows``). Threads over samples."""
     cdef Py_ssize_t B = x.shape[1], H = x.shape[3], W = x.shape[4]
     cdef Py_ssize_t KH = wt.shape[2], KW = wt.shape[3]
     cdef Py_ssize_t OH = acc.shape[0], OW = acc.shape[1], CO = acc.shape[2], b
     cdef Py_ssize_t OPG = wt.shape[4]
-    cdef int nt = _nthreads(B), ns = _nsplit_conv(B, OPG, OH * OW * CO), k
+    cdef int nt = _nthreads(B, B * x.shape[0] * (OH * OW * CO + x.shape[2] * H * W))
+    cdef int ns = _nsplit_conv(B, OPG, OH * OW * CO), k
+    cdef crows F = _rows(rows)
     cdef int64_t* ac
     if OH * OW * CO == 0:
         return
@@ -338,20 +423,20 @@ def conv_run(const x_t[:, :, :, :, :] x, const w_t[:, :, :, :, ::1] wt, stride, 
         with nogil, parallel(num_threads=ns):
             ac = <int64_t*>calloc(OH * OW * CO, sizeof(int64_t))  # own rows: no false sharing
             for k in prange(ns, schedule="static", chunksize=1):
-                _conv_sample(x, wt, graded, ring, t0, y, ac, emit, F, cnt, ny, ky_of, oy_of,
+                _conv_sample(x, wt, graded, ring, t0, y, ac, emit, &F, cnt, ny, ky_of, oy_of,
                              nx, kx_of, ox_of, OH, OW, CO, 0, OPG * k // ns,
                              OPG * (k + 1) // ns, k == 0)
             free(ac)
         return
     if nt == 1:
         for b in range(B):
-            _conv_sample(x, wt, graded, ring, t0, y, &acc[0, 0, 0], emit, F, cnt, ny, ky_of,
+            _conv_sample(x, wt, graded, ring, t0, y, &acc[0, 0, 0], emit, &F, cnt, ny, ky_of,
                          oy_of, nx, kx_of, ox_of, OH, OW, CO, b, 0, OPG, True)
         return
     with nogil, parallel(num_threads=nt):
         ac = <int64_t*>calloc(OH * OW * CO, sizeof(int64_t))
-        for b in prange(B, schedule="static"):
-            _conv_sample(x, wt, graded, ring, t0, y, ac, emit, F, cnt, ny, ky_of, oy_of, nx,
+        for b in prange(B, schedule="dynamic"):
+            _conv_sample(x, wt, graded, ring, t0, y, ac, emit, &F, cnt, ny, ky_of, oy_of, nx,
                          kx_of, ox_of, OH, OW, CO, b, 0, OPG, True)
         free(ac)
 
@@ -412,7 +497,7 @@ def lif_run(const int64_t[:, :, :] a, int64_t[:, ::1] u, int64_t[:, ::1] v, cons
     """Lava's PyLifModelBitAcc over T steps; see ``kernels_jit.lif_run``. Threads over
     samples."""
     cdef Py_ssize_t B = a.shape[1], N = a.shape[2], T = a.shape[0], b, t
-    cdef int nt = _nthreads(B), ns = _nsplit(B, N), k
+    cdef int nt = _nthreads(B, B * T * N), ns = _nsplit(B, N), k
     if N == 0:
         return
     if ns > 1:  # one sample: threads over slices of the neurons, per-core counts after
@@ -428,21 +513,24 @@ def lif_run(const int64_t[:, :, :] a, int64_t[:, ::1] u, int64_t[:, ::1] v, cons
             _lif_sample(a, u, v, fu, fv, bias, vth, interval, offset, t0, s, act, rec_u, rec_v,
                         record, bounds, act_cnt, spk_cnt, b, 0, N, True)
         return
-    for b in prange(B, nogil=True, num_threads=nt, schedule="static"):
+    for b in prange(B, nogil=True, num_threads=nt, schedule="dynamic"):
         _lif_sample(a, u, v, fu, fv, bias, vth, interval, offset, t0, s, act, rec_u, rec_v,
                     record, bounds, act_cnt, spk_cnt, b, 0, N, True)
 
 
-def gather_counts(const x_t[:, :, :] x, const int64_t[:, ::1] F, int64_t[:, :, ::1] out):
-    """out[t, b] += F[i] for every non-zero x[t, b, i]."""
-    cdef Py_ssize_t T = x.shape[0], B = x.shape[1], M = x.shape[2], C = F.shape[1]
-    cdef Py_ssize_t t, b, i, c
-    for t in range(T):
-        for b in range(B):
+def gather_counts(const x_t[:, :, :] x, rows, int64_t[:, :, ::1] out):
+    """out[t, b] += row i of the counter table (``CountRows``) for every non-zero x[t, b, i];
+    threads over samples."""
+    cdef Py_ssize_t T = x.shape[0], B = x.shape[1], M = x.shape[2], t, b, i
+    cdef crows F = _rows(rows)
+    cdef int nt = _nthreads(B, B * T * (M + F.C))
+    if F.C == 0:
+        return
+    for b in prange(B, nogil=True, num_threads=nt, schedule="dynamic"):
+        for t in range(T):
             for i in range(M):
                 if x[t, b, i] != 0:
-                    for c in range(C):
-                        out[t, b, c] += F[i, c]
+                    _count(&F, i, &out[t, b, 0], 0, F.h, True)
 
 
 def count_per_core(const uint8_t[:, :, :] flags, const int64_t[::1] core, int64_t[:, :, ::1] out):

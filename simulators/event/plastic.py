@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...errors import SnncError
+from .count_rows import CountRows, table_for
 from .runners import SynapseRunner, SynapseStatic
 
 if TYPE_CHECKING:  # the learning engine is imported only when a plastic synapse runs
@@ -68,6 +69,7 @@ class PlasticSynapseRunner:
         self.core = np.asarray(core_local, np.int64)
         self.core_size = np.bincount(self.core, minlength=n_cores).astype(np.int64)
         self.F = np.zeros((0, 0), np.int64)  # counter table (counting.py): bind_counters
+        self.Fk: Any = table_for(kern, self.F, None)  # the same, as the kernels take it
         self.counts = np.zeros((0, batch, 0), np.int64)
         self.x = np.zeros(self.block.tx.shape, np.int64)
         self._static: SynapseRunner | None = None
@@ -75,11 +77,13 @@ class PlasticSynapseRunner:
 
     # ---- both modes ---------------------------------------------------------------------------
 
-    def bind_counters(self, table: np.ndarray) -> None:
-        """Count with ``table`` (``counting.SynCount.F``: one row of costs per input) from now."""
+    def bind_counters(self, table: np.ndarray, rows: CountRows | None = None) -> None:
+        """Count with ``table`` (``counting.SynCount.F``: one row of costs per input) from now
+        (``rows``: the same as ``CountRows``, if the caller has it)."""
         self.F = table
+        self.Fk = table_for(self.k, table, rows)
         if self._static is not None:
-            self._static.bind_counters(table)
+            self._static.bind_counters(table, rows)
 
     def reset(self) -> None:
         """A new sample: clear the pending output; weights, tags and traces stay."""
@@ -106,7 +110,8 @@ class PlasticSynapseRunner:
             if old is not None:
                 self._static.ring[:] = old.ring
             self._static_w = w
-            self._static.bind_counters(self.F)
+            self._static.bind_counters(self.F, self.Fk if isinstance(self.Fk, CountRows)
+                                       else None)
         return self._static
 
     def run(self, x: np.ndarray, t0: int, emit: bool = True) -> np.ndarray:
@@ -120,7 +125,7 @@ class PlasticSynapseRunner:
             raise AssertionError("a learning synapse advances one step at a time")
         x = np.asarray(x).reshape(1, self.batch, -1)
         self.counts = np.zeros((1, self.batch, self.F.shape[1]), np.int64)
-        self.k.gather_counts(np.ascontiguousarray(x, np.int64), self.F, self.counts)
+        self.k.gather_counts(np.ascontiguousarray(x, np.int64), self.Fk, self.counts)
         self.x = x[0, 0].astype(np.int64)
         return np.empty((0, self.batch, self.n_out), np.int64)
 

@@ -9,88 +9,18 @@ halves serve graphs with cycles, which advance one step at a time.
 
 from __future__ import annotations
 
-import os
-import warnings
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ...errors import SnncError
 from ...ir.weights import effective_dense_weights
-from . import kernels_np
+from . import kernel_sets, kernels_np
+from .count_rows import CountRows, table_for
+from .kernel_sets import KERNEL_SETS, available, kernels, threads
 
-#: Kernel sets, fastest first: ahead-of-time compiled (Cython, built by scripts/build_kernels.py
-#: in the README set-up), numba (JIT, cached), pure numpy (a warning says so). SNNC_KERNELS=aot,
-#: numba or numpy picks one; SNNC_NO_NUMBA=1 skips numba.
-KERNEL_SETS = ("aot", "numba", "numpy")
-_loaded: dict[str, Any] = {}
-
-
-def _load(name: str) -> Any:
-    """The kernel module ``name`` or None if it cannot be imported (imported lazily, once)."""
-    if name not in _loaded:
-        mod: Any = None
-        try:
-            if name == "aot":
-                from . import kernels_aot as mod
-
-                mod.set_threads(threads())
-            elif name == "numba":
-                if os.environ.get("SNNC_NO_NUMBA", "") in ("", "0"):
-                    from . import kernels_jit as mod
-            else:
-                mod = kernels_np
-        except ImportError:
-            mod = None
-        _loaded[name] = mod
-    return _loaded[name]
-
-
-def threads() -> int:
-    """Threads the AOT kernels use over the samples of a batch, or over the neurons of one
-    sample's large layer: ``SNNC_THREADS``, else every core this process may run on. Results
-    do not depend on it (samples, and a layer's neurons within a chunk, are independent)."""
-    env = os.environ.get("SNNC_THREADS", "")
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-
-
-def available() -> list[str]:
-    """The kernel sets that import here, fastest first."""
-    return [n for n in KERNEL_SETS if _load(n) is not None]
-
-
-_warned = False
-
-
-def kernels(use_jit: bool | str | None = None) -> Any:
-    """The kernel module: ``None`` or True the fastest available (``SNNC_KERNELS`` overrides),
-    False pure numpy, or a name from ``KERNEL_SETS`` (an error if it is not available)."""
-    global _warned
-    if isinstance(use_jit, str):
-        mod = _load(use_jit) if use_jit in KERNEL_SETS else None
-        if mod is None:
-            raise SnncError(f"event simulator kernels {use_jit!r} are not available here "
-                            f"(available: {', '.join(available())})")
-        return mod
-    if use_jit is False:
-        return kernels_np
-    forced = os.environ.get("SNNC_KERNELS", "")
-    if forced:
-        return kernels(forced)
-    for name in KERNEL_SETS[:2]:
-        mod = _load(name)
-        if mod is not None:
-            return mod
-    if not _warned:
-        _warned = True
-        warnings.warn("snnc: the event simulator's compiled kernels are not built (run "
-                      "`make setup-main` or `python scripts/build_kernels.py`) and numba is not "
-                      "installed; running the pure-numpy kernels, 10-50x slower", stacklevel=2)
-    return kernels_np
-
+__all__ = ["KERNEL_SETS", "LifRunner", "LifStep", "SynapseRunner", "SynapseStatic",
+           "available", "kernels", "threads"]
 
 #: Dense synapses use a float BLAS product instead of the event loop when at least this
 #: fraction of their inputs is non-zero over the chunk and the batch is at least BLAS_MIN_BATCH.
@@ -101,8 +31,8 @@ BLAS_MIN_BATCH = 8
 
 
 def __getattr__(name: str) -> Any:
-    if name == "HAVE_JIT":  # whether the numba kernels (kernels_jit) import; loads them
-        return _load("numba") is not None
+    if name == "HAVE_JIT":  # kernel_sets.HAVE_JIT: whether the numba kernels import
+        return kernel_sets.HAVE_JIT
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -182,11 +112,15 @@ class SynapseRunner:
         self.acc = np.zeros(st.acc_shape, st.acc_dtype)
         self.wf: np.ndarray | None = None  # float copy of wt for the BLAS path, made on first use
         self.F = np.zeros((0, 0), np.int64)  # counter table (counting.py): bind_counters
+        self.Fk: Any = table_for(kern, self.F, None)  # the same, as the kernels take it
         self.counts = np.zeros((0, batch, 0), np.int64)  # per-event counters of the last run
 
-    def bind_counters(self, table: np.ndarray) -> None:
-        """Count with ``table`` (``counting.SynCount.F``: one row of costs per input) from now."""
+    def bind_counters(self, table: np.ndarray, rows: CountRows | None = None) -> None:
+        """Count with ``table`` (``counting.SynCount.F``: one row of costs per input) from now;
+        ``rows``: the same as ``CountRows`` (made here if the kernels need it and it is not
+        given)."""
         self.F = table
+        self.Fk = table_for(self.k, table, rows)
 
     def ring_shape(self) -> tuple[int, ...]:
         return self.out_shape if self.is_conv else (self.n_out,)
@@ -207,7 +141,7 @@ class SynapseRunner:
         T = x.shape[0]
         y = np.empty((T if emit else 0, self.batch, *self.ring_shape()), np.int64)
         self.counts = cnt = np.zeros((T, self.batch, self.F.shape[1]), np.int64)
-        F = self.F
+        F = self.Fk
         if self.is_conv:
             n = self.node
             self.k.conv_run(x, self.wt, np.asarray(n.stride), np.asarray(n.padding),

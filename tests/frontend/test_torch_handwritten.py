@@ -195,3 +195,20 @@ def test_a_comparison_on_weights_stays_a_weight_quantizer() -> None:
     assert set(np.unique(np.abs(np.asarray(ir.as_float(w))))) == {0.25}
     x = dyadic_input(10, 5, (6,))
     check_identical(g, x, run_cells(net, x))
+
+
+def test_recognition_is_not_inherited_by_a_module_at_a_reused_address() -> None:
+    """A module's answer must die with it: a new neuron allocated where a non-neuron module
+    lived (CPython reuses addresses at once) is still recognised."""
+    from snnc.frontend.torch.handwritten import is_candidate
+
+    reused = 0
+    for _ in range(50):
+        plain = nn.Identity()
+        assert not is_candidate(plain)
+        old = id(plain)
+        del plain
+        cell = Cell(0.5, 1.0, "hard")
+        reused += id(cell) == old
+        assert is_candidate(cell)
+    assert reused > 0, "no address was reused, so the test checked nothing"

@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import inspect
 import operator
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +51,9 @@ _ELEMENTWISE_METHODS = _COMPARE_METHODS | {
     "float", "to", "type_as", "add", "sub", "mul", "clamp", "clip", "detach", "clone", "neg",
     "masked_fill", "add_", "sub_", "mul_", "zero_", "relu", "abs", "size"}
 
-_CANDIDATES: dict[int, bool] = {}
+# keyed by the module itself, weakly: an ``id()`` key outlives its module and a later module at
+# the same address (a new model in the same process) would get the dead one's answer
+_CANDIDATES: weakref.WeakKeyDictionary[nn.Module, bool] = weakref.WeakKeyDictionary()
 
 
 def is_user_module(mod: nn.Module) -> bool:
@@ -59,10 +62,9 @@ def is_user_module(mod: nn.Module) -> bool:
 
 def is_candidate(mod: nn.Module) -> bool:
     """The module's forward looks like a neuron (module docstring, step 1)."""
-    key = id(mod)
-    if key not in _CANDIDATES:
-        _CANDIDATES[key] = _looks_like_neuron(mod)
-    return _CANDIDATES[key]
+    if mod not in _CANDIDATES:
+        _CANDIDATES[mod] = _looks_like_neuron(mod)
+    return _CANDIDATES[mod]
 
 
 def _looks_like_neuron(mod: nn.Module) -> bool:

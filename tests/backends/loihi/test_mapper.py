@@ -270,7 +270,9 @@ def test_traffic_placement_beats_the_snake_and_keeps_the_snake_when_it_is_cheape
     g = _skip_net()
     prog = map_graph(g, chip)
     traffic = _traffic(prog, topology(g))
-    assert traffic[(HOST, prog.layers["l3"].cores[0])] == 64  # every input reaches l3's core
+    src, dst, w = traffic
+    into_l3 = (src == HOST) & (dst == prog.layers["l3"].cores[0])
+    assert w[into_l3].tolist() == [64]  # every input reaches l3's core, one route
     snake = _snake(prog)
     # snake: l3 sits 3 E-W hops from the host port; the placement puts it next to the host
     assert noc_cost(prog, traffic) < noc_cost(snake, traffic)
@@ -357,3 +359,43 @@ def test_loihi2_neurons_and_synapses_trade_in_one_memory() -> None:
 
     assert (cores(1024, 165), cores(1024, 166)) == (1, 2)
     assert (cores(16, 7559), cores(16, 7560)) == (1, 2)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_traffic_arrays_equal_the_route_dict_in_order(seed, tmp_path) -> None:
+    """``_traffic``'s arrays hold the routes in the order a dict keyed by (source, destination)
+    would have inserted them over the synapses' messages, with the same summed weights, and
+    ``_partners`` gives each core the same (other, weight) list as appending per route (the
+    placement's float sums follow these orders, so the programs stay the same)."""
+    from snnc.backends.loihi.mapper import _partners, _traffic
+    from snnc.backends.loihi.topology import topology
+    from snnc.backends.loihi.traffic import program_traffic
+
+    if seed == 0:  # many small cores: routes from every source core to several targets
+        g = dense_net((64, 48, 48, 8), seed=seed)
+        prog = map_graph(g, tiny_chip(tmp_path, neurons=16))
+    else:
+        g = random_network(np.random.default_rng(seed)).graph
+        prog = map_graph(g, "loihi2")
+    topo = topology(g)
+    per_syn = program_traffic(prog, topo.synapses)
+    want: dict[tuple[int, int], int] = {}
+    for s, (_, tgt) in topo.synapses.items():
+        tcores = np.asarray(prog.layers[tgt].cores)
+        for sc, per in zip(per_syn[s].scores, per_syn[s].messages, strict=True):
+            for k in np.flatnonzero(per):
+                key = (int(sc), int(tcores[k]))
+                want[key] = want.get(key, 0) + int(per[k])
+    a, b, w = _traffic(prog, topo, per_syn)
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == list(want)
+    assert w.tolist() == list(want.values())
+    assert len(want) > (10 if seed == 0 else 0)
+    lists: dict[int, list[tuple[int, int]]] = {}
+    for (x, y), v in want.items():
+        if x != y:
+            lists.setdefault(y, []).append((x, v))
+            if x != HOST:
+                lists.setdefault(x, []).append((y, v))
+    partners = _partners((a, b, w))
+    for core in range(-1, prog.n_cores + 1):
+        assert partners(core) == lists.get(core, [])
