@@ -259,7 +259,10 @@ def _routes(program: ChipProgram, topo: Topology,
         return [], out_edges
     # the distinct (source, destination) pairs in sorted order, as arrays (no set of tuples)
     pairs = np.unique(np.stack([np.concatenate(src), np.concatenate(dst)], 1), axis=0)
-    routes = [Route(a, b, *program.hops(a, b)) for a, b in pairs.tolist()]
+    # one int object per core id, shared by the routes (not two new ones per route: 4 MB of
+    # 10^5 routes)
+    ids = list(range(HOST, program.n_cores))
+    routes = [Route(ids[a - HOST], ids[b - HOST], *program.hops(a, b)) for a, b in pairs.tolist()]
     return routes, out_edges
 
 
