@@ -165,19 +165,17 @@ def _traffic(program: ChipProgram, topo: Topology,
     return a[first[order]], b[first[order]], total[order]
 
 
-def _routes_of(traffic: Traffic):
-    a, b, w = traffic
-    return zip(a.tolist(), b.tolist(), w.tolist(), strict=True)
-
-
 def noc_cost(program: ChipProgram, traffic: Traffic) -> float:
     """NoC energy (pJ) of one message on every route, weighted by ``traffic``."""
     e = program.chip.costs.energy_pj
-    total = 0.0
-    for a, b, w in _routes_of(traffic):
-        ew, ns, ch = program.hops(a, b)
-        total += w * (ew * e["hop_ew"] + ns * e["hop_ns"] + ch * e["chip_hop"])
-    return total
+    a, b, w = traffic
+    if not a.size:
+        return 0.0
+    h = program.hops_of_pairs(a, b).astype(np.float64)
+    terms = w * (h[:, 0] * e["hop_ew"] + h[:, 1] * e["hop_ns"] + h[:, 2] * e["chip_hop"])
+    # summed in route order, one addition at a time (cumsum, not pairwise): the float the
+    # per-route loop gave, so the placement comparison cannot change
+    return float(np.cumsum(terms)[-1])
 
 
 def _hop_energy(t: tuple[int, int], near: list[tuple[tuple[int, int], int]],
@@ -262,7 +260,9 @@ def _routes(program: ChipProgram, topo: Topology,
     # one int object per core id, shared by the routes (not two new ones per route: 4 MB of
     # 10^5 routes)
     ids = list(range(HOST, program.n_cores))
-    routes = [Route(ids[a - HOST], ids[b - HOST], *program.hops(a, b)) for a, b in pairs.tolist()]
+    hops = program.hops_of_pairs(pairs[:, 0], pairs[:, 1]).tolist()
+    routes = [Route(ids[a - HOST], ids[b - HOST], *h)
+              for (a, b), h in zip(pairs.tolist(), hops, strict=True)]
     return routes, out_edges
 
 

@@ -161,6 +161,19 @@ class ChipProgram:
     def hops_between(self, srcs: Any, dsts: Any) -> np.ndarray:
         """``hops(s, d)`` for every pair of ``srcs`` x ``dsts`` (core ids or HOST), as an int64
         array (len(srcs), len(dsts), 3)."""
+        pos = self._positions()
+        a, b = pos(srcs)[:, None, :], pos(dsts)[None, :, :]
+        d = np.abs(b - a)
+        return np.stack([d[..., 0], d[..., 1], d[..., 2] + d[..., 3]], axis=-1)
+
+    def hops_of_pairs(self, srcs: Any, dsts: Any) -> np.ndarray:
+        """``hops(srcs[i], dsts[i])`` for every i, as an int64 array (len(srcs), 3)."""
+        pos = self._positions()
+        d = np.abs(pos(dsts) - pos(srcs))
+        return np.stack([d[:, 0], d[:, 1], d[:, 2] + d[:, 3]], axis=-1)
+
+    def _positions(self) -> Any:
+        """``pos(ids)``: (X, Y, cx, cy) of each core id or HOST (``tile_xy``), (len, 4)."""
         m = self.chip.mesh
         chip = np.array([c.chip for c in self.cores], np.int64)
         cx, cy = chip % self.chip_grid, chip // self.chip_grid
@@ -168,14 +181,12 @@ class ChipProgram:
         ty = cy * m.tiles_y + np.array([c.y for c in self.cores], np.int64)
 
         def pos(ids: Any) -> np.ndarray:
-            ids = np.asarray(ids, np.int64)
+            ids = np.asarray(ids, np.int64).reshape(-1)
             host = ids == HOST
             k = np.where(host, 0, ids)
             return np.stack([np.where(host, 0, v[k]) for v in (tx, ty, cx, cy)], axis=1)
 
-        a, b = pos(srcs)[:, None, :], pos(dsts)[None, :, :]
-        d = np.abs(b - a)
-        return np.stack([d[..., 0], d[..., 1], d[..., 2] + d[..., 3]], axis=-1)
+        return pos
 
     def hops(self, src: int, dst: int) -> tuple[int, int, int]:
         """(E-W tile hops, N-S tile hops, chip-to-chip hops) from ``src`` to ``dst``."""
