@@ -258,11 +258,14 @@ def _routes(program: ChipProgram, topo: Topology,
     # the distinct (source, destination) pairs in sorted order, as arrays (no set of tuples)
     pairs = np.unique(np.stack([np.concatenate(src), np.concatenate(dst)], 1), axis=0)
     # one int object per core id, shared by the routes (not two new ones per route: 4 MB of
-    # 10^5 routes)
+    # 10^5 routes); the core ids are read one numpy scalar at a time and the hops (small ints,
+    # which Python shares) as columns, so no list of 10^5 small lists is ever made
     ids = list(range(HOST, program.n_cores))
-    hops = program.hops_of_pairs(pairs[:, 0], pairs[:, 1]).tolist()
-    routes = [Route(ids[a - HOST], ids[b - HOST], *h)
-              for (a, b), h in zip(pairs.tolist(), hops, strict=True)]
+    hops = program.hops_of_pairs(pairs[:, 0], pairs[:, 1])
+    ew, ns, ch = (hops[:, j].tolist() for j in range(3))
+    del hops
+    routes = [Route(ids[a], ids[b], *h) for a, b, *h in zip(
+        pairs[:, 0] - HOST, pairs[:, 1] - HOST, ew, ns, ch, strict=True)]
     return routes, out_edges
 
 
