@@ -40,7 +40,8 @@ from .balance import Rates, balance
 from .chips import DEFAULT_CHIP, ChipSpec, load_chip
 from .heap import release
 from .partition import LayerCost, partition, split_for_fanout, syn_info
-from .program import HOST, ChipProgram, CoreAlloc, LayerMap, Route, SynapseBlock
+from .program import HOST, ChipProgram, CoreAlloc, LayerMap, SynapseBlock
+from .routes import RouteTable
 from .rules import check_design_rules
 from .topology import Topology, topology
 from .traffic import HitCache, SynTraffic, cached_hits, program_traffic, remember
@@ -239,7 +240,7 @@ def _greedy_place(cores: list[CoreAlloc], traffic: Traffic,
 
 
 def _routes(program: ChipProgram, topo: Topology,
-            per_syn: dict[str, SynTraffic] | None = None) -> tuple[list[Route], np.ndarray]:
+            per_syn: dict[str, SynTraffic] | None = None) -> tuple[RouteTable, np.ndarray]:
     """Routes, and the output edges (messages per spike summed over neurons) of each core."""
     per_syn = program_traffic(program, topo.synapses) if per_syn is None else per_syn
     src, dst = [], []
@@ -254,19 +255,12 @@ def _routes(program: ChipProgram, topo: Topology,
         np.add.at(out_edges, np.asarray(tr.scores, np.int64)[core],
                   tr.messages[core].sum(1).astype(np.int64))
     if not src:
-        return [], out_edges
+        return RouteTable(np.zeros((0, 5), np.int64)), out_edges
     # the distinct (source, destination) pairs in sorted order, as arrays (no set of tuples)
     pairs = np.unique(np.stack([np.concatenate(src), np.concatenate(dst)], 1), axis=0)
-    # one int object per core id, shared by the routes (not two new ones per route: 4 MB of
-    # 10^5 routes); the core ids are read one numpy scalar at a time and the hops (small ints,
-    # which Python shares) as columns, so no list of 10^5 small lists is ever made
-    ids = list(range(HOST, program.n_cores))
-    hops = program.hops_of_pairs(pairs[:, 0], pairs[:, 1])
-    ew, ns, ch = (hops[:, j].tolist() for j in range(3))
-    del hops
-    routes = [Route(ids[a], ids[b], *h) for a, b, *h in zip(
-        pairs[:, 0] - HOST, pairs[:, 1] - HOST, ew, ns, ch, strict=True)]
-    return routes, out_edges
+    # a matrix, not 10^5 Route objects (routes.py)
+    return RouteTable.of(pairs[:, 0], pairs[:, 1], program.hops_of_pairs(pairs[:, 0], pairs[:, 1])
+                         ), out_edges
 
 
 def refuse_graded(graph: Graph, chip: ChipSpec) -> None:
@@ -345,5 +339,5 @@ def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
     cores = [CoreAlloc(**{**c.__dict__, "output_axons": int(out_edges[c.core])}) for c in cores]
     release()
     measured = tuple(sorted((str(k), float(v)) for k, v in (rates or {}).items()))
-    return remember(ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), tuple(routes),
+    return remember(ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), routes,
                                 grid, strategy, measured), per_syn)

@@ -22,6 +22,7 @@ chip ``chip``; chips sit in a row-major grid ``chip_grid`` wide, so a global til
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
@@ -107,7 +108,7 @@ class ChipProgram:
     layers: dict[str, LayerMap]
     cores: tuple[CoreAlloc, ...]
     blocks: tuple[SynapseBlock, ...]
-    routes: tuple[Route, ...]
+    routes: Sequence[Route]  # a tuple, or the mapper's RouteTable (routes.py)
     chip_grid: int = 1
     strategy: str = "unknown"  # the mapper's strategy (mapper.STRATEGIES); not part of equality
     # (name, spikes per neuron per step) measured on the calibration input, which the balanced
