@@ -190,7 +190,11 @@ def _partners(traffic: Traffic):
     source, out of it, in route order (a route's destination side first), as arrays grouped
     by core instead of 10^5 tuples in lists."""
     a, b, w = traffic
-    i = np.arange(a.size)
+    # int32 where the values fit (core ids, neuron counts): half the sort's temporaries; the
+    # lists handed out are Python ints either way
+    small = np.int32 if max(int(w.max(initial=0)), 2 * a.size + 1) < 2**31 else np.int64
+    a, b, w = a.astype(small), b.astype(small), w.astype(small)
+    i = np.arange(a.size, dtype=small)
     into, out_of = a != b, (a != b) & (a != HOST)
     owner = np.concatenate([b[into], a[out_of]])
     other = np.concatenate([a[into], b[out_of]])
@@ -215,6 +219,7 @@ def _greedy_place(cores: list[CoreAlloc], traffic: Traffic,
     """Positions within each chip that reduce the weighted NoC energy (module docstring)."""
     m, e = chip.mesh, chip.costs.energy_pj
     partners = _partners(traffic)
+    release()  # the sort temporaries of the grouping
     out = list(cores)
     by_chip: dict[int, list[int]] = {}
     for c in cores:
@@ -328,6 +333,7 @@ def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
     release()
     if strategy in ("balanced", "vendor") and len(cores) > 1:
         traffic = _traffic(prog, topo, per_syn)
+        release()  # the sort temporaries of the route sums
         placed = ChipProgram(graph, chip, layers, tuple(_greedy_place(cores, traffic, chip)),
                              tuple(blocks), (), grid)
         if noc_cost(placed, traffic) < noc_cost(prog, traffic):
