@@ -26,15 +26,25 @@ def test_route_table_is_a_sequence_of_routes_equal_to_the_tuple() -> None:
     rows = np.array([[HOST, 0, 0, 0, 0], [0, 3, 1, 2, 0], [2, 7, 0, 1, 1]])
     t = RouteTable(rows)
     want = tuple(Route(*r) for r in rows.tolist())
-    assert len(t) == 3 and tuple(t) == want and list(t) == list(want)
-    assert t == want and want == t and t == list(want)
-    assert t[1] == want[1] and t[-1] == want[-1] and tuple(t[1:]) == want[1:]
-    assert t != want[:2] and t != () and RouteTable(rows[:0]) == ()
-    assert t == RouteTable(rows.astype(np.int64)) and t != RouteTable(rows[::-1])
+    assert len(t) == 3
+    assert tuple(t) == want
+    assert list(t) == list(want)
+    assert t == want
+    assert want == t
+    assert t == list(want)
+    assert t[1] == want[1]
+    assert t[-1] == want[-1]
+    assert tuple(t[1:]) == want[1:]
+    assert t != want[:2]
+    assert t != ()
+    assert RouteTable(rows[:0]) == ()
+    assert t == RouteTable(rows.astype(np.int64))
+    assert t != RouteTable(rows[::-1])
     assert all(type(v) is int for r in t for v in (r.src, r.dst, r.hops_ew, r.chip_hops))
-    assert t.rows.dtype == np.int32 and not t.rows.flags.writeable
+    assert t.rows.dtype == np.int32
+    assert not t.rows.flags.writeable
     assert pickle.loads(pickle.dumps(t)) == t
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="5 columns"):
         RouteTable(rows[:, :4])
 
 
@@ -53,7 +63,8 @@ def test_mapped_routes_equal_the_per_pair_definition(seed, tmp_path) -> None:
     assert tuple(prog.routes) == tuple(Route(a, b, *prog.hops(a, b)) for a, b in pairs)
     path = prog.save(tmp_path / f"out{seed}")
     back = ChipProgram.load(path)
-    assert back == prog and back.routes == prog.routes
+    assert back == prog
+    assert back.routes == prog.routes
 
 
 @pytest.mark.parametrize("seed", range(6))
