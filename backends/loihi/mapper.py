@@ -172,8 +172,8 @@ def noc_cost(program: ChipProgram, traffic: Traffic) -> float:
     a, b, w = traffic
     if not a.size:
         return 0.0
-    h = program.hops_of_pairs(a, b).astype(np.float64)
-    terms = w * (h[:, 0] * e["hop_ew"] + h[:, 1] * e["hop_ns"] + h[:, 2] * e["chip_hop"])
+    ew, ns, ch = program.hop_columns(a, b)
+    terms = w * (ew * e["hop_ew"] + ns * e["hop_ns"] + ch * e["chip_hop"])
     # summed in route order, one addition at a time (cumsum, not pairwise): the float the
     # per-route loop gave, so the placement comparison cannot change
     return float(np.cumsum(terms)[-1])

@@ -162,32 +162,34 @@ class ChipProgram:
     def hops_between(self, srcs: Any, dsts: Any) -> np.ndarray:
         """``hops(s, d)`` for every pair of ``srcs`` x ``dsts`` (core ids or HOST), as an int64
         array (len(srcs), len(dsts), 3)."""
-        pos = self._positions()
-        a, b = pos(srcs)[:, None, :], pos(dsts)[None, :, :]
+        table = self._tile_table()
+        a = table[np.asarray(srcs, np.int64).reshape(-1) - HOST][:, None, :]
+        b = table[np.asarray(dsts, np.int64).reshape(-1) - HOST][None, :, :]
         d = np.abs(b - a)
         return np.stack([d[..., 0], d[..., 1], d[..., 2] + d[..., 3]], axis=-1)
 
     def hops_of_pairs(self, srcs: Any, dsts: Any) -> np.ndarray:
         """``hops(srcs[i], dsts[i])`` for every i, as an int64 array (len(srcs), 3)."""
-        pos = self._positions()
-        d = np.abs(pos(dsts) - pos(srcs))
-        return np.stack([d[:, 0], d[:, 1], d[:, 2] + d[:, 3]], axis=-1)
+        return np.stack(self.hop_columns(srcs, dsts), axis=-1)
 
-    def _positions(self) -> Any:
-        """``pos(ids)``: (X, Y, cx, cy) of each core id or HOST (``tile_xy``), (len, 4)."""
+    def hop_columns(self, srcs: Any, dsts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``hops_of_pairs`` as three (len(srcs),) int64 columns, made one tile coordinate at a
+        time (no (n, 4) position tables of 10^5 routes)."""
+        table = self._tile_table()
+        i = np.asarray(srcs, np.int64).reshape(-1) - HOST
+        j = np.asarray(dsts, np.int64).reshape(-1) - HOST
+        ew, ns, cx, cy = (np.abs(table[j, c] - table[i, c]) for c in range(4))
+        return ew, ns, cx + cy
+
+    def _tile_table(self) -> np.ndarray:
+        """(1 + n_cores, 4) int64: ``tile_xy`` of HOST (row 0, zeros) and of each core."""
         m = self.chip.mesh
         chip = np.array([c.chip for c in self.cores], np.int64)
         cx, cy = chip % self.chip_grid, chip // self.chip_grid
         tx = cx * m.tiles_x + np.array([c.x for c in self.cores], np.int64)
         ty = cy * m.tiles_y + np.array([c.y for c in self.cores], np.int64)
-
-        def pos(ids: Any) -> np.ndarray:
-            ids = np.asarray(ids, np.int64).reshape(-1)
-            host = ids == HOST
-            k = np.where(host, 0, ids)
-            return np.stack([np.where(host, 0, v[k]) for v in (tx, ty, cx, cy)], axis=1)
-
-        return pos
+        return np.vstack([np.zeros((1, 4), np.int64),
+                          np.stack([tx, ty, cx, cy], axis=1).reshape(-1, 4)])
 
     def hops(self, src: int, dst: int) -> tuple[int, int, int]:
         """(E-W tile hops, N-S tile hops, chip-to-chip hops) from ``src`` to ``dst``."""
