@@ -22,7 +22,7 @@ chip ``chip``; chips sit in a row-major grid ``chip_grid`` wide, so a global til
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
@@ -162,11 +162,23 @@ class ChipProgram:
     def hops_between(self, srcs: Any, dsts: Any) -> np.ndarray:
         """``hops(s, d)`` for every pair of ``srcs`` x ``dsts`` (core ids or HOST), as an int64
         array (len(srcs), len(dsts), 3)."""
+        return np.stack(list(self.hop_planes(srcs, dsts)), axis=-1)
+
+    def hop_planes(self, srcs: Any, dsts: Any) -> Iterator[np.ndarray]:
+        """``hops_between``'s three (len(srcs), len(dsts)) int64 planes (E-W, N-S, chip hops),
+        made one at a time (a caller summing each holds one plane, not the 3 + 4 of them)."""
         table = self._tile_table()
-        a = table[np.asarray(srcs, np.int64).reshape(-1) - HOST][:, None, :]
-        b = table[np.asarray(dsts, np.int64).reshape(-1) - HOST][None, :, :]
-        d = np.abs(b - a)
-        return np.stack([d[..., 0], d[..., 1], d[..., 2] + d[..., 3]], axis=-1)
+        a = table[np.asarray(srcs, np.int64).reshape(-1) - HOST]
+        b = table[np.asarray(dsts, np.int64).reshape(-1) - HOST]
+
+        def plane(c: int) -> np.ndarray:
+            return np.abs(b[None, :, c] - a[:, None, c])
+
+        yield plane(0)
+        yield plane(1)
+        chip = plane(2)
+        chip += plane(3)
+        yield chip
 
     def hops_of_pairs(self, srcs: Any, dsts: Any) -> np.ndarray:
         """``hops(srcs[i], dsts[i])`` for every i, as an int64 array (len(srcs), 3)."""

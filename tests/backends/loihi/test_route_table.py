@@ -76,6 +76,9 @@ def test_hops_of_pairs_and_noc_cost_equal_the_loops(seed, tmp_path) -> None:
     got = prog.hops_of_pairs(a, b)
     assert got.shape == (50, 3)
     assert got.tolist() == [list(prog.hops(int(s), int(d))) for s, d in zip(a, b, strict=True)]
+    every = prog.hops_between(ids, ids)
+    assert every.shape == (len(ids), len(ids), 3)
+    assert every.tolist() == [[list(prog.hops(s, d)) for d in ids] for s in ids]
     traffic = _traffic(prog, topology(prog.graph))
     assert traffic[0].size == len(prog.routes)  # one weight per route
     e = prog.chip.costs.energy_pj
