@@ -80,3 +80,23 @@ def test_the_mapper_remembers_the_final_programs_traffic(tmp_path) -> None:
         for s in pairs:
             for f in ("scores", "synapses", "messages"):
                 np.testing.assert_array_equal(getattr(got[s], f), getattr(fresh[s], f))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_worst_case_in_windows_of_steps_equals_one_chunk(seed, tmp_path, monkeypatch) -> None:
+    import snnc.simulators.event.worst_case as wc
+
+    prog = map_graph(random_network(np.random.default_rng([seed, 11]), "plain", steps=8).graph,
+                     tiny_chip(tmp_path, neurons=3))
+    monkeypatch.setattr(wc, "WINDOW_BYTES", 10**12)  # one chunk of every step
+    whole = wc.worst_case_counters(prog, 7)
+    monkeypatch.setattr(wc, "WINDOW_BYTES", 1)  # one step at a time
+    steps = wc.worst_case_counters(prog, 7)
+    for f, v in vars(whole).items():
+        if isinstance(v, np.ndarray):
+            np.testing.assert_array_equal(getattr(steps, f), v, err_msg=f)
+    assert whole.per_sample is not None
+    for f, v in whole.per_sample.events.items():
+        np.testing.assert_array_equal(steps.per_sample.events[f], v, err_msg=f)
+    np.testing.assert_array_equal(steps.per_sample.step_ns, whole.per_sample.step_ns)
+    assert whole.syn_ops_dense.sum() + whole.syn_ops_sparse.sum() + whole.syn_ops_conv.sum() > 0
