@@ -134,6 +134,11 @@ class CounterPlan:
         self.update_ns = costs.time_ns.get("syn_update", 0.0)
         self.host_lat = lat.get(HOST, 0.0)
         self.barrier_ns = costs.barrier(program.n_tiles, program.n_chips)
+        # where each layer's cores and each synapse's target / on-chip source cores sit in the
+        # (.., n_cores) arrays: a slice when they are consecutive (a view, no gather / scatter)
+        self.at = {n: _at(lm.cores) for n, lm in program.layers.items()}
+        self.tgt_at = {n: _at(sc.tcores) for n, sc in self.syns.items()}
+        self.src_at = {n: _at(sc.scores[sc.scores != HOST]) for n, sc in self.syns.items()}
         self.window(steps)
 
     def window(self, steps: int) -> Counters:
@@ -162,31 +167,35 @@ class CounterPlan:
         self.payload = np.zeros((T, self.n), np.int64)
         self.host_payload = np.zeros(T, np.int64)
         for name, (act, spk) in lif_counts.items():
-            ids = np.asarray(self.program.layers[name].cores)
-            per[IDX["neurons_active"]][:, :, ids] += act
-            per[IDX["neurons_inactive"]][:, :, ids] += self.neurons[ids] - act
-            per[IDX["spikes_out"]][:, :, ids] += spk
+            at = self.at[name]
+            per[IDX["neurons_active"]][:, :, at] += act
+            per[IDX["neurons_inactive"]][:, :, at] += self.neurons[at] - act
+            per[IDX["spikes_out"]][:, :, at] += spk
         for name, r in syn_counts.items():
-            self._synapse(self.syns[name], r, per, host)
+            self._synapse(name, self.syns[name], r, per, host)
         self._store(t0, T, per, host, learn)
 
-    def _synapse(self, sc: SynCount, r: np.ndarray, per: np.ndarray, host: np.ndarray) -> None:
+    def _synapse(self, name: str, sc: SynCount, r: np.ndarray, per: np.ndarray,
+                 host: np.ndarray) -> None:
         T, B = r.shape[:2]
         k, ks = len(sc.tcores), len(sc.scores)
-        per[IDX[sc.field]][:, :, sc.tcores] += r[:, :, :k]
-        per[IDX["axon_in"]][:, :, sc.tcores] += r[:, :, k:2 * k]
+        at = self.tgt_at[name]
+        per[IDX[sc.field]][:, :, at] += r[:, :, :k]
+        per[IDX["axon_in"]][:, :, at] += r[:, :, k:2 * k]
         src = np.moveaxis(r[:, :, 2 * k:].reshape(T, B, 4, ks), 2, 0)  # (4, T, B, Ks)
         on_chip = sc.scores != HOST
-        if not on_chip.all():
+        every = bool(on_chip.all())
+        if not every:
             host += src[..., ~on_chip].sum(-1)
             self.host_payload += sc.payload_bits * src[0][..., ~on_chip].sum((1, 2))
-        if on_chip.any():
-            rows = [IDX[f] for f in SRC_FIELDS]
-            for i, f in enumerate(rows):
-                per[f][:, :, sc.scores[on_chip]] += src[i][..., on_chip]
+        if every or on_chip.any():
+            mine = src if every else src[..., on_chip]  # (4, T, B, on-chip Ks)
+            sat = self.src_at[name]
+            for i, f in enumerate(SRC_FIELDS):
+                per[IDX[f]][:, :, sat] += mine[i]
             if sc.payload_bits:  # graded messages: each carries the payload's bits
                 np.add.at(self.payload, (slice(None), sc.scores[on_chip]),
-                          sc.payload_bits * src[0][..., on_chip].sum(1))
+                          sc.payload_bits * mine[0].sum(1))
 
     def _store(self, t0: int, T: int, per: np.ndarray, host: np.ndarray,
                learn: np.ndarray) -> None:
@@ -194,8 +203,9 @@ class CounterPlan:
         sl = slice(t0, t0 + T)
         # (T, B, n): own-neuron work and incoming-message work (+ learning), combined by the
         # chip's core model (their sum, or their maximum with core_overlap)
-        core_ns = self.costs.core_time(np.tensordot(self.w_own, per, axes=1),
-                                       np.tensordot(self.w_in, per, axes=1)
+        pf = per.astype(np.float64)  # once: tensordot and the products below would each cast
+        core_ns = self.costs.core_time(np.tensordot(self.w_own, pf, axes=1),
+                                       np.tensordot(self.w_in, pf, axes=1)
                                        + (learn[0] * self.update_ns)[:, None, :])
         c.syn_updates[sl] = learn[0]
         c.learning_epochs[sl] = learn[1]
@@ -204,27 +214,40 @@ class CounterPlan:
         sent = per[IDX["axon_out"]] > 0
         noc = np.where(sent, self.core_lat, 0.0).max(2, initial=0.0)
         noc = np.maximum(noc, np.where(host[0] > 0, self.host_lat, 0.0))
-        c.core_ns[sl] = core_ns.mean(1)
-        c.noc_ns[sl] = noc.mean(1)
-        c.step_ns[sl] = (core_ns.max(2, initial=0.0) + noc).mean(1) + c.barrier_ns
+        c.core_ns[sl] = _mean1(core_ns)
+        c.noc_ns[sl] = _mean1(noc)
+        c.step_ns[sl] = _mean1(core_ns.max(2, initial=0.0) + noc) + c.barrier_ns
         # per sample, summed field by field (elementwise, so the same bits whatever the batch)
         mine = np.zeros(per.shape[1:])
         incoming = (learn[0] * self.update_ns)[:, None, :] + np.zeros(per.shape[1:])
         for i, (wo, wi) in enumerate(zip(self.w_own, self.w_in, strict=True)):
             if wo:
-                mine += wo * per[i]
+                mine += wo * pf[i]
             if wi:
-                incoming += wi * per[i]
+                incoming += wi * pf[i]
         own = self.costs.core_time(mine, incoming)
         assert c.per_sample is not None  # built with it above
         c.per_sample.add(sl, per.sum((1, 3)), host.sum(1),
                          own.max(2, initial=0.0) + noc + c.barrier_ns)
-        tot = per.sum(2)  # (F, T, n)
+        tot = per[:, :, 0] if per.shape[2] == 1 else per.sum(2)  # (F, T, n)
         for i, f in enumerate(FIELDS):
             getattr(c, f)[sl] = tot[i]
         htot = host.sum(2)
         for i, f in enumerate(HOST_FIELDS):
             getattr(c, f)[sl] = htot[i]
+
+
+def _mean1(a: np.ndarray) -> np.ndarray:
+    """``a.mean(1)``; with one sample, the sample itself (the same values: x / 1 is x)."""
+    return a[:, 0] if a.shape[1] == 1 else a.mean(1)
+
+
+def _at(cores: Any) -> slice | np.ndarray:
+    """Core ids as an index into the last axis: a slice when they run consecutively upward."""
+    ids = np.asarray(cores, np.int64)
+    if ids.size and np.array_equal(ids, np.arange(ids[0], ids[0] + ids.size)):
+        return slice(int(ids[0]), int(ids[0]) + ids.size)
+    return ids
 
 
 def synapse_pairs(program: ChipProgram) -> list[tuple[str, tuple[str, str]]]:
