@@ -27,6 +27,8 @@ SYN_FIELD = {"dense": "syn_ops_dense", "sparse": "syn_ops_sparse", "conv": "syn_
 FIELDS = tuple(EVENT_OF)
 IDX = {f: i for i, f in enumerate(FIELDS)}
 SRC_FIELDS = ("axon_out", "hops_ew", "hops_ns", "chip_hops")  # counted on the sending core
+#: ``CounterPlan.chunk`` works on windows of at most this many (step, sample, core) cells
+BLOCK_ELEMENTS = 1 << 13
 
 
 @dataclass(frozen=True)
@@ -156,9 +158,33 @@ class CounterPlan:
         """Add a chunk of T steps: ``syn_counts`` synapse -> (T, B, C) sums of its counter table
         rows over the events; ``lif_counts`` layer -> (active (T, B, K), spikes (T, B, K));
         ``learn_counts`` plastic synapse -> (updates (T, K), epochs (T, K)) on its target's
-        K cores (batch 1)."""
+        K cores (batch 1).
+
+        Done in windows of at most ``BLOCK_ELEMENTS // (B * n_cores)`` steps: every counter is
+        a function of its own step, so the windows give the same values as one pass, while the
+        (fields, T, B, n_cores) work arrays stay small enough to be reused from the heap (on 20
+        cores, one pass over 3000 steps page-faulted 26 MB of fresh temporaries per run). Only
+        the two BLAS products of ``core_ns`` still see the whole chunk at once, in one call
+        each as before: BLAS rounds an element at the end of a vector differently, so cutting
+        them would change low bits."""
+        self._pf = np.empty((len(FIELDS), T, self.batch, self.n))  # the events, for BLAS
+        self._noc = np.empty((T, self.batch))
+        size = max(1, BLOCK_ELEMENTS // max(self.batch * self.n, 1))
+        for a in range(0, T, size):
+            w = slice(a, min(a + size, T))
+            self._part(t0, w, {n: r[w] for n, r in syn_counts.items()},
+                       {n: (act[w], spk[w]) for n, (act, spk) in lif_counts.items()},
+                       {n: (u[w], e[w]) for n, (u, e) in (learn_counts or {}).items()})
+        self._core_ns(t0, T)
+        del self._pf, self._noc
+
+    def _part(self, t0: int, w: slice, syn_counts: dict[str, np.ndarray],
+              lif_counts: dict[str, tuple],
+              learn_counts: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Steps ``w`` of the chunk that starts at ``t0``."""
+        T = w.stop - w.start
         learn = np.zeros((2, T, self.n), np.int64)
-        for name, (upd, ep) in (learn_counts or {}).items():
+        for name, (upd, ep) in learn_counts.items():
             ids = self.syns[name].tcores
             learn[0][:, ids] += upd
             learn[1][:, ids] += ep
@@ -173,7 +199,8 @@ class CounterPlan:
             per[IDX["spikes_out"]][:, :, at] += spk
         for name, r in syn_counts.items():
             self._synapse(name, self.syns[name], r, per, host)
-        self._store(t0, T, per, host, learn)
+        self._pf[:, w] = per
+        self._noc[w] = self._store(t0 + w.start, T, per, host, learn)
 
     def _synapse(self, name: str, sc: SynCount, r: np.ndarray, per: np.ndarray,
                  host: np.ndarray) -> None:
@@ -198,15 +225,11 @@ class CounterPlan:
                           sc.payload_bits * mine[0].sum(1))
 
     def _store(self, t0: int, T: int, per: np.ndarray, host: np.ndarray,
-               learn: np.ndarray) -> None:
+               learn: np.ndarray) -> np.ndarray:
+        """Store steps t0..t0+T-1's counters but ``core_ns`` / ``step_ns``; their NoC time
+        (T, B)."""
         c = self.counters
         sl = slice(t0, t0 + T)
-        # (T, B, n): own-neuron work and incoming-message work (+ learning), combined by the
-        # chip's core model (their sum, or their maximum with core_overlap)
-        pf = per.astype(np.float64)  # once: tensordot and the products below would each cast
-        core_ns = self.costs.core_time(np.tensordot(self.w_own, pf, axes=1),
-                                       np.tensordot(self.w_in, pf, axes=1)
-                                       + (learn[0] * self.update_ns)[:, None, :])
         c.syn_updates[sl] = learn[0]
         c.learning_epochs[sl] = learn[1]
         c.payload_bits[sl] = self.payload
@@ -214,17 +237,15 @@ class CounterPlan:
         sent = per[IDX["axon_out"]] > 0
         noc = np.where(sent, self.core_lat, 0.0).max(2, initial=0.0)
         noc = np.maximum(noc, np.where(host[0] > 0, self.host_lat, 0.0))
-        c.core_ns[sl] = _mean1(core_ns)
         c.noc_ns[sl] = _mean1(noc)
-        c.step_ns[sl] = _mean1(core_ns.max(2, initial=0.0) + noc) + c.barrier_ns
         # per sample, summed field by field (elementwise, so the same bits whatever the batch)
         mine = np.zeros(per.shape[1:])
         incoming = (learn[0] * self.update_ns)[:, None, :] + np.zeros(per.shape[1:])
         for i, (wo, wi) in enumerate(zip(self.w_own, self.w_in, strict=True)):
             if wo:
-                mine += wo * pf[i]
+                mine += wo * per[i]
             if wi:
-                incoming += wi * pf[i]
+                incoming += wi * per[i]
         own = self.costs.core_time(mine, incoming)
         assert c.per_sample is not None  # built with it above
         c.per_sample.add(sl, per.sum((1, 3)), host.sum(1),
@@ -235,6 +256,20 @@ class CounterPlan:
         htot = host.sum(2)
         for i, f in enumerate(HOST_FIELDS):
             getattr(c, f)[sl] = htot[i]
+        return noc
+
+    def _core_ns(self, t0: int, T: int) -> None:
+        """``core_ns`` and ``step_ns`` of the chunk: (T, B, n) own-neuron work and incoming-
+        message work (+ learning) from the whole chunk's events, combined by the chip's core
+        model (their sum, or their maximum with core_overlap)."""
+        c = self.counters
+        sl = slice(t0, t0 + T)
+        learn = c.syn_updates[sl]
+        core_ns = self.costs.core_time(np.tensordot(self.w_own, self._pf, axes=1),
+                                       np.tensordot(self.w_in, self._pf, axes=1)
+                                       + (learn * self.update_ns)[:, None, :])
+        c.core_ns[sl] = _mean1(core_ns)
+        c.step_ns[sl] = _mean1(core_ns.max(2, initial=0.0) + self._noc) + c.barrier_ns
 
 
 def _mean1(a: np.ndarray) -> np.ndarray:
