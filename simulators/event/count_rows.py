@@ -29,6 +29,9 @@ class CountRows(NamedTuple):
     col: np.ndarray  # (nnz,) int32, every one >= h
     val: np.ndarray  # (nnz,) int64
     width: int  # C, the columns of F
+    #: every sum of head rows over one step fits in int32 (n_in x the largest |head| < 2**31):
+    #: the AOT dense kernel then sums a step's head in int32 lanes, the same integers
+    fits32: bool = False
 
     @classmethod
     def of(cls, F: np.ndarray) -> CountRows:
@@ -46,8 +49,10 @@ class CountRows(NamedTuple):
         rows, cols = np.nonzero(nz[:, h:])
         ptr = np.zeros(n + 1, np.int64)
         np.cumsum(np.bincount(rows, minlength=n), out=ptr[1:])
+        top = int(np.abs(F[:, :h]).max(initial=0))
         return cls(np.ascontiguousarray(F[:, :h], np.int32), ptr,
-                   (cols + h).astype(np.int32), F[rows, cols + h].astype(np.int64), c)
+                   (cols + h).astype(np.int32), F[rows, cols + h].astype(np.int64), c,
+                   n * top < big.max)
 
     def dense(self) -> np.ndarray:
         """``F`` again (for tests)."""

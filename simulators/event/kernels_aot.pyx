@@ -28,7 +28,7 @@ once per step; conv counts are added by one thread, LIF per-core counts after th
 
 from cython.parallel cimport parallel, prange
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memset
 
 import numpy as np
@@ -129,6 +129,7 @@ ctypedef struct crows:  # a CountRows' arrays (alive for the call: the caller ho
     const int32_t* col
     const int64_t* val
     Py_ssize_t C
+    bint fits32  # a step's head sums fit in int32 (CountRows.fits32)
 
 
 cdef crows _rows(rows) except *:
@@ -138,6 +139,7 @@ cdef crows _rows(rows) except *:
     cdef crows r
     r.h = head.shape[1]
     r.C = rows.width
+    r.fits32 = bool(rows.fits32)
     r.head = <const int32_t*>&head[0, 0] if head.shape[0] * r.h else NULL
     r.ptr = &ptr[0]
     r.col = &col[0] if col.shape[0] else NULL
@@ -197,8 +199,13 @@ cdef void _dense_sample(const x_t[:, :, :] x, const w_t[:, ::1] wt, int shift, b
     cdef bint counting = c1 > c0 or (tail and F.C > F.h)
     cdef int64_t v
     cdef const w_t* row
+    cdef const int32_t* hr
     cdef int64_t* rg
     cdef int64_t* dst
+    cdef int32_t* s32 = NULL  # a step's head sums in int32 lanes (twice as many per vector)
+    cdef Py_ssize_t nh = c1 - c0
+    if F.fits32 and nh > 0:
+        s32 = <int32_t*>malloc(nh * sizeof(int32_t))
     for t in range(T):
         slot = (t0 + t) % R
         nxt = (t0 + t + 1) % R
@@ -213,11 +220,19 @@ cdef void _dense_sample(const x_t[:, :, :] x, const w_t[:, ::1] wt, int shift, b
             dst = cb
         else:
             dst = &cnt[t, b, 0]
+        if s32 != NULL:
+            memset(s32, 0, nh * sizeof(int32_t))
         for i in range(M):
             v = x[t, b, i]
             if v == 0:
                 continue
-            if counting:
+            if s32 != NULL:
+                hr = F.head + i * F.h + c0
+                for c in range(nh):
+                    s32[c] += hr[c]
+                if tail:
+                    _count(F, i, dst, c0, c0, True)
+            elif counting:
                 _count(F, i, dst, c0, c1, tail)
             row = &wt[i, j0]
             if graded:
@@ -226,6 +241,9 @@ cdef void _dense_sample(const x_t[:, :, :] x, const w_t[:, ::1] wt, int shift, b
             else:
                 for j in range(n):
                     a[j] += row[j]
+        if s32 != NULL:
+            for c in range(nh):
+                dst[c0 + c] += s32[c]
         if cb != NULL and counting:
             for c in range(c0, c1):
                 cnt[t, b, c] += cb[c]
@@ -239,6 +257,7 @@ cdef void _dense_sample(const x_t[:, :, :] x, const w_t[:, ::1] wt, int shift, b
         else:
             for j in range(n):
                 rg[j] += (<int64_t>a[j]) >> shift
+    free(s32)
 
 
 def dense_run(const x_t[:, :, :] x, const w_t[:, ::1] wt, int shift, bint graded,

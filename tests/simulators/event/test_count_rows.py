@@ -82,6 +82,40 @@ def test_gather_counts_equal_numpy_for_any_thread_count(threads: int) -> None:
     np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("big", [False, True])
+@pytest.mark.parametrize(("threads", "batch"), [(1, 3), (2, 3), (2, 1)])
+def test_dense_counts_in_int32_lanes_or_not_equal_numpy(big: bool, threads: int,
+                                                        batch: int) -> None:
+    """The dense kernel sums a step's head in int32 when ``fits32`` allows (small counts) and
+    in int64 otherwise (head values near 2**31 / n_in: sums beyond int32), the same counts as
+    numpy either way, on one thread, over samples and split over columns (batch 1)."""
+    rng = np.random.default_rng([threads, batch, big])
+    n_in, n_out = 70, 300
+    F = _table(rng, n_in, 7, 5)
+    if big:
+        F[:, :7] *= 2**31 // 400  # entries fit in int32, one step's sums do not
+    rows = CountRows.of(F)
+    assert rows.head.shape[1] > 0 and rows.fits32 is not big
+    x = (rng.random((6, batch, n_in)) < 0.6).astype(np.uint8)
+    wt = rng.integers(-100, 100, (n_in, n_out)).astype(np.int8)
+    outs = {}
+    for kern, table in ((kernels_np, F), (aot, rows)):
+        ring = np.zeros((1, batch, n_out), np.int64)
+        y = np.empty((6, batch, n_out), np.int64)
+        cnt = np.zeros((6, batch, F.shape[1]), np.int64)
+        old_t, old_s = aot.set_threads(threads), aot.set_split(64)
+        try:
+            kern.dense_run(x, wt, 0, False, ring, 0, y, np.zeros(n_out, np.int32), True, table,
+                           cnt)
+        finally:
+            aot.set_threads(old_t)
+            aot.set_split(old_s)
+        outs[kern] = (y, cnt)
+    np.testing.assert_array_equal(outs[aot][0], outs[kernels_np][0])
+    np.testing.assert_array_equal(outs[aot][1], outs[kernels_np][1])
+    assert bool(outs[aot][1].max() >= 2**31) is big
+
+
 def _runs(prog, x, probes, split: int):
     out = {}
     old_t, old_s = aot.set_threads(1), aot.set_split(split)
