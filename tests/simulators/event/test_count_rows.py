@@ -95,7 +95,8 @@ def test_dense_counts_in_int32_lanes_or_not_equal_numpy(big: bool, threads: int,
     if big:
         F[:, :7] *= 2**31 // 400  # entries fit in int32, one step's sums do not
     rows = CountRows.of(F)
-    assert rows.head.shape[1] > 0 and rows.fits32 is not big
+    assert rows.head.shape[1] > 0
+    assert rows.fits32 is not big
     x = (rng.random((6, batch, n_in)) < 0.6).astype(np.uint8)
     wt = rng.integers(-100, 100, (n_in, n_out)).astype(np.int8)
     outs = {}

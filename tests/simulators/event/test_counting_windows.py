@@ -22,7 +22,8 @@ def _same_counters(a, b) -> None:
             assert x.dtype == y.dtype, f.name
             np.testing.assert_array_equal(x, y, err_msg=f.name)
     pa, pb = a.per_sample, b.per_sample
-    assert pa is not None and pb is not None
+    assert pa is not None
+    assert pb is not None
     np.testing.assert_array_equal(pa.step_ns, pb.step_ns)
     for f in pa.events:
         np.testing.assert_array_equal(pa.events[f], pb.events[f], err_msg=f)
@@ -49,7 +50,10 @@ def test_windows_equal_one_pass(tmp_path, monkeypatch, scenario) -> None:
         stim = net.stimulus
         batch = np.concatenate([stim, stim[::-1]], axis=1)  # two samples, the second reversed
         for x in (stim, batch):
-            one, *rest = _runs(monkeypatch, lambda x=x: simulate(prog, x, probes=net.probes))
+            def run(x=x, prog=prog, probes=net.probes):
+                return simulate(prog, x, probes=probes)
+
+            one, *rest = _runs(monkeypatch, run)
             assert one.counters.step_ns.shape[0] == x.shape[0]
             for r in rest:
                 np.testing.assert_array_equal(r.output, one.output)
