@@ -132,7 +132,7 @@ def bounded_report(float_graph: Graph, lowered: Graph, stim: dict[str, np.ndarra
             if o in readout:
                 r = readout[o]
                 x = lex.probe(r["node"], "v", lcur) * r["scale"]
-                x = x.reshape((x.shape[0],) + fg.nodes[o].out_shape)
+                x = x.reshape((x.shape[0], *fg.nodes[o].out_shape))
             acc.compare(pending.pop((o, k)), np.array(x))
     return ([_layer_row(n, acc, meta.get(n), t) for n, acc in layers.items()],
             {o: _output_row(acc, fg.nodes[o].out_shape) for o, acc in outputs.items()},

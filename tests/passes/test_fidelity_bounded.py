@@ -5,6 +5,7 @@ so spikes disagree and neurons come near their threshold)."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ def random_model(rng: np.random.Generator) -> ir.Graph:
     sizes = [int(rng.integers(2, 9))] + [int(rng.integers(2, 40))
                                          for _ in range(int(rng.integers(1, 4)))]
     nodes: list[tuple[str, Any]] = [("in", ir.Input(shape=(sizes[0],)))]
-    for k, (a, b) in enumerate(zip(sizes, sizes[1:], strict=False)):
+    for k, (a, b) in enumerate(itertools.pairwise(sizes)):
         w = rng.normal(0.0, 1.2 / np.sqrt(a), (b, a))
         nodes.append((f"fc{k}", ir.Linear(weight=w)))
         thr = rng.uniform(0.3, 1.2, b)
@@ -90,7 +91,8 @@ def test_bounded_statistics_equal_the_full_trace_ones(seed: int) -> None:
     rows, outs = full_trace_rows(g, low, x)
     assert rep["layers"] == rows
     assert rep["outputs"] == outs
-    assert rep["batch"] == batch and rep["steps"] == steps
+    assert rep["batch"] == batch
+    assert rep["steps"] == steps
 
 
 def test_the_random_models_exercise_disagreement() -> None:
@@ -107,4 +109,5 @@ def test_the_random_models_exercise_disagreement() -> None:
         rows, _ = full_trace_rows(g, low, x)
         seen_disagree |= any(r["spike_agreement"] < 1.0 for r in rows)
         seen_near |= any(r["near_threshold"] > 0.0 for r in rows)
-    assert seen_disagree and seen_near
+    assert seen_disagree
+    assert seen_near
