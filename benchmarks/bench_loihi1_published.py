@@ -153,8 +153,9 @@ def calibrate(net: Net, x: np.ndarray) -> list[int]:
 
 def measured_map(graph: ir.Graph, x: np.ndarray, chip: str = "loihi1") -> object:
     """Map ``graph`` on ``chip`` (Loihi 1 unless told: these are Loihi 1's measurements) as a
-    compile with this input would: balanced at the activity measured on ``x`` (each layer's
-    spikes per neuron per step and the input's), not the assumed 10 %."""
+    compile with this input would: with the chip's default mapping (Loihi 1: balanced at the
+    activity measured on ``x``, each layer's spikes per neuron per step and the input's, not
+    the assumed 10 %; Loihi 2: vendor, which does not use the rates)."""
     layers = [n for n, node in graph.nodes.items() if node.op == "loihi.lif"]
     res = simulate(map_graph(graph, chip, strategy="compact"), x,
                    probes=[f"{n}.s" for n in layers])

@@ -88,8 +88,9 @@ def compile(model: str | Path | Graph, target: str = "loihi-sim", pipeline: str 
     nothing: snnc never deletes files it did not write). ``note`` (a callable taking one line) is
     told, before the passes run, how the model was read (the loader's ``load_notes``) and what
     the input is taken to be (binary spikes, integers or analog values, and from what).
-    ``mapping`` is the chip mapper's strategy (``balanced``, the default, ``compact`` or
-    ``vendor``: backends/loihi/mapper.py).
+    ``mapping`` is the chip mapper's strategy (``balanced``, ``compact`` or ``vendor``:
+    backends/loihi/mapper.py); None, the default: ``vendor`` on Loihi 2 (``balanced`` where
+    vendor refuses the graph, the report saying why), ``balanced`` on Loihi 1.
 
     ``conversion_data`` (an .npz with ``x`` (N, *shape) and labels ``y``, or an ``(x, y)`` pair)
     on a converted SNN adds the report's accuracy-versus-T section (``stages/conversion.py``);

@@ -29,7 +29,9 @@ class ChipBackend:
     name: str
     description: str
 
-    def map(self, optimized: Any, chip: str | None, mapping: str = "balanced") -> Any:
+    def map(self, optimized: Any, chip: str | None, mapping: str | None = None) -> Any:
+        """``mapping`` None: the chip's default (``mapper.default_strategy``: vendor on Loihi
+        2, balanced on Loihi 1)."""
         from .backends.loihi.chips import DEFAULT_CHIP
         from .backends.loihi.mapper import map_graph
 

@@ -1,10 +1,10 @@
 """Balanced mapping: more cores for the layers whose cores carry more than the mean work.
 
-``balance`` (the "balanced" mapping, the default) then gives layers whose per-core work is above
-the network's mean more cores, so that no core dominates the step time: a core's work per step is
-estimated from the chip's time table at the activity measured on the compile's calibration input
-(``rates``: spikes per neuron per step of each layer and input), or, for what was not measured,
-at an assumed ``ASSUMED_RATE`` (every neuron is updated every step):
+``balance`` (the "balanced" mapping, Loihi 1's default) then gives layers whose per-core work is
+above the network's mean more cores, so that no core dominates the step time: a core's work per
+step is estimated from the chip's time table at the activity measured on the compile's
+calibration input (``rates``: spikes per neuron per step of each layer and input), or, for what
+was not measured, at an assumed ``ASSUMED_RATE`` (every neuron is updated every step):
 
     work(core) = sum over its stored synapses of rate(source) x t_syn_op[format]
                  + neurons x (t_neuron_active + rate(layer) x t_spike_out)

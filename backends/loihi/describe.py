@@ -59,7 +59,8 @@ def describe_program(path: str | Path | ChipProgram, packing: list[dict] | None 
         ("Chip program ", "bold"), f"for {chip.name}: {program.n_cores} cores on "
         f"{program.n_tiles} tiles of {program.n_chips} chip(s) "
         f"({chip.mesh.cores_per_chip} cores per chip, {chip.core.neurons} neurons per core); "
-        f"mapping strategy {program.strategy!r}; allocated cores hold "
+        f"mapping strategy {program.strategy!r}"
+        + (f" ({program.fallback})" if program.fallback else "") + "; allocated cores hold "
         f"{100 * u['neurons']:.0f}% of their neurons, {100 * u['memory']:.0f}% of their "
         f"synaptic memory, {100 * u['input_axons']:.0f}% of their input axons")
     activity = ("the activity measured on the calibration input (rate: spikes per neuron per "

@@ -3,7 +3,7 @@
 1. ``topology`` checks the graph is lowered; ``check_design_rules`` checks widths.
 2. Each layer is split into core ranges (``partition.py``): the fewest cores that respect every
    per-core limit (neurons, synaptic memory in its storage format, input axons); with the
-   ``balanced`` strategy (the default) layers that carry more than the mean per-core work get
+   ``balanced`` strategy layers that carry more than the mean per-core work get
    more cores (``balance.balance``), unless that needs more chips than the fewest cores do
    (then the fewest cores are kept). Ranges whose neurons send to too many cores are split
    further (output-edge limit).
@@ -17,10 +17,12 @@
 4. Routes are the (source core, destination core) pairs joined by at least one non-zero
    synapse; input spikes come from the host port (``HOST``) at tile (0, 0) of chip 0.
 
-``STRATEGIES``: ``balanced`` (default), ``compact`` (snnc's mapping before issue 19: fewest
-cores, snake placement) and ``vendor`` (cores per layer as Lava's Loihi 2 compiler chooses
-them, ``vendor.py``: conv layers in whole W columns, dense layers by the compiler's synaptic
-memory count; (C, H, W) layers in ``whc`` order; placed as ``balanced`` places).
+``STRATEGIES``: ``balanced`` (Loihi 1's default), ``compact`` (snnc's mapping before issue
+19: fewest cores, snake placement) and ``vendor`` (Loihi 2's default, ``default_strategy``:
+cores per layer as Lava's Loihi 2 compiler chooses them, ``vendor.py``: conv layers in whole W
+columns, dense layers by the compiler's synaptic memory count; (C, H, W) layers in ``whc``
+order; placed as ``balanced`` places). Where the default vendor packing refuses a graph,
+``balanced`` stands in and the program's ``fallback`` says why.
 All give the same neuron-to-layer semantics; only core boundaries and positions differ, so
 every simulator gives the same spikes.
 """
@@ -267,16 +269,40 @@ def refuse_graded(graph: Graph, chip: ChipSpec) -> None:
         f"{chip.name!r} does not have (Loihi 1's spikes are binary); use --chip loihi2")
 
 
+def default_strategy(chip: ChipSpec) -> str:
+    """The strategy a chip maps with when none is asked for: ``vendor`` on a chip with Loihi
+    2's flexible core memory (Lava's Loihi 2 compiler places what snnc exports, so its packing
+    is what silicon runs and what the time factor was fitted on), else ``balanced`` (no vendor
+    rules are known for Loihi 1's NxSDK)."""
+    return "vendor" if chip.core.shared_memory_bits else "balanced"
+
+
 def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
-              max_chips: int | None = None, strategy: str = "balanced",
+              max_chips: int | None = None, strategy: str | None = None,
               rates: Rates | None = None) -> ChipProgram:
-    """Map a lowered graph onto ``chip`` with ``strategy`` (``STRATEGIES``, module docstring);
-    ``rates``: measured spikes per neuron per step of layers and inputs, which the balanced
-    strategy weighs work with (None or a missing name: ``balance.ASSUMED_RATE``). Raises
-    ``ResourceError`` when it cannot fit."""
-    if strategy not in STRATEGIES:
+    """Map a lowered graph onto ``chip`` with ``strategy`` (``STRATEGIES``, module docstring;
+    None: ``default_strategy(chip)``); ``rates``: measured spikes per neuron per step of layers
+    and inputs, which the balanced strategy weighs work with (None or a missing name:
+    ``balance.ASSUMED_RATE``). Raises ``ResourceError`` when it cannot fit. When the default
+    ``vendor`` packing refuses a graph (e.g. its extra cores need more chips than allowed), the
+    ``balanced`` mapping stands in and the program's ``fallback`` says why; an explicit
+    ``strategy`` never falls back."""
+    if strategy is not None and strategy not in STRATEGIES:
         raise ValueError(f"mapping strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
     chip = load_chip(chip) if isinstance(chip, str) else chip
+    if strategy is not None or default_strategy(chip) != "vendor":
+        return _map_graph(graph, chip, max_chips, strategy or default_strategy(chip), rates)
+    try:
+        return _map_graph(graph, chip, max_chips, "vendor", rates)
+    except (ResourceError, UnsupportedOpError) as exc:
+        refused = str(exc)
+    # balanced's own refusal, if any, stands (as before vendor was the default)
+    return _map_graph(graph, chip, max_chips, "balanced", rates,
+                      f"vendor packing refused: {refused}")
+
+
+def _map_graph(graph: Graph, chip: ChipSpec, max_chips: int | None, strategy: str,
+               rates: Rates | None, fallback: str = "") -> ChipProgram:
     if strategy == "vendor" and not chip.core.shared_memory_bits:
         raise UnsupportedOpError(
             f"mapping 'vendor' follows Lava's Loihi 2 compiler (conv cores that expand the "
@@ -324,4 +350,4 @@ def map_graph(graph: Graph, chip: ChipSpec | str = DEFAULT_CHIP,
     cores = [CoreAlloc(**{**c.__dict__, "output_axons": int(out_edges[c.core])}) for c in cores]
     measured = tuple(sorted((str(k), float(v)) for k, v in (rates or {}).items()))
     return remember(ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), tuple(routes),
-                                grid, strategy, measured), per_syn)
+                                grid, strategy, measured, fallback), per_syn)

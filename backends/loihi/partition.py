@@ -35,7 +35,7 @@ Ranges are found greedily (largest range that fits, by binary search from the pr
 size), then evened out when an
 equal split into as many cores fits too (``partition``: the fewest cores, "compact").
 
-``balance.py`` then evens the work per core (the "balanced" mapping, the default).
+``balance.py`` then evens the work per core (the "balanced" mapping, Loihi 1's default).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Layout on disk (``program.h5`` in a compile output directory)::
 
     /            attrs: format = "snnc.chipprogram", version, chip (JSON of the ChipSpec),
              chip_grid, strategy (the mapping strategy; absent in older files: "unknown"),
-             rates (JSON {name: measured spikes per neuron per step}; absent: assumed)
+             rates (JSON {name: measured spikes per neuron per step}; absent: assumed),
+             fallback (why the chip's default mapping was not used; absent: "")
     /graph       the lowered graph (snnc.ir.serialize.write_graph_group)
     /layers/<L>  attrs: order ("flat", "hwc" or "whc"), shape; dataset ``cores`` (global core ids)
     /cores       one column per CoreAlloc field
@@ -113,6 +114,9 @@ class ChipProgram:
     # (name, spikes per neuron per step) measured on the calibration input, which the balanced
     # mapping weighed per-core work with; () = the assumed rate (balance.ASSUMED_RATE)
     rates: tuple[tuple[str, float], ...] = ()
+    # why the chip's default strategy was not used ("" = it was, or one was asked for): e.g.
+    # "vendor packing refused: ..." when the balanced mapping stood in (mapper.map_graph)
+    fallback: str = ""
 
     @property
     def n_cores(self) -> int:

@@ -102,6 +102,8 @@ def save_program(program: ChipProgram, path: str | Path) -> Path:
         f.attrs["strategy"] = program.strategy
         if program.rates:
             f.attrs["rates"] = json.dumps(dict(program.rates))
+        if program.fallback:
+            f.attrs["fallback"] = program.fallback
         write_graph_group(f.create_group("graph"), program.graph)
         lg = f.create_group("layers")
         for i, (name, lm) in enumerate(program.layers.items()):
@@ -152,7 +154,8 @@ def load_program(path: str | Path) -> ChipProgram:
                                _read_table(f["blocks"], SynapseBlock, where),
                                _read_table(f["routes"], Route, where), int(f.attrs["chip_grid"]),
                                str(f.attrs.get("strategy", "unknown")),
-                               _rates(f.attrs.get("rates"), where))
+                               _rates(f.attrs.get("rates"), where),
+                               str(f.attrs.get("fallback", "")))
     except READ_ERRORS as exc:
         raise FormatError(f"{where}: {at}: unreadable chip program ({exc})") from None
     return check_program(prog, where)

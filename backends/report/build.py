@@ -124,16 +124,23 @@ def _fidelity(given: Any, float_graph: Graph | None, fprobes: dict | None, progr
             "given": jsonable(given)}
 
 
-def _notes(model: EnergyModel, kind: str, counters: Any, strategy: str = "") -> list[str]:
+def _notes(model: EnergyModel, kind: str, counters: Any, strategy: str = "",
+           fallback: str = "") -> list[str]:
     notes = [f"energy model {model.name}: {model.source}"]
     if model.estimate:
         notes.append(f"ESTIMATE: {model.description}; {model.uncertainty.get('basis', '')}")
     fitted_on = model.uncertainty.get("time_fitted_mapping")
-    if fitted_on and strategy and strategy != fitted_on:
+    refit = fitted_on and strategy and strategy != fitted_on
+    if fallback:  # the chip's default strategy refused the graph (mapper.map_graph)
+        notes.append(f"mapping: {strategy} ({fallback})" + (
+            f"; time per event was fitted on the {fitted_on!r} mapping, so the step time may "
+            "differ from silicon's more than the stated range" if refit else ""))
+    elif refit:  # a mapping asked for that is not the chip's default
         notes.append(f"time per event fitted on the {fitted_on!r} mapping; this program is "
-                     f"mapped {strategy!r}, whose slowest core differs (lava-dl's PilotNet "
-                     f"LIF: 97.8 µs per step balanced, 152.9 µs vendor, 152.8 µs measured): "
-                     f"compile with --mapping {fitted_on} to compare a time with silicon")
+                     f"mapped {strategy!r} (not the default), whose slowest core differs "
+                     f"(lava-dl's PilotNet LIF: 97.8 µs per step balanced, 152.9 µs vendor, "
+                     f"152.8 µs measured): compile with --mapping {fitted_on} to compare a "
+                     "time with silicon")
     if model.static_w is None:
         notes.append(f"static power unknown ({model.static_source}): totals are dynamic only")
     notes.append(INPUT_NOTES[kind])
@@ -174,7 +181,8 @@ def build_report(program_or_graph: Any, sim_result: Any = None, float_graph: Gra
         models = [chosen, *[m for m in models if m.name != chosen.name]]
     en, lat = run_model(program, models[0], counters)
     T = int(counters.step_ns.shape[0])
-    notes = [*_notes(models[0], kind, counters, program.strategy), *notes]
+    notes = [*_notes(models[0], kind, counters, program.strategy,
+                     getattr(program, "fallback", "")), *notes]
     fprobes = float_probes
     t_model = _input_steps(inputs, T)
     chip_in = inputs if chip_inputs is None else chip_inputs

@@ -46,7 +46,8 @@ def chip_section(program: Any) -> dict[str, Any]:
                      "chip_grid": program.chip_grid},
             "mapping": {"strategy": getattr(program, "strategy", "unknown"),
                         "activity": "measured" if getattr(program, "rates", ()) else "assumed",
-                        "rates": dict(getattr(program, "rates", ()))}}
+                        "rates": dict(getattr(program, "rates", ())),
+                        "fallback": getattr(program, "fallback", "")}}
 
 
 def activity(program: Any, counters: Any, lat: LatencyResult) -> Activity:

@@ -13,6 +13,21 @@ STAGE_LABEL = {"cores": "neuromorphic cores", "noc": "NoC", "barrier": "barrier"
                "system": "x86 / host (management + input)"}
 
 
+
+def _mapping_line(mp: dict) -> str:
+    """How the chip was mapped; only ``balanced`` weighs per-core work by activity."""
+    if not mp:
+        return ""
+    strategy = mp.get("strategy", "unknown")
+    line = f"{strategy} mapping" + (f" ({mp['fallback']})" if mp.get("fallback") else "")
+    if strategy == "vendor":
+        return line + ", cores per layer as Lava's Loihi 2 compiler chooses them"
+    if strategy != "balanced":
+        return line
+    return line + ", per-core work weighed at " + (
+        "the measured activity" if mp.get("activity") == "measured" else
+        "an assumed 10 % activity")
+
 def _summary(doc: dict) -> Any:
     from rich.table import Table
 
@@ -29,10 +44,7 @@ def _summary(doc: dict) -> Any:
     label = model["name"] + (" [red]ESTIMATE[/red]" if model["estimate"] else "")
     mp = chip.get("mapping") or {}
     t.add_row("chip", f"{chip['name']}: {chip['cores']} cores on {chip['tiles']} tiles of "
-              f"{chip['chips']} chip(s)",
-              f"{mp.get('strategy', 'unknown')} mapping, per-core work weighed at "
-              + ("the measured activity" if mp.get("activity") == "measured"
-                 else "an assumed 10 % activity") if mp else "")
+              f"{chip['chips']} chip(s)", _mapping_line(mp))
     kind = inp["kind"] if inp["kind"] != "worst-case" else "[bold red]WORST CASE[/bold red]"
     t.add_row("input", f"{kind}: {inp['timesteps']} steps x {inp['samples']} sample(s)", "")
     t.add_row("energy model", label, model["source"])

@@ -99,9 +99,10 @@ def _converted(model: Path, load_options: dict[str, Any], opts: Any, *paths: Pat
 @click.option("--chip", default=None, help="Chip spec name (loihi2, loihi1) or TOML file "
               "(default: the target's; loihi2 for loihi-sim).")
 @click.option("--mapping", type=click.Choice(["balanced", "compact", "vendor"]), default=None,
-              help="Chip mapping: balanced (default: more cores for the busiest layers, NoC-aware "
-                   "placement), compact (fewest cores, snake placement: the earlier mapping) or "
-                   "vendor (cores per layer as Lava's Loihi 2 compiler chooses them).")
+              help="Chip mapping: vendor (Loihi 2's default: cores per layer as Lava's Loihi 2 "
+                   "compiler chooses them; balanced where it refuses, with a note), balanced "
+                   "(Loihi 1's default: more cores for the busiest layers, NoC-aware placement) "
+                   "or compact (fewest cores, snake placement: the earlier mapping).")
 @loading_options()
 @event_options
 @click.option("--check", is_flag=True,

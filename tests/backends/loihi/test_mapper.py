@@ -60,7 +60,9 @@ def test_benchmark_net_fits_one_loihi1_chip() -> None:
 
 
 def test_loihi2_shares_memory_and_packs_tighter() -> None:
-    l1, l2 = map_graph(dense_net(), "loihi1"), map_graph(dense_net(), "loihi2")
+    # like with like: the same strategy on both (Loihi 2's default is vendor)
+    l1 = map_graph(dense_net(), "loihi1", strategy="balanced")
+    l2 = map_graph(dense_net(), "loihi2", strategy="balanced")
     assert l2.n_cores < l1.n_cores
     _check_limits(l2)
 
@@ -202,7 +204,7 @@ def _max_work(prog: ChipProgram) -> float:
 @pytest.mark.parametrize("chip", ["loihi1", "loihi2"])
 def test_balanced_lowers_the_busiest_core_within_one_core_per_layer(chip: str) -> None:
     g = dense_net()
-    comp, bal = map_graph(g, chip, strategy="compact"), map_graph(g, chip)
+    comp, bal = map_graph(g, chip, strategy="compact"), map_graph(g, chip, strategy="balanced")
     assert comp.strategy == "compact"
     assert bal.strategy == "balanced"
     assert comp.n_cores < bal.n_cores <= comp.n_cores + len(comp.layers)
@@ -218,7 +220,7 @@ def test_balanced_and_compact_give_the_same_spikes(chip: str) -> None:
     x = (np.random.default_rng(3).random((12, 2, 784)) < 0.2).astype(np.int8)
     probes = [f"lif{i}.s" for i in range(3)]
     a = simulate(map_graph(g, chip, strategy="compact"), x, probes=probes).probes
-    b = simulate(map_graph(g, chip), x, probes=probes).probes
+    b = simulate(map_graph(g, chip, strategy="balanced"), x, probes=probes).probes
     for p in probes:
         np.testing.assert_array_equal(a[p], b[p])
     assert np.asarray(a["lif2.s"]).any()  # the comparison is not of silent layers
@@ -325,10 +327,10 @@ def test_measured_rates_steer_balancing_and_are_recorded(tmp_path, chip: str) ->
     from snnc.backends.loihi.packing import packing
 
     g = dense_net()
-    assumed = map_graph(g, chip)
+    assumed = map_graph(g, chip, strategy="balanced")
     # a silent input and a busy last hidden layer: fc0's work shrinks, fc2's grows
     rates = {"in": 0.0, "lif0": 0.0, "lif1": 0.9, "lif2": 0.9}
-    measured = map_graph(g, chip, rates=rates)
+    measured = map_graph(g, chip, strategy="balanced", rates=rates)
     assert assumed.rates == ()
     assert dict(measured.rates) == rates
     per = {r["layer"]: r for r in packing(measured)}
