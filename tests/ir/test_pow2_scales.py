@@ -32,3 +32,12 @@ def test_many_rows_cross_block_boundaries() -> None:
     rng = np.random.default_rng(7)
     w = rng.integers(-8, 8, (70_000, 20)) * np.ldexp(1.0, rng.integers(-12, 4, (70_000, 1)))
     assert np.array_equal(_pow2_scales(w), per_row(w))
+
+
+def test_a_row_wider_than_a_block_is_reduced_in_column_chunks() -> None:
+    rng = np.random.default_rng(8)
+    w = rng.integers(-100, 100, (2, 2**20 + 3000)) * np.ldexp(1.0, rng.integers(-9, 3, (2, 1)))
+    w[1, :-1] = 0  # row 1: one non-zero, in the last chunk
+    w[1, -1] = 2.0**-20
+    assert np.array_equal(_pow2_scales(w), per_row(w))
+    assert np.array_equal(_pow2_scales(np.zeros((1, 2**20 + 1))), [1.0])
