@@ -125,19 +125,19 @@ def quantize_synapse(s: SynapseIn, f: float, mse: bool, e_min: int = -7) -> Syna
         if e0 < 0:
             cands.append(0)  # E < 0 floors the sums in Lava: only worth it if E = 0 loses bits
     best: tuple[tuple[float, bool, int], int, np.ndarray, int] | None = None
-    for e in cands:  # in place: one float64 temporary besides target and the mantissas
-        raw = np.round(target / 2.0**e)
-        m = np.clip(raw, lo, hi)
-        clipped = int(np.count_nonzero(raw != m))
-        del raw
-        d = np.multiply(m, 2.0**e)
-        d -= target
-        err = float(np.sum(np.square(d, out=d)))
-        del d
+    for e in cands:  # in place: one float64 array besides target (and int16 mantissas)
+        m = np.divide(target, 2.0**e)
+        np.round(m, out=m)
+        clipped = int(np.count_nonzero(~((m >= lo) & (m <= hi))))  # what the clip changes
+        np.clip(m, lo, hi, out=m)
+        m16 = m.astype(np.int16)  # |m| <= 256
+        np.multiply(m, 2.0**e, out=m)
+        m -= target
+        err = float(np.sum(np.square(m, out=m)))
+        del m
         key = (err, e < 0, -e)
         if best is None or key < best[0]:
-            best = (key, e, m.astype(np.int16), clipped)  # |m| <= 256
-        del m
+            best = (key, e, m16, clipped)
     if best is None:  # cands is never empty
         raise QuantizationError("quantize: no weight exponent to choose from")
     _, e, m16, clipped = best
