@@ -21,7 +21,7 @@ it: it raises their CPU time). Lava ``fixed_pt`` on the peers net is
 ``bench_event_vs_lava.py``'s (the same per-step method).
 
 Usage: ``.venv/bin/python benchmarks/bench_threads.py [--only peers|21M] [--repeats 3]
-[--split 256]``
+[--split 256] [--mapping balanced]``
 """
 
 from __future__ import annotations
@@ -130,6 +130,8 @@ def main() -> None:
     ap.add_argument("--split", type=int, default=0,
                     help="fewest columns / neurons per thread for one sample's split (the "
                          "kernels' default, 2048, unless given; e.g. 256 splits the peers net)")
+    ap.add_argument("--mapping", choices=("vendor", "balanced", "compact"), default=None,
+                    help="the mapping strategy (default: Loihi 2's default, vendor)")
     args = ap.parse_args()
     k = runners.kernels()
     if not hasattr(k, "set_threads"):
@@ -145,7 +147,7 @@ def main() -> None:
     for name, (sizes, vths) in NETS.items():
         if args.only not in (None, name):
             continue
-        program = map_graph(bench.graph_of(spec(sizes, vths)), "loihi2")
+        program = map_graph(bench.graph_of(spec(sizes, vths)), "loihi2", strategy=args.mapping)
         syn = sum(a * b for a, b in pairwise(sizes))
         print(f"== {name}: {'-'.join(map(str, sizes))}, {syn / 1e6:.2f} M synapses, "
               f"{program.n_cores} Loihi 2 cores")

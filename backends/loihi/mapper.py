@@ -40,8 +40,10 @@ from ...ir import Graph
 from ...ir.traits import Trait, has
 from .balance import Rates, balance
 from .chips import DEFAULT_CHIP, ChipSpec, load_chip
+from .heap import release
 from .partition import LayerCost, partition, split_for_fanout, syn_info
-from .program import HOST, ChipProgram, CoreAlloc, LayerMap, Route, SynapseBlock
+from .program import HOST, ChipProgram, CoreAlloc, LayerMap, SynapseBlock
+from .routes import RouteTable
 from .rules import check_design_rules
 from .topology import Topology, topology
 from .traffic import HitCache, SynTraffic, cached_hits, program_traffic, remember
@@ -166,19 +168,17 @@ def _traffic(program: ChipProgram, topo: Topology,
     return a[first[order]], b[first[order]], total[order]
 
 
-def _routes_of(traffic: Traffic):
-    a, b, w = traffic
-    return zip(a.tolist(), b.tolist(), w.tolist(), strict=True)
-
-
 def noc_cost(program: ChipProgram, traffic: Traffic) -> float:
     """NoC energy (pJ) of one message on every route, weighted by ``traffic``."""
     e = program.chip.costs.energy_pj
-    total = 0.0
-    for a, b, w in _routes_of(traffic):
-        ew, ns, ch = program.hops(a, b)
-        total += w * (ew * e["hop_ew"] + ns * e["hop_ns"] + ch * e["chip_hop"])
-    return total
+    a, b, w = traffic
+    if not a.size:
+        return 0.0
+    ew, ns, ch = program.hop_columns(a, b)
+    terms = w * (ew * e["hop_ew"] + ns * e["hop_ns"] + ch * e["chip_hop"])
+    # summed in route order, one addition at a time (cumsum, not pairwise): the float the
+    # per-route loop gave, so the placement comparison cannot change
+    return float(np.cumsum(terms)[-1])
 
 
 def _hop_energy(t: tuple[int, int], near: list[tuple[tuple[int, int], int]],
@@ -192,7 +192,11 @@ def _partners(traffic: Traffic):
     source, out of it, in route order (a route's destination side first), as arrays grouped
     by core instead of 10^5 tuples in lists."""
     a, b, w = traffic
-    i = np.arange(a.size)
+    # int32 where the values fit (core ids, neuron counts): half the sort's temporaries; the
+    # lists handed out are Python ints either way
+    small = np.int32 if max(int(w.max(initial=0)), 2 * a.size + 1) < 2**31 else np.int64
+    a, b, w = a.astype(small), b.astype(small), w.astype(small)
+    i = np.arange(a.size, dtype=small)
     into, out_of = a != b, (a != b) & (a != HOST)
     owner = np.concatenate([b[into], a[out_of]])
     other = np.concatenate([a[into], b[out_of]])
@@ -217,6 +221,7 @@ def _greedy_place(cores: list[CoreAlloc], traffic: Traffic,
     """Positions within each chip that reduce the weighted NoC energy (module docstring)."""
     m, e = chip.mesh, chip.costs.energy_pj
     partners = _partners(traffic)
+    release()  # the sort temporaries of the grouping
     out = list(cores)
     by_chip: dict[int, list[int]] = {}
     for c in cores:
@@ -242,20 +247,27 @@ def _greedy_place(cores: list[CoreAlloc], traffic: Traffic,
 
 
 def _routes(program: ChipProgram, topo: Topology,
-            per_syn: dict[str, SynTraffic] | None = None) -> tuple[list[Route], np.ndarray]:
+            per_syn: dict[str, SynTraffic] | None = None) -> tuple[RouteTable, np.ndarray]:
     """Routes, and the output edges (messages per spike summed over neurons) of each core."""
     per_syn = program_traffic(program, topo.synapses) if per_syn is None else per_syn
-    pairs: set[tuple[int, int]] = set()
+    src, dst = [], []
     out_edges = np.zeros(program.n_cores, np.int64)
     for s, (_, tgt) in topo.synapses.items():
-        tcores = np.asarray(program.layers[tgt].cores)
+        tcores = np.asarray(program.layers[tgt].cores, np.int64)
         tr = per_syn[s]
-        for sc, per in zip(tr.scores.tolist(), tr.messages, strict=True):
-            pairs.update((int(sc), int(tcores[k])) for k in np.flatnonzero(per))
-            if sc != HOST:
-                out_edges[sc] += int(per.sum())
-    routes = [Route(a, b, *program.hops(a, b)) for a, b in sorted(pairs)]
-    return routes, out_edges
+        rows, ks = np.nonzero(tr.messages)
+        src.append(np.asarray(tr.scores, np.int64)[rows])
+        dst.append(tcores[ks])
+        core = np.asarray(tr.scores) != HOST
+        np.add.at(out_edges, np.asarray(tr.scores, np.int64)[core],
+                  tr.messages[core].sum(1).astype(np.int64))
+    if not src:
+        return RouteTable(np.zeros((0, 5), np.int64)), out_edges
+    # the distinct (source, destination) pairs in sorted order, as arrays (no set of tuples)
+    pairs = np.unique(np.stack([np.concatenate(src), np.concatenate(dst)], 1), axis=0)
+    # a matrix, not 10^5 Route objects (routes.py)
+    return RouteTable.of(pairs[:, 0], pairs[:, 1], program.hops_of_pairs(pairs[:, 0], pairs[:, 1])
+                         ), out_edges
 
 
 def refuse_graded(graph: Graph, chip: ChipSpec) -> None:
@@ -312,17 +324,22 @@ def _map_graph(graph: Graph, chip: ChipSpec, max_chips: int | None, strategy: st
     topo = topology(graph)
     check_design_rules(graph, topo, chip)
     parts, costs = _partition_all(graph, topo, chip, strategy)
-    cache: HitCache = {}  # layers that balancing leaves alone are counted once
+    # no cache of per-core input sets across partitions: each fan-out split and the traffic
+    # summary count them again (on the ResNet-18-sized chain 13 MB held vs about 1 s)
+    cache = None
     conns = {si.name: si.conn for c in costs.values() for si in c.syns}  # one per synapse
+    release()
     # vendor: no output-edge split (the compiler's table has a core whose 2,048 neurons each
     # reach 12 cores, far beyond the 4,096 edges loihi2.toml assumes from Loihi 1 [E])
     compact = dict(parts) if strategy == "vendor" else _fanout_split(graph, topo, chip,
                                                                      dict(parts), cache, conns)
+    release()
     placed = None
     if strategy == "balanced":
         bal = balance(costs, {n: r for n, (_, r) in parts.items()}, rates=rates)
         balanced = _fanout_split(graph, topo, chip, {n: (lm, bal[n]) for n, (lm, _) in
                                                      parts.items()}, cache, conns)
+        release()
         # never more chips than the fewest cores need (nor than allowed)
         chips = math.ceil(sum(len(r) for _, r in compact.values()) / chip.mesh.cores_per_chip)
         with contextlib.suppress(ResourceError):
@@ -339,15 +356,20 @@ def _map_graph(graph: Graph, chip: ChipSpec, max_chips: int | None, strategy: st
     # placement moves cores, not neurons: one traffic summary serves every placement
     per_syn = program_traffic(prog, topo.synapses, cache, conns)
     del cache, conns
+    release()
     if strategy in ("balanced", "vendor") and len(cores) > 1:
         traffic = _traffic(prog, topo, per_syn)
+        release()  # the sort temporaries of the route sums
         placed = ChipProgram(graph, chip, layers, tuple(_greedy_place(cores, traffic, chip)),
                              tuple(blocks), (), grid)
         if noc_cost(placed, traffic) < noc_cost(prog, traffic):
             prog = placed
+        del traffic, placed
+        release()
     cores = list(prog.cores)
     routes, out_edges = _routes(prog, topo, per_syn)
     cores = [CoreAlloc(**{**c.__dict__, "output_axons": int(out_edges[c.core])}) for c in cores]
+    release()
     measured = tuple(sorted((str(k), float(v)) for k, v in (rates or {}).items()))
-    return remember(ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), tuple(routes),
+    return remember(ChipProgram(graph, chip, layers, tuple(cores), tuple(blocks), routes,
                                 grid, strategy, measured, fallback), per_syn)

@@ -23,6 +23,7 @@ chip ``chip``; chips sit in a row-major grid ``chip_grid`` wide, so a global til
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
@@ -108,7 +109,7 @@ class ChipProgram:
     layers: dict[str, LayerMap]
     cores: tuple[CoreAlloc, ...]
     blocks: tuple[SynapseBlock, ...]
-    routes: tuple[Route, ...]
+    routes: Sequence[Route]  # a tuple, or the mapper's RouteTable (routes.py)
     chip_grid: int = 1
     strategy: str = "unknown"  # the mapper's strategy (mapper.STRATEGIES); not part of equality
     # (name, spikes per neuron per step) measured on the calibration input, which the balanced
@@ -165,21 +166,46 @@ class ChipProgram:
     def hops_between(self, srcs: Any, dsts: Any) -> np.ndarray:
         """``hops(s, d)`` for every pair of ``srcs`` x ``dsts`` (core ids or HOST), as an int64
         array (len(srcs), len(dsts), 3)."""
+        return np.stack(list(self.hop_planes(srcs, dsts)), axis=-1)
+
+    def hop_planes(self, srcs: Any, dsts: Any) -> Iterator[np.ndarray]:
+        """``hops_between``'s three (len(srcs), len(dsts)) int64 planes (E-W, N-S, chip hops),
+        made one at a time (a caller summing each holds one plane, not the 3 + 4 of them)."""
+        table = self._tile_table()
+        a = table[np.asarray(srcs, np.int64).reshape(-1) - HOST]
+        b = table[np.asarray(dsts, np.int64).reshape(-1) - HOST]
+
+        def plane(c: int) -> np.ndarray:
+            return np.abs(b[None, :, c] - a[:, None, c])
+
+        yield plane(0)
+        yield plane(1)
+        chip = plane(2)
+        chip += plane(3)
+        yield chip
+
+    def hops_of_pairs(self, srcs: Any, dsts: Any) -> np.ndarray:
+        """``hops(srcs[i], dsts[i])`` for every i, as an int64 array (len(srcs), 3)."""
+        return np.stack(self.hop_columns(srcs, dsts), axis=-1)
+
+    def hop_columns(self, srcs: Any, dsts: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``hops_of_pairs`` as three (len(srcs),) int64 columns, made one tile coordinate at a
+        time (no (n, 4) position tables of 10^5 routes)."""
+        table = self._tile_table()
+        i = np.asarray(srcs, np.int64).reshape(-1) - HOST
+        j = np.asarray(dsts, np.int64).reshape(-1) - HOST
+        ew, ns, cx, cy = (np.abs(table[j, c] - table[i, c]) for c in range(4))
+        return ew, ns, cx + cy
+
+    def _tile_table(self) -> np.ndarray:
+        """(1 + n_cores, 4) int64: ``tile_xy`` of HOST (row 0, zeros) and of each core."""
         m = self.chip.mesh
         chip = np.array([c.chip for c in self.cores], np.int64)
         cx, cy = chip % self.chip_grid, chip // self.chip_grid
         tx = cx * m.tiles_x + np.array([c.x for c in self.cores], np.int64)
         ty = cy * m.tiles_y + np.array([c.y for c in self.cores], np.int64)
-
-        def pos(ids: Any) -> np.ndarray:
-            ids = np.asarray(ids, np.int64)
-            host = ids == HOST
-            k = np.where(host, 0, ids)
-            return np.stack([np.where(host, 0, v[k]) for v in (tx, ty, cx, cy)], axis=1)
-
-        a, b = pos(srcs)[:, None, :], pos(dsts)[None, :, :]
-        d = np.abs(b - a)
-        return np.stack([d[..., 0], d[..., 1], d[..., 2] + d[..., 3]], axis=-1)
+        return np.vstack([np.zeros((1, 4), np.int64),
+                          np.stack([tx, ty, cx, cy], axis=1).reshape(-1, 4)])
 
     def hops(self, src: int, dst: int) -> tuple[int, int, int]:
         """(E-W tile hops, N-S tile hops, chip-to-chip hops) from ``src`` to ``dst``."""

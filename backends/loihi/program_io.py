@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from .program import (
     chip_from_json,
     table_columns,
 )
+from .routes import RouteTable
 
 FILENAME = "program.h5"
 
@@ -32,15 +34,23 @@ def program_file(path: str | Path) -> Path:
     return p if p.suffix in (".h5", ".hdf5") else p / FILENAME
 
 
-def _write_table(group: h5py.Group, rows: tuple[Any, ...], kind: type) -> None:
-    """One int64 matrix for the int columns, one string matrix for the str columns."""
-    cols = table_columns(rows, kind)
-    ints = [n for n in cols if not _is_str(kind, n)]
-    strs = [n for n in cols if _is_str(kind, n)]
+def _write_table(group: h5py.Group, rows: Sequence[Any], kind: type) -> None:
+    """One int64 matrix for the int columns, one string matrix for the str columns (filled
+    column by column: no list of every column of 10^5 routes, no transposed copy)."""
+    names = [f.name for f in fields(kind)]
+    ints = [n for n in names if not _is_str(kind, n)]
+    strs = [n for n in names if _is_str(kind, n)]
     group.attrs["int_columns"] = json.dumps(ints)
     group.attrs["str_columns"] = json.dumps(strs)
-    group.create_dataset("ints", data=np.array([cols[n] for n in ints], np.int64).reshape(
-        len(ints), len(rows)).T)
+    if isinstance(rows, RouteTable):  # its columns are Route's fields, all ints
+        imat = rows.int_matrix()
+    else:
+        imat = np.empty((len(rows), len(ints)), np.int64)
+        for j, n in enumerate(ints):
+            imat[:, j] = np.fromiter((getattr(r, n) for r in rows), np.int64, len(rows))
+    group.create_dataset("ints", data=imat)
+    del imat
+    cols = table_columns(rows, kind) if strs else {}
     group.create_dataset("strs", data=np.array([cols[n] for n in strs], dtype=object).reshape(
         len(strs), len(rows)).T, dtype=h5py.string_dtype())
 
@@ -92,8 +102,10 @@ def _rates(text: Any, where: str) -> tuple[tuple[str, float], ...]:
 def save_program(program: ChipProgram, path: str | Path) -> Path:
     """Write the program atomically; returns the file written."""
     from ...ir.serialize import write_graph_group
+    from .heap import release
 
     dest = program_file(path)
+    release()  # the heap's free pages of the stages before (report, measure) first
     with atomic_path(dest) as tmp, h5py.File(tmp, "w") as f:
         f.attrs["format"] = FORMAT
         f.attrs["version"] = VERSION

@@ -5,9 +5,10 @@ held whole.
 ``SynTraffic`` holds what the mapper and the worst-case report need of a synapse's
 ``pre_core_counts`` table ``cnt`` (n_in, K) on a program: the synapses into each target core
 (``cnt.sum(0)``), and per source core s and target core k the inputs of s with at least one
-synapse into k (``(cnt[src == s] > 0).sum(0)``); ``reach`` counts, per input, the target cores
-it sends to (``(cnt > 0).sum(1)``, the output edges the fan-out split limits). All integer
-sums: the same numbers as from the whole table.
+synapse into k (``(cnt[src == s] > 0).sum(0)``). ``CoreHits.reach`` counts, per input, the
+target cores it sends to (``(cnt > 0).sum(1)``, the output edges the fan-out split limits); the
+summary does not keep it (n_in int64s per synapse, 4 MB on the ResNet-18-sized chain, that no
+later stage reads). All integer sums: the same numbers as from the whole table.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ class SynTraffic:
     scores: np.ndarray  # (Ks,) sorted source core ids (HOST for the host's inputs)
     synapses: np.ndarray  # (K,) non-zero synapses into each target core
     messages: np.ndarray  # (Ks, K) inputs of source core s that reach target core k
-    reach: np.ndarray  # (n_in,) target cores each input reaches
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def syn_traffic(conn: Any, core_of_post: np.ndarray, n_cores: int,
     msg = np.zeros((len(scores), n_cores), np.int64)
     for k, idx in enumerate(hits.hits):
         msg[:, k] = np.bincount(inv[idx], minlength=len(scores))
-    return SynTraffic(scores, hits.synapses, msg, hits.reach(conn.n_in))
+    return SynTraffic(scores, hits.synapses, msg)
 
 
 def layer_ranges(program: ChipProgram, layer: str) -> tuple[tuple[int, int], ...]:

@@ -15,7 +15,7 @@ from typing import Any
 from ...io import atomic_path
 from .activity import report_probes
 from .build import build_report
-from .schema import VERSION, dumps, load_report
+from .schema import VERSION, dump, load_report
 
 __all__ = ["VERSION", "build_report", "load_report", "report_probes", "write_html",
            "write_json", "write_report"]
@@ -34,8 +34,8 @@ def write_html(doc: dict[str, Any], path: str | Path) -> Path:
 def write_json(doc: dict[str, Any], path: str | Path) -> Path:
     """Write a report document as ``report.json``."""
     dest = Path(path)
-    with atomic_path(dest) as tmp:
-        tmp.write_text(dumps(doc), encoding="utf-8")
+    with atomic_path(dest) as tmp, tmp.open("w", encoding="utf-8") as fp:
+        dump(doc, fp)
     return dest
 
 

@@ -89,6 +89,13 @@ def dumps(doc: dict[str, Any]) -> str:
     return json.dumps(_finite(validate(doc)), indent=1, sort_keys=False, allow_nan=False)
 
 
+def dump(doc: dict[str, Any], fp: Any) -> None:
+    """``dumps(doc)`` written to the text file ``fp`` chunk by chunk (the same characters; with
+    ``indent`` the encoder is the pure-Python one, whose joined chunk list was about 9 MB for
+    the 1 MB report of the ResNet-18-sized program)."""
+    json.dump(_finite(validate(doc)), fp, indent=1, sort_keys=False, allow_nan=False)
+
+
 def report_path(path: str | Path) -> Path:
     """``report.json`` itself, or the one inside a compile output directory."""
     p = Path(path)

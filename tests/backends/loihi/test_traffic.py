@@ -16,7 +16,7 @@ from loihi_random import random_network
 from snnc.backends.loihi.connectivity import Connectivity
 from snnc.backends.loihi.mapper import map_graph
 from snnc.backends.loihi.program import HOST
-from snnc.backends.loihi.traffic import program_traffic, syn_traffic
+from snnc.backends.loihi.traffic import core_hits, program_traffic, syn_traffic
 from snnc.simulators.event.counting import syn_count, syn_totals, synapse_pairs
 from snnc.simulators.event.worst_case import worst_case_counters
 
@@ -36,7 +36,8 @@ def test_syn_traffic_equals_sums_of_the_table(seed) -> None:
         tr = syn_traffic(conn, core, k, src)
         np.testing.assert_array_equal(tr.scores, np.unique(src))
         np.testing.assert_array_equal(tr.synapses, cnt.sum(0))
-        np.testing.assert_array_equal(tr.reach, (cnt > 0).sum(1))
+        np.testing.assert_array_equal(core_hits(conn, core, k).reach(conn.n_in),
+                                      (cnt > 0).sum(1))
         want = np.stack([(cnt[src == s] > 0).sum(0) for s in tr.scores])
         np.testing.assert_array_equal(tr.messages, want)
 
@@ -77,5 +78,25 @@ def test_the_mapper_remembers_the_final_programs_traffic(tmp_path) -> None:
         pairs = dict(synapse_pairs(prog))
         got, fresh = traffic_of(prog, pairs), program_traffic(prog, pairs)
         for s in pairs:
-            for f in ("scores", "synapses", "messages", "reach"):
+            for f in ("scores", "synapses", "messages"):
                 np.testing.assert_array_equal(getattr(got[s], f), getattr(fresh[s], f))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_worst_case_in_windows_of_steps_equals_one_chunk(seed, tmp_path, monkeypatch) -> None:
+    import snnc.simulators.event.worst_case as wc
+
+    prog = map_graph(random_network(np.random.default_rng([seed, 11]), "plain", steps=8).graph,
+                     tiny_chip(tmp_path, neurons=3))
+    monkeypatch.setattr(wc, "WINDOW_BYTES", 10**12)  # one chunk of every step
+    whole = wc.worst_case_counters(prog, 7)
+    monkeypatch.setattr(wc, "WINDOW_BYTES", 1)  # one step at a time
+    steps = wc.worst_case_counters(prog, 7)
+    for f, v in vars(whole).items():
+        if isinstance(v, np.ndarray):
+            np.testing.assert_array_equal(getattr(steps, f), v, err_msg=f)
+    assert whole.per_sample is not None
+    for f, v in whole.per_sample.events.items():
+        np.testing.assert_array_equal(steps.per_sample.events[f], v, err_msg=f)
+    np.testing.assert_array_equal(steps.per_sample.step_ns, whole.per_sample.step_ns)
+    assert whole.syn_ops_dense.sum() + whole.syn_ops_sparse.sum() + whole.syn_ops_conv.sum() > 0
