@@ -190,6 +190,38 @@ def _pow2_exponent(w: np.ndarray) -> int | None:
     return int(np.min(exp - 53 + low))
 
 
+_NONE = np.iinfo(np.int64).max  # no non-zero element: no exponent
+
+
+def _min_exponents(r: np.ndarray) -> np.ndarray:
+    """Per row of a 2-D block: the smallest e with a non-zero element an odd multiple of 2^e
+    (``_NONE`` for an all-zero row); ``_pow2_exponent``'s arithmetic element by element."""
+    nonzero = r != 0
+    with np.errstate(divide="ignore", invalid="ignore"):  # zeros: log2(0), masked below
+        frac, exp = np.frexp(r)
+        mant = np.abs(np.ldexp(frac, 53)).astype(np.int64)
+        low = np.where(nonzero, np.log2((mant & -mant).astype(np.float64)), 0.0)
+    return np.where(nonzero, exp - 53 + low.astype(np.int64), _NONE).min(axis=1)
+
+
+def _pow2_scales(rows: np.ndarray) -> np.ndarray:
+    """Per row of (C, N) ``rows``: 2^e with e the ``_pow2_exponent`` of the row (1.0 for an
+    all-zero row), in blocks of about 2^20 elements (rows, or columns of a wider row) rather
+    than one Python call per row or whole-matrix temporaries (a 10^6-row weight took most of a
+    load's time, a 64 M-element tensor 3 GB of temporaries)."""
+    out = np.ones(rows.shape[0])
+    cols = max(1, min(rows.shape[1], 2**20))
+    block = max(1, 2**20 // cols)
+    for start in range(0, rows.shape[0], block):
+        r = rows[start:start + block]
+        e = np.full(r.shape[0], _NONE)
+        for c in range(0, r.shape[1], cols):  # min of minima: the same integer
+            e = np.minimum(e, _min_exponents(r[:, c:c + cols]))
+        has = e != _NONE
+        out[start:start + block][has] = np.ldexp(1.0, e[has])
+    return out
+
+
 def _fit_scale(w: np.ndarray, max_bits: int) -> float | None:
     """A scale s with w = m * s up to float32 rounding and |m| <= 2^(max_bits-1)."""
     nz = np.abs(w[w != 0])
@@ -208,16 +240,12 @@ def _uniform(w: np.ndarray, axis: int | None, max_bits: int, exact: bool) -> QTe
     """Per-tensor (axis None) or per-channel uniform grid, or None."""
     rows = w.reshape(1, -1) if axis is None else _channels(w, axis)
     scales = []
-    for row in rows:
-        if exact:
-            e = _pow2_exponent(row)
-            scales.append(1.0 if e is None else float(np.ldexp(1.0, e)))
-            continue
+    for row in [] if exact else rows:
         s = _fit_scale(row, max_bits)
         if s is None and np.any(row):
             return None
         scales.append(1.0 if s is None else s)
-    scale = np.asarray(scales)
+    scale = _pow2_scales(rows) if exact else np.asarray(scales)
     full = scale.reshape(()) if axis is None else _scale_shape(scale, w.ndim, axis)
     mant = np.round(w / full)
     if np.abs(mant).max() >= 2.0**max_bits or (exact and not np.array_equal(mant * full, w)):

@@ -13,7 +13,7 @@ All arrays are time-major, (T, B, *shape).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from .kernels import kernel_for
 from .result import SimResult
 from .stimulus import parse_probes, stimuli
 
-__all__ = ["Executor", "SimResult", "simulate"]
+__all__ = ["Executor", "SimResult", "run_steps", "simulate"]
 
 
 class Executor:
@@ -97,24 +97,41 @@ def simulate(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray], steps:
     (loihi.lif). Probed state is read after the node's update in that step.
     """
     graph = flatten_subgraphs(graph)
+    probes = list(probes)
+    batch, frames = run_steps(graph, inputs, steps, probes)
+    rec_out: dict[str, list[np.ndarray]] = {o: [] for o in graph.outputs}
+    rec_probe: dict[str, list[np.ndarray]] = {p: [] for p, _, _ in parse_probes(graph, probes)}
+    for _, cur, probed in frames:
+        for o in rec_out:
+            rec_out[o].append(np.array(cur[o]))
+        for p in rec_probe:
+            rec_probe[p].append(probed[p])
+    nodes = graph.nodes
+    return SimResult({o: _stack(v, batch, nodes[o].out_shape) for o, v in rec_out.items()},
+                     {p: np.stack(v) if v else np.zeros((0, batch)) for p, v in rec_probe.items()})
+
+
+def run_steps(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray],
+              steps: int | None = None, probes: Iterable[str] = ()
+              ) -> tuple[int, Iterator[tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]]]:
+    """(batch, an iterator over steps of ``(t, every node's output, {probe: value})``): the
+    same run as ``simulate`` without recording, for callers that reduce each step at once and
+    so hold one step, not T (the fidelity report, quantization's calibration statistics)."""
+    graph = flatten_subgraphs(graph)
     stim = stimuli(graph, inputs)
     t_in = max((x.shape[0] for x in stim.values()), default=0)
     steps = t_in if steps is None else int(steps)
     batch = next(iter(stim.values())).shape[1] if stim else 1
     ex = Executor(graph, batch)
     plist = parse_probes(graph, probes)
-    rec_out: dict[str, list[np.ndarray]] = {o: [] for o in graph.outputs}
-    rec_probe: dict[str, list[np.ndarray]] = {p: [] for p, _, _ in plist}
-    for t in range(steps):
-        frame = {k: (x[t] if t < x.shape[0] else np.zeros_like(x[0])) for k, x in stim.items()}
-        cur = ex.step(t, frame)
-        for o in rec_out:
-            rec_out[o].append(np.array(cur[o]))
-        for p, n, var in plist:
-            rec_probe[p].append(ex.probe(n, var, cur))
-    nodes = graph.nodes
-    return SimResult({o: _stack(v, batch, nodes[o].out_shape) for o, v in rec_out.items()},
-                     {p: np.stack(v) if v else np.zeros((0, batch)) for p, v in rec_probe.items()})
+
+    def frames() -> Iterator[tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]]:
+        for t in range(steps):
+            frame = {k: (x[t] if t < x.shape[0] else np.zeros_like(x[0])) for k, x in stim.items()}
+            cur = ex.step(t, frame)
+            yield t, cur, {p: ex.probe(n, var, cur) for p, n, var in plist}
+
+    return batch, frames()
 
 
 def _gather(name: str, node: Any, preds: list[tuple[str, bool]], cur: Mapping[str, np.ndarray],

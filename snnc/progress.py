@@ -63,12 +63,13 @@ class Stages:
         from tqdm import tqdm
 
         with tqdm(total=len(self.names), desc=self.what, file=self.stream, leave=False,
-                  bar_format="{desc}: {postfix} {n_fmt}/{total_fmt} |{bar:20}| [{elapsed}]",
+                  bar_format="{desc} {n_fmt}/{total_fmt} |{bar:20}| [{elapsed}]",
                   dynamic_ncols=True) as bar:
             self.shown = True
             while True:
                 bar.n = self.done
-                bar.set_postfix_str(self.current, refresh=False)
+                # the stage in the description: tqdm's {postfix} starts with ", "
+                bar.set_description_str(f"{self.what}: {self.current}", refresh=False)
                 bar.refresh()
                 if self._stop.wait(0.2):
                     break

@@ -38,10 +38,12 @@ def _apply(node: Node, x: np.ndarray) -> np.ndarray:
     return kernel_for(node.op, node.op).step(node, x[None], None, 0)[0][0]
 
 
-def _linear(node: Any, lo: np.ndarray, hi: np.ndarray) -> Interval:
-    w: Any = as_float(node.weight)
-    parts = {"pos": np.maximum(w, 0), "neg": np.minimum(w, 0)}
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)  # a node keeps a read-only array as it is (no copy)
+    return a
 
+
+def _linear(node: Any, lo: np.ndarray, hi: np.ndarray) -> Interval:
     def op(weight: np.ndarray, x: np.ndarray) -> np.ndarray:
         if node.op in ("affine", "linear"):
             return _apply(Linear(weight=weight), x)
@@ -49,14 +51,25 @@ def _linear(node: Any, lo: np.ndarray, hi: np.ndarray) -> Interval:
 
     fin = {"lo": np.where(np.isinf(lo), 0.0, lo), "hi": np.where(np.isinf(hi), 0.0, hi)}
     inf = {"lo": np.isinf(lo).astype(float), "hi": np.isinf(hi).astype(float)}
-    ind = {k: (v != 0).astype(float) for k, v in parts.items()}
+    # one weight-sized part at a time (positive, negative, their non-zero indicators), each
+    # dropped once applied: a 64 M-weight layer held seven float64 copies at once before
+    w: Any = as_float(node.weight)
+    out: dict[str, np.ndarray] = {}
+    for sign, part in (("pos", np.maximum), ("neg", np.minimum)):
+        wp = _frozen(part(w, 0))
+        out[f"{sign} hi"], out[f"{sign} lo"] = op(wp, fin["hi"]), op(wp, fin["lo"])
+        ind = _frozen((wp != 0).astype(float))
+        del wp
+        out[f"{sign} inf hi"], out[f"{sign} inf lo"] = op(ind, inf["hi"]), op(ind, inf["lo"])
+        del ind
+    del w
     bias: Any = 0.0 if node.op == "linear" else node.bias
     if node.op in ("conv1d", "conv2d") and np.ndim(bias):
         bias = bias.reshape((-1,) + (1,) * (len(node.out_shape) - 1))
-    new_hi = op(parts["pos"], fin["hi"]) + op(parts["neg"], fin["lo"]) + bias
-    new_lo = op(parts["pos"], fin["lo"]) + op(parts["neg"], fin["hi"]) + bias
-    up = op(ind["pos"], inf["hi"]) + op(ind["neg"], inf["lo"]) > 0
-    down = op(ind["pos"], inf["lo"]) + op(ind["neg"], inf["hi"]) > 0
+    new_hi = out["pos hi"] + out["neg lo"] + bias
+    new_lo = out["pos lo"] + out["neg hi"] + bias
+    up = out["pos inf hi"] + out["neg inf lo"] > 0
+    down = out["pos inf lo"] + out["neg inf hi"] > 0
     return np.where(down, -np.inf, new_lo), np.where(up, np.inf, new_hi)
 
 

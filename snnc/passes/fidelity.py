@@ -25,9 +25,9 @@ import numpy as np
 
 from ..ir import Graph
 from ..simulators.reference import simulate
+from .fidelity_stats import bounded_report
 from .graphutil import is_spiking
 from .qinputs import encode_inputs
-from .quant_schema import read_layers
 
 
 def is_lowered(g: Graph) -> bool:
@@ -78,56 +78,13 @@ def run_aligned(float_graph: Graph, lowered: Graph, inputs: Mapping[str, np.ndar
         d = depth.get(n, 0)
         fixed[f"{n}.s"] = lres.probes[f"{n}.s"][d:d + t]
     float_ = {**fres.outputs, **fres.probes}
-    rates = {k: float((np.asarray(v)[:t] != 0).mean()) if np.size(v) else 0.0
-             for k, v in enc.items()}
-    return Runs(t, lat, float_, fixed, rates)
+    return Runs(t, lat, float_, fixed, _input_rates(enc, t))
 
 
-def _classes(x: np.ndarray) -> np.ndarray:
-    return x.sum(0).reshape(x.shape[1], -1).argmax(1)
-
-
-def _near_threshold(node: Any, runs: Runs, name: str, lsb: float) -> float | None:
-    if node.op == "threshold" or f"{name}.v" not in runs.float_:
-        return None
-    v, i = runs.float_[f"{name}.v"], runs.float_[f"{name}.i"]
-    prev = np.concatenate([np.broadcast_to(node.v_init, v.shape[1:])[None], v[:-1]])
-    v_pre = node.decays()[0] * prev + node.gain * i + node.bias
-    close = np.abs(v_pre - node.threshold) <= lsb
-    per_neuron = close.any(axis=0).reshape(-1)
-    return float(per_neuron.mean()) if per_neuron.size else 0.0
-
-
-def _layer_rows(float_graph: Graph, lowered: Graph, runs: Runs,
-                names: list[str]) -> list[dict[str, Any]]:
-    meta = read_layers(lowered)
-    rows = []
-    for n in names:
-        fs, xs = runs.float_[f"{n}.s"], runs.fixed[f"{n}.s"]
-        m = meta.get(n)
-        clipped = m.clipped if m is not None else 0
-        near = _near_threshold(float_graph.nodes[n], runs, n, m.vth_lsb if m is not None else 0.0)
-        rows.append({"layer": n, "neurons": int(np.prod(fs.shape[2:])),
-                     "float_spikes": int(fs.sum()), "fixed_spikes": int(xs.sum()),
-                     "fixed_rate": float((xs != 0).mean()) if xs.size else 0.0,
-                     "spike_agreement": float((fs == (xs != 0)).mean()) if fs.size else 1.0,
-                     "near_threshold": near, "clipped_weights": clipped,
-                     "exact": m is not None and m.exact,
-                     "notes": list(m.notes) if m is not None else []})
-    return rows
-
-
-def _output_rows(float_graph: Graph, runs: Runs) -> dict[str, dict[str, Any]]:
-    out = {}
-    for o in float_graph.outputs:
-        f, x = runs.float_[o], runs.fixed[o]
-        row: dict[str, Any] = {"max_abs_error": float(np.abs(f - x).max(initial=0.0)),
-                               "max_abs": float(np.abs(f).max(initial=0.0)),
-                               "equal_fraction": float((f == x).mean()) if f.size else 1.0}
-        if f.size and int(np.prod(f.shape[2:])) > 1:
-            row["classification_agreement"] = float((_classes(f) == _classes(x)).mean())
-        out[o] = row
-    return out
+def _input_rates(enc: Mapping[str, np.ndarray], t: int) -> dict[str, float]:
+    """Non-zero fraction of each encoded input over its first ``t`` steps."""
+    return {k: float((np.asarray(v)[:t] != 0).mean()) if np.size(v) else 0.0
+            for k, v in enc.items()}
 
 
 def _alignment(lowered: Graph) -> dict[str, Any]:
@@ -143,15 +100,17 @@ def fidelity_report(float_graph: Graph, lowered: Graph,
     """The per-layer and per-output comparison described in the module docstring."""
     names = [n for n, node in float_graph.nodes.items()
              if is_spiking(node) and n in lowered.nodes and lowered.nodes[n].op == "loihi.lif"]
-    runs = run_aligned(float_graph, lowered, inputs, steps, names)
-    outputs = _output_rows(float_graph, runs)
+    stim = _as_dict(float_graph, inputs)
+    t = steps or max(x.shape[0] for x in stim.values())
+    enc = encode_inputs(lowered, stim)
+    layers, outputs, batch = bounded_report(float_graph, lowered, stim, enc, t, names)
     agree = [r["classification_agreement"] for r in outputs.values()
              if "classification_agreement" in r]
-    batch = next(iter(runs.float_.values())).shape[1] if runs.float_ else 0
-    return {"steps": runs.steps, "latency": runs.latency, "batch": batch,
+    return {"steps": t, "latency": max(dict(lowered.metadata.get("loihi.latency", {})).values(),
+                                       default=0), "batch": batch,
             "convention": "lowered step t + D(n) == float step t; lowered run T + L steps",
-            "layers": _layer_rows(float_graph, lowered, runs, names), "outputs": outputs,
-            "alignment": _alignment(lowered), "input_rates": dict(runs.input_rates),
+            "layers": layers, "outputs": outputs,
+            "alignment": _alignment(lowered), "input_rates": _input_rates(enc, t),
             "classification_agreement": agree[0] if agree else None}
 
 

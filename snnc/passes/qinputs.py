@@ -121,7 +121,7 @@ def chip_stimulus(g: Graph, x: np.ndarray) -> np.ndarray:
 
 def calibration_stats(g: Graph, lays: list[Layer], ctx: Any) -> dict[str, dict[str, float]]:
     """Per layer: the largest |input current| (after gain) and |v| seen on the calibration data."""
-    from ..simulators.reference import simulate
+    from ..simulators.reference import run_steps
 
     probes = []
     for layer in lays:
@@ -132,19 +132,29 @@ def calibration_stats(g: Graph, lays: list[Layer], ctx: Any) -> dict[str, dict[s
             if neuron.current:
                 probes.append(f"{layer.neuron}.i")
     ctx.say("quantize-loihi: calibration run on the reference simulator")
-    res = simulate(g, dict(ctx.calibration), steps=ctx.steps, probes=probes)
-    stats = {}
+    stats = {layer.neuron: {"u": 0.0, "v": 0.0} for layer in lays}
+    gains = {}
     for layer in lays:
         node: Any = g.nodes[layer.neuron]
         gain = np.broadcast_to(getattr(node, "gain", 1.0), node.shape).reshape(-1)
-        if node.op != "threshold" and node.current:
-            cur = res.probes[f"{layer.neuron}.i"]
-            cur = cur.reshape(*cur.shape[:2], -1) * gain
-        else:
-            flat = [res.probes[f"{s.name}.s"] for s in layer.synapses]
+        if node.op == "threshold" or not node.current:
             gain = gain * np.broadcast_to(getattr(node, "gain_i", 1.0), node.shape).reshape(-1)
-            cur = sum(f.reshape(*f.shape[:2], -1) for f in flat) * gain
-        v = res.probes.get(f"{layer.neuron}.v")
-        stats[layer.neuron] = {"u": float(np.abs(cur).max(initial=0.0)),
-                               "v": float(np.abs(v).max(initial=0.0)) if v is not None else 0.0}
+        gains[layer.neuron] = gain
+    # one step at a time: the maxima need no (T, B, N) traces (max does not depend on order)
+    _, frames = run_steps(g, dict(ctx.calibration), ctx.steps, probes)
+    for _, _, probed in frames:
+        for layer in lays:
+            node = g.nodes[layer.neuron]
+            gain = gains[layer.neuron]
+            if node.op != "threshold" and node.current:
+                cur = probed[f"{layer.neuron}.i"]
+                cur = cur.reshape(cur.shape[0], -1) * gain
+            else:
+                flat = [probed[f"{s.name}.s"] for s in layer.synapses]
+                cur = sum(f.reshape(f.shape[0], -1) for f in flat) * gain
+            v = probed.get(f"{layer.neuron}.v")
+            st = stats[layer.neuron]
+            st["u"] = float(np.maximum(st["u"], np.abs(cur).max(initial=0.0)))  # NaN stays NaN
+            if v is not None:
+                st["v"] = float(np.maximum(st["v"], np.abs(v).max(initial=0.0)))
     return stats

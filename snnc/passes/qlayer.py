@@ -65,7 +65,7 @@ def dense_encoding(m: np.ndarray, exp: int) -> tuple[np.ndarray, int, int]:
         k = 8 - bits + int(mixed)
         if (m.size and (m.min() < lo or m.max() > hi)) or exp - k < -8:
             continue
-        return (m.astype(np.int64) << k), exp - k, bits
+        return (m.astype(np.int16) << k), exp - k, bits  # within [-256, 255]: int16 holds it
     raise QuantizationError(f"weights {int(m.min())}..{int(m.max())} do not fit 8 bits")
 
 
@@ -125,20 +125,27 @@ def quantize_synapse(s: SynapseIn, f: float, mse: bool, e_min: int = -7) -> Syna
         if e0 < 0:
             cands.append(0)  # E < 0 floors the sums in Lava: only worth it if E = 0 loses bits
     best: tuple[tuple[float, bool, int], int, np.ndarray, int] | None = None
-    for e in cands:
-        raw = np.round(target / 2.0**e)
-        m = np.clip(raw, lo, hi)
-        err = float(np.sum((m * 2.0**e - target) ** 2))
+    for e in cands:  # in place: one float64 array besides target (and int16 mantissas)
+        m = np.divide(target, 2.0**e)
+        np.round(m, out=m)
+        clipped = int(np.count_nonzero(~((m >= lo) & (m <= hi))))  # what the clip changes
+        np.clip(m, lo, hi, out=m)
+        m16 = m.astype(np.int16)  # |m| <= 256
+        np.multiply(m, 2.0**e, out=m)
+        m -= target
+        err = float(np.sum(np.square(m, out=m)))
+        del m
         key = (err, e < 0, -e)
         if best is None or key < best[0]:
-            best = (key, e, m, int(np.sum(raw != m)))
+            best = (key, e, m16, clipped)
     if best is None:  # cands is never empty
         raise QuantizationError("quantize: no weight exponent to choose from")
-    _, e, m, clipped = best
-    deq = m * 2.0**e
+    _, e, m16, clipped = best
+    deq = np.multiply(m16, 2.0**e)
     exact = bool(e >= 0 and np.array_equal(deq, target))
-    max_err = float(np.abs(deq - target).max(initial=0.0)) / f if f else 0.0
-    return SynapseQ(m.astype(np.int64), int(e), clipped, max_err, exact)
+    deq -= target
+    max_err = float(np.abs(deq, out=deq).max(initial=0.0)) / f if f else 0.0
+    return SynapseQ(m16, int(e), clipped, max_err, exact)
 
 
 @dataclass
