@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from aot_threads import _thread_small_batches, aot  # noqa: F401
 from loihi_chips import tiny_chip
 from loihi_random import random_network
 
@@ -14,18 +15,6 @@ from snnc.simulators import reference
 from snnc.simulators.event import kernels_np, simulate
 from snnc.simulators.event.count_rows import CountRows, table_for
 from snnc.simulators.event.counting import syn_tables
-
-aot = pytest.importorskip("snnc.simulators.event.kernels_aot",
-                          reason="AOT kernels not built (scripts/build_kernels.py)")
-
-
-@pytest.fixture(autouse=True)
-def _thread_small_batches():
-    """Thread over the samples of these tests' small batches too (the kernels' minimum work
-    for threads over samples would keep them on one thread)."""
-    old = aot.set_batch_work(0)
-    yield
-    aot.set_batch_work(old)
 
 
 def _table(rng: np.random.Generator, n: int, k: int, ks: int) -> np.ndarray:

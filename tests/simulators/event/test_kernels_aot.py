@@ -7,24 +7,13 @@ import os
 
 import numpy as np
 import pytest
+from aot_threads import _thread_small_batches, aot  # noqa: F401
 
 from snnc import ir
 from snnc.backends.loihi.mapper import map_graph
 from snnc.simulators import reference
 from snnc.simulators.event import runners, simulate
 from snnc.simulators.loihi_lif import lif_step
-
-aot = pytest.importorskip("snnc.simulators.event.kernels_aot",
-                          reason="AOT kernels not built (scripts/build_kernels.py)")
-
-@pytest.fixture(autouse=True)
-def _thread_small_batches():
-    """Thread over the samples of these tests' small batches too (the kernels' minimum work
-    for threads over samples would keep them on one thread)."""
-    old = aot.set_batch_work(0)
-    yield
-    aot.set_batch_work(old)
-
 
 EDGES = np.array([0, 1, -1, 4095, -4096, 2**23 - 1, 2**23, 2**23 + 1, -(2**23), -(2**23) - 1,
                   2**24, 2**31 - 1, -(2**31), 2**31, 2**32 + 5, -(2**33)], np.int64)
