@@ -22,10 +22,27 @@ def _reduce_dims(ndim: int, per_channel: bool) -> tuple[int, ...]:
     return tuple(range(1, ndim)) if per_channel else tuple(range(ndim))
 
 
+_BITS = {torch.float32: (torch.int32, 23, 127), torch.float64: (torch.int64, 52, 1023)}
+
+
 def _pow2(x: torch.Tensor, mode: str) -> torch.Tensor:
-    e = torch.log2(x)
-    e = torch.ceil(e) if mode == "ceil" else torch.round(e)
-    return torch.exp2(e)
+    """2^ceil(log2 x) or 2^round(log2 x), exactly (x > 0).
+
+    From the binary exponent, not a float log2: with ``x = m 2^e``, m in [0.5, 1),
+    ceil(log2 x) is e - 1 when m = 0.5, else e; round(log2 x) is e - 1 when m < 2^-1/2
+    (m^2 < 1/2 in float64, exact for a float32 m; no tie is possible), else e. A float32
+    ``log2`` is off by an ulp near those boundaries, so ``exp2(ceil(log2(x)))`` could give the
+    power below ``x`` (then ``max |w| > s * qmax`` and the largest weight clipped), and the result
+    depended on the library's rounding; this is the same in torch and in the torch-free reader
+    (``snnc/frontend/snncpt``). The power is built from its bits (normal range)."""
+    if x.dtype not in _BITS:
+        e = torch.log2(x)
+        return torch.exp2(torch.ceil(e) if mode == "ceil" else torch.round(e))
+    m, e = torch.frexp(x)
+    below = m == 0.5 if mode == "ceil" else m.double() ** 2 < 0.5
+    k = e.to(torch.int64) - below.to(torch.int64)
+    ity, shift, bias = _BITS[x.dtype]
+    return ((k + bias).clamp(1, 2 * bias) << shift).to(ity).view(x.dtype)
 
 
 def uniform_scale(w: torch.Tensor, bits: int, per_channel: bool, pow2: bool,

@@ -8,8 +8,8 @@ weight computed here in numpy with torch's float32 operations in torch's order (
 ``recognise_grid``, as ``quantgrid.weight_value``); ``LIF`` / ``IF`` -> ``lif`` / ``if`` with the
 converter's parameter handling. Node names, edges, node order and metadata follow the tracer.
 
-Where numpy might round differently from torch (a power-of-two scale whose ``log2`` lies within
-a few ulps of a rounding boundary; the float32 mean of a binary layer without ``pow2``), and for
+Where numpy might round differently from torch (a binary layer's float32 mean: without ``pow2``,
+or with its alpha within a few ulps of the boundary where it rounds to another power), and for
 anything not listed above, ``NotSnncModel`` is raised and the caller uses the torch loader.
 """
 
@@ -119,17 +119,25 @@ def _float(a: np.ndarray | None, what: str) -> np.ndarray:
 # ---- QuantLinear / BinaryLinear: snnc.nn.quant's forward in numpy ----
 
 def _pow2(x: np.ndarray, mode: str) -> np.ndarray:
-    """torch.exp2(ceil|round(log2(x))), refusing values near the rounding boundary."""
+    """``snnc.nn.quant._pow2`` (2^ceil|round(log2 x), from the binary exponent) in numpy.
+
+    The uniform scale ``max |w| / qmax`` is one correctly rounded float32 division, the same in
+    torch; a binary layer's alpha is a mean, whose float32 order may differ from torch's by an
+    ulp: such a layer is refused when its alpha lies within 8 ulps of the 2^-1/2 boundary where
+    round changes power."""
     if not np.all(np.isfinite(x)) or np.any(x <= 0):
         raise NotSnncModel("a scale that is not a positive finite number")
-    e = np.log2(x.astype(np.float64))
-    exact = np.frexp(x)[0] == 0.5
-    frac = e - np.floor(e)
-    edge = (frac < 1e-4) | (frac > 1 - 1e-4) if mode == "ceil" else np.abs(frac - 0.5) < 1e-4
-    if np.any(edge & ~exact):
-        raise NotSnncModel("a power-of-two scale at a rounding boundary")
-    k = np.where(exact, np.round(e), np.ceil(e) if mode == "ceil" else np.round(e))
-    return np.ldexp(np.ones_like(x), k.astype(np.int64)).astype(x.dtype)
+    m, e = np.frexp(x)
+    if mode == "ceil":
+        below = m == 0.5
+    else:
+        m64 = m.astype(np.float64)
+        if np.any(np.abs(m64 - np.sqrt(0.5)) <= 8 * np.spacing(np.float32(0.7)).astype(np.float64)):
+            raise NotSnncModel("a binary scale at the power-of-two rounding boundary")
+        below = m64 * m64 < 0.5
+    k = e.astype(np.int64) - below
+    bias, shift, ity = (127, 23, np.int32) if x.dtype == np.float32 else (1023, 52, np.int64)
+    return (np.clip(k + bias, 1, 2 * bias) << shift).astype(ity).view(x.dtype)
 
 
 def quant_params(rec: ModuleRecord) -> tuple[np.ndarray, np.ndarray | None]:
