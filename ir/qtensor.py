@@ -17,9 +17,25 @@ from ..errors import IRError
 
 
 def _frozen(value: Any, dtype: Any) -> np.ndarray:
+    """A read-only array of ``dtype``: ``value`` itself when it already is one (no copy of a
+    large weight each time a pass rebuilds its tensor), else a copy."""
+    if isinstance(value, np.ndarray) and value.dtype == dtype and not value.flags.writeable:
+        return value
     arr = np.array(value, dtype=dtype, copy=True)
     arr.setflags(write=False)
     return arr
+
+
+_INT_TYPES = (np.int8, np.int16, np.int32, np.int64)
+
+
+def mant_dtype(lo: int, hi: int) -> type:
+    """The narrowest signed integer type holding [lo, hi] (a QTensor's mantissa storage)."""
+    for t in _INT_TYPES:
+        info = np.iinfo(t)
+        if info.min <= lo and hi <= info.max:
+            return t
+    return np.int64
 
 
 def _check_scale(scale: np.ndarray, shape: tuple[int, ...]) -> None:
@@ -34,7 +50,10 @@ def _check_scale(scale: np.ndarray, shape: tuple[int, ...]) -> None:
 
 @dataclass(frozen=True, eq=False)
 class QTensor:
-    """``mant * scale``; ``mant`` int64 within ``bits`` (two's complement if ``signed``)."""
+    """``mant * scale``; ``mant`` an integer array within ``bits`` (two's complement if
+    ``signed``), stored in the narrowest signed type that holds that range (int8 for 8-bit and
+    binary weights, int16, int32 or int64: ``mant_dtype``), so a large quantized weight costs one
+    byte per element, not eight. Arithmetic on ``mant`` must widen first (``mant.astype``)."""
 
     mant: np.ndarray
     scale: np.ndarray
@@ -46,22 +65,24 @@ class QTensor:
         mant = np.asarray(self.mant)
         if mant.dtype.kind == "f" and not np.all(mant == np.round(mant)):
             raise IRError("QTensor mantissa must hold integers")
-        object.__setattr__(self, "mant", _frozen(mant, np.int64))
-        object.__setattr__(self, "scale", _frozen(self.scale, np.float64))
+        if mant.dtype.kind not in "fiub":
+            raise IRError(f"QTensor mantissa must hold integers, got dtype {mant.dtype}")
         object.__setattr__(self, "bits", int(self.bits))
         object.__setattr__(self, "signed", bool(self.signed))
-        _check_scale(self.scale, self.mant.shape)
         if self.kind not in ("uniform", "binary"):
             raise IRError(f"QTensor kind must be 'uniform' or 'binary', got {self.kind!r}")
         if self.kind == "binary":
-            if self.bits != 1 or not np.all(np.abs(self.mant) == 1):
+            if self.bits != 1 or not np.all(np.abs(mant) == 1):
                 raise IRError("binary QTensor needs bits=1 and mantissas in {-1, +1}")
-            return
-        if not 1 <= self.bits <= 32:
+        elif not 1 <= self.bits <= 32:
             raise IRError(f"QTensor bits must be in 1..32, got {self.bits}")
         lo, hi = self.range()
-        if self.mant.size and (self.mant.min() < lo or self.mant.max() > hi):
+        # the range is checked on the values given, before they are narrowed (a cast wraps)
+        if self.kind != "binary" and mant.size and (mant.min() < lo or mant.max() > hi):
             raise IRError(f"QTensor mantissa outside the {self.bits}-bit range [{lo}, {hi}]")
+        object.__setattr__(self, "mant", _frozen(mant, mant_dtype(lo, hi)))
+        object.__setattr__(self, "scale", _frozen(self.scale, np.float64))
+        _check_scale(self.scale, self.mant.shape)
 
     def range(self) -> tuple[int, int]:
         if self.kind == "binary":
@@ -280,6 +301,98 @@ def _qtensor(mant: np.ndarray, scale: np.ndarray, bits: int, kind: str,
     return QTensor(mant.astype(np.int64), scale, bits, kind=kind)
 
 
+BLOCK_ELEMENTS = 2**18  # rows per block of ``recognise_grid_rows``: about this many elements
+LARGE = 2**22  # tensors from this many elements are recognised block by block
+
+
+def recognise_grid_rows(rows_of: Any, n_rows: int, row_shape: tuple[int, ...],
+                        max_bits: int = 8) -> QTensor | None:
+    """``recognise_grid(w, max_bits, channel_axis=0)`` of a tensor given by blocks of its rows,
+    for exact grids, without the tensor or its float64 copy in memory.
+
+    ``rows_of(a, b)`` returns rows a..b-1 as a float64 (b - a, prod(row_shape)) array (computed
+    on demand, e.g. a fake-quantised weight from its float32 parameter). The result equals
+    ``recognise_grid`` of the whole tensor whenever that finds an exact grid (binary, or uniform
+    with power-of-two scales): the tests per element, the maxima and minima and the per-row
+    power-of-two exponents do not depend on the blocks. When the tensor lies on no exact grid
+    (a fitted scale, per row, from float32 rounding) the answer is ``NotImplemented``: the caller
+    recognises the whole tensor as before. Mantissas go straight into their narrow type."""
+    n_cols = int(np.prod(row_shape, dtype=np.int64))
+    shape = (n_rows, *row_shape)
+    if n_rows == 0 or n_cols == 0:
+        return None
+    step = max(1, BLOCK_ELEMENTS // n_cols)
+    spans = [(a, min(a + step, n_rows)) for a in range(0, n_rows, step)]
+    per_channel = n_rows > 1
+    e_rows = np.full(n_rows, _NONE)
+    any_nonzero, bin_tensor, bin_rows, first = False, True, per_channel, None
+    for a, b in spans:  # pass 1: finiteness, binary tests, per-row exponents
+        r = rows_of(a, b)
+        if not np.all(np.isfinite(r)):
+            return None
+        any_nonzero = any_nonzero or bool(np.any(r))
+        ab = np.abs(r)
+        if first is None:
+            first = ab[0, 0]
+        zero = bool(np.any(ab == 0))
+        bin_tensor = bin_tensor and not zero and bool(np.all(ab == first))
+        bin_rows = bin_rows and not zero and bool(np.all(ab == ab[:, :1]))
+        e_rows[a:b] = _min_exponents(r)
+    if not any_nonzero:
+        return None
+    if bin_tensor or bin_rows:
+        alpha = (np.full(1, first) if bin_tensor else np.empty(n_rows))
+        mant = np.empty(shape, np.int8)
+        for a, b in spans:
+            r = rows_of(a, b)
+            if not bin_tensor:
+                alpha[a:b] = np.abs(r[:, 0])
+            mant[a:b] = np.sign(r).reshape((b - a, *row_shape))
+        scale = alpha.reshape(()) if bin_tensor else alpha.reshape((-1,) + (1,) * len(row_shape))
+        mant.setflags(write=False)  # handed over: QTensor keeps it without a copy
+        return QTensor(mant, scale, 1, kind="binary")
+    has = e_rows != _NONE
+    e_tensor = int(e_rows[has].min())
+    row_scale = np.ones(n_rows)
+    row_scale[has] = np.ldexp(1.0, e_rows[has])
+    cands = {"tensor": np.float64(np.ldexp(1.0, e_tensor)), "channel": row_scale}
+    if not per_channel:
+        del cands["channel"]
+    stats = {k: [True, 0, 0] for k in cands}  # ok, min, max mantissa
+    for a, b in spans:  # pass 2: each candidate's mantissa range and exactness
+        r = rows_of(a, b)
+        for k, sc in cands.items():
+            st = stats[k]
+            if not st[0]:
+                continue
+            full = sc if sc.ndim == 0 else sc[a:b, None]
+            m = np.round(r / full)
+            if np.abs(m).max() >= 2.0**max_bits or not np.array_equal(m * full, r):
+                st[0] = False
+                continue
+            st[1], st[2] = min(st[1], int(m.min())), max(st[2], int(m.max()))
+    found = []
+    for k in cands:
+        ok, lo, hi = stats[k]
+        if not ok:
+            continue
+        bits = max(int(hi).bit_length(), int(-lo - 1).bit_length() if lo < 0 else 0) + 1
+        if bits <= max_bits:
+            found.append((bits, k))
+    if not found:
+        return NotImplemented
+    bits, k = min(found, key=lambda f: f[0])  # per tensor first: wins a tie, as min() does
+    sc = cands[k]
+    lo, hi = stats[k][1], stats[k][2]
+    mant = np.empty(shape, mant_dtype(lo, hi))
+    for a, b in spans:  # pass 3: the chosen mantissas
+        full = sc if sc.ndim == 0 else sc[a:b, None]
+        mant[a:b] = np.round(rows_of(a, b) / full).reshape((b - a, *row_shape))
+    scale = sc.reshape(()) if sc.ndim == 0 else sc.reshape((-1,) + (1,) * len(row_shape))
+    mant.setflags(write=False)  # handed over: QTensor keeps it without a copy
+    return QTensor(mant, scale, bits, kind="uniform")
+
+
 def recognise_grid(w: Any, max_bits: int = 8, channel_axis: int = 0) -> QTensor | None:
     """The quantized tensor that ``w`` lies on, or None (see the comment above).
 
@@ -288,6 +401,11 @@ def recognise_grid(w: Any, max_bits: int = 8, channel_axis: int = 0) -> QTensor 
     An all-zero tensor gives None.
     """
     w = np.asarray(w, dtype=np.float64)
+    if channel_axis == 0 and w.ndim >= 1 and w.size >= LARGE:  # the same answer, in blocks
+        q = recognise_grid_rows(lambda a, b: w[a:b].reshape(b - a, -1), w.shape[0],
+                                w.shape[1:], max_bits)
+        if q is not NotImplemented:
+            return q
     if w.size == 0 or not np.all(np.isfinite(w)) or not np.any(w):
         return None
     per_channel = w.ndim >= 1 and w.shape[channel_axis] > 1

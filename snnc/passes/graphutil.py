@@ -103,13 +103,21 @@ def out_scale_weight(w: Any, s: np.ndarray) -> Any:
     return np.asarray(w, dtype=np.float64) * s_full
 
 
+_WIDER = {np.int8: np.int16, np.int16: np.int32, np.int32: np.int64}
+
+
 def negate_rows(w: Any, neg: np.ndarray) -> Any:
     """Weight with the output rows where ``neg`` is True negated, staying on its grid."""
     neg = np.asarray(neg, dtype=bool)
     nd = len(weight_shape(w))
     sign = np.where(neg, -1, 1).reshape((-1,) + (1,) * (nd - 1))
     if isinstance(w, QTensor):
-        mant = w.mant * sign
+        if w.signed and not neg.any():  # the same tensor (no copy of a large weight)
+            return w
+        # one integer type wider than the storage: -(-2^(b-1)) needs a bit more
+        wide = _WIDER.get(w.mant.dtype.type, np.int64)
+        mant = np.where(np.broadcast_to(sign < 0, w.mant.shape), -w.mant.astype(wide),
+                        w.mant.astype(wide))
         if w.kind == "binary":
             return QTensor(mant, w.scale, 1, True, "binary")
         hi, lo = int(mant.max(initial=0)), int(mant.min(initial=0))

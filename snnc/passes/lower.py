@@ -73,7 +73,8 @@ def lower_synapse(node: Any, name: str, input_scale: float, message_bits: int,
             raise UnsupportedOpError(
                 f"conv synapse {name!r} needs a delay of {delay} step(s) to align path latencies "
                 "(a residual path skips layers), and Lava's Conv has no delays")
-        return LoihiConv(input_shape=node.input_shape, weight=w.mant << exp, stride=node.stride,
+        wide = w.mant.astype(np.int64)  # narrow QTensor storage: widen before the shift
+        return LoihiConv(input_shape=node.input_shape, weight=wide << exp, stride=node.stride,
                          padding=node.padding, dilation=node.dilation, groups=node.groups,
                          num_message_bits=message_bits)
     stored, wexp, bits = dense_encoding(w.mant, exp)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import IRError
-from ...ir import IF, LIF, Affine, Conv2d, Flatten, Graph, Input, Linear, Output, Reshape
+from ...ir import IF, LIF, Affine, Conv2d, Flatten, Graph, Input, Linear, Output, Reshape, qtensor
 from ...ir.qtensor import recognise_grid
 from ...ir.staircase import fuse_staircases
 from .unpickle import FLATTEN, SEQUENTIAL, ModuleRecord, NotSnncModel
@@ -140,8 +140,7 @@ def _pow2(x: np.ndarray, mode: str) -> np.ndarray:
     return (np.clip(k + bias, 1, 2 * bias) << shift).astype(ity).view(x.dtype)
 
 
-def quant_params(rec: ModuleRecord) -> tuple[np.ndarray, np.ndarray | None]:
-    """(fake-quantised weight, quantised bias or None), as ``_QuantMixin.quant_params``."""
+def _settings(rec: ModuleRecord) -> tuple[int, bool, bool, int, np.ndarray]:
     st = rec.state
     bits, per_channel, pow2, bias_bits = (st.get(k) for k in
                                           ("bits", "per_channel", "pow2", "bias_bits"))
@@ -151,6 +150,35 @@ def quant_params(rec: ModuleRecord) -> tuple[np.ndarray, np.ndarray | None]:
     w = _float(_tensor(rec, "weight"), "weight")
     if w.ndim != (4 if rec.cls.endswith("Conv2d") else 2):
         raise NotSnncModel("a weight of an unexpected rank")
+    return bits, per_channel, pow2, bias_bits, w
+
+
+def _uniform_scale(w: np.ndarray, bits: int, per_channel: bool, pow2: bool) -> np.ndarray:
+    """``uniform_scale``: max |w| per row (or of the tensor) in blocks of rows (a maximum does not
+    depend on the order), / qmax in float32, rounded up to 2^k."""
+    f = w.dtype.type
+    rows = w.reshape(w.shape[0], -1)
+    step = max(1, ROW_BLOCK // max(1, rows.shape[1]))
+    m = np.concatenate([np.abs(rows[a:a + step]).max(axis=1)
+                        for a in range(0, rows.shape[0], step)])
+    m = m.reshape((-1,) + (1,) * (w.ndim - 1)) if per_channel else \
+        m.max().reshape((1,) * w.ndim)
+    s = np.maximum(m, f(1e-8)) / f(2 ** (bits - 1) - 1)
+    return _pow2(s, "ceil") if pow2 else s
+
+
+def _fake_uniform_rows(w: np.ndarray, s: np.ndarray, bits: int, a: int, b: int) -> np.ndarray:
+    """Rows a..b-1 of ``w + (clip(round(w / s)) * s - w)`` in float32 (``_fake_uniform``)."""
+    f = w.dtype.type
+    wr = w[a:b]
+    sr = s[a:b] if s.shape[0] > 1 else s
+    mant = np.clip(np.round(wr / sr), -(2 ** (bits - 1)), 2 ** (bits - 1) - 1).astype(f)
+    return wr + (mant * sr - wr)
+
+
+def quant_params(rec: ModuleRecord) -> tuple[np.ndarray, np.ndarray | None]:
+    """(fake-quantised weight, quantised bias or None), as ``_QuantMixin.quant_params``."""
+    bits, per_channel, pow2, bias_bits, w = _settings(rec)
     f = w.dtype.type
     dims = tuple(range(1, w.ndim)) if per_channel else tuple(range(w.ndim))
     if bits == 1:
@@ -162,21 +190,24 @@ def quant_params(rec: ModuleRecord) -> tuple[np.ndarray, np.ndarray | None]:
         sign = np.where(w >= 0, f(1), f(-1))
         w_q = w + (sign * s - w)
     else:
-        qmax = 2 ** (bits - 1) - 1
-        m = np.abs(w).max(axis=dims, keepdims=True)
-        s = np.maximum(m, f(1e-8)) / f(qmax)
-        if pow2:
-            s = _pow2(s, "ceil")
-        mant = np.clip(np.round(w / s), -(2 ** (bits - 1)), qmax).astype(w.dtype)
-        w_q = w + (mant * s - w)
+        s = _uniform_scale(w, bits, per_channel, pow2)
+        w_q = _fake_uniform_rows(w, s, bits, 0, w.shape[0])
+    return w_q, _bias(rec, s, per_channel, bias_bits)
+
+
+def _bias(rec: ModuleRecord, s: np.ndarray, per_channel: bool,
+          bias_bits: int) -> np.ndarray | None:
     b = _tensor(rec, "bias")
     if b is None:
-        return w_q, None
+        return None
     b = _float(b, "bias")
     sb = s.reshape(-1) if per_channel else s.reshape(())
     lim = 2.0 ** (bias_bits - 1)
     q = (np.clip(np.round(b / sb), -lim, lim - 1).astype(b.dtype) * sb).astype(b.dtype)
-    return w_q, b + (q - b)
+    return b + (q - b)
+
+
+ROW_BLOCK = 2**18  # elements per block of rows for large weights
 
 
 def _weight(w_q: np.ndarray) -> Any:
@@ -186,11 +217,33 @@ def _weight(w_q: np.ndarray) -> Any:
     return w64 if q is None else q
 
 
+def _params(rec: ModuleRecord) -> tuple[Any, np.ndarray | None]:
+    """(the weight as ``_weight`` gives it, the quantised bias or None). A large k-bit weight
+    (``qtensor.LARGE`` elements or more) is fake-quantised and recognised block by block of
+    rows, never as a whole float32 or float64 copy: the same floats element by element, so the
+    same QTensor (tests/frontend/test_snncpt_blocks.py)."""
+    bits, per_channel, pow2, bias_bits, w = _settings(rec)
+    if bits == 1 or w.size < qtensor.LARGE:
+        w_q, b_q = quant_params(rec)
+        return _weight(w_q), b_q
+    s = _uniform_scale(w, bits, per_channel, pow2)
+    rows = w.shape[0]
+
+    def rows_of(a: int, b: int) -> np.ndarray:
+        return _fake_uniform_rows(w, s, bits, a, b).reshape(b - a, -1).astype(np.float64)
+
+    q = qtensor.recognise_grid_rows(rows_of, rows, w.shape[1:], MAX_BITS)
+    if q is NotImplemented:
+        q = _weight(_fake_uniform_rows(w, s, bits, 0, rows))
+    elif q is None:
+        q = np.asarray(_fake_uniform_rows(w, s, bits, 0, rows), dtype=np.float64)
+    return q, _bias(rec, s, per_channel, bias_bits)
+
+
 def _linear(rec: ModuleRecord, shape: tuple[int, ...]) -> Any:
-    w_q, b_q = quant_params(rec)
-    if len(shape) != 1 or w_q.shape[1] != shape[0]:
+    w, b_q = _params(rec)
+    if len(shape) != 1 or w.shape[1] != shape[0]:
         raise NotSnncModel("a linear layer that does not fit its input")
-    w = _weight(w_q)
     if b_q is None:
         return Linear(weight=w)
     return Affine(weight=w, bias=np.asarray(b_q, dtype=np.float64))
@@ -205,7 +258,8 @@ def _pair(v: Any) -> tuple[int, int]:
 
 def _conv(rec: ModuleRecord, shape: tuple[int, ...]) -> Any:
     """converters/torch_nn.conv for ``F.conv2d(x, w_q, b_q, stride, padding, dilation, groups)``."""
-    w_q, b_q = quant_params(rec)
+    w, b_q = _params(rec)
+    w_q = w
     st = rec.state
     groups, padding = st.get("groups"), st.get("padding")
     if len(shape) != 3 or type(groups) is not int or groups < 1 or \
@@ -219,7 +273,7 @@ def _conv(rec: ModuleRecord, shape: tuple[int, ...]) -> Any:
             raise NotSnncModel("padding='same' with an even kernel")
         padding = tuple(d * (kk - 1) // 2 for d, kk in zip(dil, k, strict=True))
     try:
-        return Conv2d(input_shape=shape, weight=_weight(w_q),
+        return Conv2d(input_shape=shape, weight=w,
                       bias=0.0 if b_q is None else np.asarray(b_q, dtype=np.float64),
                       stride=_pair(st.get("stride")), padding=_pair(padding), dilation=dil,
                       groups=groups)

@@ -111,11 +111,11 @@ class _Unpickler(pickle.Unpickler):
         key = str(key)
         if key not in self._storages:
             try:
-                raw = self._zf.read(f"{self._root}data/{key}")
+                raw = _read_member(self._zf, f"{self._root}data/{key}")
             except KeyError:
                 raise NotSnncModel(f"storage {key} missing") from None
             dt = np.dtype(stype.dtype).newbyteorder("<" if self._order == "little" else ">")
-            arr = np.frombuffer(raw, dtype=dt)
+            arr = np.frombuffer(raw, dtype=dt, count=len(raw) // dt.itemsize)
             if arr.size < int(numel):
                 raise NotSnncModel(f"storage {key} is truncated")
             self._storages[key] = arr[: int(numel)]
@@ -141,12 +141,37 @@ class _Unpickler(pickle.Unpickler):
         item = storage.dtype.itemsize
         view = np.lib.stride_tricks.as_strided(storage[offset:] if all(size) else storage[:0],
                                                shape=size, strides=[s * item for s in stride])
+        if storage.dtype.isnative:  # a read-only view: no second copy of a large tensor
+            view = view.view()
+            view.setflags(write=False)
+            return view
         return np.array(view, dtype=storage.dtype.newbyteorder("="))
 
 
 _PLAIN_MEMBERS = {"data.pkl", ".format_version", ".storage_alignment", "byteorder", "version",
                   ".data/serialization_id", ".data/version"}
 _MAX_PICKLE_BYTES = 256 << 20  # the loading policy's limit on a member it scans
+
+
+_CHUNK = 1 << 24
+
+
+def _read_member(zf: zipfile.ZipFile, name: str) -> bytearray:
+    """A member's bytes read into one buffer in 16 MB pieces (``ZipFile.read`` of a 256 MB
+    tensor held its pieces and their join: twice the tensor); the CRC is still checked."""
+    size = zf.getinfo(name).file_size
+    buf = bytearray(size)
+    view = memoryview(buf)
+    with zf.open(name) as fh:
+        done = 0
+        while done < size:
+            n = fh.readinto(view[done:done + _CHUNK])
+            if not n:
+                raise NotSnncModel(f"{name} is truncated")
+            done += n
+        if fh.read(1):
+            raise NotSnncModel(f"{name} is longer than its directory entry")
+    return buf
 
 
 def _check_members(zf: zipfile.ZipFile, root: str) -> None:
